@@ -1,0 +1,115 @@
+package discovery
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+
+	"parley/identity"
+	"parley/internal/wire"
+)
+
+const (
+	beaconMagic   = "PRLY"
+	beaconVersion = 1
+	// MaxBeaconSize bounds what a receiver reads and what it accepts.
+	MaxBeaconSize  = 512
+	beaconFixedLen = 50
+	beaconSigLen   = ed25519.SignatureSize
+
+	extName = 1
+)
+
+// BeaconKind says whether a beacon announces a peer or says goodbye.
+type BeaconKind uint8
+
+const (
+	KindAnnounce BeaconKind = 1
+	KindGoodbye  BeaconKind = 2
+)
+
+// Beacon is one decoded, verified beacon.
+type Beacon struct {
+	Kind   BeaconKind
+	PubKey ed25519.PublicKey
+	ID     identity.PeerID
+	Seq    uint64
+	Port   uint16
+	Name   string
+}
+
+// Errors a decoder reports; Stats counts by these.
+var (
+	ErrBeaconSize    = errors.New("beacon: bad size")
+	ErrBeaconMagic   = errors.New("beacon: bad magic")
+	ErrBeaconVersion = errors.New("beacon: unsupported version")
+	ErrBeaconKind    = errors.New("beacon: unknown kind")
+	ErrBeaconFormat  = errors.New("beacon: malformed")
+	ErrBeaconSig     = errors.New("beacon: bad signature")
+)
+
+// EncodeBeacon builds and signs a beacon.
+func EncodeBeacon(id *identity.Identity, kind BeaconKind, seq uint64, port uint16, name string) []byte {
+	var ext wire.Writer
+	if name != "" {
+		if len(name) > 64 {
+			name = name[:64]
+		}
+		ext.U8(extName)
+		ext.Str8(name)
+	}
+	w := wire.Writer{B: make([]byte, 0, beaconFixedLen+len(ext.B)+beaconSigLen)}
+	w.Raw([]byte(beaconMagic))
+	w.U8(beaconVersion)
+	w.U8(uint8(kind))
+	w.Raw(id.Public)
+	w.U64(seq)
+	w.U16(port)
+	w.U16(uint16(len(ext.B)))
+	w.Raw(ext.B)
+	w.Raw(id.Sign(w.B))
+	return w.B
+}
+
+// DecodeBeacon parses and verifies a beacon. It never panics on hostile input.
+func DecodeBeacon(pkt []byte) (Beacon, error) {
+	var b Beacon
+	if len(pkt) < beaconFixedLen+beaconSigLen || len(pkt) > MaxBeaconSize {
+		return b, fmt.Errorf("%w: %d bytes", ErrBeaconSize, len(pkt))
+	}
+	r := wire.NewReader(pkt)
+	if string(r.Raw(4)) != beaconMagic {
+		return b, ErrBeaconMagic
+	}
+	if v := r.U8(); v != beaconVersion {
+		return b, fmt.Errorf("%w %d", ErrBeaconVersion, v)
+	}
+	b.Kind = BeaconKind(r.U8())
+	if b.Kind != KindAnnounce && b.Kind != KindGoodbye {
+		return b, fmt.Errorf("%w %d", ErrBeaconKind, b.Kind)
+	}
+	b.PubKey = ed25519.PublicKey(append([]byte(nil), r.Raw(ed25519.PublicKeySize)...))
+	b.Seq = r.U64()
+	b.Port = r.U16()
+	extLen := int(r.U16())
+	ext := r.Raw(extLen)
+	if r.Err != nil || r.Len() != beaconSigLen {
+		return b, fmt.Errorf("%w: extension length %d does not fit", ErrBeaconFormat, extLen)
+	}
+	signed := pkt[:beaconFixedLen+extLen]
+	if !ed25519.Verify(b.PubKey, signed, r.Raw(beaconSigLen)) {
+		return b, ErrBeaconSig
+	}
+	er := wire.NewReader(ext)
+	for er.Len() > 0 && er.Err == nil {
+		typ, val := er.U8(), er.Bytes8()
+		if typ == extName {
+			b.Name = string(val)
+		}
+	}
+	if er.Err != nil {
+		return b, fmt.Errorf("%w: extensions: %v", ErrBeaconFormat, er.Err)
+	}
+	b.ID = identity.IDFromPublicKey(b.PubKey)
+	return b, nil
+}

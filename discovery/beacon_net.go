@@ -1,0 +1,204 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"syscall"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
+)
+
+// Beacon groups and port.
+var (
+	BeaconGroup4 = netip.MustParseAddr("239.255.80.76")
+	BeaconGroup6 = netip.MustParseAddr("ff02::7061:726c")
+)
+
+// BeaconPort is the UDP port beacons use.
+const BeaconPort = 48555
+
+// BeaconTransport is the edge between the beacon logic and the network, so tests can
+// run beacons over an in-memory hub.
+type BeaconTransport interface {
+	// Send transmits pkt on every interface the transport covers.
+	Send(pkt []byte) error
+	// Recv blocks for the next packet; it returns an error once closed.
+	Recv(buf []byte) (int, netip.Addr, error)
+	// SetInterfaces (re)joins the groups on exactly these interfaces.
+	SetInterfaces(ifcs []net.Interface)
+	Close() error
+}
+
+// multicastTransport sends and receives beacons on real interfaces, over IPv4 and
+// IPv6 sockets shared by all interfaces (joined per interface).
+type multicastTransport struct {
+	port int
+	log  *slog.Logger
+	v4   *ipv4.PacketConn
+	v6   *ipv6.PacketConn
+	c4   net.PacketConn
+	c6   net.PacketConn
+	recv chan packet
+	done chan struct{}
+	once sync.Once
+
+	mu     sync.Mutex
+	ifaces []net.Interface
+	joined map[int]bool
+}
+
+type packet struct {
+	data []byte
+	src  netip.Addr
+}
+
+// reusePort lets several Parley nodes share the beacon port on one host (tests, two
+// users on one machine); multicast datagrams are delivered to every such socket.
+func reusePort(_, _ string, c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		serr = errors.Join(
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
+	})
+	return errors.Join(err, serr)
+}
+
+// NewMulticastTransport opens the beacon sockets. Either family may be missing (an
+// IPv6-less host); it fails only if neither works.
+func NewMulticastTransport(port int, log *slog.Logger) (BeaconTransport, error) {
+	t := &multicastTransport{port: port, log: log, recv: make(chan packet, 64), done: make(chan struct{}), joined: map[int]bool{}}
+	lc := net.ListenConfig{Control: reusePort}
+	var err4, err6 error
+	if t.c4, err4 = lc.ListenPacket(context.Background(), "udp4", fmt.Sprintf("0.0.0.0:%d", port)); err4 == nil {
+		t.v4 = ipv4.NewPacketConn(t.c4)
+		err4 = errors.Join(t.v4.SetMulticastTTL(1), t.v4.SetMulticastLoopback(true))
+	}
+	if t.c6, err6 = lc.ListenPacket(context.Background(), "udp6", fmt.Sprintf("[::]:%d", port)); err6 == nil {
+		t.v6 = ipv6.NewPacketConn(t.c6)
+		err6 = errors.Join(t.v6.SetMulticastHopLimit(1), t.v6.SetMulticastLoopback(true))
+	}
+	if err4 != nil && err6 != nil {
+		t.Close()
+		return nil, fmt.Errorf("beacon sockets: udp4: %v; udp6: %w", err4, err6)
+	}
+	if err4 != nil {
+		log.Warn("beacons without IPv4", "err", err4)
+		t.v4 = nil
+	}
+	if err6 != nil {
+		log.Warn("beacons without IPv6", "err", err6)
+		t.v6 = nil
+	}
+	if t.c4 != nil && t.v4 != nil {
+		go t.readLoop(t.c4)
+	}
+	if t.c6 != nil && t.v6 != nil {
+		go t.readLoop(t.c6)
+	}
+	return t, nil
+}
+
+// readLoop moves datagrams to the shared channel, dropping when the consumer lags
+// (a flood must not block the socket reader or grow memory).
+func (t *multicastTransport) readLoop(c net.PacketConn) {
+	buf := make([]byte, MaxBeaconSize+1)
+	for {
+		n, addr, err := c.ReadFrom(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		ua, ok := addr.(*net.UDPAddr)
+		if !ok {
+			continue
+		}
+		src, _ := netip.AddrFromSlice(ua.IP)
+		src = src.Unmap()
+		if ua.Zone != "" && src.Is6() {
+			src = src.WithZone(ua.Zone)
+		}
+		select {
+		case t.recv <- packet{data: append([]byte(nil), buf[:n]...), src: src}:
+		default:
+		}
+	}
+}
+
+func (t *multicastTransport) Recv(buf []byte) (int, netip.Addr, error) {
+	select {
+	case p := <-t.recv:
+		return copy(buf, p.data), p.src, nil
+	case <-t.done:
+		return 0, netip.Addr{}, net.ErrClosed
+	}
+}
+
+func (t *multicastTransport) SetInterfaces(ifcs []net.Interface) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ifaces = ifcs
+	for _, ifc := range ifcs {
+		if t.joined[ifc.Index] {
+			continue
+		}
+		ifc := ifc
+		var err4, err6 error
+		if t.v4 != nil {
+			err4 = t.v4.JoinGroup(&ifc, &net.UDPAddr{IP: BeaconGroup4.AsSlice()})
+		}
+		if t.v6 != nil {
+			err6 = t.v6.JoinGroup(&ifc, &net.UDPAddr{IP: BeaconGroup6.AsSlice()})
+		}
+		if err4 != nil || err6 != nil {
+			t.log.Debug("beacon join", "iface", ifc.Name, "v4", err4, "v6", err6)
+		}
+		t.joined[ifc.Index] = err4 == nil || err6 == nil
+	}
+}
+
+func (t *multicastTransport) Send(pkt []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var errs []error
+	for _, ifc := range t.ifaces {
+		ifc := ifc
+		if t.v4 != nil {
+			if err := t.v4.SetMulticastInterface(&ifc); err == nil {
+				_, err = t.v4.WriteTo(pkt, nil, &net.UDPAddr{IP: BeaconGroup4.AsSlice(), Port: t.port})
+				errs = append(errs, err)
+			}
+		}
+		if t.v6 != nil {
+			if err := t.v6.SetMulticastInterface(&ifc); err == nil {
+				_, err = t.v6.WriteTo(pkt, nil, &net.UDPAddr{IP: BeaconGroup6.AsSlice(), Port: t.port, Zone: ifc.Name})
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("send beacon: %w", err)
+	}
+	return nil
+}
+
+func (t *multicastTransport) Close() error {
+	t.once.Do(func() { close(t.done) })
+	var errs []error
+	if t.c4 != nil {
+		errs = append(errs, t.c4.Close())
+	}
+	if t.c6 != nil {
+		errs = append(errs, t.c6.Close())
+	}
+	return errors.Join(errs...)
+}

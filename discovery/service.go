@@ -1,0 +1,321 @@
+package discovery
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"parley/identity"
+	"parley/internal/counters"
+)
+
+// Config sets up a Service. Zero durations take the defaults in parentheses.
+type Config struct {
+	Identity *identity.Identity
+	LinkPort uint16        // TCP port of this node's link listener, announced to others
+	Name     func() string // current display name (hint in beacons and TXT)
+	Beacons  bool          // run link-multicast beacons
+	MDNS     bool          // run DNS-SD over mDNS
+	// KeepIface filters interfaces (the --iface flag); nil keeps all.
+	KeepIface func(net.Interface) bool
+	// Transport replaces the multicast sockets (tests); nil opens real ones.
+	Transport  BeaconTransport
+	BeaconPort int // (48555)
+	// BeaconInterval is the steady-state period (5 s); a burst precedes it.
+	BeaconInterval time.Duration
+	TTL            time.Duration // neighbour address lifetime without refresh (20 s)
+	IfacePoll      time.Duration // how often interfaces are re-read (2 s)
+	MaxNeighbours  int           // table bound (4096)
+	Now            func() time.Time
+	Log            *slog.Logger
+}
+
+// Event reports a change in the neighbour table.
+type Event struct {
+	Outcome   Outcome
+	Neighbour Neighbour
+}
+
+// Service runs the discovery sources and owns the neighbour table.
+type Service struct {
+	cfg    Config
+	table  *Table
+	stats  counters.Set
+	events chan Event
+	log    *slog.Logger
+
+	seq       atomic.Uint64
+	transport BeaconTransport
+	rescan    chan struct{} // poked on interface change: query mDNS again at once
+	mu        sync.Mutex
+	ifaces    []net.Interface
+}
+
+// burst is the start-up beacon schedule (offsets from start): several copies early,
+// because a neighbour may be starting at the same moment and miss the first.
+var burst = []time.Duration{0, 150 * time.Millisecond, 400 * time.Millisecond, time.Second, 2 * time.Second}
+
+// New makes a Service; Run starts it.
+func New(cfg Config) *Service {
+	if cfg.BeaconPort == 0 {
+		cfg.BeaconPort = BeaconPort
+	}
+	if cfg.BeaconInterval == 0 {
+		cfg.BeaconInterval = 5 * time.Second
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = 20 * time.Second
+	}
+	if cfg.IfacePoll == 0 {
+		cfg.IfacePoll = 2 * time.Second
+	}
+	if cfg.MaxNeighbours == 0 {
+		cfg.MaxNeighbours = 4096
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Name == nil {
+		cfg.Name = func() string { return "" }
+	}
+	return &Service{
+		cfg:    cfg,
+		table:  NewTable(cfg.TTL, cfg.MaxNeighbours, cfg.Now),
+		events: make(chan Event, 256),
+		log:    cfg.Log.With("component", "discovery"),
+		rescan: make(chan struct{}, 1),
+	}
+}
+
+// Table is the merged neighbour table.
+func (s *Service) Table() *Table { return s.table }
+
+// Stats returns the counters (received, accepted, dropped by reason).
+func (s *Service) Stats() map[string]uint64 { return s.stats.Snapshot() }
+
+// Events streams table changes. The channel is bounded: when the consumer lags,
+// events are dropped and counted, and the consumer is expected to reconcile from
+// Table() periodically.
+func (s *Service) Events() <-chan Event { return s.events }
+
+// Run starts all enabled sources and blocks until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	s.refreshInterfaces(true)
+	var wg sync.WaitGroup
+	if s.cfg.Beacons {
+		t := s.cfg.Transport
+		if t == nil {
+			var err error
+			if t, err = NewMulticastTransport(s.cfg.BeaconPort, s.log); err != nil {
+				return err
+			}
+		}
+		s.mu.Lock()
+		s.transport = t
+		ifcs := s.ifaces
+		s.mu.Unlock()
+		t.SetInterfaces(ifcs)
+		wg.Add(2)
+		go func() { defer wg.Done(); s.receiveBeacons(t) }()
+		go func() { defer wg.Done(); s.sendBeacons(ctx) }()
+	}
+	if s.cfg.MDNS {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.runMDNS(ctx) }()
+	}
+	poll := time.NewTicker(s.cfg.IfacePoll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if s.transport != nil {
+				s.transport.Close()
+			}
+			wg.Wait()
+			return nil
+		case <-poll.C:
+			s.refreshInterfaces(false)
+			for _, id := range s.table.Expire() {
+				s.emit(Event{Outcome: Departed, Neighbour: Neighbour{ID: id}})
+			}
+		}
+	}
+}
+
+// refreshInterfaces re-reads the interface list and, when it changed, rejoins the
+// beacon groups and asks mDNS to query again at once.
+func (s *Service) refreshInterfaces(first bool) {
+	ifcs := Interfaces(s.cfg.KeepIface)
+	s.mu.Lock()
+	changed := first || ifaceKey(ifcs) != ifaceKey(s.ifaces)
+	s.ifaces = ifcs
+	t := s.transport
+	s.mu.Unlock()
+	if !changed {
+		return
+	}
+	if !first {
+		s.log.Info("interfaces changed", "count", len(ifcs))
+	}
+	if t != nil {
+		t.SetInterfaces(ifcs)
+		s.sendBeacon(KindAnnounce)
+	}
+	select {
+	case s.rescan <- struct{}{}:
+	default:
+	}
+}
+
+// currentInterfaces returns the interfaces discovery runs on.
+func (s *Service) currentInterfaces() []net.Interface {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ifaces
+}
+
+// LocalAddrs are the unicast addresses of the interfaces in use.
+func (s *Service) LocalAddrs() []netip.Addr { return InterfaceAddrs(s.currentInterfaces()) }
+
+func (s *Service) emit(ev Event) {
+	select {
+	case s.events <- ev:
+	default:
+		s.stats.Add("events_dropped", 1)
+	}
+}
+
+// nextSeq is strictly increasing and clock based, so it keeps rising across restarts
+// and receivers can reject replays without remembering anything on disk.
+func (s *Service) nextSeq() uint64 {
+	now := uint64(s.cfg.Now().UnixMicro())
+	for {
+		last := s.seq.Load()
+		next := max(last+1, now)
+		if s.seq.CompareAndSwap(last, next) {
+			return next
+		}
+	}
+}
+
+func (s *Service) sendBeacon(kind BeaconKind) {
+	s.mu.Lock()
+	t := s.transport
+	s.mu.Unlock()
+	if t == nil {
+		return
+	}
+	pkt := EncodeBeacon(s.cfg.Identity, kind, s.nextSeq(), s.cfg.LinkPort, s.cfg.Name())
+	if err := t.Send(pkt); err != nil {
+		s.stats.Add("beacon_send_errors", 1)
+		s.log.Debug("beacon send", "err", err)
+		return
+	}
+	s.stats.Add("beacon_sent", 1)
+}
+
+// Announce sends a beacon now (e.g. after the display name changed).
+func (s *Service) Announce() { s.sendBeacon(KindAnnounce) }
+
+// Goodbye tells the link that this node is leaving; call before cancelling Run.
+// It is sent twice because multicast is unreliable and the cost is two packets.
+func (s *Service) Goodbye() {
+	s.sendBeacon(KindGoodbye)
+	s.sendBeacon(KindGoodbye)
+}
+
+func (s *Service) sendBeacons(ctx context.Context) {
+	start := time.Now()
+	for _, at := range burst {
+		if !sleepCtx(ctx, time.Until(start.Add(at))) {
+			return
+		}
+		s.sendBeacon(KindAnnounce)
+	}
+	for {
+		// ±10 % jitter keeps nodes that started together from beaconing in lockstep.
+		d := s.cfg.BeaconInterval + time.Duration((rand.Float64()*0.2-0.1)*float64(s.cfg.BeaconInterval))
+		if !sleepCtx(ctx, d) {
+			return
+		}
+		s.sendBeacon(KindAnnounce)
+	}
+}
+
+func (s *Service) receiveBeacons(t BeaconTransport) {
+	buf := make([]byte, MaxBeaconSize+1)
+	for {
+		n, src, err := t.Recv(buf)
+		if err != nil {
+			return
+		}
+		s.HandleBeacon(buf[:n], src)
+	}
+}
+
+// HandleBeacon decodes, verifies and merges one received datagram.
+func (s *Service) HandleBeacon(pkt []byte, src netip.Addr) {
+	s.stats.Add("beacon_received", 1)
+	b, err := DecodeBeacon(pkt)
+	if err != nil {
+		s.stats.Add(beaconDropReason(err), 1)
+		s.log.Debug("beacon dropped", "src", src, "err", err)
+		return
+	}
+	if b.ID == s.cfg.Identity.ID {
+		s.stats.Add("beacon_self", 1)
+		return
+	}
+	if b.Port == 0 && b.Kind == KindAnnounce {
+		s.stats.Add("beacon_drop_malformed", 1)
+		return
+	}
+	s.observe(Sighting{
+		ID: b.ID, PubKey: b.PubKey, Addr: netip.AddrPortFrom(src, b.Port), Source: SourceBeacon,
+		Name: b.Name, Seq: b.Seq, Goodbye: b.Kind == KindGoodbye,
+	})
+}
+
+func (s *Service) observe(sg Sighting) {
+	out := s.table.Observe(sg)
+	prefix := string(sg.Source) + "_"
+	switch out {
+	case Replayed:
+		s.stats.Add(prefix+"drop_replay", 1)
+		return
+	case Full:
+		s.stats.Add(prefix+"drop_table_full", 1)
+		return
+	case Ignored:
+		s.stats.Add(prefix+"accepted", 1)
+		return
+	}
+	s.stats.Add(prefix+"accepted", 1)
+	n, _ := s.table.Get(sg.ID)
+	if out == Departed {
+		n = Neighbour{ID: sg.ID}
+	}
+	s.emit(Event{Outcome: out, Neighbour: n})
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,188 @@
+package discovery
+
+import (
+	"crypto/ed25519"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"parley/identity"
+)
+
+// Source names where a sighting came from.
+type Source string
+
+const (
+	SourceBeacon Source = "beacon"
+	SourceMDNS   Source = "mdns"
+)
+
+// Sighting is one observation of a peer by one source.
+type Sighting struct {
+	ID      identity.PeerID
+	PubKey  ed25519.PublicKey // nil when the source does not carry it (mDNS)
+	Addr    netip.AddrPort    // where its link listener is
+	Source  Source
+	Name    string
+	Seq     uint64 // beacon sequence; 0 for sources without one
+	Goodbye bool
+}
+
+// Addr is one address of a neighbour with the source and time it was last confirmed.
+type Addr struct {
+	AddrPort netip.AddrPort
+	Source   Source
+	Seen     time.Time
+}
+
+// Neighbour is the merged view of one peer.
+type Neighbour struct {
+	ID        identity.PeerID
+	PubKey    ed25519.PublicKey
+	Name      string
+	Addrs     []Addr
+	FirstSeen time.Time
+	LastSeen  time.Time
+	lastSeq   uint64
+}
+
+// Sources lists the distinct sources that currently vouch for the neighbour.
+func (n Neighbour) Sources() []Source {
+	var out []Source
+	for _, a := range n.Addrs {
+		if !slices.Contains(out, a.Source) {
+			out = append(out, a.Source)
+		}
+	}
+	return out
+}
+
+// Outcome tells the caller what Observe did with a sighting.
+type Outcome int
+
+const (
+	Ignored  Outcome = iota // nothing new (refresh of a known address)
+	Added                   // first sighting of this peer
+	Updated                 // new address or source for a known peer
+	Departed                // goodbye: the peer was removed
+	Replayed                // beacon sequence not above the last: dropped
+	Full                    // table at capacity: dropped
+)
+
+// Table merges sightings from all sources by peer ID and forgets addresses that are
+// not refreshed within the TTL. It is bounded so that a flood of invented peers costs
+// a fixed amount of memory.
+type Table struct {
+	mu      sync.Mutex
+	ttl     time.Duration
+	max     int
+	now     func() time.Time
+	entries map[identity.PeerID]*Neighbour
+}
+
+// NewTable makes a table; now is injectable for tests (nil means time.Now).
+func NewTable(ttl time.Duration, max int, now func() time.Time) *Table {
+	if now == nil {
+		now = time.Now
+	}
+	return &Table{ttl: ttl, max: max, now: now, entries: map[identity.PeerID]*Neighbour{}}
+}
+
+// Observe merges a sighting.
+func (t *Table) Observe(s Sighting) Outcome {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	n, ok := t.entries[s.ID]
+	if ok && s.Seq != 0 {
+		if s.Seq <= n.lastSeq {
+			return Replayed
+		}
+		n.lastSeq = s.Seq
+	}
+	if s.Goodbye {
+		if !ok {
+			return Ignored
+		}
+		delete(t.entries, s.ID)
+		return Departed
+	}
+	if !ok {
+		if len(t.entries) >= t.max {
+			return Full
+		}
+		n = &Neighbour{ID: s.ID, FirstSeen: now, lastSeq: s.Seq}
+		t.entries[s.ID] = n
+	}
+	n.LastSeen = now
+	if s.PubKey != nil {
+		n.PubKey = s.PubKey
+	}
+	if s.Name != "" {
+		n.Name = s.Name
+	}
+	for i := range n.Addrs {
+		if n.Addrs[i].AddrPort == s.Addr && n.Addrs[i].Source == s.Source {
+			n.Addrs[i].Seen = now
+			if !ok {
+				return Added
+			}
+			return Ignored
+		}
+	}
+	n.Addrs = append(n.Addrs, Addr{AddrPort: s.Addr, Source: s.Source, Seen: now})
+	if !ok {
+		return Added
+	}
+	return Updated
+}
+
+// Expire drops addresses older than the TTL and returns the peers left with none.
+func (t *Table) Expire() []identity.PeerID {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	cutoff := t.now().Add(-t.ttl)
+	var gone []identity.PeerID
+	for id, n := range t.entries {
+		n.Addrs = slices.DeleteFunc(n.Addrs, func(a Addr) bool { return a.Seen.Before(cutoff) })
+		if len(n.Addrs) == 0 {
+			delete(t.entries, id)
+			gone = append(gone, id)
+		}
+	}
+	return gone
+}
+
+// Get returns a copy of one neighbour.
+func (t *Table) Get(id identity.PeerID) (Neighbour, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n, ok := t.entries[id]
+	if !ok {
+		return Neighbour{}, false
+	}
+	c := *n
+	c.Addrs = slices.Clone(n.Addrs)
+	return c, true
+}
+
+// List returns copies of all neighbours.
+func (t *Table) List() []Neighbour {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]Neighbour, 0, len(t.entries))
+	for _, n := range t.entries {
+		c := *n
+		c.Addrs = slices.Clone(n.Addrs)
+		out = append(out, c)
+	}
+	return out
+}
+
+// Len is the number of neighbours.
+func (t *Table) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.entries)
+}

@@ -1,0 +1,70 @@
+package discovery
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"parley/identity"
+)
+
+// ServiceType is the DNS-SD service Parley advertises.
+const ServiceType = "_parley._tcp"
+
+// txtVersion is the value of the v= key this build writes and understands.
+const txtVersion = "1"
+
+// ServiceInfo is what a DNS-SD TXT record says about a peer.
+type ServiceInfo struct {
+	ID   identity.PeerID
+	Port uint16
+	Name string
+}
+
+// EncodeTXT renders info as RFC 6763 key=value strings.
+func EncodeTXT(info ServiceInfo) []string {
+	txt := []string{"id=" + info.ID.String(), "v=" + txtVersion, "port=" + strconv.Itoa(int(info.Port))}
+	if info.Name != "" {
+		name := info.Name
+		if len(name) > 64 {
+			name = name[:64]
+		}
+		txt = append(txt, "name="+name)
+	}
+	return txt
+}
+
+// ParseTXT reads TXT strings per RFC 6763 §6: keys are case-insensitive, the first
+// occurrence of a key wins, unknown keys are ignored. id and port are required; a v=
+// other than ours is refused so a future incompatible format is not misread.
+func ParseTXT(fields []string) (ServiceInfo, error) {
+	var info ServiceInfo
+	seen := map[string]string{}
+	for _, f := range fields {
+		k, v, _ := strings.Cut(f, "=")
+		k = strings.ToLower(k)
+		if k == "" {
+			continue
+		}
+		if _, dup := seen[k]; !dup {
+			seen[k] = v
+		}
+	}
+	if v, ok := seen["v"]; ok && v != txtVersion {
+		return info, fmt.Errorf("txt: unsupported version %q", v)
+	}
+	idText, ok := seen["id"]
+	if !ok {
+		return info, fmt.Errorf("txt: missing id")
+	}
+	id, err := identity.ParsePeerID(idText)
+	if err != nil {
+		return info, fmt.Errorf("txt: %w", err)
+	}
+	port, err := strconv.ParseUint(seen["port"], 10, 16)
+	if err != nil || port == 0 {
+		return info, fmt.Errorf("txt: bad port %q", seen["port"])
+	}
+	info.ID, info.Port, info.Name = id, uint16(port), seen["name"]
+	return info, nil
+}

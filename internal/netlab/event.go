@@ -1,0 +1,39 @@
+package netlab
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// InvalidEvent is the name of the synthetic event recorded for a stdout line
+// that is not a JSON object; its "raw" field holds the line and "error" the
+// parse error. Tests can assert that none occurred.
+const InvalidEvent = "netlab.invalid"
+
+// Event is one JSON object the process printed on stdout. Treat it as
+// read-only: the same map is shared by every caller that sees it.
+type Event map[string]any
+
+// Name is the event's "event" field.
+func (e Event) Name() string { return e.Str("event") }
+
+// Str is the string field key, or "" if absent or not a string.
+func (e Event) Str(key string) string {
+	s, _ := e[key].(string)
+	return s
+}
+
+// Num is the numeric field key, or 0 if absent or not a number.
+func (e Event) Num(key string) float64 {
+	f, _ := e[key].(float64)
+	return f
+}
+
+// String is the event as a JSON line, for messages.
+func (e Event) String() string {
+	b, err := json.Marshal(map[string]any(e))
+	if err != nil {
+		return fmt.Sprintf("%v", map[string]any(e))
+	}
+	return string(b)
+}

@@ -1,0 +1,96 @@
+// Command parley is a serverless LAN communicator. This file only parses flags and
+// hands over to the core (package node) through the headless skin; the desktop GUI
+// (package app) will be the default skin once it lands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"parley/headless"
+	"parley/node"
+)
+
+var version = "0.1.0-dev"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "parley:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		headlessMode = flag.Bool("headless", false, "run without a window, driven by JSON lines on stdin/stdout")
+		dataDir      = flag.String("data", defaultDataDir(), "data directory (identity key, database)")
+		name         = flag.String("name", "", "display name (kept for later runs)")
+		listen       = flag.String("listen", "", "link listener host:port (default: port 48556, else any free port)")
+		ifaces       = flag.String("iface", "", "comma-separated interfaces to discover on (default: all)")
+		disc         = flag.String("discovery", "both", "discovery sources: both, mdns, beacon or none")
+		logLevel     = flag.String("log-level", "info", "log level: debug, info, warn, error")
+		beaconPort   = flag.Int("beacon-port", 0, "beacon UDP port (default 48555)")
+		showVersion  = flag.Bool("version", false, "print the version and exit")
+	)
+	flag.Parse()
+	if *showVersion {
+		fmt.Println("parley", version)
+		return nil
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+
+	cfg := node.Config{DataDir: *dataDir, Name: *name, Listen: *listen, BeaconPort: *beaconPort, Log: log}
+	switch *disc {
+	case "both":
+		cfg.Beacons, cfg.MDNS = true, true
+	case "mdns":
+		cfg.MDNS = true
+	case "beacon":
+		cfg.Beacons = true
+	case "none":
+	default:
+		return fmt.Errorf("--discovery: want both, mdns, beacon or none, got %q", *disc)
+	}
+	if *ifaces != "" {
+		cfg.Ifaces = strings.Split(*ifaces, ",")
+	}
+	if !*headlessMode {
+		fmt.Fprintln(os.Stderr, "parley: the desktop window is not built yet; running headless (JSON lines on stdin/stdout, see README)")
+	}
+	n, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := n.Start(ctx); err != nil {
+		n.Stop()
+		return err
+	}
+	err = headless.Run(ctx, n, os.Stdin, os.Stdout)
+	n.Stop()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func defaultDataDir() string {
+	if dir, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(dir, "parley")
+	}
+	return ".parley"
+}

@@ -1,0 +1,81 @@
+package node
+
+import (
+	"time"
+
+	"parley/store"
+)
+
+// Event is anything the node reports; EventName is the headless event name.
+type Event interface{ EventName() string }
+
+// PeerView is what the node knows about a peer, as shown in the roster.
+type PeerView struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Presence    string     `json:"presence"` // available, away, busy, or offline
+	Status      string     `json:"status"`
+	Online      bool       `json:"online"`
+	Direct      bool       `json:"direct"` // a direct link exists
+	Fingerprint string     `json:"fingerprint"`
+	Addrs       []string   `json:"addrs,omitempty"`
+	RTTMicros   int64      `json:"rtt_us,omitempty"` // smoothed RTT of the direct link
+	Neighbours  []string   `json:"neighbours,omitempty"`
+	LastSeen    *time.Time `json:"last_seen,omitempty"`
+}
+
+// Ready is emitted once the node is running.
+type Ready struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Fingerprint string   `json:"fingerprint"`
+	Addrs       []string `json:"addrs"`
+	Port        uint16   `json:"port"`
+}
+
+// PeerUp: a peer became reachable.
+type PeerUp struct {
+	Peer PeerView `json:"peer"`
+}
+
+// PeerDown: a peer left (goodbye) or was lost (crash, partition).
+type PeerDown struct {
+	Peer   PeerView `json:"peer"`
+	Reason string   `json:"reason"` // "goodbye" or "lost"
+}
+
+// PresenceChanged: a reachable peer changed presence, status text or name.
+type PresenceChanged struct {
+	Peer PeerView `json:"peer"`
+}
+
+// MessageReceived: a new message arrived (and was acknowledged after commit).
+type MessageReceived struct {
+	ID   string    `json:"id"`
+	From string    `json:"from"`
+	Text string    `json:"text"`
+	Sent time.Time `json:"sent"`
+}
+
+// MessageDelivered: the recipient committed a message we sent.
+type MessageDelivered struct {
+	ID string `json:"id"`
+	To string `json:"to"`
+}
+
+// ErrorEvent reports a failure not tied to a command's return value.
+type ErrorEvent struct {
+	Reason string `json:"reason"`
+}
+
+func (Ready) EventName() string            { return "ready" }
+func (PeerUp) EventName() string           { return "peer_up" }
+func (PeerDown) EventName() string         { return "peer_down" }
+func (PresenceChanged) EventName() string  { return "presence" }
+func (MessageReceived) EventName() string  { return "message" }
+func (MessageDelivered) EventName() string { return "delivered" }
+func (ErrorEvent) EventName() string       { return "error" }
+
+func messageEvent(m store.Message) MessageReceived {
+	return MessageReceived{ID: m.ID, From: m.From, Text: m.Text, Sent: m.Time}
+}

@@ -1,0 +1,339 @@
+// Package node is Parley's core behind one API: it wires identity, store, discovery,
+// overlay and chat together and reports what happens as a stream of typed events.
+// The GUI and the headless mode are thin skins over it.
+package node
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"parley/chat"
+	"parley/discovery"
+	"parley/identity"
+	"parley/internal/counters"
+	"parley/overlay"
+	"parley/store"
+)
+
+// Config configures a node.
+type Config struct {
+	DataDir string
+	Name    string   // display name; "" keeps the stored one (or the host name)
+	Listen  string   // link listener host:port; "" = default port, else any
+	Ifaces  []string // restrict discovery to these interfaces; empty = all
+	Beacons bool     // link-multicast beacons
+	MDNS    bool     // DNS-SD over mDNS
+	// BeaconPort overrides the beacon UDP port (tests running several labs).
+	BeaconPort int
+	Log        *slog.Logger
+	Now        func() time.Time
+}
+
+// Node is a running Parley peer.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	id    *identity.Identity
+	db    *store.DB
+	ov    *overlay.Overlay
+	disc  *discovery.Service
+	chat  *chat.Service
+	stats counters.Set
+
+	events chan Event
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu        sync.Mutex
+	profile   overlay.Profile
+	shown     map[identity.PeerID]overlay.Profile // last profile reported per online peer
+	dialAfter map[identity.PeerID]time.Time       // backoff for reconnect attempts
+	stopped   bool
+}
+
+// New opens the data dir (refusing a second instance), loads or creates the identity
+// and opens the link listener. Start makes it run.
+func New(cfg Config) (*Node, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("node: no data dir")
+	}
+	db, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	id, err := identity.LoadOrCreate(cfg.DataDir)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	n := &Node{
+		cfg: cfg, log: cfg.Log, id: id, db: db,
+		events:    make(chan Event, 1024),
+		shown:     map[identity.PeerID]overlay.Profile{},
+		dialAfter: map[identity.PeerID]time.Time{},
+	}
+	if err := n.loadProfile(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	n.ov, err = overlay.New(overlay.Config{
+		Identity: id, Listen: cfg.Listen,
+		// Discovery knows the interfaces in use; it is created just below.
+		LocalAddrs: func() []netip.Addr { return n.disc.LocalAddrs() },
+		Caps:       []string{"chat/1"}, Now: cfg.Now, Log: cfg.Log,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	n.disc = discovery.New(discovery.Config{
+		Identity: id, Name: n.displayName, Beacons: cfg.Beacons, MDNS: cfg.MDNS, LinkPort: n.ov.Port(),
+		KeepIface: ifaceFilter(cfg.Ifaces), BeaconPort: cfg.BeaconPort, Now: cfg.Now, Log: cfg.Log,
+	})
+	n.chat = &chat.Service{Self: id.ID, Net: n.ov, DB: db, Now: cfg.Now, Emit: n.onChat, Log: cfg.Log, Stats: &n.stats}
+	n.ov.Handle(chat.TypeMessage, n.chat.HandleMessage)
+	n.ov.Handle(chat.TypeAck, n.chat.HandleAck)
+	return n, nil
+}
+
+func ifaceFilter(names []string) func(net.Interface) bool {
+	if len(names) == 0 {
+		return nil
+	}
+	return func(ifc net.Interface) bool { return slices.Contains(names, ifc.Name) }
+}
+
+// loadProfile restores name and presence from settings, applying a --name override.
+func (n *Node) loadProfile() error {
+	name, _, err := n.db.Setting("name")
+	if err != nil {
+		return err
+	}
+	if n.cfg.Name != "" && n.cfg.Name != name {
+		name = n.cfg.Name
+		if err := n.db.SetSetting("name", name); err != nil {
+			return err
+		}
+	}
+	if name == "" {
+		host, _ := os.Hostname()
+		name = host
+	}
+	pres, _, _ := n.db.Setting("presence")
+	p, err := overlay.ParsePresence(pres)
+	if err != nil {
+		p = overlay.Available
+	}
+	status, _, _ := n.db.Setting("status")
+	n.profile = overlay.Profile{Name: truncate(name, 64), Presence: p, Status: status}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func (n *Node) displayName() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.profile.Name
+}
+
+// ID is this node's peer ID.
+func (n *Node) ID() identity.PeerID { return n.id.ID }
+
+// Events is the node's event stream. It is bounded; a consumer that stops reading
+// loses events (counted as node_events_dropped) rather than stalling the node.
+func (n *Node) Events() <-chan Event { return n.events }
+
+func (n *Node) emit(ev Event) {
+	select {
+	case n.events <- ev:
+	default:
+		n.stats.Add("node_events_dropped", 1)
+	}
+}
+
+// Start runs the node until Stop.
+func (n *Node) Start(ctx context.Context) error {
+	ctx, n.cancel = context.WithCancel(ctx)
+	if err := n.ov.SetProfile(n.profile); err != nil {
+		return err
+	}
+	n.seedFromRoster()
+	run := func(f func(context.Context)) {
+		n.wg.Add(1)
+		go func() { defer n.wg.Done(); f(ctx) }()
+	}
+	run(func(ctx context.Context) {
+		if err := n.ov.Run(ctx); err != nil {
+			n.emit(ErrorEvent{Reason: err.Error()})
+		}
+	})
+	if n.cfg.Beacons || n.cfg.MDNS {
+		run(func(ctx context.Context) {
+			if err := n.disc.Run(ctx); err != nil {
+				n.log.Error("discovery stopped", "err", err)
+				n.emit(ErrorEvent{Reason: "discovery: " + err.Error()})
+			}
+		})
+	}
+	run(n.loop)
+	run(n.reconnectLoop)
+	n.emit(n.readyEvent())
+	return nil
+}
+
+func (n *Node) readyEvent() Ready {
+	r := Ready{ID: n.id.ID.String(), Name: n.displayName(), Fingerprint: n.id.Fingerprint(), Port: n.ov.Port()}
+	for _, a := range n.disc.LocalAddrs() {
+		r.Addrs = append(r.Addrs, netip.AddrPortFrom(a, n.ov.Port()).String())
+	}
+	return r
+}
+
+// Stop says goodbye (beacon and offline record), closes links and the store.
+func (n *Node) Stop() {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		return
+	}
+	n.stopped = true
+	n.mu.Unlock()
+	if n.cfg.Beacons {
+		n.disc.Goodbye()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	n.ov.Shutdown(ctx)
+	cancel()
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.wg.Wait()
+	n.persistAll()
+	n.db.Close()
+}
+
+// loop turns discovery and overlay events into dials, roster writes and node events.
+func (n *Node) loop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-n.disc.Events():
+			n.onDiscovery(ctx, ev)
+		case ev := <-n.ov.Events():
+			n.onOverlay(ev)
+		}
+	}
+}
+
+func (n *Node) onDiscovery(ctx context.Context, ev discovery.Event) {
+	if ev.Outcome != discovery.Added && ev.Outcome != discovery.Updated {
+		return
+	}
+	nb := ev.Neighbour
+	if n.ov.Linked(nb.ID) {
+		return
+	}
+	addrs := make([]netip.AddrPort, 0, len(nb.Addrs))
+	for _, a := range nb.Addrs {
+		addrs = append(addrs, a.AddrPort)
+	}
+	// Both ends usually discover each other at once; letting the lower ID dial first
+	// avoids most duplicate connections, and the higher one follows up shortly in
+	// case the lower one cannot reach it.
+	delay := time.Duration(0)
+	if n.id.ID.Less(nb.ID) == false {
+		delay = 300 * time.Millisecond
+	}
+	go func() {
+		if !sleepCtx(ctx, delay) || n.ov.Linked(nb.ID) {
+			return
+		}
+		if err := n.ov.Dial(ctx, nb.ID, addrs); err != nil {
+			n.log.Debug("dial discovered peer", "peer", nb.ID.Short(), "err", err)
+		}
+	}()
+}
+
+func (n *Node) onOverlay(ev overlay.Event) {
+	switch ev.Kind {
+	case overlay.PeerOnline:
+		n.persistPeer(ev.Peer)
+		view := n.peerView(ev.Peer)
+		n.mu.Lock()
+		n.shown[ev.Peer] = profileOf(ev.Record)
+		n.mu.Unlock()
+		n.emit(PeerUp{Peer: view})
+	case overlay.PeerOffline:
+		n.persistPeer(ev.Peer)
+		n.mu.Lock()
+		delete(n.shown, ev.Peer)
+		n.mu.Unlock()
+		reason := "lost"
+		if ev.Record != nil && ev.Record.Offline {
+			reason = "goodbye"
+		}
+		n.emit(PeerDown{Peer: n.peerView(ev.Peer), Reason: reason})
+	case overlay.RecordChanged:
+		n.persistPeer(ev.Peer)
+		p := profileOf(ev.Record)
+		n.mu.Lock()
+		prev, online := n.shown[ev.Peer]
+		if online {
+			n.shown[ev.Peer] = p
+		}
+		n.mu.Unlock()
+		if online && prev != p && !ev.Record.Offline {
+			n.emit(PresenceChanged{Peer: n.peerView(ev.Peer)})
+		}
+	}
+}
+
+func profileOf(r *overlay.Record) overlay.Profile {
+	if r == nil {
+		return overlay.Profile{}
+	}
+	return overlay.Profile{Name: r.Name, Presence: r.Presence, Status: r.Status}
+}
+
+func (n *Node) onChat(ev any) {
+	switch e := ev.(type) {
+	case chat.Received:
+		n.emit(messageEvent(e.Message))
+	case chat.Delivered:
+		n.emit(MessageDelivered{ID: e.ID, To: e.To})
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

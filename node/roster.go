@@ -1,0 +1,202 @@
+package node
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"time"
+
+	"parley/identity"
+	"parley/overlay"
+	"parley/store"
+)
+
+// peerView assembles what is known of a peer from its record, link and roster entry.
+func (n *Node) peerView(id identity.PeerID) PeerView {
+	v := PeerView{ID: id.String(), Presence: "offline"}
+	rec := n.ov.RecordOf(id)
+	if rec != nil {
+		v.Name, v.Status = rec.Name, rec.Status
+		v.Fingerprint = identity.Fingerprint(rec.PubKey)
+		for _, a := range rec.Addrs {
+			v.Addrs = append(v.Addrs, a.String())
+		}
+		for _, nb := range rec.Neighbours {
+			v.Neighbours = append(v.Neighbours, nb.ID.String())
+		}
+	}
+	if n.ov.Online(id) && rec != nil {
+		v.Online = true
+		v.Presence = rec.Presence.String()
+	}
+	if l := n.ov.Link(id); l != nil {
+		v.Direct = true
+		v.RTTMicros = l.Quality().SRTT.Microseconds()
+	}
+	if p, ok, _ := n.db.GetPeer(id.String()); ok {
+		if v.Name == "" {
+			v.Name = p.Name
+		}
+		if v.Fingerprint == "" && p.PubKey != nil {
+			v.Fingerprint = identity.Fingerprint(p.PubKey)
+		}
+		if !v.Online && !p.LastSeen.IsZero() {
+			seen := p.LastSeen
+			v.LastSeen = &seen
+		}
+	}
+	return v
+}
+
+// Roster lists every peer ever seen: online ones first, then by name.
+func (n *Node) Roster() ([]PeerView, error) {
+	ids := map[identity.PeerID]bool{}
+	for _, r := range n.ov.Records() {
+		ids[r.ID()] = true
+	}
+	peers, err := n.db.Peers()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range peers {
+		if id, err := identity.ParsePeerID(p.ID); err == nil {
+			ids[id] = true
+		}
+	}
+	delete(ids, n.id.ID)
+	out := make([]PeerView, 0, len(ids))
+	for id := range ids {
+		out = append(out, n.peerView(id))
+	}
+	slices.SortFunc(out, func(a, b PeerView) int {
+		if a.Online != b.Online {
+			if a.Online {
+				return -1
+			}
+			return 1
+		}
+		if a.Name != b.Name {
+			if a.Name < b.Name {
+				return -1
+			}
+			return 1
+		}
+		if a.ID < b.ID {
+			return -1
+		}
+		return 1
+	})
+	return out, nil
+}
+
+// persistPeer writes a peer's newest record and addresses to the roster: the link's
+// remote address first (it just worked), then the addresses the peer publishes.
+func (n *Node) persistPeer(id identity.PeerID) {
+	rec := n.ov.RecordOf(id)
+	if rec == nil {
+		return
+	}
+	p := store.Peer{ID: id.String(), PubKey: rec.PubKey, Name: rec.Name, Record: rec.Raw(), LastSeen: n.cfg.Now(), FirstSeen: n.cfg.Now()}
+	if l := n.ov.Link(id); l != nil && l.Remote.IsValid() {
+		// The remote port of an inbound link is ephemeral; only an outbound one is a
+		// listener worth caching.
+		if l.Outbound {
+			p.Addrs = append(p.Addrs, l.Remote.String())
+		}
+	}
+	for _, a := range rec.Addrs {
+		if s := a.String(); !slices.Contains(p.Addrs, s) {
+			p.Addrs = append(p.Addrs, s)
+		}
+	}
+	if err := n.db.PutPeer(p); err != nil {
+		n.log.Warn("roster write", "peer", id.Short(), "err", err)
+	}
+}
+
+// persistAll records last-seen times of online peers at shutdown.
+func (n *Node) persistAll() {
+	for _, id := range n.ov.OnlinePeers() {
+		n.persistPeer(id)
+	}
+}
+
+// seedFromRoster loads the peer records saved by earlier runs, so names are known
+// before peers are heard from again.
+func (n *Node) seedFromRoster() {
+	peers, err := n.db.Peers()
+	if err != nil {
+		n.log.Warn("read roster", "err", err)
+		return
+	}
+	for _, p := range peers {
+		if p.Record == nil {
+			continue
+		}
+		if rec, err := overlay.DecodeRecord(p.Record); err == nil && rec.ID().String() == p.ID {
+			n.ov.Seed(rec)
+		}
+	}
+}
+
+// reconnectLoop dials roster peers that have no link, which is how Parley finds its
+// neighbours again on networks that block multicast. Each peer backs off from 5 s to
+// 2 min between failed attempts.
+func (n *Node) reconnectLoop(ctx context.Context) {
+	backoff := map[identity.PeerID]time.Duration{}
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		n.reconnectOnce(ctx, backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (n *Node) reconnectOnce(ctx context.Context, backoff map[identity.PeerID]time.Duration) {
+	peers, err := n.db.Peers()
+	if err != nil {
+		return
+	}
+	now := n.cfg.Now()
+	for _, p := range peers {
+		id, err := identity.ParsePeerID(p.ID)
+		if err != nil || id == n.id.ID || n.ov.Linked(id) || len(p.Addrs) == 0 {
+			continue
+		}
+		// A peer reachable through others, or one that said goodbye, is not dialed.
+		if n.ov.Online(id) {
+			continue
+		}
+		if rec := n.ov.RecordOf(id); rec != nil && rec.Offline && time.Since(rec.Issued) < 30*time.Second {
+			continue
+		}
+		n.mu.Lock()
+		due := n.dialAfter[id]
+		n.mu.Unlock()
+		if now.Before(due) {
+			continue
+		}
+		var addrs []netip.AddrPort
+		for _, a := range p.Addrs {
+			if ap, err := netip.ParseAddrPort(a); err == nil {
+				addrs = append(addrs, ap)
+			}
+		}
+		go func() {
+			err := n.ov.Dial(ctx, id, addrs)
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			if err == nil {
+				backoff[id] = 0
+				return
+			}
+			b := min(max(2*backoff[id], 5*time.Second), 2*time.Minute)
+			backoff[id] = b
+			n.dialAfter[id] = n.cfg.Now().Add(b)
+		}()
+	}
+}

@@ -1,0 +1,91 @@
+package overlay
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+const (
+	frameVersion   = 1
+	frameHeaderLen = 6
+	// MaxFrame is the largest payload a link accepts.
+	MaxFrame = 1 << 20
+)
+
+// Frame types of the overlay itself; applications use 16 and up.
+const (
+	TypePing   uint8 = 1
+	TypePong   uint8 = 2
+	TypeRecord uint8 = 3
+	// FirstAppType is the lowest type number handed to registered handlers.
+	FirstAppType uint8 = 16
+)
+
+// errSkipped marks a frame that was read whole but must be ignored; the link stays.
+var errSkipped = errors.New("frame skipped")
+
+// Frame is one decoded frame.
+type Frame struct {
+	Type    uint8
+	Payload []byte
+}
+
+// AppendFrame encodes a frame onto dst.
+func AppendFrame(dst []byte, typ uint8, payload []byte) []byte {
+	dst = append(dst, frameVersion, typ)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(payload)))
+	return append(dst, payload...)
+}
+
+// frameReader reads frames from a stream, skipping (not failing on) frames it cannot
+// use, so one bad frame never costs the link.
+type frameReader struct {
+	r      *bufio.Reader
+	header [frameHeaderLen]byte
+}
+
+func newFrameReader(r io.Reader) *frameReader {
+	return &frameReader{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// Next returns the next frame. An error wrapping errSkipped means the frame was
+// consumed and ignored (reason in the error); any other error ends the stream.
+func (fr *frameReader) Next() (Frame, error) {
+	if _, err := io.ReadFull(fr.r, fr.header[:]); err != nil {
+		return Frame{}, err
+	}
+	ver, typ := fr.header[0], fr.header[1]
+	n := binary.BigEndian.Uint32(fr.header[2:])
+	if n > MaxFrame {
+		if _, err := io.CopyN(io.Discard, fr.r, int64(n)); err != nil {
+			return Frame{}, err
+		}
+		return Frame{}, fmt.Errorf("%w: oversized (%d bytes)", errSkipped, n)
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(fr.r, payload); err != nil {
+		return Frame{}, err
+	}
+	if ver != frameVersion {
+		return Frame{}, fmt.Errorf("%w: version %d", errSkipped, ver)
+	}
+	return Frame{Type: typ, Payload: payload}, nil
+}
+
+// DecodeFrame parses exactly one frame from b (used by tests and the fuzzer; links use
+// the streaming reader, which shares the rules).
+func DecodeFrame(b []byte) (Frame, error) {
+	if len(b) < frameHeaderLen {
+		return Frame{}, fmt.Errorf("frame: %d bytes, want at least %d", len(b), frameHeaderLen)
+	}
+	n := binary.BigEndian.Uint32(b[2:])
+	if uint64(len(b)-frameHeaderLen) != uint64(n) {
+		return Frame{}, fmt.Errorf("frame: length field %d, have %d payload bytes", n, len(b)-frameHeaderLen)
+	}
+	fr := newFrameReader(bytes.NewReader(b))
+	return fr.Next()
+}

@@ -1,0 +1,192 @@
+package overlay
+
+import (
+	"bufio"
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"parley/identity"
+)
+
+// ErrQueueFull is returned when a link's send queue is full: the peer is not reading
+// fast enough, and the caller decides whether to retry or drop.
+var ErrQueueFull = errors.New("link send queue full")
+
+// ErrNoLink means there is no direct link to the peer.
+var ErrNoLink = errors.New("no link to peer")
+
+const linkQueueLen = 1024
+
+// Link is one authenticated connection to a neighbour.
+type Link struct {
+	Peer     identity.PeerID
+	PubKey   ed25519.PublicKey
+	Outbound bool // this side dialed
+	Remote   netip.AddrPort
+	Since    time.Time
+
+	conn    net.Conn
+	queue   chan []byte
+	closed  chan struct{}
+	once    sync.Once
+	lastRx  atomic.Int64 // unix ns of the last frame received
+	quality rttStats
+}
+
+func newLink(conn net.Conn, peer identity.PeerID, pub ed25519.PublicKey, outbound bool, now time.Time) *Link {
+	l := &Link{
+		Peer: peer, PubKey: pub, Outbound: outbound, Since: now,
+		conn: conn, queue: make(chan []byte, linkQueueLen), closed: make(chan struct{}),
+	}
+	if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil {
+		l.Remote = ap
+	}
+	l.lastRx.Store(now.UnixNano())
+	return l
+}
+
+// dialer is the peer that dialed this connection; the tie-break keeps the link whose
+// dialer has the lower ID.
+func (l *Link) dialer(self identity.PeerID) identity.PeerID {
+	if l.Outbound {
+		return self
+	}
+	return l.Peer
+}
+
+// send queues an encoded frame without blocking.
+func (l *Link) send(typ uint8, payload []byte) error {
+	if len(payload) > MaxFrame {
+		return fmt.Errorf("frame of %d bytes exceeds limit %d", len(payload), MaxFrame)
+	}
+	frame := AppendFrame(make([]byte, 0, frameHeaderLen+len(payload)), typ, payload)
+	select {
+	case <-l.closed:
+		return ErrNoLink
+	default:
+	}
+	select {
+	case l.queue <- frame:
+		return nil
+	default:
+		return ErrQueueFull
+	}
+}
+
+// Close ends the link; safe to call more than once.
+func (l *Link) Close() {
+	l.once.Do(func() {
+		close(l.closed)
+		l.conn.Close()
+	})
+}
+
+// Done is closed when the link is closed.
+func (l *Link) Done() <-chan struct{} { return l.closed }
+
+// writeLoop drains the queue, flushing when it runs dry so bursts share syscalls and
+// TLS records. A write that stalls for 10 s means the peer is gone: the link closes.
+func (l *Link) writeLoop() {
+	bw := bufio.NewWriterSize(l.conn, 64<<10)
+	for {
+		var frame []byte
+		select {
+		case <-l.closed:
+			return
+		case frame = <-l.queue:
+		}
+		l.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := bw.Write(frame); err != nil {
+			l.Close()
+			return
+		}
+		if len(l.queue) == 0 {
+			if err := bw.Flush(); err != nil {
+				l.Close()
+				return
+			}
+		}
+	}
+}
+
+// Quality is a snapshot of the link's measured quality.
+type Quality struct {
+	SRTT    time.Duration `json:"srtt_us"`
+	RTTVar  time.Duration `json:"rttvar_us"`
+	MinRTT  time.Duration `json:"min_rtt_us"`
+	Samples uint64        `json:"samples"`
+	Sent    uint64        `json:"pings_sent"`
+	Lost    uint64        `json:"pings_lost"`
+}
+
+// rttStats keeps RFC 6298 style smoothed RTT and variance from ping/pong.
+type rttStats struct {
+	mu      sync.Mutex
+	q       Quality
+	pending map[uint64]time.Time
+	nonce   uint64
+}
+
+func (s *rttStats) nextPing(now time.Time) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = map[uint64]time.Time{}
+	}
+	// A ping unanswered for 5 s is counted lost and forgotten, bounding the map.
+	for n, at := range s.pending {
+		if now.Sub(at) > 5*time.Second {
+			delete(s.pending, n)
+			s.q.Lost++
+		}
+	}
+	s.nonce++
+	s.pending[s.nonce] = now
+	s.q.Sent++
+	b := binary.BigEndian.AppendUint64(nil, s.nonce)
+	return binary.BigEndian.AppendUint64(b, uint64(now.UnixMicro()))
+}
+
+func (s *rttStats) onPong(payload []byte, now time.Time) {
+	if len(payload) < 16 {
+		return
+	}
+	nonce := binary.BigEndian.Uint64(payload)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sent, ok := s.pending[nonce]
+	if !ok {
+		return
+	}
+	delete(s.pending, nonce)
+	rtt := max(now.Sub(sent), time.Microsecond)
+	q := &s.q
+	if q.Samples == 0 {
+		q.SRTT, q.RTTVar, q.MinRTT = rtt, rtt/2, rtt
+	} else {
+		diff := q.SRTT - rtt
+		if diff < 0 {
+			diff = -diff
+		}
+		q.RTTVar = (3*q.RTTVar + diff) / 4
+		q.SRTT = (7*q.SRTT + rtt) / 8
+		q.MinRTT = min(q.MinRTT, rtt)
+	}
+	q.Samples++
+}
+
+func (s *rttStats) snapshot() Quality {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.q
+}
+
+// Quality returns the link's current measurements.
+func (l *Link) Quality() Quality { return l.quality.snapshot() }

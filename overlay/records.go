@@ -1,0 +1,253 @@
+package overlay
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"slices"
+	"time"
+
+	"parley/identity"
+)
+
+// Profile is what the node says about itself in its record.
+type Profile struct {
+	Name     string
+	Presence Presence
+	Status   string
+}
+
+// SetProfile updates the own record's name, presence and status and republishes.
+func (o *Overlay) SetProfile(p Profile) error {
+	if len(p.Status) > maxStatusText {
+		return errors.New("status text longer than 512 bytes")
+	}
+	if len(p.Name) > 64 {
+		return errors.New("display name longer than 64 bytes")
+	}
+	o.mu.Lock()
+	o.self.Name, o.self.Presence, o.self.Status = p.Name, p.Presence, p.Status
+	o.mu.Unlock()
+	o.requestPublish()
+	return nil
+}
+
+// Records returns the newest record of every known peer (not including our own).
+func (o *Overlay) Records() []*Record {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]*Record, 0, len(o.records))
+	for _, r := range o.records {
+		out = append(out, r)
+	}
+	return out
+}
+
+// RecordOf returns a peer's newest record.
+func (o *Overlay) RecordOf(id identity.PeerID) *Record {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.records[id]
+}
+
+// SelfRecord returns the record this node last published.
+func (o *Overlay) SelfRecord() *Record {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.selfRec
+}
+
+// Seed installs a record loaded from the roster (already verified), so a peer known
+// from an earlier run has a name before it is heard from again. It is not flooded.
+func (o *Overlay) Seed(rec *Record) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	id := rec.ID()
+	if cur := o.records[id]; id == o.cfg.Identity.ID || (cur != nil && cur.Seq >= rec.Seq) {
+		return
+	}
+	o.records[id] = rec
+}
+
+func (o *Overlay) handleRecord(from *Link, payload []byte) {
+	rec, err := DecodeRecord(payload)
+	if err != nil {
+		if errors.Is(err, ErrRecordSig) {
+			o.stats.Add("record_drop_forged", 1)
+		} else {
+			o.stats.Add("record_drop_malformed", 1)
+		}
+		o.log.Debug("record dropped", "from", from.Peer.Short(), "err", err)
+		return
+	}
+	id := rec.ID()
+	if id == o.cfg.Identity.ID {
+		o.stats.Add("record_self", 1)
+		return
+	}
+	o.mu.Lock()
+	cur := o.records[id]
+	switch {
+	case cur != nil && rec.Seq <= cur.Seq:
+		o.mu.Unlock()
+		o.stats.Add("record_drop_stale", 1)
+		return
+	case cur == nil && len(o.records) >= o.cfg.MaxRecords:
+		o.mu.Unlock()
+		o.stats.Add("record_drop_full", 1)
+		return
+	}
+	o.records[id] = rec
+	o.emit(Event{Kind: RecordChanged, Peer: id, Record: rec})
+	links := o.linksExcept(from.Peer)
+	o.mu.Unlock()
+	o.stats.Add("record_accepted", 1)
+	for _, l := range links {
+		if err := l.send(TypeRecord, rec.raw); err != nil {
+			o.stats.Add("record_forward_dropped", 1)
+		}
+	}
+	o.recompute()
+}
+
+// linksExcept lists links other than to skip; caller holds o.mu.
+func (o *Overlay) linksExcept(skip identity.PeerID) []*Link {
+	out := make([]*Link, 0, len(o.links))
+	for id, l := range o.links {
+		if id != skip {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// syncTo sends a new neighbour everything we know: our record first, then the rest,
+// so it learns the overlay in one round trip instead of waiting for updates.
+func (o *Overlay) syncTo(l *Link) {
+	o.mu.Lock()
+	recs := make([][]byte, 0, len(o.records)+1)
+	if o.selfRec != nil {
+		recs = append(recs, o.selfRec.raw)
+	}
+	for id, r := range o.records {
+		if id != l.Peer {
+			recs = append(recs, r.raw)
+		}
+	}
+	o.mu.Unlock()
+	for _, raw := range recs {
+		if err := l.send(TypeRecord, raw); err != nil {
+			o.stats.Add("record_forward_dropped", 1)
+		}
+	}
+}
+
+func (o *Overlay) requestPublish() {
+	select {
+	case o.publishCh <- struct{}{}:
+	default:
+	}
+}
+
+// publishLoop re-issues the own record when something changed, at most once per
+// PublishMinGap so a burst of link changes costs one record, and at least every
+// RefreshEvery so quality figures stay fresh.
+func (o *Overlay) publishLoop(ctx context.Context) {
+	refresh := time.NewTicker(o.cfg.RefreshEvery)
+	defer refresh.Stop()
+	var last time.Time
+	o.publish(false)
+	last = time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-refresh.C:
+		case <-o.publishCh:
+			if wait := o.cfg.PublishMinGap - time.Since(last); wait > 0 && !sleepCtx(ctx, wait) {
+				return
+			}
+		}
+		o.publish(false)
+		last = time.Now()
+	}
+}
+
+// nextSeq is clock based and strictly increasing, so a restarted node's records
+// supersede the ones it published before.
+func nextSeq(prev uint64, now time.Time) uint64 { return max(prev+1, uint64(now.UnixMicro())) }
+
+// publish signs a fresh own record and floods it.
+func (o *Overlay) publish(offline bool) *Record {
+	now := o.cfg.Now()
+	o.mu.Lock()
+	if o.stopping && !offline {
+		o.mu.Unlock()
+		return nil
+	}
+	rec := Record{
+		Issued: now, Offline: offline,
+		Name: o.self.Name, Presence: o.self.Presence, Status: o.self.Status,
+		Caps: o.self.Caps,
+	}
+	if o.selfRec != nil {
+		rec.Seq = nextSeq(o.selfRec.Seq, now)
+	} else {
+		rec.Seq = nextSeq(0, now)
+	}
+	for id, l := range o.links {
+		rec.Neighbours = append(rec.Neighbours, NeighbourInfo{ID: id, RTT: l.Quality().SRTT})
+	}
+	slices.SortFunc(rec.Neighbours, func(a, b NeighbourInfo) int { return compareIDs(a.ID, b.ID) })
+	for _, ip := range o.cfg.LocalAddrs() {
+		rec.Addrs = append(rec.Addrs, netip.AddrPortFrom(ip, o.port))
+	}
+	links := o.linksExcept(identity.PeerID{})
+	o.mu.Unlock()
+	if err := rec.Sign(o.cfg.Identity); err != nil {
+		o.log.Error("sign own record", "err", err)
+		return nil
+	}
+	o.mu.Lock()
+	o.selfRec = &rec
+	o.mu.Unlock()
+	for _, l := range links {
+		if err := l.send(TypeRecord, rec.raw); err != nil {
+			o.stats.Add("record_forward_dropped", 1)
+		}
+	}
+	o.stats.Add("record_published", 1)
+	return &rec
+}
+
+// Shutdown says goodbye: an offline record goes to every neighbour (and floods on),
+// then links close once their queues drain or ctx ends.
+func (o *Overlay) Shutdown(ctx context.Context) {
+	o.mu.Lock()
+	o.stopping = true
+	o.mu.Unlock()
+	o.publish(true)
+	o.mu.Lock()
+	links := o.linksExcept(identity.PeerID{})
+	o.mu.Unlock()
+	for _, l := range links {
+		for len(l.queue) > 0 && ctx.Err() == nil {
+			sleepCtx(ctx, 5*time.Millisecond)
+		}
+	}
+	// Give the writer a moment to flush the last frame it dequeued.
+	sleepCtx(ctx, 20*time.Millisecond)
+	for _, l := range links {
+		l.Close()
+	}
+}
+
+func compareIDs(a, b identity.PeerID) int {
+	switch {
+	case a.Less(b):
+		return -1
+	case b.Less(a):
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Peer is the roster entry of a peer ever seen. The public key is pinned: the peer ID
+// is its hash, so a different key is by construction a different peer.
+type Peer struct {
+	ID        string    `json:"id"`
+	PubKey    []byte    `json:"pubkey"`
+	Name      string    `json:"name"`
+	Record    []byte    `json:"record,omitempty"` // last signed peer record
+	Addrs     []string  `json:"addrs,omitempty"`  // last known link addresses, best first
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// maxCachedAddrs bounds the per-peer address cache.
+const maxCachedAddrs = 16
+
+// PutPeer merges p into the roster: FirstSeen is kept, addresses are merged newest
+// first, and empty fields do not erase known ones.
+func (d *DB) PutPeer(p Peer) error {
+	err := d.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRoster)
+		if v := b.Get([]byte(p.ID)); v != nil {
+			var old Peer
+			if json.Unmarshal(v, &old) == nil {
+				p = mergePeer(old, p)
+			}
+		}
+		v, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(p.ID), v)
+	})
+	if err != nil {
+		return fmt.Errorf("store: put peer %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+func mergePeer(old, p Peer) Peer {
+	if !old.FirstSeen.IsZero() && (p.FirstSeen.IsZero() || old.FirstSeen.Before(p.FirstSeen)) {
+		p.FirstSeen = old.FirstSeen
+	}
+	if p.LastSeen.Before(old.LastSeen) {
+		p.LastSeen = old.LastSeen
+	}
+	if p.PubKey == nil {
+		p.PubKey = old.PubKey
+	}
+	if p.Name == "" {
+		p.Name = old.Name
+	}
+	if p.Record == nil {
+		p.Record = old.Record
+	}
+	addrs := slices.Clone(p.Addrs)
+	for _, a := range old.Addrs {
+		if !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
+	}
+	if len(addrs) > maxCachedAddrs {
+		addrs = addrs[:maxCachedAddrs]
+	}
+	p.Addrs = addrs
+	return p
+}
+
+// GetPeer reads one roster entry.
+func (d *DB) GetPeer(id string) (Peer, bool, error) {
+	var p Peer
+	var ok bool
+	err := d.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketRoster).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &p)
+	})
+	return p, ok, err
+}
+
+// Peers lists the whole roster.
+func (d *DB) Peers() ([]Peer, error) {
+	var out []Peer
+	err := d.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRoster).ForEach(func(_, v []byte) error {
+			var p Peer
+			if err := json.Unmarshal(v, &p); err != nil {
+				return nil // one bad entry must not hide the rest
+			}
+			out = append(out, p)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list roster: %w", err)
+	}
+	return out, nil
+}
