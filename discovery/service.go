@@ -291,6 +291,9 @@ func (s *Service) observe(sg Sighting) {
 	case Replayed:
 		s.stats.Add(prefix+"drop_replay", 1)
 		return
+	case Duplicate:
+		s.stats.Add(prefix+"duplicate", 1)
+		return
 	case Full:
 		s.stats.Add(prefix+"drop_table_full", 1)
 		return

@@ -62,12 +62,13 @@ func (n Neighbour) Sources() []Source {
 type Outcome int
 
 const (
-	Ignored  Outcome = iota // nothing new (refresh of a known address)
-	Added                   // first sighting of this peer
-	Updated                 // new address or source for a known peer
-	Departed                // goodbye: the peer was removed
-	Replayed                // beacon sequence not above the last: dropped
-	Full                    // table at capacity: dropped
+	Ignored   Outcome = iota // nothing new (refresh of a known address)
+	Added                    // first sighting of this peer
+	Updated                  // new address or source for a known peer
+	Departed                 // goodbye: the peer was removed
+	Replayed                 // beacon sequence below the last seen: dropped
+	Duplicate                // same sequence again (the IPv4 and IPv6 copies of one beacon)
+	Full                     // table at capacity: dropped
 )
 
 // Table merges sightings from all sources by peer ID and forgets addresses that are
@@ -96,7 +97,10 @@ func (t *Table) Observe(s Sighting) Outcome {
 	now := t.now()
 	n, ok := t.entries[s.ID]
 	if ok && s.Seq != 0 {
-		if s.Seq <= n.lastSeq {
+		switch {
+		case s.Seq == n.lastSeq:
+			return Duplicate
+		case s.Seq < n.lastSeq:
 			return Replayed
 		}
 		n.lastSeq = s.Seq

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"parley/node"
+	"parley/overlay"
 )
 
 // MaxLine bounds one command line; longer lines are rejected with an error event.
@@ -29,6 +30,7 @@ type Node interface {
 	AddPeer(ctx context.Context, addr string) (string, error)
 	Self() node.Ready
 	Stats() map[string]uint64
+	Links() []overlay.LinkInfo
 }
 
 // Command is one decoded input line. Req, when given, is echoed in the reply so a
@@ -58,7 +60,7 @@ func ParseCommand(line []byte) (Command, error) {
 	switch c.Cmd {
 	case "":
 		return c, errors.New(`missing field "cmd"`)
-	case "roster", "quit", "stats", "self":
+	case "roster", "quit", "stats", "self", "links":
 		return c, nil
 	case "presence":
 		return c, need("status", c.Status)
@@ -184,6 +186,8 @@ func (s *Session) handle(ctx context.Context, line []byte) (quit bool) {
 		s.write("self", c.Req, s.node.Self())
 	case "stats":
 		s.write("stats", c.Req, map[string]any{"counters": s.node.Stats()})
+	case "links":
+		s.write("links", c.Req, map[string]any{"links": s.node.Links()})
 	case "presence":
 		s.reply(c, s.node.SetPresence(c.Status, c.Text), nil)
 	case "name":

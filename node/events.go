@@ -29,6 +29,7 @@ type Ready struct {
 	ID          string   `json:"id"`
 	Name        string   `json:"name"`
 	Fingerprint string   `json:"fingerprint"`
+	PubKey      []byte   `json:"pubkey"` // Ed25519 public key (base64); the ID is its hash
 	Addrs       []string `json:"addrs"`
 	Port        uint16   `json:"port"`
 }

@@ -201,7 +201,7 @@ func (n *Node) Start(ctx context.Context) error {
 }
 
 func (n *Node) readyEvent() Ready {
-	r := Ready{ID: n.id.ID.String(), Name: n.displayName(), Fingerprint: n.id.Fingerprint(), Port: n.ov.Port()}
+	r := Ready{ID: n.id.ID.String(), Name: n.displayName(), Fingerprint: n.id.Fingerprint(), PubKey: n.id.Public, Port: n.ov.Port(), Addrs: []string{}}
 	for _, a := range n.disc.LocalAddrs() {
 		r.Addrs = append(r.Addrs, netip.AddrPortFrom(a, n.ov.Port()).String())
 	}

@@ -29,7 +29,7 @@ func (n *Node) peerView(id identity.PeerID) PeerView {
 		v.Online = true
 		v.Presence = rec.Presence.String()
 	}
-	if l := n.ov.Link(id); l != nil {
+	if l := n.ov.Link(id); l != nil && v.Online {
 		v.Direct = true
 		v.RTTMicros = l.Quality().SRTT.Microseconds()
 	}

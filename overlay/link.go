@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/ed25519"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -118,12 +119,25 @@ func (l *Link) writeLoop() {
 
 // Quality is a snapshot of the link's measured quality.
 type Quality struct {
-	SRTT    time.Duration `json:"srtt_us"`
-	RTTVar  time.Duration `json:"rttvar_us"`
-	MinRTT  time.Duration `json:"min_rtt_us"`
-	Samples uint64        `json:"samples"`
-	Sent    uint64        `json:"pings_sent"`
-	Lost    uint64        `json:"pings_lost"`
+	SRTT    time.Duration
+	RTTVar  time.Duration
+	MinRTT  time.Duration
+	Samples uint64
+	Sent    uint64
+	Lost    uint64
+}
+
+// MarshalJSON writes durations as integer microseconds, the unit the headless
+// protocol uses for every RTT.
+func (q Quality) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		SRTT    int64  `json:"srtt_us"`
+		RTTVar  int64  `json:"rttvar_us"`
+		MinRTT  int64  `json:"min_rtt_us"`
+		Samples uint64 `json:"samples"`
+		Sent    uint64 `json:"pings_sent"`
+		Lost    uint64 `json:"pings_lost"`
+	}{q.SRTT.Microseconds(), q.RTTVar.Microseconds(), q.MinRTT.Microseconds(), q.Samples, q.Sent, q.Lost})
 }
 
 // rttStats keeps RFC 6298 style smoothed RTT and variance from ping/pong.

@@ -58,8 +58,8 @@ func ParsePresence(s string) (Presence, error) {
 
 // NeighbourInfo is one entry of a record's neighbour list.
 type NeighbourInfo struct {
-	ID  identity.PeerID `json:"id"`
-	RTT time.Duration   `json:"rtt_us"`
+	ID  identity.PeerID
+	RTT time.Duration
 }
 
 // Extension is one opaque TLV carried in a record for later features.

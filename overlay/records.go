@@ -88,7 +88,12 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 	o.mu.Lock()
 	cur := o.records[id]
 	switch {
-	case cur != nil && rec.Seq <= cur.Seq:
+	case cur != nil && rec.Seq == cur.Seq:
+		// The normal echo of flooding over a mesh: every neighbour forwards it once.
+		o.mu.Unlock()
+		o.stats.Add("record_duplicate", 1)
+		return
+	case cur != nil && rec.Seq < cur.Seq:
 		o.mu.Unlock()
 		o.stats.Add("record_drop_stale", 1)
 		return
