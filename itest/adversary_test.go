@@ -1,0 +1,65 @@
+package itest
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/discovery"
+	"parley/identity"
+	"parley/internal/netlab"
+)
+
+// TestForgedBeaconsRejected: a host with no Parley on it sends beacons claiming an
+// honest peer's key but signed by another, plus garbage and oversized datagrams.
+// Every observer drops and counts them, and the honest peer stays online.
+func TestForgedBeaconsRejected(t *testing.T) {
+	c := newCluster(t)
+	n1 := c.start(c.host("h1"), "n1")
+	n2 := c.start(c.host("h2"), "n2")
+	attacker := c.host("evil")
+	n1.waitPeerUp(10*time.Second, n2)
+	n2.waitPeerUp(10*time.Second, n1)
+
+	self := n2.request(map[string]any{"cmd": "self"}, "self")
+	victimKey, err := base64.StdEncoding.DecodeString(self.Str("pubkey"))
+	if err != nil || len(victimKey) != 32 {
+		t.Fatalf("victim key %q: %v", self.Str("pubkey"), err)
+	}
+	evil, _ := identity.Generate()
+	forge := func(kind discovery.BeaconKind) []byte {
+		pkt := discovery.EncodeBeacon(evil, kind, uint64(time.Now().UnixMicro())+1e9, 48556, "n2")
+		copy(pkt[6:38], victimKey) // claim n2's identity; the signature is the attacker's
+		return pkt
+	}
+	before := n1.counters()
+	group := discovery.BeaconGroup4.String() + ":48555"
+	for _, pkt := range [][]byte{
+		forge(discovery.KindAnnounce),
+		forge(discovery.KindGoodbye), // a forged goodbye must not make n2 look gone
+		[]byte(strings.Repeat("not a beacon, just text long enough to get past the size check. ", 3)),
+		make([]byte, 900), // oversized
+	} {
+		if err := attacker.SendUDP(group, pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 5*time.Second, "n1 to count the forged and malformed beacons", func() bool {
+		ctr := n1.counters()
+		return ctr["beacon_drop_forged"] >= before["beacon_drop_forged"]+2 &&
+			ctr["beacon_drop_magic"] >= before["beacon_drop_magic"]+1 &&
+			ctr["beacon_drop_size"] >= before["beacon_drop_size"]+1
+	})
+	roster := n1.roster()
+	if len(roster) != 1 || roster[n2.id] == nil || roster[n2.id]["online"] != true {
+		t.Fatalf("n1 roster after forged beacons: %v", roster)
+	}
+	// The honest peers still talk.
+	id := n1.request(map[string]any{"cmd": "send", "to": n2.id, "text": "still here?"}, "sent").Str("id")
+	if _, err := n1.WaitEvent(5*time.Second, func(e netlab.Event) bool {
+		return e.Name() == "delivered" && e.Str("id") == id
+	}); err != nil {
+		t.Fatalf("no delivery after the attack: %v", err)
+	}
+}

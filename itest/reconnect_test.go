@@ -1,0 +1,98 @@
+package itest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/netlab"
+)
+
+// TestReconnectFromRosterWithoutMulticast: a node restarts on a host whose multicast
+// is blocked; it hears no beacon and no mDNS, yet reconnects to its old neighbours
+// from the addresses cached in its bbolt roster. A fourth node with discovery off
+// joins by address alone and learns the rest of the overlay from peer records.
+func TestReconnectFromRosterWithoutMulticast(t *testing.T) {
+	c := newCluster(t)
+	h1 := c.host("h1")
+	n1 := c.start(h1, "n1")
+	n2 := c.start(c.host("h2"), "n2")
+	n3 := c.start(c.host("h3"), "n3")
+	all := []*node{n1, n2, n3}
+	for _, n := range all {
+		n.waitPeerUp(10*time.Second, all...)
+	}
+	if err := n1.Quit(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := h1.SetMulticast(c.seg, false); err != nil {
+		t.Fatal(err)
+	}
+	n1 = c.start(h1, "n1")
+	n1.waitPeerUp(15*time.Second, n2, n3)
+	links := n1.links()
+	for _, o := range []*node{n2, n3} {
+		l := links[o.id]
+		if l == nil || l["outbound"] != true {
+			t.Fatalf("n1 should have dialed %s from its roster; links: %v", o.name, links)
+		}
+	}
+	ctr := n1.counters()
+	if ctr["beacon_accepted"] != 0 || ctr["mdns_accepted"] != 0 {
+		t.Fatalf("n1 heard multicast discovery although it was blocked: %v", ctr)
+	}
+
+	// Add by address: discovery off, one address typed in.
+	n4 := c.start(c.host("h4"), "n4", "--discovery", "none")
+	ok := n4.request(map[string]any{"cmd": "add_peer", "addr": n2.host.IP(c.seg) + ":48556"}, "ok")
+	if ok.Str("id") != n2.id {
+		t.Fatalf("add_peer answered %v, want id %s", ok, n2.id)
+	}
+	n4.waitPeerUp(10*time.Second, n1, n2, n3)
+	if _, err := n4.Request(map[string]any{"cmd": "add_peer", "addr": "not-an-address"}, 5*time.Second, "ok"); err == nil {
+		t.Fatal("add_peer with a bad address did not fail")
+	}
+}
+
+// TestSecondInstanceRefused: a second process on the same data dir exits at once with
+// a clear message instead of corrupting the store. It needs no namespace: both bind
+// loopback only.
+func TestSecondInstanceRefused(t *testing.T) {
+	bin, err := netlab.BuildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	first := exec.Command(bin, "--headless", "--data", dir, "--discovery", "none", "--listen", "127.0.0.1:0")
+	stdin, err := first.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := &syncBuffer{}
+	first.Stdout = stdout
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); first.Wait() }()
+	eventually(t, 10*time.Second, "first instance ready", func() bool { return strings.Contains(stdout.String(), `"ready"`) })
+
+	second := exec.Command(bin, "--headless", "--data", dir, "--discovery", "none", "--listen", "127.0.0.1:0")
+	second.Stdin = strings.NewReader("")
+	start := time.Now()
+	out, err := second.CombinedOutput()
+	if err == nil {
+		t.Fatalf("second instance started: %s", out)
+	}
+	if !strings.Contains(string(out), "in use by another Parley instance") {
+		t.Fatalf("second instance error is not clear: %s", out)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("second instance took %v to give up", d)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "identity.key")); err != nil {
+		t.Fatal(err)
+	}
+}
