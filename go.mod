@@ -1,6 +1,6 @@
 module parley
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/hashicorp/mdns v1.0.7

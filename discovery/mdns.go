@@ -13,7 +13,7 @@ import (
 )
 
 // mdnsQueryTimeout is how long one one-shot query listens for answers.
-const mdnsQueryTimeout = 800 * time.Millisecond
+const mdnsQueryTimeout = 400 * time.Millisecond
 
 // mdnsBackoff is the browse schedule after start or an interface change: the library
 // has no continuous browse, so we re-query, quickly at first, then every 30 s.
@@ -91,23 +91,27 @@ func (s *Service) startMDNSServers() []*mdns.Server {
 	return servers
 }
 
-// browseOnce runs one query per interface in parallel and drains the entries at once
-// (the library drops answers when its channel is full).
+// browseOnce runs one query per interface in parallel. The entries channel is drained
+// at once (the library drops answers when it is full), but the entries are only read
+// after the query returns: the library keeps writing to an entry it has already
+// sent when more answers for the same instance arrive, so reading it earlier is a
+// data race (seen under -race).
 func (s *Service) browseOnce(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, ifc := range s.currentInterfaces() {
 		ifc := ifc
-		entries := make(chan *mdns.ServiceEntry, 64)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			for e := range entries {
-				s.handleMDNSEntry(e, ifc)
-			}
-		}()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			entries := make(chan *mdns.ServiceEntry, 64)
+			var got []*mdns.ServiceEntry
+			drained := make(chan struct{})
+			go func() {
+				defer close(drained)
+				for e := range entries {
+					got = append(got, e)
+				}
+			}()
 			params := &mdns.QueryParam{
 				Service: ServiceType, Domain: "local", Timeout: mdnsQueryTimeout,
 				Interface: &ifc, Entries: entries, Logger: quietLogger,
@@ -117,7 +121,10 @@ func (s *Service) browseOnce(ctx context.Context) {
 				s.log.Debug("mdns query", "iface", ifc.Name, "err", err)
 			}
 			close(entries)
-			<-done
+			<-drained
+			for _, e := range got {
+				s.handleMDNSEntry(e, ifc)
+			}
 		}()
 	}
 	wg.Wait()

@@ -61,6 +61,11 @@ func ParseTXT(fields []string) (ServiceInfo, error) {
 	if err != nil {
 		return info, fmt.Errorf("txt: %w", err)
 	}
+	if id.IsZero() {
+		// No key hashes to the zero ID, and a zero ID would turn the dialer's key
+		// check off (overlay treats it as "whoever answers").
+		return info, fmt.Errorf("txt: zero peer id")
+	}
 	port, err := strconv.ParseUint(seen["port"], 10, 16)
 	if err != nil || port == 0 {
 		return info, fmt.Errorf("txt: bad port %q", seen["port"])

@@ -55,6 +55,7 @@ type Node struct {
 	profile   overlay.Profile
 	shown     map[identity.PeerID]overlay.Profile // last profile reported per online peer
 	dialAfter map[identity.PeerID]time.Time       // backoff for reconnect attempts
+	meshPoke  chan struct{}                       // run a reconnect pass now
 	stopped   bool
 }
 
@@ -84,6 +85,7 @@ func New(cfg Config) (*Node, error) {
 		events:    make(chan Event, 1024),
 		shown:     map[identity.PeerID]overlay.Profile{},
 		dialAfter: map[identity.PeerID]time.Time{},
+		meshPoke:  make(chan struct{}, 1),
 	}
 	if err := n.loadProfile(); err != nil {
 		db.Close()
@@ -283,6 +285,13 @@ func (n *Node) onOverlay(ev overlay.Event) {
 		n.shown[ev.Peer] = profileOf(ev.Record)
 		n.mu.Unlock()
 		n.emit(PeerUp{Peer: view})
+		if !view.Direct {
+			// Known only through others so far: try a direct link.
+			select {
+			case n.meshPoke <- struct{}{}:
+			default:
+			}
+		}
 	case overlay.PeerOffline:
 		n.persistPeer(ev.Peer)
 		n.mu.Lock()

@@ -139,9 +139,14 @@ func (n *Node) seedFromRoster() {
 	}
 }
 
-// reconnectLoop dials roster peers that have no link, which is how Parley finds its
-// neighbours again on networks that block multicast. Each peer backs off from 5 s to
-// 2 min between failed attempts.
+// maxDialDegree caps the links this node opens itself to complete the mesh; small
+// overlays become a full mesh, large ones stay bounded (routing covers the rest).
+const maxDialDegree = 32
+
+// reconnectLoop dials roster peers that have no link. It is how Parley finds its
+// neighbours again on networks that block multicast, and how a peer learned only
+// from records (its addresses are cached in the roster as soon as it is seen) gets a
+// direct link. Each peer backs off from 5 s to 2 min between failed attempts.
 func (n *Node) reconnectLoop(ctx context.Context) {
 	backoff := map[identity.PeerID]time.Duration{}
 	tick := time.NewTicker(2 * time.Second)
@@ -152,6 +157,7 @@ func (n *Node) reconnectLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-n.meshPoke:
 		}
 	}
 }
@@ -162,15 +168,16 @@ func (n *Node) reconnectOnce(ctx context.Context, backoff map[identity.PeerID]ti
 		return
 	}
 	now := n.cfg.Now()
+	links := len(n.ov.Links())
 	for _, p := range peers {
+		if links >= maxDialDegree {
+			return
+		}
 		id, err := identity.ParsePeerID(p.ID)
 		if err != nil || id == n.id.ID || n.ov.Linked(id) || len(p.Addrs) == 0 {
 			continue
 		}
-		// A peer reachable through others, or one that said goodbye, is not dialed.
-		if n.ov.Online(id) {
-			continue
-		}
+		// A peer that just said goodbye is not chased.
 		if rec := n.ov.RecordOf(id); rec != nil && rec.Offline && time.Since(rec.Issued) < 30*time.Second {
 			continue
 		}
@@ -186,12 +193,17 @@ func (n *Node) reconnectOnce(ctx context.Context, backoff map[identity.PeerID]ti
 				addrs = append(addrs, ap)
 			}
 		}
+		links++
+		n.mu.Lock()
+		n.dialAfter[id] = now.Add(10 * time.Second) // no second attempt while this one runs
+		n.mu.Unlock()
 		go func() {
 			err := n.ov.Dial(ctx, id, addrs)
 			n.mu.Lock()
 			defer n.mu.Unlock()
 			if err == nil {
 				backoff[id] = 0
+				n.dialAfter[id] = time.Time{}
 				return
 			}
 			b := min(max(2*backoff[id], 5*time.Second), 2*time.Minute)

@@ -250,6 +250,11 @@ func (o *Overlay) Dial(ctx context.Context, id identity.PeerID, addrs []netip.Ad
 	if id == o.cfg.Identity.ID {
 		return errors.New("refusing to dial self")
 	}
+	if id.IsZero() {
+		// dialOne reads a zero ID as "accept any key"; here the link would then be
+		// filed under the zero ID whoever answered. DialAddr is the way to do that.
+		return errors.New("refusing to dial the zero peer ID")
+	}
 	o.mu.Lock()
 	if o.links[id] != nil || o.dialing[id] || o.stopping {
 		o.mu.Unlock()

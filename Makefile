@@ -1,0 +1,78 @@
+# Parley — build, run and test. `make run` and `make test` are the two commands the
+# README promises work on a fresh Debian 12 machine.
+
+SHELL     := /bin/bash
+GO        ?= go
+BIN       := bin/parley
+# Run as root or through sudo for package installs and network namespaces.
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# System packages: tests build network namespaces (iproute2) and ping across them.
+TEST_PKGS := iproute2 iputils-ping ca-certificates
+RUN_PKGS  := ca-certificates
+FUZZTIME  ?= 30s
+DATA      ?= $(HOME)/.config/parley
+
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: all build run test test-unit test-integration vet fmt-check bench fuzz deps-run deps-test clean
+
+all: build
+
+# install-missing PKG... installs only the packages dpkg does not already have.
+define install-missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+endef
+
+deps-run:
+	$(call install-missing,$(RUN_PKGS))
+
+deps-test:
+	$(call install-missing,$(TEST_PKGS))
+
+build:
+	$(GO) build -o $(BIN) .
+
+# Until the GUI lands the app runs headless: type JSON commands, read JSON events.
+run: deps-run build
+	@echo 'Parley is running headless (the window arrives with the GUI). Try {"cmd":"roster"} or {"cmd":"quit"}.'
+	./$(BIN) --data "$(DATA)"
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# Everything: formatting, vet, unit tests with the race detector (fuzz seeds included),
+# then the multi-host integration tests, which need root (sudo is used otherwise).
+test: deps-test fmt-check vet
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /itest)
+	$(MAKE) test-integration
+
+# The nodes under test are built with the race detector, so races in the real binary
+# under real traffic fail the run too (the binary reports them on stderr and exits 66).
+test-integration:
+	$(GO) build -race -o bin/parley-race .
+	$(SUDO) env "PATH=$(PATH)" CI="$(CI)" NETLAB_PARLEY_BIN="$(CURDIR)/bin/parley-race" $(GO) test -count=1 -v -timeout 15m ./itest/
+
+# Benchmarks print tables; copy the latest into docs/benchmarks.md.
+bench: deps-test build
+	$(GO) test -run '^$$' -bench . -benchmem ./overlay/ ./discovery/ ./chat/ ./store/
+	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchdisc -bin "$(CURDIR)/$(BIN)"
+
+# Runs every fuzz target for FUZZTIME each; new crashers land in testdata/fuzz.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf bin dist
