@@ -50,6 +50,7 @@ type Service struct {
 	log    *slog.Logger
 
 	seq       atomic.Uint64
+	leaving   atomic.Bool // set by Goodbye: no announce may follow it
 	transport BeaconTransport
 	rescan    chan struct{} // poked on interface change: query mDNS again at once
 	mu        sync.Mutex
@@ -87,6 +88,8 @@ func New(cfg Config) *Service {
 		cfg.Name = func() string { return "" }
 	}
 	return &Service{
+		// Read now so LocalAddrs is right before Run (the ready event needs it).
+		ifaces: Interfaces(cfg.KeepIface),
 		cfg:    cfg,
 		table:  NewTable(cfg.TTL, cfg.MaxNeighbours, cfg.Now),
 		events: make(chan Event, 256),
@@ -213,6 +216,11 @@ func (s *Service) sendBeacon(kind BeaconKind) {
 	if t == nil {
 		return
 	}
+	if kind == KindAnnounce && s.leaving.Load() {
+		// A periodic or interface-change announce after the goodbye would put this
+		// node back into every neighbour's table until the TTL ran out.
+		return
+	}
 	pkt := EncodeBeacon(s.cfg.Identity, kind, s.nextSeq(), s.cfg.LinkPort, s.cfg.Name())
 	if err := t.Send(pkt); err != nil {
 		s.stats.Add("beacon_send_errors", 1)
@@ -228,6 +236,7 @@ func (s *Service) Announce() { s.sendBeacon(KindAnnounce) }
 // Goodbye tells the link that this node is leaving; call before cancelling Run.
 // It is sent twice because multicast is unreliable and the cost is two packets.
 func (s *Service) Goodbye() {
+	s.leaving.Store(true)
 	s.sendBeacon(KindGoodbye)
 	s.sendBeacon(KindGoodbye)
 }

@@ -88,6 +88,8 @@ func Run(ctx context.Context, n Node, in io.Reader, out io.Writer) error {
 	s := &Session{node: n, out: bufio.NewWriter(out), now: time.Now}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// "ready" comes first, before any event the node may already have queued.
+	s.write("ready", nil, n.Self())
 	go s.pumpEvents(ctx)
 	lines := make(chan []byte)
 	readErr := make(chan error, 1)

@@ -172,7 +172,8 @@ func (n *Node) emit(ev Event) {
 	}
 }
 
-// Start runs the node until Stop.
+// Start runs the node until Stop. Self() describes the running node; skins report
+// it first (the headless "ready" event).
 func (n *Node) Start(ctx context.Context) error {
 	ctx, n.cancel = context.WithCancel(ctx)
 	if err := n.ov.SetProfile(n.profile); err != nil {
@@ -198,14 +199,13 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	run(n.loop)
 	run(n.reconnectLoop)
-	n.emit(n.readyEvent())
 	return nil
 }
 
 func (n *Node) readyEvent() Ready {
 	r := Ready{ID: n.id.ID.String(), Name: n.displayName(), Fingerprint: n.id.Fingerprint(), PubKey: n.id.Public, Port: n.ov.Port(), Addrs: []string{}}
-	for _, a := range n.disc.LocalAddrs() {
-		r.Addrs = append(r.Addrs, netip.AddrPortFrom(a, n.ov.Port()).String())
+	for _, a := range n.ov.AdvertisedAddrs() {
+		r.Addrs = append(r.Addrs, a.String())
 	}
 	return r
 }

@@ -204,11 +204,9 @@ func (o *Overlay) publish(offline bool) *Record {
 		rec.Neighbours = append(rec.Neighbours, NeighbourInfo{ID: id, RTT: l.Quality().SRTT})
 	}
 	slices.SortFunc(rec.Neighbours, func(a, b NeighbourInfo) int { return compareIDs(a.ID, b.ID) })
-	for _, ip := range o.cfg.LocalAddrs() {
-		rec.Addrs = append(rec.Addrs, netip.AddrPortFrom(ip, o.port))
-	}
 	links := o.linksExcept(identity.PeerID{})
 	o.mu.Unlock()
+	rec.Addrs = o.AdvertisedAddrs()
 	if err := rec.Sign(o.cfg.Identity); err != nil {
 		o.log.Error("sign own record", "err", err)
 		return nil
@@ -223,6 +221,19 @@ func (o *Overlay) publish(offline bool) *Record {
 	}
 	o.stats.Add("record_published", 1)
 	return &rec
+}
+
+// AdvertisedAddrs are the addresses others can reach the link listener on: the
+// interface addresses when it listens on all of them, else its one bound address.
+func (o *Overlay) AdvertisedAddrs() []netip.AddrPort {
+	if ap, err := netip.ParseAddrPort(o.ln.Addr().String()); err == nil && !ap.Addr().IsUnspecified() {
+		return []netip.AddrPort{ap}
+	}
+	var out []netip.AddrPort
+	for _, ip := range o.cfg.LocalAddrs() {
+		out = append(out, netip.AddrPortFrom(ip, o.port))
+	}
+	return out
 }
 
 // Shutdown says goodbye: an offline record goes to every neighbour (and floods on),
