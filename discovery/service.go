@@ -51,6 +51,7 @@ type Service struct {
 
 	seq       atomic.Uint64
 	leaving   atomic.Bool // set by Goodbye: no announce may follow it
+	sendMu    sync.Mutex  // makes the leaving check and the send one step
 	transport BeaconTransport
 	rescan    chan struct{} // poked on interface change: query mDNS again at once
 	mu        sync.Mutex
@@ -216,6 +217,8 @@ func (s *Service) sendBeacon(kind BeaconKind) {
 	if t == nil {
 		return
 	}
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
 	if kind == KindAnnounce && s.leaving.Load() {
 		// A periodic or interface-change announce after the goodbye would put this
 		// node back into every neighbour's table until the TTL ran out.
@@ -236,7 +239,9 @@ func (s *Service) Announce() { s.sendBeacon(KindAnnounce) }
 // Goodbye tells the link that this node is leaving; call before cancelling Run.
 // It is sent twice because multicast is unreliable and the cost is two packets.
 func (s *Service) Goodbye() {
+	s.sendMu.Lock() // waits for an announce already past its check; it goes out first, with an older seq
 	s.leaving.Store(true)
+	s.sendMu.Unlock()
 	s.sendBeacon(KindGoodbye)
 	s.sendBeacon(KindGoodbye)
 }

@@ -80,6 +80,15 @@ type Table struct {
 	max     int
 	now     func() time.Time
 	entries map[identity.PeerID]*Neighbour
+	// departed remembers the goodbye sequence of peers that left, for one TTL, so a
+	// delayed copy of an earlier announce (the other address family's socket, a
+	// beacon already in flight) cannot bring a departed peer back.
+	departed map[identity.PeerID]departure
+}
+
+type departure struct {
+	seq uint64
+	at  time.Time
 }
 
 // NewTable makes a table; now is injectable for tests (nil means time.Now).
@@ -87,7 +96,7 @@ func NewTable(ttl time.Duration, max int, now func() time.Time) *Table {
 	if now == nil {
 		now = time.Now
 	}
-	return &Table{ttl: ttl, max: max, now: now, entries: map[identity.PeerID]*Neighbour{}}
+	return &Table{ttl: ttl, max: max, now: now, entries: map[identity.PeerID]*Neighbour{}, departed: map[identity.PeerID]departure{}}
 }
 
 // Observe merges a sighting.
@@ -96,6 +105,15 @@ func (t *Table) Observe(s Sighting) Outcome {
 	defer t.mu.Unlock()
 	now := t.now()
 	n, ok := t.entries[s.ID]
+	if d, left := t.departed[s.ID]; !ok && left && s.Seq != 0 {
+		switch {
+		case s.Seq == d.seq:
+			return Duplicate
+		case s.Seq < d.seq:
+			return Replayed
+		}
+		delete(t.departed, s.ID)
+	}
 	if ok && s.Seq != 0 {
 		switch {
 		case s.Seq == n.lastSeq:
@@ -106,6 +124,9 @@ func (t *Table) Observe(s Sighting) Outcome {
 		n.lastSeq = s.Seq
 	}
 	if s.Goodbye {
+		if s.Seq != 0 && len(t.departed) < t.max {
+			t.departed[s.ID] = departure{seq: s.Seq, at: now}
+		}
 		if !ok {
 			return Ignored
 		}
@@ -153,6 +174,11 @@ func (t *Table) Expire() []identity.PeerID {
 		if len(n.Addrs) == 0 {
 			delete(t.entries, id)
 			gone = append(gone, id)
+		}
+	}
+	for id, d := range t.departed {
+		if d.at.Before(cutoff) {
+			delete(t.departed, id)
 		}
 	}
 	return gone

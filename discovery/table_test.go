@@ -108,9 +108,71 @@ func TestTableObserveOutcomes(t *testing.T) {
 		t.Fatal("goodbye left the peer in the table")
 	}
 	bye.Seq = 15
-	step("goodbye of an unknown peer", bye, Ignored)
+	step("second goodbye copy", bye, Ignored)
 	if tab.Len() != 0 {
-		t.Fatal("goodbye of an unknown peer added it")
+		t.Fatal("goodbye of an absent peer added it")
+	}
+
+	// Delayed copies of earlier beacons (the other family's socket, a beacon in
+	// flight) cannot bring the departed peer back.
+	late := base
+	late.Seq = 13
+	step("announce older than the goodbye", late, Replayed)
+	late.Seq = 15
+	step("announce with the goodbye's sequence", late, Duplicate)
+	if tab.Len() != 0 {
+		t.Fatal("a delayed announce brought the departed peer back")
+	}
+	// mDNS carries no sequence and is not held back.
+	step("mDNS after goodbye", Sighting{ID: alice.ID, Addr: ap("192.0.2.1:4000"), Source: SourceMDNS}, Added)
+	step("goodbye again", Sighting{ID: alice.ID, Source: SourceBeacon, Seq: 16, Goodbye: true}, Departed)
+	// A restart announces with a newer (clock-based) sequence and is welcome.
+	late.Seq = 17
+	step("announce newer than the goodbye", late, Added)
+	step("its duplicate", late, Duplicate)
+
+	bob := testIdentity(t, 2)
+	step("goodbye of a never-seen peer", Sighting{ID: bob.ID, Source: SourceBeacon, Seq: 50, Goodbye: true}, Ignored)
+	step("then its older announce", Sighting{ID: bob.ID, Addr: ap("192.0.2.2:1"), Source: SourceBeacon, Seq: 40}, Replayed)
+	step("then a newer announce", Sighting{ID: bob.ID, Addr: ap("192.0.2.2:1"), Source: SourceBeacon, Seq: 60}, Added)
+}
+
+func TestTableDepartureForgottenAfterTTL(t *testing.T) {
+	clk := newFakeClock()
+	const ttl = 20 * time.Second
+	tab := NewTable(ttl, 10, clk.Now)
+	id := testIdentity(t, 1).ID
+	tab.Observe(Sighting{ID: id, Addr: ap("192.0.2.1:1"), Source: SourceBeacon, Seq: 10})
+	if got := tab.Observe(Sighting{ID: id, Source: SourceBeacon, Seq: 11, Goodbye: true}); got != Departed {
+		t.Fatalf("goodbye = %d", got)
+	}
+	clk.Advance(ttl)
+	tab.Expire()
+	if got := tab.Observe(Sighting{ID: id, Addr: ap("192.0.2.1:1"), Source: SourceBeacon, Seq: 10}); got != Replayed {
+		t.Fatalf("old announce at exactly the TTL = %d, want Replayed", got)
+	}
+	clk.Advance(time.Millisecond)
+	tab.Expire()
+	if got := tab.Observe(Sighting{ID: id, Addr: ap("192.0.2.1:1"), Source: SourceBeacon, Seq: 10}); got != Added {
+		t.Fatalf("old announce after the departure expired = %d, want Added", got)
+	}
+}
+
+func TestTableDeparturesBounded(t *testing.T) {
+	const max = 3
+	tab := NewTable(time.Minute, max, newFakeClock().Now)
+	for i := range 2 * max {
+		id := testIdentity(t, byte(i+1)).ID
+		tab.Observe(Sighting{ID: id, Addr: ap("192.0.2.1:1"), Source: SourceBeacon, Seq: 1})
+		if got := tab.Observe(Sighting{ID: id, Source: SourceBeacon, Seq: 2, Goodbye: true}); got != Departed {
+			t.Fatalf("goodbye %d = %d", i, got)
+		}
+	}
+	tab.mu.Lock()
+	n := len(tab.departed)
+	tab.mu.Unlock()
+	if n > max {
+		t.Fatalf("%d departures remembered, bound %d", n, max)
 	}
 }
 

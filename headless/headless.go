@@ -136,7 +136,11 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 	var line []byte
 	for {
 		chunk, err := r.ReadSlice('\n')
-		if len(line)+len(chunk) > MaxLine {
+		n := len(chunk)
+		if err == nil {
+			n-- // the newline ends the line but is not part of it
+		}
+		if len(line)+n > MaxLine {
 			// Skip to the end of this line so the next one parses.
 			for errors.Is(err, bufio.ErrBufferFull) {
 				_, err = r.ReadSlice('\n')

@@ -106,6 +106,10 @@ func (r *Record) Sign(id *identity.Identity) error {
 	if len(r.Name) > 64 {
 		return fmt.Errorf("display name is %d bytes, limit 64", len(r.Name))
 	}
+	if r.Presence > Busy {
+		// DecodeRecord refuses it, so every receiver would drop the record.
+		return fmt.Errorf("presence %d out of range", r.Presence)
+	}
 	if len(r.Addrs) > maxAddrs {
 		r.Addrs = r.Addrs[:maxAddrs]
 	}

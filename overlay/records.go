@@ -3,6 +3,7 @@ package overlay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -24,6 +25,9 @@ func (o *Overlay) SetProfile(p Profile) error {
 	}
 	if len(p.Name) > 64 {
 		return errors.New("display name longer than 64 bytes")
+	}
+	if p.Presence > Busy {
+		return fmt.Errorf("presence %d out of range", p.Presence)
 	}
 	o.mu.Lock()
 	o.self.Name, o.self.Presence, o.self.Status = p.Name, p.Presence, p.Status
