@@ -26,6 +26,8 @@
 //	1 ping    [nonce u64][sender clock, unix µs u64]
 //	2 pong    the ping payload echoed
 //	3 record  a peer record (below)
+//	5 superseded  (empty) this connection lost the duplicate-link tie-break; the
+//	          receiver keeps the peer up while the winning connection completes
 //	16–255    application messages, handed to the handler registered for the type
 //
 // # Peer records

@@ -21,6 +21,9 @@ const (
 	TypePing   uint8 = 1
 	TypePong   uint8 = 2
 	TypeRecord uint8 = 3
+	// TypeSuperseded tells the peer that this connection is being closed only because
+	// another connection between the same two peers won the tie-break.
+	TypeSuperseded uint8 = 5
 	// FirstAppType is the lowest type number handed to registered handlers.
 	FirstAppType uint8 = 16
 )

@@ -26,7 +26,14 @@ func (o *Overlay) recompute() {
 	}
 	reach := map[identity.PeerID]bool{self: true}
 	queue := []identity.PeerID{}
+	linked := make([]identity.PeerID, 0, len(o.links)+len(o.grace))
 	for id := range o.links {
+		linked = append(linked, id)
+	}
+	for id := range o.grace {
+		linked = append(linked, id)
+	}
+	for _, id := range linked {
 		if !reach[id] {
 			reach[id] = true
 			queue = append(queue, id)

@@ -38,6 +38,9 @@ type Link struct {
 	closed  chan struct{}
 	once    sync.Once
 	lastRx  atomic.Int64 // unix ns of the last frame received
+	// superseded is set when the peer said this connection lost the tie-break, so
+	// its end is not a peer going away.
+	superseded atomic.Bool
 	quality rttStats
 }
 

@@ -77,6 +77,10 @@ type Overlay struct {
 	dialing  map[identity.PeerID]bool
 	records  map[identity.PeerID]*Record
 	online   map[identity.PeerID]bool
+	// grace holds peers whose link was superseded and whose winning link is still
+	// being set up; they count as linked until the deadline, so a simultaneous dial
+	// never shows as the peer leaving and coming back.
+	grace map[identity.PeerID]time.Time
 	self     Record // template of the own record (fields set by SetProfile)
 	selfRec  *Record
 	handlers map[uint8]Handler
@@ -129,6 +133,7 @@ func New(cfg Config) (*Overlay, error) {
 		dialing:   map[identity.PeerID]bool{},
 		records:   map[identity.PeerID]*Record{},
 		online:    map[identity.PeerID]bool{},
+		grace:     map[identity.PeerID]time.Time{},
 		handlers:  map[uint8]Handler{},
 		events:    make(chan Event, 4096),
 		publishCh: make(chan struct{}, 1),
@@ -402,18 +407,20 @@ func (o *Overlay) register(conn net.Conn, id identity.PeerID, pub ed25519.Public
 		if !newWins {
 			o.mu.Unlock()
 			o.stats.Add("link_duplicate_closed", 1)
-			l.Close()
+			supersede(l, false)
 			return
 		}
 		o.stats.Add("link_replaced", 1)
 	}
+	_, graced := o.grace[id]
+	delete(o.grace, id)
 	o.links[id] = l
-	if old == nil {
+	if old == nil && !graced {
 		o.emit(Event{Kind: LinkUp, Peer: id})
 	}
 	o.mu.Unlock()
 	if old != nil {
-		old.Close()
+		supersede(old, true)
 	}
 	o.log.Debug("link up", "peer", id.Short(), "remote", l.Remote, "outbound", outbound)
 	go l.writeLoop()
@@ -424,6 +431,31 @@ func (o *Overlay) register(conn net.Conn, id identity.PeerID, pub ed25519.Public
 	o.recompute()
 }
 
+// supersede closes a connection that lost the duplicate-link tie-break, telling the
+// peer why first. running says whether its writer goroutine is already started.
+func supersede(l *Link, running bool) {
+	frame := AppendFrame(nil, TypeSuperseded, nil)
+	if !running {
+		l.conn.SetWriteDeadline(time.Now().Add(time.Second))
+		l.conn.Write(frame)
+		l.Close()
+		return
+	}
+	l.send(TypeSuperseded, nil)
+	go func() {
+		deadline := time.Now().Add(time.Second)
+		for len(l.queue) > 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // let the writer flush what it dequeued
+		l.Close()
+	}()
+}
+
+// supersedeGrace is how long a superseded link's peer stays "linked" while the
+// winning connection finishes its handshake.
+const supersedeGrace = 2 * time.Second
+
 func (o *Overlay) unregister(l *Link) {
 	l.Close()
 	o.mu.Lock()
@@ -432,9 +464,32 @@ func (o *Overlay) unregister(l *Link) {
 		return
 	}
 	delete(o.links, l.Peer)
+	if l.superseded.Load() && !o.stopping {
+		o.stats.Add("link_superseded_by_peer", 1)
+		o.grace[l.Peer] = o.cfg.Now().Add(supersedeGrace)
+		o.mu.Unlock()
+		time.AfterFunc(supersedeGrace, func() { o.endGrace(l.Peer) })
+		return
+	}
 	o.emit(Event{Kind: LinkDown, Peer: l.Peer})
 	o.mu.Unlock()
 	o.log.Debug("link down", "peer", l.Peer.Short())
+	o.requestPublish()
+	o.recompute()
+}
+
+// endGrace reports a superseded link's peer as down if its replacement never came.
+func (o *Overlay) endGrace(id identity.PeerID) {
+	o.mu.Lock()
+	until, ok := o.grace[id]
+	if !ok || o.cfg.Now().Before(until) || o.links[id] != nil {
+		o.mu.Unlock()
+		return
+	}
+	delete(o.grace, id)
+	o.emit(Event{Kind: LinkDown, Peer: id})
+	o.mu.Unlock()
+	o.stats.Add("link_replacement_missing", 1)
 	o.requestPublish()
 	o.recompute()
 }
@@ -467,6 +522,8 @@ func (o *Overlay) dispatch(l *Link, f Frame) {
 		l.quality.onPong(f.Payload, o.cfg.Now())
 	case TypeRecord:
 		o.handleRecord(l, f.Payload)
+	case TypeSuperseded:
+		l.superseded.Store(true)
 	default:
 		o.mu.Lock()
 		h := o.handlers[f.Type]
