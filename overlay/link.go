@@ -33,15 +33,15 @@ type Link struct {
 	Remote   netip.AddrPort
 	Since    time.Time
 
-	conn    net.Conn
-	queue   chan []byte
-	closed  chan struct{}
-	once    sync.Once
-	lastRx  atomic.Int64 // unix ns of the last frame received
+	conn   net.Conn
+	queue  chan []byte
+	closed chan struct{}
+	once   sync.Once
+	lastRx atomic.Int64 // unix ns of the last frame received
 	// superseded is set when the peer said this connection lost the tie-break, so
 	// its end is not a peer going away.
 	superseded atomic.Bool
-	quality rttStats
+	quality    rttStats
 }
 
 func newLink(conn net.Conn, peer identity.PeerID, pub ed25519.PublicKey, outbound bool, now time.Time) *Link {

@@ -72,15 +72,15 @@ type Overlay struct {
 	port uint16
 	cert tls.Certificate
 
-	mu       sync.Mutex
-	links    map[identity.PeerID]*Link
-	dialing  map[identity.PeerID]bool
-	records  map[identity.PeerID]*Record
-	online   map[identity.PeerID]bool
+	mu      sync.Mutex
+	links   map[identity.PeerID]*Link
+	dialing map[identity.PeerID]bool
+	records map[identity.PeerID]*Record
+	online  map[identity.PeerID]bool
 	// grace holds peers whose link was superseded and whose winning link is still
 	// being set up; they count as linked until the deadline, so a simultaneous dial
 	// never shows as the peer leaving and coming back.
-	grace map[identity.PeerID]time.Time
+	grace    map[identity.PeerID]time.Time
 	self     Record // template of the own record (fields set by SetProfile)
 	selfRec  *Record
 	handlers map[uint8]Handler
