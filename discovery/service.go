@@ -51,6 +51,7 @@ type Service struct {
 
 	seq       atomic.Uint64
 	leaving   atomic.Bool // set by Goodbye: no announce may follow it
+	lastReply atomic.Int64 // unix ns of the last announce sent in reply to a newcomer
 	sendMu    sync.Mutex  // makes the leaving check and the send one step
 	transport BeaconTransport
 	rescan    chan struct{} // poked on interface change: query mDNS again at once
@@ -316,11 +317,27 @@ func (s *Service) observe(sg Sighting) {
 		return
 	}
 	s.stats.Add(prefix+"accepted", 1)
+	if out == Added && sg.Source == SourceBeacon {
+		s.greetNewcomer()
+	}
 	n, _ := s.table.Get(sg.ID)
 	if out == Departed {
 		n = Neighbour{ID: sg.ID}
 	}
 	s.emit(Event{Outcome: out, Neighbour: n})
+}
+
+// greetNewcomer answers a new peer's beacon with an announce of our own, so a node
+// that just started learns about everyone in one round trip instead of waiting for
+// their next periodic beacon (and whichever side has the lower ID can dial at once).
+// At most one greeting per 250 ms bounds the cost when many peers start together.
+func (s *Service) greetNewcomer() {
+	now := time.Now().UnixNano()
+	last := s.lastReply.Load()
+	if now-last < int64(250*time.Millisecond) || !s.lastReply.CompareAndSwap(last, now) {
+		return
+	}
+	go s.sendBeacon(KindAnnounce)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,16 +21,22 @@ func main() {
 	bin := flag.String("bin", "", "parley binary (default: build it)")
 	trials := flag.Int("trials", 10, "trials per scenario")
 	hosts := flag.Int("hosts", 5, "namespaces")
+	modes := flag.String("modes", "both,beacon,mdns", "discovery modes to measure")
+	flag.StringVar(&logLevel, "log", logLevel, "node log level")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "benchdisc: needs root (network namespaces)")
 		os.Exit(2)
 	}
-	if err := run(*bin, *trials, *hosts); err != nil {
+	if err := run(*bin, *trials, *hosts, strings.Split(*modes, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "benchdisc:", err)
 		os.Exit(1)
 	}
 }
+
+// logLevel is passed to every node (-log debug keeps evidence for outliers; set
+// NETLAB_KEEP_LOGS=1 to keep the files).
+var logLevel = "warn"
 
 type bench struct {
 	bin   string
@@ -46,7 +53,7 @@ type proc struct {
 	start time.Time
 }
 
-func run(bin string, trials, nHosts int) error {
+func run(bin string, trials, nHosts int, modes []string) error {
 	if bin == "" {
 		var err error
 		if bin, err = netlab.BuildBinary(); err != nil {
@@ -79,7 +86,7 @@ func run(bin string, trials, nHosts int) error {
 	fmt.Printf("Discovery on %d network namespaces, one bridge, %d trials per row (%s)\n\n", nHosts, trials, time.Now().Format("2006-01-02"))
 	fmt.Println("| scenario | discovery | n | p50 | p90 | max |")
 	fmt.Println("|---|---|---|---|---|---|")
-	for _, mode := range []string{"both", "beacon", "mdns"} {
+	for _, mode := range modes {
 		var cold, late, leave, crash, unplug []time.Duration
 		for t := 0; t < trials; t++ {
 			r, err := b.trial(mode)
@@ -109,7 +116,7 @@ func (b *bench) start(h *netlab.Host, mode string) (*proc, error) {
 	b.runID++
 	dir := filepath.Join(b.dir, fmt.Sprintf("d%d", b.runID))
 	start := time.Now()
-	p, err := h.Start(b.bin, "--headless", "--data", dir, "--name", h.Name, "--discovery", mode, "--log-level", "warn")
+	p, err := h.Start(b.bin, "--headless", "--data", dir, "--name", h.Name, "--discovery", mode, "--log-level", logLevel)
 	if err != nil {
 		return nil, err
 	}
