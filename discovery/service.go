@@ -50,9 +50,9 @@ type Service struct {
 	log    *slog.Logger
 
 	seq       atomic.Uint64
-	leaving   atomic.Bool // set by Goodbye: no announce may follow it
+	leaving   atomic.Bool  // set by Goodbye: no announce may follow it
 	lastReply atomic.Int64 // unix ns of the last announce sent in reply to a newcomer
-	sendMu    sync.Mutex  // makes the leaving check and the send one step
+	sendMu    sync.Mutex   // makes the leaving check and the send one step
 	transport BeaconTransport
 	rescan    chan struct{} // poked on interface change: query mDNS again at once
 	mu        sync.Mutex
