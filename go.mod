@@ -3,6 +3,7 @@ module parley
 go 1.26.0
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/hashicorp/mdns v1.0.7
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/net v0.48.0
