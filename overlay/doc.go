@@ -26,9 +26,39 @@
 //	1 ping    [nonce u64][sender clock, unix µs u64]
 //	2 pong    the ping payload echoed
 //	3 record  a peer record (below)
+//	4 routed  an application frame for a peer without a direct link (below)
 //	5 superseded  (empty) this connection lost the duplicate-link tie-break; the
 //	          receiver keeps the peer up while the winning connection completes
 //	16–255    application messages, handed to the handler registered for the type
+//
+// # Routing
+//
+// Peers with no direct link (two LAN segments joined only by a dual-homed peer) reach
+// each other through routed frames, forwarded hop by hop:
+//
+//	off  len  field
+//	0    1    ttl: hops left (1–255; the sender starts at 16, each relay subtracts 1)
+//	1    16   destination peer ID
+//	17   16   source peer ID (NOT authenticated: any hop could have written it)
+//	33   1    inner type (an application type, 16–255)
+//	34   ..   inner payload (at most MaxFrame-34 bytes)
+//
+// A frame with ttl 0, an inner type below 16, a zero ID, or source = destination is
+// malformed and dropped (route_drop_malformed). The destination hands the inner
+// payload to the handler registered with HandleRouted for the inner type, with the
+// source and the neighbour it arrived from; applications must authenticate the
+// payload end to end themselves. Any other node forwards it, with ttl-1, to the next
+// hop of its shortest path to the destination, unless ttl is 1 (route_drop_ttl), no
+// path is known (route_drop_unreachable), the next hop is the neighbour the frame
+// came from or the source is this node (route_drop_loop), or the next link's queue is
+// full (route_drop_queue); forwarded frames count route_forwarded.
+//
+// Paths are shortest by Dijkstra over this node's links, weighted by their measured
+// smoothed RTT, and the edges u–v that both u's and v's live records list, weighted
+// by the larger of the two RTTs they publish (1 ms for a missing sample), plus 0.5 ms
+// per hop so that equal-RTT paths prefer fewer hops. The route tree is cached and
+// recomputed after the graph changes (and at least every few seconds), so forwarding
+// costs a map lookup per frame.
 //
 // # Peer records
 //

@@ -21,6 +21,9 @@ const (
 	TypePing   uint8 = 1
 	TypePong   uint8 = 2
 	TypeRecord uint8 = 3
+	// TypeRouted carries an application frame between peers without a direct link,
+	// forwarded hop by hop (see SendTo).
+	TypeRouted uint8 = 4
 	// TypeSuperseded tells the peer that this connection is being closed only because
 	// another connection between the same two peers won the tie-break.
 	TypeSuperseded uint8 = 5

@@ -11,6 +11,7 @@ import "parley/identity"
 func (o *Overlay) recompute() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.invalidateRoutes()
 	self := o.cfg.Identity.ID
 	lists := func(a, b identity.PeerID) bool {
 		r := o.records[a]

@@ -85,6 +85,13 @@ type Overlay struct {
 	selfRec  *Record
 	handlers map[uint8]Handler
 	stopping bool
+	// Routing (route.go): handlers for routed frames, and the cached route tree,
+	// stale once routeGen moves past the generation it was built at. routeMu
+	// serialises recomputing it.
+	routedHandlers map[uint8]RoutedHandler
+	routeGen       uint64
+	routeTree      *routeTree
+	routeMu        sync.Mutex
 
 	events    chan Event
 	publishCh chan struct{}
@@ -415,6 +422,7 @@ func (o *Overlay) register(conn net.Conn, id identity.PeerID, pub ed25519.Public
 	_, graced := o.grace[id]
 	delete(o.grace, id)
 	o.links[id] = l
+	o.invalidateRoutes()
 	if old == nil && !graced {
 		o.emit(Event{Kind: LinkUp, Peer: id})
 	}
@@ -464,6 +472,7 @@ func (o *Overlay) unregister(l *Link) {
 		return
 	}
 	delete(o.links, l.Peer)
+	o.invalidateRoutes()
 	if l.superseded.Load() && !o.stopping {
 		o.stats.Add("link_superseded_by_peer", 1)
 		o.grace[l.Peer] = o.cfg.Now().Add(supersedeGrace)
@@ -524,6 +533,8 @@ func (o *Overlay) dispatch(l *Link, f Frame) {
 		o.handleRecord(l, f.Payload)
 	case TypeSuperseded:
 		l.superseded.Store(true)
+	case TypeRouted:
+		o.handleRouted(l, f.Payload)
 	default:
 		o.mu.Lock()
 		h := o.handlers[f.Type]

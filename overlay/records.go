@@ -16,6 +16,8 @@ type Profile struct {
 	Name     string
 	Presence Presence
 	Status   string
+	// Extensions are published verbatim (e.g. the rooms this node has joined).
+	Extensions []Extension
 }
 
 // SetProfile updates the own record's name, presence and status and republishes.
@@ -31,6 +33,7 @@ func (o *Overlay) SetProfile(p Profile) error {
 	}
 	o.mu.Lock()
 	o.self.Name, o.self.Presence, o.self.Status = p.Name, p.Presence, p.Status
+	o.self.Extensions = p.Extensions
 	o.mu.Unlock()
 	o.requestPublish()
 	return nil
@@ -197,7 +200,7 @@ func (o *Overlay) publish(offline bool) *Record {
 	rec := Record{
 		Issued: now, Offline: offline,
 		Name: o.self.Name, Presence: o.self.Presence, Status: o.self.Status,
-		Caps: o.self.Caps,
+		Caps: o.self.Caps, Extensions: o.self.Extensions,
 	}
 	if o.selfRec != nil {
 		rec.Seq = nextSeq(o.selfRec.Seq, now)

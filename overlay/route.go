@@ -1,0 +1,379 @@
+package overlay
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"parley/identity"
+)
+
+// Routing carries application frames between peers that have no direct link, hop by
+// hop along shortest paths of the link-state graph (see the package doc).
+
+const (
+	// routedHeaderLen is [ttl u8][dst 16][src 16][inner type u8].
+	routedHeaderLen = 1 + 2*identity.IDLen + 1
+	// MaxRoutedPayload is the largest payload SendTo accepts, direct or routed.
+	MaxRoutedPayload = MaxFrame - routedHeaderLen
+	// routedTTL is the hop budget a routed frame starts with.
+	routedTTL = 16
+	// routeMaxAge bounds how long a computed route tree is used without any graph
+	// change, so the link RTTs it was weighted with do not go stale forever.
+	routeMaxAge = 5 * time.Second
+)
+
+// ErrUnreachable means no path to the peer is known.
+var ErrUnreachable = errors.New("peer unreachable")
+
+// RoutedHandler receives an application frame routed to this node. via is the
+// neighbour that delivered it (authenticated by its link). src is NOT authenticated:
+// any hop on the path could have written it, so an application must carry its own
+// end-to-end signature in the payload and trust that, not src (Parley's chat seals
+// every routed payload and checks the sealed sender against src).
+type RoutedHandler func(src identity.PeerID, via identity.PeerID, payload []byte)
+
+// HandleRouted registers the handler for routed frames of an application type
+// addressed to this node; call before Run.
+func (o *Overlay) HandleRouted(typ uint8, h RoutedHandler) {
+	if typ < FirstAppType {
+		panic(fmt.Sprintf("overlay: frame type %d is reserved", typ))
+	}
+	o.mu.Lock()
+	if o.routedHandlers == nil {
+		o.routedHandlers = map[uint8]RoutedHandler{}
+	}
+	o.routedHandlers[typ] = h
+	o.mu.Unlock()
+}
+
+// routedHeader is the decoded fixed part of a TypeRouted payload.
+type routedHeader struct {
+	TTL      uint8
+	Dst, Src identity.PeerID
+	Type     uint8
+}
+
+// appendRouted encodes a TypeRouted payload onto dst.
+func appendRouted(dst []byte, h routedHeader, inner []byte) []byte {
+	dst = append(dst, h.TTL)
+	dst = append(dst, h.Dst[:]...)
+	dst = append(dst, h.Src[:]...)
+	dst = append(dst, h.Type)
+	return append(dst, inner...)
+}
+
+// decodeRouted parses a TypeRouted payload; the inner payload aliases b.
+func decodeRouted(b []byte) (routedHeader, []byte, error) {
+	var h routedHeader
+	if len(b) < routedHeaderLen {
+		return h, nil, fmt.Errorf("routed frame: %d bytes, want at least %d", len(b), routedHeaderLen)
+	}
+	h.TTL = b[0]
+	copy(h.Dst[:], b[1:])
+	copy(h.Src[:], b[1+identity.IDLen:])
+	h.Type = b[routedHeaderLen-1]
+	switch {
+	case h.TTL == 0:
+		return h, nil, errors.New("routed frame: ttl 0")
+	case h.Type < FirstAppType:
+		return h, nil, fmt.Errorf("routed frame: inner type %d is not an application type", h.Type)
+	case h.Dst.IsZero() || h.Src.IsZero():
+		return h, nil, errors.New("routed frame: zero peer ID")
+	case h.Dst == h.Src:
+		return h, nil, errors.New("routed frame: source is the destination")
+	}
+	return h, b[routedHeaderLen:], nil
+}
+
+// SendTo queues an application frame for dst however it can be reached: as a plain
+// frame of type typ when a direct link exists (direct is true; the receiver's Handle
+// handler gets it), otherwise as a routed frame to the next hop of the shortest path
+// (the receiver's HandleRouted handler gets it). It returns ErrUnreachable when no
+// path is known and ErrQueueFull when the first hop's queue is full. Delivery is not
+// confirmed: a relay may drop the frame (see the route_drop_* counters).
+func (o *Overlay) SendTo(dst identity.PeerID, typ uint8, payload []byte) (direct bool, err error) {
+	self := o.cfg.Identity.ID
+	switch {
+	case typ < FirstAppType:
+		return false, fmt.Errorf("frame type %d is reserved", typ)
+	case len(payload) > MaxRoutedPayload:
+		return false, fmt.Errorf("payload of %d bytes exceeds limit %d", len(payload), MaxRoutedPayload)
+	case dst == self:
+		return false, errors.New("refusing to send to self")
+	}
+	if l := o.Link(dst); l != nil {
+		err := l.send(typ, payload)
+		if !errors.Is(err, ErrNoLink) {
+			return true, err
+		}
+		// The link closed under us; a route may remain.
+	}
+	next, ok := o.NextHop(dst)
+	if !ok {
+		return false, ErrUnreachable
+	}
+	l := o.Link(next)
+	if l == nil {
+		return false, ErrUnreachable
+	}
+	frame := appendRouted(make([]byte, 0, routedHeaderLen+len(payload)),
+		routedHeader{TTL: routedTTL, Dst: dst, Src: self, Type: typ}, payload)
+	switch err := l.send(TypeRouted, frame); {
+	case errors.Is(err, ErrNoLink):
+		return false, ErrUnreachable
+	case err != nil:
+		return false, err
+	}
+	o.stats.Add("route_sent", 1)
+	return false, nil
+}
+
+// handleRouted delivers or forwards a routed frame that arrived on l. Its cost is
+// constant per frame plus a lookup in the cached route tree, so a flooding sender
+// cannot make a relay spend more than it spends itself.
+func (o *Overlay) handleRouted(l *Link, payload []byte) {
+	h, inner, err := decodeRouted(payload)
+	if err != nil {
+		o.stats.Add("route_drop_malformed", 1)
+		return
+	}
+	self := o.cfg.Identity.ID
+	if h.Src == self {
+		// Our own frame came back (transiently inconsistent views of the graph).
+		o.stats.Add("route_drop_loop", 1)
+		return
+	}
+	if h.Dst == self {
+		o.mu.Lock()
+		fn := o.routedHandlers[h.Type]
+		o.mu.Unlock()
+		if fn == nil {
+			o.stats.Add("route_unknown_type", 1)
+			return
+		}
+		o.stats.Add("route_delivered", 1)
+		fn(h.Src, l.Peer, inner)
+		return
+	}
+	if h.TTL <= 1 {
+		o.stats.Add("route_drop_ttl", 1)
+		return
+	}
+	next, ok := o.NextHop(h.Dst)
+	if !ok {
+		o.stats.Add("route_drop_unreachable", 1)
+		return
+	}
+	if next == l.Peer {
+		o.stats.Add("route_drop_loop", 1)
+		return
+	}
+	nl := o.Link(next)
+	if nl == nil {
+		o.stats.Add("route_drop_unreachable", 1)
+		return
+	}
+	// The frame reader allocates every payload afresh, so it is ours to rewrite.
+	payload[0] = h.TTL - 1
+	switch err := nl.send(TypeRouted, payload); {
+	case errors.Is(err, ErrQueueFull):
+		o.stats.Add("route_drop_queue", 1)
+		return
+	case err != nil:
+		o.stats.Add("route_drop_unreachable", 1)
+		return
+	}
+	o.stats.Add("route_forwarded", 1)
+}
+
+// NextHop is the neighbour a frame for dst goes to: the first hop of the shortest
+// path over the link-state graph.
+func (o *Overlay) NextHop(dst identity.PeerID) (identity.PeerID, bool) {
+	return o.routes().next(dst)
+}
+
+// Path is the shortest path to dst, self excluded and dst included; nil when dst is
+// unreachable. It is for diagnostics and tests.
+func (o *Overlay) Path(dst identity.PeerID) []identity.PeerID {
+	return o.routes().path(dst)
+}
+
+// invalidateRoutes marks the cached route tree stale; caller holds o.mu.
+func (o *Overlay) invalidateRoutes() { o.routeGen++ }
+
+// routes returns the route tree, recomputing it when the graph changed since it was
+// built (or it is older than routeMaxAge). Lookups between changes are map reads.
+func (o *Overlay) routes() *routeTree {
+	fresh := func(t *routeTree) bool {
+		return t != nil && t.gen == o.routeGen && o.cfg.Now().Sub(t.built) < routeMaxAge
+	}
+	o.mu.Lock()
+	if t := o.routeTree; fresh(t) {
+		o.mu.Unlock()
+		return t
+	}
+	o.mu.Unlock()
+	// One goroutine computes; the others wait for its result rather than repeat it.
+	o.routeMu.Lock()
+	defer o.routeMu.Unlock()
+	o.mu.Lock()
+	if t := o.routeTree; fresh(t) {
+		o.mu.Unlock()
+		return t
+	}
+	gen, now := o.routeGen, o.cfg.Now()
+	adj := o.adjacencyLocked()
+	o.mu.Unlock()
+	t := shortestPaths(o.cfg.Identity.ID, adj)
+	t.gen, t.built = gen, now
+	o.mu.Lock()
+	o.routeTree = t // if the graph changed meanwhile, gen is already stale
+	o.mu.Unlock()
+	return t
+}
+
+// hopPenalty is added to every hop, so that of two paths with equal RTT the one with
+// fewer hops (fewer relays to spend CPU and queue space) wins.
+const hopPenalty = 500 * time.Microsecond
+
+// edgeCost weighs one hop whose two directions measured rttA and rttB (zero: no
+// sample). This is the one place routing weights are defined.
+func edgeCost(rttA, rttB time.Duration) time.Duration {
+	rtt := max(rttA, rttB)
+	if rtt <= 0 {
+		rtt = time.Millisecond
+	}
+	return rtt + hopPenalty
+}
+
+// adjacencyLocked snapshots the routing graph: this node's live links, weighted by
+// their measured SRTT, and every edge u–v that both u's and v's live records list,
+// weighted by the slower direction. Caller holds o.mu.
+func (o *Overlay) adjacencyLocked() map[identity.PeerID]map[identity.PeerID]time.Duration {
+	self := o.cfg.Identity.ID
+	adj := make(map[identity.PeerID]map[identity.PeerID]time.Duration, len(o.records)+1)
+	add := func(u, v identity.PeerID, cost time.Duration) {
+		m := adj[u]
+		if m == nil {
+			m = map[identity.PeerID]time.Duration{}
+			adj[u] = m
+		}
+		m[v] = cost
+	}
+	for id, l := range o.links {
+		add(self, id, edgeCost(l.Quality().SRTT, 0))
+	}
+	type pair struct{ u, v identity.PeerID }
+	listed := map[pair]time.Duration{}
+	for u, r := range o.records {
+		if r.Offline || u == self {
+			continue
+		}
+		for _, n := range r.Neighbours {
+			if n.ID != self && n.ID != u {
+				listed[pair{u, n.ID}] = n.RTT
+			}
+		}
+	}
+	for p, rtt := range listed {
+		back, ok := listed[pair{p.v, p.u}]
+		if !ok {
+			continue // only one end vouches for it (e.g. a crashed peer's last record)
+		}
+		add(p.u, p.v, edgeCost(rtt, back))
+	}
+	return adj
+}
+
+// routeTree is the result of a shortest-path computation from one node.
+type routeTree struct {
+	gen   uint64
+	built time.Time
+	dist  map[identity.PeerID]time.Duration
+	prev  map[identity.PeerID]identity.PeerID // predecessor on the path; self for neighbours
+	first map[identity.PeerID]identity.PeerID // first hop
+	self  identity.PeerID
+}
+
+func (t *routeTree) next(dst identity.PeerID) (identity.PeerID, bool) {
+	h, ok := t.first[dst]
+	return h, ok
+}
+
+func (t *routeTree) path(dst identity.PeerID) []identity.PeerID {
+	if _, ok := t.first[dst]; !ok {
+		return nil
+	}
+	var out []identity.PeerID
+	for v := dst; v != t.self; v = t.prev[v] {
+		out = append(out, v)
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// shortestPaths runs Dijkstra from self over adj (adj[u][v] is the cost of the hop
+// u→v; costs must be positive). Ties are broken by peer ID, so equal inputs give
+// equal trees.
+func shortestPaths(self identity.PeerID, adj map[identity.PeerID]map[identity.PeerID]time.Duration) *routeTree {
+	t := &routeTree{
+		self:  self,
+		dist:  map[identity.PeerID]time.Duration{self: 0},
+		prev:  map[identity.PeerID]identity.PeerID{},
+		first: map[identity.PeerID]identity.PeerID{},
+	}
+	done := map[identity.PeerID]bool{}
+	q := &routeQueue{{id: self}}
+	for q.Len() > 0 {
+		it := heap.Pop(q).(routeItem)
+		if done[it.id] {
+			continue
+		}
+		done[it.id] = true
+		for v, cost := range adj[it.id] {
+			if done[v] || v == self {
+				continue
+			}
+			d := it.dist + cost
+			if cur, ok := t.dist[v]; ok && (cur < d || cur == d && !it.id.Less(t.prev[v])) {
+				continue
+			}
+			t.dist[v] = d
+			t.prev[v] = it.id
+			if it.id == self {
+				t.first[v] = v
+			} else {
+				t.first[v] = t.first[it.id]
+			}
+			heap.Push(q, routeItem{id: v, dist: d})
+		}
+	}
+	return t
+}
+
+type routeItem struct {
+	id   identity.PeerID
+	dist time.Duration
+}
+
+// routeQueue is a min-heap by distance, then peer ID.
+type routeQueue []routeItem
+
+func (q routeQueue) Len() int { return len(q) }
+func (q routeQueue) Less(i, j int) bool {
+	if q[i].dist != q[j].dist {
+		return q[i].dist < q[j].dist
+	}
+	return q[i].id.Less(q[j].id)
+}
+func (q routeQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *routeQueue) Push(x any)   { *q = append(*q, x.(routeItem)) }
+func (q *routeQueue) Pop() any {
+	old := *q
+	it := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return it
+}
