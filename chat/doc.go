@@ -1,16 +1,37 @@
-// Package chat carries text messages between peers with delivery acknowledgements.
+// Package chat carries Parley's text conversations: 1:1 chats and rooms, with
+// delivery and read receipts, durable history, an outbox for absent peers and
+// end-to-end sealing for anything that does not travel over a direct link.
 //
-// This is the walking skeleton of Parley's chat: 1:1 messages over a direct link,
-// stored durably on both sides, acknowledged by the receiver only after its copy is
-// committed, and deduplicated by message ID so a retransmission is shown once.
+// # Guarantees
+//
+//   - A message is stored (in one batched bbolt commit) before it is sent and before
+//     the user is told it was sent; the receiver acknowledges only after its own
+//     commit. Unacknowledged messages stay in the outbox and are retransmitted when the
+//     peer is reachable again, across restarts of either side; the receiver drops
+//     duplicates by message ID, so every message is shown exactly once.
+//   - Order within a conversation follows hybrid logical clocks, which survive skew
+//     between machines' clocks.
+//   - Over a direct link the TLS link authenticates the sender. Anything routed
+//     through other peers is sealed (package internal/seal): signed by the sender and
+//     encrypted to the recipient, so relays can neither read nor forge it.
+//   - Incoming messages wait in bounded per-peer queues that the committer serves
+//     round-robin: a flooding peer fills only its own queue (and then stalls on TCP
+//     backpressure), so others keep their share.
 //
 // # Wire format (overlay application frames, integers big-endian)
 //
-//	type 16  message  [id bytes8][sent at, unix ms u64][text bytes16]
-//	type 17  ack      [id bytes8]
+//	type 16  message  [kind u8: 1 direct, 2 room][room ID bytes8, empty for direct]
+//	                  [message ID bytes8][HLC u64][sent at, unix ms u64][text bytes16]
+//	type 17  ack      [count u16] then count × [message ID bytes8]: committed by the receiver
+//	type 18  sealed   a seal envelope whose plaintext is [inner type u8][inner frame body],
+//	                  inner type 16, 17 or 19; used for every routed frame
+//	type 19  read     [count u16] then count × [message ID bytes8]: read by the receiver
 //
 // Message IDs are 26 characters of Crockford base32 over 48 bits of millisecond time
-// and 80 random bits, so they sort by creation time. Text is UTF-8, at most MaxText
-// bytes; longer messages are refused before sending, and a frame that fails to decode
-// is dropped and counted without affecting the link.
+// and 80 random bits. Text is UTF-8, at most MaxText bytes; longer messages are
+// refused before sending. A frame that fails to decode is dropped and counted; the
+// link stays.
+//
+// Rooms are announced in peer records (overlay extension type 1, see rooms.go): the
+// members of a room are the peers whose newest record lists it.
 package chat

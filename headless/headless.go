@@ -13,8 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"parley/chat"
 	"parley/node"
 	"parley/overlay"
+	"parley/store"
 )
 
 // MaxLine bounds one command line; longer lines are rejected with an error event.
@@ -31,6 +33,13 @@ type Node interface {
 	Self() node.Ready
 	Stats() map[string]uint64
 	Links() []overlay.LinkInfo
+	Join(room string) (chat.RoomInfo, error)
+	Leave(room string) (chat.RoomInfo, error)
+	SetTopic(room, topic string) (chat.RoomInfo, error)
+	Rooms() []chat.RoomInfo
+	Say(room, text string) (store.Message, error)
+	History(peer, room, before string, limit int) (store.Page, error)
+	MarkRead(peer, room, upTo string) ([]string, error)
 }
 
 // Command is one decoded input line. Req, when given, is echoed in the reply so a
@@ -43,6 +52,12 @@ type Command struct {
 	Status string          `json:"status,omitempty"`
 	Addr   string          `json:"addr,omitempty"`
 	Name   string          `json:"name,omitempty"`
+	Room   string          `json:"room,omitempty"`
+	Topic  *string         `json:"topic,omitempty"`
+	Peer   string          `json:"peer,omitempty"`
+	Before string          `json:"before,omitempty"`
+	Limit  int             `json:"limit,omitempty"`
+	UpTo   string          `json:"up_to,omitempty"`
 }
 
 // ParseCommand decodes and validates one line.
@@ -60,7 +75,7 @@ func ParseCommand(line []byte) (Command, error) {
 	switch c.Cmd {
 	case "":
 		return c, errors.New(`missing field "cmd"`)
-	case "roster", "quit", "stats", "self", "links":
+	case "roster", "quit", "stats", "self", "links", "rooms":
 		return c, nil
 	case "presence":
 		return c, need("status", c.Status)
@@ -70,6 +85,20 @@ func ParseCommand(line []byte) (Command, error) {
 		return c, errors.Join(need("to", c.To), need("text", c.Text))
 	case "add_peer":
 		return c, need("addr", c.Addr)
+	case "join", "leave":
+		return c, need("room", c.Room)
+	case "topic":
+		if c.Topic == nil {
+			return c, errors.New(`topic: missing field "topic"`)
+		}
+		return c, need("room", c.Room)
+	case "say":
+		return c, errors.Join(need("room", c.Room), need("text", c.Text))
+	case "history", "read":
+		if (c.Peer == "") == (c.Room == "") {
+			return c, fmt.Errorf(`%s: give exactly one of "peer" or "room"`, c.Cmd)
+		}
+		return c, nil
 	}
 	return c, fmt.Errorf("unknown command %q", c.Cmd)
 }
@@ -205,6 +234,37 @@ func (s *Session) handle(ctx context.Context, line []byte) (quit bool) {
 			return false
 		}
 		s.write("sent", c.Req, map[string]any{"id": id, "to": c.To})
+	case "rooms":
+		s.write("rooms", c.Req, map[string]any{"rooms": s.node.Rooms()})
+	case "join", "leave", "topic":
+		var info chat.RoomInfo
+		var err error
+		switch c.Cmd {
+		case "join":
+			info, err = s.node.Join(c.Room)
+		case "leave":
+			info, err = s.node.Leave(c.Room)
+		default:
+			info, err = s.node.SetTopic(c.Room, *c.Topic)
+		}
+		s.reply(c, err, map[string]any{"room": info})
+	case "say":
+		m, err := s.node.Say(c.Room, c.Text)
+		if err != nil {
+			s.fail(c.Req, fmt.Errorf("say: %w", err))
+			return false
+		}
+		s.write("sent", c.Req, map[string]any{"id": m.ID, "room": c.Room})
+	case "history":
+		page, err := s.node.History(c.Peer, c.Room, c.Before, c.Limit)
+		if err != nil {
+			s.fail(c.Req, fmt.Errorf("history: %w", err))
+			return false
+		}
+		s.write("history", c.Req, map[string]any{"peer": c.Peer, "room": c.Room, "messages": page.Messages, "next": page.Next})
+	case "read":
+		ids, err := s.node.MarkRead(c.Peer, c.Room, c.UpTo)
+		s.reply(c, err, map[string]any{"ids": ids})
 	case "add_peer":
 		// Dialing can take seconds; other commands keep flowing meanwhile.
 		go func() {

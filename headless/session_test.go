@@ -24,6 +24,7 @@ type fakeNode struct {
 	sends    [][2]string
 	presence [][2]string
 	names    []string
+	joined   []string
 	sendErr  error
 	addPeer  chan struct{} // AddPeer blocks until closed, when set
 }

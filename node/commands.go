@@ -52,20 +52,16 @@ func (n *Node) SetName(name string) error {
 	return n.db.SetSetting("name", name)
 }
 
-// Send sends a text message to a peer and returns its ID; a "delivered" event follows
-// when the recipient has stored it.
+// Send writes a 1:1 message and returns its ID once it is stored; it is delivered
+// directly, through other peers, or later from the outbox (a "queued" event) when the
+// peer is away. A "delivered" event follows the recipient's commit.
 func (n *Node) Send(to, text string) (string, error) {
 	id, err := identity.ParsePeerID(to)
 	if err != nil {
 		return "", err
 	}
-	if id == n.id.ID {
-		return "", fmt.Errorf("cannot send a message to yourself")
-	}
-	if !n.ov.Linked(id) {
-		return "", fmt.Errorf("peer %s is not reachable directly (offline delivery and relaying arrive with the chat issue)", id.Short())
-	}
-	return n.chat.Send(id, text)
+	m, err := n.chat.Send(id, text)
+	return m.ID, err
 }
 
 // AddPeer connects to a peer by host:port (for networks where discovery cannot

@@ -3,6 +3,7 @@ package node
 import (
 	"time"
 
+	"parley/chat"
 	"parley/store"
 )
 
@@ -64,6 +65,32 @@ type MessageDelivered struct {
 	To string `json:"to"`
 }
 
+// RoomMessage: a new message in a joined room.
+type RoomMessage struct {
+	Room string    `json:"room"`
+	ID   string    `json:"id"`
+	From string    `json:"from"`
+	Text string    `json:"text"`
+	Sent time.Time `json:"sent"`
+}
+
+// MessagesRead: a peer read messages we sent.
+type MessagesRead struct {
+	IDs []string `json:"ids"`
+	By  string   `json:"by"`
+}
+
+// MessageQueued: a message waits in the outbox for an absent peer.
+type MessageQueued struct {
+	ID string `json:"id"`
+	To string `json:"to"`
+}
+
+// RoomUpdate: a room appeared, or its topic or members changed.
+type RoomUpdate struct {
+	Room chat.RoomInfo `json:"room"`
+}
+
 // ErrorEvent reports a failure not tied to a command's return value.
 type ErrorEvent struct {
 	Reason string `json:"reason"`
@@ -75,6 +102,10 @@ func (PeerDown) EventName() string         { return "peer_down" }
 func (PresenceChanged) EventName() string  { return "presence" }
 func (MessageReceived) EventName() string  { return "message" }
 func (MessageDelivered) EventName() string { return "delivered" }
+func (RoomMessage) EventName() string      { return "room_message" }
+func (MessagesRead) EventName() string     { return "read" }
+func (MessageQueued) EventName() string    { return "queued" }
+func (RoomUpdate) EventName() string       { return "room_update" }
 func (ErrorEvent) EventName() string       { return "error" }
 
 func messageEvent(m store.Message) MessageReceived {

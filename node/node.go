@@ -18,6 +18,7 @@ import (
 	"parley/discovery"
 	"parley/identity"
 	"parley/internal/counters"
+	"parley/internal/hlc"
 	"parley/overlay"
 	"parley/store"
 )
@@ -45,6 +46,8 @@ type Node struct {
 	ov    *overlay.Overlay
 	disc  *discovery.Service
 	chat  *chat.Service
+	rooms *chat.Rooms
+	clock *hlc.Clock
 	stats counters.Set
 
 	events chan Event
@@ -53,9 +56,9 @@ type Node struct {
 
 	mu        sync.Mutex
 	profile   overlay.Profile
-	shown     map[identity.PeerID]overlay.Profile // last profile reported per online peer
-	dialAfter map[identity.PeerID]time.Time       // backoff for reconnect attempts
-	meshPoke  chan struct{}                       // run a reconnect pass now
+	shown     map[identity.PeerID]shownProfile // last profile reported per online peer
+	dialAfter map[identity.PeerID]time.Time    // backoff for reconnect attempts
+	meshPoke  chan struct{}                    // run a reconnect pass now
 	stopped   bool
 }
 
@@ -83,7 +86,7 @@ func New(cfg Config) (*Node, error) {
 	n := &Node{
 		cfg: cfg, log: cfg.Log, id: id, db: db,
 		events:    make(chan Event, 1024),
-		shown:     map[identity.PeerID]overlay.Profile{},
+		shown:     map[identity.PeerID]shownProfile{},
 		dialAfter: map[identity.PeerID]time.Time{},
 		meshPoke:  make(chan struct{}, 1),
 	}
@@ -105,9 +108,10 @@ func New(cfg Config) (*Node, error) {
 		Identity: id, Name: n.displayName, Beacons: cfg.Beacons, MDNS: cfg.MDNS, LinkPort: n.ov.Port(),
 		KeepIface: ifaceFilter(cfg.Ifaces), BeaconPort: cfg.BeaconPort, Now: cfg.Now, Log: cfg.Log,
 	})
-	n.chat = &chat.Service{Self: id.ID, Net: n.ov, DB: db, Now: cfg.Now, Emit: n.onChat, Log: cfg.Log, Stats: &n.stats}
-	n.ov.Handle(chat.TypeMessage, n.chat.HandleMessage)
-	n.ov.Handle(chat.TypeAck, n.chat.HandleAck)
+	if err := n.setupChat(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -198,6 +202,7 @@ func (n *Node) Start(ctx context.Context) error {
 		})
 	}
 	run(n.loop)
+	run(n.chat.Run)
 	run(n.reconnectLoop)
 	return nil
 }
@@ -280,6 +285,8 @@ func (n *Node) onOverlay(ev overlay.Event) {
 	switch ev.Kind {
 	case overlay.PeerOnline:
 		n.persistPeer(ev.Peer)
+		n.updateRooms(ev.Peer, ev.Record)
+		n.chat.PeerReachable(ev.Peer)
 		view := n.peerView(ev.Peer)
 		n.mu.Lock()
 		n.shown[ev.Peer] = profileOf(ev.Record)
@@ -304,6 +311,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 		n.emit(PeerDown{Peer: n.peerView(ev.Peer), Reason: reason})
 	case overlay.RecordChanged:
 		n.persistPeer(ev.Peer)
+		n.updateRooms(ev.Peer, ev.Record)
 		p := profileOf(ev.Record)
 		n.mu.Lock()
 		prev, online := n.shown[ev.Peer]
@@ -317,20 +325,18 @@ func (n *Node) onOverlay(ev overlay.Event) {
 	}
 }
 
-func profileOf(r *overlay.Record) overlay.Profile {
-	if r == nil {
-		return overlay.Profile{}
-	}
-	return overlay.Profile{Name: r.Name, Presence: r.Presence, Status: r.Status}
+// shownProfile is what a presence event reports; a change in it is worth an event.
+type shownProfile struct {
+	Name     string
+	Presence overlay.Presence
+	Status   string
 }
 
-func (n *Node) onChat(ev any) {
-	switch e := ev.(type) {
-	case chat.Received:
-		n.emit(messageEvent(e.Message))
-	case chat.Delivered:
-		n.emit(MessageDelivered{ID: e.ID, To: e.To})
+func profileOf(r *overlay.Record) shownProfile {
+	if r == nil {
+		return shownProfile{}
 	}
+	return shownProfile{Name: r.Name, Presence: r.Presence, Status: r.Status}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

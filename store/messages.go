@@ -1,120 +1,281 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// Message states.
+// Message states. Outgoing: queued → sent → delivered → read. Incoming: received →
+// read (by this user).
 const (
+	StateQueued    = "queued"
 	StateSent      = "sent"
 	StateDelivered = "delivered"
+	StateRead      = "read"
 	StateReceived  = "received"
 )
 
-// Message is one stored 1:1 message, incoming or outgoing.
+// stateRank orders states so a late, smaller receipt never moves a message back.
+var stateRank = map[string]int{StateQueued: 0, StateSent: 1, StateReceived: 1, StateDelivered: 2, StateRead: 3}
+
+// Message is one stored message, incoming or outgoing, 1:1 or in a room.
 type Message struct {
 	ID    string    `json:"id"`
-	From  string    `json:"from"`
-	To    string    `json:"to"`
+	Conv  string    `json:"conv"`           // "d:<peer>" or "r:<room>"
+	From  string    `json:"from"`           // author peer ID
+	To    string    `json:"to,omitempty"`   // recipient of a 1:1 message
+	Room  string    `json:"room,omitempty"` // room ID of a room message
 	Text  string    `json:"text"`
-	Time  time.Time `json:"time"`
+	HLC   uint64    `json:"hlc"`  // hybrid logical timestamp: the conversation order
+	Time  time.Time `json:"time"` // author's wall clock when written
 	State string    `json:"state"`
 }
 
-// SaveMessage stores m unless a message with its ID exists; isNew tells which, so a
-// retransmitted message is acknowledged again but recorded and shown once. It returns
-// only after the write is committed (bbolt batches concurrent callers into one
-// transaction, which is what makes acknowledged-after-commit affordable).
-func (d *DB) SaveMessage(m Message) (isNew bool, err error) {
-	err = d.bolt.Batch(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketMessages)
-		if b.Get([]byte(m.ID)) != nil {
-			isNew = false
-			return nil
-		}
-		v, err := json.Marshal(m)
-		if err != nil {
-			return err
-		}
-		isNew = true
-		return b.Put([]byte(m.ID), v)
-	})
-	if err != nil {
-		return false, fmt.Errorf("store: save message %s: %w", m.ID, err)
-	}
-	return isNew, nil
+// DirectConv is the conversation key of a 1:1 chat with peer.
+func DirectConv(peer string) string { return "d:" + peer }
+
+// RoomConv is the conversation key of a room.
+func RoomConv(room string) string { return "r:" + room }
+
+func msgKey(hlc uint64, id string) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), hlc)
+	return append(k, id...)
 }
 
-// SetMessageState updates a stored message's state; changed is false when the
-// message is unknown or already in that state.
-func (d *DB) SetMessageState(id, state string) (changed bool, err error) {
-	err = d.bolt.Batch(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketMessages)
-		v := b.Get([]byte(id))
-		if v == nil {
-			changed = false
-			return nil
-		}
-		var m Message
-		if err := json.Unmarshal(v, &m); err != nil {
-			return err
-		}
-		if m.State == state {
-			changed = false
-			return nil
-		}
-		m.State = state
-		nv, err := json.Marshal(m)
-		if err != nil {
-			return err
-		}
-		changed = true
-		return b.Put([]byte(id), nv)
-	})
-	if err != nil {
-		return false, fmt.Errorf("store: set state of %s: %w", id, err)
+// Tx is one write transaction; the chat layer groups many messages into one so that
+// acknowledging each message only after its commit stays fast.
+type Tx struct{ tx *bolt.Tx }
+
+// Update runs fn in one committed transaction.
+func (d *DB) Update(fn func(*Tx) error) error {
+	return d.bolt.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+// PutMessage stores m unless its ID is already stored; isNew tells which, so a
+// retransmission is acknowledged again but shown once.
+func (t *Tx) PutMessage(m Message) (isNew bool, err error) {
+	idx := t.tx.Bucket(bucketMsgIdx)
+	if idx.Get([]byte(m.ID)) != nil {
+		return false, nil
 	}
-	return changed, nil
+	conv, err := t.tx.Bucket(bucketConv).CreateBucketIfNotExists([]byte(m.Conv))
+	if err != nil {
+		return false, err
+	}
+	v, err := json.Marshal(m)
+	if err != nil {
+		return false, err
+	}
+	key := msgKey(m.HLC, m.ID)
+	if err := conv.Put(key, v); err != nil {
+		return false, err
+	}
+	ref := append(append([]byte(m.Conv), 0), key[:8]...)
+	if err := idx.Put([]byte(m.ID), ref); err != nil {
+		return false, err
+	}
+	return true, t.raiseHLC(m.HLC)
+}
+
+func (t *Tx) raiseHLC(h uint64) error {
+	meta := t.tx.Bucket(bucketMeta)
+	if cur := meta.Get(keyHLC); len(cur) == 8 && binary.BigEndian.Uint64(cur) >= h {
+		return nil
+	}
+	return meta.Put(keyHLC, binary.BigEndian.AppendUint64(nil, h))
+}
+
+// locate finds a message's conversation bucket and key.
+func (t *Tx) locate(id string) (*bolt.Bucket, []byte) {
+	ref := t.tx.Bucket(bucketMsgIdx).Get([]byte(id))
+	i := bytes.IndexByte(ref, 0)
+	if i < 0 || len(ref) != i+9 {
+		return nil, nil
+	}
+	conv := t.tx.Bucket(bucketConv).Bucket(ref[:i])
+	if conv == nil {
+		return nil, nil
+	}
+	return conv, msgKey(binary.BigEndian.Uint64(ref[i+1:]), id)
+}
+
+// GetMessage reads one message inside the transaction.
+func (t *Tx) GetMessage(id string) (Message, bool) {
+	var m Message
+	b, key := t.locate(id)
+	if b == nil {
+		return m, false
+	}
+	v := b.Get(key)
+	if v == nil || json.Unmarshal(v, &m) != nil {
+		return m, false
+	}
+	return m, true
+}
+
+// AdvanceState moves a message forward to state (never backwards); changed is false
+// when the message is unknown or already there or beyond.
+func (t *Tx) AdvanceState(id, state string) (m Message, changed bool, err error) {
+	b, key := t.locate(id)
+	if b == nil {
+		return m, false, nil
+	}
+	if err := json.Unmarshal(b.Get(key), &m); err != nil {
+		return m, false, err
+	}
+	if stateRank[state] <= stateRank[m.State] {
+		return m, false, nil
+	}
+	m.State = state
+	v, err := json.Marshal(m)
+	if err != nil {
+		return m, false, err
+	}
+	return m, true, b.Put(key, v)
 }
 
 // GetMessage reads one message.
-func (d *DB) GetMessage(id string) (Message, bool, error) {
-	var m Message
-	var ok bool
-	err := d.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketMessages).Get([]byte(id))
-		if v == nil {
-			return nil
-		}
-		ok = true
-		return json.Unmarshal(v, &m)
+func (d *DB) GetMessage(id string) (m Message, ok bool, err error) {
+	err = d.bolt.View(func(tx *bolt.Tx) error {
+		m, ok = (&Tx{tx: tx}).GetMessage(id)
+		return nil
 	})
 	return m, ok, err
 }
 
-// Messages returns up to limit messages exchanged with peer, oldest first, among the
-// newest ones (IDs are time-sortable, so a reverse cursor walk is newest first).
-func (d *DB) Messages(peer string, limit int) ([]Message, error) {
-	var out []Message
-	err := d.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketMessages).Cursor()
-		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
-			var m Message
-			if json.Unmarshal(v, &m) != nil {
-				continue
-			}
-			if m.From == peer || m.To == peer {
-				out = append(out, m)
-			}
+// LastHLC is the highest timestamp ever stored, so a restarted node's clock never
+// issues a timestamp below what it already wrote.
+func (d *DB) LastHLC() (h uint64, err error) {
+	err = d.bolt.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyHLC); len(v) == 8 {
+			h = binary.BigEndian.Uint64(v)
 		}
 		return nil
 	})
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
+	return h, err
+}
+
+// Cursor marks a position in a conversation for paging: the HLC and ID of the
+// oldest message of the previous page, as "hlc-id" text.
+type Cursor string
+
+func cursorOf(m Message) Cursor { return Cursor(fmt.Sprintf("%016x-%s", m.HLC, m.ID)) }
+
+func (c Cursor) key() ([]byte, error) {
+	if len(c) < 18 || c[16] != '-' {
+		return nil, fmt.Errorf("bad history cursor %q", string(c))
 	}
-	return out, err
+	raw, err := hex.DecodeString(string(c[:16]))
+	if err != nil {
+		return nil, fmt.Errorf("bad history cursor %q", string(c))
+	}
+	return append(raw, c[17:]...), nil
+}
+
+// Page is one page of history, oldest first. Next, when not empty, fetches the page
+// before it.
+type Page struct {
+	Messages []Message `json:"messages"`
+	Next     Cursor    `json:"next,omitempty"`
+}
+
+// History returns up to limit messages of a conversation that come before the
+// cursor (or the newest ones when it is empty), oldest first.
+func (d *DB) History(conv string, before Cursor, limit int) (Page, error) {
+	var p Page
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	var start []byte
+	if before != "" {
+		k, err := before.key()
+		if err != nil {
+			return p, err
+		}
+		start = k
+	}
+	err := d.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketConv).Bucket([]byte(conv))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		var k, v []byte
+		if start == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Seek(start)
+			if k == nil {
+				k, v = c.Last()
+			}
+			for k != nil && bytes.Compare(k, start) >= 0 {
+				k, v = c.Prev()
+			}
+		}
+		for ; k != nil && len(p.Messages) < limit; k, v = c.Prev() {
+			var m Message
+			if json.Unmarshal(v, &m) == nil {
+				p.Messages = append(p.Messages, m)
+			}
+		}
+		if k != nil && len(p.Messages) > 0 {
+			p.Next = cursorOf(p.Messages[len(p.Messages)-1])
+		}
+		return nil
+	})
+	for i, j := 0, len(p.Messages)-1; i < j; i, j = i+1, j-1 {
+		p.Messages[i], p.Messages[j] = p.Messages[j], p.Messages[i]
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: history of %s: %w", conv, err)
+	}
+	return p, nil
+}
+
+// ErrNotFound is returned for an unknown message or room.
+var ErrNotFound = errors.New("not found")
+
+// migrateV1ToV2 moves schema-1 messages (one flat bucket) into per-conversation
+// buckets and creates the new buckets.
+func migrateV1ToV2(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketConv, bucketMsgIdx, bucketOutbox, bucketRooms} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	old := tx.Bucket(bucketMessages)
+	if old == nil {
+		return nil
+	}
+	t := &Tx{tx: tx}
+	now := time.Now().UnixMilli()
+	err := old.ForEach(func(_, v []byte) error {
+		// Schema 1 wrote {id,from,to,text,time,state}: a subset of Message.
+		var msg Message
+		if json.Unmarshal(v, &msg) != nil || msg.ID == "" {
+			return nil
+		}
+		peer := msg.To
+		if msg.State == StateReceived {
+			peer = msg.From
+		}
+		msg.Conv = DirectConv(peer)
+		// Schema 1 kept the sender's claimed time: clamp it into [0, now] so a
+		// skewed or hostile clock cannot become the store's newest HLC (which seeds
+		// the clock on every start).
+		msg.HLC = uint64(min(max(msg.Time.UnixMilli(), 0), now)) << 16
+		_, err := t.PutMessage(msg)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return tx.DeleteBucket(bucketMessages)
 }

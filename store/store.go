@@ -3,10 +3,17 @@
 //
 // Layout (bucket → key → value):
 //
-//	meta     "schema"      decimal schema version
-//	settings name          UTF-8 value
-//	roster   peer ID text  JSON Peer
-//	messages message ID    JSON Message (IDs sort by time)
+//	meta     "schema"           decimal schema version
+//	         "hlc"              8 bytes: the highest hybrid-logical timestamp stored
+//	settings name               UTF-8 value
+//	roster   peer ID text       JSON Peer
+//	conv     conversation key → nested bucket: HLC (8 bytes) + message ID → JSON Message
+//	msgidx   message ID         conversation key, 0x00, HLC (8 bytes): dedupe and lookups
+//	outbox   message ID "|" peer → JSON OutboxEntry (waiting for that peer's ack)
+//	rooms    room ID            JSON Room
+//
+// Conversation keys are "d:<peer id>" for 1:1 chats and "r:<room id>" for rooms, so a
+// conversation's history is one ordered cursor walk.
 //
 // bbolt holds an exclusive file lock while open; a second instance on the same data
 // dir fails fast with ErrInUse instead of hanging.
@@ -27,13 +34,18 @@ import (
 const FileName = "parley.db"
 
 // SchemaVersion is the layout this build writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	bucketMeta     = []byte("meta")
 	bucketSettings = []byte("settings")
 	bucketRoster   = []byte("roster")
-	bucketMessages = []byte("messages")
+	bucketMessages = []byte("messages") // schema 1 only
+	bucketConv     = []byte("conv")
+	bucketMsgIdx   = []byte("msgidx")
+	bucketOutbox   = []byte("outbox")
+	bucketRooms    = []byte("rooms")
+	keyHLC         = []byte("hlc")
 	keySchema      = []byte("schema")
 )
 
@@ -109,6 +121,7 @@ var migrations = []func(*bolt.Tx) error{
 		}
 		return nil
 	},
+	migrateV1ToV2,
 }
 
 // Schema reads the stored schema version.

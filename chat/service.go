@@ -1,0 +1,580 @@
+package chat
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"parley/identity"
+	"parley/internal/counters"
+	"parley/internal/hlc"
+	"parley/internal/seal"
+	"parley/store"
+)
+
+// Net is what chat needs from the overlay.
+type Net interface {
+	Linked(id identity.PeerID) bool
+	Online(id identity.PeerID) bool
+	// Send uses a direct link; SendTo routes when there is none.
+	Send(to identity.PeerID, typ uint8, payload []byte) error
+	SendTo(to identity.PeerID, typ uint8, payload []byte) (direct bool, err error)
+	// PublicKey returns a peer's identity key from its record (nil if unknown).
+	PublicKey(id identity.PeerID) ed25519.PublicKey
+}
+
+// Events the service emits.
+type (
+	// Received is a new incoming message (1:1 or room).
+	Received struct{ Message store.Message }
+	// Delivered: peer To committed message ID.
+	Delivered struct{ ID, To string }
+	// ReadBy: peer By has read these messages of ours.
+	ReadBy struct {
+		IDs []string
+		By  string
+	}
+	// Queued: a message waits in the outbox because To is not reachable now.
+	Queued struct{ ID, To string }
+)
+
+// Config wires a Service.
+type Config struct {
+	Identity *identity.Identity
+	Net      Net
+	DB       *store.DB
+	Clock    *hlc.Clock
+	Emit     func(any)
+	Log      *slog.Logger
+	Stats    *counters.Set
+	// Rooms answers membership questions (rooms.go).
+	Rooms *Rooms
+	// RetryEvery is how often the outbox is retried for reachable peers (1 s).
+	RetryEvery time.Duration
+}
+
+// Service sends, receives, stores and acknowledges messages.
+type Service struct {
+	cfg    Config
+	self   identity.PeerID
+	opener *seal.Opener
+
+	mu      sync.Mutex
+	queues  map[identity.PeerID]chan inbound
+	order   []identity.PeerID
+	next    int
+	lastTry map[string]time.Time // outbox key → last transmission
+
+	ready chan struct{}
+	local chan *sendReq
+	ctx   context.Context
+}
+
+// perPeerQueue bounds what one peer can have waiting for the committer.
+const perPeerQueue = 1024
+
+type inbound struct {
+	from identity.PeerID
+	typ  uint8
+	body Body     // TypeMessage
+	ids  []string // TypeAck, TypeRead
+}
+
+type sendReq struct {
+	msg   store.Message
+	to    []identity.PeerID
+	kind  uint8
+	frame []byte
+	done  chan error
+}
+
+// New makes a Service; Run starts its committer.
+func New(cfg Config) (*Service, error) {
+	op, err := seal.NewOpener(cfg.Identity)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.RetryEvery == 0 {
+		cfg.RetryEvery = time.Second
+	}
+	return &Service{
+		cfg: cfg, self: cfg.Identity.ID, opener: op,
+		queues:  map[identity.PeerID]chan inbound{},
+		lastTry: map[string]time.Time{},
+		ready:   make(chan struct{}, 1),
+		local:   make(chan *sendReq, 1024),
+		ctx:     context.Background(),
+	}, nil
+}
+
+func (s *Service) emit(ev any) {
+	if s.cfg.Emit != nil {
+		s.cfg.Emit(ev)
+	}
+}
+
+func validText(text string) error {
+	switch {
+	case text == "":
+		return errors.New("empty message")
+	case len(text) > MaxText:
+		return ErrTooLong
+	case !utf8.ValidString(text):
+		return errors.New("message is not valid UTF-8")
+	}
+	return nil
+}
+
+// Send writes a 1:1 message and returns it once it is committed locally; it is then
+// transmitted, or queued (a Queued event) when the peer is not reachable.
+func (s *Service) Send(to identity.PeerID, text string) (store.Message, error) {
+	if err := validText(text); err != nil {
+		return store.Message{}, err
+	}
+	if to == s.self {
+		return store.Message{}, errors.New("cannot send a message to yourself")
+	}
+	return s.submit(KindDirect, "", []identity.PeerID{to}, text)
+}
+
+// SendAsync is Send without waiting for the commit; the returned channel yields the
+// commit's outcome. It is what lets a burst share commits (benchmarks, scripts).
+func (s *Service) SendAsync(to identity.PeerID, text string) (store.Message, <-chan error) {
+	req, err := s.newReq(KindDirect, "", []identity.PeerID{to}, text)
+	if err != nil {
+		ch := make(chan error, 1)
+		ch <- err
+		return store.Message{}, ch
+	}
+	s.enqueueLocal(req)
+	return req.msg, req.done
+}
+
+func (s *Service) newReq(kind uint8, room string, to []identity.PeerID, text string) (*sendReq, error) {
+	if err := validText(text); err != nil {
+		return nil, err
+	}
+	ts := s.cfg.Clock.Now()
+	now := ts.Time()
+	m := store.Message{ID: NewID(now), From: s.self.String(), Text: text, HLC: uint64(ts), Time: now, State: store.StateSent}
+	if kind == KindDirect {
+		m.To = to[0].String()
+		m.Conv = store.DirectConv(m.To)
+	} else {
+		m.Room = room
+		m.Conv = store.RoomConv(room)
+	}
+	body := EncodeBody(Body{Kind: kind, Room: room, ID: m.ID, HLC: m.HLC, Sent: now, Text: text})
+	return &sendReq{msg: m, to: to, kind: TypeMessage, frame: body, done: make(chan error, 1)}, nil
+}
+
+func (s *Service) submit(kind uint8, room string, to []identity.PeerID, text string) (store.Message, error) {
+	req, err := s.newReq(kind, room, to, text)
+	if err != nil {
+		return store.Message{}, err
+	}
+	s.enqueueLocal(req)
+	select {
+	case err := <-req.done:
+		return req.msg, err
+	case <-s.ctx.Done():
+		return req.msg, errors.New("chat stopped")
+	}
+}
+
+func (s *Service) enqueueLocal(req *sendReq) {
+	select {
+	case s.local <- req:
+	case <-s.ctx.Done():
+		req.done <- errors.New("chat stopped")
+	}
+}
+
+// Run serves the committer and the retry loop until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
+	go s.retryLoop(ctx)
+	for {
+		var reqs []*sendReq
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.ready:
+		case r := <-s.local:
+			reqs = append(reqs, r)
+		}
+		for len(reqs) < 2048 {
+			select {
+			case r := <-s.local:
+				reqs = append(reqs, r)
+				continue
+			default:
+			}
+			break
+		}
+		items := s.takeInbound(4096)
+		if len(reqs) == 0 && len(items) == 0 {
+			continue
+		}
+		s.commit(reqs, items)
+		if s.pending() {
+			s.poke()
+		}
+	}
+}
+
+func (s *Service) poke() {
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) pending() bool {
+	if len(s.local) > 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, q := range s.queues {
+		if len(q) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// enqueueInbound hands a decoded frame to the committer. It blocks while the peer's
+// own queue is full, which stalls only that peer's link (TCP backpressure).
+func (s *Service) enqueueInbound(it inbound) {
+	s.mu.Lock()
+	q, ok := s.queues[it.from]
+	if !ok {
+		q = make(chan inbound, perPeerQueue)
+		s.queues[it.from] = q
+		s.order = append(s.order, it.from)
+	}
+	ctx := s.ctx
+	s.mu.Unlock()
+	select {
+	case q <- it:
+	default:
+		s.cfg.Stats.Add("chat_backpressure", 1)
+		select {
+		case q <- it:
+		case <-ctx.Done():
+			return
+		}
+	}
+	s.poke()
+}
+
+// takeInbound drains the per-peer queues round-robin, at most 256 items from one
+// peer per turn, so a busy peer cannot crowd out the others in a batch.
+func (s *Service) takeInbound(limit int) []inbound {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []inbound
+	for progress := true; progress && len(out) < limit; {
+		progress = false
+		for i := 0; i < len(s.order) && len(out) < limit; i++ {
+			q := s.queues[s.order[(s.next+i)%len(s.order)]]
+		drain:
+			for n := 0; n < 256 && len(out) < limit; n++ {
+				select {
+				case it := <-q:
+					out = append(out, it)
+					progress = true
+				default:
+					break drain
+				}
+			}
+		}
+		if len(s.order) > 0 {
+			s.next = (s.next + 1) % len(s.order)
+		}
+	}
+	return out
+}
+
+// commit stores a batch in one transaction, then (and only then) acknowledges,
+// transmits and reports it.
+func (s *Service) commit(reqs []*sendReq, items []inbound) {
+	var events []any
+	acks := map[identity.PeerID][]string{}
+	var outgoing []store.OutboxEntry
+	now := time.Now()
+	err := s.cfg.DB.Update(func(tx *store.Tx) error {
+		events, outgoing = events[:0], outgoing[:0]
+		clear(acks)
+		for _, r := range reqs {
+			if _, err := tx.PutMessage(r.msg); err != nil {
+				return err
+			}
+			for _, to := range r.to {
+				e := store.OutboxEntry{ID: r.msg.ID, To: to.String(), Kind: r.kind, Payload: r.frame, Created: now}
+				if err := tx.PutOutbox(e); err != nil {
+					return err
+				}
+				outgoing = append(outgoing, e)
+			}
+		}
+		for _, it := range items {
+			evs, ack, err := s.apply(tx, it)
+			if err != nil {
+				return err
+			}
+			events = append(events, evs...)
+			if ack != "" {
+				acks[it.from] = append(acks[it.from], ack)
+			}
+		}
+		return nil
+	})
+	for _, r := range reqs {
+		r.done <- err
+	}
+	if err != nil {
+		// Nothing was committed, so nothing is acknowledged: senders retry.
+		s.cfg.Stats.Add("chat_commit_failed", 1)
+		s.cfg.Log.Error("chat commit", "err", err)
+		return
+	}
+	s.cfg.Stats.Add("chat_commits", 1)
+	for peer, ids := range acks {
+		for len(ids) > 0 {
+			n := min(len(ids), maxIDsPerReceipt)
+			s.transmit(peer, TypeAck, EncodeIDs(ids[:n]))
+			ids = ids[n:]
+		}
+	}
+	for _, e := range outgoing {
+		if !s.transmitEntry(e) {
+			events = append(events, Queued{ID: e.ID, To: e.To})
+		}
+	}
+	for _, ev := range events {
+		if d, ok := ev.(Delivered); ok {
+			s.mu.Lock()
+			delete(s.lastTry, d.ID+"|"+d.To)
+			s.mu.Unlock()
+		}
+		s.emit(ev)
+	}
+}
+
+// apply stores one inbound item inside the batch transaction. It returns the events
+// to emit after the commit and the message ID to acknowledge, if any.
+func (s *Service) apply(tx *store.Tx, it inbound) (events []any, ack string, err error) {
+	from := it.from.String()
+	switch it.typ {
+	case TypeMessage:
+		b := it.body
+		if ts, derr := s.cfg.Clock.Update(hlc.Timestamp(b.HLC)); derr != nil {
+			// A sender far in the future keeps its order key but cannot drag our
+			// clock along; count it so it is visible.
+			s.cfg.Stats.Add("chat_clock_drift", 1)
+			_ = ts
+		}
+		m := store.Message{ID: b.ID, From: from, Text: b.Text, HLC: b.HLC, Time: b.Sent, State: store.StateReceived}
+		if b.Kind == KindRoom {
+			if s.cfg.Rooms == nil || !s.cfg.Rooms.Joined(b.Room) {
+				// Acknowledged (so the sender stops retrying) but not kept.
+				s.cfg.Stats.Add("chat_drop_not_member", 1)
+				return nil, b.ID, nil
+			}
+			m.Room, m.Conv = b.Room, store.RoomConv(b.Room)
+		} else {
+			m.To, m.Conv = s.self.String(), store.DirectConv(from)
+		}
+		isNew, err := tx.PutMessage(m)
+		if err != nil {
+			return nil, "", err
+		}
+		if !isNew {
+			s.cfg.Stats.Add("chat_duplicate", 1)
+			return nil, b.ID, nil
+		}
+		return []any{Received{Message: m}}, b.ID, nil
+	case TypeAck:
+		for _, id := range it.ids {
+			existed, err := tx.DeleteOutbox(id, from)
+			if err != nil {
+				return nil, "", err
+			}
+			if !existed {
+				// An ack for something we never sent that peer (or a repeat).
+				s.cfg.Stats.Add("chat_ack_unknown", 1)
+				continue
+			}
+			if _, _, err := tx.AdvanceState(id, store.StateDelivered); err != nil {
+				return nil, "", err
+			}
+			events = append(events, Delivered{ID: id, To: from})
+		}
+		return events, "", nil
+	case TypeRead:
+		var read []string
+		for _, id := range it.ids {
+			m, ok := tx.GetMessage(id)
+			if !ok || m.From != s.self.String() || m.To != from {
+				s.cfg.Stats.Add("chat_read_unknown", 1)
+				continue
+			}
+			if _, changed, err := tx.AdvanceState(id, store.StateRead); err != nil {
+				return nil, "", err
+			} else if changed {
+				read = append(read, id)
+			}
+		}
+		if len(read) > 0 {
+			events = append(events, ReadBy{IDs: read, By: from})
+		}
+		return events, "", nil
+	}
+	return nil, "", nil
+}
+
+// transmitEntry sends an outbox entry if its peer is reachable now.
+func (s *Service) transmitEntry(e store.OutboxEntry) bool {
+	to, err := identity.ParsePeerID(e.To)
+	if err != nil || !s.cfg.Net.Online(to) {
+		return false
+	}
+	if !s.transmit(to, e.Kind, e.Payload) {
+		return false
+	}
+	if e.Kind == TypeRead {
+		s.receiptSent(e)
+		return true
+	}
+	s.mu.Lock()
+	s.lastTry[e.ID+"|"+e.To] = time.Now()
+	s.mu.Unlock()
+	return true
+}
+
+// transmit sends a chat frame: plain over a direct link (TLS authenticates it),
+// sealed to the recipient when it has to be routed through other peers.
+func (s *Service) transmit(to identity.PeerID, typ uint8, body []byte) bool {
+	if s.cfg.Net.Linked(to) {
+		if err := s.cfg.Net.Send(to, typ, body); err == nil {
+			return true
+		}
+	}
+	pub := s.cfg.Net.PublicKey(to)
+	if pub == nil {
+		return false
+	}
+	plain := append([]byte{typ}, body...)
+	env, err := seal.Seal(s.cfg.Identity, pub, plain)
+	if err != nil {
+		s.cfg.Log.Warn("seal", "to", to.Short(), "err", err)
+		return false
+	}
+	if _, err := s.cfg.Net.SendTo(to, TypeSealed, env); err != nil {
+		s.cfg.Stats.Add("chat_route_failed", 1)
+		return false
+	}
+	s.cfg.Stats.Add("chat_sealed_sent", 1)
+	return true
+}
+
+// HandleDirect receives a chat frame from a direct neighbour.
+func (s *Service) HandleDirect(typ uint8) func(identity.PeerID, []byte) {
+	return func(from identity.PeerID, payload []byte) { s.handle(from, typ, payload) }
+}
+
+// HandleRouted receives a sealed frame routed through other peers; the claimed
+// source is checked against the envelope's signature.
+func (s *Service) HandleRouted(src, _ identity.PeerID, payload []byte) {
+	s.handle(src, TypeSealed, payload)
+}
+
+func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
+	if typ == TypeSealed {
+		opened, err := s.opener.Open(payload)
+		if err != nil {
+			s.cfg.Stats.Add("chat_drop_unsealable", 1)
+			s.cfg.Log.Debug("sealed frame dropped", "claimed", from.Short(), "err", err)
+			return
+		}
+		if opened.SenderID != from {
+			// Routed frames carry an unauthenticated source; the signature wins.
+			s.cfg.Stats.Add("chat_source_mismatch", 1)
+			from = opened.SenderID
+		}
+		inner, body, err := sealedInner(opened.Plaintext)
+		if err != nil {
+			s.cfg.Stats.Add("chat_drop_malformed", 1)
+			return
+		}
+		typ, payload = inner, body
+	}
+	it := inbound{from: from, typ: typ}
+	var err error
+	switch typ {
+	case TypeMessage:
+		it.body, err = DecodeBody(payload)
+	case TypeAck, TypeRead:
+		it.ids, err = DecodeIDs(payload)
+	default:
+		err = fmt.Errorf("unexpected chat frame type %d", typ)
+	}
+	if err != nil {
+		s.cfg.Stats.Add("chat_drop_malformed", 1)
+		s.cfg.Log.Debug("chat frame dropped", "from", from.Short(), "err", err)
+		return
+	}
+	s.enqueueInbound(it)
+}
+
+// PeerReachable retransmits everything waiting for a peer that just came online.
+func (s *Service) PeerReachable(id identity.PeerID) {
+	go s.flush(id.String(), 0)
+}
+
+// flush retransmits the outbox entries of peer ("" = all reachable peers) that were
+// not tried within minGap.
+func (s *Service) flush(peer string, minGap time.Duration) {
+	entries, err := s.cfg.DB.Outbox(peer)
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	for _, e := range entries {
+		s.mu.Lock()
+		last := s.lastTry[e.ID+"|"+e.To]
+		s.mu.Unlock()
+		if minGap > 0 && now.Sub(last) < minGap {
+			continue
+		}
+		if s.transmitEntry(e) {
+			s.cfg.Stats.Add("chat_retransmit", 1)
+		}
+	}
+}
+
+// retryLoop retransmits unacknowledged messages to reachable peers every
+// RetryEvery, for acks lost with a link that went down mid-flight.
+func (s *Service) retryLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.RetryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.cfg.DB.OutboxLen(); err == nil && n > 0 {
+			s.flush("", 3*time.Second)
+		}
+	}
+}

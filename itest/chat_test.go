@@ -1,0 +1,303 @@
+package itest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"parley/internal/netlab"
+	"parley/store"
+)
+
+// history returns every message of a conversation, oldest first, following the
+// paging cursors.
+func (n *node) history(key, value string) []map[string]any {
+	n.c.t.Helper()
+	var all []map[string]any
+	before := ""
+	for {
+		cmd := map[string]any{"cmd": "history", key: value, "limit": 500}
+		if before != "" {
+			cmd["before"] = before
+		}
+		e := n.request(cmd, "history")
+		var page []map[string]any
+		list, _ := e["messages"].([]any)
+		for _, m := range list {
+			if mm, ok := m.(map[string]any); ok {
+				page = append(page, mm)
+			}
+		}
+		all = append(page, all...)
+		before = e.Str("next")
+		if before == "" {
+			return all
+		}
+	}
+}
+
+// TestChatAcrossSegments: A (segment 1) and C (segment 2) chat through B, the only
+// host on both. The message is sealed: B forwards it but never holds its text. With B
+// killed the message waits in A's outbox; with B back it is delivered exactly once.
+func TestChatAcrossSegments(t *testing.T) {
+	c := newCluster(t)
+	seg2, err := c.lab.AddSegment("lan2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ha, hb, hc := c.host("a", c.seg), c.host("b", c.seg, seg2), c.host("c", seg2)
+	a := c.start(ha, "a")
+	b := c.start(hb, "b")
+	cc := c.start(hc, "c")
+	a.waitPeerUp(15*time.Second, b, cc)
+	cc.waitPeerUp(15*time.Second, a, b)
+	if l := a.links(); l[cc.id] != nil {
+		t.Fatalf("a and c share no segment yet have a direct link: %v", l)
+	}
+
+	const secret = "the relay must never see this: 7f3a9c"
+	id := a.request(map[string]any{"cmd": "send", "to": cc.id, "text": secret}, "sent").Str("id")
+	got, err := cc.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == id })
+	if err != nil {
+		t.Fatalf("c did not receive a's message: %v", err)
+	}
+	if got.Str("from") != a.id || got.Str("text") != secret {
+		t.Fatalf("c got %v", got)
+	}
+	if _, err := a.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "delivered" && e.Str("id") == id }); err != nil {
+		t.Fatalf("a got no delivery receipt through the relay: %v", err)
+	}
+	if ctr := b.counters(); ctr["route_forwarded"] < 2 { // the message and the ack
+		t.Fatalf("b forwarded %v frames, want the message and its ack", ctr["route_forwarded"])
+	}
+	if ctr := a.counters(); ctr["chat_sealed_sent"] < 1 {
+		t.Fatalf("a did not seal the routed message: %v", ctr)
+	}
+	// The relay's database never saw the text (it only forwarded ciphertext).
+	if data, err := os.ReadFile(filepath.Join(c.dirs["b"], store.FileName)); err != nil {
+		t.Fatal(err)
+	} else if bytes.Contains(data, []byte(secret)) {
+		t.Fatal("the relay's database contains the message text")
+	}
+
+	// Relay down: the next message waits in a's outbox.
+	if err := b.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == cc.id }); err != nil {
+		t.Fatalf("a did not notice c became unreachable: %v", err)
+	}
+	id2 := a.request(map[string]any{"cmd": "send", "to": cc.id, "text": "while b is down"}, "sent").Str("id")
+	if _, err := a.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "queued" && e.Str("id") == id2 }); err != nil {
+		t.Fatalf("no queued event for a message to an unreachable peer: %v", err)
+	}
+
+	// Relay back: delivered exactly once.
+	b = c.start(hb, "b")
+	if _, err := cc.WaitEvent(20*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == id2 }); err != nil {
+		t.Fatalf("queued message not delivered after the relay came back: %v", err)
+	}
+	if _, err := a.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "delivered" && e.Str("id") == id2 }); err != nil {
+		t.Fatalf("no delivery receipt for the queued message: %v", err)
+	}
+	count := 0
+	for _, m := range cc.history("peer", a.id) {
+		if m["id"] == id2 {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Fatalf("c holds the queued message %d times, want 1", count)
+	}
+	time.Sleep(500 * time.Millisecond) // a late retransmission would show as a second event
+	n := 0
+	for _, e := range cc.Events() {
+		if e.Name() == "message" && e.Str("id") == id2 {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("c reported the queued message %d times", n)
+	}
+}
+
+// TestBurstSurvivesKill: 1,000 messages in a burst; the receiver is killed with
+// SIGKILL part-way and restarted. Every message the sender reported as sent exists
+// exactly once on both sides afterwards, and was shown to the receiver exactly once.
+func TestBurstSurvivesKill(t *testing.T) {
+	c := newCluster(t)
+	h1, h2 := c.host("h1"), c.host("h2")
+	n1 := c.start(h1, "n1")
+	n2 := c.start(h2, "n2")
+	n1.waitPeerUp(10*time.Second, n2)
+	n2.waitPeerUp(10*time.Second, n1)
+
+	const total = 1000
+	for i := 0; i < total; i++ {
+		if err := n1.Send(map[string]any{"cmd": "send", "to": n2.id, "text": fmt.Sprintf("burst %04d", i), "req": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Kill the receiver once a third of the burst has been reported sent.
+	eventually(t, 60*time.Second, "a third of the burst sent", func() bool { return countEvents(n1, "sent") >= total/3 })
+	first := n2
+	if err := first.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 120*time.Second, "the whole burst committed by the sender", func() bool { return countEvents(n1, "sent") >= total })
+	n2 = c.start(h2, "n2")
+
+	sent := map[string]bool{}
+	for _, e := range n1.Events() {
+		if e.Name() == "sent" {
+			sent[e.Str("id")] = true
+		}
+	}
+	if len(sent) != total {
+		t.Fatalf("%d distinct sent ids, want %d", len(sent), total)
+	}
+	eventually(t, 120*time.Second, "every message delivered", func() bool {
+		n := 0
+		for _, e := range n1.Events() {
+			if e.Name() == "delivered" && sent[e.Str("id")] {
+				n++
+			}
+		}
+		return n >= total
+	})
+	for _, side := range []struct {
+		n    *node
+		peer string
+	}{{n1, n2.id}, {n2, n1.id}} {
+		seen := map[string]int{}
+		for _, m := range side.n.history("peer", side.peer) {
+			id, _ := m["id"].(string)
+			seen[id]++
+		}
+		for id := range sent {
+			if seen[id] != 1 {
+				t.Fatalf("%s holds message %s %d times, want exactly 1", side.n.name, id, seen[id])
+			}
+		}
+		if len(seen) != total {
+			t.Fatalf("%s holds %d messages, want %d", side.n.name, len(seen), total)
+		}
+	}
+	shown := map[string]int{}
+	for _, p := range []*node{first, n2} {
+		for _, e := range p.Events() {
+			if e.Name() == "message" {
+				shown[e.Str("id")]++
+			}
+		}
+	}
+	for id, k := range shown {
+		if k != 1 {
+			t.Fatalf("message %s shown %d times to the receiver", id, k)
+		}
+	}
+	t.Logf("before the kill the receiver showed %d messages; after restart %d", countEvents(first, "message"), countEvents(n2, "message"))
+}
+
+func countEvents(n *node, name string) int {
+	k := 0
+	for _, e := range n.Events() {
+		if e.Name() == name {
+			k++
+		}
+	}
+	return k
+}
+
+// TestRooms: four members, one joining late and one leaving; messages reach exactly
+// the members present, and topic and member changes reach everyone.
+func TestRooms(t *testing.T) {
+	c := newCluster(t)
+	var nodes []*node
+	for i := 1; i <= 4; i++ {
+		nodes = append(nodes, c.start(c.host(fmt.Sprintf("h%d", i)), fmt.Sprintf("n%d", i)))
+	}
+	for _, n := range nodes {
+		n.waitPeerUp(15*time.Second, nodes...)
+	}
+	n1, n2, n3, n4 := nodes[0], nodes[1], nodes[2], nodes[3]
+	room := n1.request(map[string]any{"cmd": "join", "room": "ops"}, "ok")["room"].(map[string]any)["id"].(string)
+	for _, n := range []*node{n2, n3} {
+		// Joining by name finds n1's room (advertised in its record).
+		eventually(t, 10*time.Second, n.name+" sees the room", func() bool {
+			list, _ := n.request(map[string]any{"cmd": "rooms"}, "rooms")["rooms"].([]any)
+			for _, r := range list {
+				if r.(map[string]any)["id"] == room {
+					return true
+				}
+			}
+			return false
+		})
+		got := n.request(map[string]any{"cmd": "join", "room": "ops"}, "ok")["room"].(map[string]any)["id"]
+		if got != room {
+			t.Fatalf("%s joined %v, want %s", n.name, got, room)
+		}
+	}
+	members := func(n *node) int {
+		list, _ := n.request(map[string]any{"cmd": "rooms"}, "rooms")["rooms"].([]any)
+		for _, r := range list {
+			if m := r.(map[string]any); m["id"] == room {
+				ms, _ := m["members"].([]any)
+				return len(ms)
+			}
+		}
+		return 0
+	}
+	eventually(t, 10*time.Second, "three members everywhere", func() bool { return members(n1) == 3 && members(n2) == 3 && members(n3) == 3 })
+
+	say := func(from *node, text string, want, not []*node) {
+		t.Helper()
+		id := from.request(map[string]any{"cmd": "say", "room": room, "text": text}, "sent").Str("id")
+		for _, n := range want {
+			if _, err := n.WaitEvent(10*time.Second, func(e netlab.Event) bool {
+				return e.Name() == "room_message" && e.Str("id") == id && e.Str("room") == room && e.Str("text") == text
+			}); err != nil {
+				t.Fatalf("%s did not get %q: %v", n.name, text, err)
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+		for _, n := range not {
+			for _, e := range n.Events() {
+				if e.Name() == "room_message" && e.Str("id") == id {
+					t.Fatalf("%s got %q although it is not a member", n.name, text)
+				}
+			}
+		}
+	}
+	say(n1, "hello room", []*node{n2, n3}, []*node{n4})
+
+	// n4 joins late.
+	n4.request(map[string]any{"cmd": "join", "room": room}, "ok")
+	eventually(t, 10*time.Second, "four members everywhere", func() bool { return members(n1) == 4 && members(n3) == 4 })
+	say(n2, "welcome n4", []*node{n1, n3, n4}, nil)
+
+	// Topic from n2 reaches everyone.
+	n2.request(map[string]any{"cmd": "topic", "room": room, "topic": "shift handover at 18:00"}, "ok")
+	for _, n := range []*node{n1, n3, n4} {
+		if _, err := n.WaitEvent(10*time.Second, func(e netlab.Event) bool {
+			r, _ := e["room"].(map[string]any)
+			return e.Name() == "room_update" && r["id"] == room && r["topic"] == "shift handover at 18:00"
+		}); err != nil {
+			t.Fatalf("%s did not see the topic: %v", n.name, err)
+		}
+	}
+
+	// n3 leaves; it gets nothing more.
+	n3.request(map[string]any{"cmd": "leave", "room": room}, "ok")
+	eventually(t, 10*time.Second, "n3 gone from the member lists", func() bool { return members(n1) == 3 && members(n2) == 3 && members(n4) == 3 })
+	say(n1, "after n3 left", []*node{n2, n4}, []*node{n3})
+
+	// History is kept for members: n4 has the messages since it joined.
+	hist := n4.history("room", room)
+	if len(hist) != 2 || hist[0]["text"] != "welcome n4" || hist[1]["text"] != "after n3 left" {
+		t.Fatalf("n4 room history: %v", hist)
+	}
+}

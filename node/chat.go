@@ -1,0 +1,193 @@
+package node
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+
+	"parley/chat"
+	"parley/identity"
+	"parley/internal/hlc"
+	"parley/overlay"
+	"parley/store"
+)
+
+// chatNet adapts the overlay to what chat needs.
+type chatNet struct{ ov *overlay.Overlay }
+
+func (c chatNet) Linked(id identity.PeerID) bool { return c.ov.Linked(id) }
+func (c chatNet) Online(id identity.PeerID) bool { return c.ov.Online(id) }
+func (c chatNet) Send(to identity.PeerID, typ uint8, p []byte) error {
+	return c.ov.Send(to, typ, p)
+}
+func (c chatNet) SendTo(to identity.PeerID, typ uint8, p []byte) (bool, error) {
+	return c.ov.SendTo(to, typ, p)
+}
+func (c chatNet) PublicKey(id identity.PeerID) ed25519.PublicKey {
+	if r := c.ov.RecordOf(id); r != nil {
+		return r.PubKey
+	}
+	return nil
+}
+
+// setupChat wires the clock, rooms and chat service to the overlay.
+func (n *Node) setupChat() error {
+	n.clock = hlc.NewClock(n.cfg.Now, hlc.DefaultMaxDrift)
+	last, err := n.db.LastHLC()
+	if err != nil {
+		return err
+	}
+	n.clock.Observe(hlc.Timestamp(last))
+	if n.rooms, err = chat.NewRooms(n.id.ID, n.db, n.clock); err != nil {
+		return err
+	}
+	n.chat, err = chat.New(chat.Config{
+		Identity: n.id, Net: chatNet{n.ov}, DB: n.db, Clock: n.clock, Emit: n.onChat,
+		Log: n.log, Stats: &n.stats, Rooms: n.rooms,
+	})
+	if err != nil {
+		return err
+	}
+	for _, typ := range []uint8{chat.TypeMessage, chat.TypeAck, chat.TypeSealed, chat.TypeRead} {
+		n.ov.Handle(typ, n.chat.HandleDirect(typ))
+	}
+	n.ov.HandleRouted(chat.TypeSealed, n.chat.HandleRouted)
+	n.profile.Extensions = n.roomExtensions()
+	return nil
+}
+
+func (n *Node) roomExtensions() []overlay.Extension {
+	return []overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}}
+}
+
+func (n *Node) onChat(ev any) {
+	switch e := ev.(type) {
+	case chat.Received:
+		if e.Message.Room != "" {
+			n.emit(RoomMessage{Room: e.Message.Room, ID: e.Message.ID, From: e.Message.From, Text: e.Message.Text, Sent: e.Message.Time})
+		} else {
+			n.emit(messageEvent(e.Message))
+		}
+	case chat.Delivered:
+		n.emit(MessageDelivered{ID: e.ID, To: e.To})
+	case chat.ReadBy:
+		n.emit(MessagesRead{IDs: e.IDs, By: e.By})
+	case chat.Queued:
+		n.emit(MessageQueued{ID: e.ID, To: e.To})
+	}
+}
+
+// updateRooms applies a peer's rooms advertisement and reports rooms that changed.
+func (n *Node) updateRooms(peer identity.PeerID, rec *overlay.Record) {
+	if rec == nil {
+		return
+	}
+	var ext []byte
+	for _, e := range rec.Extensions {
+		if e.Type == chat.RecordExtRooms {
+			ext = e.Value
+		}
+	}
+	changed, err := n.rooms.UpdatePeer(peer, ext)
+	if err != nil {
+		n.stats.Add("rooms_ext_malformed", 1)
+		return
+	}
+	for _, id := range changed {
+		if info, ok := n.rooms.Info(id); ok {
+			n.emit(RoomUpdate{Room: info})
+		}
+	}
+}
+
+// republishRooms puts the current room list into the own record.
+func (n *Node) republishRooms() error {
+	n.mu.Lock()
+	n.profile.Extensions = n.roomExtensions()
+	prof := n.profile
+	n.mu.Unlock()
+	return n.ov.SetProfile(prof)
+}
+
+// Join joins (or creates) a room by ID or name.
+func (n *Node) Join(room string) (chat.RoomInfo, error) {
+	info, err := n.rooms.Join(room)
+	if err != nil {
+		return info, err
+	}
+	n.emit(RoomUpdate{Room: info})
+	return info, n.republishRooms()
+}
+
+// Leave leaves a room.
+func (n *Node) Leave(room string) (chat.RoomInfo, error) {
+	info, err := n.rooms.Leave(room)
+	if err != nil {
+		return info, err
+	}
+	n.emit(RoomUpdate{Room: info})
+	return info, n.republishRooms()
+}
+
+// SetTopic sets a room's topic.
+func (n *Node) SetTopic(room, topic string) (chat.RoomInfo, error) {
+	info, err := n.rooms.SetTopic(room, topic)
+	if err != nil {
+		return info, err
+	}
+	n.emit(RoomUpdate{Room: info})
+	return info, n.republishRooms()
+}
+
+// Rooms lists known rooms.
+func (n *Node) Rooms() []chat.RoomInfo { return n.rooms.List() }
+
+// Say writes to a room.
+func (n *Node) Say(room, text string) (store.Message, error) { return n.chat.Say(room, text) }
+
+// conversation resolves a peer ID or room ID to a conversation key.
+func (n *Node) conversation(peer, room string) (string, error) {
+	switch {
+	case peer != "" && room != "":
+		return "", errors.New("give either a peer or a room, not both")
+	case room != "":
+		if _, ok := n.rooms.Info(room); !ok {
+			return "", chat.ErrUnknownRoom
+		}
+		return store.RoomConv(room), nil
+	case peer != "":
+		id, err := identity.ParsePeerID(peer)
+		if err != nil {
+			return "", err
+		}
+		return store.DirectConv(id.String()), nil
+	}
+	return "", errors.New("name a peer or a room")
+}
+
+// History pages through a conversation, newest page first; Next continues.
+func (n *Node) History(peer, room, before string, limit int) (store.Page, error) {
+	conv, err := n.conversation(peer, room)
+	if err != nil {
+		return store.Page{}, err
+	}
+	return n.db.History(conv, store.Cursor(before), limit)
+}
+
+// MarkRead marks a conversation read up to a message (or entirely).
+func (n *Node) MarkRead(peer, room, upTo string) ([]string, error) {
+	conv, err := n.conversation(peer, room)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := n.chat.MarkRead(conv, upTo)
+	if err != nil {
+		return nil, fmt.Errorf("mark read: %w", err)
+	}
+	return ids, nil
+}
+
+// SendAsync queues a 1:1 message without waiting for its commit (benchmarks).
+func (n *Node) SendAsync(to identity.PeerID, text string) (store.Message, <-chan error) {
+	return n.chat.SendAsync(to, text)
+}
