@@ -114,6 +114,30 @@ func run(bin string, count int) error {
 	row("1 hop (same segment): command → receiver's event", one)
 	row("2 hops (relayed, sealed): command → receiver's event", two)
 	fmt.Printf("\nAdded by one relay hop: p50 %s, p99 %s\n", ms(q(two, 0.5)-q(one, 0.5)), ms(q(two, 0.99)-q(one, 0.99)))
+	return linkRTT(a, d)
+}
+
+// linkRTT prints the overlay's own per-hop figure: the ping round trip of the TLS
+// link (1 ping a second while the benchmark ran), halved for one way.
+func linkRTT(a, d *proc) error {
+	if err := a.Send(map[string]any{"cmd": "links", "req": "bench"}); err != nil {
+		return err
+	}
+	e, err := a.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "links" })
+	if err != nil {
+		return err
+	}
+	list, _ := e["links"].([]any)
+	for _, l := range list {
+		m, _ := l.(map[string]any)
+		if m["peer"] != d.id {
+			continue
+		}
+		qual, _ := m["quality"].(map[string]any)
+		us := func(k string) time.Duration { f, _ := qual[k].(float64); return time.Duration(f) * time.Microsecond }
+		fmt.Printf("Link ping over TLS (a↔d, %v samples): smoothed RTT %s, min RTT %s, so one hop one way ≈ %s\n",
+			qual["samples"], ms(us("srtt_us")), ms(us("min_rtt_us")), ms(us("srtt_us")/2))
+	}
 	return nil
 }
 
