@@ -112,7 +112,7 @@ func sealedInner(plain []byte) (uint8, []byte, error) {
 		return 0, nil, errors.New("sealed chat frame: empty")
 	}
 	switch plain[0] {
-	case TypeMessage, TypeAck, TypeRead:
+	case TypeMessage, TypeAck, TypeRead, TypeHandover, TypeHandoverDone:
 		return plain[0], plain[1:], nil
 	}
 	return 0, nil, fmt.Errorf("sealed chat frame: inner type %d", plain[0])

@@ -26,6 +26,8 @@
 //	type 18  sealed   a seal envelope whose plaintext is [inner type u8][inner frame body],
 //	                  inner type 16, 17 or 19; used for every routed frame
 //	type 19  read     [count u16] then count × [message ID bytes8]: read by the receiver
+//	types 20–23       custody: a neighbour holds a sealed message for an absent
+//	                  recipient (custody.go documents them)
 //
 // Message IDs are 26 characters of Crockford base32 over 48 bits of millisecond time
 // and 80 random bits. Text is UTF-8, at most MaxText bytes; longer messages are

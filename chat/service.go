@@ -56,6 +56,8 @@ type Config struct {
 	Rooms *Rooms
 	// RetryEvery is how often the outbox is retried for reachable peers (1 s).
 	RetryEvery time.Duration
+	// Custodians, when set, lets queued messages be entrusted to a neighbour.
+	Custodians Custodians
 }
 
 // Service sends, receives, stores and acknowledges messages.
@@ -358,6 +360,7 @@ func (s *Service) commit(reqs []*sendReq, items []inbound) {
 	for _, e := range outgoing {
 		if !s.transmitEntry(e) {
 			events = append(events, Queued{ID: e.ID, To: e.To})
+			s.entrust(e)
 		}
 	}
 	for _, ev := range events {
@@ -518,6 +521,20 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
 		}
 		typ, payload = inner, body
 	}
+	switch typ {
+	case TypeCustody:
+		s.handleCustody(from, payload)
+		return
+	case TypeCustodyAck:
+		s.handleCustodyAck(from, payload)
+		return
+	case TypeHandover:
+		s.handleHandover(from, payload)
+		return
+	case TypeHandoverDone:
+		s.handleHandoverDone(from, payload)
+		return
+	}
 	it := inbound{from: from, typ: typ}
 	var err error
 	switch typ {
@@ -538,7 +555,10 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
 
 // PeerReachable retransmits everything waiting for a peer that just came online.
 func (s *Service) PeerReachable(id identity.PeerID) {
-	go s.flush(id.String(), 0)
+	go func() {
+		s.flush(id.String(), 0)
+		s.handOver(id)
+	}()
 }
 
 // flush retransmits the outbox entries of peer ("" = all reachable peers) that were

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"time"
 
 	"parley/chat"
 	"parley/identity"
@@ -30,6 +31,26 @@ func (c chatNet) PublicKey(id identity.PeerID) ed25519.PublicKey {
 	return nil
 }
 
+// custodians picks, among directly linked online peers, the one with the lowest
+// smoothed RTT to hold messages for an absent peer. (Issue 5's link-quality ranking
+// will refine this choice.)
+type custodians struct{ ov *overlay.Overlay }
+
+func (c custodians) Custodian(skip identity.PeerID) (identity.PeerID, bool) {
+	var best identity.PeerID
+	var bestRTT time.Duration
+	found := false
+	for _, l := range c.ov.Links() {
+		if l.Peer == skip || !c.ov.Online(l.Peer) {
+			continue
+		}
+		if rtt := l.Quality.SRTT; !found || rtt < bestRTT {
+			best, bestRTT, found = l.Peer, rtt, true
+		}
+	}
+	return best, found
+}
+
 // setupChat wires the clock, rooms and chat service to the overlay.
 func (n *Node) setupChat() error {
 	n.clock = hlc.NewClock(n.cfg.Now, hlc.DefaultMaxDrift)
@@ -43,12 +64,13 @@ func (n *Node) setupChat() error {
 	}
 	n.chat, err = chat.New(chat.Config{
 		Identity: n.id, Net: chatNet{n.ov}, DB: n.db, Clock: n.clock, Emit: n.onChat,
-		Log: n.log, Stats: &n.stats, Rooms: n.rooms,
+		Log: n.log, Stats: &n.stats, Rooms: n.rooms, Custodians: custodians{n.ov},
 	})
 	if err != nil {
 		return err
 	}
-	for _, typ := range []uint8{chat.TypeMessage, chat.TypeAck, chat.TypeSealed, chat.TypeRead} {
+	for _, typ := range []uint8{chat.TypeMessage, chat.TypeAck, chat.TypeSealed, chat.TypeRead,
+		chat.TypeCustody, chat.TypeCustodyAck, chat.TypeHandover, chat.TypeHandoverDone} {
 		n.ov.Handle(typ, n.chat.HandleDirect(typ))
 	}
 	n.ov.HandleRouted(chat.TypeSealed, n.chat.HandleRouted)

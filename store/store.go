@@ -11,6 +11,7 @@
 //	msgidx   message ID         conversation key, 0x00, HLC (8 bytes): dedupe and lookups
 //	outbox   message ID "|" peer → JSON OutboxEntry (waiting for that peer's ack)
 //	rooms    room ID            JSON Room
+//	custody  recipient "|" message ID → JSON Held (sealed envelopes kept for others)
 //
 // Conversation keys are "d:<peer id>" for 1:1 chats and "r:<room id>" for rooms, so a
 // conversation's history is one ordered cursor walk.
@@ -34,7 +35,7 @@ import (
 const FileName = "parley.db"
 
 // SchemaVersion is the layout this build writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	bucketMeta     = []byte("meta")
@@ -45,6 +46,7 @@ var (
 	bucketMsgIdx   = []byte("msgidx")
 	bucketOutbox   = []byte("outbox")
 	bucketRooms    = []byte("rooms")
+	bucketCustody  = []byte("custody")
 	keyHLC         = []byte("hlc")
 	keySchema      = []byte("schema")
 )
@@ -122,6 +124,10 @@ var migrations = []func(*bolt.Tx) error{
 		return nil
 	},
 	migrateV1ToV2,
+	func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketCustody)
+		return err
+	},
 }
 
 // Schema reads the stored schema version.

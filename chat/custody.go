@@ -1,0 +1,180 @@
+package chat
+
+import (
+	"errors"
+	"time"
+
+	"parley/identity"
+	"parley/internal/seal"
+	"parley/internal/wire"
+	"parley/store"
+)
+
+// Custody: when a recipient is away, the sender also hands the message, sealed to the
+// recipient, to one online neighbour (the custodian). If the recipient returns while
+// the sender is gone, the custodian hands it over. The custodian cannot read or alter
+// it (the envelope is encrypted to the recipient and signed by the sender); the
+// recipient stores it under the sender's ID, deduplicated like any retransmission,
+// and tells the custodian to drop it.
+//
+// Frames (integers big-endian):
+//
+//	type 20  custody       [recipient ID 16][expires, unix ms u64][message ID bytes8][envelope]
+//	type 21  custody_ack   [message ID bytes8]: the custodian stored it
+//	type 22  handover      [message ID bytes8][envelope]: custodian → recipient
+//	type 23  handover_done [message ID bytes8]: recipient → custodian, drop it
+//
+// Frames 20 and 21 travel only over direct links; 22 and 23 are sealed when routed.
+const (
+	TypeCustody      uint8 = 20
+	TypeCustodyAck   uint8 = 21
+	TypeHandover     uint8 = 22
+	TypeHandoverDone uint8 = 23
+)
+
+// Custody limits: what one node holds for others, and for how long.
+var (
+	CustodyTTL    = 7 * 24 * time.Hour
+	CustodyLimits = store.CustodyLimits{MaxEntries: 2000, MaxBytes: 16 << 20, MaxPerSender: 500}
+)
+
+// Custodians picks the neighbours that may hold a message for an absent peer.
+type Custodians interface {
+	// Custodian returns a directly linked, online peer other than skip, if any.
+	Custodian(skip identity.PeerID) (identity.PeerID, bool)
+}
+
+// entrust hands a queued message to a custodian (best effort: the sender's own
+// outbox keeps it anyway).
+func (s *Service) entrust(e store.OutboxEntry) {
+	if s.cfg.Custodians == nil || e.Kind != TypeMessage {
+		return
+	}
+	to, err := identity.ParsePeerID(e.To)
+	if err != nil {
+		return
+	}
+	pub := s.cfg.Net.PublicKey(to)
+	holder, ok := s.cfg.Custodians.Custodian(to)
+	if pub == nil || !ok {
+		return
+	}
+	env, err := seal.Seal(s.cfg.Identity, pub, append([]byte{TypeMessage}, e.Payload...))
+	if err != nil {
+		return
+	}
+	var w wire.Writer
+	w.Raw(to[:])
+	w.U64(uint64(time.Now().Add(CustodyTTL).UnixMilli()))
+	w.Str8(e.ID)
+	w.Raw(env)
+	if err := s.cfg.Net.Send(holder, TypeCustody, w.B); err == nil {
+		s.cfg.Stats.Add("custody_entrusted", 1)
+	}
+}
+
+// handleCustody runs on the custodian: keep the envelope within the limits.
+func (s *Service) handleCustody(from identity.PeerID, payload []byte) {
+	r := wire.NewReader(payload)
+	var to identity.PeerID
+	copy(to[:], r.Raw(identity.IDLen))
+	expires := time.UnixMilli(int64(r.U64()))
+	id := r.Str8()
+	env := r.B
+	if r.Err != nil || id == "" || to.IsZero() {
+		s.cfg.Stats.Add("custody_drop_malformed", 1)
+		return
+	}
+	// Only a genuine envelope from the peer handing it over, for the named recipient,
+	// is kept: nobody can park junk or someone else's mail here.
+	sender, recipient, err := seal.Inspect(env)
+	if err != nil || sender != from || recipient != to {
+		s.cfg.Stats.Add("custody_drop_invalid", 1)
+		return
+	}
+	now := time.Now()
+	if limit := now.Add(CustodyTTL); expires.After(limit) {
+		expires = limit
+	}
+	err = s.cfg.DB.PutHeld(store.Held{ID: id, From: from.String(), To: to.String(), Envelope: env, Expires: expires}, CustodyLimits, now)
+	if errors.Is(err, store.ErrCustodyFull) {
+		s.cfg.Stats.Add("custody_refused_full", 1)
+		return
+	}
+	if err != nil {
+		s.cfg.Log.Warn("custody store", "err", err)
+		return
+	}
+	s.cfg.Stats.Add("custody_held", 1)
+	var w wire.Writer
+	w.Str8(id)
+	s.cfg.Net.Send(from, TypeCustodyAck, w.B)
+	if s.cfg.Net.Online(to) {
+		s.handOver(to)
+	}
+}
+
+func (s *Service) handleCustodyAck(from identity.PeerID, payload []byte) {
+	r := wire.NewReader(payload)
+	if id := r.Str8(); r.Err == nil && id != "" {
+		s.cfg.Stats.Add("custody_acked", 1)
+	}
+}
+
+// handOver gives a returning peer what this node holds for it.
+func (s *Service) handOver(to identity.PeerID) {
+	held, err := s.cfg.DB.HeldFor(to.String(), time.Now())
+	if err != nil {
+		return
+	}
+	for _, h := range held {
+		var w wire.Writer
+		w.Str8(h.ID)
+		w.Raw(h.Envelope)
+		if s.transmit(to, TypeHandover, w.B) {
+			s.cfg.Stats.Add("custody_handed_over", 1)
+		}
+	}
+}
+
+// handleHandover runs on the recipient: the inner envelope must be from its author
+// to us; the message is then processed as if the author had sent it.
+func (s *Service) handleHandover(holder identity.PeerID, payload []byte) {
+	r := wire.NewReader(payload)
+	id := r.Str8()
+	if r.Err != nil || id == "" {
+		s.cfg.Stats.Add("custody_drop_malformed", 1)
+		return
+	}
+	opened, err := s.opener.Open(r.B)
+	if err != nil {
+		s.cfg.Stats.Add("chat_drop_unsealable", 1)
+		return
+	}
+	inner, body, err := sealedInner(opened.Plaintext)
+	if err != nil || inner != TypeMessage {
+		s.cfg.Stats.Add("chat_drop_malformed", 1)
+		return
+	}
+	b, err := DecodeBody(body)
+	if err != nil || b.ID != id {
+		s.cfg.Stats.Add("chat_drop_malformed", 1)
+		return
+	}
+	s.cfg.Stats.Add("custody_received", 1)
+	s.enqueueInbound(inbound{from: opened.SenderID, typ: TypeMessage, body: b})
+	var w wire.Writer
+	w.Str8(id)
+	s.transmit(holder, TypeHandoverDone, w.B)
+}
+
+func (s *Service) handleHandoverDone(from identity.PeerID, payload []byte) {
+	r := wire.NewReader(payload)
+	id := r.Str8()
+	if r.Err != nil || id == "" {
+		return
+	}
+	if ok, _ := s.cfg.DB.DeleteHeld(from.String(), id); ok {
+		s.cfg.Stats.Add("custody_released", 1)
+	}
+}
