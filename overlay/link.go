@@ -107,6 +107,7 @@ func (l *Link) writeLoop() {
 		case frame = <-l.queue:
 		}
 		l.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		l.quality.countTx(len(frame))
 		if _, err := bw.Write(frame); err != nil {
 			l.Close()
 			return
@@ -125,30 +126,70 @@ type Quality struct {
 	SRTT    time.Duration
 	RTTVar  time.Duration
 	MinRTT  time.Duration
+	LastRTT time.Duration
+	// Jitter is the smoothed difference between consecutive RTT samples (RFC 3550's
+	// interarrival jitter estimator applied to ping round trips).
+	Jitter  time.Duration
 	Samples uint64
 	Sent    uint64
 	Lost    uint64
+	// Loss is the recent ping loss rate, an EWMA over the last ~10 pings.
+	Loss float64
+	// TxBytes/RxBytes count frame bytes; TxBps/RxBps are the recent rates seen
+	// passively (EWMA over ping intervals), i.e. the throughput the link carries.
+	TxBytes, RxBytes uint64
+	TxBps, RxBps     float64
 }
 
 // MarshalJSON writes durations as integer microseconds, the unit the headless
 // protocol uses for every RTT.
 func (q Quality) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		SRTT    int64  `json:"srtt_us"`
-		RTTVar  int64  `json:"rttvar_us"`
-		MinRTT  int64  `json:"min_rtt_us"`
-		Samples uint64 `json:"samples"`
-		Sent    uint64 `json:"pings_sent"`
-		Lost    uint64 `json:"pings_lost"`
-	}{q.SRTT.Microseconds(), q.RTTVar.Microseconds(), q.MinRTT.Microseconds(), q.Samples, q.Sent, q.Lost})
+		SRTT    int64   `json:"srtt_us"`
+		RTTVar  int64   `json:"rttvar_us"`
+		MinRTT  int64   `json:"min_rtt_us"`
+		Samples uint64  `json:"samples"`
+		Sent    uint64  `json:"pings_sent"`
+		Lost    uint64  `json:"pings_lost"`
+		Jitter  int64   `json:"jitter_us"`
+		Loss    float64 `json:"loss"`
+		TxBps   float64 `json:"tx_bps"`
+		RxBps   float64 `json:"rx_bps"`
+	}{q.SRTT.Microseconds(), q.RTTVar.Microseconds(), q.MinRTT.Microseconds(), q.Samples, q.Sent, q.Lost,
+		q.Jitter.Microseconds(), q.Loss, q.TxBps, q.RxBps})
 }
 
-// rttStats keeps RFC 6298 style smoothed RTT and variance from ping/pong.
+// rttStats keeps RFC 6298 style smoothed RTT and variance from ping/pong, jitter,
+// loss, and the passive throughput counters.
 type rttStats struct {
 	mu      sync.Mutex
 	q       Quality
 	pending map[uint64]time.Time
 	nonce   uint64
+	// byte counters since the last rate update
+	tx, rx   atomic.Uint64
+	rateAt   time.Time
+	onSample func(rtt time.Duration)
+}
+
+// countTx and countRx are called per frame; they are lock-free on the hot path.
+func (s *rttStats) countTx(n int) { s.tx.Add(uint64(n)) }
+func (s *rttStats) countRx(n int) { s.rx.Add(uint64(n)) }
+
+// updateRates folds the bytes since the last call into the EWMA rates.
+func (s *rttStats) updateRates(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, rx := s.tx.Swap(0), s.rx.Swap(0)
+	s.q.TxBytes += tx
+	s.q.RxBytes += rx
+	if !s.rateAt.IsZero() {
+		if dt := now.Sub(s.rateAt).Seconds(); dt > 0 {
+			s.q.TxBps = 0.7*s.q.TxBps + 0.3*float64(tx)/dt
+			s.q.RxBps = 0.7*s.q.RxBps + 0.3*float64(rx)/dt
+		}
+	}
+	s.rateAt = now
 }
 
 func (s *rttStats) nextPing(now time.Time) []byte {
@@ -162,6 +203,7 @@ func (s *rttStats) nextPing(now time.Time) []byte {
 		if now.Sub(at) > 5*time.Second {
 			delete(s.pending, n)
 			s.q.Lost++
+			s.q.Loss = 0.9*s.q.Loss + 0.1
 		}
 	}
 	s.nonce++
@@ -177,14 +219,23 @@ func (s *rttStats) onPong(payload []byte, now time.Time) {
 	}
 	nonce := binary.BigEndian.Uint64(payload)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	sent, ok := s.pending[nonce]
 	if !ok {
+		s.mu.Unlock()
 		return
 	}
 	delete(s.pending, nonce)
 	rtt := max(now.Sub(sent), time.Microsecond)
 	q := &s.q
+	q.Loss *= 0.9
+	if q.Samples > 0 {
+		d := rtt - q.LastRTT
+		if d < 0 {
+			d = -d
+		}
+		q.Jitter += (d - q.Jitter) / 16
+	}
+	q.LastRTT = rtt
 	if q.Samples == 0 {
 		q.SRTT, q.RTTVar, q.MinRTT = rtt, rtt/2, rtt
 	} else {
@@ -197,6 +248,12 @@ func (s *rttStats) onPong(payload []byte, now time.Time) {
 		q.MinRTT = min(q.MinRTT, rtt)
 	}
 	q.Samples++
+	hook := s.onSample
+	s.mu.Unlock()
+	// Outside the lock: the hook may read this link's quality.
+	if hook != nil {
+		hook(rtt)
+	}
 }
 
 func (s *rttStats) snapshot() Quality {

@@ -34,8 +34,10 @@ type Config struct {
 	PublishMinGap time.Duration // rate limit for own-record updates (250 ms)
 	RefreshEvery  time.Duration // own record re-issued at least this often (60 s)
 	MaxRecords    int           // bound on records held (4096)
-	Now           func() time.Time
-	Log           *slog.Logger
+	// OnRTTSample, if set, receives every ping RTT sample (network coordinates).
+	OnRTTSample func(peer identity.PeerID, rtt time.Duration)
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // EventKind says what changed.
@@ -399,6 +401,9 @@ const simultaneousWindow = 2 * time.Second
 func (o *Overlay) register(conn net.Conn, id identity.PeerID, pub ed25519.PublicKey, outbound bool) {
 	now := o.cfg.Now()
 	l := newLink(conn, id, pub, outbound, now)
+	if hook := o.cfg.OnRTTSample; hook != nil {
+		l.quality.onSample = func(rtt time.Duration) { hook(id, rtt) }
+	}
 	self := o.cfg.Identity.ID
 	o.mu.Lock()
 	if o.stopping {
@@ -517,6 +522,7 @@ func (o *Overlay) readLoop(l *Link) {
 			return
 		}
 		l.lastRx.Store(o.cfg.Now().UnixNano())
+		l.quality.countRx(frameHeaderLen + len(f.Payload))
 		o.dispatch(l, f)
 	}
 }
@@ -553,6 +559,7 @@ func (o *Overlay) pingLoop(l *Link) {
 	t := time.NewTicker(o.cfg.PingInterval)
 	defer t.Stop()
 	for {
+		l.quality.updateRates(o.cfg.Now())
 		if err := l.send(TypePing, l.quality.nextPing(o.cfg.Now())); err != nil && !errors.Is(err, ErrQueueFull) {
 			return
 		}
