@@ -29,6 +29,8 @@
 //	4 routed  an application frame for a peer without a direct link (below)
 //	5 superseded  (empty) this connection lost the duplicate-link tie-break; the
 //	          receiver keeps the peer up while the winning connection completes
+//	6 probe   [probe ID u32][index u16][count u16][filler]: a capacity probe burst
+//	7 probe report [probe ID u32][bytes u32][µs between first and last frame u32]
 //	16–255    application messages, handed to the handler registered for the type
 //
 // # Routing

@@ -27,6 +27,9 @@ const (
 	// TypeSuperseded tells the peer that this connection is being closed only because
 	// another connection between the same two peers won the tie-break.
 	TypeSuperseded uint8 = 5
+	// TypeProbe and TypeProbeReport measure a link's capacity (probe.go).
+	TypeProbe       uint8 = 6
+	TypeProbeReport uint8 = 7
 	// FirstAppType is the lowest type number handed to registered handlers.
 	FirstAppType uint8 = 16
 )

@@ -42,6 +42,7 @@ type Link struct {
 	// its end is not a peer going away.
 	superseded atomic.Bool
 	quality    rttStats
+	probe      probeState
 }
 
 func newLink(conn net.Conn, peer identity.PeerID, pub ed25519.PublicKey, outbound bool, now time.Time) *Link {

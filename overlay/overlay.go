@@ -541,6 +541,10 @@ func (o *Overlay) dispatch(l *Link, f Frame) {
 		l.superseded.Store(true)
 	case TypeRouted:
 		o.handleRouted(l, f.Payload)
+	case TypeProbe:
+		l.probe.onProbe(l, f.Payload, o.cfg.Now())
+	case TypeProbeReport:
+		l.probe.onReport(f.Payload)
 	default:
 		o.mu.Lock()
 		h := o.handlers[f.Type]

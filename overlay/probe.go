@@ -1,0 +1,165 @@
+package overlay
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"parley/identity"
+)
+
+// Capacity probing: the sender writes a burst of filler frames back to back; the
+// receiver times the burst from its first to its last frame and reports the rate.
+// The burst is bounded in bytes (ProbeBytes), so on a slow link it takes longer
+// instead of costing more. The result is a lower bound of the link's capacity while
+// other traffic runs, which is what "spare bandwidth" means to relay selection.
+const (
+	ProbeBytes     = 64 << 10
+	probeFrameSize = 8 << 10
+	probeFrames    = ProbeBytes / probeFrameSize
+)
+
+// ErrProbeTimeout is returned when a probe's report does not come back in time.
+var ErrProbeTimeout = errors.New("capacity probe timed out")
+
+type probeState struct {
+	mu sync.Mutex
+	// receiver side
+	rxID            uint32
+	rxFirst, rxLast time.Time
+	rxBytes         uint32
+	rxSeen          uint16
+	// sender side
+	nextID  uint32
+	waiting map[uint32]chan probeResult
+	last    probeResult
+}
+
+type probeResult struct {
+	Bytes    uint32
+	Duration time.Duration
+	At       time.Time
+}
+
+// Bps is the measured rate in bits per second.
+func (r probeResult) Bps() float64 {
+	if r.Duration <= 0 {
+		return 0
+	}
+	return float64(r.Bytes) * 8 / r.Duration.Seconds()
+}
+
+func (p *probeState) onProbe(l *Link, payload []byte, now time.Time) {
+	if len(payload) < 8 {
+		return
+	}
+	id := binary.BigEndian.Uint32(payload)
+	idx, count := binary.BigEndian.Uint16(payload[4:]), binary.BigEndian.Uint16(payload[6:])
+	p.mu.Lock()
+	if id != p.rxID || idx == 0 {
+		p.rxID, p.rxFirst, p.rxBytes, p.rxSeen = id, now, 0, 0
+	}
+	p.rxLast = now
+	p.rxBytes += uint32(len(payload) + frameHeaderLen)
+	p.rxSeen++
+	done := idx == count-1
+	// The first frame only starts the clock: its bytes arrived before it did.
+	bytes := p.rxBytes - uint32(len(payload)+frameHeaderLen)
+	elapsed := p.rxLast.Sub(p.rxFirst)
+	p.mu.Unlock()
+	if !done {
+		return
+	}
+	rep := binary.BigEndian.AppendUint32(nil, id)
+	rep = binary.BigEndian.AppendUint32(rep, bytes)
+	rep = binary.BigEndian.AppendUint32(rep, uint32(min(elapsed.Microseconds(), 1<<32-1)))
+	l.send(TypeProbeReport, rep)
+}
+
+func (p *probeState) onReport(payload []byte) {
+	if len(payload) < 12 {
+		return
+	}
+	id := binary.BigEndian.Uint32(payload)
+	res := probeResult{
+		Bytes:    binary.BigEndian.Uint32(payload[4:]),
+		Duration: time.Duration(binary.BigEndian.Uint32(payload[8:])) * time.Microsecond,
+		At:       time.Now(),
+	}
+	p.mu.Lock()
+	ch := p.waiting[id]
+	delete(p.waiting, id)
+	if ch != nil {
+		p.last = res
+	}
+	p.mu.Unlock()
+	if ch != nil {
+		ch <- res
+	}
+}
+
+// ProbeCapacity measures the link to peer with one bounded burst and returns the
+// rate in bits per second. It waits for the peer's report (at most ctx's deadline).
+func (o *Overlay) ProbeCapacity(ctx context.Context, peer identity.PeerID) (float64, error) {
+	l := o.Link(peer)
+	if l == nil {
+		return 0, ErrNoLink
+	}
+	p := &l.probe
+	p.mu.Lock()
+	p.nextID++
+	id := p.nextID
+	if p.waiting == nil {
+		p.waiting = map[uint32]chan probeResult{}
+	}
+	ch := make(chan probeResult, 1)
+	p.waiting[id] = ch
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.waiting, id)
+		p.mu.Unlock()
+	}()
+	filler := make([]byte, probeFrameSize-8)
+	for i := 0; i < probeFrames; i++ {
+		hdr := binary.BigEndian.AppendUint32(make([]byte, 0, probeFrameSize), id)
+		hdr = binary.BigEndian.AppendUint16(hdr, uint16(i))
+		hdr = binary.BigEndian.AppendUint16(hdr, probeFrames)
+		// Wait for queue room rather than fail: the burst must be complete to count.
+		for {
+			err := l.send(TypeProbe, append(hdr, filler...))
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, ErrQueueFull) {
+				return 0, fmt.Errorf("probe %s: %w", peer.Short(), err)
+			}
+			if !sleepCtx(ctx, 5*time.Millisecond) {
+				return 0, ErrProbeTimeout
+			}
+		}
+	}
+	o.stats.Add("probe_bytes_sent", ProbeBytes)
+	select {
+	case res := <-ch:
+		return res.Bps(), nil
+	case <-ctx.Done():
+		return 0, ErrProbeTimeout
+	case <-l.Done():
+		return 0, ErrNoLink
+	}
+}
+
+// LastProbe is the most recent capacity measurement of the link to peer (0 if none).
+func (o *Overlay) LastProbe(peer identity.PeerID) (bps float64, at time.Time) {
+	l := o.Link(peer)
+	if l == nil {
+		return 0, time.Time{}
+	}
+	l.probe.mu.Lock()
+	defer l.probe.mu.Unlock()
+	return l.probe.last.Bps(), l.probe.last.At
+}
