@@ -95,6 +95,7 @@ type Overlay struct {
 	routeTree      *routeTree
 	routeMu        sync.Mutex
 
+	relay     relayLoad
 	events    chan Event
 	publishCh chan struct{}
 	stats     counters.Set

@@ -187,6 +187,7 @@ func (o *Overlay) handleRouted(l *Link, payload []byte) {
 		return
 	}
 	o.stats.Add("route_forwarded", 1)
+	o.relay.count(h.Src, h.Dst, len(payload), o.cfg.Now())
 }
 
 // NextHop is the neighbour a frame for dst goes to: the first hop of the shortest
