@@ -238,7 +238,9 @@ func (r *Rooms) UpdatePeer(peer identity.PeerID, ext []byte) ([]string, error) {
 			room = store.Room{ID: a.ID, Name: a.Name, Created: time.Now()}
 			changed[a.ID] = true
 		}
-		if a.TopicHLC > room.TopicHLC {
+		// The newer change wins; equal timestamps (two clocks can issue the
+		// same one) are broken by the text, so every node settles on one topic.
+		if a.TopicHLC > room.TopicHLC || (a.TopicHLC == room.TopicHLC && a.Topic > room.Topic) {
 			room.Topic, room.TopicHLC = a.Topic, a.TopicHLC
 			changed[a.ID] = true
 		}

@@ -72,10 +72,13 @@ type Service struct {
 	next    int
 	lastTry map[string]time.Time // outbox key → last transmission
 
-	ready chan struct{}
-	local chan *sendReq
-	ctx   context.Context
+	ready   chan struct{}
+	local   chan *sendReq
+	ctx     context.Context
+	stopped bool // Run has returned; guarded by mu
 }
+
+var errStopped = errors.New("chat stopped")
 
 // perPeerQueue bounds what one peer can have waiting for the committer.
 const perPeerQueue = 1024
@@ -135,12 +138,6 @@ func validText(text string) error {
 // Send writes a 1:1 message and returns it once it is committed locally; it is then
 // transmitted, or queued (a Queued event) when the peer is not reachable.
 func (s *Service) Send(to identity.PeerID, text string) (store.Message, error) {
-	if err := validText(text); err != nil {
-		return store.Message{}, err
-	}
-	if to == s.self {
-		return store.Message{}, errors.New("cannot send a message to yourself")
-	}
 	return s.submit(KindDirect, "", []identity.PeerID{to}, text)
 }
 
@@ -160,6 +157,9 @@ func (s *Service) SendAsync(to identity.PeerID, text string) (store.Message, <-c
 func (s *Service) newReq(kind uint8, room string, to []identity.PeerID, text string) (*sendReq, error) {
 	if err := validText(text); err != nil {
 		return nil, err
+	}
+	if kind == KindDirect && to[0] == s.self {
+		return nil, errors.New("cannot send a message to yourself")
 	}
 	ts := s.cfg.Clock.Now()
 	now := ts.Time()
@@ -184,16 +184,46 @@ func (s *Service) submit(kind uint8, room string, to []identity.PeerID, text str
 	select {
 	case err := <-req.done:
 		return req.msg, err
-	case <-s.ctx.Done():
-		return req.msg, errors.New("chat stopped")
+	case <-s.context().Done():
+		return req.msg, errStopped
 	}
 }
 
+// context is Run's context (Background before Run); Run sets it concurrently with
+// callers, so it is read under mu.
+func (s *Service) context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ctx
+}
+
+// enqueueLocal hands a request to the committer. Every request's done channel gets
+// exactly one value, also when the service stops: a request queued after Run drained
+// the queue on its way out is failed here.
 func (s *Service) enqueueLocal(req *sendReq) {
 	select {
 	case s.local <- req:
-	case <-s.ctx.Done():
-		req.done <- errors.New("chat stopped")
+	case <-s.context().Done():
+		req.done <- errStopped
+		return
+	}
+	s.mu.Lock()
+	stopped := s.stopped
+	s.mu.Unlock()
+	if stopped {
+		s.failLocal()
+	}
+}
+
+// failLocal fails the requests no committer will take any more.
+func (s *Service) failLocal() {
+	for {
+		select {
+		case r := <-s.local:
+			r.done <- errStopped
+		default:
+			return
+		}
 	}
 }
 
@@ -207,6 +237,10 @@ func (s *Service) Run(ctx context.Context) {
 		var reqs []*sendReq
 		select {
 		case <-ctx.Done():
+			s.mu.Lock()
+			s.stopped = true
+			s.mu.Unlock()
+			s.failLocal()
 			return
 		case <-s.ready:
 		case r := <-s.local:
@@ -380,13 +414,15 @@ func (s *Service) apply(tx *store.Tx, it inbound) (events []any, ack string, err
 	switch it.typ {
 	case TypeMessage:
 		b := it.body
+		order := b.HLC
 		if ts, derr := s.cfg.Clock.Update(hlc.Timestamp(b.HLC)); derr != nil {
-			// A sender far in the future keeps its order key but cannot drag our
-			// clock along; count it so it is visible.
+			// A sender far in the future cannot drag our clock along: its message
+			// is ordered by our own timestamp instead. Keeping its key would not
+			// do, as the store's newest HLC seeds the clock on the next start.
 			s.cfg.Stats.Add("chat_clock_drift", 1)
-			_ = ts
+			order = uint64(ts)
 		}
-		m := store.Message{ID: b.ID, From: from, Text: b.Text, HLC: b.HLC, Time: b.Sent, State: store.StateReceived}
+		m := store.Message{ID: b.ID, From: from, Text: b.Text, HLC: order, Time: b.Sent, State: store.StateReceived}
 		if b.Kind == KindRoom {
 			if s.cfg.Rooms == nil || !s.cfg.Rooms.Joined(b.Room) {
 				// Acknowledged (so the sender stops retrying) but not kept.
@@ -451,16 +487,25 @@ func (s *Service) transmitEntry(e store.OutboxEntry) bool {
 	if err != nil || !s.cfg.Net.Online(to) {
 		return false
 	}
-	if !s.transmit(to, e.Kind, e.Payload) {
-		return false
-	}
 	if e.Kind == TypeRead {
+		if !s.transmit(to, e.Kind, e.Payload) {
+			return false
+		}
 		s.receiptSent(e)
 		return true
 	}
+	// Recorded before sending: the ack may be handled (and the record dropped)
+	// before transmit even returns.
+	key := e.ID + "|" + e.To
 	s.mu.Lock()
-	s.lastTry[e.ID+"|"+e.To] = time.Now()
+	s.lastTry[key] = time.Now()
 	s.mu.Unlock()
+	if !s.transmit(to, e.Kind, e.Payload) {
+		s.mu.Lock()
+		delete(s.lastTry, key)
+		s.mu.Unlock()
+		return false
+	}
 	return true
 }
 

@@ -29,8 +29,8 @@ func TestOpenCreatesSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if v, err := d.Schema(); err != nil || v != 1 {
-		t.Fatalf("schema = %d, %v; want 1", v, err)
+	if v, err := d.Schema(); err != nil || v != SchemaVersion {
+		t.Fatalf("schema = %d, %v; want %d", v, err, SchemaVersion)
 	}
 	if d.Path() != filepath.Join(dir, FileName) {
 		t.Fatalf("path = %s", d.Path())
@@ -42,7 +42,15 @@ func TestOpenCreatesSchema(t *testing.T) {
 	if err := d.PutPeer(Peer{ID: "p"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.SaveMessage(Message{ID: "m"}); err != nil {
+	if err := d.Update(func(tx *Tx) error {
+		if _, err := tx.PutMessage(Message{ID: "m", Conv: DirectConv("p")}); err != nil {
+			return err
+		}
+		return tx.PutOutbox(OutboxEntry{ID: "m", To: "p"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.PutRoom(Room{ID: "r"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -171,7 +179,10 @@ func TestDataSurvivesReopen(t *testing.T) {
 	if err := d.PutPeer(Peer{ID: "bob", Name: "Bob", PubKey: []byte{1, 2}, Addrs: []string{"192.0.2.1:1"}, FirstSeen: t0, LastSeen: t0}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.SaveMessage(Message{ID: "01", From: "alice", To: "bob", Text: "hi", Time: t0, State: StateSent}); err != nil {
+	if err := d.Update(func(tx *Tx) error {
+		_, err := tx.PutMessage(Message{ID: "01", Conv: DirectConv("bob"), From: "alice", To: "bob", Text: "hi", HLC: 7 << 16, Time: t0, State: StateSent})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Close(); err != nil {
@@ -191,7 +202,10 @@ func TestDataSurvivesReopen(t *testing.T) {
 		t.Fatalf("peer after reopen: %+v, %v, %v", p, ok, err)
 	}
 	m, ok, err := d.GetMessage("01")
-	if !ok || err != nil || m.Text != "hi" || m.State != StateSent || !m.Time.Equal(t0) {
+	if !ok || err != nil || m.Text != "hi" || m.State != StateSent || !m.Time.Equal(t0) || m.Conv != DirectConv("bob") {
 		t.Fatalf("message after reopen: %+v, %v, %v", m, ok, err)
+	}
+	if h, err := d.LastHLC(); h != 7<<16 || err != nil {
+		t.Fatalf("LastHLC after reopen = %d, %v", h, err)
 	}
 }
