@@ -2,6 +2,7 @@ package chat
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"parley/identity"
@@ -63,28 +64,65 @@ func (s *Service) entrust(e store.OutboxEntry) {
 	if err != nil {
 		return
 	}
-	var w wire.Writer
-	w.Raw(to[:])
-	w.U64(uint64(time.Now().Add(CustodyTTL).UnixMilli()))
-	w.Str8(e.ID)
-	w.Raw(env)
-	if err := s.cfg.Net.Send(holder, TypeCustody, w.B); err == nil {
+	frame := EncodeCustody(CustodyFrame{To: to, Expires: time.Now().Add(CustodyTTL), ID: e.ID, Envelope: env})
+	if err := s.cfg.Net.Send(holder, TypeCustody, frame); err == nil {
 		s.cfg.Stats.Add("custody_entrusted", 1)
 	}
 }
 
+// CustodyFrame is a decoded custody request.
+type CustodyFrame struct {
+	To       identity.PeerID
+	Expires  time.Time
+	ID       string
+	Envelope []byte
+}
+
+// EncodeCustody encodes a custody request.
+func EncodeCustody(f CustodyFrame) []byte {
+	var w wire.Writer
+	w.Raw(f.To[:])
+	w.U64(uint64(f.Expires.UnixMilli()))
+	w.Str8(f.ID)
+	w.Raw(f.Envelope)
+	return w.B
+}
+
+// DecodeCustody parses a custody request (the envelope is checked separately).
+func DecodeCustody(p []byte) (CustodyFrame, error) {
+	r := wire.NewReader(p)
+	var f CustodyFrame
+	copy(f.To[:], r.Raw(identity.IDLen))
+	f.Expires = time.UnixMilli(int64(r.U64()))
+	f.ID = r.Str8()
+	f.Envelope = r.B
+	switch {
+	case r.Err != nil:
+		return CustodyFrame{}, fmt.Errorf("custody frame: %w", r.Err)
+	case f.ID == "" || f.To.IsZero() || len(f.Envelope) == 0:
+		return CustodyFrame{}, errors.New("custody frame: empty id, recipient or envelope")
+	}
+	return f, nil
+}
+
+// DecodeHandover parses a handover frame: [message ID bytes8][envelope].
+func DecodeHandover(p []byte) (id string, env []byte, err error) {
+	r := wire.NewReader(p)
+	id = r.Str8()
+	if r.Err != nil || id == "" || r.Len() == 0 {
+		return "", nil, errors.New("handover frame: malformed")
+	}
+	return id, r.B, nil
+}
+
 // handleCustody runs on the custodian: keep the envelope within the limits.
 func (s *Service) handleCustody(from identity.PeerID, payload []byte) {
-	r := wire.NewReader(payload)
-	var to identity.PeerID
-	copy(to[:], r.Raw(identity.IDLen))
-	expires := time.UnixMilli(int64(r.U64()))
-	id := r.Str8()
-	env := r.B
-	if r.Err != nil || id == "" || to.IsZero() {
+	f, err := DecodeCustody(payload)
+	if err != nil {
 		s.cfg.Stats.Add("custody_drop_malformed", 1)
 		return
 	}
+	to, expires, id, env := f.To, f.Expires, f.ID, f.Envelope
 	// Only a genuine envelope from the peer handing it over, for the named recipient,
 	// is kept: nobody can park junk or someone else's mail here.
 	sender, recipient, err := seal.Inspect(env)
@@ -140,13 +178,12 @@ func (s *Service) handOver(to identity.PeerID) {
 // handleHandover runs on the recipient: the inner envelope must be from its author
 // to us; the message is then processed as if the author had sent it.
 func (s *Service) handleHandover(holder identity.PeerID, payload []byte) {
-	r := wire.NewReader(payload)
-	id := r.Str8()
-	if r.Err != nil || id == "" {
+	id, env, err := DecodeHandover(payload)
+	if err != nil {
 		s.cfg.Stats.Add("custody_drop_malformed", 1)
 		return
 	}
-	opened, err := s.opener.Open(r.B)
+	opened, err := s.opener.Open(env)
 	if err != nil {
 		s.cfg.Stats.Add("chat_drop_unsealable", 1)
 		return

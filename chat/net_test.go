@@ -286,6 +286,9 @@ type node struct {
 	stats  *counters.Set
 	ev     *recorder
 	emit   func(any) // replaces ev when set
+	// custodian, when set before start, is the neighbour queued messages are
+	// entrusted to.
+	custodian *node
 	db     *store.DB
 	clock  *hlc.Clock
 	rooms  *Rooms
@@ -307,6 +310,12 @@ func testIdentity(t testing.TB, seed byte) *identity.Identity {
 // test. retry is its RetryEvery (0: an hour, so only explicit triggers retransmit).
 func (n *fakeNet) addNode(seed byte, retry time.Duration) *node {
 	n.t.Helper()
+	return n.addNodeWith(seed, retry, nil)
+}
+
+// addNodeWith is addNode with a hook that adjusts the node before it starts.
+func (n *fakeNet) addNodeWith(seed byte, retry time.Duration, before func(*node)) *node {
+	n.t.Helper()
 	if retry == 0 {
 		retry = time.Hour
 	}
@@ -315,6 +324,9 @@ func (n *fakeNet) addNode(seed byte, retry time.Duration) *node {
 	n.peers[nd.id.ID] = &endpoint{id: nd.id}
 	n.online[nd.id.ID] = true
 	n.mu.Unlock()
+	if before != nil {
+		before(nd)
+	}
 	nd.start()
 	n.t.Cleanup(nd.stop)
 	return nd
@@ -353,6 +365,9 @@ func (nd *node) startPaused() (run func()) {
 		Identity: nd.id, Net: nd.net.view(nd.id.ID), DB: db, Clock: clock, Emit: emit,
 		Log: slog.New(slog.DiscardHandler), Stats: nd.stats, Rooms: rooms, RetryEvery: nd.retry,
 	})
+	if nd.custodian != nil {
+		svc.cfg.Custodians = fixedCustodian{nd.custodian.id.ID}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,6 +383,12 @@ func (nd *node) startPaused() (run func()) {
 			svc.Run(ctx)
 		}()
 	}
+}
+
+type fixedCustodian struct{ id identity.PeerID }
+
+func (f fixedCustodian) Custodian(skip identity.PeerID) (identity.PeerID, bool) {
+	return f.id, f.id != skip
 }
 
 // stop ends the Service and closes the store, as a process exit would.
