@@ -278,23 +278,23 @@ func eventually(t testing.TB, what string, cond func() bool) {
 // node is one Parley peer: a real store in its own data dir, an HLC clock, rooms and
 // a running Service attached to the fake network.
 type node struct {
-	t      testing.TB
-	net    *fakeNet
-	id     *identity.Identity
-	dir    string
-	retry  time.Duration
-	stats  *counters.Set
-	ev     *recorder
-	emit   func(any) // replaces ev when set
+	t     testing.TB
+	net   *fakeNet
+	id    *identity.Identity
+	dir   string
+	retry time.Duration
+	stats *counters.Set
+	ev    *recorder
+	emit  func(any) // replaces ev when set
 	// custodian, when set before start, is the neighbour queued messages are
 	// entrusted to.
 	custodian *node
-	db     *store.DB
-	clock  *hlc.Clock
-	rooms  *Rooms
-	svc    *Service
-	cancel context.CancelFunc
-	done   chan struct{}
+	db        *store.DB
+	clock     *hlc.Clock
+	rooms     *Rooms
+	svc       *Service
+	cancel    context.CancelFunc
+	done      chan struct{}
 }
 
 func testIdentity(t testing.TB, seed byte) *identity.Identity {
