@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"parley/headless"
 	"parley/node"
@@ -38,6 +39,9 @@ func run() error {
 		disc         = flag.String("discovery", "both", "discovery sources: both, mdns, beacon or none")
 		logLevel     = flag.String("log-level", "info", "log level: debug, info, warn, error")
 		beaconPort   = flag.Int("beacon-port", 0, "beacon UDP port (default 48555)")
+		power        = flag.String("power", "auto", "power source for relay selection: auto, mains or battery")
+		probeEvery   = flag.Duration("probe-interval", time.Minute, "how often each link's capacity is probed (64 KiB per probe)")
+		costMap      = flag.String("cost-map", "", "administrator's cost map file (costs between address prefixes)")
 		showVersion  = flag.Bool("version", false, "print the version and exit")
 	)
 	flag.Parse()
@@ -52,7 +56,8 @@ func run() error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
 
-	cfg := node.Config{DataDir: *dataDir, Name: *name, Listen: *listen, BeaconPort: *beaconPort, Log: log}
+	cfg := node.Config{DataDir: *dataDir, Name: *name, Listen: *listen, BeaconPort: *beaconPort, Log: log,
+		Power: *power, ProbeInterval: *probeEvery, CostMap: *costMap}
 	switch *disc {
 	case "both":
 		cfg.Beacons, cfg.MDNS = true, true

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"parley/chat"
+	"parley/node"
 	"parley/store"
 )
 
@@ -92,4 +93,8 @@ func TestSessionChatCommands(t *testing.T) {
 	if len(n.joined) != 1 || n.joined[0] != "ops" {
 		t.Fatalf("join calls: %v", n.joined)
 	}
+}
+
+func (f *fakeNode) Relays(purpose string, to []string) (node.RelayChoice, error) {
+	return node.RelayChoice{Purpose: purpose, To: to, Chosen: "r1", Ranking: []node.RankedRelay{{ID: "r1", Cost: 3}}}, nil
 }

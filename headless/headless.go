@@ -40,6 +40,7 @@ type Node interface {
 	Say(room, text string) (store.Message, error)
 	History(peer, room, before string, limit int) (store.Page, error)
 	MarkRead(peer, room, upTo string) ([]string, error)
+	Relays(purpose string, to []string) (node.RelayChoice, error)
 }
 
 // Command is one decoded input line. Req, when given, is echoed in the reply so a
@@ -58,6 +59,9 @@ type Command struct {
 	Before string          `json:"before,omitempty"`
 	Limit  int             `json:"limit,omitempty"`
 	UpTo   string          `json:"up_to,omitempty"`
+	// Purpose and Peers select a relay ranking (relays command).
+	Purpose string   `json:"purpose,omitempty"`
+	Peers   []string `json:"peers,omitempty"`
 }
 
 // ParseCommand decodes and validates one line.
@@ -94,6 +98,11 @@ func ParseCommand(line []byte) (Command, error) {
 		return c, need("room", c.Room)
 	case "say":
 		return c, errors.Join(need("room", c.Room), need("text", c.Text))
+	case "relays":
+		if c.To == "" && len(c.Peers) == 0 && c.Purpose != "bulk" {
+			return c, errors.New(`relays: missing field "to" (or "peers" for a mixer)`)
+		}
+		return c, nil
 	case "history", "read":
 		if (c.Peer == "") == (c.Room == "") {
 			return c, fmt.Errorf(`%s: give exactly one of "peer" or "room"`, c.Cmd)
@@ -236,6 +245,21 @@ func (s *Session) handle(ctx context.Context, line []byte) (quit bool) {
 		s.write("sent", c.Req, map[string]any{"id": id, "to": c.To})
 	case "rooms":
 		s.write("rooms", c.Req, map[string]any{"rooms": s.node.Rooms()})
+	case "relays":
+		purpose := c.Purpose
+		if purpose == "" {
+			purpose = "voice"
+		}
+		to := c.Peers
+		if c.To != "" {
+			to = append([]string{c.To}, to...)
+		}
+		choice, err := s.node.Relays(purpose, to)
+		if err != nil {
+			s.fail(c.Req, err)
+			return false
+		}
+		s.write("relays", c.Req, choice)
 	case "join", "leave", "topic":
 		var info chat.RoomInfo
 		var err error

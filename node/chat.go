@@ -74,12 +74,14 @@ func (n *Node) setupChat() error {
 		n.ov.Handle(typ, n.chat.HandleDirect(typ))
 	}
 	n.ov.HandleRouted(chat.TypeSealed, n.chat.HandleRouted)
-	n.profile.Extensions = n.roomExtensions()
+	n.profile.Extensions = n.extensions()
 	return nil
 }
 
-func (n *Node) roomExtensions() []overlay.Extension {
-	return []overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}}
+// extensions are the record extensions this node publishes: its rooms and its
+// measured link quality.
+func (n *Node) extensions() []overlay.Extension {
+	return []overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}, n.qual.extension()}
 }
 
 func (n *Node) onChat(ev any) {
@@ -122,10 +124,10 @@ func (n *Node) updateRooms(peer identity.PeerID, rec *overlay.Record) {
 	}
 }
 
-// republishRooms puts the current room list into the own record.
-func (n *Node) republishRooms() error {
+// republishExtensions puts the current rooms and link quality into the own record.
+func (n *Node) republishExtensions() error {
 	n.mu.Lock()
-	n.profile.Extensions = n.roomExtensions()
+	n.profile.Extensions = n.extensions()
 	prof := n.profile
 	n.mu.Unlock()
 	return n.ov.SetProfile(prof)
@@ -138,7 +140,7 @@ func (n *Node) Join(room string) (chat.RoomInfo, error) {
 		return info, err
 	}
 	n.emit(RoomUpdate{Room: info})
-	return info, n.republishRooms()
+	return info, n.republishExtensions()
 }
 
 // Leave leaves a room.
@@ -148,7 +150,7 @@ func (n *Node) Leave(room string) (chat.RoomInfo, error) {
 		return info, err
 	}
 	n.emit(RoomUpdate{Room: info})
-	return info, n.republishRooms()
+	return info, n.republishExtensions()
 }
 
 // SetTopic sets a room's topic.
@@ -158,7 +160,7 @@ func (n *Node) SetTopic(room, topic string) (chat.RoomInfo, error) {
 		return info, err
 	}
 	n.emit(RoomUpdate{Room: info})
-	return info, n.republishRooms()
+	return info, n.republishExtensions()
 }
 
 // Rooms lists known rooms.

@@ -23,6 +23,30 @@ type PeerView struct {
 	RTTMicros   int64      `json:"rtt_us,omitempty"` // smoothed RTT of the direct link
 	Neighbours  []string   `json:"neighbours,omitempty"`
 	LastSeen    *time.Time `json:"last_seen,omitempty"`
+	// Quality is what the peer publishes about its links and machine.
+	Quality *PublishedQuality `json:"quality,omitempty"`
+}
+
+// PublishedQuality is a peer's published link quality (see selection.SelfMetrics).
+type PublishedQuality struct {
+	Power         string          `json:"power"`
+	LinkType      string          `json:"link_type"`
+	CPULoad       float32         `json:"cpu_load"`
+	SpareUpKbps   uint32          `json:"spare_up_kbps"`
+	SpareDownKbps uint32          `json:"spare_down_kbps"`
+	RelaySessions uint16          `json:"relay_sessions"`
+	RelayKbps     uint32          `json:"relay_kbps"`
+	CoordError    float64         `json:"coord_error"`
+	Links         []PublishedLink `json:"links"`
+}
+
+// PublishedLink is one of a peer's measured links.
+type PublishedLink struct {
+	Peer     string  `json:"peer"`
+	RTTus    int64   `json:"rtt_us"`
+	RTTVarUs int64   `json:"rttvar_us"`
+	JitterUs int64   `json:"jitter_us"`
+	Loss     float32 `json:"loss"`
 }
 
 // Ready is emitted once the node is running.

@@ -6,6 +6,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -19,7 +20,9 @@ import (
 	"parley/identity"
 	"parley/internal/counters"
 	"parley/internal/hlc"
+	"parley/internal/sysinfo"
 	"parley/overlay"
+	"parley/selection"
 	"parley/store"
 )
 
@@ -33,8 +36,15 @@ type Config struct {
 	MDNS    bool     // DNS-SD over mDNS
 	// BeaconPort overrides the beacon UDP port (tests running several labs).
 	BeaconPort int
-	Log        *slog.Logger
-	Now        func() time.Time
+	// Power overrides the power source read from the OS ("mains", "battery", "" = auto).
+	Power string
+	// ProbeInterval is how often each link's capacity is probed (60 s).
+	ProbeInterval time.Duration
+	// CostMap is an optional administrator's file of costs between address
+	// prefixes, combined with the peer-published metrics in relay selection.
+	CostMap string
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Node is a running Parley peer.
@@ -48,7 +58,10 @@ type Node struct {
 	chat  *chat.Service
 	rooms *chat.Rooms
 	clock *hlc.Clock
-	stats counters.Set
+	qual  *quality
+	// costMap is the administrator's optional cost map (Config.CostMap).
+	costMap *selection.CostMap
+	stats   counters.Set
 
 	events chan Event
 	cancel context.CancelFunc
@@ -94,8 +107,21 @@ func New(cfg Config) (*Node, error) {
 		db.Close()
 		return nil, err
 	}
+	power, ok := sysinfo.ParsePower(cfg.Power)
+	if !ok {
+		db.Close()
+		return nil, fmt.Errorf("power source %q: want mains, battery or auto", cfg.Power)
+	}
+	n.qual = newQuality(n, power, cfg.ProbeInterval)
+	if cfg.CostMap != "" {
+		if n.costMap, err = loadCostMap(cfg.CostMap); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	n.ov, err = overlay.New(overlay.Config{
 		Identity: id, Listen: cfg.Listen,
+		OnRTTSample: n.qual.onRTT, OnProbeSeen: n.qual.onProbeSeen, EdgeCost: edgeCost,
 		// Discovery knows the interfaces in use; it is created just below.
 		LocalAddrs: func() []netip.Addr { return n.disc.LocalAddrs() },
 		Caps:       []string{"chat/1"}, Now: cfg.Now, Log: cfg.Log,
@@ -203,6 +229,7 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	run(n.loop)
 	run(n.chat.Run)
+	run(n.qual.run)
 	run(n.reconnectLoop)
 	return nil
 }

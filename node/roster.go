@@ -8,6 +8,7 @@ import (
 
 	"parley/identity"
 	"parley/overlay"
+	"parley/selection"
 	"parley/store"
 )
 
@@ -23,6 +24,9 @@ func (n *Node) peerView(id identity.PeerID) PeerView {
 		}
 		for _, nb := range rec.Neighbours {
 			v.Neighbours = append(v.Neighbours, nb.ID.String())
+		}
+		if m, ok := published(rec); ok {
+			v.Quality = publishedView(m)
 		}
 	}
 	if n.ov.Online(id) && rec != nil {
@@ -46,6 +50,20 @@ func (n *Node) peerView(id identity.PeerID) PeerView {
 		}
 	}
 	return v
+}
+
+func publishedView(m selection.SelfMetrics) *PublishedQuality {
+	q := &PublishedQuality{
+		Power: m.Power.String(), LinkType: m.LinkType.String(), CPULoad: m.CPULoad,
+		SpareUpKbps: m.SpareUpKbps, SpareDownKbps: m.SpareDownKbps,
+		RelaySessions: m.RelaySessions, RelayKbps: m.RelayKbps, CoordError: m.Coord.Error,
+		Links: []PublishedLink{},
+	}
+	for _, l := range m.Links {
+		q.Links = append(q.Links, PublishedLink{Peer: l.Peer.String(), RTTus: l.RTT.Microseconds(),
+			RTTVarUs: l.RTTVar.Microseconds(), JitterUs: l.Jitter.Microseconds(), Loss: l.Loss})
+	}
+	return q
 }
 
 // Roster lists every peer ever seen: online ones first, then by name.

@@ -36,6 +36,13 @@ type Config struct {
 	MaxRecords    int           // bound on records held (4096)
 	// OnRTTSample, if set, receives every ping RTT sample (network coordinates).
 	OnRTTSample func(peer identity.PeerID, rtt time.Duration)
+	// OnProbeSeen, if set, receives the rate at which a peer's capacity probe
+	// arrived here (this node's download capacity on that link).
+	OnProbeSeen func(peer identity.PeerID, bps float64)
+	// EdgeCost, if set, weighs a routing edge u→v from the two records (either may
+	// be nil) and the slower direction's RTT; it runs under the overlay's lock and
+	// must not call back into the overlay. Nil weighs by RTT alone.
+	EdgeCost func(u, v identity.PeerID, ru, rv *Record, rtt time.Duration) time.Duration
 	Now         func() time.Time
 	Log         *slog.Logger
 }
@@ -543,7 +550,9 @@ func (o *Overlay) dispatch(l *Link, f Frame) {
 	case TypeRouted:
 		o.handleRouted(l, f.Payload)
 	case TypeProbe:
-		l.probe.onProbe(l, f.Payload, o.cfg.Now())
+		if bps, done := l.probe.onProbe(l, f.Payload, o.cfg.Now()); done && o.cfg.OnProbeSeen != nil {
+			o.cfg.OnProbeSeen(l.Peer, bps)
+		}
 	case TypeProbeReport:
 		l.probe.onReport(f.Payload)
 	default:

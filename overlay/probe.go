@@ -52,9 +52,11 @@ func (r probeResult) Bps() float64 {
 	return float64(r.Bytes) * 8 / r.Duration.Seconds()
 }
 
-func (p *probeState) onProbe(l *Link, payload []byte, now time.Time) {
+// onProbe times a probe burst; at its last frame it reports the rate to the sender
+// and returns it (done).
+func (p *probeState) onProbe(l *Link, payload []byte, now time.Time) (bps float64, done bool) {
 	if len(payload) < 8 {
-		return
+		return 0, false
 	}
 	id := binary.BigEndian.Uint32(payload)
 	idx, count := binary.BigEndian.Uint16(payload[4:]), binary.BigEndian.Uint16(payload[6:])
@@ -65,18 +67,19 @@ func (p *probeState) onProbe(l *Link, payload []byte, now time.Time) {
 	p.rxLast = now
 	p.rxBytes += uint32(len(payload) + frameHeaderLen)
 	p.rxSeen++
-	done := idx == count-1
+	done = idx == count-1
 	// The first frame only starts the clock: its bytes arrived before it did.
 	bytes := p.rxBytes - uint32(len(payload)+frameHeaderLen)
 	elapsed := p.rxLast.Sub(p.rxFirst)
 	p.mu.Unlock()
 	if !done {
-		return
+		return 0, false
 	}
 	rep := binary.BigEndian.AppendUint32(nil, id)
 	rep = binary.BigEndian.AppendUint32(rep, bytes)
 	rep = binary.BigEndian.AppendUint32(rep, uint32(min(elapsed.Microseconds(), 1<<32-1)))
 	l.send(TypeProbeReport, rep)
+	return probeResult{Bytes: bytes, Duration: elapsed}.Bps(), true
 }
 
 func (p *probeState) onReport(payload []byte) {

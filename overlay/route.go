@@ -264,8 +264,18 @@ func (o *Overlay) adjacencyLocked() map[identity.PeerID]map[identity.PeerID]time
 		}
 		m[v] = cost
 	}
+	cost := func(u, v identity.PeerID, rttA, rttB time.Duration) time.Duration {
+		if o.cfg.EdgeCost == nil {
+			return edgeCost(rttA, rttB)
+		}
+		ru, rv := o.records[u], o.records[v]
+		if u == self {
+			ru = o.selfRec
+		}
+		return o.cfg.EdgeCost(u, v, ru, rv, max(rttA, rttB)) + hopPenalty
+	}
 	for id, l := range o.links {
-		add(self, id, edgeCost(l.Quality().SRTT, 0))
+		add(self, id, cost(self, id, l.Quality().SRTT, 0))
 	}
 	type pair struct{ u, v identity.PeerID }
 	listed := map[pair]time.Duration{}
@@ -284,7 +294,7 @@ func (o *Overlay) adjacencyLocked() map[identity.PeerID]map[identity.PeerID]time
 		if !ok {
 			continue // only one end vouches for it (e.g. a crashed peer's last record)
 		}
-		add(p.u, p.v, edgeCost(rtt, back))
+		add(p.u, p.v, cost(p.u, p.v, rtt, back))
 	}
 	return adj
 }

@@ -1,0 +1,330 @@
+package node
+
+import (
+	"context"
+	"math"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"parley/identity"
+	"parley/internal/sysinfo"
+	"parley/overlay"
+	"parley/selection"
+	"parley/vivaldi"
+)
+
+// quality measures this node's links and machine, keeps its network coordinate,
+// publishes the result in the peer record (extension selection.ExtensionType) when it
+// changes materially, and ranks relays from everyone's published picture.
+type quality struct {
+	n             *Node
+	power         sysinfo.Power // override; PowerUnknown = read from the OS
+	probeInterval time.Duration
+
+	mu        sync.Mutex
+	coord     vivaldi.Coord
+	filters   map[identity.PeerID]*vivaldi.Filter
+	upBps     map[identity.PeerID]float64 // our probes of each link
+	downBps   map[identity.PeerID]float64 // peers' probes of us, as we received them
+	probedAt  map[identity.PeerID]time.Time
+	cpuTotal  uint64
+	cpuIdle   uint64
+	cpuLoad   float64
+	publisher *selection.Publisher
+	current   selection.SelfMetrics
+	chooser   *selection.Chooser
+}
+
+func newQuality(n *Node, power sysinfo.Power, probeInterval time.Duration) *quality {
+	if probeInterval <= 0 {
+		probeInterval = time.Minute
+	}
+	pub := selection.NewPublisher()
+	// Records are cheap on a LAN; a few seconds keeps relay choices current while
+	// bounding the overhead (see docs/relay-selection.md for bytes/s per peer).
+	pub.MinInterval = 5 * time.Second
+	return &quality{
+		n: n, power: power, probeInterval: probeInterval,
+		coord:     vivaldi.New(),
+		filters:   map[identity.PeerID]*vivaldi.Filter{},
+		upBps:     map[identity.PeerID]float64{},
+		downBps:   map[identity.PeerID]float64{},
+		probedAt:  map[identity.PeerID]time.Time{},
+		publisher: pub,
+		chooser:   selection.NewChooser(selection.DefaultMinGain, selection.DefaultRatio),
+	}
+}
+
+// published decodes a peer's self-metrics extension.
+func published(rec *overlay.Record) (selection.SelfMetrics, bool) {
+	if rec == nil {
+		return selection.SelfMetrics{}, false
+	}
+	for _, e := range rec.Extensions {
+		if e.Type == selection.ExtensionType {
+			m, err := selection.DecodeSelf(e.Value)
+			return m, err == nil
+		}
+	}
+	return selection.SelfMetrics{}, false
+}
+
+// onRTT feeds a ping sample into the coordinate: a moving median first, so one
+// delayed pong does not drag the coordinate around.
+func (q *quality) onRTT(peer identity.PeerID, rtt time.Duration) {
+	remote, ok := published(q.n.ov.RecordOf(peer))
+	if !ok || remote.Coord.IsZero() || !remote.Coord.Valid() {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	f := q.filters[peer]
+	if f == nil {
+		f = &vivaldi.Filter{}
+		q.filters[peer] = f
+	}
+	q.coord.Update(remote.Coord, f.Add(rtt))
+}
+
+// onProbeSeen records the rate at which a peer's probe reached us: our download
+// capacity on that link.
+func (q *quality) onProbeSeen(peer identity.PeerID, bps float64) {
+	q.mu.Lock()
+	q.downBps[peer] = bps
+	q.mu.Unlock()
+}
+
+// run measures and publishes until ctx ends.
+func (q *quality) run(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		q.probeDue(ctx)
+		q.publish()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// probeDue probes, one at a time, the links not probed within probeInterval (a new
+// link after it has carried traffic for 2 s). Each probe is bounded to 64 KiB.
+func (q *quality) probeDue(ctx context.Context) {
+	now := time.Now()
+	for _, l := range q.n.ov.Links() {
+		q.mu.Lock()
+		last, seen := q.probedAt[l.Peer]
+		q.mu.Unlock()
+		if (seen && now.Sub(last) < q.probeInterval) || now.Sub(l.Since) < 2*time.Second {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		bps, err := q.n.ov.ProbeCapacity(pctx, l.Peer)
+		cancel()
+		q.mu.Lock()
+		q.probedAt[l.Peer] = time.Now()
+		if err == nil && bps > 0 {
+			q.upBps[l.Peer] = bps
+		}
+		q.mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// measure assembles what this node publishes about itself.
+func (q *quality) measure() selection.SelfMetrics {
+	links := q.n.ov.Links()
+	load := q.n.ov.RelayLoad()
+	total, idle, ok := sysinfo.System.CPUTimes()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if ok && q.cpuTotal != 0 && total > q.cpuTotal {
+		q.cpuLoad = 1 - float64(idle-q.cpuIdle)/float64(total-q.cpuTotal)
+	}
+	if ok {
+		q.cpuTotal, q.cpuIdle = total, idle
+	}
+	m := selection.SelfMetrics{
+		Power: q.powerSource(), LinkType: q.linkType(), CPULoad: float32(max(0, min(1, q.cpuLoad))),
+		RelaySessions: uint16(min(load.Sessions, math.MaxUint16)), RelayKbps: uint32(load.Bps / 1000),
+		Coord: q.coord,
+	}
+	// Spare capacity: the slowest measured link in each direction, minus what the
+	// links carry now. Unmeasured links say nothing (0 = unknown).
+	up, down := math.Inf(1), math.Inf(1)
+	for _, l := range links {
+		if bps, ok := q.upBps[l.Peer]; ok {
+			up = min(up, bps-l.Quality.TxBps*8)
+		}
+		if bps, ok := q.downBps[l.Peer]; ok {
+			down = min(down, bps-l.Quality.RxBps*8)
+		}
+		m.Links = append(m.Links, selection.LinkMetric{
+			Peer: l.Peer, RTT: l.Quality.SRTT, RTTVar: l.Quality.RTTVar, Jitter: l.Quality.Jitter, Loss: float32(l.Quality.Loss),
+		})
+	}
+	kbps := func(bps float64) uint32 {
+		if math.IsInf(bps, 1) {
+			return 0
+		}
+		return uint32(max(1, min(bps/1000, math.MaxUint32)))
+	}
+	m.SpareUpKbps, m.SpareDownKbps = kbps(up), kbps(down)
+	slices.SortFunc(m.Links, func(a, b selection.LinkMetric) int { return compareIDs(a.Peer, b.Peer) })
+	if len(m.Links) > selection.MaxSelfLinks {
+		m.Links = m.Links[:selection.MaxSelfLinks]
+	}
+	return m
+}
+
+func (q *quality) powerSource() selection.Power {
+	p := q.power
+	if p == sysinfo.PowerUnknown {
+		p = sysinfo.System.PowerSource()
+	}
+	switch p {
+	case sysinfo.PowerMains:
+		return selection.Mains
+	case sysinfo.PowerBattery:
+		return selection.Battery
+	}
+	return selection.PowerUnknown
+}
+
+// linkType is the medium of the interfaces in use: wireless if any is.
+func (q *quality) linkType() selection.LinkType {
+	lt := selection.LinkUnknown
+	for _, ifc := range discoveryInterfaces(q.n) {
+		switch sysinfo.System.LinkTypeOf(ifc.Name) {
+		case sysinfo.LinkWireless:
+			return selection.Wireless
+		case sysinfo.LinkWired:
+			lt = selection.Wired
+		}
+	}
+	return lt
+}
+
+// publish puts the metrics into the own record when the publisher says so.
+func (q *quality) publish() {
+	m := q.measure()
+	q.mu.Lock()
+	q.current = m
+	due := q.publisher.Offer(time.Now(), m)
+	q.mu.Unlock()
+	if !due {
+		return
+	}
+	if err := q.n.republishExtensions(); err != nil {
+		q.n.log.Warn("publish link quality", "err", err)
+	}
+}
+
+// extension is the current self-metrics record extension.
+func (q *quality) extension() overlay.Extension {
+	q.mu.Lock()
+	m := q.current
+	q.mu.Unlock()
+	b, err := selection.EncodeSelf(m)
+	if err != nil {
+		return overlay.Extension{Type: selection.ExtensionType}
+	}
+	return overlay.Extension{Type: selection.ExtensionType, Value: b}
+}
+
+// graph builds the shared picture: every known record's published metrics plus this
+// node's own fresh link measurements.
+func (q *quality) graph() *selection.Graph {
+	g := &selection.Graph{Peers: map[string]selection.PeerInfo{}}
+	add := func(id identity.PeerID, m selection.SelfMetrics, online bool, addrs []netip.AddrPort) {
+		pi := selection.PeerInfo{
+			ID: id.String(), Coord: m.Coord, Power: m.Power, LinkType: m.LinkType,
+			SpareUpKbps: m.SpareUpKbps, SpareDownKbps: m.SpareDownKbps,
+			RelaySessions: m.RelaySessions, RelayKbps: m.RelayKbps, CPULoad: m.CPULoad, Online: online,
+		}
+		for _, a := range addrs {
+			pi.Addrs = append(pi.Addrs, a.Addr())
+		}
+		g.Peers[pi.ID] = pi
+		for _, l := range m.Links {
+			g.Links = append(g.Links, selection.LinkInfo{A: pi.ID, B: l.Peer.String(), RTT: l.RTT, RTTVar: l.RTTVar, Jitter: l.Jitter, Loss: l.Loss})
+		}
+	}
+	for _, rec := range q.n.ov.Records() {
+		m, _ := published(rec)
+		add(rec.ID(), m, q.n.ov.Online(rec.ID()), rec.Addrs)
+	}
+	q.mu.Lock()
+	self := q.current
+	q.mu.Unlock()
+	add(q.n.id.ID, self, true, q.n.ov.AdvertisedAddrs())
+	for _, l := range self.Links {
+		g.Own = append(g.Own, selection.LinkInfo{A: q.n.id.ID.String(), B: l.Peer.String(), RTT: l.RTT, RTTVar: l.RTTVar, Jitter: l.Jitter, Loss: l.Loss})
+	}
+	return g
+}
+
+// edgeCost is the overlay's routing weight for chat: the chat-forwarding cost of the
+// link u→v from what both ends published (the worse view of each figure counts). It
+// runs under the overlay's lock, so it reads only the records it is given.
+func edgeCost(u, v identity.PeerID, ru, rv *overlay.Record, rtt time.Duration) time.Duration {
+	li := selection.LinkInfo{A: u.String(), B: v.String(), RTT: rtt}
+	for _, end := range []struct {
+		rec  *overlay.Record
+		peer identity.PeerID
+	}{{ru, v}, {rv, u}} {
+		m, ok := published(end.rec)
+		if !ok {
+			continue
+		}
+		for _, l := range m.Links {
+			if l.Peer == end.peer {
+				li.RTTVar = max(li.RTTVar, l.RTTVar)
+				li.Jitter = max(li.Jitter, l.Jitter)
+				li.Loss = max(li.Loss, l.Loss)
+			}
+		}
+	}
+	return time.Duration(selection.EdgeCost(selection.ChatForward, li) * float64(time.Millisecond))
+}
+
+func discoveryInterfaces(n *Node) []net.Interface {
+	var out []net.Interface
+	for _, a := range n.ov.AdvertisedAddrs() {
+		if ifc := interfaceOf(a.Addr()); ifc != nil && !slices.ContainsFunc(out, func(o net.Interface) bool { return o.Name == ifc.Name }) {
+			out = append(out, *ifc)
+		}
+	}
+	return out
+}
+
+func interfaceOf(ip netip.Addr) *net.Interface {
+	ifcs, _ := net.Interfaces()
+	for _, ifc := range ifcs {
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr() == ip.WithZone("") {
+				c := ifc
+				return &c
+			}
+		}
+	}
+	return nil
+}
+
+func compareIDs(a, b identity.PeerID) int {
+	switch {
+	case a.Less(b):
+		return -1
+	case b.Less(a):
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,77 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"parley/identity"
+	"parley/selection"
+)
+
+// RankedRelay is one candidate in a relay ranking, with the cost terms that explain
+// its place (ms-equivalent each).
+type RankedRelay struct {
+	ID        string             `json:"id"`
+	Name      string             `json:"name"`
+	Cost      float64            `json:"cost"`
+	Terms     map[string]float64 `json:"terms"`
+	Estimated int                `json:"estimated_legs,omitempty"` // legs costed from coordinates
+	Unknown   int                `json:"unknown_legs,omitempty"`   // legs with no data at all
+}
+
+// RelayChoice is the ranking for one purpose and the current (hysteresis-held) choice.
+type RelayChoice struct {
+	Purpose  string        `json:"purpose"`
+	To       []string      `json:"to"`
+	Chosen   string        `json:"chosen,omitempty"`
+	Switched bool          `json:"switched"`
+	Ranking  []RankedRelay `json:"ranking"`
+}
+
+// Relays ranks the candidate peers for purpose (chat, voice, mixer, bulk) between this
+// node and the peers in to, and returns the choice the node keeps for that purpose
+// and destination: it changes only for a clear gain (> 10 ms and < 2/3 of the cost).
+func (n *Node) Relays(purpose string, to []string) (RelayChoice, error) {
+	p, err := selection.ParsePurpose(purpose)
+	if err != nil {
+		return RelayChoice{}, err
+	}
+	if len(to) == 0 && p != selection.BulkTransfer {
+		return RelayChoice{}, errors.New("relays: name the peer(s) at the other end")
+	}
+	for _, t := range to {
+		if _, err := identity.ParsePeerID(t); err != nil {
+			return RelayChoice{}, fmt.Errorf("relays: %w", err)
+		}
+	}
+	n.qual.publish() // fresh own measurements
+	ranked := selection.Rank(n.qual.graph(), selection.Request{Purpose: p, From: n.id.ID.String(), To: to}, selection.DefaultWeights(p), n.costMap)
+	out := RelayChoice{Purpose: p.String(), To: to, Ranking: []RankedRelay{}}
+	for _, r := range ranked {
+		rr := RankedRelay{ID: r.ID, Cost: r.Cost, Terms: r.Terms.Map(), Estimated: r.Estimated, Unknown: r.Unknown}
+		if id, err := identity.ParsePeerID(r.ID); err == nil {
+			if rec := n.ov.RecordOf(id); rec != nil {
+				rr.Name = rec.Name
+			}
+		}
+		out.Ranking = append(out.Ranking, rr)
+	}
+	chosen, switched := n.qual.chooser.Choose(p.String()+":"+strings.Join(to, ","), ranked)
+	out.Chosen, out.Switched = chosen.ID, switched
+	return out, nil
+}
+
+func loadCostMap(path string) (*selection.CostMap, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cost map: %w", err)
+	}
+	defer f.Close()
+	cm, err := selection.ParseCostMap(f)
+	if err != nil {
+		return nil, fmt.Errorf("cost map %s: %w", path, err)
+	}
+	return cm, nil
+}
