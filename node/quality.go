@@ -156,27 +156,32 @@ func (q *quality) measure() selection.SelfMetrics {
 		RelaySessions: uint16(min(load.Sessions, math.MaxUint16)), RelayKbps: uint32(load.Bps / 1000),
 		Coord: q.coord,
 	}
-	// Spare capacity: the slowest measured link in each direction, minus what the
-	// links carry now. Unmeasured links say nothing (0 = unknown).
-	up, down := math.Inf(1), math.Inf(1)
+	// Spare capacity of this node's own access: the fastest measured link in each
+	// direction, minus what the links carry now. The fastest, not the slowest: a slow
+	// neighbour limits only its own link, while this node's own bottleneck (a shaped
+	// uplink, a weak Wi-Fi) caps every link. Unmeasured links say nothing (0 = unknown).
+	up, down := math.Inf(-1), math.Inf(-1)
+	var txBps, rxBps float64
 	for _, l := range links {
+		txBps += l.Quality.TxBps * 8
+		rxBps += l.Quality.RxBps * 8
 		if bps, ok := q.upBps[l.Peer]; ok {
-			up = min(up, bps-l.Quality.TxBps*8)
+			up = max(up, bps)
 		}
 		if bps, ok := q.downBps[l.Peer]; ok {
-			down = min(down, bps-l.Quality.RxBps*8)
+			down = max(down, bps)
 		}
 		m.Links = append(m.Links, selection.LinkMetric{
 			Peer: l.Peer, RTT: l.Quality.SRTT, RTTVar: l.Quality.RTTVar, Jitter: l.Quality.Jitter, Loss: float32(l.Quality.Loss),
 		})
 	}
-	kbps := func(bps float64) uint32 {
-		if math.IsInf(bps, 1) {
+	kbps := func(capacity, used float64) uint32 {
+		if math.IsInf(capacity, -1) {
 			return 0
 		}
-		return uint32(max(1, min(bps/1000, math.MaxUint32)))
+		return uint32(max(1, min((capacity-used)/1000, math.MaxUint32)))
 	}
-	m.SpareUpKbps, m.SpareDownKbps = kbps(up), kbps(down)
+	m.SpareUpKbps, m.SpareDownKbps = kbps(up, txBps), kbps(down, rxBps)
 	slices.SortFunc(m.Links, func(a, b selection.LinkMetric) int { return compareIDs(a.Peer, b.Peer) })
 	if len(m.Links) > selection.MaxSelfLinks {
 		m.Links = m.Links[:selection.MaxSelfLinks]

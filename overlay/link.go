@@ -171,6 +171,19 @@ type rttStats struct {
 	tx, rx   atomic.Uint64
 	rateAt   time.Time
 	onSample func(rtt time.Duration)
+	// Pings sent within [quietFrom, quietUntil) are not sampled: they queued behind
+	// a capacity probe's burst, and their RTT says nothing about the link at rest.
+	quietFrom, quietUntil time.Time
+}
+
+// quiet marks a window in which ping samples are discarded.
+func (s *rttStats) quiet(from, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.quietUntil.Before(from) || s.quietFrom.IsZero() {
+		s.quietFrom = from
+	}
+	s.quietUntil = until
 }
 
 // countTx and countRx are called per frame; they are lock-free on the hot path.
@@ -226,6 +239,10 @@ func (s *rttStats) onPong(payload []byte, now time.Time) {
 		return
 	}
 	delete(s.pending, nonce)
+	if !sent.Before(s.quietFrom) && sent.Before(s.quietUntil) {
+		s.mu.Unlock()
+		return
+	}
 	rtt := max(now.Sub(sent), time.Microsecond)
 	q := &s.q
 	q.Loss *= 0.9

@@ -63,6 +63,8 @@ func (p *probeState) onProbe(l *Link, payload []byte, now time.Time) (bps float6
 	p.mu.Lock()
 	if id != p.rxID || idx == 0 {
 		p.rxID, p.rxFirst, p.rxBytes, p.rxSeen = id, now, 0, 0
+		// Our pings' pongs come back behind the burst: do not sample them.
+		l.quality.quiet(now.Add(-time.Second), now.Add(time.Hour))
 	}
 	p.rxLast = now
 	p.rxBytes += uint32(len(payload) + frameHeaderLen)
@@ -75,6 +77,7 @@ func (p *probeState) onProbe(l *Link, payload []byte, now time.Time) (bps float6
 	if !done {
 		return 0, false
 	}
+	l.quality.quiet(now.Add(-time.Second), now.Add(500*time.Millisecond))
 	rep := binary.BigEndian.AppendUint32(nil, id)
 	rep = binary.BigEndian.AppendUint32(rep, bytes)
 	rep = binary.BigEndian.AppendUint32(rep, uint32(min(elapsed.Microseconds(), 1<<32-1)))
@@ -126,6 +129,10 @@ func (o *Overlay) ProbeCapacity(ctx context.Context, peer identity.PeerID) (floa
 		delete(p.waiting, id)
 		p.mu.Unlock()
 	}()
+	// Pings sent during the burst queue behind it; their RTT is not the link's.
+	start := time.Now()
+	l.quality.quiet(start, start.Add(time.Hour))
+	defer func() { l.quality.quiet(start, time.Now().Add(500*time.Millisecond)) }()
 	filler := make([]byte, probeFrameSize-8)
 	for i := 0; i < probeFrames; i++ {
 		hdr := binary.BigEndian.AppendUint32(make([]byte, 0, probeFrameSize), id)
