@@ -43,8 +43,8 @@ type Config struct {
 	// be nil) and the slower direction's RTT; it runs under the overlay's lock and
 	// must not call back into the overlay. Nil weighs by RTT alone.
 	EdgeCost func(u, v identity.PeerID, ru, rv *Record, rtt time.Duration) time.Duration
-	Now         func() time.Time
-	Log         *slog.Logger
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // EventKind says what changed.
