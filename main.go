@@ -40,7 +40,7 @@ func run() error {
 		logLevel     = flag.String("log-level", "info", "log level: debug, info, warn, error")
 		beaconPort   = flag.Int("beacon-port", 0, "beacon UDP port (default 48555)")
 		power        = flag.String("power", "auto", "power source for relay selection: auto, mains or battery")
-		probeEvery   = flag.Duration("probe-interval", time.Minute, "how often each link's capacity is probed (64 KiB per probe)")
+		probeEvery   = flag.Duration("probe-interval", 10*time.Minute, "how often each link's capacity is probed (64 KiB per probe)")
 		costMap      = flag.String("cost-map", "", "administrator's cost map file (costs between address prefixes)")
 		showVersion  = flag.Bool("version", false, "print the version and exit")
 	)

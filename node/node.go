@@ -38,7 +38,8 @@ type Config struct {
 	BeaconPort int
 	// Power overrides the power source read from the OS ("mains", "battery", "" = auto).
 	Power string
-	// ProbeInterval is how often each link's capacity is probed (60 s).
+	// ProbeInterval is how often each link's capacity is probed (10 min; every new
+	// link is probed once after 2 s). 64 KiB per probe keeps it cheap.
 	ProbeInterval time.Duration
 	// CostMap is an optional administrator's file of costs between address
 	// prefixes, combined with the peer-published metrics in relay selection.

@@ -40,7 +40,7 @@ type quality struct {
 
 func newQuality(n *Node, power sysinfo.Power, probeInterval time.Duration) *quality {
 	if probeInterval <= 0 {
-		probeInterval = time.Minute
+		probeInterval = 10 * time.Minute
 	}
 	pub := selection.NewPublisher()
 	// Records are cheap on a LAN; a few seconds keeps relay choices current while
