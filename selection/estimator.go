@@ -1,0 +1,91 @@
+package selection
+
+import (
+	"math"
+	"time"
+
+	"parley/identity"
+)
+
+// LinkEstimator turns one link's RTT samples and packet counters into the figures
+// published about the link. It keeps two views:
+//
+//   - fast: RFC 6298 SRTT/RTTVAR (gains 1/8, 1/4), for timers and next-hop routing,
+//     which must react within a few samples;
+//   - slow: averages over the last few minutes (gain 1/32 once 32 samples are in,
+//     1/n before, so early figures are plain means rather than biased towards the
+//     first sample) of the RTT, its absolute deviation from that average, the
+//     absolute difference of consecutive samples (RFC 3550 jitter) and the loss.
+//
+// Only the slow view is published. A relay session lives for minutes, so the
+// figure that matters is the typical RTT over minutes; a single Wi-Fi power-save
+// spike moves SRTT by several ms and would otherwise make the peer republish its
+// record to everyone (see MaterialChange) for nothing. The zero value is ready.
+type LinkEstimator struct {
+	n                  int
+	srtt, rttvar, last float64 // fast, ms
+	mean, dev, jitter  float64 // slow, ms
+	lossN              int
+	loss               float64 // slow, fraction
+}
+
+// slowGain is the slow view's EWMA gain.
+const slowGain = 1.0 / 32
+
+// gain is 1/n until it reaches slowGain: a running mean that turns into an EWMA.
+func gain(n int) float64 { return math.Max(1/float64(n), slowGain) }
+
+// AddRTT folds in one RTT sample. Non-positive samples are ignored.
+func (e *LinkEstimator) AddRTT(rtt time.Duration) {
+	if rtt <= 0 {
+		return
+	}
+	r := durMs(rtt)
+	e.n++
+	if e.n == 1 {
+		e.srtt, e.rttvar, e.mean, e.last = r, r/2, r, r
+		return
+	}
+	e.rttvar += (math.Abs(e.srtt-r) - e.rttvar) / 4
+	e.srtt += (r - e.srtt) / 8
+	g := gain(e.n)
+	e.dev += (math.Abs(r-e.mean) - e.dev) * gain(e.n-1)
+	e.mean += (r - e.mean) * g
+	e.jitter += (math.Abs(r-e.last) - e.jitter) * gain(e.n-1)
+	e.last = r
+}
+
+// AddLoss folds in the transport's counters over one interval: lost of sent
+// packets. Intervals with nothing sent carry no information and are ignored.
+func (e *LinkEstimator) AddLoss(lost, sent int) {
+	if sent <= 0 || lost < 0 {
+		return
+	}
+	e.lossN++
+	e.loss += (clamp01(float64(lost)/float64(sent)) - e.loss) * gain(e.lossN)
+}
+
+// Samples is the number of RTT samples folded in.
+func (e *LinkEstimator) Samples() int { return e.n }
+
+// RTT is the slow view's mean RTT (what Vivaldi should embed: the typical RTT).
+func (e *LinkEstimator) RTT() time.Duration { return msDuration(e.mean) }
+
+// SRTT and RTTVar are the fast RFC 6298 values.
+func (e *LinkEstimator) SRTT() time.Duration   { return msDuration(e.srtt) }
+func (e *LinkEstimator) RTTVar() time.Duration { return msDuration(e.rttvar) }
+
+// Metric is the slow view, as published for peer.
+func (e *LinkEstimator) Metric(peer identity.PeerID) LinkMetric {
+	return LinkMetric{Peer: peer, RTT: msDuration(e.mean), RTTVar: msDuration(e.dev),
+		Jitter: msDuration(e.jitter), Loss: float32(e.loss)}
+}
+
+// Info is the slow view as a Graph link from self to peer (this node's own
+// measurements, Graph.Own).
+func (e *LinkEstimator) Info(self, peer string) LinkInfo {
+	return LinkInfo{A: self, B: peer, RTT: msDuration(e.mean), RTTVar: msDuration(e.dev),
+		Jitter: msDuration(e.jitter), Loss: float32(e.loss)}
+}
+
+func msDuration(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }

@@ -1,0 +1,75 @@
+package selection
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+func TestLinkEstimatorConverges(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var e LinkEstimator
+	// 5 ms ± uniform 2 ms: mean 5, mean |X−μ| = 1, mean |X1−X2| = 4/3.
+	for range 5000 {
+		e.AddRTT(ms(3 + 4*rnd.Float64()))
+		lost := 0
+		if rnd.Float64() < 0.5 {
+			lost = 1 // 1 of 50 half the time: 1 % loss
+		}
+		e.AddLoss(lost, 50)
+	}
+	m := e.Metric(pid(1))
+	check := func(name string, got time.Duration, want, tol float64) {
+		if g := durMs(got); math.Abs(g-want) > tol {
+			t.Errorf("%s = %.3f ms, want %.3f ± %.2f", name, g, want, tol)
+		}
+	}
+	check("RTT", m.RTT, 5, 0.3)
+	check("RTTVar", m.RTTVar, 1, 0.2)
+	check("Jitter", m.Jitter, 4.0/3, 0.25)
+	check("SRTT", e.SRTT(), 5, 1)
+	if math.Abs(float64(m.Loss)-0.01) > 0.004 {
+		t.Errorf("loss = %.4f, want 0.01", m.Loss)
+	}
+	if e.Samples() != 5000 {
+		t.Errorf("Samples = %d", e.Samples())
+	}
+}
+
+func TestLinkEstimatorStartsUnbiasedAndIgnoresJunk(t *testing.T) {
+	var e LinkEstimator
+	e.AddRTT(0)
+	e.AddRTT(-time.Second)
+	e.AddLoss(1, 0)
+	if e.Samples() != 0 || e.Metric(pid(1)).Loss != 0 {
+		t.Fatal("junk input was counted")
+	}
+	e.AddRTT(ms(10))
+	e.AddRTT(ms(20))
+	if got := e.Metric(pid(1)).RTT; got != ms(15) {
+		t.Fatalf("mean of the first two samples = %v, want 15ms", got)
+	}
+	if e.SRTT() != ms(11.25) || e.RTTVar() != ms(6.25) {
+		t.Fatalf("RFC 6298 after two samples: srtt %v rttvar %v", e.SRTT(), e.RTTVar())
+	}
+	info := e.Info("a", "b")
+	if info.A != "a" || info.B != "b" || info.RTT != ms(15) {
+		t.Fatalf("Info = %+v", info)
+	}
+}
+
+func TestLinkEstimatorShrugsOffASpike(t *testing.T) {
+	var e LinkEstimator
+	for range 100 {
+		e.AddRTT(ms(5))
+	}
+	before := e.Metric(pid(1))
+	e.AddRTT(ms(60)) // one Wi-Fi power-save wake-up
+	after := e.Metric(pid(1))
+	old := SelfMetrics{Links: []LinkMetric{before}}
+	cur := SelfMetrics{Links: []LinkMetric{after}}
+	if MaterialChange(old, cur) {
+		t.Fatalf("one spike is a material change: %+v -> %+v", before, after)
+	}
+}

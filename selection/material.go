@@ -1,0 +1,127 @@
+package selection
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"parley/identity"
+)
+
+// Thresholds of MaterialChange. A record is flooded to every peer, so republishing
+// on noise costs N× its size; these are set just below what moves a cost by a few
+// ms-equivalent, well under the 10 ms hysteresis threshold.
+const (
+	materialRTTFrac    = 0.20 // and
+	materialRTTMs      = 2.0  // RTT, RTT variation and jitter alike
+	materialVarFrac    = 0.50 // variation and jitter are noisier than RTT
+	materialLoss       = 0.01 // absolute: one percentage point
+	materialSpareFrac  = 0.25
+	materialCPU        = 0.15 // absolute
+	materialSessions   = 2
+	materialRelayFrac  = 0.25
+	materialRelayKbps  = 256
+	materialCoordMoved = 5.0 // ms of displacement
+)
+
+// MaterialChange reports whether cur differs from the last published old enough to
+// be worth republishing: power or link type changed; a link appeared or vanished;
+// a link's RTT changed by more than 20 % and 2 ms, its RTT variation or jitter by
+// more than 50 % and 2 ms, or its loss by more than one percentage point; spare
+// bandwidth in either direction by more than 25 %; relay sessions by 2 or more (or
+// to/from none); relay bandwidth by more than 25 % and 256 kbit/s; CPU load by more
+// than 0.15; or the coordinate moved more than 5 ms.
+func MaterialChange(old, cur SelfMetrics) bool {
+	if old.Power != cur.Power || old.LinkType != cur.LinkType || len(old.Links) != len(cur.Links) {
+		return true
+	}
+	if relChange(float64(old.SpareUpKbps), float64(cur.SpareUpKbps)) > materialSpareFrac ||
+		relChange(float64(old.SpareDownKbps), float64(cur.SpareDownKbps)) > materialSpareFrac {
+		return true
+	}
+	ds := int(cur.RelaySessions) - int(old.RelaySessions)
+	if ds >= materialSessions || -ds >= materialSessions || (old.RelaySessions == 0) != (cur.RelaySessions == 0) {
+		return true
+	}
+	dk := math.Abs(float64(cur.RelayKbps) - float64(old.RelayKbps))
+	if dk > materialRelayKbps && relChange(float64(old.RelayKbps), float64(cur.RelayKbps)) > materialRelayFrac {
+		return true
+	}
+	if math.Abs(float64(cur.CPULoad-old.CPULoad)) > materialCPU {
+		return true
+	}
+	if !(old.Coord.Displacement(cur.Coord) <= materialCoordMoved) { // NaN counts as moved
+		return true
+	}
+	prev := make(map[identity.PeerID]LinkMetric, len(old.Links))
+	for _, l := range old.Links {
+		prev[l.Peer] = l
+	}
+	for _, l := range cur.Links {
+		p, ok := prev[l.Peer]
+		if !ok ||
+			durChange(p.RTT, l.RTT, materialRTTFrac) ||
+			durChange(p.RTTVar, l.RTTVar, materialVarFrac) ||
+			durChange(p.Jitter, l.Jitter, materialVarFrac) ||
+			math.Abs(float64(l.Loss-p.Loss)) > materialLoss {
+			return true
+		}
+	}
+	return false
+}
+
+// relChange is |b−a|/a, with any change from 0 counting as infinite.
+func relChange(a, b float64) float64 {
+	if a == b {
+		return 0
+	}
+	if a == 0 {
+		return math.Inf(1)
+	}
+	return math.Abs(b-a) / a
+}
+
+func durChange(a, b time.Duration, frac float64) bool {
+	am, bm := durMs(a), durMs(b)
+	return math.Abs(bm-am) > materialRTTMs && relChange(am, bm) > frac
+}
+
+// Publisher decides when a peer republishes its metrics: when they changed
+// materially since the last publication, but at most once per MinInterval (a burst
+// of changes is coalesced into one record carrying the latest figures), and at least
+// once per MaxInterval, so small drifts that never cross a threshold do not go stale
+// forever. Time is passed in, so tests and the simulator drive it with a virtual
+// clock. Not safe for concurrent use.
+type Publisher struct {
+	MinInterval time.Duration
+	MaxInterval time.Duration
+
+	last   SelfMetrics
+	lastAt time.Time
+	has    bool
+}
+
+// Default publishing intervals.
+const (
+	DefaultMinInterval = 30 * time.Second
+	DefaultMaxInterval = 10 * time.Minute
+)
+
+// NewPublisher returns a Publisher with the default intervals.
+func NewPublisher() *Publisher {
+	return &Publisher{MinInterval: DefaultMinInterval, MaxInterval: DefaultMaxInterval}
+}
+
+// Offer reports whether cur should be published now; if so it is remembered as the
+// last publication. The first offer is always published.
+func (p *Publisher) Offer(now time.Time, cur SelfMetrics) bool {
+	since := now.Sub(p.lastAt)
+	due := !p.has ||
+		(p.MaxInterval > 0 && since >= p.MaxInterval) ||
+		(since >= p.MinInterval && MaterialChange(p.last, cur))
+	if due {
+		cur.Links = slices.Clone(cur.Links) // the caller may reuse its slice
+		p.last, p.lastAt, p.has = cur, now, true
+	}
+	return due
+}

@@ -1,0 +1,345 @@
+package selection
+
+import (
+	"math"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/vivaldi"
+)
+
+func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+
+// peer is a well-provisioned online peer; options make it worse.
+func peer(id string, opts ...func(*PeerInfo)) PeerInfo {
+	p := PeerInfo{ID: id, Power: Mains, LinkType: Wired, SpareUpKbps: 100_000, SpareDownKbps: 100_000, Online: true}
+	for _, o := range opts {
+		o(&p)
+	}
+	return p
+}
+
+func onBattery(p *PeerInfo) { p.Power = Battery }
+func wireless(p *PeerInfo)  { p.LinkType = Wireless }
+func offline(p *PeerInfo)   { p.Online = false }
+func spare(k uint32) func(*PeerInfo) {
+	return func(p *PeerInfo) { p.SpareUpKbps, p.SpareDownKbps = k, k }
+}
+func cpu(l float32) func(*PeerInfo) { return func(p *PeerInfo) { p.CPULoad = l } }
+func at(x, y, h float64) func(*PeerInfo) {
+	return func(p *PeerInfo) { p.Coord = vivaldi.Coord{X: x, Y: y, Height: h, Error: 0.1} }
+}
+func addr(s string) func(*PeerInfo) {
+	return func(p *PeerInfo) { p.Addrs = []netip.Addr{netip.MustParseAddr(s)} }
+}
+
+func link(a, b string, rtt, rttvar, jitter float64, loss float32) LinkInfo {
+	return LinkInfo{A: a, B: b, RTT: ms(rtt), RTTVar: ms(rttvar), Jitter: ms(jitter), Loss: loss}
+}
+
+func graph(peers []PeerInfo, links ...LinkInfo) *Graph {
+	g := &Graph{Peers: map[string]PeerInfo{}, Links: links}
+	for _, p := range peers {
+		g.Peers[p.ID] = p
+	}
+	return g
+}
+
+// near compares costs built from float32 loss figures.
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
+
+func ids(r []Ranked) []string {
+	out := make([]string, len(r))
+	for i, x := range r {
+		out[i] = x.ID
+	}
+	return out
+}
+
+func TestRankPicksTheObviousCandidate(t *testing.T) {
+	ends := []PeerInfo{peer("a"), peer("b")}
+	cases := []struct {
+		name    string
+		purpose Purpose
+		peers   []PeerInfo
+		links   []LinkInfo
+		to      []string
+		want    string
+	}{
+		{
+			name:    "voice: mains+wired+spare beats a slightly closer battery phone",
+			purpose: VoiceRelay,
+			peers:   []PeerInfo{peer("phone", onBattery, wireless, spare(600)), peer("desk")},
+			links: []LinkInfo{link("a", "phone", 3, 0, 1, 0), link("phone", "b", 3, 0, 1, 0),
+				link("a", "desk", 5, 0, 0.5, 0), link("desk", "b", 5, 0, 0.5, 0)},
+			to: []string{"b"}, want: "desk",
+		},
+		{
+			name:    "voice: but not when the desk is much further away",
+			purpose: VoiceRelay,
+			peers:   []PeerInfo{peer("phone", onBattery, wireless, spare(600)), peer("desk")},
+			links: []LinkInfo{link("a", "phone", 3, 0, 1, 0), link("phone", "b", 3, 0, 1, 0),
+				link("a", "desk", 40, 0, 0.5, 0), link("desk", "b", 40, 0, 0.5, 0)},
+			to: []string{"b"}, want: "phone",
+		},
+		{
+			name:    "voice: loss outweighs a few ms",
+			purpose: VoiceRelay,
+			peers:   []PeerInfo{peer("lossy"), peer("clean")},
+			links: []LinkInfo{link("a", "lossy", 2, 0, 0, 0.03), link("lossy", "b", 2, 0, 0, 0),
+				link("a", "clean", 6, 0, 0, 0), link("clean", "b", 6, 0, 0, 0)},
+			to: []string{"b"}, want: "clean",
+		},
+		{
+			name:    "voice: no spare bandwidth loses to a slightly longer path",
+			purpose: VoiceRelay,
+			peers:   []PeerInfo{peer("busy", spare(100)), peer("idle")},
+			links: []LinkInfo{link("a", "busy", 3, 0, 0, 0), link("busy", "b", 3, 0, 0, 0),
+				link("a", "idle", 8, 0, 0, 0), link("idle", "b", 8, 0, 0, 0)},
+			to: []string{"b"}, want: "idle",
+		},
+		{
+			name:    "chat: lower path RTT",
+			purpose: ChatForward,
+			peers:   []PeerInfo{peer("far"), peer("near")},
+			links: []LinkInfo{link("a", "far", 10, 1, 0, 0), link("far", "b", 10, 1, 0, 0),
+				link("a", "near", 4, 1, 0, 0), link("near", "b", 4, 1, 0, 0)},
+			to: []string{"b"}, want: "near",
+		},
+		{
+			name:    "chat: low variance beats slightly lower but unstable RTT",
+			purpose: ChatForward,
+			peers:   []PeerInfo{peer("shaky"), peer("steady")},
+			links: []LinkInfo{link("a", "shaky", 10, 8, 0, 0), link("shaky", "b", 10, 8, 0, 0),
+				link("a", "steady", 12, 1, 0, 0), link("steady", "b", 12, 1, 0, 0)},
+			to: []string{"b"}, want: "steady",
+		},
+		{
+			name:    "mixer: minimal sum of RTTs to all participants",
+			purpose: CallMixer,
+			peers: []PeerInfo{peer("c", onBattery, wireless), peer("lopsided"), peer("central"),
+				peer("a", onBattery, wireless), peer("b", onBattery, wireless)},
+			links: []LinkInfo{
+				link("lopsided", "a", 1, 0, 0, 0), link("lopsided", "b", 25, 0, 0, 0), link("lopsided", "c", 25, 0, 0, 0),
+				link("central", "a", 10, 0, 0, 0), link("central", "b", 10, 0, 0, 0), link("central", "c", 10, 0, 0, 0),
+				link("a", "b", 20, 0, 0, 0), link("a", "c", 20, 0, 0, 0), link("b", "c", 20, 0, 0, 0)},
+			to: []string{"b", "c"}, want: "central",
+		},
+		{
+			name:    "mixer: a well-placed participant mixes itself",
+			purpose: CallMixer,
+			peers:   []PeerInfo{peer("c"), peer("far")},
+			links: []LinkInfo{link("c", "a", 5, 0, 0, 0), link("c", "b", 5, 0, 0, 0),
+				link("far", "a", 8, 0, 0, 0), link("far", "b", 8, 0, 0, 0), link("far", "c", 8, 0, 0, 0)},
+			to: []string{"b", "c"}, want: "c",
+		},
+		{
+			name:    "mixer: a loaded CPU loses",
+			purpose: CallMixer,
+			peers:   []PeerInfo{peer("c", onBattery), peer("hot", cpu(0.9)), peer("cool", cpu(0.1))},
+			links: []LinkInfo{link("hot", "a", 5, 0, 0, 0), link("hot", "b", 5, 0, 0, 0), link("hot", "c", 5, 0, 0, 0),
+				link("cool", "a", 9, 0, 0, 0), link("cool", "b", 9, 0, 0, 0), link("cool", "c", 9, 0, 0, 0)},
+			to: []string{"b", "c"}, want: "cool",
+		},
+		{
+			name:    "bulk: wired mains spare upload beats a closer wireless battery peer",
+			purpose: BulkTransfer,
+			peers:   []PeerInfo{peer("laptop", onBattery, wireless, spare(20_000)), peer("server", spare(500_000))},
+			links: []LinkInfo{link("a", "laptop", 2, 0, 0, 0), link("laptop", "b", 2, 0, 0, 0),
+				link("a", "server", 6, 0, 0, 0), link("server", "b", 6, 0, 0, 0)},
+			to: []string{"b"}, want: "server",
+		},
+		{
+			name:    "bulk: loss caps TCP throughput",
+			purpose: BulkTransfer,
+			peers:   []PeerInfo{peer("lossy", spare(500_000)), peer("clean", spare(200_000))},
+			links: []LinkInfo{link("a", "lossy", 5, 0, 0, 0.02), link("lossy", "b", 5, 0, 0, 0),
+				link("a", "clean", 5, 0, 0, 0), link("clean", "b", 5, 0, 0, 0)},
+			to: []string{"b"}, want: "clean",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			peers := append(slices.Clone(ends), tc.peers...)
+			// Later entries replace earlier ones with the same ID.
+			g := graph(peers, tc.links...)
+			r := Rank(g, Request{Purpose: tc.purpose, From: "a", To: tc.to}, DefaultWeights(tc.purpose), nil)
+			if len(r) == 0 || r[0].ID != tc.want {
+				for _, x := range r {
+					t.Logf("%s %.1f %v", x.ID, x.Cost, x.Terms)
+				}
+				t.Fatalf("best = %v, want %s", ids(r), tc.want)
+			}
+			for _, x := range r {
+				if d := x.Cost - x.Terms.Sum(); d > 1e-9 || d < -1e-9 {
+					t.Fatalf("%s: cost %v but terms sum to %v", x.ID, x.Cost, x.Terms.Sum())
+				}
+			}
+		})
+	}
+}
+
+func TestRankFiltersAndOrders(t *testing.T) {
+	g := graph([]PeerInfo{peer("a"), peer("b"), peer("x"), peer("y"), peer("z", offline), peer("w")},
+		link("a", "x", 5, 0, 0, 0), link("x", "b", 5, 0, 0, 0),
+		link("a", "y", 5, 0, 0, 0), link("y", "b", 5, 0, 0, 0),
+		link("a", "w", 1, 0, 0, 0), link("w", "b", 1, 0, 0, 0),
+		link("a", "z", 1, 0, 0, 0), link("z", "b", 1, 0, 0, 0))
+	w := DefaultWeights(ChatForward)
+	got := ids(Rank(g, Request{Purpose: ChatForward, From: "a", To: []string{"b"}}, w, nil))
+	if want := []string{"w", "x", "y"}; !slices.Equal(got, want) {
+		t.Fatalf("default candidates = %v, want %v (endpoints and offline left out, ties by ID)", got, want)
+	}
+	got = ids(Rank(g, Request{Purpose: ChatForward, From: "a", To: []string{"b"},
+		Candidates: []string{"y", "z", "nobody", "y", "x"}}, w, nil))
+	if want := []string{"x", "y"}; !slices.Equal(got, want) {
+		t.Fatalf("explicit candidates = %v, want %v", got, want)
+	}
+}
+
+func TestRankOwnMeasurementsOverridePublished(t *testing.T) {
+	g := graph([]PeerInfo{peer("a"), peer("b"), peer("x"), peer("y")},
+		link("a", "x", 2, 0, 0, 0), link("x", "b", 2, 0, 0, 0),
+		link("a", "y", 5, 0, 0, 0), link("y", "b", 5, 0, 0, 0))
+	w := DefaultWeights(ChatForward)
+	req := Request{Purpose: ChatForward, From: "a", To: []string{"b"}}
+	if r := Rank(g, req, w, nil); r[0].ID != "x" {
+		t.Fatalf("published picture: best %s, want x", r[0].ID)
+	}
+	fresh := g.WithOwn([]LinkInfo{link("x", "a", 30, 0, 0, 0)}) // the link to x got bad
+	if r := Rank(fresh, req, w, nil); r[0].ID != "y" {
+		t.Fatalf("with own measurement: best %s, want y", r[0].ID)
+	}
+	if r := Rank(g, req, w, nil); r[0].ID != "x" {
+		t.Fatal("WithOwn changed the original graph")
+	}
+}
+
+func TestRankCombinesBothDirections(t *testing.T) {
+	g := graph([]PeerInfo{peer("a"), peer("b"), peer("x")},
+		link("a", "x", 4, 1, 0, 0), link("x", "a", 6, 2, 0, 0.01), link("x", "b", 5, 0, 0, 0))
+	r := Rank(g, Request{Purpose: ChatForward, From: "a", To: []string{"b"}}, DefaultWeights(ChatForward), nil)
+	tm := r[0].Terms
+	if !near(tm[TermRTTMeasured], 10) || !near(tm[TermRTTVar], 2) || !near(tm[TermLoss], 2) {
+		t.Fatalf("terms %v, want rtt 5+5 (mean), rttvar 2 (max), loss 1 %% → 2", tm)
+	}
+}
+
+func TestRankFallsBackToVivaldi(t *testing.T) {
+	g := graph([]PeerInfo{peer("a", at(0, 0, 1)), peer("b", at(20, 0, 1)),
+		peer("mid", at(10, 0, 1)), peer("side", at(10, 30, 1)), peer("blind")},
+		link("a", "mid", 12, 0, 0, 0))
+	r := Rank(g, Request{Purpose: ChatForward, From: "a", To: []string{"b"}}, DefaultWeights(ChatForward), nil)
+	if got := ids(r); !slices.Equal(got, []string{"mid", "side", "blind"}) {
+		for _, x := range r {
+			t.Logf("%s %.1f %v", x.ID, x.Cost, x.Terms)
+		}
+		t.Fatalf("order %v, want mid, side, blind", got)
+	}
+	mid := r[0]
+	if mid.Terms[TermRTTMeasured] != 12 || mid.Terms[TermRTTEstimated] != 12 || mid.Estimated != 1 {
+		t.Fatalf("mid: %v estimated=%d, want 12 measured + 12 estimated (10 apart + heights)", mid.Terms, mid.Estimated)
+	}
+	if mid.Terms[TermUncertainty] == 0 {
+		t.Fatal("an estimated leg carries no uncertainty")
+	}
+	blind := r[2]
+	if blind.Unknown != 2 || blind.Terms[TermRTTUnknown] != 2*UnknownRTTMs {
+		t.Fatalf("blind: %v unknown=%d, want two unknown legs", blind.Terms, blind.Unknown)
+	}
+	if !strings.Contains(blind.Terms.String(), "rtt_unknown=100.0") {
+		t.Fatalf("Terms.String() = %q", blind.Terms.String())
+	}
+}
+
+func TestRankEstimatesLossOfUnmeasuredLegs(t *testing.T) {
+	// "leaky" loses 3 % on every link it measured; "tight" loses nothing. Neither
+	// measured a link to a or b, so their legs are estimated: the leaky one's access
+	// share of loss must show up anyway.
+	peers := []PeerInfo{peer("a", at(0, 0, 1)), peer("b", at(10, 0, 1)),
+		peer("leaky", at(5, 1, 1)), peer("tight", at(5, 2, 1)), peer("n1"), peer("n2"), peer("n3")}
+	var links []LinkInfo
+	for _, n := range []string{"n1", "n2", "n3"} {
+		links = append(links, link("leaky", n, 5, 0, 0, 0.03), link("tight", n, 5, 0, 0, 0))
+	}
+	links = append(links, link("n1", "n2", 1, 0, 0, 0), link("n2", "n3", 1, 0, 0, 0))
+	g := graph(peers, links...)
+	r := Rank(g, Request{Purpose: VoiceRelay, From: "a", To: []string{"b"}, Candidates: []string{"leaky", "tight"}},
+		DefaultWeights(VoiceRelay), nil)
+	if r[0].ID != "tight" || r[1].Terms[TermLoss] < 40 {
+		t.Fatalf("ranking %v, leaky loss term %.1f; want tight first and ≈ 2 × 3 %% × 10", ids(r), r[1].Terms[TermLoss])
+	}
+}
+
+func TestRankAddsCostMap(t *testing.T) {
+	g := graph([]PeerInfo{peer("a", addr("10.0.1.10")), peer("b", addr("10.0.2.10")),
+		peer("guest", addr("10.0.9.5")), peer("office", addr("10.0.1.20"))},
+		link("a", "guest", 2, 0, 0, 0), link("guest", "b", 2, 0, 0, 0),
+		link("a", "office", 5, 0, 0, 0), link("office", "b", 5, 0, 0, 0))
+	cm, err := ParseCostMap(strings.NewReader("10.0.9.0/24 0.0.0.0/0 100\n10.0.1.0/24 10.0.2.0/24 3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Request{Purpose: VoiceRelay, From: "a", To: []string{"b"}}
+	w := DefaultWeights(VoiceRelay)
+	if r := Rank(g, req, w, nil); r[0].ID != "guest" {
+		t.Fatalf("without the map: best %s, want guest", r[0].ID)
+	}
+	r := Rank(g, req, w, cm)
+	if r[0].ID != "office" {
+		t.Fatalf("with the map: best %s, want office", r[0].ID)
+	}
+	if got := r[0].Terms[TermCostMap]; got != 3 { // a–office same /24: no entry; office–b: 3
+		t.Fatalf("office costmap term = %v, want 3", got)
+	}
+	if got := r[1].Terms[TermCostMap]; got != 200 {
+		t.Fatalf("guest costmap term = %v, want 200", got)
+	}
+}
+
+func TestRankIsDeterministic(t *testing.T) {
+	var peers []PeerInfo
+	var links []LinkInfo
+	for i := range 30 {
+		id := string(rune('A' + i))
+		peers = append(peers, peer(id, at(float64(i%5), float64(i/5), 1)))
+		links = append(links, link(id, string(rune('A'+(i+1)%30)), 3, 1, 1, 0.001))
+	}
+	g := graph(peers, links...)
+	req := Request{Purpose: VoiceRelay, From: "A", To: []string{"Q"}}
+	first := Rank(g, req, DefaultWeights(VoiceRelay), nil)
+	for range 5 {
+		g2 := graph(peers, links...)
+		if again := Rank(g2, req, DefaultWeights(VoiceRelay), nil); !slices.Equal(ids(again), ids(first)) {
+			t.Fatalf("ranking changed between runs: %v vs %v", ids(again), ids(first))
+		}
+	}
+}
+
+func TestEdgeCost(t *testing.T) {
+	l := link("a", "b", 10, 2, 3, 0.01)
+	if got := EdgeCost(ChatForward, l); !near(got, 10+2+2) {
+		t.Fatalf("chat edge cost = %v, want 14", got)
+	}
+	if got := EdgeCost(VoiceRelay, l); !near(got, 10+6+10) {
+		t.Fatalf("voice edge cost = %v, want 26", got)
+	}
+	if got := EdgeCost(ChatForward, LinkInfo{RTT: -5}); got != 0 {
+		t.Fatalf("negative RTT edge cost = %v, want 0", got)
+	}
+}
+
+func TestPurposeNames(t *testing.T) {
+	for _, p := range Purposes() {
+		got, err := ParsePurpose(strings.ToUpper(p.String()))
+		if err != nil || got != p {
+			t.Fatalf("ParsePurpose(%q) = %v, %v", p, got, err)
+		}
+	}
+	if _, err := ParsePurpose("carrier pigeon"); err == nil {
+		t.Fatal("unknown purpose parsed")
+	}
+}

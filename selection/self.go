@@ -1,0 +1,168 @@
+package selection
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"parley/identity"
+	"parley/internal/wire"
+	"parley/vivaldi"
+)
+
+// ExtensionType is the overlay record extension type that carries EncodeSelf's bytes.
+const ExtensionType = 2
+
+const (
+	selfVersion = 1
+	// selfHeaderLen is everything before the link entries.
+	selfHeaderLen = 1 + 1 + 1 + 1 + 4 + 4 + 2 + 4 + vivaldi.EncodedLen + 1
+	// selfLinkLen is one link entry.
+	selfLinkLen = identity.IDLen + 4 + 4 + 4 + 2
+	// MaxSelfLinks is the most links one record carries (the count is a u8).
+	MaxSelfLinks = 255
+)
+
+// ErrSelfFormat is wrapped by every DecodeSelf error.
+var ErrSelfFormat = errors.New("selection: bad self-metrics encoding")
+
+// SelfMetrics is what a peer publishes about itself and its measured links.
+type SelfMetrics struct {
+	Power                      Power
+	LinkType                   LinkType
+	CPULoad                    float32 // 0..1, sent with 1/255 resolution
+	SpareUpKbps, SpareDownKbps uint32
+	RelaySessions              uint16
+	RelayKbps                  uint32
+	Coord                      vivaldi.Coord
+	Links                      []LinkMetric
+}
+
+// LinkMetric is one of the publisher's measured links.
+type LinkMetric struct {
+	Peer                identity.PeerID
+	RTT, RTTVar, Jitter time.Duration // sent in whole µs, saturating at 2³²−1 µs
+	Loss                float32       // 0..1, sent with 1/65535 resolution
+}
+
+// SelfLen is the encoded size of m.
+func SelfLen(m SelfMetrics) int { return selfHeaderLen + selfLinkLen*len(m.Links) }
+
+// EncodeSelf encodes m (see the package doc for the layout).
+func EncodeSelf(m SelfMetrics) ([]byte, error) {
+	return AppendSelf(make([]byte, 0, SelfLen(m)), m)
+}
+
+// AppendSelf appends m's encoding to dst. Out-of-range numbers are clamped (a
+// negative duration to 0, a loss above 1 to 1); an invalid coordinate, an unknown
+// power or link type, or too many links is an error, since the peer would be
+// publishing something it does not mean.
+func AppendSelf(dst []byte, m SelfMetrics) ([]byte, error) {
+	if len(m.Links) > MaxSelfLinks {
+		return dst, fmt.Errorf("selection: encode self metrics: %d links, at most %d", len(m.Links), MaxSelfLinks)
+	}
+	if m.Power > Battery || m.LinkType > Wireless {
+		return dst, fmt.Errorf("selection: encode self metrics: power %d / link type %d out of range", m.Power, m.LinkType)
+	}
+	w := wire.Writer{B: dst}
+	w.U8(selfVersion)
+	w.U8(uint8(m.Power))
+	w.U8(uint8(m.LinkType))
+	w.U8(uint8(math.Round(clamp01(float64(m.CPULoad)) * 255)))
+	w.U32(m.SpareUpKbps)
+	w.U32(m.SpareDownKbps)
+	w.U16(m.RelaySessions)
+	w.U32(m.RelayKbps)
+	b, err := m.Coord.AppendBinary(w.B)
+	if err != nil {
+		return dst, fmt.Errorf("selection: encode self metrics: %w", err)
+	}
+	w.B = b
+	w.U8(uint8(len(m.Links)))
+	for _, l := range m.Links {
+		w.Raw(l.Peer[:])
+		w.U32(micros(l.RTT))
+		w.U32(micros(l.RTTVar))
+		w.U32(micros(l.Jitter))
+		w.U16(uint16(math.Round(clamp01(float64(l.Loss)) * 65535)))
+	}
+	return w.B, nil
+}
+
+// DecodeSelf parses EncodeSelf's output. Bytes after the last link are ignored: a
+// later revision may append fields without breaking this decoder.
+func DecodeSelf(b []byte) (SelfMetrics, error) {
+	var m SelfMetrics
+	r := wire.NewReader(b)
+	if v := r.U8(); r.Err == nil && v != selfVersion {
+		return m, fmt.Errorf("%w: version %d, want %d", ErrSelfFormat, v, selfVersion)
+	}
+	m.Power = Power(r.U8())
+	m.LinkType = LinkType(r.U8())
+	if m.Power > Battery || m.LinkType > Wireless {
+		r.Fail("power %d / link type %d out of range", m.Power, m.LinkType)
+	}
+	m.CPULoad = float32(r.U8()) / 255
+	m.SpareUpKbps = r.U32()
+	m.SpareDownKbps = r.U32()
+	m.RelaySessions = r.U16()
+	m.RelayKbps = r.U32()
+	if raw := r.Raw(vivaldi.EncodedLen); r.Err == nil {
+		c, err := vivaldi.Decode(raw)
+		if err != nil {
+			r.Fail("%v", err)
+		}
+		m.Coord = c
+	}
+	n := int(r.U8())
+	if r.Err == nil && r.Len() < n*selfLinkLen {
+		r.Fail("%d links need %d bytes, have %d", n, n*selfLinkLen, r.Len())
+	}
+	if r.Err == nil && n > 0 {
+		m.Links = make([]LinkMetric, n)
+	}
+	for i := 0; i < n && r.Err == nil; i++ {
+		l := &m.Links[i]
+		copy(l.Peer[:], r.Raw(identity.IDLen))
+		l.RTT = time.Duration(r.U32()) * time.Microsecond
+		l.RTTVar = time.Duration(r.U32()) * time.Microsecond
+		l.Jitter = time.Duration(r.U32()) * time.Microsecond
+		l.Loss = float32(r.U16()) / 65535
+	}
+	if r.Err != nil {
+		return SelfMetrics{}, fmt.Errorf("%w: %v", ErrSelfFormat, r.Err)
+	}
+	return m, nil
+}
+
+func micros(d time.Duration) uint32 {
+	us := d / time.Microsecond
+	switch {
+	case us < 0:
+		return 0
+	case us > math.MaxUint32:
+		return math.MaxUint32
+	}
+	return uint32(us)
+}
+
+// PeerInfo turns what peer id published into the Graph's view of it.
+func (m SelfMetrics) PeerInfo(id identity.PeerID, online bool) PeerInfo {
+	return PeerInfo{
+		ID: id.String(), Coord: m.Coord, Power: m.Power, LinkType: m.LinkType,
+		SpareUpKbps: m.SpareUpKbps, SpareDownKbps: m.SpareDownKbps,
+		RelaySessions: m.RelaySessions, RelayKbps: m.RelayKbps, CPULoad: m.CPULoad,
+		Online: online,
+	}
+}
+
+// LinkInfos turns the links peer id published into the Graph's link list.
+func (m SelfMetrics) LinkInfos(id identity.PeerID) []LinkInfo {
+	out := make([]LinkInfo, len(m.Links))
+	self := id.String()
+	for i, l := range m.Links {
+		out[i] = LinkInfo{A: self, B: l.Peer.String(), RTT: l.RTT, RTTVar: l.RTTVar, Jitter: l.Jitter, Loss: l.Loss}
+	}
+	return out
+}
