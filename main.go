@@ -41,6 +41,7 @@ func run() error {
 		beaconPort   = flag.Int("beacon-port", 0, "beacon UDP port (default 48555)")
 		power        = flag.String("power", "auto", "power source for relay selection: auto, mains or battery")
 		probeEvery   = flag.Duration("probe-interval", 10*time.Minute, "how often each link's capacity is probed (64 KiB per probe)")
+		qualityEvery = flag.Duration("quality-interval", 30*time.Second, "least time between two publications of this node's link quality (material changes only)")
 		costMap      = flag.String("cost-map", "", "administrator's cost map file (costs between address prefixes)")
 		showVersion  = flag.Bool("version", false, "print the version and exit")
 	)
@@ -57,7 +58,7 @@ func run() error {
 	slog.SetDefault(log)
 
 	cfg := node.Config{DataDir: *dataDir, Name: *name, Listen: *listen, BeaconPort: *beaconPort, Log: log,
-		Power: *power, ProbeInterval: *probeEvery, CostMap: *costMap}
+		Power: *power, ProbeInterval: *probeEvery, QualityInterval: *qualityEvery, CostMap: *costMap}
 	switch *disc {
 	case "both":
 		cfg.Beacons, cfg.MDNS = true, true

@@ -24,7 +24,7 @@ func TestRelayChoiceFollowsShaping(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	flags := []string{"--probe-interval", "3s", "--power", "mains"}
+	flags := []string{"--probe-interval", "3s", "--quality-interval", "2s", "--power", "mains"}
 	a := c.start(ha, "a", flags...)
 	r1 := c.start(h1, "r1", flags...)
 	r2 := c.start(h2, "r2", flags...)

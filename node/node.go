@@ -41,6 +41,9 @@ type Config struct {
 	// ProbeInterval is how often each link's capacity is probed (10 min; every new
 	// link is probed once after 2 s). 64 KiB per probe keeps it cheap.
 	ProbeInterval time.Duration
+	// QualityInterval is the least time between two publications of this node's
+	// link quality (selection.DefaultMinInterval, 30 s); material changes only.
+	QualityInterval time.Duration
 	// CostMap is an optional administrator's file of costs between address
 	// prefixes, combined with the peer-published metrics in relay selection.
 	CostMap string
@@ -113,7 +116,7 @@ func New(cfg Config) (*Node, error) {
 		db.Close()
 		return nil, fmt.Errorf("power source %q: want mains, battery or auto", cfg.Power)
 	}
-	n.qual = newQuality(n, power, cfg.ProbeInterval)
+	n.qual = newQuality(n, power, cfg.ProbeInterval, cfg.QualityInterval)
 	if cfg.CostMap != "" {
 		if n.costMap, err = loadCostMap(cfg.CostMap); err != nil {
 			db.Close()

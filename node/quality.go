@@ -38,14 +38,16 @@ type quality struct {
 	chooser   *selection.Chooser
 }
 
-func newQuality(n *Node, power sysinfo.Power, probeInterval time.Duration) *quality {
+func newQuality(n *Node, power sysinfo.Power, probeInterval, publishMin time.Duration) *quality {
 	if probeInterval <= 0 {
 		probeInterval = 10 * time.Minute
 	}
 	pub := selection.NewPublisher()
-	// Records are cheap on a LAN; a few seconds keeps relay choices current while
-	// bounding the overhead (see docs/relay-selection.md for bytes/s per peer).
-	pub.MinInterval = 5 * time.Second
+	// The rate limit that bounds the overhead (docs/relay-selection.md has the
+	// bytes/s per peer it gives); tests shorten it to see changes sooner.
+	if publishMin > 0 {
+		pub.MinInterval = publishMin
+	}
 	return &quality{
 		n: n, power: power, probeInterval: probeInterval,
 		coord:     vivaldi.New(),
