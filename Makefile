@@ -6,9 +6,13 @@ GO        ?= go
 BIN       := bin/parley
 # Run as root or through sudo for package installs and network namespaces.
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# System packages: tests build network namespaces (iproute2) and ping across them.
-TEST_PKGS := iproute2 iputils-ping ca-certificates
-RUN_PKGS  := ca-certificates
+# System packages: Fyne needs OpenGL and X11 headers (cgo); tests build network
+# namespaces (iproute2), ping across them, and run the window under Xvfb.
+GUI_PKGS  := libgl1-mesa-dev xorg-dev
+TEST_PKGS := $(GUI_PKGS) iproute2 iputils-ping xvfb ca-certificates
+RUN_PKGS  := $(GUI_PKGS) ca-certificates
+# Fyne's fyne.Do migration: the app is built and tested with this tag.
+TAGS      := -tags migrated_fynedo
 FUZZTIME  ?= 30s
 DATA      ?= $(HOME)/.config/parley
 
@@ -34,7 +38,7 @@ deps-test:
 	$(call install-missing,$(TEST_PKGS))
 
 build:
-	$(GO) build -o $(BIN) .
+	$(GO) build $(TAGS) -o $(BIN) .
 
 # Until the GUI lands the app runs headless: type JSON commands, read JSON events.
 run: deps-run build
@@ -46,18 +50,18 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet $(TAGS) ./...
 
 # Everything: formatting, vet, unit tests with the race detector (fuzz seeds included),
 # then the multi-host integration tests, which need root (sudo is used otherwise).
 test: deps-test fmt-check vet
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /itest)
+	$(GO) test $(TAGS) -race -count=1 $$($(GO) list ./... | grep -v /itest)
 	$(MAKE) test-integration
 
 # The nodes under test are built with the race detector, so races in the real binary
 # under real traffic fail the run too (the binary reports them on stderr and exits 66).
 test-integration:
-	$(GO) build -race -o bin/parley-race .
+	$(GO) build $(TAGS) -race -o bin/parley-race .
 	$(SUDO) env "PATH=$(PATH)" CI="$(CI)" NETLAB_PARLEY_BIN="$(CURDIR)/bin/parley-race" $(GO) test -count=1 -v -timeout 15m ./itest/
 
 # Benchmarks print tables; copy the latest into docs/benchmarks.md.
@@ -70,9 +74,9 @@ bench: deps-test build
 # Runs every fuzz target for FUZZTIME each; new crashers land in testdata/fuzz.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+		for f in $$($(GO) test $(TAGS) -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+			$(GO) test $(TAGS) -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
 
