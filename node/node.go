@@ -67,7 +67,9 @@ type Node struct {
 	costMap *selection.CostMap
 	stats   counters.Set
 
-	events chan Event
+	events <-chan Event // the default subscription (Events)
+	subsMu sync.Mutex   // guards subs
+	subs   []chan Event // every subscription, events included
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
@@ -102,11 +104,11 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg: cfg, log: cfg.Log, id: id, db: db,
-		events:    make(chan Event, 1024),
 		shown:     map[identity.PeerID]shownProfile{},
 		dialAfter: map[identity.PeerID]time.Time{},
 		meshPoke:  make(chan struct{}, 1),
 	}
+	n.events = n.Subscribe()
 	if err := n.loadProfile(); err != nil {
 		db.Close()
 		return nil, err
@@ -198,11 +200,25 @@ func (n *Node) ID() identity.PeerID { return n.id.ID }
 // loses events (counted as node_events_dropped) rather than stalling the node.
 func (n *Node) Events() <-chan Event { return n.events }
 
+// Subscribe returns a new, independent event stream (bounded like Events), for a
+// second skin such as a test driver next to the GUI.
+func (n *Node) Subscribe() <-chan Event {
+	ch := make(chan Event, 1024)
+	n.subsMu.Lock()
+	n.subs = append(n.subs, ch)
+	n.subsMu.Unlock()
+	return ch
+}
+
 func (n *Node) emit(ev Event) {
-	select {
-	case n.events <- ev:
-	default:
-		n.stats.Add("node_events_dropped", 1)
+	n.subsMu.Lock()
+	defer n.subsMu.Unlock()
+	for _, ch := range n.subs {
+		select {
+		case ch <- ev:
+		default:
+			n.stats.Add("node_events_dropped", 1)
+		}
 	}
 }
 
