@@ -9,7 +9,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages: Fyne needs OpenGL and X11 headers (cgo); tests build network
 # namespaces (iproute2), ping across them, and run the window under Xvfb.
 GUI_PKGS  := libgl1-mesa-dev xorg-dev
-TEST_PKGS := $(GUI_PKGS) iproute2 iputils-ping xvfb ca-certificates
+TEST_PKGS := $(GUI_PKGS) iproute2 iputils-ping xvfb imagemagick ca-certificates
 RUN_PKGS  := $(GUI_PKGS) ca-certificates
 # Fyne's fyne.Do migration: the app is built and tested with this tag.
 TAGS      := -tags migrated_fynedo
