@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"math"
 	"net"
 	"net/netip"
@@ -24,11 +25,15 @@ type quality struct {
 	power         sysinfo.Power // override; PowerUnknown = read from the OS
 	probeInterval time.Duration
 
-	mu        sync.Mutex
-	coord     vivaldi.Coord
-	filters   map[identity.PeerID]*vivaldi.Filter
-	upBps     map[identity.PeerID]float64 // our probes of each link
-	downBps   map[identity.PeerID]float64 // peers' probes of us, as we received them
+	mu      sync.Mutex
+	coord   vivaldi.Coord
+	filters map[identity.PeerID]*vivaldi.Filter
+	// est smooths each link's figures over minutes for publishing: a single Wi-Fi
+	// spike must not make the node republish its record to everyone.
+	est       map[identity.PeerID]*selection.LinkEstimator
+	lossSeen  map[identity.PeerID][2]uint64 // pings lost and sent at the last reading
+	upBps     map[identity.PeerID]float64   // our probes of each link
+	downBps   map[identity.PeerID]float64   // peers' probes of us, as we received them
 	probedAt  map[identity.PeerID]time.Time
 	cpuTotal  uint64
 	cpuIdle   uint64
@@ -52,6 +57,8 @@ func newQuality(n *Node, power sysinfo.Power, probeInterval, publishMin time.Dur
 		n: n, power: power, probeInterval: probeInterval,
 		coord:     vivaldi.New(),
 		filters:   map[identity.PeerID]*vivaldi.Filter{},
+		est:       map[identity.PeerID]*selection.LinkEstimator{},
+		lossSeen:  map[identity.PeerID][2]uint64{},
 		upBps:     map[identity.PeerID]float64{},
 		downBps:   map[identity.PeerID]float64{},
 		probedAt:  map[identity.PeerID]time.Time{},
@@ -78,11 +85,17 @@ func published(rec *overlay.Record) (selection.SelfMetrics, bool) {
 // delayed pong does not drag the coordinate around.
 func (q *quality) onRTT(peer identity.PeerID, rtt time.Duration) {
 	remote, ok := published(q.n.ov.RecordOf(peer))
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e := q.est[peer]
+	if e == nil {
+		e = &selection.LinkEstimator{}
+		q.est[peer] = e
+	}
+	e.AddRTT(rtt)
 	if !ok || remote.Coord.IsZero() || !remote.Coord.Valid() {
 		return
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	f := q.filters[peer]
 	if f == nil {
 		f = &vivaldi.Filter{}
@@ -114,6 +127,9 @@ func (q *quality) run(ctx context.Context) {
 	}
 }
 
+// probeTimeout bounds one probe; a burst still unfinished by then means under 52 kbit/s.
+const probeTimeout = 10 * time.Second
+
 // probeDue probes, one at a time, the links not probed within probeInterval (a new
 // link after it has carried traffic for 2 s). Each probe is bounded to 64 KiB.
 func (q *quality) probeDue(ctx context.Context) {
@@ -125,13 +141,18 @@ func (q *quality) probeDue(ctx context.Context) {
 		if (seen && now.Sub(last) < q.probeInterval) || now.Sub(l.Since) < 2*time.Second {
 			continue
 		}
-		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 		bps, err := q.n.ov.ProbeCapacity(pctx, l.Peer)
 		cancel()
 		q.mu.Lock()
 		q.probedAt[l.Peer] = time.Now()
-		if err == nil && bps > 0 {
+		switch {
+		case err == nil && bps > 0:
 			q.upBps[l.Peer] = bps
+		case errors.Is(err, overlay.ErrProbeTimeout):
+			// The bounded burst did not get through in time: the link carries less
+			// than that, which is worth knowing (an unknown would look average).
+			q.upBps[l.Peer] = float64(overlay.ProbeBytes*8) / probeTimeout.Seconds()
 		}
 		q.mu.Unlock()
 		if ctx.Err() != nil {
@@ -173,9 +194,19 @@ func (q *quality) measure() selection.SelfMetrics {
 		if bps, ok := q.downBps[l.Peer]; ok {
 			down = max(down, bps)
 		}
-		m.Links = append(m.Links, selection.LinkMetric{
+		lm := selection.LinkMetric{
 			Peer: l.Peer, RTT: l.Quality.SRTT, RTTVar: l.Quality.RTTVar, Jitter: l.Quality.Jitter, Loss: float32(l.Quality.Loss),
-		})
+		}
+		if e := q.est[l.Peer]; e != nil && e.Samples() > 0 {
+			prev := q.lossSeen[l.Peer]
+			if l.Quality.Sent < prev[1] || l.Quality.Lost < prev[0] {
+				prev = [2]uint64{} // a new link: its counters started again
+			}
+			e.AddLoss(int(l.Quality.Lost-prev[0]), int(l.Quality.Sent-prev[1]))
+			q.lossSeen[l.Peer] = [2]uint64{l.Quality.Lost, l.Quality.Sent}
+			lm = e.Metric(l.Peer)
+		}
+		m.Links = append(m.Links, lm)
 	}
 	kbps := func(capacity, used float64) uint32 {
 		if math.IsInf(capacity, -1) {
@@ -184,6 +215,14 @@ func (q *quality) measure() selection.SelfMetrics {
 		return uint32(max(1, min((capacity-used)/1000, math.MaxUint32)))
 	}
 	m.SpareUpKbps, m.SpareDownKbps = kbps(up, txBps), kbps(down, rxBps)
+	// One direction measured, the other not yet: assume the link is symmetric rather
+	// than publish an unknown that ranking would read as "no capacity at all".
+	if m.SpareUpKbps == 0 {
+		m.SpareUpKbps = m.SpareDownKbps
+	}
+	if m.SpareDownKbps == 0 {
+		m.SpareDownKbps = m.SpareUpKbps
+	}
 	slices.SortFunc(m.Links, func(a, b selection.LinkMetric) int { return compareIDs(a.Peer, b.Peer) })
 	if len(m.Links) > selection.MaxSelfLinks {
 		m.Links = m.Links[:selection.MaxSelfLinks]

@@ -56,6 +56,11 @@
 // spare bandwidth, the TCP rate cap, and not draining a battery matter far more than
 // a few ms of RTT.
 //
+// Legs that nobody measured get their RTT from Vivaldi, but coordinates say nothing
+// about loss or jitter; those come from each end's "access share", recovered from all
+// published links on the assumption that on a LAN they belong to the access link
+// (see access.go). Without it, the simulator's median gap to the oracle triples.
+//
 // For the overlay's shortest paths, EdgeCost gives the additive per-link part
 // (RTT + RTTVar, jitter and loss terms) of a purpose's weights.
 //
@@ -106,8 +111,18 @@
 //	          +28  2   loss, units of 1/65535
 //
 // A record with L links is 35 + 30·L bytes. DecodeSelf rejects another version,
-// power or link type values above 2, an invalid coordinate, or a truncated link
-// list; bytes after the last link are ignored (later revisions may append).
+// power or link type values above 2, an invalid coordinate, a truncated link list,
+// or a peer listed twice; bytes after the last link are ignored (later revisions
+// may append).
+//
+// # Measuring
+//
+// LinkEstimator turns a link's RTT samples and loss counters into the published
+// figures: slow averages over minutes (RTT, mean deviation, RFC 3550 jitter, loss),
+// next to the fast RFC 6298 SRTT/RTTVAR for timers. SelfEstimator smooths a peer's
+// readings of its own spare bandwidth and CPU. Publishing fast or raw values made
+// every Wi-Fi spike a "material change" and doubled the flooded bytes for no better
+// choices.
 //
 // # Republishing
 //

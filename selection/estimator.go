@@ -89,3 +89,44 @@ func (e *LinkEstimator) Info(self, peer string) LinkInfo {
 }
 
 func msDuration(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+
+// SelfEstimator smooths a peer's readings of its own spare bandwidth and CPU load
+// before they are published: instantaneous readings swing with every burst of
+// traffic, and publishing each swing would flood records (see MaterialChange) while
+// telling others nothing a relay session could use. The gain is 1/8 per reading
+// (1/n for the first eight), about 40 s at one reading per 5 s. The zero value is
+// ready.
+type SelfEstimator struct {
+	n             int
+	up, down, cpu float64
+}
+
+const selfGain = 1.0 / 8
+
+// Observe folds in one reading: spare bandwidth in kbit/s and CPU load 0..1.
+// Negative or NaN readings count as 0.
+func (s *SelfEstimator) Observe(spareUpKbps, spareDownKbps, cpuLoad float64) {
+	s.n++
+	g := math.Max(1/float64(s.n), selfGain)
+	s.up += (math.Max(0, nanZero(spareUpKbps)) - s.up) * g
+	s.down += (math.Max(0, nanZero(spareDownKbps)) - s.down) * g
+	s.cpu += (clamp01(cpuLoad) - s.cpu) * g
+}
+
+// Apply writes the smoothed values into m. A spare bandwidth that rounds to zero
+// is published as 1 kbit/s: 0 on the wire means unknown.
+func (s *SelfEstimator) Apply(m *SelfMetrics) {
+	if s.n == 0 {
+		return
+	}
+	m.SpareUpKbps = uint32(math.Max(1, math.Min(s.up, math.MaxUint32)))
+	m.SpareDownKbps = uint32(math.Max(1, math.Min(s.down, math.MaxUint32)))
+	m.CPULoad = float32(s.cpu)
+}
+
+func nanZero(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
+}

@@ -73,3 +73,34 @@ func TestLinkEstimatorShrugsOffASpike(t *testing.T) {
 		t.Fatalf("one spike is a material change: %+v -> %+v", before, after)
 	}
 }
+
+func TestSelfEstimatorSmooths(t *testing.T) {
+	var s SelfEstimator
+	var m SelfMetrics
+	s.Apply(&m)
+	if m.SpareUpKbps != 0 {
+		t.Fatal("Apply before any reading changed the metrics")
+	}
+	s.Observe(1000, 2000, 0.5)
+	s.Observe(3000, 2000, math.NaN())
+	s.Apply(&m)
+	if m.SpareUpKbps != 2000 || m.SpareDownKbps != 2000 || m.CPULoad != 0.25 {
+		t.Fatalf("after two readings: %+v, want plain means", m)
+	}
+	rnd := rand.New(rand.NewPCG(3, 3))
+	for range 200 {
+		s.Observe(10_000*(1+0.1*rnd.NormFloat64()), -5, 0.2)
+	}
+	prev := m
+	s.Apply(&m)
+	if m.SpareUpKbps < 9_000 || m.SpareUpKbps > 11_000 || m.SpareDownKbps != 1 {
+		t.Fatalf("steady state: %+v", m)
+	}
+	// One noisy reading must not be a material change.
+	prev = m
+	s.Observe(13_000, 0, 0.2)
+	s.Apply(&m)
+	if MaterialChange(prev, m) {
+		t.Fatalf("a +30 %% reading moved the published figure from %d to %d", prev.SpareUpKbps, m.SpareUpKbps)
+	}
+}

@@ -13,8 +13,9 @@ import (
 // ms-equivalent, well under the 10 ms hysteresis threshold.
 const (
 	materialRTTFrac    = 0.20 // and
-	materialRTTMs      = 2.0  // RTT, RTT variation and jitter alike
-	materialVarFrac    = 0.50 // variation and jitter are noisier than RTT
+	materialRTTMs      = 2.0
+	materialVarFrac    = 0.50 // RTT variation and jitter: noisier than the RTT, and
+	materialVarMs      = 3.0  // their weights (≤ 2) keep a 3 ms change under 10 ms
 	materialLoss       = 0.01 // absolute: one percentage point
 	materialSpareFrac  = 0.25
 	materialCPU        = 0.15 // absolute
@@ -27,7 +28,7 @@ const (
 // MaterialChange reports whether cur differs from the last published old enough to
 // be worth republishing: power or link type changed; a link appeared or vanished;
 // a link's RTT changed by more than 20 % and 2 ms, its RTT variation or jitter by
-// more than 50 % and 2 ms, or its loss by more than one percentage point; spare
+// more than 50 % and 3 ms, or its loss by more than one percentage point; spare
 // bandwidth in either direction by more than 25 %; relay sessions by 2 or more (or
 // to/from none); relay bandwidth by more than 25 % and 256 kbit/s; CPU load by more
 // than 0.15; or the coordinate moved more than 5 ms.
@@ -53,21 +54,36 @@ func MaterialChange(old, cur SelfMetrics) bool {
 	if !(old.Coord.Displacement(cur.Coord) <= materialCoordMoved) { // NaN counts as moved
 		return true
 	}
-	prev := make(map[identity.PeerID]LinkMetric, len(old.Links))
-	for _, l := range old.Links {
-		prev[l.Peer] = l
+	// Links normally keep their order between publications: compare in place, and
+	// fall back to matching by peer only if the order changed.
+	samePeers := true
+	for i := range cur.Links {
+		samePeers = samePeers && cur.Links[i].Peer == old.Links[i].Peer
 	}
-	for _, l := range cur.Links {
-		p, ok := prev[l.Peer]
-		if !ok ||
-			durChange(p.RTT, l.RTT, materialRTTFrac) ||
-			durChange(p.RTTVar, l.RTTVar, materialVarFrac) ||
-			durChange(p.Jitter, l.Jitter, materialVarFrac) ||
-			math.Abs(float64(l.Loss-p.Loss)) > materialLoss {
+	var prev map[identity.PeerID]LinkMetric
+	if !samePeers {
+		prev = make(map[identity.PeerID]LinkMetric, len(old.Links))
+		for _, l := range old.Links {
+			prev[l.Peer] = l
+		}
+	}
+	for i, l := range cur.Links {
+		p, ok := old.Links[i], true
+		if !samePeers {
+			p, ok = prev[l.Peer]
+		}
+		if !ok || linkChanged(p, l) {
 			return true
 		}
 	}
 	return false
+}
+
+func linkChanged(p, l LinkMetric) bool {
+	return durChange(p.RTT, l.RTT, materialRTTFrac, materialRTTMs) ||
+		durChange(p.RTTVar, l.RTTVar, materialVarFrac, materialVarMs) ||
+		durChange(p.Jitter, l.Jitter, materialVarFrac, materialVarMs) ||
+		math.Abs(float64(l.Loss-p.Loss)) > materialLoss
 }
 
 // relChange is |b−a|/a, with any change from 0 counting as infinite.
@@ -81,9 +97,9 @@ func relChange(a, b float64) float64 {
 	return math.Abs(b-a) / a
 }
 
-func durChange(a, b time.Duration, frac float64) bool {
+func durChange(a, b time.Duration, frac, absMs float64) bool {
 	am, bm := durMs(a), durMs(b)
-	return math.Abs(bm-am) > materialRTTMs && relChange(am, bm) > frac
+	return math.Abs(bm-am) > absMs && relChange(am, bm) > frac
 }
 
 // Publisher decides when a peer republishes its metrics: when they changed

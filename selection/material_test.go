@@ -19,12 +19,15 @@ func TestMaterialChange(t *testing.T) {
 		{"link type", func(m *SelfMetrics) { m.LinkType = Wired }, true},
 		{"link added", func(m *SelfMetrics) { m.Links = append(m.Links, LinkMetric{Peer: pid(9)}) }, true},
 		{"link replaced", func(m *SelfMetrics) { m.Links[1].Peer = pid(9) }, true},
+		{"links reordered", func(m *SelfMetrics) { m.Links[0], m.Links[1] = m.Links[1], m.Links[0] }, false},
+		{"links reordered, one changed", func(m *SelfMetrics) {
+			m.Links[0], m.Links[1] = m.Links[1], m.Links[0]
+			m.Links[1].Loss += 0.02
+		}, true},
 		{"RTT +30 % but 1.3 ms", func(m *SelfMetrics) { m.Links[0].RTT = 5460 * time.Microsecond }, false},
 		{"RTT +60 % = 2.5 ms", func(m *SelfMetrics) { m.Links[0].RTT = 6700 * time.Microsecond }, true},
-		{"RTT of a 27.5 ms link +2.5 ms (9 %)", func(m *SelfMetrics) {
-			m.Links[0].RTT = 30 * time.Millisecond
-		}, false},
-		{"jitter +3 ms (> 50 %)", func(m *SelfMetrics) { m.Links[0].Jitter = 4100 * time.Microsecond }, true},
+		{"jitter +2.5 ms (> 50 %)", func(m *SelfMetrics) { m.Links[0].Jitter = 3600 * time.Microsecond }, false},
+		{"jitter +3.5 ms (> 50 %)", func(m *SelfMetrics) { m.Links[0].Jitter = 4600 * time.Microsecond }, true},
 		{"loss +0.5 pp", func(m *SelfMetrics) { m.Links[0].Loss += 0.005 }, false},
 		{"loss +1.5 pp", func(m *SelfMetrics) { m.Links[0].Loss += 0.015 }, true},
 		{"spare up −20 %", func(m *SelfMetrics) { m.SpareUpKbps = 16_000 }, false},
@@ -41,15 +44,22 @@ func TestMaterialChange(t *testing.T) {
 	}
 	for _, tc := range cases {
 		old := sampleSelf()
-		if tc.name == "RTT of a 27.5 ms link +2.5 ms (9 %)" {
-			old.Links[0].RTT = 27500 * time.Microsecond
-		}
 		cur := sampleSelf()
 		cur.Links = slices.Clone(cur.Links)
 		tc.mut(&cur)
 		if got := MaterialChange(old, cur); got != tc.want {
 			t.Errorf("%s: MaterialChange = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestMaterialRTTNeedsBothThresholds(t *testing.T) {
+	old, cur := sampleSelf(), sampleSelf()
+	cur.Links = slices.Clone(cur.Links)
+	old.Links[0].RTT = 27500 * time.Microsecond
+	cur.Links[0].RTT = 30 * time.Millisecond // +2.5 ms but only +9 %
+	if MaterialChange(old, cur) {
+		t.Fatal("a 9 % RTT change counted as material")
 	}
 }
 

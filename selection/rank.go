@@ -3,6 +3,7 @@ package selection
 import (
 	"math"
 	"slices"
+	"strings"
 
 	"parley/vivaldi"
 )
@@ -38,8 +39,7 @@ type Ranked struct {
 // adds the administrator's cost of every leg.
 func Rank(g *Graph, req Request, w Weights, cm *CostMap) []Ranked {
 	x := g.index()
-	ends := endpoints(req)
-	own := ownLinks(x, g.Own)
+	ends := resolveEnds(g, x, endpoints(req), g.Own)
 
 	cands := req.Candidates
 	if len(cands) == 0 {
@@ -47,23 +47,30 @@ func Rank(g *Graph, req Request, w Weights, cm *CostMap) []Ranked {
 	}
 	out := make([]Ranked, 0, len(cands))
 	legs := make([]Leg, len(ends))
-	seen := make(map[string]bool, len(req.Candidates))
+	var seen map[string]bool
+	if len(req.Candidates) > 0 {
+		seen = make(map[string]bool, len(req.Candidates))
+	}
 	for _, id := range cands {
 		p, ok := g.Peers[id]
 		if !ok || !p.Online {
 			continue
 		}
-		if len(req.Candidates) > 0 {
+		if seen != nil {
 			if seen[id] {
 				continue
 			}
 			seen[id] = true
-		} else if req.Purpose != CallMixer && slices.Contains(ends, id) {
+		} else if req.Purpose != CallMixer && isEnd(ends, id) {
 			continue
 		}
+		ci, cok := x.pos[id]
+		if !cok {
+			ci = -1
+		}
 		r := Ranked{ID: id}
-		for i, e := range ends {
-			legs[i] = leg(g, x, own, p, e, cm)
+		for i := range ends {
+			legs[i] = leg(x, p, ci, &ends[i], cm)
 			switch legs[i].Source {
 			case Estimated:
 				r.Estimated++
@@ -74,19 +81,78 @@ func Rank(g *Graph, req Request, w Weights, cm *CostMap) []Ranked {
 		r.Cost, r.Terms = CandidateCost(w, p, legs)
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b Ranked) int {
-		if c := cmpFloat(a.Cost, b.Cost); c != 0 {
+	return sortRanked(out)
+}
+
+// sortRanked orders by cost then ID. It sorts small keys and permutes once:
+// a Ranked is large, and swapping it around dominated ranking time.
+func sortRanked(rs []Ranked) []Ranked {
+	type key struct {
+		cost float64
+		id   string
+		i    int
+	}
+	keys := make([]key, len(rs))
+	for i, r := range rs {
+		keys[i] = key{r.Cost, r.ID, i}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmpFloat(a.cost, b.cost); c != 0 {
 			return c
 		}
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
+		return strings.Compare(a.id, b.id)
 	})
+	out := make([]Ranked, len(rs))
+	for i, k := range keys {
+		out[i] = rs[k.i]
+	}
 	return out
+}
+
+// end is an endpoint with everything a leg to it needs, looked up once per Rank.
+type end struct {
+	id   string
+	peer PeerInfo
+	pos  int // in the index, -1 if absent
+	acc  accessEst
+	// own are this node's measurements between the endpoint and other peers.
+	own map[string]linkStat
+}
+
+func resolveEnds(g *Graph, x *index, ids []string, own []LinkInfo) []end {
+	ends := make([]end, len(ids))
+	for i, id := range ids {
+		e := end{id: id, peer: g.Peers[id], pos: -1}
+		if p, ok := x.pos[id]; ok {
+			e.pos, e.acc = p, x.access[p]
+		}
+		for _, l := range own {
+			var other string
+			switch id {
+			case l.A:
+				other = l.B
+			case l.B:
+				other = l.A
+			default:
+				continue
+			}
+			if e.own == nil {
+				e.own = map[string]linkStat{}
+			}
+			e.own[other] = linkFromInfo(l)
+		}
+		ends[i] = e
+	}
+	return ends
+}
+
+func isEnd(ends []end, id string) bool {
+	for i := range ends {
+		if ends[i].id == id {
+			return true
+		}
+	}
+	return false
 }
 
 // endpoints is From followed by To, without empties and duplicates.
@@ -100,62 +166,38 @@ func endpoints(req Request) []string {
 	return ends
 }
 
-// ownLinks indexes the graph's own measurements (few, and fresh on every call).
-func ownLinks(x *index, own []LinkInfo) map[[2]string]linkStat {
-	if len(own) == 0 {
-		return nil
-	}
-	m := make(map[[2]string]linkStat, len(own))
-	for _, l := range own {
-		a, b := l.A, l.B
-		if a > b {
-			a, b = b, a
-		}
-		m[[2]string{a, b}] = linkFromInfo(l)
-	}
-	return m
-}
-
-// leg builds the leg between candidate c and endpoint e: a measured link if there is
-// one (own measurement first), else a Vivaldi estimate with the ends' access shares
-// of loss and jitter, else the pessimistic unknown leg.
-func leg(g *Graph, x *index, own map[[2]string]linkStat, c PeerInfo, e string, cm *CostMap) Leg {
-	if c.ID == e {
+// leg builds the leg between candidate c (at index position ci, -1 if absent) and
+// endpoint e: a measured link if there is one (own measurement first), else a
+// Vivaldi estimate with the ends' access shares of loss and jitter, else the
+// pessimistic unknown leg.
+func leg(x *index, c PeerInfo, ci int, e *end, cm *CostMap) Leg {
+	if c.ID == e.id {
 		return Leg{Source: Local}
 	}
-	ep := g.Peers[e]
 	var l Leg
-	if cm != nil && len(c.Addrs) > 0 && len(ep.Addrs) > 0 {
-		l.MapCost, _ = cm.Cost(c.Addrs[0], ep.Addrs[0])
+	if cm != nil && len(c.Addrs) > 0 && len(e.peer.Addrs) > 0 {
+		l.MapCost, _ = cm.Cost(c.Addrs[0], e.peer.Addrs[0])
 	}
-	a, b := c.ID, e
-	if a > b {
-		a, b = b, a
-	}
-	s, ok := own[[2]string{a, b}]
-	ci, cok := x.pos[c.ID]
-	ei, eok := x.pos[e]
-	if !ok && cok && eok {
-		s, ok = x.links[pairKey(ci, ei)]
+	s, ok := e.own[c.ID]
+	if !ok && ci >= 0 && e.pos >= 0 {
+		s, ok = x.links[pairKey(ci, e.pos)]
 	}
 	if ok {
 		l.RTT, l.RTTVar, l.Jitter, l.Loss, l.Source = s.rtt, s.rttVar, s.jitter, s.loss, Measured
 		return l
 	}
-	var ac, ae accessEst
-	if cok {
+	var ac accessEst
+	if ci >= 0 {
 		ac = x.access[ci]
 	}
-	if eok {
-		ae = x.access[ei]
-	}
+	ae := e.acc
 	l.Loss = 1 - (1-ac.loss)*(1-ae.loss)
 	l.RTTVar = math.Sqrt(ac.varSq + ae.varSq)
 	l.Jitter = math.Sqrt(ac.jitSq + ae.jitSq)
-	if usable(c.Coord) && usable(ep.Coord) {
+	if usable(c.Coord) && usable(e.peer.Coord) {
 		l.Source = Estimated
-		l.RTT = c.Coord.DistanceMs(ep.Coord)
-		l.RelErr = math.Min((c.Coord.Error+ep.Coord.Error)/2, 1)
+		l.RTT = c.Coord.DistanceMs(e.peer.Coord)
+		l.RelErr = math.Min((c.Coord.Error+e.peer.Coord.Error)/2, 1)
 		return l
 	}
 	l.Source, l.RTT = Unknown, UnknownRTTMs

@@ -65,6 +65,9 @@ func AppendSelf(dst []byte, m SelfMetrics) ([]byte, error) {
 	if m.Power > Battery || m.LinkType > Wireless {
 		return dst, fmt.Errorf("selection: encode self metrics: power %d / link type %d out of range", m.Power, m.LinkType)
 	}
+	if dup, ok := duplicatePeer(m.Links); ok {
+		return dst, fmt.Errorf("selection: encode self metrics: peer %s listed twice", dup)
+	}
 	w := wire.Writer{B: dst}
 	w.U8(selfVersion)
 	w.U8(uint8(m.Power))
@@ -130,10 +133,29 @@ func DecodeSelf(b []byte) (SelfMetrics, error) {
 		l.Jitter = time.Duration(r.U32()) * time.Microsecond
 		l.Loss = float32(r.U16()) / 65535
 	}
+	if dup, ok := duplicatePeer(m.Links); ok && r.Err == nil {
+		r.Fail("peer %s listed twice", dup)
+	}
 	if r.Err != nil {
 		return SelfMetrics{}, fmt.Errorf("%w: %v", ErrSelfFormat, r.Err)
 	}
 	return m, nil
+}
+
+// duplicatePeer finds a peer listed twice: a peer has one link to each neighbour,
+// and two figures for one link would make "what changed" ambiguous.
+func duplicatePeer(links []LinkMetric) (identity.PeerID, bool) {
+	if len(links) < 2 {
+		return identity.PeerID{}, false
+	}
+	seen := make(map[identity.PeerID]bool, len(links))
+	for _, l := range links {
+		if seen[l.Peer] {
+			return l.Peer, true
+		}
+		seen[l.Peer] = true
+	}
+	return identity.PeerID{}, false
 }
 
 func micros(d time.Duration) uint32 {

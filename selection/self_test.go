@@ -119,6 +119,7 @@ func TestEncodeSelfClampsAndRejects(t *testing.T) {
 		func(m *SelfMetrics) { m.Power = 3 },
 		func(m *SelfMetrics) { m.LinkType = 9 },
 		func(m *SelfMetrics) { m.Coord.X = math.Inf(1) },
+		func(m *SelfMetrics) { m.Links = append(m.Links, m.Links[0]) },
 	}
 	for i, mut := range bad {
 		m := sampleSelf()
@@ -156,6 +157,7 @@ func selfCases(t testing.TB) []struct {
 		{"truncated links", good[:len(good)-1], "links need"},
 		{"count too big", mut(34, 3), "links need"},
 		{"no links", append(bytes.Clone(good[:34]), 0), ""},
+		{"duplicate peer", append(mut(34, 3), good[35:65]...), "listed twice"},
 	}
 }
 

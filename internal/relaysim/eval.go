@@ -1,0 +1,264 @@
+package relaysim
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"parley/selection"
+)
+
+// decision is one slot of ongoing need for a relay (or mixer): a sequence of
+// sessions (a call, a chat, a transfer) of 5–15 minutes each, every one between
+// freshly drawn endpoints, so an hour samples many endpoint sets. A session is live
+// while all its endpoints are online; if one leaves, the choice is forgotten and
+// made afresh when all are back.
+type decision struct {
+	purpose selection.Purpose
+	slot    int
+	session int
+	key     string
+	ends    []*node // ends[0] asks (From); the rest are To
+	until   time.Duration
+	active  bool
+	random  *node  // the random baseline's pick, kept while it stays online
+	lastTop string // Rank's previous top choice, to count flapping without hysteresis
+}
+
+const (
+	minSession = 5 * time.Minute
+	maxSession = 15 * time.Minute
+)
+
+// evaluator re-ranks every decision each tick and costs each strategy's choice by
+// ground truth.
+type evaluator struct {
+	w         *world
+	decisions []*decision
+	sel, rtt  *selection.Chooser
+	acc       map[selection.Purpose]*accum
+	costs     []float64 // scratch: true cost per node index, NaN if not a candidate
+	byID      map[string]*node
+	cands     []*node // scratch
+}
+
+// accum collects one purpose's samples.
+type accum struct {
+	gaps, rttGaps, vsRandom             []float64
+	instant, absGaps, headroom, oracles []float64
+	sumChosen, sumRTT                   float64
+	switches, forced                    int
+	topChanges                          int
+	ticks                               int
+}
+
+func (w *world) newEvaluator() *evaluator {
+	ev := &evaluator{
+		w:     w,
+		sel:   selection.NewChooser(selection.DefaultMinGain, selection.DefaultRatio),
+		rtt:   selection.NewChooser(selection.DefaultMinGain, selection.DefaultRatio),
+		acc:   map[selection.Purpose]*accum{},
+		byID:  map[string]*node{},
+		costs: make([]float64, len(w.nodes)),
+	}
+	for _, n := range w.nodes {
+		ev.byID[n.id] = n
+	}
+	for _, p := range selection.Purposes() {
+		ev.acc[p] = &accum{}
+		for i := range w.cfg.Decisions {
+			ev.decisions = append(ev.decisions, &decision{purpose: p, slot: i})
+		}
+	}
+	return ev
+}
+
+// pickEndpoints draws the endpoints of a decision: two distinct peers for a relay
+// (on different segments in the bridged topology, where relaying is unavoidable),
+// 3–6 participants for a mixer (spanning both segments there).
+func (w *world) pickEndpoints(p selection.Purpose) []*node {
+	count := 2
+	if p == selection.CallMixer {
+		count = 3 + w.rnd.IntN(4)
+	}
+	for {
+		perm := w.rnd.Perm(len(w.nodes))[:count]
+		ends := make([]*node, count)
+		segs := map[int]bool{}
+		bridge := false
+		for i, k := range perm {
+			ends[i] = w.nodes[k]
+			bridge = bridge || ends[i].bridge
+			for _, a := range ends[i].att {
+				segs[a.seg] = true
+			}
+		}
+		if w.cfg.Topology != Bridged || (!bridge && len(segs) == 2) {
+			return ends
+		}
+	}
+}
+
+// newSession ends d's session and starts the next one with new endpoints.
+func (ev *evaluator) newSession(d *decision) {
+	w := ev.w
+	if d.key != "" {
+		ev.sel.Forget(d.key)
+		ev.rtt.Forget(d.key)
+	}
+	d.session++
+	d.key = fmt.Sprintf("%v/%d/%d", d.purpose, d.slot, d.session)
+	d.ends = w.pickEndpoints(d.purpose)
+	d.until = w.now + minSession + time.Duration(w.rnd.Int64N(int64(maxSession-minSession)))
+	d.active, d.random, d.lastTop = false, nil, ""
+}
+
+// tick evaluates every live decision once.
+func (ev *evaluator) tick() error {
+	w := ev.w
+	base := w.graph()
+	for _, d := range ev.decisions {
+		if w.now >= d.until {
+			ev.newSession(d)
+		}
+		live := true
+		for _, e := range d.ends {
+			live = live && e.online
+		}
+		if !live {
+			if d.active {
+				d.active, d.random, d.lastTop = false, nil, ""
+				ev.sel.Forget(d.key)
+				ev.rtt.Forget(d.key)
+			}
+			continue
+		}
+		d.active = true
+		if err := ev.evaluate(d, base); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
+	w, a := ev.w, ev.acc[d.purpose]
+	req := selection.Request{Purpose: d.purpose, From: d.ends[0].id}
+	for _, e := range d.ends[1:] {
+		req.To = append(req.To, e.id)
+	}
+	g := base.WithOwn(w.ownLinks(d.ends[0]))
+	ranked := selection.Rank(g, req, selection.DefaultWeights(d.purpose), nil)
+	if len(ranked) == 0 {
+		return nil
+	}
+	prev, had := ev.sel.Current(d.key)
+	choice, switched := ev.sel.Choose(d.key, ranked)
+	if switched && had {
+		a.switches++
+		if !slices.ContainsFunc(ranked, func(r selection.Ranked) bool { return r.ID == prev }) {
+			a.forced++
+		}
+	}
+	rttChoice, _ := ev.rtt.Choose(d.key, rttOnly(ranked, selection.DefaultWeights(d.purpose)))
+	top := ranked[0].ID // what Rank alone would pick now: the gap without hysteresis
+	if d.lastTop != "" && d.lastTop != top {
+		a.topChanges++
+	}
+	d.lastTop = top
+
+	// Ground truth over the same candidate set Rank uses by default.
+	wt := selection.DefaultWeights(d.purpose)
+	oracle := math.Inf(1)
+	cands := ev.cands[:0]
+	for _, c := range w.nodes {
+		ev.costs[c.idx] = math.NaN()
+		if !c.online || (d.purpose != selection.CallMixer && slices.Contains(d.ends, c)) {
+			continue
+		}
+		cands = append(cands, c)
+		cost := w.trueCost(wt, c, d.ends)
+		ev.costs[c.idx] = cost
+		oracle = math.Min(oracle, cost)
+	}
+	ev.cands = cands
+	if d.random == nil || !d.random.online {
+		d.random = cands[w.rnd.IntN(len(cands))]
+	}
+	chosen := ev.costOf(choice.ID)
+	rttCost := ev.costOf(rttChoice.ID)
+	if math.IsNaN(chosen) || math.IsNaN(rttCost) || !(oracle > 0) {
+		// Rank only offers online non-endpoints, which are all costed: cannot happen.
+		return fmt.Errorf("decision %s: choice %q / %q outside the candidate set", d.key, choice.ID, rttChoice.ID)
+	}
+	a.gaps = append(a.gaps, chosen/oracle-1)
+	a.instant = append(a.instant, ev.costOf(top)/oracle-1)
+	a.absGaps = append(a.absGaps, chosen-oracle)
+	a.headroom = append(a.headroom, 1-oracle/ev.costs[d.random.idx])
+	a.oracles = append(a.oracles, oracle)
+	a.rttGaps = append(a.rttGaps, rttCost/oracle-1)
+	a.vsRandom = append(a.vsRandom, 1-chosen/ev.costs[d.random.idx])
+	a.sumChosen += chosen
+	a.sumRTT += rttCost
+	a.ticks++
+	return nil
+}
+
+// rttOnly re-ranks a ranking by its RTT terms alone: exactly what Rank with
+// RTTOnlyWeights returns (TestRTTOnlyMatchesRank), for half the work.
+func rttOnly(ranked []selection.Ranked, w selection.Weights) []selection.Ranked {
+	out := make([]selection.Ranked, len(ranked))
+	for i, r := range ranked {
+		t := r.Terms
+		rtt := (t[selection.TermRTTMeasured] + t[selection.TermRTTEstimated] + t[selection.TermRTTUnknown]) / w.RTT
+		out[i] = selection.Ranked{ID: r.ID, Cost: rtt}
+	}
+	// (cost, ID) pairs are unique, so an unstable sort is deterministic.
+	slices.SortFunc(out, func(a, b selection.Ranked) int {
+		if c := cmpF(a.Cost, b.Cost); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+func (ev *evaluator) costOf(id string) float64 {
+	if n := ev.byID[id]; n != nil {
+		return ev.costs[n.idx]
+	}
+	return math.NaN()
+}
+
+func (a *accum) result(p selection.Purpose, tick time.Duration) PurposeResult {
+	r := PurposeResult{
+		Purpose: p, Samples: len(a.gaps),
+		GapP50: quantile(a.gaps, 0.5), GapP95: quantile(a.gaps, 0.95),
+		RTTOnlyGapP50: quantile(a.rttGaps, 0.5), RTTOnlyGapP95: quantile(a.rttGaps, 0.95),
+		VsRandom:      quantile(a.vsRandom, 0.5),
+		InstantGapP50: quantile(a.instant, 0.5), InstantGapP95: quantile(a.instant, 0.95),
+		AbsGapP50: quantile(a.absGaps, 0.5), AbsGapP95: quantile(a.absGaps, 0.95),
+		OracleVsRandom: quantile(a.headroom, 0.5), OracleP50: quantile(a.oracles, 0.5),
+	}
+	if a.sumRTT > 0 {
+		r.VsRTTOnly = 1 - a.sumChosen/a.sumRTT
+	}
+	if hours := float64(a.ticks) * tick.Hours(); hours > 0 {
+		r.SwitchesPerHour = float64(a.switches) / hours
+		r.ForcedPerHour = float64(a.forced) / hours
+		r.UnhystereticPerHour = float64(a.topChanges) / hours
+	}
+	return r
+}
+
+// quantile is the q-quantile (nearest rank) of v; v is sorted in place. NaN if empty.
+func quantile(v []float64, q float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(v)
+	i := int(math.Ceil(q*float64(len(v)))) - 1
+	return v[max(0, min(i, len(v)-1))]
+}
