@@ -132,15 +132,7 @@ func (r *Rooms) membersLocked(room string) []identity.PeerID {
 			out = append(out, peer)
 		}
 	}
-	slices.SortFunc(out, func(a, b identity.PeerID) int {
-		if a.Less(b) {
-			return -1
-		}
-		if b.Less(a) {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, identity.PeerID.Compare)
 	return out
 }
 

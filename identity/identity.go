@@ -7,6 +7,7 @@
 package identity
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -51,6 +52,9 @@ func (id PeerID) IsZero() bool { return id == PeerID{} }
 
 // Bytes returns the raw ID bytes.
 func (id PeerID) Bytes() []byte { return id[:] }
+
+// Compare orders IDs bytewise (-1, 0, +1), for slices.SortFunc.
+func (id PeerID) Compare(o PeerID) int { return bytes.Compare(id[:], o[:]) }
 
 // Less orders IDs bytewise; used for deterministic tie-breaks.
 func (id PeerID) Less(o PeerID) bool { return string(id[:]) < string(o[:]) }

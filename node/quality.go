@@ -223,7 +223,7 @@ func (q *quality) measure() selection.SelfMetrics {
 	if m.SpareDownKbps == 0 {
 		m.SpareDownKbps = m.SpareUpKbps
 	}
-	slices.SortFunc(m.Links, func(a, b selection.LinkMetric) int { return compareIDs(a.Peer, b.Peer) })
+	slices.SortFunc(m.Links, func(a, b selection.LinkMetric) int { return a.Peer.Compare(b.Peer) })
 	if len(m.Links) > selection.MaxSelfLinks {
 		m.Links = m.Links[:selection.MaxSelfLinks]
 	}
@@ -363,14 +363,4 @@ func interfaceOf(ip netip.Addr) *net.Interface {
 		}
 	}
 	return nil
-}
-
-func compareIDs(a, b identity.PeerID) int {
-	switch {
-	case a.Less(b):
-		return -1
-	case b.Less(a):
-		return 1
-	}
-	return 0
 }

@@ -210,7 +210,7 @@ func (o *Overlay) publish(offline bool) *Record {
 	for id, l := range o.links {
 		rec.Neighbours = append(rec.Neighbours, NeighbourInfo{ID: id, RTT: l.Quality().SRTT})
 	}
-	slices.SortFunc(rec.Neighbours, func(a, b NeighbourInfo) int { return compareIDs(a.ID, b.ID) })
+	slices.SortFunc(rec.Neighbours, func(a, b NeighbourInfo) int { return a.ID.Compare(b.ID) })
 	links := o.linksExcept(identity.PeerID{})
 	o.mu.Unlock()
 	rec.Addrs = o.AdvertisedAddrs()
@@ -263,14 +263,4 @@ func (o *Overlay) Shutdown(ctx context.Context) {
 	for _, l := range links {
 		l.Close()
 	}
-}
-
-func compareIDs(a, b identity.PeerID) int {
-	switch {
-	case a.Less(b):
-		return -1
-	case b.Less(a):
-		return 1
-	}
-	return 0
 }
