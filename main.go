@@ -1,6 +1,6 @@
 // Command parley is a serverless LAN communicator. This file only parses flags and
-// hands over to the core (package node) through the headless skin; the desktop GUI
-// (package app) will be the default skin once it lands.
+// hands the core (package node) to a skin: the desktop window (package app) by
+// default, or JSON lines on stdin/stdout with --headless (package headless).
 package main
 
 import (
@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"fyne.io/fyne/v2"
+
+	"parley/app"
 	"parley/headless"
 	"parley/node"
 )
@@ -44,6 +47,7 @@ func run() error {
 		qualityEvery = flag.Duration("quality-interval", 30*time.Second, "least time between two publications of this node's link quality (material changes only)")
 		costMap      = flag.String("cost-map", "", "administrator's cost map file (costs between address prefixes)")
 		showVersion  = flag.Bool("version", false, "print the version and exit")
+		control      = flag.Bool("control", false, "with the window: also accept headless JSON commands on stdin (scripts, tests)")
 	)
 	flag.Parse()
 	if *showVersion {
@@ -73,8 +77,9 @@ func run() error {
 	if *ifaces != "" {
 		cfg.Ifaces = strings.Split(*ifaces, ",")
 	}
-	if !*headlessMode {
-		fmt.Fprintln(os.Stderr, "parley: the desktop window is not built yet; running headless (JSON lines on stdin/stdout, see README)")
+	if !*headlessMode && !haveDisplay() {
+		fmt.Fprintln(os.Stderr, "parley: no display (DISPLAY/WAYLAND_DISPLAY unset); running headless (JSON lines on stdin/stdout, see README)")
+		*headlessMode = true
 	}
 	n, err := node.New(cfg)
 	if err != nil {
@@ -86,12 +91,37 @@ func run() error {
 		n.Stop()
 		return err
 	}
-	err = headless.Run(ctx, n, os.Stdin, os.Stdout)
+	if *headlessMode {
+		err = headless.Run(ctx, n, os.Stdin, os.Stdout)
+	} else {
+		if *control {
+			// A second skin on the same core: its own event stream, so the window and
+			// the script each see every event.
+			go func() {
+				headless.Run(ctx, subscribed{Node: n, ch: n.Subscribe()}, os.Stdin, os.Stdout)
+				// quit (or the end of input) on the control stream closes the window too.
+				fyne.Do(func() { fyne.CurrentApp().Quit() })
+			}()
+		}
+		err = app.Run(n, app.Options{DataDir: *dataDir, Listen: *listen, Ifaces: cfg.Ifaces, Discovery: *disc, Version: version})
+	}
 	n.Stop()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
+}
+
+// subscribed gives the headless skin its own event subscription next to the window.
+type subscribed struct {
+	*node.Node
+	ch <-chan node.Event
+}
+
+func (s subscribed) Events() <-chan node.Event { return s.ch }
+
+func haveDisplay() bool {
+	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
 }
 
 func defaultDataDir() string {

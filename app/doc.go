@@ -1,5 +1,15 @@
-// Package app will hold Parley's Fyne desktop GUI: a thin skin over package node that
-// talks to the core only through its API and event stream, with every UI update from
-// core events going through fyne.Do. It is the only package besides main allowed to
-// import Fyne. Until the GUI lands, main runs the headless skin.
+// Package app is Parley's Fyne desktop GUI: a thin skin over the core that talks to it
+// only through the Core interface (which *node.Node satisfies) and its event stream.
+// It is the only package besides main allowed to import Fyne.
+//
+// Threading: widgets are touched only on the UI goroutine. Core events reach it
+// through ui.do (fyne.Do in production); every core call made from a UI callback runs
+// in its own goroutine and applies its result through ui.do, so a stalled core never
+// freezes the window.
+//
+// One screen per file: roster.go (people) and rooms.go with row.go (a list row),
+// conversation.go (messages, paging, day separators) with bubble.go (one row),
+// header.go, sending.go (send, marks) and composer.go, details.go (peer details and
+// the same-name warning), profile.go (own presence), dialogs.go (add peer,
+// settings), tray.go (system tray), events.go (core events), run.go (the window).
 package app

@@ -74,12 +74,19 @@ type node struct {
 // start runs parley headless on h; extra flags follow the defaults.
 func (c *cluster) start(h *netlab.Host, name string, extra ...string) *node {
 	c.t.Helper()
+	return c.startMode(h, name, "--headless", extra...)
+}
+
+// startMode runs parley on h in a mode: "--headless", or "--control" for the
+// window with the same JSON lines on stdin/stdout next to it.
+func (c *cluster) startMode(h *netlab.Host, name, mode string, extra ...string) *node {
+	c.t.Helper()
 	dir, ok := c.dirs[name]
 	if !ok {
 		dir = filepath.Join(c.t.TempDir(), name)
 		c.dirs[name] = dir
 	}
-	args := append([]string{"--headless", "--data", dir, "--name", name, "--log-level", "debug"}, extra...)
+	args := append([]string{mode, "--data", dir, "--name", name, "--log-level", "debug"}, extra...)
 	p, err := h.Start(c.bin, args...)
 	if err != nil {
 		c.t.Fatal(err)

@@ -107,3 +107,10 @@ func (n *Node) Stats() map[string]uint64 {
 
 // Links describes the direct links and their measured quality.
 func (n *Node) Links() []overlay.LinkInfo { return n.ov.Links() }
+
+// Presence is this node's own presence and status text.
+func (n *Node) Presence() (status, text string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.profile.Presence.String(), n.profile.Status
+}

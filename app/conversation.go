@@ -1,0 +1,326 @@
+package app
+
+import (
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"parley/store"
+)
+
+const (
+	pageSize     = 50
+	stateSending = "sending" // provisional: the core has not stored it yet
+	stateFailed  = "failed"  // the core refused it
+)
+
+type convItem struct {
+	kind itemKind
+	day  string
+	msg  int // index into convView.msgs
+}
+
+// convView is the open conversation: header, messages (paged in from history as
+// the user scrolls up), the offline notice and the composer.
+type convView struct {
+	u               *ui
+	key, peer, room string
+	gen             int // bumps on every open, so late results for another conversation are dropped
+
+	msgs    []store.Message // oldest first
+	index   map[string]int  // message ID → index in msgs
+	items   []convItem
+	msgItem []int // index in msgs → index in items
+	wraps   map[string][]string
+	next    store.Cursor // cursor of the older page ("" when none)
+	loading bool
+	armed   bool // binding the "older" row loads the older page
+	suspend bool // list reports no items while heights are set
+	seq     int
+	olderH  float32 // height of the "older" row
+
+	header   *convHeader
+	list     *widget.List
+	composer *composer
+	send     *widget.Button
+	notice   *widget.Label
+	body     fyne.CanvasObject
+	empty    fyne.CanvasObject
+	root     *fyne.Container
+}
+
+func newConvView(u *ui) *convView {
+	c := &convView{u: u, index: map[string]int{}, wraps: map[string][]string{}}
+	c.header = newConvHeader(c)
+	c.list = widget.NewList(
+		func() int {
+			if c.suspend {
+				return 0
+			}
+			return len(c.items)
+		},
+		func() fyne.CanvasObject { return newConvRow(c.loadOlder) },
+		func(i widget.ListItemID, o fyne.CanvasObject) { c.bind(i, o.(*convRow)) })
+	c.list.HideSeparators = true
+	c.list.OnSelected = func(i widget.ListItemID) { c.list.Unselect(i) }
+	c.composer = newComposer(u, c.submit)
+	c.send = widget.NewButton("Send", c.composer.send)
+	c.send.Importance = widget.HighImportance
+	c.notice = widget.NewLabel("")
+	c.notice.Importance = widget.WarningImportance
+	c.notice.Wrapping = fyne.TextWrapWord
+	c.notice.Hide()
+	bottom := container.NewVBox(c.notice, container.NewBorder(nil, nil, nil, c.send, c.composer))
+	c.body = border(c.header.object(), c.list, bottom)
+	hint := widget.NewLabel("Select a person or a room to start a conversation.\n\nCtrl+K filters, Ctrl+N adds a peer by address.")
+	hint.Alignment = fyne.TextAlignCenter
+	c.empty = container.NewCenter(hint)
+	c.root = container.NewStack(c.empty)
+	return c
+}
+
+func (c *convView) object() fyne.CanvasObject { return c.root }
+
+// openPeer and openRoom show a conversation (idempotent).
+func (u *ui) openPeer(id string) { u.conv.open(id, "") }
+func (u *ui) openRoom(id string) { u.conv.open("", id) }
+
+func (c *convView) open(peer, room string) {
+	key := convKey(peer, room)
+	if key == c.key {
+		return
+	}
+	c.gen++
+	gen := c.gen
+	c.key, c.peer, c.room = key, peer, room
+	c.msgs, c.index, c.wraps, c.next = nil, map[string]int{}, map[string][]string{}, ""
+	c.loading, c.armed = true, false
+	c.rebuild()
+	c.root.Objects = []fyne.CanvasObject{c.body}
+	c.root.Refresh()
+	c.refreshHeader()
+	c.u.roster.reselect()
+	c.u.roomsV.reselect()
+	if c.u.unread[key] > 0 {
+		c.u.unread[key] = 0
+		c.u.unreadChanged()
+	}
+	c.u.markRead(peer, room, "")
+	background(c.u, func() (store.Page, error) { return c.u.core.History(peer, room, "", pageSize) },
+		func(p store.Page, err error) {
+			if gen != c.gen {
+				return
+			}
+			c.loading = false
+			if err != nil {
+				c.u.showError("Reading the history", err)
+				return
+			}
+			c.prepend(p.Messages)
+			c.next = p.Next
+			c.rebuild()
+			c.list.ScrollToBottom()
+			c.armed = true
+		})
+	if c.u.win != nil && !c.composer.Disabled() {
+		c.u.win.Canvas().Focus(c.composer)
+	}
+}
+
+// loadOlder fetches the page before the oldest shown message, keeping the view where
+// it is.
+func (c *convView) loadOlder() {
+	if c.loading || c.next == "" || c.key == "" {
+		return
+	}
+	c.loading = true
+	gen, peer, room, cursor := c.gen, c.peer, c.room, string(c.next)
+	background(c.u, func() (store.Page, error) { return c.u.core.History(peer, room, cursor, pageSize) },
+		func(p store.Page, err error) {
+			if gen != c.gen {
+				return
+			}
+			c.loading = false
+			if err != nil {
+				c.u.showError("Reading older messages", err)
+				c.refreshItem(0)
+				return
+			}
+			offset, before := c.list.GetScrollOffset(), c.contentHeight()
+			c.prepend(p.Messages)
+			c.next = p.Next
+			c.armed = false
+			c.rebuild()
+			c.list.ScrollToOffset(offset + c.contentHeight() - before)
+			c.armed = true
+		})
+	c.refreshItem(0)
+}
+
+// prepend puts older messages before the shown ones, skipping any already shown.
+func (c *convView) prepend(ms []store.Message) {
+	var add []store.Message
+	for _, m := range ms {
+		if _, ok := c.index[m.ID]; !ok {
+			add = append(add, m)
+		}
+	}
+	c.msgs = append(add, c.msgs...)
+	c.reindex()
+}
+
+func (c *convView) reindex() {
+	c.index = make(map[string]int, len(c.msgs))
+	for i, m := range c.msgs {
+		c.index[m.ID] = i
+	}
+}
+
+// appendMessage adds a new message at the end (or updates one already shown) and
+// follows it when the view was at the bottom or the message is our own.
+func (c *convView) appendMessage(m store.Message) {
+	if i, ok := c.index[m.ID]; ok {
+		c.msgs[i] = m
+		c.refreshItem(c.msgItem[i])
+		return
+	}
+	follow := c.atBottom() || m.From == c.u.self.ID
+	offset := c.list.GetScrollOffset()
+	c.msgs = append(c.msgs, m)
+	c.index[m.ID] = len(c.msgs) - 1
+	armed := c.armed
+	c.armed = false
+	c.rebuild()
+	if follow {
+		c.list.ScrollToBottom()
+	} else {
+		c.list.ScrollToOffset(offset)
+	}
+	c.armed = armed
+}
+
+// stateChanged redraws a message whose delivery state changed.
+func (c *convView) stateChanged(id string) {
+	if i, ok := c.index[id]; ok {
+		c.refreshItem(c.msgItem[i])
+	}
+}
+
+func (c *convView) refreshItem(i int) {
+	if i >= 0 && i < len(c.items) {
+		c.list.RefreshItem(i)
+	}
+}
+
+// rebuild derives the rows (older button, day separators, bubbles) and their heights.
+func (c *convView) rebuild() {
+	c.items = c.items[:0]
+	c.msgItem = c.msgItem[:0]
+	c.olderH = 0 // the theme may have changed
+	if c.next != "" {
+		c.items = append(c.items, convItem{kind: kindOlder})
+	}
+	last := ""
+	for i, m := range c.msgs {
+		t := m.Time.Local()
+		if d := t.Format(time.DateOnly); d != last {
+			c.items = append(c.items, convItem{kind: kindDay, day: dayLabel(t, time.Now())})
+			last = d
+		}
+		c.msgItem = append(c.msgItem, len(c.items))
+		c.items = append(c.items, convItem{kind: kindMsg, msg: i})
+	}
+	c.suspend = true
+	for i, it := range c.items {
+		c.list.SetItemHeight(i, c.itemHeight(it))
+	}
+	c.suspend = false
+	c.list.Refresh()
+}
+
+func (c *convView) itemHeight(it convItem) float32 {
+	switch it.kind {
+	case kindOlder:
+		if c.olderH == 0 {
+			c.olderH = widget.NewButton("Load older messages", nil).MinSize().Height + 2*padding()
+		}
+		return c.olderH
+	case kindDay:
+		return dayHeight()
+	}
+	return bubbleHeight(c.bubble(c.msgs[it.msg]))
+}
+
+// contentHeight is the height of all rows, as the list lays them out.
+func (c *convView) contentHeight() float32 {
+	h := float32(0)
+	for _, it := range c.items {
+		h += c.itemHeight(it)
+	}
+	if n := len(c.items); n > 1 {
+		h += float32(n-1) * padding()
+	}
+	return h
+}
+
+func (c *convView) atBottom() bool {
+	return c.list.GetScrollOffset()+c.list.Size().Height >= c.contentHeight()-40
+}
+
+func (c *convView) bind(i int, row *convRow) {
+	if i >= len(c.items) {
+		return
+	}
+	it := c.items[i]
+	switch it.kind {
+	case kindOlder:
+		if c.armed && !c.loading {
+			c.loadOlder()
+		}
+		row.setOlder(c.loading)
+	case kindDay:
+		row.setDay(it.day)
+	default:
+		m := c.msgs[it.msg]
+		row.setBubble(c.bubble(m), m.From)
+	}
+}
+
+// bubble is how a message is shown.
+func (c *convView) bubble(m store.Message) bubble {
+	own := m.From == c.u.self.ID
+	lines, ok := c.wraps[m.ID]
+	if !ok {
+		lines = wrapText(m.Text, bubbleTextWidth, textSize())
+		c.wraps[m.ID] = lines
+	}
+	b := bubble{own: own, lines: lines, text: m.Text, meta: m.Time.Local().Format("15:04")}
+	if c.room != "" && !own {
+		b.name = c.u.peerName(m.From)
+	}
+	if own {
+		if mark := stateMark(c.u.shownState(m), c.room != ""); mark != "" {
+			b.meta += "  " + mark
+		}
+	}
+	return b
+}
+
+// dayLabel names a day for a separator.
+func dayLabel(t, now time.Time) string {
+	y, m, d := t.Date()
+	ny, nm, nd := now.Date()
+	today := time.Date(ny, nm, nd, 0, 0, 0, 0, now.Location())
+	day := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
+	switch {
+	case day.Equal(today):
+		return "Today"
+	case day.Equal(today.AddDate(0, 0, -1)):
+		return "Yesterday"
+	case y == ny:
+		return t.Format("Monday, 2 January")
+	}
+	return t.Format("Monday, 2 January 2006")
+}

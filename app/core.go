@@ -1,0 +1,51 @@
+package app
+
+import (
+	"context"
+
+	"parley/chat"
+	"parley/node"
+	"parley/overlay"
+	"parley/store"
+)
+
+// Core is everything the GUI needs from the node. *node.Node satisfies it; tests use
+// a fake. No networking happens in this package.
+type Core interface {
+	Events() <-chan node.Event
+	Self() node.Ready
+	Roster() ([]node.PeerView, error)
+	SetPresence(status, text string) error
+	SetName(name string) error
+	Send(to, text string) (string, error)
+	AddPeer(ctx context.Context, addr string) (string, error)
+	Rooms() []chat.RoomInfo
+	Join(room string) (chat.RoomInfo, error)
+	Leave(room string) (chat.RoomInfo, error)
+	SetTopic(room, topic string) (chat.RoomInfo, error)
+	Say(room, text string) (store.Message, error)
+	History(peer, room, before string, limit int) (store.Page, error)
+	MarkRead(peer, room, upTo string) ([]string, error)
+	Links() []overlay.LinkInfo
+}
+
+// presenceReporter is optional: a core that can tell its own current presence and
+// status text (so the selector starts right after a restart).
+type presenceReporter interface {
+	Presence() (status, text string)
+}
+
+var _ Core = (*node.Node)(nil)
+
+// Options are the start-up settings the window shows read-only (they are flags).
+type Options struct {
+	DataDir   string   // --data
+	Listen    string   // --listen
+	Ifaces    []string // --iface (empty: all)
+	Discovery string   // --discovery
+	Version   string
+	// Presence and Status are the own presence ("available", "away", "busy") and
+	// status text at start; empty means available. A core implementing
+	// Presence() (status, text string) overrides them.
+	Presence, Status string
+}

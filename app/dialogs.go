@@ -1,0 +1,170 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"parley/node"
+)
+
+// addPeerTimeout bounds a connection attempt by address.
+const addPeerTimeout = 20 * time.Second
+
+// validAddr checks host:port syntax (no lookup).
+func validAddr(s string) error {
+	host, port, err := net.SplitHostPort(strings.TrimSpace(s))
+	if err != nil {
+		return errors.New("write host:port, e.g. 192.168.1.20:48556")
+	}
+	if host == "" {
+		return errors.New("the host is missing")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return errors.New("the port must be 1–65535")
+	}
+	return nil
+}
+
+// showAddPeer asks for an address and connects to it.
+func (u *ui) showAddPeer() {
+	if u.win == nil {
+		return
+	}
+	addr := newKeyEntry(u)
+	addr.SetPlaceHolder("192.168.1.20:48556")
+	addr.Validator = validAddr
+	help := widget.NewLabel("For networks where peers cannot find each other by themselves.\nThe default port is 48556.")
+	help.Importance = widget.LowImportance
+	d := dialog.NewForm("Add peer by address", "Connect", "Cancel",
+		[]*widget.FormItem{widget.NewFormItem("Address", addr), widget.NewFormItem("", help)},
+		func(ok bool) {
+			if ok {
+				u.addPeer(strings.TrimSpace(addr.Text))
+			}
+		}, u.win)
+	addr.OnSubmitted = func(string) { d.Submit() }
+	d.Resize(fyne.NewSize(460, 220))
+	u.showDialog(d)
+	u.win.Canvas().Focus(addr)
+}
+
+// addPeer connects in the background, with a cancellable progress dialog.
+func (u *ui) addPeer(addr string) {
+	ctx, cancel := context.WithTimeout(context.Background(), addPeerTimeout)
+	var progress dialog.Dialog
+	if u.win != nil {
+		bar := widget.NewProgressBarInfinite()
+		progress = dialog.NewCustom("Connecting to "+addr+"…", "Cancel", container.NewPadded(bar), u.win)
+		progress.SetOnClosed(cancel)
+		u.showDialog(progress)
+	}
+	background(u, func() (string, error) { return u.core.AddPeer(ctx, addr) },
+		func(id string, err error) {
+			cancel()
+			if progress != nil {
+				progress.Hide()
+			}
+			if err != nil {
+				if !errors.Is(err, context.Canceled) {
+					u.showError("Connecting to "+addr, err)
+				}
+				return
+			}
+			u.tabs.SelectIndex(0)
+			u.openPeer(id)
+			u.refreshRoster()
+		})
+}
+
+// refreshRoster re-reads the whole roster from the core.
+func (u *ui) refreshRoster() {
+	background(u, u.core.Roster, func(peers []node.PeerView, err error) {
+		if err != nil {
+			return
+		}
+		for _, p := range peers {
+			if p.ID != u.self.ID {
+				u.peers[p.ID] = p
+			}
+		}
+		u.peersChanged()
+	})
+}
+
+// showSettings edits the display name and shows the start-up settings.
+func (u *ui) showSettings() {
+	if u.win == nil {
+		return
+	}
+	name := newKeyEntry(u)
+	name.SetText(u.self.Name)
+	name.Validator = func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return errors.New("the name cannot be empty")
+		}
+		return nil
+	}
+	ro := func(s string) *widget.Label {
+		l := widget.NewLabel(orDash(s))
+		l.Wrapping = fyne.TextWrapWord
+		l.Selectable = true
+		return l
+	}
+	ifaces := strings.Join(u.opts.Ifaces, ", ")
+	if ifaces == "" {
+		ifaces = "all"
+	}
+	note := widget.NewLabel("Data folder, interfaces, listener and discovery are start-up flags " +
+		"(--data, --iface, --listen, --discovery): restart Parley to change them.")
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.LowImportance
+	items := []*widget.FormItem{
+		widget.NewFormItem("Display name", name),
+		widget.NewFormItem("Safety number", ro(u.self.Fingerprint)),
+		widget.NewFormItem("Peer ID", ro(u.self.ID)),
+		widget.NewFormItem("Addresses", ro(selfAddrs(u))),
+		widget.NewFormItem("Data folder", ro(u.opts.DataDir)),
+		widget.NewFormItem("Interfaces", ro(ifaces)),
+		widget.NewFormItem("Listener", ro(u.opts.Listen)),
+		widget.NewFormItem("Discovery", ro(u.opts.Discovery)),
+		widget.NewFormItem("", note),
+	}
+	if u.opts.Version != "" {
+		items = append(items, widget.NewFormItem("Version", ro(u.opts.Version)))
+	}
+	d := dialog.NewForm("Settings", "Save", "Close", items, func(ok bool) {
+		if ok && strings.TrimSpace(name.Text) != u.self.Name {
+			u.setName(strings.TrimSpace(name.Text))
+		}
+	}, u.win)
+	name.OnSubmitted = func(string) { d.Submit() }
+	d.Resize(fyne.NewSize(640, 520))
+	u.showDialog(d)
+}
+
+func selfAddrs(u *ui) string {
+	return strings.Join(u.self.Addrs, "\n")
+}
+
+// setName changes the display name in the background.
+func (u *ui) setName(name string) {
+	background(u, func() (struct{}, error) { return struct{}{}, u.core.SetName(name) },
+		func(_ struct{}, err error) {
+			if err != nil {
+				u.showError("Changing the name", err)
+				return
+			}
+			u.self.Name = name
+			u.profile.refresh()
+			u.tray.update()
+		})
+}

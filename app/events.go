@@ -1,0 +1,268 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"parley/chat"
+	"parley/node"
+	"parley/store"
+)
+
+// start loads the first picture from the core and follows its events.
+func (u *ui) start(ctx context.Context) {
+	go u.pump(ctx)
+	type snapshot struct {
+		self             node.Ready
+		peers            []node.PeerView
+		rooms            []chat.RoomInfo
+		presence, status string
+	}
+	background(u, func() (snapshot, error) {
+		s := snapshot{self: u.core.Self(), rooms: u.core.Rooms()}
+		if pr, ok := u.core.(presenceReporter); ok {
+			s.presence, s.status = pr.Presence()
+		}
+		var err error
+		s.peers, err = u.core.Roster()
+		return s, err
+	}, func(s snapshot, err error) {
+		if s.presence != "" {
+			u.presence, u.status = s.presence, s.status
+		}
+		u.setSelf(s.self)
+		u.tray.update()
+		// Entries that events already brought are newer than this snapshot.
+		for _, p := range s.peers {
+			if _, ok := u.peers[p.ID]; !ok && p.ID != s.self.ID {
+				u.peers[p.ID] = p
+			}
+		}
+		for _, r := range s.rooms {
+			if _, ok := u.rooms[r.ID]; !ok {
+				u.rooms[r.ID] = r
+			}
+		}
+		u.peersChanged()
+		u.roomsV.refresh()
+		if err != nil {
+			u.showError("Reading the roster", err)
+		}
+		u.loadUnread(s.self.ID, s.peers, s.rooms)
+	})
+}
+
+// loadUnread counts, per conversation, the received messages not yet read (from the
+// newest page of each history).
+func (u *ui) loadUnread(self string, peers []node.PeerView, rooms []chat.RoomInfo) {
+	type conv struct{ peer, room string }
+	var convs []conv
+	for _, p := range peers {
+		convs = append(convs, conv{peer: p.ID})
+	}
+	for _, r := range rooms {
+		if r.Joined {
+			convs = append(convs, conv{room: r.ID})
+		}
+	}
+	background(u, func() (map[string]int, error) {
+		counts := map[string]int{}
+		for _, c := range convs {
+			page, err := u.core.History(c.peer, c.room, "", pageSize)
+			if err != nil {
+				continue
+			}
+			for _, m := range page.Messages {
+				if m.From != self && m.State == store.StateReceived {
+					counts[convKey(c.peer, c.room)]++
+				}
+			}
+		}
+		return counts, nil
+	}, func(counts map[string]int, _ error) {
+		for k, n := range counts {
+			if k != u.conv.key {
+				u.unread[k] = max(u.unread[k], n)
+			}
+		}
+		u.loaded = true
+		u.unreadChanged()
+	})
+}
+
+// pump hands every core event to the UI goroutine.
+func (u *ui) pump(ctx context.Context) {
+	events := u.core.Events()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			u.do(func() { u.handle(ev) })
+		}
+	}
+}
+
+// handle applies one core event; it runs on the UI goroutine.
+func (u *ui) handle(ev node.Event) {
+	switch e := ev.(type) {
+	case node.Ready:
+		u.setSelf(e)
+	case node.PeerUp:
+		u.upsertPeer(e.Peer)
+	case node.PeerDown:
+		p := e.Peer
+		p.Online, p.Direct, p.Presence = false, false, "offline"
+		u.upsertPeer(p)
+	case node.PresenceChanged:
+		u.upsertPeer(e.Peer)
+	case node.MessageReceived:
+		u.incoming(store.Message{ID: e.ID, Conv: store.DirectConv(e.From), From: e.From, To: u.self.ID,
+			Text: e.Text, Time: e.Sent, State: store.StateReceived}, e.From, "")
+	case node.RoomMessage:
+		u.incoming(store.Message{ID: e.ID, Conv: store.RoomConv(e.Room), From: e.From, Room: e.Room,
+			Text: e.Text, Time: e.Sent, State: store.StateReceived}, "", e.Room)
+	case node.MessageDelivered:
+		u.receipt(e.ID, store.StateDelivered)
+	case node.MessagesRead:
+		for _, id := range e.IDs {
+			u.receipt(id, store.StateRead)
+		}
+	case node.MessageQueued:
+		u.receipt(e.ID, store.StateQueued)
+	case node.RoomUpdate:
+		u.upsertRoom(e.Room)
+	case node.ErrorEvent:
+		slog.Warn("core error", "reason", e.Reason)
+	case interface{ apply(*ui) }: // events made inside this package (tests)
+		e.apply(u)
+	}
+}
+
+func (u *ui) setSelf(r node.Ready) {
+	if r.ID == "" {
+		return
+	}
+	u.self = r
+	u.profile.refresh()
+	u.peersChanged()
+}
+
+func (u *ui) upsertPeer(p node.PeerView) {
+	if p.ID == "" || p.ID == u.self.ID {
+		return
+	}
+	if old, ok := u.peers[p.ID]; ok && p.Name == "" {
+		p.Name = old.Name
+	}
+	u.peers[p.ID] = p
+	u.peersChanged()
+}
+
+// peersChanged refreshes everything that shows peers.
+func (u *ui) peersChanged() {
+	u.roster.refresh()
+	u.conv.refreshHeader()
+	if u.details != nil {
+		u.details.refresh()
+	}
+}
+
+func (u *ui) upsertRoom(r chat.RoomInfo) {
+	if r.ID == "" {
+		return
+	}
+	u.rooms[r.ID] = r
+	u.roomsV.refresh()
+	u.conv.refreshHeader()
+}
+
+// incoming shows a new message: in the open conversation, or as unread.
+func (u *ui) incoming(m store.Message, peer, room string) {
+	if m.From == u.self.ID {
+		return
+	}
+	if m.Time.IsZero() {
+		m.Time = time.Now()
+	}
+	key := convKey(peer, room)
+	open := u.conv.key == key
+	if open {
+		u.conv.appendMessage(m)
+	}
+	if open && u.focused {
+		u.markRead(peer, room, m.ID)
+	} else {
+		u.unread[key]++
+		u.unreadChanged()
+	}
+	if !u.focused {
+		title := u.peerName(m.From)
+		if room != "" {
+			title += " in #" + u.roomName(room)
+		}
+		u.notify(title, m.Text)
+	}
+}
+
+// markRead tells the core the user has seen a conversation (up to a message, or all).
+func (u *ui) markRead(peer, room, upTo string) {
+	background(u, func() ([]string, error) { return u.core.MarkRead(peer, room, upTo) },
+		func(_ []string, err error) {
+			if err != nil {
+				slog.Warn("mark read", "err", err)
+			}
+		})
+}
+
+// setFocused records window focus; regaining it marks the open conversation read.
+func (u *ui) setFocused(f bool) {
+	u.focused = f
+	if f && u.conv.key != "" && u.unread[u.conv.key] > 0 {
+		u.unread[u.conv.key] = 0
+		u.markRead(u.conv.peer, u.conv.room, "")
+		u.unreadChanged()
+	}
+}
+
+// stateRank orders what a mark shows; a late, smaller receipt never moves it back.
+var stateRank = map[string]int{stateSending: 0, store.StateSent: 1, store.StateQueued: 2,
+	store.StateDelivered: 3, store.StateRead: 4}
+
+const maxReceipts = 4096
+
+// receipt records a delivery state learnt from an event and updates the mark.
+func (u *ui) receipt(id, state string) {
+	if stateRank[state] <= stateRank[u.receipts[id]] {
+		return
+	}
+	if len(u.receipts) >= maxReceipts {
+		// Only the open conversation and messages being sent need these; reopened
+		// conversations read their states from the history.
+		clear(u.receipts)
+	}
+	u.receipts[id] = state
+	u.conv.stateChanged(id)
+}
+
+// shownState is the best known state of a message.
+func (u *ui) shownState(m store.Message) string {
+	if r, ok := u.receipts[m.ID]; ok && stateRank[r] > stateRank[m.State] {
+		return r
+	}
+	return m.State
+}
+
+func (u *ui) roomName(id string) string {
+	if r, ok := u.rooms[id]; ok && r.Name != "" {
+		return r.Name
+	}
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}

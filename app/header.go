@@ -1,0 +1,165 @@
+package app
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"parley/node"
+)
+
+// convHeader names the open conversation and holds its actions.
+type convHeader struct {
+	c        *convView
+	dot      *canvas.Circle
+	title    *widget.Label
+	subtitle *subtleLabel
+	warning  *widget.Label
+	details  *widget.Button
+	topic    *widget.Button
+	members  *widget.Button
+	leave    *widget.Button
+	join     *widget.Button
+	obj      fyne.CanvasObject
+}
+
+func newConvHeader(c *convView) *convHeader {
+	h := &convHeader{c: c,
+		dot:      canvas.NewCircle(presenceColour("offline")),
+		title:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		subtitle: newSubtleLabel(theme.SizeNameText),
+		warning:  widget.NewLabel(""),
+	}
+	h.title.SizeName = theme.SizeNameSubHeadingText
+	h.title.Truncation = fyne.TextTruncateEllipsis
+	h.warning.Importance = widget.WarningImportance
+	h.warning.Wrapping = fyne.TextWrapWord
+	h.warning.Hide()
+	u := c.u
+	h.details = widget.NewButton("Details", func() { u.showPeerDetails(c.peer) })
+	h.topic = widget.NewButton("Topic…", func() { u.editTopic(c.room) })
+	h.members = widget.NewButton("Members", func() { u.showMembers(c.room) })
+	h.leave = widget.NewButton("Leave", func() { u.leaveRoom(c.room) })
+	h.join = widget.NewButton("Join", func() { u.joinRoom(c.room, nil, nil) })
+	dot := container.NewCenter(container.NewGridWrap(fyne.NewSize(12, 12), h.dot))
+	buttons := container.NewCenter(container.NewHBox(h.details, h.topic, h.members, h.leave, h.join))
+	name := container.NewBorder(nil, nil, dot, nil, h.title)
+	top := container.NewBorder(nil, nil, nil, buttons,
+		container.New(layout.NewCustomPaddedVBoxLayout(0), name, h.subtitle))
+	h.obj = container.NewVBox(top, h.warning, widget.NewSeparator())
+	return h
+}
+
+func (h *convHeader) object() fyne.CanvasObject { return h.obj }
+
+// refreshHeader redraws the header, the offline notice and the composer's state.
+func (c *convView) refreshHeader() {
+	h := c.header
+	notice := ""
+	enabled := true
+	placeholder := ""
+	switch {
+	case c.peer != "":
+		p := c.u.peers[c.peer]
+		name := c.u.peerName(c.peer)
+		h.dot.FillColor = presenceColour(p.Presence)
+		h.dot.Show()
+		h.title.SetText(name)
+		h.subtitle.SetText(peerSubtitle(p))
+		if others := c.u.roster.conflicts[c.peer]; len(others) > 0 {
+			h.warning.SetText(conflictWarning(others))
+			h.warning.Show()
+		} else {
+			h.warning.Hide()
+		}
+		showOnly([]*widget.Button{h.details}, h.details, h.topic, h.members, h.leave, h.join)
+		if !p.Online {
+			notice = name + " is offline — your message will be queued and delivered when they return."
+		}
+		placeholder = "Message " + name + " — Enter sends, Shift+Enter adds a line"
+	case c.room != "":
+		r := c.u.rooms[c.room]
+		h.dot.Hide()
+		h.title.SetText("# " + c.u.roomName(c.room))
+		sub := membersText(len(r.Members))
+		if r.Topic != "" {
+			sub = r.Topic + " · " + sub
+		}
+		h.subtitle.SetText(sub)
+		h.warning.Hide()
+		if r.Joined {
+			showOnly([]*widget.Button{h.topic, h.members, h.leave}, h.details, h.topic, h.members, h.leave, h.join)
+			placeholder = "Message #" + r.Name + " — Enter sends, Shift+Enter adds a line"
+		} else {
+			showOnly([]*widget.Button{h.members, h.join}, h.details, h.topic, h.members, h.leave, h.join)
+			notice = "You are not a member of #" + r.Name + " — join it to write here."
+			enabled = false
+		}
+	default:
+		return
+	}
+	h.dot.Refresh()
+	defer c.body.(*fyne.Container).Refresh() // shown/hidden parts change the layout
+	defer h.obj.(*fyne.Container).Refresh()
+	c.notice.SetText(notice)
+	if notice == "" {
+		c.notice.Hide()
+	} else {
+		c.notice.Show()
+	}
+	c.composer.SetPlaceHolder(placeholder)
+	if enabled {
+		c.composer.Enable()
+		c.send.Enable()
+	} else {
+		c.composer.Disable()
+		c.send.Disable()
+	}
+}
+
+func showOnly(visible []*widget.Button, all ...*widget.Button) {
+	for _, b := range all {
+		b.Hide()
+	}
+	for _, b := range visible {
+		b.Show()
+	}
+}
+
+// peerSubtitle is presence, status text, or when the peer was last seen.
+func peerSubtitle(p node.PeerView) string {
+	if !p.Online {
+		s := "Offline"
+		if p.LastSeen != nil {
+			s += " · last seen " + p.LastSeen.Local().Format("2 Jan 15:04")
+		}
+		return s
+	}
+	s := presenceLabel(p.Presence)
+	if p.Status != "" {
+		s += " — " + p.Status
+	}
+	return s
+}
+
+// conflictWarning says that other keys use the same display name.
+func conflictWarning(others []node.PeerView) string {
+	var b strings.Builder
+	for i, o := range others {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fp := o.Fingerprint
+		if fp == "" {
+			fp = "unknown, peer ID " + o.ID
+		}
+		b.WriteString("⚠ Another peer uses the name " + o.Name + " with a different key (fingerprint " + fp +
+			"). Compare safety numbers before trusting either.")
+	}
+	return b.String()
+}

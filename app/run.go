@@ -1,0 +1,46 @@
+package app
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"parley/assets"
+)
+
+// AppID is the desktop application ID (also in FyneApp.toml).
+const AppID = "app.parley.desktop"
+
+// Run shows the Parley window for a running core and returns when it is closed.
+// It must be called from the main goroutine.
+func Run(core Core, opts Options) error {
+	a := fyneapp.NewWithID(AppID)
+	icon := fyne.NewStaticResource("icon.png", assets.Icon)
+	a.SetIcon(icon)
+	w := a.NewWindow("Parley")
+	w.SetIcon(icon)
+	u := newUI(core, opts, w, fyne.Do)
+	w.SetContent(u.build())
+	w.Resize(fyne.NewSize(1000, 650))
+	w.SetMaster()
+
+	show := func() { w.Show(); w.RequestFocus() }
+	desk, _ := a.(desktop.App)
+	u.tray = newTrayMenu(u, desk, show)
+	if desk != nil {
+		// No SetSystemTrayWindow: it turns closing into hiding, and on desktops
+		// without a tray the window could then not be reached again.
+		desk.SetSystemTrayIcon(icon)
+	}
+	u.tray.update()
+	a.Lifecycle().SetOnEnteredForeground(func() { u.setFocused(true) })
+	a.Lifecycle().SetOnExitedForeground(func() { u.setFocused(false) })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	u.start(ctx)
+	w.ShowAndRun()
+	return nil
+}

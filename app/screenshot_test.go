@@ -1,0 +1,139 @@
+package app
+
+import (
+	"flag"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+
+	"parley/chat"
+	"parley/node"
+	"parley/store"
+)
+
+var update = flag.Bool("update", false, "write app/testdata screenshots")
+
+// variantTheme is the default theme in a fixed variant (light or dark).
+type variantTheme struct {
+	fyne.Theme
+	v fyne.ThemeVariant
+}
+
+func (t variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, t.v)
+}
+
+// demoCore is a fake core with a few peers, a conversation and a room.
+func demoCore() *fakeCore {
+	fc := newFakeCore(
+		peer(aliceID, "Alice", "available", "reviewing the floor plan"),
+		peer(bobID, "Bob", "away", "at lunch"),
+		peer(carolID, "Carol", "offline", ""),
+		peer(daveID, "Dave", "busy", "on a call"),
+		peer(eveID, "Eve", "available", ""),
+		peer(mkID("alice-impostor"), "Alice", "available", ""),
+	)
+	fc.self.Name = "Sam"
+	y := time.Now().AddDate(0, 0, -1)
+	at := func(d time.Time, h, m int) time.Time {
+		return time.Date(d.Year(), d.Month(), d.Day(), h, m, 0, 0, time.Local)
+	}
+	today := time.Now()
+	conv := store.DirectConv(aliceID)
+	add := func(id, from, text string, t time.Time, state string) {
+		fc.addHistory(conv, store.Message{ID: id, Conv: conv, From: from, Text: text, Time: t, State: state})
+	}
+	add("d1", aliceID, "Are we still on for the site visit tomorrow?", at(y, 16, 2), store.StateRead)
+	add("d2", selfID, "Yes — 9:30 at the north entrance. I'll bring the radios.", at(y, 16, 5), store.StateRead)
+	add("d3", aliceID, "Great. The Wi-Fi there has no internet, so Parley is our only channel.", at(y, 16, 6), store.StateRead)
+	add("d4", aliceID, "Morning! I'm at the gate.", at(today, 9, 24), store.StateRead)
+	add("d5", selfID, "Two minutes away.\nParking at the back.", at(today, 9, 26), store.StateRead)
+	add("d6", selfID, "Found you 👋", at(today, 9, 31), store.StateDelivered)
+	room := roomID("site-team")
+	fc.rooms[room] = chat.RoomInfo{ID: room, Name: "site-team", Topic: "Visit on Thursday — bring ID badges",
+		Members: []string{selfID, aliceID, bobID, daveID}, Joined: true}
+	fc.rooms[roomID("lunch")] = chat.RoomInfo{ID: roomID("lunch"), Name: "lunch", Members: []string{bobID}}
+	rc := store.RoomConv(room)
+	for i, m := range []struct{ from, text string }{
+		{daveID, "Badges are at reception."},
+		{bobID, "I'll be 10 minutes late — start without me."},
+		{aliceID, "Room 2.14 is free for the debrief."},
+		{selfID, "Booked it until noon."},
+	} {
+		fc.addHistory(rc, store.Message{ID: "r" + itoa3(i), Conv: rc, From: m.from, Room: room, Text: m.text,
+			Time: at(today, 10, 2+3*i), State: store.StateSent})
+	}
+	return fc
+}
+
+// TestScreenshot renders the main window (1000×650) with the software painter. With
+// -update or PARLEY_SCREENSHOTS=1 it writes app/testdata/main.png (light) and
+// app/testdata/conversation.png (dark, a room) for the README.
+func TestScreenshot(t *testing.T) {
+	write := *update || os.Getenv("PARLEY_SCREENSHOTS") == "1"
+	h := newHarness(t, demoCore())
+	h.emit(node.MessageReceived{ID: "u1", From: bobID, Text: "Back in 5", Sent: time.Now()})
+	h.emit(node.MessageReceived{ID: "u2", From: bobID, Text: "Where are you?", Sent: time.Now()})
+
+	shots := []struct {
+		file    string
+		variant fyne.ThemeVariant
+		open    func()
+	}{
+		{"main.png", theme.VariantLight, func() { h.openPeer(aliceID) }},
+		{"conversation.png", theme.VariantDark, func() {
+			h.u.tabs.SelectIndex(1)
+			h.u.openRoom(roomID("site-team"))
+			h.waitFor("the room history", func() bool { return len(h.u.conv.msgs) == 4 })
+		}},
+	}
+	for _, s := range shots {
+		fyne.CurrentApp().Settings().SetTheme(variantTheme{theme.DefaultTheme(), s.variant})
+		s.open()
+		h.pump()
+		h.win.Resize(fyne.NewSize(1000, 650))
+		img := h.win.Canvas().Capture()
+		if b := img.Bounds(); b.Dx() != 1000 || b.Dy() != 650 {
+			t.Errorf("%s: captured %v", s.file, b)
+		}
+		if n := distinctColours(img); n < 50 {
+			t.Errorf("%s: only %d distinct colours — blank render?", s.file, n)
+		}
+		if write {
+			path := filepath.Join("testdata", s.file)
+			if err := os.MkdirAll("testdata", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("wrote %s", path)
+		}
+	}
+}
+
+func distinctColours(img image.Image) int {
+	seen := map[color.RGBA]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8), uint8(a >> 8)}] = true
+		}
+	}
+	return len(seen)
+}

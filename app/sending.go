@@ -1,0 +1,85 @@
+package app
+
+import (
+	"fmt"
+	"time"
+
+	"parley/store"
+)
+
+// submit sends the composer's text: shown at once as "sending…", confirmed (or
+// marked "not sent") when the core answers.
+func (c *convView) submit(text string) {
+	if c.key == "" {
+		return
+	}
+	key, peer, room := c.key, c.peer, c.room
+	c.seq++
+	tmp := fmt.Sprintf("pending-%d", c.seq)
+	m := store.Message{ID: tmp, Conv: key, From: c.u.self.ID, To: peer, Room: room, Text: text,
+		Time: time.Now(), State: stateSending}
+	c.appendMessage(m)
+	if room != "" {
+		background(c.u, func() (store.Message, error) { return c.u.core.Say(room, text) },
+			func(sent store.Message, err error) { c.resolve(key, tmp, sent, err) })
+		return
+	}
+	background(c.u, func() (string, error) { return c.u.core.Send(peer, text) },
+		func(id string, err error) {
+			sent := m
+			sent.ID, sent.State = id, store.StateSent
+			c.resolve(key, tmp, sent, err)
+		})
+}
+
+// resolve replaces a provisional message with the stored one (or marks it failed).
+func (c *convView) resolve(key, tmp string, sent store.Message, err error) {
+	if err != nil {
+		c.u.showError("Sending", err)
+	}
+	i, ok := c.index[tmp]
+	if key != c.key || !ok {
+		return // another conversation is open; its history has the message
+	}
+	if err != nil {
+		c.msgs[i].State = stateFailed
+		c.refreshItem(c.msgItem[i])
+		return
+	}
+	if sent.State == "" {
+		sent.State = store.StateSent
+	}
+	if sent.Time.IsZero() {
+		sent.Time = c.msgs[i].Time
+	}
+	c.wraps[sent.ID] = c.wraps[tmp]
+	delete(c.index, tmp)
+	c.msgs[i] = sent
+	c.index[sent.ID] = i
+	c.refreshItem(c.msgItem[i])
+}
+
+// stateMark is the delivery mark of an own message.
+func stateMark(state string, room bool) string {
+	switch state {
+	case stateSending:
+		return "sending…"
+	case stateFailed:
+		return "not sent"
+	case store.StateQueued:
+		return "queued"
+	case store.StateSent:
+		return "✓"
+	case store.StateDelivered:
+		if room {
+			return "✓"
+		}
+		return "✓✓"
+	case store.StateRead:
+		if room {
+			return "✓"
+		}
+		return "✓✓ read"
+	}
+	return ""
+}

@@ -1,0 +1,65 @@
+package app
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"parley/node"
+)
+
+// A core call that blocks for 2 s must not freeze the window: while a send is
+// pending, typing into the filter still narrows the roster at once and core events
+// still reach the screen.
+func TestStalledCoreKeepsWindowResponsive(t *testing.T) {
+	fc := fivePeers()
+	fc.sendDelay = 2 * time.Second
+	h := newHarness(t, fc)
+	h.openPeer(bobID)
+	c := h.u.conv
+
+	start := time.Now()
+	test.Type(c.composer, "are you there?")
+	c.composer.TypedKey(enter())
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Fatalf("Enter took %v with a stalled core", d)
+	}
+	if b := h.bubbleFor("are you there?"); b == nil || !strings.HasSuffix(b.b.meta, "sending…") {
+		t.Fatalf("the message is not shown as sending at once: %+v", b)
+	}
+	h.waitFor("the core to be inside Send", func() bool {
+		pending := 0
+		h.fc.snapshot(func(f *fakeCore) { pending = f.pending })
+		return pending == 1
+	})
+
+	// The UI goroutine is free: the filter works, events are applied.
+	t0 := time.Now()
+	test.Type(h.u.filter, "car")
+	if got := h.rosterNames(); !slices.Equal(got, []string{"Carol"}) {
+		t.Fatalf("filter while the send is pending shows %v", got)
+	}
+	h.emit(node.PresenceChanged{Peer: peer(carolID, "Carol", "busy", "")})
+	if row := h.rosterRow("Carol"); row == nil || row.dot.FillColor != presenceColour("busy") {
+		t.Fatal("a presence event was not applied while the send was pending")
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Fatalf("the UI took %v to filter and apply an event", d)
+	}
+	pending := 0
+	h.fc.snapshot(func(f *fakeCore) { pending = f.pending })
+	if pending != 1 {
+		t.Fatal("the send finished before the UI was exercised; the test proves nothing")
+	}
+
+	h.waitFor("the send to finish", func() bool {
+		b := h.bubbleFor("are you there?")
+		return b != nil && strings.HasSuffix(b.b.meta, "✓")
+	})
+	if d := time.Since(start); d < 2*time.Second {
+		t.Fatalf("the send finished after %v, before the fake's delay", d)
+	}
+}

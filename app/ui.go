@@ -1,0 +1,247 @@
+package app
+
+import (
+	"image/color"
+	"slices"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"parley/chat"
+	"parley/node"
+	"parley/store"
+)
+
+// Minimum window size (the content's minimum size is the window's).
+var minWindow = fyne.NewSize(900, 600)
+
+// ui is the whole window. Its fields are touched only on the UI goroutine.
+type ui struct {
+	core Core
+	opts Options
+	win  fyne.Window
+	// do runs f on the UI goroutine (fyne.Do; tests substitute a queue they drain).
+	do func(f func())
+	// notify shows a desktop notification.
+	notify func(title, body string)
+	// focused: the window has input focus (notifications only when it has not).
+	focused bool
+	// loaded: the first roster, rooms and unread counts have arrived.
+	loaded bool
+
+	self             node.Ready
+	presence, status string
+	peers            map[string]node.PeerView
+	rooms            map[string]chat.RoomInfo
+	unread           map[string]int    // conversation key → unread messages
+	receipts         map[string]string // message ID → best state learnt from events
+
+	profile *profileView
+	roster  *rosterView
+	roomsV  *roomsView
+	conv    *convView
+	tabs    *container.AppTabs
+	filter  *keyEntry
+	details *detailsView // the open peer-details dialog, if any
+	tray    *trayMenu
+	dialogs []dialog.Dialog // open dialogs, newest last (Escape closes it)
+}
+
+func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
+	u := &ui{core: core, opts: opts, win: win, do: do, focused: true,
+		peers: map[string]node.PeerView{}, rooms: map[string]chat.RoomInfo{},
+		unread: map[string]int{}, receipts: map[string]string{},
+		presence: "available", status: opts.Status}
+	if opts.Presence != "" {
+		u.presence = opts.Presence
+	}
+	u.notify = func(title, body string) {
+		fyne.CurrentApp().SendNotification(fyne.NewNotification(title, body))
+	}
+	return u
+}
+
+// build makes the window content.
+func (u *ui) build() fyne.CanvasObject {
+	u.filter = newKeyEntry(u)
+	u.filter.SetPlaceHolder("Filter people and rooms (Ctrl+K)")
+	u.profile = newProfileView(u)
+	u.roster = newRosterView(u)
+	u.roomsV = newRoomsView(u)
+	u.conv = newConvView(u)
+	u.filter.OnChanged = func(string) { u.roster.refresh(); u.roomsV.refresh() }
+
+	u.tabs = container.NewAppTabs(
+		container.NewTabItem("People", u.roster.object()),
+		container.NewTabItem("Rooms", u.roomsV.object()),
+	)
+	addPeer := widget.NewButton("Add peer…", u.showAddPeer)
+	settings := widget.NewButton("Settings…", u.showSettings)
+	side := border(container.NewVBox(u.profile.object(), widget.NewSeparator(), u.filter),
+		u.tabs, container.NewGridWithColumns(2, addPeer, settings))
+	split := container.NewHSplit(side, u.conv.object())
+	split.Offset = 0.3
+	floor := canvas.NewRectangle(color.Transparent)
+	floor.SetMinSize(minWindow)
+	u.registerShortcuts()
+	return container.NewStack(floor, split)
+}
+
+// border lays out top, center and bottom like container.NewBorder, but keeps them
+// in that order, which is the keyboard focus (Tab) order.
+func border(top, center, bottom fyne.CanvasObject) *fyne.Container {
+	return container.New(layout.NewBorderLayout(top, bottom, nil, nil), top, center, bottom)
+}
+
+// registerShortcuts adds the window-wide shortcuts; keyEntry forwards them too, as
+// a focused entry would otherwise swallow them.
+func (u *ui) registerShortcuts() {
+	if u.win == nil {
+		return
+	}
+	for _, s := range []*desktop.CustomShortcut{
+		{KeyName: fyne.KeyK, Modifier: fyne.KeyModifierShortcutDefault},
+		{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault},
+	} {
+		u.win.Canvas().AddShortcut(s, func(sc fyne.Shortcut) { u.shortcut(sc) })
+	}
+	u.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyEscape {
+			u.escape()
+		}
+	})
+}
+
+// showDialog shows d and lets Escape close it.
+func (u *ui) showDialog(d dialog.Dialog) {
+	u.dialogs = append(u.dialogs, d)
+	d.SetOnClosed(func() {
+		u.dialogs = slices.DeleteFunc(u.dialogs, func(x dialog.Dialog) bool { return x == d })
+	})
+	d.Show()
+}
+
+// escape closes the newest dialog and reports whether there was one.
+func (u *ui) escape() bool {
+	n := len(u.dialogs)
+	if n == 0 {
+		return false
+	}
+	u.dialogs[n-1].Hide()
+	return true
+}
+
+// shortcut handles a window-wide shortcut and reports whether it was one.
+func (u *ui) shortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	if !ok || cs.Modifier != fyne.KeyModifierShortcutDefault {
+		return false
+	}
+	switch cs.KeyName {
+	case fyne.KeyK:
+		u.focusFilter()
+	case fyne.KeyN:
+		u.showAddPeer()
+	default:
+		return false
+	}
+	return true
+}
+
+func (u *ui) focusFilter() {
+	if u.win != nil {
+		u.win.Canvas().Focus(u.filter)
+	}
+}
+
+// background runs call off the UI goroutine and hands its result to apply on it.
+func background[T any](u *ui, call func() (T, error), apply func(T, error)) {
+	go func() {
+		v, err := call()
+		u.do(func() { apply(v, err) })
+	}()
+}
+
+// showError reports a failed core call.
+func (u *ui) showError(what string, err error) {
+	if u.win == nil || err == nil {
+		return
+	}
+	u.showDialog(dialog.NewError(errorf(what, err), u.win))
+}
+
+type wrapped struct {
+	what string
+	err  error
+}
+
+func (w wrapped) Error() string { return w.what + ": " + w.err.Error() }
+func (w wrapped) Unwrap() error { return w.err }
+
+func errorf(what string, err error) error { return wrapped{what, err} }
+
+// peerName is a peer's display name, or a short ID when it has none.
+func (u *ui) peerName(id string) string {
+	if id == u.self.ID {
+		return u.self.Name + " (you)"
+	}
+	if p, ok := u.peers[id]; ok && p.Name != "" {
+		return p.Name
+	}
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// convKey names a conversation: store.DirectConv(peer) or store.RoomConv(room).
+func convKey(peer, room string) string {
+	if room != "" {
+		return store.RoomConv(room)
+	}
+	return store.DirectConv(peer)
+}
+
+// totalUnread sums the unread counts.
+func (u *ui) totalUnread() int {
+	n := 0
+	for _, c := range u.unread {
+		n += c
+	}
+	return n
+}
+
+// matchesFilter reports whether any of the texts contains the filter (case-insensitive).
+func (u *ui) matchesFilter(texts ...string) bool {
+	f := strings.ToLower(strings.TrimSpace(u.filter.Text))
+	if f == "" {
+		return true
+	}
+	for _, t := range texts {
+		if strings.Contains(strings.ToLower(t), f) {
+			return true
+		}
+	}
+	return false
+}
+
+// unreadChanged refreshes everything that shows unread counts.
+func (u *ui) unreadChanged() {
+	u.roster.refresh()
+	u.roomsV.refresh()
+	u.tray.update()
+	if u.win != nil {
+		title := "Parley"
+		if n := u.totalUnread(); n > 0 {
+			title = "(" + strconv.Itoa(n) + ") Parley"
+		}
+		u.win.SetTitle(title)
+	}
+}

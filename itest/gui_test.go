@@ -1,0 +1,111 @@
+package itest
+
+import (
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"parley/internal/netlab"
+)
+
+// TestDesktopSmoke starts the real binary with its window on an Xvfb display, next to
+// two headless peers in their own namespaces. The window's node is also driven over
+// --control (JSON lines, like --headless) so the test can see what the core under the
+// window sees: the two peers come up, a message goes out and is delivered. Then a
+// screenshot of the X display is taken and must not be blank.
+func TestDesktopSmoke(t *testing.T) {
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		t.Fatal("Xvfb is not installed (make deps-test installs it)")
+	}
+	if _, err := exec.LookPath("import"); err != nil {
+		t.Fatal("ImageMagick's import is not installed (make deps-test installs it)")
+	}
+	c := newCluster(t)
+	hg, h1, h2 := c.host("gui"), c.host("p1"), c.host("p2")
+	// A display number of our own; a lock left by a killed Xvfb would make a new one
+	// refuse to start, so stale files of that number are cleared first.
+	num := 40 + os.Getpid()%400
+	display := fmt.Sprintf(":%d", num)
+	sock := fmt.Sprintf("/tmp/.X11-unix/X%d", num)
+	os.Remove(fmt.Sprintf("/tmp/.X%d-lock", num))
+	os.Remove(sock)
+	xvfb := hg.Command(t.Context(), "Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	if err := xvfb.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		xvfb.Process.Signal(syscall.SIGTERM) // lets Xvfb remove its lock and socket
+		xvfb.Wait()
+	})
+	eventually(t, 10*time.Second, "Xvfb to listen", func() bool {
+		_, err := os.Stat(sock)
+		return err == nil
+	})
+	t.Setenv("DISPLAY", display)
+
+	p1 := c.start(h1, "p1")
+	p2 := c.start(h2, "p2")
+	g := c.startMode(hg, "desk", "--control")
+	g.waitPeerUp(20*time.Second, p1, p2)
+	id := g.request(map[string]any{"cmd": "send", "to": p1.id, "text": "hello from the desktop"}, "sent").Str("id")
+	if _, err := p1.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == id }); err != nil {
+		t.Fatalf("p1 did not get the desktop's message: %v", err)
+	}
+	if _, err := g.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "delivered" && e.Str("id") == id }); err != nil {
+		t.Fatalf("no delivery receipt at the desktop: %v", err)
+	}
+	shot := filepath.Join(t.TempDir(), "desktop.png")
+	if dir := os.Getenv("PARLEY_SCREENSHOTS"); dir != "" {
+		shot = filepath.Join(dir, "desktop-smoke.png")
+	}
+	// The window takes a moment to map and draw (longer for a -race build): take
+	// screenshots until one shows it, for at most 30 s.
+	colours := 0
+	eventually(t, 30*time.Second, "a non-blank screenshot of the window", func() bool {
+		if out, err := hg.Run("import", "-display", display, "-window", "root", shot); err != nil {
+			t.Fatalf("screenshot: %v: %s", err, out)
+		}
+		colours = screenshotColours(t, shot)
+		return colours >= 16
+	})
+	t.Logf("screenshot %s: %d+ distinct colours", shot, colours)
+	if g.Exited() {
+		t.Fatalf("the desktop process exited:\n%s", g.Tail())
+	}
+}
+
+func screenshotColours(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	return distinctColours(img, 64)
+}
+
+// distinctColours counts colours in img, stopping at limit.
+func distinctColours(img image.Image, limit int) int {
+	seen := map[[4]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bb, a := img.At(x, y).RGBA()
+			seen[[4]uint32{r >> 8, g >> 8, bb >> 8, a >> 8}] = true
+			if len(seen) >= limit {
+				return len(seen)
+			}
+		}
+	}
+	return len(seen)
+}
