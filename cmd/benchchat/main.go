@@ -37,14 +37,7 @@ type proc struct {
 }
 
 func run(bin string, count int) error {
-	if bin == "" {
-		var err error
-		if bin, err = netlab.BuildBinary(); err != nil {
-			return err
-		}
-	}
-	_ = netlab.SweepStale()
-	lab, err := netlab.New()
+	lab, bin, err := netlab.Setup(bin)
 	if err != nil {
 		return err
 	}

@@ -54,14 +54,7 @@ type proc struct {
 }
 
 func run(bin string, trials, nHosts int, modes []string) error {
-	if bin == "" {
-		var err error
-		if bin, err = netlab.BuildBinary(); err != nil {
-			return err
-		}
-	}
-	_ = netlab.SweepStale()
-	lab, err := netlab.New()
+	lab, bin, err := netlab.Setup(bin)
 	if err != nil {
 		return err
 	}

@@ -79,3 +79,23 @@ func moduleRoot() (string, error) {
 	}
 	return "", errors.New("netlab: no go.mod found above the working directory")
 }
+
+// Setup prepares a lab for a program (benchmarks): it resolves the parley binary
+// (building it when bin is empty), clears leftovers of crashed earlier runs and makes
+// a new lab. The caller closes the lab.
+func Setup(bin string) (*Lab, string, error) {
+	if bin == "" {
+		var err error
+		if bin, err = BuildBinary(); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := SweepStale(); err != nil {
+		return nil, "", err
+	}
+	lab, err := New()
+	if err != nil {
+		return nil, "", err
+	}
+	return lab, bin, nil
+}
