@@ -71,6 +71,7 @@ bench: deps-test build
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchdisc -bin "$(CURDIR)/$(BIN)"
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchchat -bin "$(CURDIR)/$(BIN)"
 	$(GO) run ./cmd/benchrelay
+	$(GO) run ./cmd/benchgui -bin "$(CURDIR)/$(BIN)"
 
 # Runs every fuzz target for FUZZTIME each; new crashers land in testdata/fuzz.
 fuzz:
