@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -120,7 +121,13 @@ type subscribed struct {
 
 func (s subscribed) Events() <-chan node.Event { return s.ch }
 
+// haveDisplay reports whether a window can open. Only X11/Wayland systems can be
+// without one (a server, an SSH session); Windows and macOS always have a desktop.
 func haveDisplay() bool {
+	switch runtime.GOOS {
+	case "windows", "darwin":
+		return true
+	}
 	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
 }
 
