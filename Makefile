@@ -40,9 +40,8 @@ deps-test:
 build:
 	$(GO) build $(TAGS) -o $(BIN) .
 
-# Until the GUI lands the app runs headless: type JSON commands, read JSON events.
+# Opens the window; without a display Parley says so and runs headless (JSON lines).
 run: deps-run build
-	@echo 'Parley is running headless (the window arrives with the GUI). Try {"cmd":"roster"} or {"cmd":"quit"}.'
 	./$(BIN) --data "$(DATA)"
 
 fmt-check:
