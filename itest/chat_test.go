@@ -96,7 +96,7 @@ func TestChatAcrossSegments(t *testing.T) {
 	}
 
 	// Relay back: delivered exactly once.
-	b = c.start(hb, "b")
+	c.start(hb, "b")
 	if _, err := cc.WaitEvent(20*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == id2 }); err != nil {
 		t.Fatalf("queued message not delivered after the relay came back: %v", err)
 	}

@@ -78,6 +78,7 @@ type Node struct {
 	shown     map[identity.PeerID]shownProfile // last profile reported per online peer
 	dialAfter map[identity.PeerID]time.Time    // backoff for reconnect attempts
 	meshPoke  chan struct{}                    // run a reconnect pass now
+	persisted map[identity.PeerID]persisted    // last roster write per peer
 	stopped   bool
 }
 
@@ -107,6 +108,7 @@ func New(cfg Config) (*Node, error) {
 		shown:     map[identity.PeerID]shownProfile{},
 		dialAfter: map[identity.PeerID]time.Time{},
 		meshPoke:  make(chan struct{}, 1),
+		persisted: map[identity.PeerID]persisted{},
 	}
 	n.events = n.Subscribe()
 	if err := n.loadProfile(); err != nil {
@@ -331,7 +333,7 @@ func (n *Node) onDiscovery(ctx context.Context, ev discovery.Event) {
 func (n *Node) onOverlay(ev overlay.Event) {
 	switch ev.Kind {
 	case overlay.PeerOnline:
-		n.persistPeer(ev.Peer)
+		n.persistPeer(ev.Peer, true)
 		n.updateRooms(ev.Peer, ev.Record)
 		n.chat.PeerReachable(ev.Peer)
 		view := n.peerView(ev.Peer)
@@ -347,7 +349,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 			}
 		}
 	case overlay.PeerOffline:
-		n.persistPeer(ev.Peer)
+		n.persistPeer(ev.Peer, true)
 		n.mu.Lock()
 		delete(n.shown, ev.Peer)
 		n.mu.Unlock()
@@ -357,7 +359,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 		}
 		n.emit(PeerDown{Peer: n.peerView(ev.Peer), Reason: reason})
 	case overlay.RecordChanged:
-		n.persistPeer(ev.Peer)
+		n.persistPeer(ev.Peer, false)
 		n.updateRooms(ev.Peer, ev.Record)
 		p := profileOf(ev.Record)
 		n.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"parley/identity"
@@ -109,7 +110,12 @@ func (n *Node) Roster() ([]PeerView, error) {
 
 // persistPeer writes a peer's newest record and addresses to the roster: the link's
 // remote address first (it just worked), then the addresses the peer publishes.
-func (n *Node) persistPeer(id identity.PeerID) {
+//
+// Records change often (link-quality figures, neighbour RTTs) while what the roster
+// needs (name, key, addresses) rarely does, so unless force is set a write is skipped
+// when none of those changed and the last write is under rosterRefresh old: every
+// write is an fsync.
+func (n *Node) persistPeer(id identity.PeerID, force bool) {
 	rec := n.ov.RecordOf(id)
 	if rec == nil {
 		return
@@ -127,15 +133,36 @@ func (n *Node) persistPeer(id identity.PeerID) {
 			p.Addrs = append(p.Addrs, s)
 		}
 	}
+	key := p.Name + "\x00" + strings.Join(p.Addrs, ",")
+	n.mu.Lock()
+	last, seen := n.persisted[id]
+	skip := !force && seen && last.key == key && n.cfg.Now().Sub(last.at) < rosterRefresh
+	if !skip {
+		n.persisted[id] = persisted{key: key, at: n.cfg.Now()}
+	}
+	n.mu.Unlock()
+	if skip {
+		return
+	}
 	if err := n.db.PutPeer(p); err != nil {
 		n.log.Warn("roster write", "peer", id.Short(), "err", err)
 	}
 }
 
+// rosterRefresh bounds how stale a roster entry's record and last-seen time get
+// while nothing the roster shows changes.
+const rosterRefresh = 5 * time.Minute
+
+// persisted is what was last written for a peer.
+type persisted struct {
+	key string
+	at  time.Time
+}
+
 // persistAll records last-seen times of online peers at shutdown.
 func (n *Node) persistAll() {
 	for _, id := range n.ov.OnlinePeers() {
-		n.persistPeer(id)
+		n.persistPeer(id, true)
 	}
 }
 

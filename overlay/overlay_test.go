@@ -446,7 +446,6 @@ type rawPeer struct {
 	id   *identity.Identity
 	conn *tls.Conn
 	fr   *frameReader
-	mu   sync.Mutex
 }
 
 func dialRaw(t *testing.T, seed byte, to *testNode) *rawPeer {

@@ -91,13 +91,12 @@ func TestSelfEstimatorSmooths(t *testing.T) {
 	for range 200 {
 		s.Observe(10_000*(1+0.1*rnd.NormFloat64()), -5, 0.2)
 	}
-	prev := m
 	s.Apply(&m)
 	if m.SpareUpKbps < 9_000 || m.SpareUpKbps > 11_000 || m.SpareDownKbps != 1 {
 		t.Fatalf("steady state: %+v", m)
 	}
 	// One noisy reading must not be a material change.
-	prev = m
+	prev := m
 	s.Observe(13_000, 0, 0.2)
 	s.Apply(&m)
 	if MaterialChange(prev, m) {

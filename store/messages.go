@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -238,9 +237,6 @@ func (d *DB) History(conv string, before Cursor, limit int) (Page, error) {
 	}
 	return p, nil
 }
-
-// ErrNotFound is returned for an unknown message or room.
-var ErrNotFound = errors.New("not found")
 
 // migrateV1ToV2 moves schema-1 messages (one flat bucket) into per-conversation
 // buckets and creates the new buckets.
