@@ -628,6 +628,10 @@ func TestRecordReplayCounters(t *testing.T) {
 	if cur := a.ov.RecordOf(carol.ID); cur == nil || cur.Seq != 100 || cur.Name != "carol v100" {
 		t.Fatalf("alice holds %+v", cur)
 	}
+	// Events reach the log through a collector goroutine: wait for the one
+	// the accepted record raised before counting, or a slow scheduler fails
+	// the count (seen in CI).
+	a.waitEvent("carol's record", is(RecordChanged, carol.ID))
 	if n := a.log.count(is(RecordChanged, carol.ID)); n != 1 {
 		t.Fatalf("%d RecordChanged events for carol, want 1", n)
 	}
