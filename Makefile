@@ -9,8 +9,10 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages: Fyne needs OpenGL and X11 headers (cgo); tests build network
 # namespaces (iproute2), ping across them, and run the window under Xvfb.
 GUI_PKGS  := libgl1-mesa-dev xorg-dev
-TEST_PKGS := $(GUI_PKGS) iproute2 iputils-ping xvfb imagemagick ca-certificates
-RUN_PKGS  := $(GUI_PKGS) ca-certificates
+# Voice: Opus through libopus (cgo, found with pkg-config).
+MEDIA_PKGS := libopus-dev libopusfile-dev pkg-config
+TEST_PKGS := $(GUI_PKGS) $(MEDIA_PKGS) iproute2 iputils-ping xvfb imagemagick ca-certificates
+RUN_PKGS  := $(GUI_PKGS) $(MEDIA_PKGS) ca-certificates
 # Fyne's fyne.Do migration: the app is built and tested with this tag.
 TAGS      := -tags migrated_fynedo
 FUZZTIME  ?= 30s

@@ -194,7 +194,10 @@ func TestOfflinePeerGetsQueuedMessage(t *testing.T) {
 	if es := a.outbox(""); len(es) != 0 {
 		t.Fatalf("outbox after ack: %+v", es)
 	}
-	// Another reachability signal retransmits nothing: the outbox is empty.
+	// Another reachability signal retransmits nothing: the outbox is empty. (The
+	// first delivery may itself have raced a retransmit — the committer's own
+	// attempt against PeerReachable's — which dedup absorbs; only growth counts.)
+	dupsBefore := b.stats.Get("chat_duplicate")
 	a.svc.PeerReachable(b.id.ID)
 	// Barrier: a second message over the same ordered link.
 	m2 := a.send(b, "second")
@@ -204,8 +207,8 @@ func TestOfflinePeerGetsQueuedMessage(t *testing.T) {
 	if countReceived(b.ev.all(), m.ID) != 1 || countDelivered(evs, m.ID, b.id.ID) != 1 {
 		t.Fatalf("Received %d, Delivered %d times", countReceived(b.ev.all(), m.ID), countDelivered(evs, m.ID, b.id.ID))
 	}
-	if b.stats.Get("chat_duplicate") != 0 {
-		t.Fatalf("receiver got %d duplicates", b.stats.Get("chat_duplicate"))
+	if d := b.stats.Get("chat_duplicate") - dupsBefore; d != 0 {
+		t.Fatalf("an empty outbox retransmitted: receiver got %d duplicates", d)
 	}
 	queued := 0
 	for _, ev := range evs {

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"bufio"
+	"context"
 	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
@@ -25,6 +26,16 @@ var ErrNoLink = errors.New("no link to peer")
 
 const linkQueueLen = 1024
 
+// bulkQueueLen bounds the bulk lane (file chunks): few frames, so a bulk sender
+// feels back-pressure at once and the link's memory stays small.
+const bulkQueueLen = 8
+
+// FirstBulkType is the first application frame type carried on the bulk lane.
+// Frames of types >= FirstBulkType are written only when no ordinary frame waits,
+// and relays forward them on their own bulk lane (dropping them, not blocking,
+// when it is full). Bulk senders must therefore retransmit end to end.
+const FirstBulkType uint8 = 64
+
 // Link is one authenticated connection to a neighbour.
 type Link struct {
 	Peer     identity.PeerID
@@ -35,6 +46,7 @@ type Link struct {
 
 	conn   net.Conn
 	queue  chan []byte
+	bulk   chan []byte // low-priority lane, see FirstBulkType
 	closed chan struct{}
 	once   sync.Once
 	lastRx atomic.Int64 // unix ns of the last frame received
@@ -49,6 +61,7 @@ func newLink(conn net.Conn, peer identity.PeerID, pub ed25519.PublicKey, outboun
 	l := &Link{
 		Peer: peer, PubKey: pub, Outbound: outbound, Since: now,
 		conn: conn, queue: make(chan []byte, linkQueueLen), closed: make(chan struct{}),
+		bulk: make(chan []byte, bulkQueueLen),
 	}
 	if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil {
 		l.Remote = ap
@@ -85,6 +98,33 @@ func (l *Link) send(typ uint8, payload []byte) error {
 	}
 }
 
+// sendBulk queues a frame on the bulk lane, waiting for room until ctx ends
+// (wait false: fail at once with ErrQueueFull instead).
+func (l *Link) sendBulk(ctx context.Context, typ uint8, payload []byte, wait bool) error {
+	if len(payload) > MaxFrame {
+		return fmt.Errorf("frame of %d bytes exceeds limit %d", len(payload), MaxFrame)
+	}
+	frame := AppendFrame(make([]byte, 0, frameHeaderLen+len(payload)), typ, payload)
+	select {
+	case <-l.closed:
+		return ErrNoLink
+	case l.bulk <- frame:
+		return nil
+	default:
+	}
+	if !wait {
+		return ErrQueueFull
+	}
+	select {
+	case <-l.closed:
+		return ErrNoLink
+	case l.bulk <- frame:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Close ends the link; safe to call more than once.
 func (l *Link) Close() {
 	l.once.Do(func() {
@@ -102,10 +142,18 @@ func (l *Link) writeLoop() {
 	bw := bufio.NewWriterSize(l.conn, 64<<10)
 	for {
 		var frame []byte
+		// Ordinary frames first: a bulk frame is taken only when none waits.
 		select {
 		case <-l.closed:
 			return
 		case frame = <-l.queue:
+		default:
+			select {
+			case <-l.closed:
+				return
+			case frame = <-l.queue:
+			case frame = <-l.bulk:
+			}
 		}
 		l.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		l.quality.countTx(len(frame))
@@ -113,7 +161,7 @@ func (l *Link) writeLoop() {
 			l.Close()
 			return
 		}
-		if len(l.queue) == 0 {
+		if len(l.queue) == 0 && len(l.bulk) == 0 {
 			if err := bw.Flush(); err != nil {
 				l.Close()
 				return

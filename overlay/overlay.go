@@ -245,6 +245,7 @@ func (o *Overlay) accept(ctx context.Context, raw net.Conn) {
 		_, _, err := identity.PeerFromCertificates(rawCerts)
 		return err
 	}
+	limitUnsent(raw)
 	conn := tls.Server(raw, cfg)
 	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -354,6 +355,7 @@ func (o *Overlay) dialOne(ctx context.Context, want identity.PeerID, ap netip.Ad
 		}
 		return nil
 	}
+	limitUnsent(raw)
 	conn := tls.Client(raw, cfg)
 	if err := conn.HandshakeContext(ctx); err != nil {
 		raw.Close()

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"container/heap"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -178,7 +179,13 @@ func (o *Overlay) handleRouted(l *Link, payload []byte) {
 	}
 	// The frame reader allocates every payload afresh, so it is ours to rewrite.
 	payload[0] = h.TTL - 1
-	switch err := nl.send(TypeRouted, payload); {
+	if h.Type >= FirstBulkType {
+		// Bulk never blocks a relay's reader: drop, and the ends retransmit.
+		err = nl.sendBulk(context.Background(), TypeRouted, payload, false)
+	} else {
+		err = nl.send(TypeRouted, payload)
+	}
+	switch {
 	case errors.Is(err, ErrQueueFull):
 		o.stats.Add("route_drop_queue", 1)
 		return
@@ -188,6 +195,47 @@ func (o *Overlay) handleRouted(l *Link, payload []byte) {
 	}
 	o.stats.Add("route_forwarded", 1)
 	o.relay.count(h.Src, h.Dst, len(payload), o.cfg.Now())
+}
+
+// SendBulk is SendTo for bulk traffic (typ >= FirstBulkType): the frame goes on
+// the first hop's bulk lane, behind every ordinary frame, and SendBulk waits for
+// room there until ctx ends — the back-pressure a bulk sender paces itself by.
+// Relays drop bulk frames rather than queue them deeply, so the caller must
+// detect loss end to end.
+func (o *Overlay) SendBulk(ctx context.Context, dst identity.PeerID, typ uint8, payload []byte) (direct bool, err error) {
+	self := o.cfg.Identity.ID
+	switch {
+	case typ < FirstBulkType:
+		return false, fmt.Errorf("frame type %d is not a bulk type", typ)
+	case len(payload) > MaxRoutedPayload:
+		return false, fmt.Errorf("payload of %d bytes exceeds limit %d", len(payload), MaxRoutedPayload)
+	case dst == self:
+		return false, errors.New("refusing to send to self")
+	}
+	if l := o.Link(dst); l != nil {
+		err := l.sendBulk(ctx, typ, payload, true)
+		if !errors.Is(err, ErrNoLink) {
+			return true, err
+		}
+	}
+	next, ok := o.NextHop(dst)
+	if !ok {
+		return false, ErrUnreachable
+	}
+	l := o.Link(next)
+	if l == nil {
+		return false, ErrUnreachable
+	}
+	frame := appendRouted(make([]byte, 0, routedHeaderLen+len(payload)),
+		routedHeader{TTL: routedTTL, Dst: dst, Src: self, Type: typ}, payload)
+	if err := l.sendBulk(ctx, TypeRouted, frame, true); err != nil {
+		if errors.Is(err, ErrNoLink) {
+			return false, ErrUnreachable
+		}
+		return false, err
+	}
+	o.stats.Add("route_sent", 1)
+	return false, nil
 }
 
 // NextHop is the neighbour a frame for dst goes to: the first hop of the shortest
