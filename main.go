@@ -49,6 +49,11 @@ func run() error {
 		costMap      = flag.String("cost-map", "", "administrator's cost map file (costs between address prefixes)")
 		showVersion  = flag.Bool("version", false, "print the version and exit")
 		control      = flag.Bool("control", false, "with the window: also accept headless JSON commands on stdin (scripts, tests)")
+		audioIn      = flag.String("audio-in", "device", "call audio source: device, device:NAME, null, tone:HZ or FILE.wav")
+		audioOut     = flag.String("audio-out", "device", "call audio sink: device, device:NAME, null or FILE.wav")
+		ringTimeout  = flag.Duration("ring-timeout", 30*time.Second, "how long an unanswered call rings")
+		relayPort    = flag.Int("relay-port", 0, "UDP port of this node's TURN relay for others' calls (default 48557)")
+		downloads    = flag.String("downloads", "", "folder accepted files land in (default: DATA/downloads)")
 	)
 	flag.Parse()
 	if *showVersion {
@@ -63,7 +68,9 @@ func run() error {
 	slog.SetDefault(log)
 
 	cfg := node.Config{DataDir: *dataDir, Name: *name, Listen: *listen, BeaconPort: *beaconPort, Log: log,
-		Power: *power, ProbeInterval: *probeEvery, QualityInterval: *qualityEvery, CostMap: *costMap}
+		Power: *power, ProbeInterval: *probeEvery, QualityInterval: *qualityEvery, CostMap: *costMap,
+		AudioIn: *audioIn, AudioOut: *audioOut, RelayPort: *relayPort, RingTimeout: *ringTimeout,
+		Downloads: *downloads}
 	switch *disc {
 	case "both":
 		cfg.Beacons, cfg.MDNS = true, true

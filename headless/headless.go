@@ -62,6 +62,13 @@ type Command struct {
 	// Purpose and Peers select a relay ranking (relays command).
 	Purpose string   `json:"purpose,omitempty"`
 	Peers   []string `json:"peers,omitempty"`
+	// Call names a call (answer, decline, hangup, mute); On is mute's switch.
+	Call string `json:"call,omitempty"`
+	On   *bool  `json:"on,omitempty"`
+	// Path and Paths name files to send; ID names a file transfer (files.go).
+	Path  string   `json:"path,omitempty"`
+	Paths []string `json:"paths,omitempty"`
+	ID    string   `json:"id,omitempty"`
 }
 
 // ParseCommand decodes and validates one line.
@@ -103,6 +110,11 @@ func ParseCommand(line []byte) (Command, error) {
 			return c, errors.New(`relays: missing field "to" (or "peers" for a mixer)`)
 		}
 		return c, nil
+	case "call", "answer", "decline", "hangup", "mute", "calls":
+		_, err := parseCall(c)
+		return c, err
+	case "send_file", "accept_file", "decline_file", "cancel_file", "transfers":
+		return c, parseFile(c)
 	case "history", "read":
 		if (c.Peer == "") == (c.Room == "") {
 			return c, fmt.Errorf(`%s: give exactly one of "peer" or "room"`, c.Cmd)
@@ -289,6 +301,10 @@ func (s *Session) handle(ctx context.Context, line []byte) (quit bool) {
 	case "read":
 		ids, err := s.node.MarkRead(c.Peer, c.Room, c.UpTo)
 		s.reply(c, err, map[string]any{"ids": ids})
+	case "call", "answer", "decline", "hangup", "mute", "calls":
+		s.handleCall(c)
+	case "send_file", "accept_file", "decline_file", "cancel_file", "transfers":
+		s.handleFile(c)
 	case "add_peer":
 		// Dialing can take seconds; other commands keep flowing meanwhile.
 		go func() {

@@ -135,3 +135,59 @@ func (ErrorEvent) EventName() string       { return "error" }
 func messageEvent(m store.Message) MessageReceived {
 	return MessageReceived{ID: m.ID, From: m.From, Text: m.Text, Sent: m.Time}
 }
+
+// CallIncoming: a peer is calling; answer or decline it by Call.
+type CallIncoming struct {
+	Call  string `json:"call"`
+	From  string `json:"from"`
+	Name  string `json:"name,omitempty"`
+	Relay string `json:"relay,omitempty"` // the peer that will relay the media, if any
+	// Participants lists a group call's members, the caller first.
+	Participants []string `json:"participants,omitempty"`
+}
+
+// CallState: a call moved to State (calling, ringing, incoming, connecting,
+// active, ended); Reason says why it ended.
+type CallState struct {
+	Call     string `json:"call"`
+	Peer     string `json:"peer"`
+	State    string `json:"state"`
+	Reason   string `json:"reason,omitempty"`
+	Outgoing bool   `json:"outgoing"`
+}
+
+// CallStats: an active call's figures, once a second.
+type CallStats struct {
+	Call         string  `json:"call"`
+	Peer         string  `json:"peer"`
+	RTTms        float64 `json:"rtt_ms"`
+	Loss         float64 `json:"loss"`
+	JitterMs     float64 `json:"jitter_ms"`
+	Codec        string  `json:"codec"`
+	Relay        string  `json:"relay,omitempty"` // the relaying peer, when not direct
+	RelayName    string  `json:"relay_name,omitempty"`
+	Path         string  `json:"path"` // candidate types of the ICE pair in use
+	SetupMs      float64 `json:"setup_ms"`
+	FramesPlayed uint64  `json:"frames_played"`
+	Concealed    uint64  `json:"concealed"`
+	Recovered    uint64  `json:"recovered"`
+	FramesSent   uint64  `json:"frames_sent"`
+	Muted        bool    `json:"muted"`
+	Level        float64 `json:"level"`
+}
+
+// CallInfo is one call in progress (the calls command).
+type CallInfo struct {
+	Call     string `json:"call"`
+	Peer     string `json:"peer"`
+	Name     string `json:"name,omitempty"`
+	State    string `json:"state"`
+	Outgoing bool   `json:"outgoing"`
+	// Participants and Mixer describe a group call.
+	Participants []string `json:"participants,omitempty"`
+	Mixer        string   `json:"mixer,omitempty"`
+}
+
+func (CallIncoming) EventName() string { return "call_incoming" }
+func (CallState) EventName() string    { return "call_state" }
+func (CallStats) EventName() string    { return "call_stats" }

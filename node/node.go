@@ -17,10 +17,14 @@ import (
 
 	"parley/chat"
 	"parley/discovery"
+	"parley/files"
 	"parley/identity"
 	"parley/internal/counters"
 	"parley/internal/hlc"
+	"parley/internal/seal"
 	"parley/internal/sysinfo"
+	"parley/media/call"
+	"parley/media/relay"
 	"parley/overlay"
 	"parley/selection"
 	"parley/store"
@@ -47,8 +51,21 @@ type Config struct {
 	// CostMap is an optional administrator's file of costs between address
 	// prefixes, combined with the peer-published metrics in relay selection.
 	CostMap string
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Downloads is where accepted files land ("" = DATA/downloads; node/files.go).
+	Downloads string
+	// AudioIn and AudioOut choose a call's audio source and sink (see
+	// audio.ParseSource: device, null, tone:HZ, FILE.wav); "" = the default device.
+	AudioIn, AudioOut string
+	// RelayPort is the TURN relay's UDP port (0 = relay.DefaultPort);
+	// RelaySessions and RelayBitsPerSecond cap what this node relays for others
+	// (0 = the relay package's defaults).
+	// RingTimeout is how long a call rings before it gives up (30 s).
+	RingTimeout        time.Duration
+	RelayPort          int
+	RelaySessions      int
+	RelayBitsPerSecond float64
+	Log                *slog.Logger
+	Now                func() time.Time
 }
 
 // Node is a running Parley peer.
@@ -66,6 +83,12 @@ type Node struct {
 	// costMap is the administrator's optional cost map (Config.CostMap).
 	costMap *selection.CostMap
 	stats   counters.Set
+	files   *files.Service // file sharing (node/files.go)
+	// calls runs voice calls; turn is this node's TURN relay for others' calls
+	// (nil when it could not start); callOpener opens sealed call signalling.
+	calls      *call.Manager
+	turn       *relay.Server
+	callOpener *seal.Opener
 
 	events <-chan Event // the default subscription (Events)
 	subsMu sync.Mutex   // guards subs
@@ -143,6 +166,14 @@ func New(cfg Config) (*Node, error) {
 		KeepIface: ifaceFilter(cfg.Ifaces), BeaconPort: cfg.BeaconPort, Now: cfg.Now, Log: cfg.Log,
 	})
 	if err := n.setupChat(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := n.setupCalls(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := n.setupFiles(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -251,6 +282,7 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	run(n.loop)
 	run(n.chat.Run)
+	run(n.files.Run)
 	run(n.qual.run)
 	run(n.reconnectLoop)
 	return nil
@@ -273,12 +305,16 @@ func (n *Node) Stop() {
 	}
 	n.stopped = true
 	n.mu.Unlock()
+	n.calls.Close() // hangs up, telling the peers, while links are still up
 	if n.cfg.Beacons {
 		n.disc.Goodbye()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	n.ov.Shutdown(ctx)
 	cancel()
+	if n.turn != nil {
+		n.turn.Close()
+	}
 	if n.cancel != nil {
 		n.cancel()
 	}
@@ -353,6 +389,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 		n.mu.Lock()
 		delete(n.shown, ev.Peer)
 		n.mu.Unlock()
+		n.calls.PeerGone(ev.Peer)
 		reason := "lost"
 		if ev.Record != nil && ev.Record.Offline {
 			reason = "goodbye"

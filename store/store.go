@@ -12,6 +12,7 @@
 //	outbox   message ID "|" peer → JSON OutboxEntry (waiting for that peer's ack)
 //	rooms    room ID            JSON Room
 //	custody  recipient "|" message ID → JSON Held (sealed envelopes kept for others)
+//	xfers, xfoffer, xfhave  file transfers (transfers.go)
 //
 // Conversation keys are "d:<peer id>" for 1:1 chats and "r:<room id>" for rooms, so a
 // conversation's history is one ordered cursor walk.
@@ -35,7 +36,7 @@ import (
 const FileName = "parley.db"
 
 // SchemaVersion is the layout this build writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 var (
 	bucketMeta     = []byte("meta")
@@ -128,6 +129,7 @@ var migrations = []func(*bolt.Tx) error{
 		_, err := tx.CreateBucketIfNotExists(bucketCustody)
 		return err
 	},
+	migrateV3ToV4, // transfers.go
 }
 
 // Schema reads the stored schema version.

@@ -1,0 +1,282 @@
+package files
+
+import (
+	"fmt"
+	"time"
+
+	"parley/identity"
+	"parley/internal/seal"
+	"parley/store"
+)
+
+// outMsg is a control frame decided under the lock and sent after it.
+type outMsg struct {
+	to   identity.PeerID
+	typ  uint8
+	body []byte
+}
+
+func (s *Service) sendAll(msgs []outMsg) {
+	for _, m := range msgs {
+		s.sendControl(m.to, m.typ, m.body)
+	}
+}
+
+// sendControl sends a control frame: plain over a direct link (TLS protects it),
+// sealed to the recipient when it must be routed through other peers.
+func (s *Service) sendControl(to identity.PeerID, typ uint8, body []byte) bool {
+	if s.cfg.Net.Linked(to) {
+		if err := s.cfg.Net.Send(to, typ, body); err == nil {
+			return true
+		}
+	}
+	pub := s.cfg.Net.PublicKey(to)
+	if pub == nil {
+		s.count("files_send_unreachable")
+		return false
+	}
+	env, err := seal.Seal(s.cfg.Identity, pub, append([]byte{typ}, body...))
+	if err != nil {
+		s.cfg.Log.Warn("seal file frame", "to", to.Short(), "err", err)
+		return false
+	}
+	if _, err := s.cfg.Net.SendTo(to, TypeSealed, env); err != nil {
+		s.count("files_send_unreachable")
+		return false
+	}
+	s.count("files_sealed_sent")
+	return true
+}
+
+// HandleDirect returns the handler for frames of typ from a direct neighbour.
+func (s *Service) HandleDirect(typ uint8) func(identity.PeerID, []byte) {
+	return func(from identity.PeerID, payload []byte) { s.handle(from, typ, payload) }
+}
+
+// HandleRouted receives a sealed frame routed through other peers; the source
+// that counts is the envelope's signer, not the routing header's claim.
+func (s *Service) HandleRouted(typ uint8) func(src, via identity.PeerID, payload []byte) {
+	return func(src, _ identity.PeerID, payload []byte) {
+		if typ != TypeSealed && typ != TypeSealedChunk {
+			s.count("files_drop_unsealed_routed")
+			return
+		}
+		s.handle(src, typ, payload)
+	}
+}
+
+func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
+	switch typ {
+	case TypeSealed, TypeSealedChunk:
+		opened, err := s.opener.Open(payload)
+		if err != nil {
+			s.count("files_drop_unsealable")
+			return
+		}
+		from = opened.SenderID
+		if typ == TypeSealedChunk {
+			s.handleChunk(from, opened.Plaintext)
+			return
+		}
+		inner, body, err := sealedInner(opened.Plaintext)
+		if err != nil {
+			s.count("files_drop_malformed")
+			return
+		}
+		typ, payload = inner, body
+	case TypeChunk:
+		s.handleChunk(from, payload)
+		return
+	}
+	var err error
+	switch typ {
+	case TypeOffer:
+		err = s.handleOffer(from, payload)
+	case TypeAnswer:
+		err = s.handleAnswer(from, payload)
+	case TypeQuery:
+		err = s.handleQuery(from, payload)
+	case TypeHave:
+		err = s.handleHave(from, payload)
+	case TypeReq:
+		err = s.handleRequest(from, payload)
+	default:
+		err = fmt.Errorf("unexpected frame type %d", typ)
+	}
+	if err != nil {
+		s.count("files_drop_malformed")
+		s.cfg.Log.Debug("file frame dropped", "from", from.Short(), "type", typ, "err", err)
+	}
+}
+
+// Bounds on offers waiting for an answer, so a peer cannot fill our store.
+const (
+	maxPendingPerPeer = 64
+	maxPending        = 1024
+)
+
+func (s *Service) handleOffer(from identity.PeerID, raw []byte) error {
+	o, err := DecodeOffer(raw)
+	if err != nil {
+		return err
+	}
+	if o.From() != from {
+		return fmt.Errorf("offer signed by %s arrived from %s", o.From().Short(), from.Short())
+	}
+	if o.Room != "" && !s.cfg.Rooms.Joined(o.Room) || o.Room == "" && o.Peer != s.self {
+		s.count("files_offer_not_for_us")
+		return nil
+	}
+	s.mu.Lock()
+	if x := s.xfers[o.ID]; x != nil {
+		// A repeat: the sender missed our answer; give it again.
+		v := map[string]uint8{StateActive: VerdictAccept, StateDeclined: VerdictDecline, StateCancelled: VerdictCancel, StateFailed: VerdictCancel, StateDone: VerdictDone}[x.rec.State]
+		s.mu.Unlock()
+		if v != 0 && !x.rec.Out && x.offer.Root == o.Root {
+			s.sendControl(from, TypeAnswer, EncodeAnswer(Answer{ID: o.ID, Verdict: v}))
+		}
+		return nil
+	}
+	pending, fromPeer := 0, 0
+	for _, x := range s.xfers {
+		if !x.rec.Out && x.rec.State == StateOffered {
+			pending++
+			if x.offer.From() == from {
+				fromPeer++
+			}
+		}
+	}
+	if pending >= maxPending || fromPeer >= maxPendingPerPeer {
+		s.mu.Unlock()
+		s.count("files_offer_dropped_limit")
+		return nil
+	}
+	now := s.cfg.Now()
+	rec := store.Transfer{ID: o.ID.String(), Peer: from.String(), Room: o.Room, State: StateOffered, Created: now, Updated: now, Offer: raw}
+	if err := s.cfg.Store.PutTransfer(rec); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	rec.Offer = nil
+	s.xfers[o.ID] = &xfer{rec: rec, offer: o, sentTo: map[identity.PeerID]time.Time{}}
+	s.mu.Unlock()
+	s.count("files_offers_received")
+	s.emit(Offered{ID: rec.ID, Name: o.Name, MediaType: o.MediaType, From: from.String(), Room: o.Room, Size: o.Size})
+	return nil
+}
+
+func (s *Service) handleAnswer(from identity.PeerID, b []byte) error {
+	a, err := DecodeAnswer(b)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x := s.xfers[a.ID]
+	if x == nil {
+		return nil
+	}
+	if !x.rec.Out {
+		// Only the offerer can take back its offer.
+		if a.Verdict == VerdictCancel && from == x.offer.From() {
+			s.senderCancelled(x)
+		}
+		return nil
+	}
+	if x.offer.Room == "" && from != x.offer.Peer {
+		return fmt.Errorf("answer for %s from a peer it was not offered to", a.ID)
+	}
+	x.answered = true
+	if x.offer.Room != "" || x.rec.State != StateOffered && x.rec.State != StateActive {
+		return nil // a room offer stays open for every member
+	}
+	switch a.Verdict {
+	case VerdictAccept:
+		x.rec.State = StateActive
+		s.saveLocked(x)
+	case VerdictDone:
+		x.rec.State = StateDone
+		s.saveLocked(x)
+		s.emit(Done{ID: x.rec.ID, Path: x.rec.Path, Hash: x.offer.Root.String(), Out: true})
+	case VerdictDecline:
+		s.endLocked(x, StateDeclined, "declined")
+		s.emit(Failed{ID: x.rec.ID, Reason: "declined", Out: true})
+	case VerdictCancel:
+		s.endLocked(x, StateCancelled, "cancelled by the recipient")
+		s.emit(Failed{ID: x.rec.ID, Reason: "cancelled by the recipient", Out: true})
+	}
+	return nil
+}
+
+// senderCancelled: the offerer withdrew. A 1:1 offer ends; a room download goes
+// on from the other members that hold the file.
+func (s *Service) senderCancelled(x *xfer) {
+	switch {
+	case x.rec.State == StateOffered || x.rec.State == StateActive && x.offer.Room == "":
+		s.endLocked(x, StateCancelled, "cancelled by the sender")
+		s.emit(Failed{ID: x.rec.ID, Reason: "cancelled by the sender"})
+	case x.dl != nil:
+		if src := x.dl.sources[x.offer.From()]; src != nil {
+			s.dropSource(x.dl, src)
+		}
+	}
+}
+
+// handleQuery answers "do you have this file?" when we could serve it to the
+// asker.
+func (s *Service) handleQuery(from identity.PeerID, b []byte) error {
+	root, err := DecodeRoot(b)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	_, ok := s.seedFor(root, from)
+	s.mu.Unlock()
+	if ok {
+		s.sendControl(from, TypeHave, EncodeRoot(root))
+	}
+	return nil
+}
+
+// handleHave adds a source to the downloads of that file, if the source is in
+// the offer's audience (a member of the room it went to) or its author.
+func (s *Service) handleHave(from identity.PeerID, b []byte) error {
+	root, err := DecodeRoot(b)
+	if err != nil {
+		return err
+	}
+	var out []outMsg
+	s.mu.Lock()
+	for _, x := range s.byRoot[root] {
+		if from == x.offer.From() || x.offer.Room != "" && s.isMember(x.offer.Room, from) {
+			out = append(out, s.addSource(x, from, s.cfg.Now())...)
+		}
+	}
+	s.mu.Unlock()
+	s.sendAll(out)
+	return nil
+}
+
+func (s *Service) isMember(room string, p identity.PeerID) bool {
+	for _, m := range s.cfg.Rooms.Members(room) {
+		if m == p {
+			return true
+		}
+	}
+	return false
+}
+
+// seedFor finds a file with this root that peer may fetch: one we offered to it
+// (or into a room it is in), or a room file we downloaded and it is a member of.
+func (s *Service) seedFor(root Hash, peer identity.PeerID) (*xfer, bool) {
+	for _, x := range s.seeds[root] {
+		o := x.offer
+		switch {
+		case o.Room != "" && s.isMember(o.Room, peer):
+			return x, true
+		case x.rec.Out && o.Room == "" && o.Peer == peer:
+			return x, true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,85 @@
+// Package files shares files and photos between peers: offers to a peer or into a
+// room, accept or decline, chunked transfer verified chunk by chunk and as a
+// whole, resumable across disconnects and restarts of either side, and fetching
+// a room file from every member that holds it, rebalanced by measured rate.
+//
+// # Guarantees
+//
+//   - Nothing is written until the user accepts. A download grows in a hidden
+//     partial file in the downloads folder (".parley-<offer id>.part") and is
+//     moved to its final name only once every chunk is in, synced, and the
+//     whole-file hash holds: the root signed in the offer is SHA-256 over the
+//     chunk hashes, and each chunk's hash was computed over the bytes written
+//     (or re-read from disk after a restart). Final names are the offer's name reduced to a plain file
+//     name (SafeName: no directories, no "..", no leading dots, no control
+//     characters) and never replace a file: "name (1).ext", "name (2).ext"…
+//   - Every chunk is checked against the SHA-256 in the signed manifest when it
+//     arrives; a chunk that fails is counted (files_chunk_bad), its source is
+//     dropped from that download and the chunk is asked of another source.
+//   - Transfer state (the signed offer with its manifest, the have-bitmap, the
+//     paths) is in the store. The bitmap is saved at most once a second, after
+//     the partial file is synced; on restart the chunks it claims are hashed
+//     again, so at most the last second of data is fetched twice.
+//   - Data travels on the overlay's bulk lane (SendBulk), behind every chat or
+//     call frame on the same link. A receiver keeps a bounded window of chunk
+//     requests outstanding per source and re-asks when one times out, since
+//     relays drop bulk frames rather than queue them.
+//   - Over a direct link TLS protects and authenticates everything. A frame that
+//     must be routed through other peers is sealed (package internal/seal:
+//     signed by the sender, encrypted to the recipient); plain frames are sent
+//     only with the direct-only calls, and plain frames arriving routed are
+//     dropped. The offer carries its author's signature in every case, so its
+//     manifest can be trusted whoever serves the data.
+//   - Bounds: at most 64 unanswered offers per peer (1,024 in all), 16,384 chunks
+//     per file (the manifest stays under the 1 MiB frame limit), 256 queued chunk
+//     requests per requesting peer, 32 sources per download. Malformed frames are
+//     dropped and counted (files_drop_malformed), never fatal.
+//
+// # Multi-source
+//
+// A download asks the offer's author, and for a room file every online member
+// (again every 5 s), whether they hold the file; members that completed it (or
+// offered it) answer and become sources. Sources are first ordered by the
+// Ranker (the node ranks by link quality for bulk transfer); once rates are
+// measured, faster sources come first and get wider windows: window = 2 +
+// rate × 300 ms / chunk size, at most 32. A request that times out (3 × the
+// source's window at its rate, plus 2 s) goes back to the queue and halves the
+// source's window; after 3 timeouts in a row the source is a last resort. A
+// source that goes offline loses its requests to the others. When every missing
+// chunk is already requested, free sources duplicate the oldest requests of
+// others (at most 2 copies), so the slowest source never holds back the end.
+//
+// # Wire format (overlay application frames; integers big-endian)
+//
+// Control frames go with SendTo (types 24–30); data with SendBulk (64, 65).
+//
+//	type 24 offer (signed by its author):
+//	  off  len   field
+//	  0    1     version (1)
+//	  1    16    offer ID (random)
+//	  17   32    author's Ed25519 public key (the sender must be its peer ID)
+//	  49   1     audience kind: 1 peer, 2 room
+//	  50   16    kind 1: recipient peer ID
+//	       1+n   kind 2: room ID as bytes8 (length u8, then the bytes)
+//	  ..   8     created, unix ms
+//	  ..   2+n   file name, bytes16 (1–255 bytes of UTF-8)
+//	  ..   1+n   media type, bytes8 (≤ 127 bytes; may be empty)
+//	  ..   8     size in bytes
+//	  ..   4     chunk size (a power of two, 16 KiB–512 KiB; 256 KiB unless the
+//	             file needs more than 16,384 chunks)
+//	  ..   32    root: SHA-256 over the chunk hashes, concatenated in order
+//	  ..   32×N  SHA-256 of each chunk, N = ceil(size / chunk size)
+//	  ..   64    Ed25519 signature over every byte before it
+//	type 25 answer:  [offer ID 16][verdict u8: 1 accept, 2 decline, 3 cancel, 4 done]
+//	                 (recipient → author; the author sends 3 to withdraw)
+//	type 26 query:   [root 32]   "do you hold this file?"
+//	type 27 have:    [root 32]   "I hold it all and will serve it to you"
+//	type 28 request: [root 32][count u8, 1–64][count × chunk index u32]
+//	type 30 sealed:  a seal envelope whose plaintext is [inner type u8][inner
+//	                 body], inner type 24–28; every routed control frame
+//	type 64 chunk:   [root 32][chunk index u32][data: the chunk's exact length]
+//	type 65 sealed chunk: a seal envelope whose plaintext is a type 64 body
+//
+// A source serves a chunk of a file only to the peer it offered the file to, or
+// to members of the room the file was offered into.
+package files

@@ -1,0 +1,26 @@
+package files
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// preallocate reserves the partial file's blocks up front: the disk being full
+// shows at accept time, not half-way, and ext4 writes into allocated blocks
+// several times faster than into holes (a large share of a fast transfer's CPU).
+// Data already in the file is kept. Where the file system cannot, a sparse file
+// of the right size does.
+func preallocate(f *os.File, size int64) error {
+	if size == 0 {
+		return f.Truncate(0)
+	}
+	err := syscall.Fallocate(int(f.Fd()), 0, 0, size)
+	if errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOSYS) {
+		return f.Truncate(size)
+	}
+	if err != nil {
+		return err
+	}
+	return f.Truncate(size) // a longer leftover file is cut to size
+}

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package files
+
+import "os"
+
+// preallocate sizes the partial file (sparse where the file system allows).
+func preallocate(f *os.File, size int64) error { return f.Truncate(size) }

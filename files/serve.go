@@ -1,0 +1,156 @@
+package files
+
+import (
+	"context"
+	"errors"
+	"os"
+	"time"
+
+	"parley/identity"
+	"parley/internal/seal"
+)
+
+// Serving: requests are queued per requesting peer and served by one goroutine
+// per peer, which paces itself by the overlay's bulk lane (SendBulk waits for
+// room), so the link's reader never blocks on disk or network.
+
+const (
+	maxServeQueue = 256 // chunk requests waiting per peer; more are dropped (the asker retries)
+	sendTimeout   = 10 * time.Second
+)
+
+type serveJob struct {
+	x     *xfer
+	index uint32
+}
+
+type server struct {
+	peer   identity.PeerID
+	jobs   []serveJob
+	queued map[serveKey]bool
+	files  map[string]*os.File // open sources, by path
+}
+
+type serveKey struct {
+	root  Hash
+	index uint32
+}
+
+func (s *Service) handleRequest(from identity.PeerID, b []byte) error {
+	req, err := DecodeRequest(b)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x, ok := s.seedFor(req.Root, from)
+	if !ok {
+		s.count("files_request_denied")
+		return nil
+	}
+	sv := s.servers[from]
+	if sv == nil {
+		sv = &server{peer: from, queued: map[serveKey]bool{}, files: map[string]*os.File{}}
+		s.servers[from] = sv
+		s.wg.Add(1)
+		go s.serve(sv)
+	}
+	for _, i := range req.Indices {
+		k := serveKey{req.Root, i}
+		switch {
+		case int(i) >= len(x.offer.Chunks):
+			s.count("files_request_bad_index")
+		case sv.queued[k]:
+		case len(sv.jobs) >= maxServeQueue:
+			s.count("files_request_queue_full")
+		default:
+			sv.queued[k] = true
+			sv.jobs = append(sv.jobs, serveJob{x, i})
+		}
+	}
+	return nil
+}
+
+// serve sends the queued chunks for one peer, then ends.
+func (s *Service) serve(sv *server) {
+	defer s.wg.Done()
+	defer func() {
+		for _, f := range sv.files {
+			f.Close()
+		}
+	}()
+	buf := make([]byte, 0, chunkHeaderLen+MaxChunk)
+	for {
+		s.mu.Lock()
+		if len(sv.jobs) == 0 {
+			delete(s.servers, sv.peer)
+			s.mu.Unlock()
+			return
+		}
+		j := sv.jobs[0]
+		sv.jobs = sv.jobs[1:]
+		delete(sv.queued, serveKey{j.x.offer.Root, j.index})
+		path := j.x.rec.Path
+		ctx := s.ctx
+		s.mu.Unlock()
+		if ctx.Err() != nil {
+			continue // shutting down: drain without sending
+		}
+		f := sv.files[path]
+		if f == nil {
+			var err error
+			if f, err = os.Open(path); err != nil {
+				s.count("files_serve_read_failed")
+				continue
+			}
+			sv.files[path] = f
+		}
+		o := j.x.offer
+		l := o.ChunkLen(int(j.index))
+		// The overlay copies what it sends, so one buffer serves every chunk.
+		frame := AppendChunk(buf[:0], o.Root, j.index, nil)[:chunkHeaderLen+l]
+		if _, err := f.ReadAt(frame[chunkHeaderLen:], int64(j.index)*int64(o.ChunkSize)); err != nil {
+			s.count("files_serve_read_failed")
+			continue
+		}
+		if s.sendChunk(ctx, sv.peer, frame) {
+			s.cfg.Stats.Add("files_bytes_sent", uint64(l))
+			s.mu.Lock()
+			j.x.served += uint64(l)
+			s.mu.Unlock()
+		}
+	}
+}
+
+// sendChunk sends one chunk frame: on the direct link's bulk lane in the clear
+// (TLS protects it), sealed to the recipient when routed.
+func (s *Service) sendChunk(ctx context.Context, to identity.PeerID, frame []byte) bool {
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	if s.cfg.Net.Linked(to) {
+		err := s.cfg.Net.SendBulkDirect(ctx, to, TypeChunk, frame)
+		if err == nil {
+			return true
+		}
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			s.count("files_send_timeout")
+			return false
+		}
+	}
+	pub := s.cfg.Net.PublicKey(to)
+	if pub == nil {
+		s.count("files_send_unreachable")
+		return false
+	}
+	env, err := seal.Seal(s.cfg.Identity, pub, frame)
+	if err != nil {
+		s.cfg.Log.Warn("seal chunk", "to", to.Short(), "err", err)
+		return false
+	}
+	if _, err := s.cfg.Net.SendBulk(ctx, to, TypeSealedChunk, env); err != nil {
+		s.count("files_send_unreachable")
+		return false
+	}
+	s.count("files_sealed_sent")
+	return true
+}

@@ -1,0 +1,170 @@
+package call
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"parley/media/signal"
+)
+
+// answerIncoming answers the first incoming call p sees.
+func answerIncoming(t *testing.T, p *party) ID {
+	t.Helper()
+	in := p.ev.wait(t, "incoming call", func(ev any) bool { _, ok := ev.(Incoming); return ok }).(Incoming)
+	if err := p.m.Answer(in.Call); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	return in.Call
+}
+
+// waitFrames waits until p has played n frames.
+func waitFrames(t *testing.T, p *party, n int) [][]int16 {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for time.Now().Before(deadline) {
+		if f := p.out.snapshot(); len(f) >= n {
+			return f
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("played only %d of %d frames", len(p.out.snapshot()), n)
+	return nil
+}
+
+// audible returns the frames from the first one carrying sound.
+func audible(frames [][]int16) [][]int16 {
+	for i, f := range frames {
+		if rms(f) > 500 {
+			return frames[i:]
+		}
+	}
+	return nil
+}
+
+func flatten(frames [][]int16) []int16 {
+	var out []int16
+	for _, f := range frames {
+		out = append(out, f...)
+	}
+	return out
+}
+
+func TestCallCarriesTheTone(t *testing.T) {
+	lab := newVnetLab(t, 0, 0, nil)
+	var b bus
+	alice := b.newParty(t, 1, lab.net(t), nil)
+	bob := b.newParty(t, 2, lab.net(t), nil)
+	lab.start(t)
+
+	id, err := alice.m.Call(bob.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := answerIncoming(t, bob); got != id {
+		t.Fatalf("bob was rung for %s, alice placed %s", got, id)
+	}
+	alice.ev.waitState(t, StateRinging)
+	alice.ev.waitState(t, StateActive)
+	bob.ev.waitState(t, StateActive)
+	frames := waitFrames(t, bob, 150)
+
+	heard := flatten(audible(frames))
+	if len(heard) < 50*960 {
+		t.Fatalf("bob heard %d samples of sound in %d frames", len(heard), len(frames))
+	}
+	sent := alice.src.samples()
+	lag, corr := signal.Align(sent, heard, len(sent))
+	snr := signal.SNR(sent, heard, lag)
+	t.Logf("aligned at lag %d (corr %.3f), SNR %.1f dB", lag, corr, snr)
+	if snr < 20 {
+		t.Fatalf("SNR %.1f dB on a clean link, want >= 20", snr)
+	}
+	if f := signal.DominantFrequency(heard, 48000); f < 540 || f > 560 {
+		t.Fatalf("bob heard %.0f Hz, alice sent 550", f)
+	}
+	st := bob.ev.wait(t, "stats with audio", func(ev any) bool {
+		s, ok := ev.(Stats)
+		return ok && s.FramesPlayed > 0 && s.SetupTime > 0
+	}).(Stats)
+	if st.Codec != "opus/48000" || st.Path == "" || !st.Relay.IsZero() {
+		t.Fatalf("stats: %+v", st)
+	}
+
+	if err := alice.m.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if e := alice.ev.waitState(t, StateEnded); e.Reason != ReasonHangup {
+		t.Fatalf("alice ended with %q", e.Reason)
+	}
+	if e := bob.ev.waitState(t, StateEnded); e.Reason != ReasonRemoteHang {
+		t.Fatalf("bob ended with %q", e.Reason)
+	}
+	if len(alice.m.Active())+len(bob.m.Active()) != 0 {
+		t.Fatal("calls left after hang-up")
+	}
+}
+
+// TestCallStaysContinuousAtFivePercentLoss runs a call over a virtual network
+// that drops 5 % of all packets and jitters them by up to 20 ms: the far end
+// must hear sound in every frame once audio started (loss concealed or
+// recovered from FEC, never a gap of silence).
+func TestCallStaysContinuousAtFivePercentLoss(t *testing.T) {
+	var mu sync.Mutex
+	rng := rand.New(rand.NewPCG(7, 11))
+	dropped, total := 0, 0
+	keep := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		total++
+		if rng.Float64() < 0.05 {
+			dropped++
+			return false
+		}
+		return true
+	}
+	lab := newVnetLab(t, 5*time.Millisecond, 20*time.Millisecond, keep)
+	var b bus
+	alice := b.newParty(t, 1, lab.net(t), nil)
+	bob := b.newParty(t, 2, lab.net(t), nil)
+	lab.start(t)
+
+	if _, err := alice.m.Call(bob.id); err != nil {
+		t.Fatal(err)
+	}
+	answerIncoming(t, bob)
+	bob.ev.waitState(t, StateActive)
+	frames := audible(waitFrames(t, bob, 250))
+	if len(frames) < 150 {
+		t.Fatalf("only %d audible frames", len(frames))
+	}
+	// Skip the first 10 frames (the jitter buffer settling), then every frame must
+	// carry the tone at no less than a third of its level.
+	quiet := 0
+	var where []int
+	for i, f := range frames[10:] {
+		if rms(f) < 8000/1.414/3 {
+			quiet++
+			where = append(where, i+10)
+		}
+	}
+	for _, c := range bob.m.Active() {
+		if cc := bob.m.calls[c.Call]; cc != nil {
+			for _, l := range cc.legList() {
+				t.Logf("bob's buffer: %+v; quiet at %v", l.media.recv.Stats().Buffer, where)
+			}
+		}
+	}
+	st := bob.ev.wait(t, "stats", func(ev any) bool { s, ok := ev.(Stats); return ok && s.FramesPlayed > 100 }).(Stats)
+	mu.Lock()
+	t.Logf("network dropped %d of %d packets; bob: %d frames, loss %.3f, concealed %d, FEC-recovered %d, jitter %v; %d quiet frames",
+		dropped, total, len(frames), st.Loss, st.Concealed, st.Recovered, st.Jitter, quiet)
+	mu.Unlock()
+	if quiet > 0 {
+		t.Fatalf("%d of %d frames fell quiet at 5 %% loss", quiet, len(frames)-10)
+	}
+	if st.Concealed+st.Recovered == 0 {
+		t.Fatal("5 % loss but nothing concealed or recovered: the filter did not bite")
+	}
+}

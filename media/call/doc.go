@@ -1,0 +1,46 @@
+// Package call runs Parley's voice calls: WebRTC (pion/webrtc v3) peer
+// connections carrying one Opus track each way, set up by signalling messages
+// that travel over the overlay, sealed end to end by the node (internal/seal:
+// signed by the caller's identity key and encrypted to the callee, so relays
+// of the signalling can neither read nor forge it).
+//
+// # Call life
+//
+//	caller                          callee
+//	Invite(offer, relay?)  ───────▶ call_incoming, rings (RingTimeout)
+//	                       ◀─────── Ringing
+//	Candidate…             ◀──────▶ Candidate…  (trickle ICE, both ways)
+//	                       ◀─────── Accept(answer) | Decline | Busy
+//	media flows (SRTP over the selected ICE pair: host, or relayed by TURN)
+//	Hangup                 ◀──────▶ Hangup; Cancel before an answer
+//
+// A call ends on hang-up, decline, busy, cancel, ring timeout, the far end
+// vanishing (its overlay presence or ICE connectivity lost) or ICE failing.
+//
+// # Relaying
+//
+// When the callee has no direct overlay link (another segment), the caller
+// asks the best voice relay (chosen by the node with the selection package)
+// for per-call TURN credentials, and hands them to the callee in the Invite,
+// so both sides allocate on the same relay: one allocation on the address
+// each side reaches it on. The relay's peer ID travels with them, so
+// call_stats can name it.
+//
+// # Signalling message format, version 1
+//
+// All integers are big-endian.
+//
+//	offset  size  field
+//	0       1     version, 0x01
+//	1       1     kind (KindInvite … KindRelayGrant, see Kind)
+//	2       16    call ID (random, chosen by the caller)
+//	18      …     fields, each [tag u8][len u16][len bytes], any order
+//
+// Tags: 1 SDP (UTF-8), 2 ICE candidate (JSON of RTCIceCandidateInit),
+// 3 reason (UTF-8), 4 relay peer ID (16 bytes), 5 relay TURN URL (UTF-8,
+// repeatable), 6 relay username, 7 relay password, 8 participant peer ID
+// (16 bytes, repeatable; group calls), 9 mixer peer ID (16 bytes; a group
+// call mixed by one participant). Unknown tags are skipped, so a later
+// version can add fields; a known tag with a bad length makes the message
+// malformed. A message is at most MaxMessage bytes.
+package call

@@ -1,0 +1,241 @@
+package call
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v3"
+
+	"parley/identity"
+)
+
+// leg is the peer connection between this node and one other participant.
+type leg struct {
+	c       *call
+	peer    identity.PeerID
+	offerer bool // this side sent the offer
+
+	mu            sync.Mutex
+	pc            *webrtc.PeerConnection
+	ended         bool
+	active        bool
+	gotAnswer     bool // the peer answered our offer
+	relay         *Relay
+	remoteOffer   string // the peer's offer, kept until this side answers
+	remoteReady   bool   // remote description applied: candidates can be added
+	pendingRemote []webrtc.ICECandidateInit
+	signalled     bool // our description went out: candidates may follow
+	pendingLocal  []string
+	firstAudio    time.Time
+	media         *legMedia
+}
+
+// maxPendingCandidates bounds candidates buffered before a description; a host
+// has a handful of interfaces, so more is noise or abuse.
+const maxPendingCandidates = 64
+
+func newLeg(c *call, peer identity.PeerID, offerer bool) *leg {
+	return &leg{c: c, peer: peer, offerer: offerer}
+}
+
+func (l *leg) markEnded() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return false
+	}
+	l.ended = true
+	return true
+}
+
+func (l *leg) close() {
+	l.mu.Lock()
+	pc := l.pc
+	l.mu.Unlock()
+	if pc != nil {
+		pc.Close()
+	}
+}
+
+// dial makes the offer for this leg and sends it in an invite.
+func (l *leg) dial() error {
+	m := l.c.m
+	if m.cfg.NeedsRelay(l.peer) {
+		r, err := m.askRelay(l.c.ctx, l.c.id, l.peer)
+		if err != nil {
+			m.cfg.Log.Warn("no relay for a call to an indirect peer; trying without", "call", l.c.id, "peer", l.peer.Short(), "err", err)
+		}
+		l.mu.Lock()
+		l.relay = r
+		l.mu.Unlock()
+	}
+	pc, err := l.newPeerConnection()
+	if err != nil {
+		return err
+	}
+	if err := l.c.attachMedia(l, pc); err != nil {
+		return err
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return fmt.Errorf("create offer: %w", err)
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("set local offer: %w", err)
+	}
+	l.c.mu.Lock()
+	parts, mixer := l.c.participants, l.c.mixer
+	l.c.mu.Unlock()
+	l.mu.Lock()
+	relay := l.relay
+	l.mu.Unlock()
+	msg := &Message{Kind: KindInvite, Call: l.c.id, SDP: pc.LocalDescription().SDP, Relay: relay, Mixer: mixer}
+	if len(parts) > 2 {
+		msg.Participants = parts
+	}
+	if err := m.cfg.Send(l.peer, msg); err != nil {
+		return fmt.Errorf("send invite: %w", err)
+	}
+	l.flushLocal()
+	return nil
+}
+
+// answer applies the peer's offer and sends our answer.
+func (l *leg) answer() error {
+	pc, err := l.newPeerConnection()
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	offer := l.remoteOffer
+	l.mu.Unlock()
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return fmt.Errorf("apply offer: %w", err)
+	}
+	l.remoteApplied()
+	if err := l.c.attachMedia(l, pc); err != nil {
+		return err
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("create answer: %w", err)
+	}
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return fmt.Errorf("set local answer: %w", err)
+	}
+	if err := l.c.m.cfg.Send(l.peer, &Message{Kind: KindAccept, Call: l.c.id, SDP: pc.LocalDescription().SDP}); err != nil {
+		return fmt.Errorf("send answer: %w", err)
+	}
+	l.flushLocal()
+	return nil
+}
+
+// accepted applies the peer's answer to our offer.
+func (l *leg) accepted(sdp string) error {
+	l.mu.Lock()
+	pc := l.pc
+	l.gotAnswer = true
+	l.mu.Unlock()
+	if pc == nil {
+		return fmt.Errorf("answer before the offer was made")
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+		return fmt.Errorf("apply answer: %w", err)
+	}
+	l.remoteApplied()
+	return nil
+}
+
+// remoteApplied adds the candidates that arrived before the remote description.
+func (l *leg) remoteApplied() {
+	l.mu.Lock()
+	l.remoteReady = true
+	pending, pc := l.pendingRemote, l.pc
+	l.pendingRemote = nil
+	l.mu.Unlock()
+	for _, ci := range pending {
+		if err := pc.AddICECandidate(ci); err != nil {
+			l.c.m.cfg.Log.Debug("remote candidate refused", "call", l.c.id, "err", err)
+		}
+	}
+}
+
+// remoteCandidate adds (or buffers) one trickled candidate of the peer.
+func (l *leg) remoteCandidate(js string) {
+	var ci webrtc.ICECandidateInit
+	if err := json.Unmarshal([]byte(js), &ci); err != nil || ci.Candidate == "" {
+		return
+	}
+	l.mu.Lock()
+	if !l.remoteReady || l.pc == nil {
+		if len(l.pendingRemote) < maxPendingCandidates {
+			l.pendingRemote = append(l.pendingRemote, ci)
+		}
+		l.mu.Unlock()
+		return
+	}
+	pc := l.pc
+	l.mu.Unlock()
+	if err := pc.AddICECandidate(ci); err != nil {
+		l.c.m.cfg.Log.Debug("remote candidate refused", "call", l.c.id, "err", err)
+	}
+}
+
+// localCandidate trickles one of our candidates, after our description.
+func (l *leg) localCandidate(ic *webrtc.ICECandidate) {
+	if ic == nil {
+		return // gathering finished
+	}
+	b, err := json.Marshal(ic.ToJSON())
+	if err != nil {
+		return
+	}
+	l.mu.Lock()
+	if !l.signalled {
+		l.pendingLocal = append(l.pendingLocal, string(b))
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Unlock()
+	l.c.m.cfg.Send(l.peer, &Message{Kind: KindCandidate, Call: l.c.id, Candidate: string(b)})
+}
+
+// flushLocal marks our description sent and trickles what was gathered meanwhile.
+func (l *leg) flushLocal() {
+	l.mu.Lock()
+	l.signalled = true
+	pending := l.pendingLocal
+	l.pendingLocal = nil
+	l.mu.Unlock()
+	for _, js := range pending {
+		l.c.m.cfg.Send(l.peer, &Message{Kind: KindCandidate, Call: l.c.id, Candidate: js})
+	}
+}
+
+// connected marks the leg's media path up.
+func (l *leg) connected() {
+	l.mu.Lock()
+	l.active = true
+	l.mu.Unlock()
+	l.c.mu.Lock()
+	a := l.c.audio
+	l.c.mu.Unlock()
+	if a != nil {
+		a.start()
+	}
+	l.c.setState(StateActive)
+}
+
+func (l *leg) wasAccepted() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.gotAnswer
+}
+
+func (l *leg) isActive() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.active
+}

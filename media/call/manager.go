@@ -1,0 +1,439 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pion/transport/v2"
+
+	"parley/identity"
+	"parley/media/audio"
+)
+
+// MaxMesh is the largest call run as a full mesh (every participant sends its
+// audio to every other); larger calls are mixed by one participant.
+const MaxMesh = 4
+
+// Errors the call commands return.
+var (
+	ErrBusy     = errors.New("already in a call")
+	ErrNoCall   = errors.New("no such call")
+	ErrBadState = errors.New("call is not in a state for that")
+)
+
+// Config wires a Manager to the node.
+type Config struct {
+	Self identity.PeerID
+	// Send delivers a signalling message to a peer; the node seals it (signed,
+	// encrypted to the peer) and routes it over the overlay.
+	Send func(to identity.PeerID, m *Message) error
+	// OpenAudio opens the microphone-side source and speaker-side sink for a call.
+	OpenAudio func() (audio.Source, audio.Sink, error)
+	// NeedsRelay reports whether media to peer must be relayed (no direct link).
+	NeedsRelay func(peer identity.PeerID) bool
+	// RelayCandidates ranks the peers that could relay a call to peer, best first
+	// (the node uses the selection package's voice-relay purpose).
+	RelayCandidates func(peer identity.PeerID) []identity.PeerID
+	// IssueRelay answers a relay request from a caller with credentials of this
+	// node's TURN server; nil or an error refuses.
+	IssueRelay func(from identity.PeerID, call ID) (*Relay, error)
+	// ChooseMixer picks the participant that mixes a call larger than MaxMesh
+	// (the node uses the selection package's call-mixer purpose); nil or a
+	// non-participant means the caller mixes.
+	ChooseMixer func(participants []identity.PeerID) identity.PeerID
+	// Interfaces keeps the network interfaces ICE gathers host candidates on
+	// (nil: all). Net replaces the OS network (pion vnet in tests).
+	Interfaces func(name string) bool
+	Net        transport.Net
+	// IncludeLoopback lets ICE use loopback candidates (single-host tests).
+	IncludeLoopback bool
+	RingTimeout     time.Duration // 30 s
+	// StatsEvery is the Stats report period (1 s).
+	StatsEvery time.Duration
+	Emit       func(any)
+	Log        *slog.Logger
+	Now        func() time.Time
+}
+
+// Manager runs this node's calls: one at a time, 1:1 or a group of up to
+// MaxParticipants.
+type Manager struct {
+	cfg Config
+	ctx context.Context
+	end context.CancelFunc
+	wg  sync.WaitGroup
+
+	mu    sync.Mutex
+	calls map[ID]*call
+	asks  map[ID]chan *Relay // relay requests waiting for a grant
+}
+
+// New returns a Manager; Close ends its calls.
+func New(cfg Config) (*Manager, error) {
+	if cfg.Send == nil || cfg.OpenAudio == nil {
+		return nil, errors.New("call: Send and OpenAudio are required")
+	}
+	if cfg.RingTimeout <= 0 {
+		cfg.RingTimeout = 30 * time.Second
+	}
+	if cfg.StatsEvery <= 0 {
+		cfg.StatsEvery = time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Emit == nil {
+		cfg.Emit = func(any) {}
+	}
+	if cfg.NeedsRelay == nil {
+		cfg.NeedsRelay = func(identity.PeerID) bool { return false }
+	}
+	ctx, end := context.WithCancel(context.Background())
+	return &Manager{cfg: cfg, ctx: ctx, end: end, calls: map[ID]*call{}, asks: map[ID]chan *Relay{}}, nil
+}
+
+// Close hangs up every call and waits for their goroutines.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	calls := make([]*call, 0, len(m.calls))
+	for _, c := range m.calls {
+		calls = append(calls, c)
+	}
+	m.mu.Unlock()
+	for _, c := range calls {
+		m.finish(c, ReasonShutdown, KindHangup)
+	}
+	m.end()
+	m.wg.Wait()
+}
+
+// busyLocked reports whether any call is under way.
+func (m *Manager) busyLocked() bool {
+	for _, c := range m.calls {
+		if c.state() != StateEnded {
+			return true
+		}
+	}
+	return false
+}
+
+// Call rings peers: one for a 1:1 call, up to MaxParticipants-1 for a group.
+// It returns at once; progress arrives as events.
+func (m *Manager) Call(peers ...identity.PeerID) (ID, error) {
+	self := m.cfg.Self
+	parts := []identity.PeerID{self}
+	for _, p := range peers {
+		if p == self || p.IsZero() || slices.Contains(parts, p) {
+			return ID{}, fmt.Errorf("call: cannot call %s", p.Short())
+		}
+		parts = append(parts, p)
+	}
+	switch {
+	case len(parts) < 2:
+		return ID{}, errors.New("call: nobody to call")
+	case len(parts) > MaxParticipants:
+		return ID{}, fmt.Errorf("call: %d participants, at most %d", len(parts), MaxParticipants)
+	}
+	var mixer identity.PeerID
+	if len(parts) > MaxMesh {
+		mixer = self
+		if m.cfg.ChooseMixer != nil {
+			if c := m.cfg.ChooseMixer(parts); slices.Contains(parts, c) {
+				mixer = c
+			}
+		}
+	}
+	m.mu.Lock()
+	if m.busyLocked() {
+		m.mu.Unlock()
+		return ID{}, ErrBusy
+	}
+	c := newCall(m, NewID(), self, true)
+	c.participants, c.mixer = parts, mixer
+	c.answeredAt = m.cfg.Now()
+	m.calls[c.id] = c
+	m.mu.Unlock()
+	c.setState(StateCalling)
+
+	for _, p := range parts[1:] {
+		if mixer.IsZero() || mixer == self || p == mixer {
+			m.dialLeg(c, p)
+			continue
+		}
+		// A mixed call: this participant's audio path is to the mixer, which
+		// will offer it a leg once it answers; here it is only rung.
+		if err := m.cfg.Send(p, &Message{Kind: KindInvite, Call: c.id, Participants: parts, Mixer: mixer}); err != nil {
+			m.cfg.Log.Debug("ring not sent", "call", c.id, "peer", p.Short(), "err", err)
+		}
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.ringTimer(c)
+	}()
+	return c.id, nil
+}
+
+// dialLeg offers a leg to peer in the background.
+func (m *Manager) dialLeg(c *call, peer identity.PeerID) {
+	l, created := c.addLeg(peer, true)
+	if !created {
+		return
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := l.dial(); err != nil {
+			m.cfg.Log.Warn("call leg set-up failed", "call", c.id, "peer", peer.Short(), "err", err)
+			m.endLeg(l, ReasonFailed, KindCancel)
+		}
+	}()
+}
+
+// answerLeg answers a leg's pending offer in the background.
+func (m *Manager) answerLeg(l *leg) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := l.answer(); err != nil {
+			m.cfg.Log.Warn("answering a call leg failed", "call", l.c.id, "peer", l.peer.Short(), "err", err)
+			m.endLeg(l, ReasonFailed, KindHangup)
+		}
+	}()
+}
+
+// ringTimer gives up on what is still unanswered after RingTimeout: the legs
+// this caller offered, or this callee's own ringing.
+func (m *Manager) ringTimer(c *call) {
+	t := time.NewTimer(m.cfg.RingTimeout)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.done:
+		return
+	}
+	if !c.outgoing {
+		if c.state() == StateIncoming {
+			m.finish(c, ReasonTimeout, KindDecline)
+		}
+		return
+	}
+	for _, l := range c.legList() {
+		if l.offerer && !l.wasAccepted() {
+			m.endLeg(l, ReasonTimeout, KindCancel)
+		}
+	}
+}
+
+// Answer accepts a ringing incoming call.
+func (m *Manager) Answer(id ID) error {
+	c, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	if c.outgoing || !c.transition(StateConnecting, StateIncoming) {
+		return fmt.Errorf("answer %s: %w", id, ErrBadState)
+	}
+	self := m.cfg.Self
+	c.mu.Lock()
+	c.answeredAt = m.cfg.Now()
+	parts, mixer, host := c.participants, c.mixer, c.host
+	var pending []*leg
+	for _, l := range c.legs {
+		if !l.offerer {
+			pending = append(pending, l)
+		}
+	}
+	c.mu.Unlock()
+	for _, l := range pending {
+		m.answerLeg(l)
+	}
+	// The legs this participant offers: in a mesh, to every later-joining
+	// member with a higher ID (the lower ID of a pair offers); as the mixer,
+	// to everyone but the caller, whose offer it has just answered.
+	for _, p := range parts {
+		if p == self || p == host {
+			continue
+		}
+		if (mixer.IsZero() && self.Less(p)) || mixer == self {
+			m.dialLeg(c, p)
+		}
+	}
+	return nil
+}
+
+// Decline refuses a ringing incoming call.
+func (m *Manager) Decline(id ID) error {
+	c, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	if c.outgoing || c.state() != StateIncoming {
+		return fmt.Errorf("decline %s: %w", id, ErrBadState)
+	}
+	m.finish(c, ReasonDeclined, KindDecline)
+	return nil
+}
+
+// Hangup ends a call in any state (an unanswered outgoing call is cancelled,
+// an unanswered incoming one declined).
+func (m *Manager) Hangup(id ID) error {
+	c, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	kind := KindHangup
+	switch c.state() {
+	case StateCalling, StateRinging:
+		kind = KindCancel
+	case StateIncoming:
+		kind = KindDecline
+	}
+	m.finish(c, ReasonHangup, kind)
+	return nil
+}
+
+// Mute stops (or resumes) sending this side's audio.
+func (m *Manager) Mute(id ID, on bool) error {
+	c, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	c.setMuted(on)
+	return nil
+}
+
+// Info describes a call in progress.
+type Info struct {
+	Call         ID
+	Peer         identity.PeerID
+	Participants []identity.PeerID
+	Mixer        identity.PeerID
+	State        State
+	Outgoing     bool
+}
+
+// Active lists the calls not yet ended.
+func (m *Manager) Active() []Info {
+	m.mu.Lock()
+	calls := make([]*call, 0, len(m.calls))
+	for _, c := range m.calls {
+		calls = append(calls, c)
+	}
+	m.mu.Unlock()
+	var out []Info
+	for _, c := range calls {
+		c.mu.Lock()
+		if !c.ended {
+			out = append(out, Info{Call: c.id, Peer: c.peerLocked(), Participants: slices.Clone(c.participants), Mixer: c.mixer, State: c.st, Outgoing: c.outgoing})
+		}
+		c.mu.Unlock()
+	}
+	return out
+}
+
+// PeerGone ends the legs to a peer that left the overlay (and the call, if
+// nobody else is left in it).
+func (m *Manager) PeerGone(peer identity.PeerID) {
+	m.mu.Lock()
+	var calls []*call
+	for _, c := range m.calls {
+		calls = append(calls, c)
+	}
+	m.mu.Unlock()
+	for _, c := range calls {
+		if c.isParticipant(peer) {
+			m.participantGone(c, peer, ReasonPeerLost)
+		}
+	}
+}
+
+func (m *Manager) get(id ID) (*call, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.calls[id]
+	if c == nil || c.state() == StateEnded {
+		return nil, fmt.Errorf("call %s: %w", id, ErrNoCall)
+	}
+	return c, nil
+}
+
+// endLeg closes one leg (telling its peer with kind, unless 0) and counts its
+// peer as gone from the call.
+func (m *Manager) endLeg(l *leg, reason string, kind Kind) {
+	if !l.markEnded() {
+		return
+	}
+	if kind != 0 {
+		m.cfg.Send(l.peer, &Message{Kind: kind, Call: l.c.id, Reason: reason})
+	}
+	m.participantGone(l.c, l.peer, reason)
+}
+
+// participantGone drops a participant from c. The call ends here when nobody
+// else is left, when the caller gave up before this side answered, or when
+// the mixer of a mixed call left.
+func (m *Manager) participantGone(c *call, p identity.PeerID, reason string) {
+	c.mu.Lock()
+	if c.ended || c.gone[p] {
+		c.mu.Unlock()
+		return
+	}
+	c.gone[p] = true
+	l := c.legs[p]
+	delete(c.legs, p)
+	everyone := true
+	for _, q := range c.participants {
+		if q != m.cfg.Self && !c.gone[q] {
+			everyone = false
+		}
+	}
+	hostLeft := p == c.host && c.answeredAt.IsZero()
+	mixerLeft := p == c.mixer
+	c.mu.Unlock()
+	if l != nil {
+		l.markEnded()
+		l.close()
+		c.detachMedia(l)
+	}
+	if everyone || hostLeft || mixerLeft {
+		m.finish(c, reason, KindHangup)
+	}
+}
+
+// finish ends c once: tells every participant still in it (kind 0: nobody),
+// tears down media and reports the end.
+func (m *Manager) finish(c *call, reason string, kind Kind) {
+	if !c.end() {
+		return
+	}
+	c.mu.Lock()
+	var tell []identity.PeerID
+	for _, p := range c.participants {
+		if p != m.cfg.Self && !c.gone[p] {
+			tell = append(tell, p)
+		}
+	}
+	peer := c.peerLocked()
+	c.mu.Unlock()
+	if kind != 0 {
+		for _, p := range tell {
+			if err := m.cfg.Send(p, &Message{Kind: kind, Call: c.id, Reason: reason}); err != nil {
+				m.cfg.Log.Debug("could not tell a participant the call ended", "call", c.id, "peer", p.Short(), "err", err)
+			}
+		}
+	}
+	c.teardown()
+	m.mu.Lock()
+	delete(m.calls, c.id)
+	m.mu.Unlock()
+	m.cfg.Emit(StateChanged{Call: c.id, Peer: peer, State: StateEnded, Reason: reason, Outgoing: c.outgoing})
+}

@@ -1,0 +1,320 @@
+package call
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v3"
+
+	"parley/identity"
+	"parley/media/audio"
+	"parley/media/opus"
+	"parley/media/voice"
+)
+
+// callAudio is a call's audio: one loop, paced by the source (the microphone's
+// clock), that every 20 ms captures a frame, takes one decoded frame from each
+// leg's jitter buffer, plays their sum and sends what each leg should hear.
+//
+// In a 1:1 or mesh call every leg hears the same thing — this node's voice —
+// so it is encoded once and one track is bound to every peer connection. The
+// mixer of a larger group sends each leg everyone else's voice instead: the
+// sum of all minus that leg's own, encoded per leg.
+type callAudio struct {
+	c      *call
+	src    audio.Source
+	sink   audio.Sink
+	mixing bool
+	enc    *opus.Encoder               // shared encoder (not mixing)
+	track  *webrtc.TrackLocalStaticRTP // shared track (not mixing)
+	pk     packetizer                  // for the shared track
+	muted  atomic.Bool
+	sent   atomic.Uint64
+	once   sync.Once
+	// started is closed when the first leg connects: the loop reads nothing
+	// from the source before, so a file or tone source starts at its
+	// beginning for the listener instead of into a not-yet-connected track.
+	started   chan struct{}
+	startOnce sync.Once
+
+	mu   sync.Mutex
+	legs map[identity.PeerID]*legMedia
+}
+
+// legMedia is one leg's part of the call's audio.
+type legMedia struct {
+	recv  *voice.Receiver
+	frame []int16 // the leg's latest decoded frame
+	// Mixing only: the leg's own track and encoder.
+	track *webrtc.TrackLocalStaticRTP
+	enc   *opus.Encoder
+	pk    packetizer
+}
+
+// packetizer numbers Opus packets as RTP. DTX frames (≤ 2 bytes: silence the
+// far end fills with comfort noise) are not sent: the timestamp moves on while
+// the sequence number does not, which is how a receiver tells a silent pause
+// from loss (RFC 7587), and the first packet after a pause carries the marker.
+type packetizer struct {
+	seq     uint16
+	ts      uint32
+	talking bool
+}
+
+func newPacketizer() packetizer {
+	var b [6]byte
+	rand.Read(b[:])
+	return packetizer{seq: binary.BigEndian.Uint16(b[:2]), ts: binary.BigEndian.Uint32(b[2:])}
+}
+
+// dtxMax is the largest Opus packet that only says "still silent".
+const dtxMax = 2
+
+func (p *packetizer) write(t *webrtc.TrackLocalStaticRTP, payload []byte) (bool, error) {
+	defer func() { p.ts += uint32(audio.FrameSamples) }()
+	if len(payload) <= dtxMax {
+		p.talking = false
+		return false, nil
+	}
+	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: opusPayloadType, SequenceNumber: p.seq, Timestamp: p.ts, Marker: !p.talking}, Payload: payload}
+	p.seq++
+	p.talking = true
+	return true, t.WriteRTP(pkt)
+}
+
+func newEncoder() (*opus.Encoder, error) {
+	return opus.NewEncoder(opus.Options{FEC: true, DTX: true, ExpectedLossPercent: 10})
+}
+
+func newTrack() (*webrtc.TrackLocalStaticRTP, error) {
+	return webrtc.NewTrackLocalStaticRTP(opusCodec, "audio", "parley")
+}
+
+// attachMedia adds the call's audio to a leg's peer connection, opening the
+// audio devices with the first leg.
+func (c *call) attachMedia(l *leg, pc *webrtc.PeerConnection) error {
+	a, err := c.ensureAudio()
+	if err != nil {
+		return err
+	}
+	lm := &legMedia{frame: make([]int16, audio.FrameSamples)}
+	if lm.recv, err = voice.NewReceiver(frameSink(lm.frame), voice.ReceiverConfig{}); err != nil {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	track := a.track
+	if a.mixing {
+		if lm.enc, err = newEncoder(); err != nil {
+			return fmt.Errorf("opus encoder: %w", err)
+		}
+		if lm.track, err = newTrack(); err != nil {
+			return fmt.Errorf("audio track: %w", err)
+		}
+		lm.pk, track = newPacketizer(), lm.track
+	}
+	sender, err := pc.AddTrack(track)
+	if err != nil {
+		return fmt.Errorf("add track: %w", err)
+	}
+	// RTCP for our sender (receiver reports, NACKs) must be read, or the
+	// interceptors behind it stall.
+	c.m.wg.Add(1)
+	go func() {
+		defer c.m.wg.Done()
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := sender.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	l.mu.Lock()
+	l.media = lm
+	l.mu.Unlock()
+	a.mu.Lock()
+	a.legs[l.peer] = lm
+	a.mu.Unlock()
+	return nil
+}
+
+// detachMedia stops mixing a leg that ended.
+func (c *call) detachMedia(l *leg) {
+	c.mu.Lock()
+	a := c.audio
+	c.mu.Unlock()
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	delete(a.legs, l.peer)
+	a.mu.Unlock()
+}
+
+// ensureAudio opens the call's audio and starts its loop, once.
+func (c *call) ensureAudio() (*callAudio, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.audio != nil {
+		return c.audio, nil
+	}
+	if c.ended {
+		return nil, errors.New("call ended during set-up")
+	}
+	src, sink, err := c.m.cfg.OpenAudio()
+	if err != nil {
+		return nil, fmt.Errorf("open audio: %w", err)
+	}
+	a := &callAudio{c: c, src: src, sink: sink, mixing: c.mixer == c.m.cfg.Self, legs: map[identity.PeerID]*legMedia{}, started: make(chan struct{})}
+	if !a.mixing {
+		if a.enc, err = newEncoder(); err == nil {
+			a.track, err = newTrack()
+		}
+		if err != nil {
+			src.Close()
+			sink.Close()
+			return nil, fmt.Errorf("audio encoder: %w", err)
+		}
+		a.pk = newPacketizer()
+	}
+	a.muted.Store(c.muted)
+	c.audio = a
+	c.m.wg.Add(2)
+	go func() {
+		defer c.m.wg.Done()
+		if err := a.run(); err != nil && c.ctx.Err() == nil {
+			c.m.cfg.Log.Warn("call audio stopped", "call", c.id, "err", err)
+		}
+	}()
+	go func() {
+		defer c.m.wg.Done()
+		c.statsLoop()
+	}()
+	return a, nil
+}
+
+func (a *callAudio) setMuted(on bool) { a.muted.Store(on) }
+
+// start lets the loop run (the first leg connected).
+func (a *callAudio) start() { a.startOnce.Do(func() { close(a.started) }) }
+
+func (a *callAudio) close() {
+	a.once.Do(func() {
+		a.src.Close()
+		a.sink.Close()
+	})
+}
+
+// run is the call's audio loop (see callAudio).
+func (a *callAudio) run() error {
+	mic := make([]int16, audio.FrameSamples)
+	mix := make([]int16, audio.FrameSamples)
+	out := make([]int16, audio.FrameSamples)
+	pkt := make([]byte, 1500)
+	select {
+	case <-a.started:
+	case <-a.c.ctx.Done():
+		return nil
+	}
+	for a.c.ctx.Err() == nil {
+		if err := a.src.ReadFrame(mic); err != nil {
+			return fmt.Errorf("audio source: %w", err)
+		}
+		if a.muted.Load() {
+			clear(mic)
+		}
+		a.mu.Lock()
+		legs := make([]*legMedia, 0, len(a.legs))
+		for _, lm := range a.legs {
+			legs = append(legs, lm)
+		}
+		a.mu.Unlock()
+		// What this node hears: every leg's frame.
+		clear(mix)
+		now := a.c.m.cfg.Now()
+		for _, lm := range legs {
+			lm.recv.PlayFrame(now) // decodes into lm.frame
+			addInto(mix, lm.frame)
+		}
+		if err := a.sink.WriteFrame(mix); err != nil {
+			return fmt.Errorf("audio sink: %w", err)
+		}
+		if !a.mixing {
+			n, err := a.enc.Encode(mic, pkt)
+			if err != nil {
+				return fmt.Errorf("encode: %w", err)
+			}
+			if sent, _ := a.pk.write(a.track, pkt[:n]); sent {
+				a.sent.Add(1)
+			}
+			continue
+		}
+		// The mixer: each leg hears everyone but itself.
+		for _, lm := range legs {
+			copy(out, mix)
+			subFrom(out, lm.frame)
+			addInto(out, mic)
+			n, err := lm.enc.Encode(out, pkt)
+			if err != nil {
+				return fmt.Errorf("encode: %w", err)
+			}
+			lm.pk.write(lm.track, pkt[:n])
+		}
+		a.sent.Add(1)
+	}
+	return nil
+}
+
+// frameSink is where a leg's receiver writes its decoded frame for the mix.
+type frameSink []int16
+
+func (f frameSink) WriteFrame(src []int16) error { copy(f, src); return nil }
+func (f frameSink) Close() error                 { return nil }
+
+// addInto adds src to dst, saturating rather than wrapping on overflow.
+func addInto(dst, src []int16) {
+	for i, v := range src {
+		s := int32(dst[i]) + int32(v)
+		dst[i] = int16(max(-32768, min(32767, s)))
+	}
+}
+
+func subFrom(dst, src []int16) {
+	for i, v := range src {
+		s := int32(dst[i]) - int32(v)
+		dst[i] = int16(max(-32768, min(32767, s)))
+	}
+}
+
+// receive feeds a leg's remote audio track into its jitter buffer.
+func (l *leg) receive(t *webrtc.TrackRemote) {
+	l.mu.Lock()
+	lm := l.media
+	l.mu.Unlock()
+	if lm == nil || t.Kind() != webrtc.RTPCodecTypeAudio {
+		return
+	}
+	m := l.c.m
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		first := true
+		for {
+			pkt, _, err := t.ReadRTP()
+			if err != nil {
+				return
+			}
+			now := m.cfg.Now()
+			if first {
+				first = false
+				l.mu.Lock()
+				l.firstAudio = now
+				l.mu.Unlock()
+			}
+			lm.recv.Push(pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, now)
+		}
+	}()
+}

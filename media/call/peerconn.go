@@ -1,0 +1,102 @@
+package call
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pion/ice/v2"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v3"
+)
+
+// opusFmtp asks the far end's encoder for in-band FEC and DTX, and says we
+// send them (RFC 7587 parameters).
+const opusFmtp = "minptime=10;useinbandfec=1;usedtx=1"
+
+// opusCodec is the one codec Parley offers: Opus, 48 kHz (RTP always says 2
+// channels for Opus; the stream itself is mono).
+var opusCodec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: opusFmtp}
+
+// opusPayloadType is the dynamic RTP payload type Parley offers for Opus.
+const opusPayloadType = 111
+
+// newAPI builds the pion API for one leg: Opus only, default interceptors
+// (NACK, RTCP reports, TWCC), host candidates on the allowed interfaces with
+// no mDNS obfuscation — peers already know each other's addresses, and
+// waiting for mDNS candidates only delays set-up.
+func (m *Manager) newAPI() (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: opusPayloadType}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("register opus: %w", err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		return nil, fmt.Errorf("interceptors: %w", err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if m.cfg.Interfaces != nil {
+		se.SetInterfaceFilter(m.cfg.Interfaces)
+	}
+	if m.cfg.Net != nil {
+		se.SetNet(m.cfg.Net)
+	}
+	se.SetIncludeLoopbackCandidate(m.cfg.IncludeLoopback)
+	// A vanished peer is noticed in ~4 s and given up in 8 s; keepalives every
+	// second keep relay permissions fresh.
+	se.SetICETimeouts(4*time.Second, 8*time.Second, time.Second)
+	// pion waits before nominating a pair that is not host/host, in case a
+	// better one succeeds: 1 s for peer-reflexive, 2 s for relayed. On a LAN
+	// every check answers in a millisecond or two, and with trickle the
+	// answerer's first checks routinely arrive before its candidates do (so
+	// the pair starts out peer-reflexive): short waits keep set-up fast.
+	se.SetHostAcceptanceMinWait(0)
+	se.SetPrflxAcceptanceMinWait(50 * time.Millisecond)
+	se.SetSrflxAcceptanceMinWait(100 * time.Millisecond)
+	se.SetRelayAcceptanceMinWait(300 * time.Millisecond)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// newPeerConnection creates the leg's peer connection with its callbacks.
+func (l *leg) newPeerConnection() (*webrtc.PeerConnection, error) {
+	api, err := l.c.m.newAPI()
+	if err != nil {
+		return nil, err
+	}
+	cfg := webrtc.Configuration{}
+	l.mu.Lock()
+	if r := l.relay; r != nil && len(r.URLs) > 0 {
+		cfg.ICEServers = []webrtc.ICEServer{{URLs: r.URLs, Username: r.Username, Credential: r.Password, CredentialType: webrtc.ICECredentialTypePassword}}
+	}
+	l.mu.Unlock()
+	pc, err := api.NewPeerConnection(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("peer connection: %w", err)
+	}
+	pc.OnICECandidate(l.localCandidate)
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		switch s {
+		case webrtc.PeerConnectionStateConnected:
+			l.connected()
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			// Closed by us: endLeg is a no-op. Closed or failed under us: the
+			// far end or the path went away; tell it in case it can still hear.
+			reason := ReasonFailed
+			if l.isActive() {
+				reason = ReasonPeerLost
+			}
+			go l.c.m.endLeg(l, reason, KindHangup)
+		}
+	})
+	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { l.receive(t) })
+	l.mu.Lock()
+	if l.ended {
+		l.mu.Unlock()
+		pc.Close()
+		return nil, fmt.Errorf("call %s: leg to %s ended during set-up", l.c.id, l.peer.Short())
+	}
+	l.pc = pc
+	l.mu.Unlock()
+	return pc, nil
+}

@@ -1,0 +1,69 @@
+package call
+
+import (
+	"time"
+
+	"github.com/pion/webrtc/v3"
+)
+
+// statsLoop reports each active leg's figures every StatsEvery while the call
+// lasts.
+func (c *call) statsLoop() {
+	t := time.NewTicker(c.m.cfg.StatsEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			for _, l := range c.legList() {
+				if l.isActive() {
+					c.m.cfg.Emit(l.stats())
+				}
+			}
+		}
+	}
+}
+
+// stats collects one leg's Stats report.
+func (l *leg) stats() Stats {
+	c := l.c
+	c.mu.Lock()
+	a, muted, invited := c.audio, c.muted, c.invited
+	c.mu.Unlock()
+	l.mu.Lock()
+	pc, lm, relay := l.pc, l.media, l.relay
+	s := Stats{Call: c.id, Peer: l.peer, Codec: "opus/48000", Muted: muted}
+	if !l.firstAudio.IsZero() {
+		s.SetupTime = l.firstAudio.Sub(invited)
+	}
+	l.mu.Unlock()
+	if lm != nil {
+		rs := lm.recv.Stats()
+		s.Loss, s.Jitter = rs.LossFraction, rs.Jitter
+		s.FramesPlayed, s.Concealed, s.Recovered = rs.FramesPlayed, rs.Concealed, rs.Recovered
+		s.Level = rs.Level
+	}
+	if a != nil {
+		s.FramesSent = a.sent.Load()
+	}
+	if pc == nil {
+		return s
+	}
+	// Audio-only calls have no SCTP transport; the ICE transport is reached
+	// through the (one) sender's DTLS transport.
+	for _, snd := range pc.GetSenders() {
+		ice := snd.Transport().ICETransport()
+		if pair, err := ice.GetSelectedCandidatePair(); err == nil && pair != nil {
+			s.Path = pair.Local.Typ.String() + "/" + pair.Remote.Typ.String()
+			if relay != nil && (pair.Local.Typ == webrtc.ICECandidateTypeRelay || pair.Remote.Typ == webrtc.ICECandidateTypeRelay) {
+				s.Relay = relay.Peer
+			}
+		}
+		if ps, ok := ice.GetSelectedCandidatePairStats(); ok {
+			s.RTT = time.Duration(ps.CurrentRoundTripTime * float64(time.Second))
+		}
+		break
+	}
+	return s
+}

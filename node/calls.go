@@ -1,0 +1,325 @@
+package node
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"time"
+
+	"parley/identity"
+	"parley/internal/seal"
+	"parley/media/audio"
+	"parley/media/call"
+	"parley/media/relay"
+	"parley/overlay"
+)
+
+// TypeCall is the overlay frame type of call signalling: a sealed envelope
+// (internal/seal) holding one call.Message, sent direct or routed.
+const TypeCall uint8 = 32
+
+// setupCalls starts this node's TURN relay and call manager and registers the
+// signalling frame handlers.
+func (n *Node) setupCalls() error {
+	var err error
+	n.turn, err = relay.New(relay.Config{
+		Addrs: n.relayAddrs(), Port: n.cfg.RelayPort, MaxSessions: n.cfg.RelaySessions,
+		MaxBitsPerSecond: n.cfg.RelayBitsPerSecond, Now: n.cfg.Now, Log: n.log,
+	})
+	if err != nil {
+		// Calls still work without serving as a relay for others.
+		n.log.Warn("TURN relay not started", "err", err)
+		n.turn = nil
+	}
+	opener, err := seal.NewOpener(n.id)
+	if err != nil {
+		return fmt.Errorf("calls: %w", err)
+	}
+	n.callOpener = opener
+	in, out := n.cfg.AudioIn, n.cfg.AudioOut
+	n.calls, err = call.New(call.Config{
+		Self: n.id.ID,
+		Send: n.sendCallMessage,
+		OpenAudio: func() (audio.Source, audio.Sink, error) {
+			src, err := audio.ParseSource(orDefault(in, "device"))
+			if err != nil {
+				return nil, nil, err
+			}
+			sink, err := audio.ParseSink(orDefault(out, "device"))
+			if err != nil {
+				src.Close()
+				return nil, nil, err
+			}
+			return src, sink, nil
+		},
+		NeedsRelay:      func(p identity.PeerID) bool { return !n.ov.Linked(p) },
+		RelayCandidates: n.voiceRelays,
+		IssueRelay:      n.issueRelay,
+		Interfaces:      ifaceNameFilter(n.cfg.Ifaces),
+		ChooseMixer:     n.chooseMixer,
+		RingTimeout:     n.cfg.RingTimeout,
+		Emit:            n.onCall,
+		Log:             n.log,
+		Now:             n.cfg.Now,
+	})
+	if err != nil {
+		return err
+	}
+	n.ov.Handle(TypeCall, func(from identity.PeerID, p []byte) { n.onCallFrame(from, p) })
+	n.ov.HandleRouted(TypeCall, func(src, _ identity.PeerID, p []byte) { n.onCallFrame(src, p) })
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func ifaceNameFilter(names []string) func(string) bool {
+	if len(names) == 0 {
+		return nil
+	}
+	return func(name string) bool { return slices.Contains(names, name) }
+}
+
+// relayAddrs are the IPv4 addresses the TURN relay serves on: those this node
+// advertises to its peers.
+func (n *Node) relayAddrs() []netip.Addr {
+	var out []netip.Addr
+	if n.disc == nil {
+		return out
+	}
+	for _, a := range n.disc.LocalAddrs() {
+		if a.Is4() && !a.IsLoopback() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// sendCallMessage seals m to peer (signed by us, readable only by peer) and
+// sends it however peer can be reached.
+func (n *Node) sendCallMessage(peer identity.PeerID, m *call.Message) error {
+	rec := n.ov.RecordOf(peer)
+	if rec == nil {
+		return fmt.Errorf("call signalling to %s: %w", peer.Short(), overlay.ErrUnreachable)
+	}
+	b, err := m.Encode()
+	if err != nil {
+		return err
+	}
+	env, err := seal.Seal(n.id, rec.PubKey, b)
+	if err != nil {
+		return fmt.Errorf("seal call message: %w", err)
+	}
+	if _, err := n.ov.SendTo(peer, TypeCall, env); err != nil {
+		return fmt.Errorf("call signalling to %s: %w", peer.Short(), err)
+	}
+	return nil
+}
+
+// onCallFrame opens a sealed call message; the sealed sender, not the routed
+// source, is who it is from.
+func (n *Node) onCallFrame(src identity.PeerID, env []byte) {
+	opened, err := n.callOpener.Open(env)
+	if err != nil {
+		n.stats.Add("call_drop_unsealed", 1)
+		return
+	}
+	if opened.SenderID != src {
+		n.stats.Add("call_drop_sender", 1)
+		return
+	}
+	m, err := call.Decode(opened.Plaintext)
+	if err != nil {
+		n.stats.Add("call_drop_malformed", 1)
+		return
+	}
+	n.calls.Handle(opened.SenderID, m)
+}
+
+// voiceRelays ranks relay candidates for a call to peer (selection's voice
+// purpose over everyone's published link quality), best first.
+func (n *Node) voiceRelays(peer identity.PeerID) []identity.PeerID {
+	choice, err := n.Relays("voice", []string{peer.String()})
+	if err != nil {
+		return nil
+	}
+	var out []identity.PeerID
+	if id, err := identity.ParsePeerID(choice.Chosen); err == nil {
+		out = append(out, id)
+	}
+	for _, r := range choice.Ranking {
+		if id, err := identity.ParsePeerID(r.ID); err == nil && !slices.Contains(out, id) && n.ov.Online(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// issueRelay grants a caller per-call credentials on this node's TURN relay,
+// with one URL per address so each side allocates where it reaches us.
+func (n *Node) issueRelay(from identity.PeerID, id call.ID) (*call.Relay, error) {
+	if n.turn == nil {
+		return nil, fmt.Errorf("this node runs no relay")
+	}
+	addrs := n.relayAddrs()
+	if err := n.turn.SetAddrs(addrs); err != nil {
+		return nil, err
+	}
+	cred := n.turn.Issue(id.String(), from.String())
+	r := &call.Relay{Peer: n.id.ID, Username: cred.Username, Password: cred.Password}
+	for _, a := range addrs {
+		r.URLs = append(r.URLs, fmt.Sprintf("turn:%s?transport=udp", net.JoinHostPort(a.String(), fmt.Sprint(n.turn.Port()))))
+	}
+	if len(r.URLs) == 0 {
+		return nil, fmt.Errorf("no address to relay on")
+	}
+	return r, nil
+}
+
+// onCall turns call manager events into node events.
+func (n *Node) onCall(ev any) {
+	switch e := ev.(type) {
+	case call.Incoming:
+		out := CallIncoming{Call: e.Call.String(), From: e.From.String(), Name: n.nameOf(e.From)}
+		if len(e.Participants) > 2 {
+			for _, p := range e.Participants {
+				out.Participants = append(out.Participants, p.String())
+			}
+		}
+		if !e.Relay.IsZero() {
+			out.Relay = e.Relay.String()
+		}
+		n.emit(out)
+	case call.StateChanged:
+		n.emit(CallState{Call: e.Call.String(), Peer: e.Peer.String(), State: string(e.State), Reason: e.Reason, Outgoing: e.Outgoing})
+	case call.Stats:
+		out := CallStats{
+			Call: e.Call.String(), Peer: e.Peer.String(), RTTms: ms(e.RTT), Loss: e.Loss, JitterMs: ms(e.Jitter),
+			Codec: e.Codec, Path: e.Path, SetupMs: ms(e.SetupTime), FramesPlayed: e.FramesPlayed,
+			Concealed: e.Concealed, Recovered: e.Recovered, FramesSent: e.FramesSent, Muted: e.Muted, Level: e.Level,
+		}
+		if !e.Relay.IsZero() {
+			out.Relay, out.RelayName = e.Relay.String(), n.nameOf(e.Relay)
+		}
+		n.emit(out)
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func (n *Node) nameOf(id identity.PeerID) string {
+	if rec := n.ov.RecordOf(id); rec != nil {
+		return rec.Name
+	}
+	return ""
+}
+
+// Call rings one peer, or several for a group call; progress arrives as
+// call_state events.
+func (n *Node) Call(peers ...string) (string, error) {
+	var ids []identity.PeerID
+	for _, p := range peers {
+		id, err := identity.ParsePeerID(p)
+		if err != nil {
+			return "", fmt.Errorf("call: %w", err)
+		}
+		if !n.ov.Online(id) {
+			return "", fmt.Errorf("call %s: peer is not online", id.Short())
+		}
+		ids = append(ids, id)
+	}
+	c, err := n.calls.Call(ids...)
+	if err != nil {
+		return "", err
+	}
+	return c.String(), nil
+}
+
+// chooseMixer picks the participant that mixes a large group call: the
+// selection package's call-mixer ranking over the participants themselves
+// (sum of RTTs to the others, spare bandwidth, CPU, power).
+func (n *Node) chooseMixer(parts []identity.PeerID) identity.PeerID {
+	var others []string
+	for _, p := range parts {
+		if p != n.id.ID {
+			others = append(others, p.String())
+		}
+	}
+	choice, err := n.Relays("mixer", others)
+	if err != nil {
+		return n.id.ID
+	}
+	best, bestCost := n.id.ID, 0.0
+	found := false
+	for _, r := range choice.Ranking {
+		id, err := identity.ParsePeerID(r.ID)
+		if err != nil || !slices.Contains(parts, id) {
+			continue
+		}
+		if !found || r.Cost < bestCost {
+			best, bestCost, found = id, r.Cost, true
+		}
+	}
+	return best
+}
+
+func (n *Node) callID(s string) (call.ID, error) { return call.ParseID(s) }
+
+// Answer accepts a ringing call.
+func (n *Node) Answer(id string) error {
+	c, err := n.callID(id)
+	if err != nil {
+		return err
+	}
+	return n.calls.Answer(c)
+}
+
+// Decline refuses a ringing call.
+func (n *Node) Decline(id string) error {
+	c, err := n.callID(id)
+	if err != nil {
+		return err
+	}
+	return n.calls.Decline(c)
+}
+
+// Hangup ends (or cancels) a call.
+func (n *Node) Hangup(id string) error {
+	c, err := n.callID(id)
+	if err != nil {
+		return err
+	}
+	return n.calls.Hangup(c)
+}
+
+// Mute stops or resumes sending our audio in a call.
+func (n *Node) Mute(id string, on bool) error {
+	c, err := n.callID(id)
+	if err != nil {
+		return err
+	}
+	return n.calls.Mute(c, on)
+}
+
+// Calls lists the calls in progress.
+func (n *Node) Calls() []CallInfo {
+	var out []CallInfo
+	for _, c := range n.calls.Active() {
+		ci := CallInfo{Call: c.Call.String(), Peer: c.Peer.String(), Name: n.nameOf(c.Peer), State: string(c.State), Outgoing: c.Outgoing}
+		if len(c.Participants) > 2 {
+			for _, p := range c.Participants {
+				ci.Participants = append(ci.Participants, p.String())
+			}
+		}
+		if !c.Mixer.IsZero() {
+			ci.Mixer = c.Mixer.String()
+		}
+		out = append(out, ci)
+	}
+	return out
+}

@@ -1,0 +1,170 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"path/filepath"
+
+	"parley/files"
+	"parley/identity"
+	"parley/overlay"
+	"parley/selection"
+)
+
+// File sharing: the files service over the overlay (see package files).
+
+// FileOffer: a peer offers us a file (accept_file / decline_file).
+type FileOffer struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Size uint64 `json:"size"`
+	Type string `json:"type,omitempty"` // media type guessed from the name
+	From string `json:"from"`
+	Room string `json:"room,omitempty"`
+}
+
+// FileProgress of a download (or of a 1:1 upload, out); rate in bytes/s. At most
+// four per second per transfer.
+type FileProgress struct {
+	ID    string  `json:"id"`
+	Bytes uint64  `json:"bytes"`
+	Total uint64  `json:"total"`
+	Rate  float64 `json:"rate"`
+	Out   bool    `json:"out,omitempty"`
+}
+
+// FileDone: a download is complete and verified at Path (or, out, the recipient
+// of our offer has it). Hash is the file's root hash (hex).
+type FileDone struct {
+	ID   string `json:"id"`
+	Path string `json:"path"`
+	Hash string `json:"hash"`
+	Out  bool   `json:"out,omitempty"`
+}
+
+// FileFailed: a transfer ended without the file.
+type FileFailed struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+	Out    bool   `json:"out,omitempty"`
+}
+
+func (FileOffer) EventName() string    { return "file_offer" }
+func (FileProgress) EventName() string { return "file_progress" }
+func (FileDone) EventName() string     { return "file_done" }
+func (FileFailed) EventName() string   { return "file_failed" }
+
+// filesNet adapts the overlay to what files needs.
+type filesNet struct{ ov *overlay.Overlay }
+
+func (f filesNet) Linked(id identity.PeerID) bool { return f.ov.Linked(id) }
+func (f filesNet) Online(id identity.PeerID) bool { return f.ov.Online(id) }
+func (f filesNet) PublicKey(id identity.PeerID) ed25519.PublicKey {
+	if r := f.ov.RecordOf(id); r != nil {
+		return r.PubKey
+	}
+	return nil
+}
+func (f filesNet) Send(to identity.PeerID, typ uint8, p []byte) error { return f.ov.Send(to, typ, p) }
+func (f filesNet) SendTo(to identity.PeerID, typ uint8, p []byte) (bool, error) {
+	return f.ov.SendTo(to, typ, p)
+}
+func (f filesNet) SendBulkDirect(ctx context.Context, to identity.PeerID, typ uint8, p []byte) error {
+	return f.ov.SendBulkDirect(ctx, to, typ, p)
+}
+func (f filesNet) SendBulk(ctx context.Context, to identity.PeerID, typ uint8, p []byte) (bool, error) {
+	return f.ov.SendBulk(ctx, to, typ, p)
+}
+
+// bulkRanker ranks file sources with the link-quality ranking for bulk transfer.
+type bulkRanker struct{ n *Node }
+
+func (r bulkRanker) Rank(cands []identity.PeerID) []identity.PeerID {
+	ids := make([]string, len(cands))
+	byText := make(map[string]identity.PeerID, len(cands))
+	for i, c := range cands {
+		ids[i] = c.String()
+		byText[ids[i]] = c
+	}
+	ranked := selection.Rank(r.n.qual.graph(), selection.Request{Purpose: selection.BulkTransfer, From: r.n.id.ID.String(), Candidates: ids},
+		selection.DefaultWeights(selection.BulkTransfer), r.n.costMap)
+	out := make([]identity.PeerID, 0, len(ranked))
+	for _, c := range ranked {
+		if id, ok := byText[c.ID]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// downloadsDir is Config.Downloads, by default DATA/downloads: next to the
+// identity and database, so several instances on one machine never share it.
+func (n *Node) downloadsDir() string {
+	if n.cfg.Downloads != "" {
+		return n.cfg.Downloads
+	}
+	return filepath.Join(n.cfg.DataDir, "downloads")
+}
+
+// setupFiles creates the file service and registers its frame handlers.
+func (n *Node) setupFiles() error {
+	var err error
+	n.files, err = files.New(files.Config{
+		Identity: n.id, Net: filesNet{n.ov}, Store: n.db, Rooms: n.rooms, Ranker: bulkRanker{n},
+		Downloads: n.downloadsDir(), Emit: n.onFiles, Log: n.log, Stats: &n.stats, Now: n.cfg.Now,
+	})
+	if err != nil {
+		return err
+	}
+	for _, typ := range []uint8{files.TypeOffer, files.TypeAnswer, files.TypeQuery, files.TypeHave, files.TypeReq,
+		files.TypeSealed, files.TypeChunk, files.TypeSealedChunk} {
+		n.ov.Handle(typ, n.files.HandleDirect(typ))
+	}
+	n.ov.HandleRouted(files.TypeSealed, n.files.HandleRouted(files.TypeSealed))
+	n.ov.HandleRouted(files.TypeSealedChunk, n.files.HandleRouted(files.TypeSealedChunk))
+	return nil
+}
+
+func (n *Node) onFiles(ev any) {
+	switch e := ev.(type) {
+	case files.Offered:
+		n.emit(FileOffer{ID: e.ID, Name: e.Name, Size: e.Size, Type: e.MediaType, From: e.From, Room: e.Room})
+	case files.Progress:
+		n.emit(FileProgress{ID: e.ID, Bytes: e.Bytes, Total: e.Total, Rate: e.Rate, Out: e.Out})
+	case files.Done:
+		n.emit(FileDone{ID: e.ID, Path: e.Path, Hash: e.Hash, Out: e.Out})
+	case files.Failed:
+		n.emit(FileFailed{ID: e.ID, Reason: e.Reason, Out: e.Out})
+	}
+}
+
+// SendFile offers files (a folder: every file in it) to a peer or into a room,
+// one offer per file; it returns the offer IDs.
+func (n *Node) SendFile(to, room string, paths ...string) ([]string, error) {
+	var peer identity.PeerID
+	if to != "" {
+		var err error
+		if peer, err = identity.ParsePeerID(to); err != nil {
+			return nil, fmt.Errorf("send file: %w", err)
+		}
+	}
+	if room != "" {
+		if _, ok := n.rooms.Info(room); !ok {
+			return nil, fmt.Errorf("send file: unknown room %q", room)
+		}
+	}
+	return n.files.SendFile(peer, room, paths...)
+}
+
+// AcceptFile starts downloading an offered file into the downloads folder.
+func (n *Node) AcceptFile(id string) error { return n.files.Accept(id) }
+
+// DeclineFile refuses an offer; nothing is written.
+func (n *Node) DeclineFile(id string) error { return n.files.Decline(id) }
+
+// CancelFile stops a transfer in either direction.
+func (n *Node) CancelFile(id string) error { return n.files.Cancel(id) }
+
+// Transfers lists file transfers, sent and received.
+func (n *Node) Transfers() []files.Info { return n.files.Transfers() }
