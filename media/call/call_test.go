@@ -1,6 +1,7 @@
 package call
 
 import (
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -139,30 +140,35 @@ func TestCallStaysContinuousAtFivePercentLoss(t *testing.T) {
 	if len(frames) < 150 {
 		t.Fatalf("only %d audible frames", len(frames))
 	}
-	// Skip the first 10 frames (the jitter buffer settling), then every frame must
-	// carry the tone at no less than a third of its level.
-	quiet := 0
-	var where []int
+	// Skip the first 10 frames (the jitter buffer settling); after that no frame
+	// may fall below a tenth of the tone's level (-20 dB): that would be a gap.
+	// Frames rebuilt from FEC come out a little quieter (-10 dB or so for a
+	// pure tone); they are counted, not failed.
+	const toneRMS = 8000 / math.Sqrt2
+	var gaps, soft []int
 	for i, f := range frames[10:] {
-		if rms(f) < 8000/1.414/3 {
-			quiet++
-			where = append(where, i+10)
+		switch r := rms(f); {
+		case r < toneRMS/10:
+			gaps = append(gaps, i+10)
+		case r < toneRMS/2:
+			soft = append(soft, i+10)
 		}
 	}
 	for _, c := range bob.m.Active() {
-		if cc := bob.m.calls[c.Call]; cc != nil {
-			for _, l := range cc.legList() {
-				t.Logf("bob's buffer: %+v; quiet at %v", l.media.recv.Stats().Buffer, where)
-			}
+		bob.m.mu.Lock()
+		cc := bob.m.calls[c.Call]
+		bob.m.mu.Unlock()
+		for _, l := range cc.legList() {
+			t.Logf("bob's jitter buffer: %+v", l.media.recv.Stats().Buffer)
 		}
 	}
 	st := bob.ev.wait(t, "stats", func(ev any) bool { s, ok := ev.(Stats); return ok && s.FramesPlayed > 100 }).(Stats)
 	mu.Lock()
-	t.Logf("network dropped %d of %d packets; bob: %d frames, loss %.3f, concealed %d, FEC-recovered %d, jitter %v; %d quiet frames",
-		dropped, total, len(frames), st.Loss, st.Concealed, st.Recovered, st.Jitter, quiet)
+	t.Logf("network dropped %d of %d packets; bob: %d frames, loss %.3f, concealed %d, FEC-recovered %d, jitter %v; %d soft frames %v, gaps at %v",
+		dropped, total, len(frames), st.Loss, st.Concealed, st.Recovered, st.Jitter, len(soft), soft, gaps)
 	mu.Unlock()
-	if quiet > 0 {
-		t.Fatalf("%d of %d frames fell quiet at 5 %% loss", quiet, len(frames)-10)
+	if len(gaps) > 0 {
+		t.Fatalf("%d of %d frames fell silent at 5 %% loss (at %v)", len(gaps), len(frames)-10, gaps)
 	}
 	if st.Concealed+st.Recovered == 0 {
 		t.Fatal("5 % loss but nothing concealed or recovered: the filter did not bite")

@@ -264,3 +264,14 @@ func (b *bus) newParty(t *testing.T, seed byte, nw transport.Net, tweak func(*Co
 	b.mu.Unlock()
 	return p
 }
+
+// legCount is how many legs p's call id has (0 when it is gone).
+func (p *party) legCount(id ID) int {
+	p.m.mu.Lock()
+	c := p.m.calls[id]
+	p.m.mu.Unlock()
+	if c == nil {
+		return 0
+	}
+	return len(c.legList())
+}

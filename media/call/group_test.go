@@ -1,0 +1,140 @@
+package call
+
+import (
+	"math"
+	"testing"
+
+	"parley/identity"
+)
+
+// runGroup places a call from the first party to the others, has everyone
+// answer, and waits until every party plays sound from the call.
+func runGroup(t *testing.T, parties []*party) ID {
+	t.Helper()
+	var others []identity.PeerID
+	for _, p := range parties[1:] {
+		others = append(others, p.id)
+	}
+	id, err := parties[0].m.Call(others...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parties[1:] {
+		in := p.ev.wait(t, "incoming", func(ev any) bool { _, ok := ev.(Incoming); return ok }).(Incoming)
+		if in.Call != id || len(in.Participants) != len(parties) || in.Participants[0] != parties[0].id {
+			t.Fatalf("incoming: %+v", in)
+		}
+		if err := p.m.Answer(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range parties {
+		p.ev.waitState(t, StateActive)
+	}
+	return id
+}
+
+// heardTones reports which of the parties' tones are audible in what p played
+// once everyone was talking: the strongest frequencies of its last second.
+func heard(t *testing.T, p *party, n int) []int16 {
+	t.Helper()
+	frames := waitFrames(t, p, n)
+	return flatten(frames[len(frames)-50:])
+}
+
+// toneLevel is the amplitude of hz in x (a single-bin DFT), as a fraction of
+// the tone source's amplitude.
+func toneLevel(x []int16, hz float64) float64 {
+	var re, im float64
+	for i, v := range x {
+		ph := 2 * math.Pi * hz * float64(i) / 48000
+		re += float64(v) * math.Cos(ph)
+		im -= float64(v) * math.Sin(ph)
+	}
+	return 2 * math.Hypot(re, im) / float64(len(x)) / 8000
+}
+
+func checkHearsOthers(t *testing.T, parties []*party) {
+	t.Helper()
+	for _, p := range parties {
+		x := heard(t, p, 150)
+		for _, q := range parties {
+			lvl := toneLevel(x, q.src.hz)
+			if q == p {
+				// A party must not hear itself (no echo through a mixer).
+				if lvl > 0.1 {
+					t.Errorf("party %d hears its own %.0f Hz tone at %.2f", p.id[0], q.src.hz, lvl)
+				}
+				continue
+			}
+			if lvl < 0.5 {
+				t.Errorf("party %d hears party %d's %.0f Hz tone at only %.2f", p.id[0], q.id[0], q.src.hz, lvl)
+			}
+		}
+	}
+}
+
+func TestFourPartyMesh(t *testing.T) {
+	lab := newVnetLab(t, 0, 0, nil)
+	var b bus
+	var parties []*party
+	for i := byte(1); i <= 4; i++ {
+		parties = append(parties, b.newParty(t, i, lab.net(t), nil))
+	}
+	lab.start(t)
+	runGroup(t, parties)
+	// Full mesh: everyone has a leg to each of the three others.
+	for _, p := range parties {
+		for _, c := range p.m.Active() {
+			if !c.Mixer.IsZero() {
+				t.Fatalf("a 4-party call got a mixer")
+			}
+			if n := p.legCount(c.Call); n != 3 {
+				t.Fatalf("party %d has %d legs, want 3", p.id[0], n)
+			}
+		}
+	}
+	checkHearsOthers(t, parties)
+
+	// One leaves; the other three carry on.
+	c := parties[3].m.Active()[0].Call
+	if err := parties[3].m.Hangup(c); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parties[:3] {
+		p.ev.wait(t, "leg gone", func(any) bool { return p.legCount(c) == 2 })
+		if st := p.m.Active(); len(st) != 1 || st[0].State != StateActive {
+			t.Fatalf("party %d after one left: %+v", p.id[0], st)
+		}
+	}
+}
+
+func TestFivePartyCallIsMixed(t *testing.T) {
+	lab := newVnetLab(t, 0, 0, nil)
+	var b bus
+	var parties []*party
+	mixer := identity.PeerID{}
+	pick := func(c *Config) {
+		c.ChooseMixer = func(parts []identity.PeerID) identity.PeerID { return parts[2] }
+	}
+	for i := byte(1); i <= 5; i++ {
+		parties = append(parties, b.newParty(t, i, lab.net(t), pick))
+	}
+	mixer = parties[2].id
+	lab.start(t)
+	runGroup(t, parties)
+	for _, p := range parties {
+		c := p.m.Active()[0]
+		if c.Mixer != mixer {
+			t.Fatalf("party %d: mixer %s, want %s", p.id[0], c.Mixer.Short(), mixer.Short())
+		}
+		want := 1
+		if p.id == mixer {
+			want = 4
+		}
+		if n := p.legCount(c.Call); n != want {
+			t.Fatalf("party %d has %d legs, want %d", p.id[0], n, want)
+		}
+	}
+	checkHearsOthers(t, parties)
+}
