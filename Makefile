@@ -67,10 +67,11 @@ test-integration:
 
 # Benchmarks print tables; copy the latest into docs/benchmarks.md.
 bench: deps-test build
-	$(GO) test -run '^$$' -bench . -benchmem ./overlay/ ./discovery/ ./internal/seal/ ./internal/hlc/ ./vivaldi/ ./selection/
+	$(GO) test -run '^$$' -bench . -benchmem ./overlay/ ./discovery/ ./internal/seal/ ./internal/hlc/ ./vivaldi/ ./selection/ ./files/
 	$(GO) test -run '^$$' -bench Durable -benchtime 20000x ./chat/
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchdisc -bin "$(CURDIR)/$(BIN)"
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchchat -bin "$(CURDIR)/$(BIN)"
+	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchfiles -bin "$(CURDIR)/$(BIN)"
 	$(GO) run ./cmd/benchrelay
 	$(GO) run ./cmd/benchgui -bin "$(CURDIR)/$(BIN)"
 

@@ -17,9 +17,11 @@
 //     arrives; a chunk that fails is counted (files_chunk_bad), its source is
 //     dropped from that download and the chunk is asked of another source.
 //   - Transfer state (the signed offer with its manifest, the have-bitmap, the
-//     paths) is in the store. The bitmap is saved at most once a second, after
-//     the partial file is synced; on restart the chunks it claims are hashed
-//     again, so at most the last second of data is fetched twice.
+//     paths) is in the store. The bitmap is saved at most once a second; on
+//     restart every chunk it claims, and every chunk of the partial file that
+//     is not all zeros (written after the last save), is hashed again and kept
+//     if it matches, so a crash costs at most the chunks in flight. The file is
+//     synced once, before it is moved into place.
 //   - Data travels on the overlay's bulk lane (SendBulk), behind every chat or
 //     call frame on the same link. A receiver keeps a bounded window of chunk
 //     requests outstanding per source and re-asks when one times out, since

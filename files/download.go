@@ -262,13 +262,14 @@ func (s *Service) pump(x *xfer, now time.Time) []outMsg {
 		return nil
 	}
 	var out []outMsg
+	chunk := x.offer.ChunkSize
 	for _, src := range d.order {
 		if src.dropped || !s.cfg.Net.Online(src.id) {
 			continue
 		}
 		var idx []uint32
 		for len(src.out) < src.window {
-			i, ok := s.nextChunk(d, src)
+			i, ok := s.nextChunk(d, src, chunk, now)
 			if !ok {
 				break
 			}
@@ -285,7 +286,7 @@ func (s *Service) pump(x *xfer, now time.Time) []outMsg {
 	return out
 }
 
-func (s *Service) nextChunk(d *download, src *source) (uint32, bool) {
+func (s *Service) nextChunk(d *download, src *source, chunk uint32, now time.Time) (uint32, bool) {
 	for len(d.todo) > 0 {
 		i := d.todo[0]
 		d.todo = d.todo[1:]
@@ -294,23 +295,50 @@ func (s *Service) nextChunk(d *download, src *source) (uint32, bool) {
 			return i, true
 		}
 	}
-	// Endgame: duplicate the request that has waited longest elsewhere.
+	// Endgame: ask src too for the request that will take longest elsewhere,
+	// if src would clearly deliver it sooner (a duplicate of a chunk that is
+	// about to arrive anyway only wastes the link).
 	if src.timeouts >= stallTimeouts {
 		return 0, false
 	}
+	mine := float64(len(src.out)+1) * src.secondsPerChunk(chunk)
 	var best uint32
-	var bestAt time.Time
+	var bestLeft float64
 	found := false
 	for i, who := range d.flight {
 		if len(who) >= maxCopies || slices.Contains(who, src.id) {
 			continue
 		}
-		at := d.sources[who[0]].out[i]
-		if !found || at.Before(bestAt) || at.Equal(bestAt) && i < best {
-			best, bestAt, found = i, at, true
+		h := d.sources[who[0]]
+		left := h.remaining(i, chunk, now)
+		if left > 2*mine && (!found || left > bestLeft || left == bestLeft && i < best) {
+			best, bestLeft, found = i, left, true
 		}
 	}
 	return best, found
+}
+
+// secondsPerChunk is how long src takes per chunk at its measured (or assumed)
+// rate.
+func (src *source) secondsPerChunk(chunk uint32) float64 {
+	rate := src.rate.rate
+	if !src.rate.primed || rate < 1 {
+		rate = assumedRate
+	}
+	return float64(chunk) / rate
+}
+
+// remaining estimates the seconds until src delivers chunk i: its place in
+// src's queue of requests at src's rate, less the time it has already waited.
+func (src *source) remaining(i uint32, chunk uint32, now time.Time) float64 {
+	sent := src.out[i]
+	ahead := 0
+	for _, at := range src.out {
+		if at.Before(sent) {
+			ahead++
+		}
+	}
+	return float64(ahead+1)*src.secondsPerChunk(chunk) - now.Sub(sent).Seconds()
 }
 
 // requeue puts a chunk back at the front of the queue.
@@ -647,8 +675,10 @@ func (s *Service) stopDownload(x *xfer) {
 }
 
 // persistAll saves the have-bitmaps of downloads that changed (at most every
-// persistEvery, or now when force): the partial file is synced first, so a bit
-// on disk always means the data is too.
+// persistEvery, or now when force). The partial file is not synced first (an
+// fsync a second halves a fast transfer): a saved bit may run ahead of the data
+// after a power cut, but resume re-hashes every claimed chunk, so such a chunk
+// is fetched again rather than trusted. Writeback is started, not awaited.
 func (s *Service) persistAll(force bool) {
 	now := s.cfg.Now()
 	type job struct {
@@ -668,9 +698,8 @@ func (s *Service) persistAll(force bool) {
 	}
 	s.mu.Unlock()
 	for _, j := range jobs {
-		if err := j.f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
-			s.cfg.Log.Warn("sync partial file", "id", j.id, "err", err)
-			continue
+		if err := startWriteback(j.f); err != nil && !errors.Is(err, os.ErrClosed) {
+			s.cfg.Log.Debug("start writeback of partial file", "id", j.id, "err", err)
 		}
 		if err := s.cfg.Store.SetTransferHave(j.id, j.have); err != nil {
 			s.cfg.Log.Warn("save download state", "id", j.id, "err", err)

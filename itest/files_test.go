@@ -293,4 +293,8 @@ func TestFilesRoomMultiSource(t *testing.T) {
 	if served["b"]+served["c"] < 0.75*total {
 		t.Fatalf("the unshaped holders served only %.0f of %d bytes", served["b"]+served["c"], total)
 	}
+	// Duplicate requests (endgame) stay a small share.
+	if sum := served["a"] + served["b"] + served["c"]; sum > 1.3*total {
+		t.Fatalf("holders served %.0f bytes for a %d-byte file", sum, total)
+	}
 }

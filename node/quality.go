@@ -165,6 +165,13 @@ func (q *quality) probeDue(ctx context.Context) {
 func (q *quality) measure() selection.SelfMetrics {
 	links := q.n.ov.Links()
 	load := q.n.ov.RelayLoad()
+	if q.n.turn != nil {
+		// Calls relayed by this node's TURN server load it as much as
+		// forwarded overlay frames do.
+		tl := q.n.turn.Load()
+		load.Sessions += tl.Sessions
+		load.Bps += tl.BitsPerSecond
+	}
 	total, idle, ok := sysinfo.System.CPUTimes()
 	q.mu.Lock()
 	defer q.mu.Unlock()

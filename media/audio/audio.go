@@ -10,7 +10,7 @@ import (
 const (
 	SampleRate    = 48000
 	Channels      = 1
-	FrameSamples  = SampleRate * int(FrameDuration/time.Millisecond) / 1000
+	FrameSamples  = SampleRate * 20 / 1000 // untyped, so it mixes with uint32 timestamps
 	FrameDuration = 20 * time.Millisecond
 )
 

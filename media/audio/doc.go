@@ -19,6 +19,16 @@
 // playback device therefore keeps only a short queue, drops the oldest audio when the
 // queue overflows, and plays silence when it runs dry.
 //
+// # Devices
+//
+// Sound cards are reached through miniaudio (github.com/gen2brain/malgo, cgo, which
+// loads the system's audio library at run time). No backend is touched until
+// ListDevices, OpenCaptureDevice or OpenPlaybackDevice is called, each device owns
+// its own backend context, and miniaudio's null backend is left out, so a machine
+// without sound gets an error wrapping ErrNoDevice rather than a device that
+// silently discards the call. The backend converts to 48 kHz mono 16-bit whatever
+// the hardware does natively.
+//
 // # WAV files
 //
 // The WAV reader accepts a RIFF/WAVE file (all fields little-endian):
@@ -30,7 +40,7 @@
 //	12   ...  chunks: [4-byte ID][u32 size][size bytes][pad byte if size is odd]
 //
 // Chunks other than "fmt " and "data" (LIST, fact, cue, ...) are skipped. The "fmt "
-// chunk must come before "data" and hold at least 16 bytes:
+// chunk must come before "data" and hold 16 to 4096 bytes:
 //
 //	off  len  field
 //	0    2    format tag: 1 (PCM), or 0xFFFE (extensible) whose sub-format GUID
@@ -48,5 +58,10 @@
 // sample is ignored. The writer produces the canonical 44-byte header (PCM, mono,
 // 48 kHz, 16-bit) followed by the samples, and rewrites the header once a second of
 // audio, so a process that dies mid-call leaves a file that plays up to the last
-// second.
+// second (or, before the first rewrite, whatever reached the disk, as the initial
+// data size of 0 reads as "until end of file").
+//
+// A WAV file is finite: OpenWAV's source returns io.EOF at its end. ParseSource wraps
+// it in SilenceAfterEOF, so a call fed from a file goes on, silent, after the file
+// ends; it does not loop.
 package audio

@@ -10,6 +10,12 @@ import (
 	"parley/media/signal"
 )
 
+func TestFrameConstantsAgree(t *testing.T) {
+	if time.Duration(FrameSamples)*time.Second/SampleRate != FrameDuration {
+		t.Fatalf("%d samples at %d Hz is not %v", FrameSamples, SampleRate, FrameDuration)
+	}
+}
+
 func TestToneIsContinuousAcrossFrames(t *testing.T) {
 	tone := NewTone(440, 0.5)
 	var all []int16

@@ -41,7 +41,7 @@ type WAVSource struct {
 	format   WAVFormat
 	left     int64 // data bytes not read yet; -1 when the header gave no length
 	block    []byte
-	resample *linearResampler // nil when the file is already 48 kHz
+	resample *linearResampler     // nil when the file is already 48 kHz
 	read     func() (int16, bool) // nextSample, bound once so frames do not allocate
 	eof      bool
 }

@@ -110,13 +110,18 @@ func New(cfg Config) *Buffer {
 	return b
 }
 
-// tsToNs converts a timestamp distance to nanoseconds.
+// tsToNs converts a timestamp distance to nanoseconds. Whole seconds and the rest
+// are converted apart so that no product can overflow, however long the call.
 func (b *Buffer) tsToNs(ts int64) int64 {
-	return ts * int64(time.Second) / int64(b.cfg.ClockRate)
+	rate := int64(b.cfg.ClockRate)
+	q := floorDiv(ts, rate)
+	return q*int64(time.Second) + (ts-q*rate)*int64(time.Second)/rate
 }
 
+// nsToTS converts nanoseconds to timestamp units, rounding down.
 func (b *Buffer) nsToTS(ns int64) int64 {
-	return floorDiv(ns*int64(b.cfg.ClockRate), int64(time.Second))
+	q := floorDiv(ns, int64(time.Second))
+	return q*int64(b.cfg.ClockRate) + (ns-q*int64(time.Second))*int64(b.cfg.ClockRate)/int64(time.Second)
 }
 
 // Push adds a received packet.

@@ -112,9 +112,9 @@ func floorDiv(a, b int64) int64 {
 
 func mod(a, b int64) int64 { return a - floorDiv(a, b)*b }
 
-// clampDur keeps caller-supplied times within ±2^50 ns (13 days) of the epoch, so
-// that no arithmetic on them can overflow whatever time.Time values arrive.
+// clampDur keeps caller-supplied times within ±2^55 ns (over a year) of the epoch,
+// so that no arithmetic on them can overflow whatever time.Time values arrive.
 func clampDur(d time.Duration) int64 {
-	const lim = int64(1) << 50
+	const lim = int64(1) << 55
 	return min(max(int64(d), -lim), lim)
 }

@@ -123,7 +123,7 @@ func runPipeline(t testing.TB, src audio.Source, enc opus.Options, net network, 
 			air = append(air, inflight{seq: seq, ts: ts, payload: p, arrival: t0.Add(time.Duration(i)*audio.FrameDuration + d)})
 		}
 		seq++
-		ts += uint32(audio.FrameSamples)
+		ts += audio.FrameSamples
 		now := t0.Add(time.Duration(i)*audio.FrameDuration + net.phase)
 		sort.SliceStable(air, func(a, b int) bool { return air[a].arrival.Before(air[b].arrival) })
 		k := 0
