@@ -9,7 +9,6 @@ import (
 
 	"parley/identity"
 	"parley/internal/seal"
-	"parley/media/audio"
 	"parley/media/call"
 	"parley/media/relay"
 	"parley/overlay"
@@ -37,22 +36,11 @@ func (n *Node) setupCalls() error {
 		return fmt.Errorf("calls: %w", err)
 	}
 	n.callOpener = opener
-	in, out := n.cfg.AudioIn, n.cfg.AudioOut
+	n.loadAudio()
 	n.calls, err = call.New(call.Config{
-		Self: n.id.ID,
-		Send: n.sendCallMessage,
-		OpenAudio: func() (audio.Source, audio.Sink, error) {
-			src, err := audio.ParseSource(orDefault(in, "device"))
-			if err != nil {
-				return nil, nil, err
-			}
-			sink, err := audio.ParseSink(orDefault(out, "device"))
-			if err != nil {
-				src.Close()
-				return nil, nil, err
-			}
-			return src, sink, nil
-		},
+		Self:            n.id.ID,
+		Send:            n.sendCallMessage,
+		OpenAudio:       n.openAudio,
 		NeedsRelay:      func(p identity.PeerID) bool { return !n.ov.Linked(p) },
 		RelayCandidates: n.voiceRelays,
 		IssueRelay:      n.issueRelay,

@@ -87,6 +87,8 @@ type Node struct {
 	// calls runs voice calls; turn is this node's TURN relay for others' calls
 	// (nil when it could not start); callOpener opens sealed call signalling.
 	calls      *call.Manager
+	audioIn    string // call audio source and sink specs; guarded by mu
+	audioOut   string
 	turn       *relay.Server
 	callOpener *seal.Opener
 
