@@ -52,6 +52,7 @@ func run() error {
 		audioIn      = flag.String("audio-in", "", "call audio source: device, device:NAME, null, tone:HZ or FILE.wav (default: the one chosen in settings, else device)")
 		audioOut     = flag.String("audio-out", "", "call audio sink: device, device:NAME, null or FILE.wav (default: the one chosen in settings, else device)")
 		ringTimeout  = flag.Duration("ring-timeout", 30*time.Second, "how long an unanswered call rings")
+		teamFile     = flag.String("team-file", "", "file whose first line is the team passphrase (a closed team network; also $PARLEY_TEAM)")
 		relayPort    = flag.Int("relay-port", 0, "UDP port of this node's TURN relay for others' calls (default 48557)")
 		downloads    = flag.String("downloads", "", "folder accepted files land in (default: DATA/downloads)")
 	)
@@ -71,6 +72,11 @@ func run() error {
 		Power: *power, ProbeInterval: *probeEvery, QualityInterval: *qualityEvery, CostMap: *costMap,
 		AudioIn: *audioIn, AudioOut: *audioOut, RelayPort: *relayPort, RingTimeout: *ringTimeout,
 		Downloads: *downloads}
+	team, err := teamPassphrase(*teamFile)
+	if err != nil {
+		return err
+	}
+	cfg.Team = team
 	switch *disc {
 	case "both":
 		cfg.Beacons, cfg.MDNS = true, true
@@ -143,4 +149,23 @@ func defaultDataDir() string {
 		return filepath.Join(dir, "parley")
 	}
 	return ".parley"
+}
+
+// teamPassphrase reads the team passphrase from a file (its first line) or
+// $PARLEY_TEAM — never from a flag, where every user of the machine could read
+// it in the process list.
+func teamPassphrase(file string) (string, error) {
+	if file == "" {
+		return os.Getenv("PARLEY_TEAM"), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--team-file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	line = strings.TrimRight(line, "\r")
+	if line == "" {
+		return "", fmt.Errorf("--team-file %s: the first line is empty", file)
+	}
+	return line, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"parley/identity"
+	"parley/internal/team"
 	"parley/internal/wire"
 )
 
@@ -18,6 +19,9 @@ const (
 	beaconSigLen   = ed25519.SignatureSize
 
 	extName = 1
+	// extTeam carries a closed team's tag: team.Tag("beacon", public key [32],
+	// seq u64, port u16, kind u8), 16 bytes (package team).
+	extTeam = 2
 )
 
 // BeaconKind says whether a beacon announces a peer or says goodbye.
@@ -36,6 +40,9 @@ type Beacon struct {
 	Seq    uint64
 	Port   uint16
 	Name   string
+	// Team is the closed-team tag, if the sender is in one (see extTeam);
+	// DecodeBeacon does not check it, the service does.
+	Team []byte
 }
 
 // Errors a decoder reports; Stats counts by these.
@@ -50,7 +57,26 @@ var (
 
 // EncodeBeacon builds and signs a beacon.
 func EncodeBeacon(id *identity.Identity, kind BeaconKind, seq uint64, port uint16, name string) []byte {
+	return EncodeTeamBeacon(id, kind, seq, port, name, nil)
+}
+
+// teamBeaconParts are the fields a beacon's team tag covers.
+func teamBeaconParts(pub []byte, kind BeaconKind, seq uint64, port uint16) [][]byte {
+	var w wire.Writer
+	w.U64(seq)
+	w.U16(port)
+	w.U8(uint8(kind))
+	return [][]byte{pub, w.B}
+}
+
+// EncodeTeamBeacon is EncodeBeacon for a member of a closed team (key nil:
+// an open beacon).
+func EncodeTeamBeacon(id *identity.Identity, kind BeaconKind, seq uint64, port uint16, name string, key *team.Key) []byte {
 	var ext wire.Writer
+	if key != nil {
+		ext.U8(extTeam)
+		ext.Bytes8(key.Tag("beacon", teamBeaconParts(id.Public, kind, seq, port)...))
+	}
 	if name != "" {
 		if len(name) > 64 {
 			name = name[:64]
@@ -103,8 +129,11 @@ func DecodeBeacon(pkt []byte) (Beacon, error) {
 	er := wire.NewReader(ext)
 	for er.Len() > 0 && er.Err == nil {
 		typ, val := er.U8(), er.Bytes8()
-		if typ == extName {
+		switch typ {
+		case extName:
 			b.Name = string(val)
+		case extTeam:
+			b.Team = append([]byte(nil), val...)
 		}
 	}
 	if er.Err != nil {
@@ -112,4 +141,9 @@ func DecodeBeacon(pkt []byte) (Beacon, error) {
 	}
 	b.ID = identity.IDFromPublicKey(b.PubKey)
 	return b, nil
+}
+
+// teamOK reports whether b carries a valid tag of key.
+func (b Beacon) teamOK(key *team.Key) bool {
+	return key.Check(b.Team, "beacon", teamBeaconParts(b.PubKey, b.Kind, b.Seq, b.Port)...)
 }

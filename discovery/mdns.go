@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"crypto/subtle"
 	"io"
 	"log"
 	"net"
@@ -64,7 +65,11 @@ func (s *Service) runMDNS(ctx context.Context) {
 // peer must not hand one segment the address of the other.
 func (s *Service) startMDNSServers() []*mdns.Server {
 	id := s.cfg.Identity.ID.String()
-	txt := EncodeTXT(ServiceInfo{ID: s.cfg.Identity.ID, Port: s.cfg.LinkPort, Name: s.cfg.Name()})
+	info := ServiceInfo{ID: s.cfg.Identity.ID, Port: s.cfg.LinkPort, Name: s.cfg.Name()}
+	if s.cfg.Team != nil {
+		info.Team = mdnsTeamTag(s.cfg.Team, info.ID, info.Port)
+	}
+	txt := EncodeTXT(info)
 	var servers []*mdns.Server
 	for _, ifc := range s.currentInterfaces() {
 		ifc := ifc
@@ -139,6 +144,14 @@ func (s *Service) handleMDNSEntry(e *mdns.ServiceEntry, ifc net.Interface) {
 		return
 	}
 	if info.ID == s.cfg.Identity.ID {
+		return
+	}
+	switch {
+	case s.cfg.Team != nil && subtle.ConstantTimeCompare([]byte(info.Team), []byte(mdnsTeamTag(s.cfg.Team, info.ID, info.Port))) != 1:
+		s.stats.Add("mdns_drop_team", 1)
+		return
+	case s.cfg.Team == nil && info.Team != "":
+		s.stats.Add("mdns_foreign_team", 1)
 		return
 	}
 	var ip netip.Addr

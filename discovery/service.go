@@ -12,6 +12,7 @@ import (
 
 	"parley/identity"
 	"parley/internal/counters"
+	"parley/internal/team"
 )
 
 // Config sets up a Service. Zero durations take the defaults in parentheses.
@@ -31,8 +32,11 @@ type Config struct {
 	TTL            time.Duration // neighbour address lifetime without refresh (20 s)
 	IfacePoll      time.Duration // how often interfaces are re-read (2 s)
 	MaxNeighbours  int           // table bound (4096)
-	Now            func() time.Time
-	Log            *slog.Logger
+	// Team, if set, announces this node as a member of a closed team and
+	// ignores everyone who is not (see package team).
+	Team *team.Key
+	Now  func() time.Time
+	Log  *slog.Logger
 }
 
 // Event reports a change in the neighbour table.
@@ -225,7 +229,7 @@ func (s *Service) sendBeacon(kind BeaconKind) {
 		// node back into every neighbour's table until the TTL ran out.
 		return
 	}
-	pkt := EncodeBeacon(s.cfg.Identity, kind, s.nextSeq(), s.cfg.LinkPort, s.cfg.Name())
+	pkt := EncodeTeamBeacon(s.cfg.Identity, kind, s.nextSeq(), s.cfg.LinkPort, s.cfg.Name(), s.cfg.Team)
 	if err := t.Send(pkt); err != nil {
 		s.stats.Add("beacon_send_errors", 1)
 		s.log.Debug("beacon send", "err", err)
@@ -291,6 +295,16 @@ func (s *Service) HandleBeacon(pkt []byte, src netip.Addr) {
 	}
 	if b.Port == 0 && b.Kind == KindAnnounce {
 		s.stats.Add("beacon_drop_malformed", 1)
+		return
+	}
+	switch {
+	case s.cfg.Team != nil && !b.teamOK(s.cfg.Team):
+		// An outsider, or another team: it cannot link with us anyway.
+		s.stats.Add("beacon_drop_team", 1)
+		return
+	case s.cfg.Team == nil && b.Team != nil:
+		// A closed team we are not in: it exists, and that is all we learn.
+		s.stats.Add("beacon_foreign_team", 1)
 		return
 	}
 	s.observe(Sighting{

@@ -1,11 +1,13 @@
 package discovery
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"parley/identity"
+	"parley/internal/team"
 )
 
 // ServiceType is the DNS-SD service Parley advertises.
@@ -19,6 +21,9 @@ type ServiceInfo struct {
 	ID   identity.PeerID
 	Port uint16
 	Name string
+	// Team is the closed-team tag (TXT key "team", base64url of
+	// team.Tag("mdns", peer ID [16], port u16)); empty for an open node.
+	Team string
 }
 
 // EncodeTXT renders info as RFC 6763 key=value strings.
@@ -30,6 +35,9 @@ func EncodeTXT(info ServiceInfo) []string {
 			name = name[:64]
 		}
 		txt = append(txt, "name="+name)
+	}
+	if info.Team != "" {
+		txt = append(txt, "team="+info.Team)
 	}
 	return txt
 }
@@ -70,6 +78,11 @@ func ParseTXT(fields []string) (ServiceInfo, error) {
 	if err != nil || port == 0 {
 		return info, fmt.Errorf("txt: bad port %q", seen["port"])
 	}
-	info.ID, info.Port, info.Name = id, uint16(port), seen["name"]
+	info.ID, info.Port, info.Name, info.Team = id, uint16(port), seen["name"], seen["team"]
 	return info, nil
+}
+
+// mdnsTeamTag is the TXT team value of a member announcing id and port.
+func mdnsTeamTag(key *team.Key, id identity.PeerID, port uint16) string {
+	return base64.RawURLEncoding.EncodeToString(key.Tag("mdns", id[:], []byte{byte(port >> 8), byte(port)}))
 }

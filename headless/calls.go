@@ -72,3 +72,27 @@ func (s *Session) handleCall(c Command) {
 		s.write("calls", c.Req, map[string]any{"calls": calls})
 	}
 }
+
+// Truster is the part of the node that keeps the user's trust decisions.
+type Truster interface {
+	SetVerified(peer string, on bool) (node.PeerView, error)
+	Block(peer string, on bool) (node.PeerView, error)
+}
+
+// handleTrust runs verify and block: {"cmd":"verify","peer":…,"on":true}.
+func (s *Session) handleTrust(c Command) {
+	tn, ok := s.node.(Truster)
+	if !ok {
+		s.fail(c.Req, errors.New(c.Cmd+": not supported by this node"))
+		return
+	}
+	on := c.On == nil || *c.On
+	var v node.PeerView
+	var err error
+	if c.Cmd == "verify" {
+		v, err = tn.SetVerified(c.Peer, on)
+	} else {
+		v, err = tn.Block(c.Peer, on)
+	}
+	s.reply(c, err, map[string]any{"peer": v})
+}

@@ -113,6 +113,8 @@ func ParseCommand(line []byte) (Command, error) {
 	case "call", "answer", "decline", "hangup", "mute", "calls":
 		_, err := parseCall(c)
 		return c, err
+	case "verify", "block":
+		return c, need("peer", c.Peer)
 	case "send_file", "accept_file", "decline_file", "cancel_file", "transfers":
 		return c, parseFile(c)
 	case "history", "read":
@@ -303,6 +305,8 @@ func (s *Session) handle(ctx context.Context, line []byte) (quit bool) {
 		s.reply(c, err, map[string]any{"ids": ids})
 	case "call", "answer", "decline", "hangup", "mute", "calls":
 		s.handleCall(c)
+	case "verify", "block":
+		s.handleTrust(c)
 	case "send_file", "accept_file", "decline_file", "cancel_file", "transfers":
 		s.handleFile(c)
 	case "add_peer":

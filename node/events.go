@@ -25,6 +25,9 @@ type PeerView struct {
 	LastSeen    *time.Time `json:"last_seen,omitempty"`
 	// Quality is what the peer publishes about its links and machine.
 	Quality *PublishedQuality `json:"quality,omitempty"`
+	// Verified: the user compared safety numbers. Blocked: cut off by the user.
+	Verified bool `json:"verified"`
+	Blocked  bool `json:"blocked,omitempty"`
 }
 
 // PublishedQuality is a peer's published link quality (see selection.SelfMetrics).
@@ -57,6 +60,9 @@ type Ready struct {
 	PubKey      []byte   `json:"pubkey"` // Ed25519 public key (base64); the ID is its hash
 	Addrs       []string `json:"addrs"`
 	Port        uint16   `json:"port"`
+	// Team is a short public hint of the team key when the node is in a closed
+	// team (so members can tell two teams apart); empty on an open network.
+	Team string `json:"team,omitempty"`
 }
 
 // PeerUp: a peer became reachable.
@@ -191,3 +197,18 @@ type CallInfo struct {
 func (CallIncoming) EventName() string { return "call_incoming" }
 func (CallState) EventName() string    { return "call_state" }
 func (CallStats) EventName() string    { return "call_stats" }
+
+// KeyChanged: a display name already known from one peer turned up with a
+// different key. By construction that is a different peer (IDs are key
+// hashes): perhaps a reinstall, perhaps an impostor. Compare safety numbers.
+type KeyChanged struct {
+	Name        string   `json:"name"`
+	Peer        string   `json:"peer"`     // the newcomer
+	Previous    []string `json:"previous"` // peers known by that name before
+	Fingerprint string   `json:"fingerprint"`
+	// PreviousVerified: the user had verified one of the earlier peers, so
+	// this one is all the more suspect.
+	PreviousVerified bool `json:"previous_verified"`
+}
+
+func (KeyChanged) EventName() string { return "key_changed" }

@@ -23,6 +23,7 @@ import (
 	"parley/internal/hlc"
 	"parley/internal/seal"
 	"parley/internal/sysinfo"
+	"parley/internal/team"
 	"parley/media/call"
 	"parley/media/relay"
 	"parley/overlay"
@@ -64,8 +65,11 @@ type Config struct {
 	RelayPort          int
 	RelaySessions      int
 	RelayBitsPerSecond float64
-	Log                *slog.Logger
-	Now                func() time.Time
+	// Team is the optional team passphrase: only nodes that share it form an
+	// overlay together (package team); "" is an open network.
+	Team string
+	Log  *slog.Logger
+	Now  func() time.Time
 }
 
 // Node is a running Parley peer.
@@ -91,6 +95,8 @@ type Node struct {
 	audioOut   string
 	turn       *relay.Server
 	callOpener *seal.Opener
+	trust      *trust
+	teamKey    *team.Key // nil: open network
 
 	events <-chan Event // the default subscription (Events)
 	subsMu sync.Mutex   // guards subs
@@ -146,6 +152,16 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("power source %q: want mains, battery or auto", cfg.Power)
 	}
 	n.qual = newQuality(n, power, cfg.ProbeInterval, cfg.QualityInterval)
+	if err := n.loadTrust(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if cfg.Team != "" {
+		if n.teamKey, err = team.Derive(cfg.Team); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if cfg.CostMap != "" {
 		if n.costMap, err = loadCostMap(cfg.CostMap); err != nil {
 			db.Close()
@@ -158,6 +174,7 @@ func New(cfg Config) (*Node, error) {
 		// Discovery knows the interfaces in use; it is created just below.
 		LocalAddrs: func() []netip.Addr { return n.disc.LocalAddrs() },
 		Caps:       []string{"chat/1"}, Now: cfg.Now, Log: cfg.Log,
+		Refuse: n.trust.isBlocked, Team: n.teamKey,
 	})
 	if err != nil {
 		db.Close()
@@ -166,6 +183,7 @@ func New(cfg Config) (*Node, error) {
 	n.disc = discovery.New(discovery.Config{
 		Identity: id, Name: n.displayName, Beacons: cfg.Beacons, MDNS: cfg.MDNS, LinkPort: n.ov.Port(),
 		KeepIface: ifaceFilter(cfg.Ifaces), BeaconPort: cfg.BeaconPort, Now: cfg.Now, Log: cfg.Log,
+		Team: n.teamKey,
 	})
 	if err := n.setupChat(); err != nil {
 		db.Close()
@@ -295,6 +313,9 @@ func (n *Node) readyEvent() Ready {
 	for _, a := range n.ov.AdvertisedAddrs() {
 		r.Addrs = append(r.Addrs, a.String())
 	}
+	if n.teamKey != nil {
+		r.Team = n.teamKey.Hint()
+	}
 	return r
 }
 
@@ -344,7 +365,7 @@ func (n *Node) onDiscovery(ctx context.Context, ev discovery.Event) {
 		return
 	}
 	nb := ev.Neighbour
-	if n.ov.Linked(nb.ID) {
+	if n.ov.Linked(nb.ID) || n.trust.isBlocked(nb.ID) {
 		return
 	}
 	addrs := make([]netip.AddrPort, 0, len(nb.Addrs))
@@ -371,6 +392,7 @@ func (n *Node) onDiscovery(ctx context.Context, ev discovery.Event) {
 func (n *Node) onOverlay(ev overlay.Event) {
 	switch ev.Kind {
 	case overlay.PeerOnline:
+		n.checkKey(ev.Peer, ev.Record)
 		n.persistPeer(ev.Peer, true)
 		n.updateRooms(ev.Peer, ev.Record)
 		n.chat.PeerReachable(ev.Peer)
@@ -398,6 +420,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 		}
 		n.emit(PeerDown{Peer: n.peerView(ev.Peer), Reason: reason})
 	case overlay.RecordChanged:
+		n.checkKey(ev.Peer, ev.Record)
 		n.persistPeer(ev.Peer, false)
 		n.updateRooms(ev.Peer, ev.Record)
 		p := profileOf(ev.Record)

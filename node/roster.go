@@ -39,6 +39,7 @@ func (n *Node) peerView(id identity.PeerID) PeerView {
 		v.RTTMicros = l.Quality().SRTT.Microseconds()
 	}
 	if p, ok, _ := n.db.GetPeer(id.String()); ok {
+		v.Verified, v.Blocked = p.Verified, p.Blocked
 		if v.Name == "" {
 			v.Name = p.Name
 		}
@@ -219,7 +220,7 @@ func (n *Node) reconnectOnce(ctx context.Context, backoff map[identity.PeerID]ti
 			return
 		}
 		id, err := identity.ParsePeerID(p.ID)
-		if err != nil || id == n.id.ID || n.ov.Linked(id) || len(p.Addrs) == 0 {
+		if err != nil || id == n.id.ID || n.ov.Linked(id) || len(p.Addrs) == 0 || p.Blocked {
 			continue
 		}
 		// A peer that just said goodbye is not chased.

@@ -15,6 +15,7 @@ import (
 
 	"parley/identity"
 	"parley/internal/counters"
+	"parley/internal/team"
 )
 
 // DefaultPort is the TCP port links listen on unless told otherwise; a fixed default
@@ -43,8 +44,14 @@ type Config struct {
 	// be nil) and the slower direction's RTT; it runs under the overlay's lock and
 	// must not call back into the overlay. Nil weighs by RTT alone.
 	EdgeCost func(u, v identity.PeerID, ru, rv *Record, rtt time.Duration) time.Duration
-	Now      func() time.Time
-	Log      *slog.Logger
+	// Refuse, if set, names blocked peers: no link, and their records and
+	// routed frames are dropped.
+	Refuse func(identity.PeerID) bool
+	// Team, if set, closes the overlay to nodes without the team key (see
+	// TypeTeamProof and RecordExtTeam).
+	Team *team.Key
+	Now  func() time.Time
+	Log  *slog.Logger
 }
 
 // EventKind says what changed.
@@ -260,6 +267,9 @@ func (o *Overlay) accept(ctx context.Context, raw net.Conn) {
 		conn.Close()
 		return
 	}
+	if !o.admit(conn, id, false) {
+		return
+	}
 	o.register(conn, id, pub, false)
 }
 
@@ -313,7 +323,7 @@ func (o *Overlay) Dial(ctx context.Context, id identity.PeerID, addrs []netip.Ad
 		}()
 	}
 	var errs []error
-	var won bool
+	var won, refused bool
 	for range addrs {
 		r := <-results
 		switch {
@@ -324,8 +334,15 @@ func (o *Overlay) Dial(ctx context.Context, id identity.PeerID, addrs []netip.Ad
 		default:
 			won = true
 			cancel()
-			o.register(r.conn, id, r.pub, true)
+			if o.admit(r.conn, id, true) {
+				o.register(r.conn, id, r.pub, true)
+			} else {
+				refused = true
+			}
 		}
+	}
+	if refused {
+		return fmt.Errorf("dial %s: link refused (blocked, or no team proof)", id.Short())
 	}
 	if won {
 		return nil
@@ -382,6 +399,9 @@ func (o *Overlay) DialAddr(ctx context.Context, ap netip.AddrPort) (identity.Pee
 	if o.Linked(id) {
 		conn.Close()
 		return id, nil
+	}
+	if !o.admit(conn, id, true) {
+		return id, fmt.Errorf("link to %s refused (blocked, or no team proof)", id.Short())
 	}
 	o.register(conn, id, pub, true)
 	return id, nil

@@ -101,14 +101,24 @@ func startNode(t *testing.T, seed byte, name string) *testNode {
 // startNodeWith is startNode with a hook that runs before Run.
 func startNodeWith(t *testing.T, seed byte, name string, before func(*Overlay)) *testNode {
 	t.Helper()
+	return startNodeCfg(t, seed, name, nil, before)
+}
+
+// startNodeCfg is startNodeWith with a hook that adjusts the Config first.
+func startNodeCfg(t *testing.T, seed byte, name string, config func(*Config), before func(*Overlay)) *testNode {
+	t.Helper()
 	id := testIdentity(t, seed)
-	ov, err := New(Config{
+	cfg := Config{
 		Identity:      id,
 		Listen:        "127.0.0.1:0",
 		LocalAddrs:    func() []netip.Addr { return []netip.Addr{loopback} },
 		PublishMinGap: 10 * time.Millisecond,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	if config != nil {
+		config(&cfg)
+	}
+	ov, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,6 +92,14 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 		o.stats.Add("record_self", 1)
 		return
 	}
+	if o.cfg.Refuse != nil && o.cfg.Refuse(id) {
+		o.stats.Add("record_drop_blocked", 1)
+		return
+	}
+	if o.cfg.Team != nil && !teamRecordOK(o.cfg.Team, rec) {
+		o.stats.Add("record_drop_team", 1)
+		return
+	}
 	o.mu.Lock()
 	cur := o.records[id]
 	switch {
@@ -214,6 +222,9 @@ func (o *Overlay) publish(offline bool) *Record {
 	links := o.linksExcept(identity.PeerID{})
 	o.mu.Unlock()
 	rec.Addrs = o.AdvertisedAddrs()
+	if o.cfg.Team != nil {
+		rec.Extensions = append(slices.Clone(rec.Extensions), Extension{Type: RecordExtTeam, Value: teamRecordTag(o.cfg.Team, o.cfg.Identity.Public, rec.Seq)})
+	}
 	if err := rec.Sign(o.cfg.Identity); err != nil {
 		o.log.Error("sign own record", "err", err)
 		return nil

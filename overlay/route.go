@@ -148,6 +148,10 @@ func (o *Overlay) handleRouted(l *Link, payload []byte) {
 		return
 	}
 	if h.Dst == self {
+		if o.cfg.Refuse != nil && o.cfg.Refuse(h.Src) {
+			o.stats.Add("route_drop_blocked", 1)
+			return
+		}
 		o.mu.Lock()
 		fn := o.routedHandlers[h.Type]
 		o.mu.Unlock()

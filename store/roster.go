@@ -19,6 +19,10 @@ type Peer struct {
 	Addrs     []string  `json:"addrs,omitempty"`  // last known link addresses, best first
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+	// Verified: the user compared safety numbers with this peer. Blocked: no
+	// links, records or messages from it. Only SetTrust changes them.
+	Verified bool `json:"verified,omitempty"`
+	Blocked  bool `json:"blocked,omitempty"`
 }
 
 // maxCachedAddrs bounds the per-peer address cache.
@@ -48,6 +52,7 @@ func (d *DB) PutPeer(p Peer) error {
 }
 
 func mergePeer(old, p Peer) Peer {
+	p.Verified, p.Blocked = old.Verified, old.Blocked
 	if !old.FirstSeen.IsZero() && (p.FirstSeen.IsZero() || old.FirstSeen.Before(p.FirstSeen)) {
 		p.FirstSeen = old.FirstSeen
 	}
@@ -108,4 +113,34 @@ func (d *DB) Peers() ([]Peer, error) {
 		return nil, fmt.Errorf("store: list roster: %w", err)
 	}
 	return out, nil
+}
+
+// SetTrust marks a peer verified and/or blocked (nil leaves a flag as it is),
+// creating the roster entry if the peer was never seen (blocking by ID).
+func (d *DB) SetTrust(id string, verified, blocked *bool) (Peer, error) {
+	var p Peer
+	err := d.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRoster)
+		if v := b.Get([]byte(id)); v != nil {
+			if err := json.Unmarshal(v, &p); err != nil {
+				return err
+			}
+		}
+		p.ID = id
+		if verified != nil {
+			p.Verified = *verified
+		}
+		if blocked != nil {
+			p.Blocked = *blocked
+		}
+		v, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(id), v)
+	})
+	if err != nil {
+		return p, fmt.Errorf("store: set trust of %s: %w", id, err)
+	}
+	return p, nil
 }

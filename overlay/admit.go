@@ -1,0 +1,119 @@
+package overlay
+
+import (
+	"crypto/tls"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"time"
+
+	"parley/identity"
+	"parley/internal/team"
+)
+
+// TypeTeamProof is the first frame each side of a link sends in a closed team
+// (Config.Team set): a team.Tag over the link's TLS exporter value, for the
+// domain "link-client" (the dialer's) or "link-server" (the listener's).
+//
+//	payload: tag [16]   = Tag(role, TLS-Exporter("parley team link v1", no context, 32 bytes))
+//
+// The exporter value is unique to the TLS session, so a proof cannot be
+// replayed on another link, and the role in the domain stops a listener from
+// echoing the dialer's own proof back to it. Either side closes the link when
+// the first frame it reads is not a valid proof (counted as link_refused_team).
+const TypeTeamProof uint8 = 8
+
+// RecordExtTeam is the record extension a closed team's records carry: the
+// author's proof that it holds the team key,
+//
+//	value: tag [16] = Tag("record", author public key [32], seq as u64 big-endian)
+//
+// A node with a team key drops records without it (record_drop_team).
+const RecordExtTeam uint8 = 3
+
+// teamProofTimeout bounds the wait for the peer's proof.
+const teamProofTimeout = 5 * time.Second
+
+// admit decides whether an authenticated connection may become a link: not
+// from a blocked peer, and, in a closed team, only with a valid team proof.
+func (o *Overlay) admit(conn *tls.Conn, id identity.PeerID, outbound bool) bool {
+	if o.cfg.Refuse != nil && o.cfg.Refuse(id) {
+		o.stats.Add("link_refused_blocked", 1)
+		conn.Close()
+		return false
+	}
+	if o.cfg.Team == nil {
+		return true
+	}
+	if err := teamProof(conn, o.cfg.Team, outbound); err != nil {
+		o.stats.Add("link_refused_team", 1)
+		o.log.Info("link refused: no team proof", "peer", id.Short(), "err", err)
+		conn.Close()
+		return false
+	}
+	return true
+}
+
+// teamProof sends this side's proof and checks the peer's (see TypeTeamProof).
+func teamProof(conn *tls.Conn, key *team.Key, outbound bool) error {
+	st := conn.ConnectionState()
+	ekm, err := st.ExportKeyingMaterial("parley team link v1", nil, 32)
+	if err != nil {
+		return fmt.Errorf("tls exporter: %w", err)
+	}
+	mine, theirs := "link-server", "link-client"
+	if outbound {
+		mine, theirs = theirs, mine
+	}
+	conn.SetDeadline(time.Now().Add(teamProofTimeout))
+	defer conn.SetDeadline(time.Time{})
+	if _, err := conn.Write(AppendFrame(nil, TypeTeamProof, key.Tag(mine, ekm))); err != nil {
+		return fmt.Errorf("send proof: %w", err)
+	}
+	// Read exactly one frame, unbuffered: what follows it belongs to the link.
+	var hdr [frameHeaderLen]byte
+	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
+		return fmt.Errorf("read proof: %w", err)
+	}
+	n := binary.BigEndian.Uint32(hdr[2:])
+	if hdr[0] != frameVersion || hdr[1] != TypeTeamProof || n != team.TagLen {
+		return fmt.Errorf("first frame is type %d (%d bytes), not a team proof", hdr[1], n)
+	}
+	tag := make([]byte, team.TagLen)
+	if _, err := io.ReadFull(conn, tag); err != nil {
+		return fmt.Errorf("read proof: %w", err)
+	}
+	if !key.Check(tag, theirs, ekm) {
+		return fmt.Errorf("wrong team proof")
+	}
+	return nil
+}
+
+// teamRecordTag is the RecordExtTeam value for an author's record seq.
+func teamRecordTag(key *team.Key, pub []byte, seq uint64) []byte {
+	return key.Tag("record", pub, binary.BigEndian.AppendUint64(nil, seq))
+}
+
+// teamRecordOK reports whether rec carries a valid team extension.
+func teamRecordOK(key *team.Key, rec *Record) bool {
+	for _, e := range rec.Extensions {
+		if e.Type == RecordExtTeam {
+			return key.Check(e.Value, "record", rec.PubKey, binary.BigEndian.AppendUint64(nil, rec.Seq))
+		}
+	}
+	return false
+}
+
+// Forget drops a peer the user blocked: its link closes and its record goes,
+// so it is neither a neighbour nor part of any route (Config.Refuse keeps it
+// out afterwards).
+func (o *Overlay) Forget(id identity.PeerID) {
+	o.mu.Lock()
+	l := o.links[id]
+	delete(o.records, id)
+	o.mu.Unlock()
+	if l != nil {
+		l.Close()
+	}
+	o.recompute()
+}
