@@ -147,10 +147,11 @@ func (o *Offer) encodeUnsigned() []byte {
 	return w.B
 }
 
-// SignOffer encodes and signs an offer as author.
+// SignOffer encodes o as written by author (whatever o.Author says) and signs it.
 func SignOffer(o *Offer, author *identity.Identity) []byte {
-	o.Author = author.Public
-	b := o.encodeUnsigned()
+	c := *o
+	c.Author = author.Public
+	b := c.encodeUnsigned()
 	return append(b, author.Sign(b)...)
 }
 

@@ -109,10 +109,13 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
 	}
 }
 
-// Bounds on offers waiting for an answer, so a peer cannot fill our store.
+// Bounds on offers waiting for an answer, so a peer cannot fill our memory or
+// store: counts, and bytes of manifest (a 4 GiB file's is 512 KiB).
 const (
-	maxPendingPerPeer = 64
-	maxPending        = 1024
+	maxPendingPerPeer      = 64
+	maxPending             = 1024
+	maxPendingBytesPerPeer = 16 << 20
+	maxPendingBytes        = 64 << 20
 )
 
 func (s *Service) handleOffer(from identity.PeerID, raw []byte) error {
@@ -138,15 +141,19 @@ func (s *Service) handleOffer(from identity.PeerID, raw []byte) error {
 		return nil
 	}
 	pending, fromPeer := 0, 0
+	bytes, fromBytes := len(raw), len(raw)
 	for _, x := range s.xfers {
 		if !x.rec.Out && x.rec.State == StateOffered {
+			n := len(x.offer.Chunks) * HashLen
 			pending++
+			bytes += n
 			if x.offer.From() == from {
 				fromPeer++
+				fromBytes += n
 			}
 		}
 	}
-	if pending >= maxPending || fromPeer >= maxPendingPerPeer {
+	if pending >= maxPending || fromPeer >= maxPendingPerPeer || bytes > maxPendingBytes || fromBytes > maxPendingBytesPerPeer {
 		s.mu.Unlock()
 		s.count("files_offer_dropped_limit")
 		return nil

@@ -32,7 +32,8 @@
 //     only with the direct-only calls, and plain frames arriving routed are
 //     dropped. The offer carries its author's signature in every case, so its
 //     manifest can be trusted whoever serves the data.
-//   - Bounds: at most 64 unanswered offers per peer (1,024 in all), 16,384 chunks
+//   - Bounds: at most 64 unanswered offers per peer (1,024 in all) holding at
+//     most 16 MiB of manifests per peer (64 MiB in all), 16,384 chunks
 //     per file (the manifest stays under the 1 MiB frame limit), 256 queued chunk
 //     requests per requesting peer, 32 sources per download. Malformed frames are
 //     dropped and counted (files_drop_malformed), never fatal.

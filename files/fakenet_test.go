@@ -163,7 +163,11 @@ func (n *fakeNet) send(f fakeFrame) {
 	if n.hook != nil && !n.hook(&f) {
 		return
 	}
-	n.seen = append(n.seen, fakeFrame{from: f.from, to: f.to, typ: f.typ, routed: f.routed, bulk: f.bulk})
+	rec := fakeFrame{from: f.from, to: f.to, typ: f.typ, routed: f.routed, bulk: f.bulk}
+	if !f.bulk {
+		rec.payload = f.payload // control frames are small; chunks are not kept
+	}
+	n.seen = append(n.seen, rec)
 	k := pairKey{f.from, f.to}
 	p := n.pipes[k]
 	if p == nil {

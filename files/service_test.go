@@ -404,3 +404,56 @@ func TestFolderOfferAndEmptyFile(t *testing.T) {
 		t.Fatalf("downloads: %v", names)
 	}
 }
+
+// TestRankerOrdersFirstRequests: before any rate is measured, the source the
+// Ranker puts first gets the wider first window.
+func TestRankerOrdersFirstRequests(t *testing.T) {
+	h := newHarness(t)
+	a, b, c, d := h.add("a"), h.add("b"), h.add("c"), h.add("d")
+	h.mesh()
+	h.rooms["r"] = []identity.PeerID{a.id.ID, b.id.ID, c.id.ID}
+	src := writeRandom(t, t.TempDir(), "f.bin", 32*DefaultChunk, 30)
+	ids, _ := a.svc.SendFile(identity.PeerID{}, "r", src)
+	for _, p := range []*peer{b, c} {
+		h.until("offer", 10, func() bool { return hasOffer(p, ids[0]) })
+		p.svc.Accept(ids[0])
+		h.until("done", 50, func() bool { _, ok := p.done(ids[0]); return ok })
+	}
+	h.rooms["r"] = append(h.rooms["r"], d.id.ID)
+	d.svc.cfg.Ranker = fakeRanker{pref: []identity.PeerID{c.id.ID, b.id.ID, a.id.ID}}
+	// Nothing moves until the test lets it: the sources deliver nothing yet.
+	for _, p := range []*peer{a, b, c} {
+		h.net.limitBulk(p.id.ID, d.id.ID, 0)
+	}
+	h.until("d offered", 20, func() bool { return hasOffer(d, ids[0]) })
+	start := len(h.net.frames())
+	d.svc.Accept(ids[0])
+	h.net.settle()
+	asked := map[identity.PeerID]int{}
+	for _, f := range h.net.frames()[start:] {
+		if f.from == d.id.ID && f.typ == TypeReq {
+			r, err := DecodeRequest(f.payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			asked[f.to] += len(r.Indices)
+		}
+	}
+	// Sources join as their answers arrive (a, the author, at once), and each
+	// is asked at once: the counts depend on that order. Once all are known the
+	// ranking decides: c first with the wide window, the others narrow.
+	if asked[c.id.ID] != initialWindow {
+		t.Fatalf("c, ranked first, was asked for %d chunks, want %d (all: %v)", asked[c.id.ID], initialWindow, asked)
+	}
+	d.svc.mu.Lock()
+	defer d.svc.mu.Unlock()
+	dl := d.svc.xfers[mustID(t, ids[0])].dl
+	for _, p := range []*peer{a, b} {
+		if w := dl.sources[p.id.ID].window; w != minWindow {
+			t.Fatalf("%s's window after the ranking: %d, want %d", p.name, w, minWindow)
+		}
+	}
+	if dl.sources[c.id.ID].window != initialWindow || dl.order[0].id != c.id.ID {
+		t.Fatal("the best-ranked source is not first with the wide window")
+	}
+}

@@ -136,6 +136,24 @@ func TestFilesResumeAfterKill(t *testing.T) {
 	id := a.offerFile("to", b.id, src)
 	b.waitFileEvent("file_offer", id, 20*time.Second)
 	b.request(map[string]any{"cmd": "accept_file", "id": id}, "ok")
+	// Chat on the same link stays responsive while the file fills it: chunks go
+	// on the bulk lane, behind every chat frame.
+	if _, err := b.WaitEventAny(30*time.Second, func(e netlab.Event) bool {
+		return e.Name() == "file_progress" && e.Str("id") == id && e.Num("bytes") >= total/8
+	}); err != nil {
+		t.Fatalf("transfer did not start: %v", err)
+	}
+	t0 := time.Now()
+	msg := a.request(map[string]any{"cmd": "send", "to": b.id, "text": "still there?"}, "sent").Str("id")
+	if _, err := b.WaitEventAny(5*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == msg }); err != nil {
+		t.Fatalf("chat message stuck behind the transfer: %v", err)
+	}
+	// The shaper's own queue (tbf, 400 ms) delays every packet; the lane adds little.
+	if lat := time.Since(t0); lat > 1500*time.Millisecond {
+		t.Fatalf("chat message took %v during the transfer", lat)
+	} else {
+		t.Logf("chat message during the transfer: %v", lat.Round(time.Millisecond))
+	}
 	if _, err := b.WaitEventAny(60*time.Second, func(e netlab.Event) bool {
 		return e.Name() == "file_progress" && e.Str("id") == id && e.Num("bytes") >= total/2
 	}); err != nil {

@@ -95,11 +95,15 @@ func run(bin string, size, multiSize int, rate string) error {
 	if err != nil {
 		return err
 	}
-	raw, rawCPU, err := rawTLS(a.host, d.host, d.host.IP(seg), size, 0)
+	raw, rawCPU, err := rawTLS(a.host, d.host, d.host.IP(seg), size, 0, "")
 	if err != nil {
 		return fmt.Errorf("raw TLS: %w", err)
 	}
-	rawLow, _, err := rawTLS(a.host, d.host, d.host.IP(seg), size, 128<<10)
+	rawLow, _, err := rawTLS(a.host, d.host, d.host.IP(seg), size, 128<<10, "")
+	if err != nil {
+		return fmt.Errorf("raw TLS: %w", err)
+	}
+	rawStore, rawStoreCPU, err := rawTLS(a.host, d.host, d.host.IP(seg), size, 128<<10, filepath.Join(dir, "raw.out"))
 	if err != nil {
 		return fmt.Errorf("raw TLS: %w", err)
 	}
@@ -110,22 +114,36 @@ func run(bin string, size, multiSize int, rate string) error {
 	// CPU from the accept on: hashing the file for the offer is the sender's
 	// one-off cost (about 1 s per GB here), not the transfer's.
 	cpu0 := a.cpu() + d.cpu()
+	stop := make(chan struct{})
+	busy := startChatProbe(a, d, 50*time.Millisecond, stop)
 	el, steady, err := accept(d, id, size)
+	close(stop)
 	if err != nil {
 		return err
 	}
 	cpu := a.cpu() + d.cpu() - cpu0
+	during := busy.latencies()
+	stop = make(chan struct{})
+	idle := startChatProbe(a, d, 50*time.Millisecond, stop)
+	time.Sleep(time.Second)
+	close(stop)
+	quiet := idle.latencies()
 	mbps := func(n int, d time.Duration) float64 { return float64(n) / d.Seconds() / 1e6 }
 	fmt.Println("| measure | result |")
 	fmt.Println("|---|---|")
 	fmt.Printf("| raw TLS 1.3 stream a→d (%d MB, 256 KiB writes) | %.0f MB/s |\n", size>>20, mbps(size, raw))
 	fmt.Printf("| raw TLS 1.3 stream, TCP_NOTSENT_LOWAT 128 KiB as on overlay links | %.0f MB/s |\n", mbps(size, rawLow))
+	fmt.Printf("| raw TLS 1.3 stream, receiver hashing (SHA-256 per 256 KiB) and writing to a file, synced | %.0f MB/s |\n", mbps(size, rawStore))
 	fmt.Printf("| Parley send_file a→d, accept → file_done (%d MB: chunks hashed, written, synced, placed) | %.0f MB/s (%.0f %% of raw TLS) |\n",
 		size>>20, mbps(size, el), 100*raw.Seconds()/el.Seconds())
 	fmt.Printf("| Parley steady rate (between first and last progress event) | %.0f MB/s (%.0f %% of raw TLS) |\n",
 		steady/1e6, 100*steady/(float64(size)/raw.Seconds()))
 	fmt.Printf("| CPU, both ends, per 100 MB/s: raw TLS | %.2f cores |\n", rawCPU.Seconds()/(float64(size)/1e8))
+	fmt.Printf("| CPU, both ends, per 100 MB/s: raw TLS hashing and writing | %.2f cores |\n", rawStoreCPU.Seconds()/(float64(size)/1e8))
 	fmt.Printf("| CPU, both ends, per 100 MB/s: Parley | %.2f cores |\n", cpu.Seconds()/(float64(size)/1e8))
+	fmt.Printf("| chat a→d while the file fills the link: p50 / max (%d messages) | %s / %s |\n", len(during), ms(quantile(during, 0.5)), ms(quantile(during, 1)))
+	fmt.Printf("| chat a→d on the idle link: p50 / max (%d messages) | %s / %s |\n", len(quiet), ms(quantile(quiet, 0.5)), ms(quantile(quiet, 1)))
+	fmt.Printf("\nParley reaches %.0f %% of the raw stream that hashes and stores.\n", 100*rawStore.Seconds()/el.Seconds())
 
 	// Multi-source: b and c fetch the room file first, then every holder is shaped.
 	if err := b.multi(procs, multiSize, rate); err != nil {
