@@ -125,6 +125,10 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 		if !c.isParticipant(from) {
 			return
 		}
+		if msg.Reason == ReasonRestart && msg.SDP != "" {
+			m.onRestart(c, from, msg)
+			return
+		}
 	}
 	if msg.SDP == "" {
 		return // rung only: the audio path comes from the mixer

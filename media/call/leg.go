@@ -22,6 +22,7 @@ type leg struct {
 	ended         bool
 	active        bool
 	gotAnswer     bool // the peer answered our offer
+	restarted     bool // this leg was (or replaces one) retried through a relay
 	relay         *Relay
 	remoteOffer   string // the peer's offer, kept until this side answers
 	remoteReady   bool   // remote description applied: candidates can be added
@@ -60,7 +61,10 @@ func (l *leg) close() {
 }
 
 // dial makes the offer for this leg and sends it in an invite.
-func (l *leg) dial() error {
+func (l *leg) dial() error { return l.dialWith("") }
+
+// dialWith is dial with a reason on the invite (ReasonRestart for a retry).
+func (l *leg) dialWith(reason string) error {
 	m := l.c.m
 	if m.cfg.NeedsRelay(l.peer) {
 		r, err := m.askRelay(l.c.ctx, l.c.id, l.peer)
@@ -91,7 +95,7 @@ func (l *leg) dial() error {
 	l.mu.Lock()
 	relay := l.relay
 	l.mu.Unlock()
-	msg := &Message{Kind: KindInvite, Call: l.c.id, SDP: pc.LocalDescription().SDP, Relay: relay, Mixer: mixer}
+	msg := &Message{Kind: KindInvite, Call: l.c.id, SDP: pc.LocalDescription().SDP, Relay: relay, Mixer: mixer, Reason: reason}
 	if len(parts) > 2 {
 		msg.Participants = parts
 	}
@@ -145,7 +149,26 @@ func (l *leg) accepted(sdp string) error {
 		return fmt.Errorf("apply answer: %w", err)
 	}
 	l.remoteApplied()
+	if relay := l.relayOf(); relay == nil {
+		l.c.m.wg.Add(1)
+		go func() {
+			defer l.c.m.wg.Done()
+			l.c.m.watchConnect(l)
+		}()
+	}
 	return nil
+}
+
+func (l *leg) relayOf() *Relay {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.relay
+}
+
+func (l *leg) isEnded() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ended
 }
 
 // remoteApplied adds the candidates that arrived before the remote description.

@@ -82,11 +82,19 @@ func (l *leg) newPeerConnection() (*webrtc.PeerConnection, error) {
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			// Closed by us: endLeg is a no-op. Closed or failed under us: the
 			// far end or the path went away; tell it in case it can still hear.
-			reason := ReasonFailed
-			if l.isActive() {
-				reason = ReasonPeerLost
+			// A leg that never connected may still work through a relay.
+			m := l.c.m
+			switch {
+			case l.isEnded():
+			case l.isActive():
+				go m.endLeg(l, ReasonPeerLost, KindHangup)
+			case l.canRestart():
+				go m.restartLeg(l)
+			case !l.offerer && l.relayOf() == nil:
+				go m.awaitRestart(l)
+			default:
+				go m.endLeg(l, ReasonFailed, KindHangup)
 			}
-			go l.c.m.endLeg(l, reason, KindHangup)
 		}
 	})
 	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { l.receive(t) })
