@@ -16,11 +16,12 @@ RUN_PKGS  := $(GUI_PKGS) $(MEDIA_PKGS) ca-certificates
 # Fyne's fyne.Do migration: the app is built and tested with this tag.
 TAGS      := -tags migrated_fynedo
 FUZZTIME  ?= 30s
+SOAK_DURATION ?= 10m
 DATA      ?= $(HOME)/.config/parley
 
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build run test test-unit test-integration vet fmt-check bench fuzz deps-run deps-test clean
+.PHONY: all build run test test-unit test-integration vet fmt-check bench fuzz soak deps-run deps-test clean
 
 all: build
 
@@ -63,7 +64,7 @@ test: deps-test fmt-check vet
 # under real traffic fail the run too (the binary reports them on stderr and exits 66).
 test-integration:
 	$(GO) build $(TAGS) -race -o bin/parley-race .
-	$(SUDO) env "PATH=$(PATH)" CI="$(CI)" NETLAB_PARLEY_BIN="$(CURDIR)/bin/parley-race" $(GO) test -count=1 -v -timeout 15m ./itest/
+	$(SUDO) env "PATH=$(PATH)" CI="$(CI)" NETLAB_PARLEY_BIN="$(CURDIR)/bin/parley-race" $(GO) test -count=1 -v -timeout 45m ./itest/
 
 # Benchmarks print tables; copy the latest into docs/benchmarks.md.
 bench: deps-test build
@@ -76,6 +77,11 @@ bench: deps-test build
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchfiles -bin "$(CURDIR)/$(BIN)"
 	$(GO) run ./cmd/benchrelay
 	$(GO) run ./cmd/benchgui -bin "$(CURDIR)/$(BIN)"
+
+# A bounded soak on 8 namespaces (chat, one call, churn every 30 s) that prints
+# sent/delivered/lost/duplicated, p99 latency, RSS and goroutines; root needed.
+soak: deps-test build
+	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/soak -bin "$(CURDIR)/$(BIN)" -duration $(SOAK_DURATION)
 
 # Runs every fuzz target for FUZZTIME each; new crashers land in testdata/fuzz.
 fuzz:

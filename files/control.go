@@ -16,6 +16,17 @@ type outMsg struct {
 	body []byte
 }
 
+// unlockAndSend releases s.mu and sends what was decided under it. Chunk
+// requests must reach a source in the order their sequence numbers were
+// assigned (losses are inferred from that order), so the send lock is taken
+// before s.mu is released: whoever assigned numbers first, sends first.
+func (s *Service) unlockAndSend(msgs []outMsg) {
+	s.sendMu.Lock()
+	s.mu.Unlock()
+	defer s.sendMu.Unlock()
+	s.sendAll(msgs)
+}
+
 func (s *Service) sendAll(msgs []outMsg) {
 	for _, m := range msgs {
 		s.sendControl(m.to, m.typ, m.body)
@@ -259,8 +270,7 @@ func (s *Service) handleHave(from identity.PeerID, b []byte) error {
 			out = append(out, s.addSource(x, from, s.cfg.Now())...)
 		}
 	}
-	s.mu.Unlock()
-	s.sendAll(out)
+	s.unlockAndSend(out)
 	return nil
 }
 

@@ -43,14 +43,21 @@
 // A download asks the offer's author, and for a room file every online member
 // (again every 5 s), whether they hold the file; members that completed it (or
 // offered it) answer and become sources. Sources are first ordered by the
-// Ranker (the node ranks by link quality for bulk transfer); once rates are
-// measured, faster sources come first and get wider windows: window = 2 +
-// rate × 300 ms / chunk size, at most 32. A request that times out (3 × the
-// source's window at its rate, plus 2 s) goes back to the queue and halves the
-// source's window; after 3 timeouts in a row the source is a last resort. A
-// source that goes offline loses its requests to the others. When every missing
-// chunk is already requested, free sources duplicate the oldest requests of
-// others (at most 2 copies), so the slowest source never holds back the end.
+// Ranker (the node ranks by link quality for bulk transfer): the first gets a
+// window of 4 outstanding requests, the others 2. Each delivered chunk widens
+// its source's window by one (slow start), up to 2 + rate × 300 ms / chunk size
+// once the source's rate is measured, at most 32; measured-faster sources are
+// asked first. A request that times out (3 × the source's window at its rate,
+// plus 2 s) goes back to the queue and halves the source's window; after 3
+// timeouts in a row the source is a last resort. A source serves its requests
+// in order (a repeated request moves to the back), so when a chunk arrives, that source's earlier requests still
+// unanswered were lost on the way (a relay dropped them) and are asked again at
+// once (files_chunk_lost) rather than after a timeout. A source that goes
+// offline loses its requests to the others. When every missing chunk is
+// already requested, a free source also takes a request that another source
+// will take more than twice as long to answer (at most 2 copies), so the
+// slowest source never holds back the end, and fast ones do not duplicate
+// each other.
 //
 // # Wire format (overlay application frames; integers big-endian)
 //

@@ -50,13 +50,22 @@ type download struct {
 type source struct {
 	id       identity.PeerID
 	rankPos  int
-	out      map[uint32]time.Time // outstanding requests, by chunk, with send time
+	out      map[uint32]request // outstanding requests, by chunk
+	nextSeq  uint64
 	window   int
 	rate     rateMeter
 	bytes    uint64
 	timeouts int // consecutive
 	bad      int
 	dropped  bool
+}
+
+// request is one outstanding chunk request: when it was sent, and its place in
+// the order this source was asked in (it serves in that order).
+type request struct {
+	at      time.Time
+	seq     uint64
+	arrived bool // its chunk is off the wire, waiting for a worker
 }
 
 // rateMeter is an exponentially weighted rate over rateWindow-long windows.

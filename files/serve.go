@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"time"
 
 	"parley/identity"
@@ -61,6 +62,10 @@ func (s *Service) handleRequest(from identity.PeerID, b []byte) error {
 		case int(i) >= len(x.offer.Chunks):
 			s.count("files_request_bad_index")
 		case sv.queued[k]:
+			// Asked again (the first request timed out at the asker): serve it
+			// in its new place, since the asker infers losses from the order.
+			sv.jobs = slices.DeleteFunc(sv.jobs, func(j serveJob) bool { return j.x.offer.Root == req.Root && j.index == i })
+			sv.jobs = append(sv.jobs, serveJob{x, i})
 		case len(sv.jobs) >= maxServeQueue:
 			s.count("files_request_queue_full")
 		default:

@@ -117,6 +117,7 @@ type Service struct {
 	opener *seal.Opener
 
 	mu      sync.Mutex
+	sendMu  sync.Mutex // orders control sends; taken while holding mu (control.go)
 	xfers   map[OfferID]*xfer
 	byRoot  map[Hash][]*xfer // active downloads
 	seeds   map[Hash][]*xfer // files we can serve
@@ -178,9 +179,13 @@ func New(cfg Config) (*Service, error) {
 		servers: map[identity.PeerID]*server{}, ctx: context.Background(),
 		work: make(chan chunkJob, chunkQueue), quit: make(chan struct{}),
 	}
-	if err := s.load(); err != nil {
+	out, err := s.load()
+	if err != nil {
 		return nil, err
 	}
+	// Requests for resumed downloads go out only if their sources are already
+	// reachable (not so in a starting node: the ticks ask once links are up).
+	s.sendAll(out)
 	return s, nil
 }
 
@@ -193,11 +198,12 @@ func (s *Service) emit(ev any) {
 func (s *Service) count(name string) { s.cfg.Stats.Add(name, 1) }
 
 // load restores transfers from the store.
-func (s *Service) load() error {
+func (s *Service) load() ([]outMsg, error) {
 	list, err := s.cfg.Store.Transfers()
 	if err != nil {
-		return fmt.Errorf("files: %w", err)
+		return nil, fmt.Errorf("files: %w", err)
 	}
+	var out []outMsg
 	now := s.cfg.Now()
 	for _, rec := range list {
 		o, err := DecodeOffer(rec.Offer)
@@ -221,10 +227,12 @@ func (s *Service) load() error {
 			}
 			if err := s.resume(x, have, now); err != nil {
 				s.failLocked(x, fmt.Sprintf("resume: %v", err))
+				continue
 			}
+			out = append(out, s.startSources(x, now)...)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // Run drives timeouts, rate estimates and progress until ctx ends, then saves
@@ -270,8 +278,7 @@ func (s *Service) Tick() {
 		}
 		s.progressLocked(x, now)
 	}
-	s.mu.Unlock()
-	s.sendAll(out)
+	s.unlockAndSend(out)
 	s.persistAll(false)
 }
 

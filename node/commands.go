@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 
 	"parley/identity"
@@ -107,6 +108,8 @@ func (n *Node) Stats() map[string]uint64 {
 			out["turn_"+k] = v
 		}
 	}
+	// A gauge, not a counter: soak runs watch it for a growth trend (leaks).
+	out["go_goroutines"] = uint64(runtime.NumGoroutine())
 	return out
 }
 
