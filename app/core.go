@@ -35,7 +35,31 @@ type presenceReporter interface {
 	Presence() (status, text string)
 }
 
-var _ Core = (*node.Node)(nil)
+// callCore is optional: a core that can place and take voice calls. Without it
+// the call buttons, the call bar and the audio settings are not shown.
+type callCore interface {
+	// Call rings one peer, or up to maxCallOthers for a group call.
+	Call(peers ...string) (callID string, err error)
+	Answer(id string) error
+	Decline(id string) error
+	Hangup(id string) error
+	Mute(id string, on bool) error
+	Calls() []node.CallInfo
+}
+
+// audioCore is optional: a core that lists sound devices and remembers which
+// ones calls use (specs like "device", "device:NAME", "null").
+type audioCore interface {
+	AudioDevices() ([]node.AudioDevice, error)
+	Audio() (in, out string)
+	SetAudio(in, out string) error
+}
+
+var (
+	_ Core      = (*node.Node)(nil)
+	_ callCore  = (*node.Node)(nil)
+	_ audioCore = (*node.Node)(nil)
+)
 
 // Options are the start-up settings the window shows read-only (they are flags).
 type Options struct {

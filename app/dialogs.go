@@ -141,13 +141,24 @@ func (u *ui) showSettings() {
 	if u.opts.Version != "" {
 		items = append(items, widget.NewFormItem("Version", ro(u.opts.Version)))
 	}
+	var audio *audioSettings
+	if u.audio != nil {
+		audio = newAudioSettings(u)
+		items = append(items[:1], append(audio.items(), items[1:]...)...)
+	}
 	d := dialog.NewForm("Settings", "Save", "Close", items, func(ok bool) {
-		if ok && strings.TrimSpace(name.Text) != u.self.Name {
+		if !ok {
+			return
+		}
+		if strings.TrimSpace(name.Text) != u.self.Name {
 			u.setName(strings.TrimSpace(name.Text))
+		}
+		if audio != nil {
+			audio.save()
 		}
 	}, u.win)
 	name.OnSubmitted = func(string) { d.Submit() }
-	d.Resize(fyne.NewSize(640, 520))
+	d.Resize(fyne.NewSize(640, 600))
 	u.showDialog(d)
 }
 

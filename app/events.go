@@ -12,17 +12,22 @@ import (
 
 // start loads the first picture from the core and follows its events.
 func (u *ui) start(ctx context.Context) {
+	u.ctx = ctx
 	go u.pump(ctx)
 	type snapshot struct {
 		self             node.Ready
 		peers            []node.PeerView
 		rooms            []chat.RoomInfo
 		presence, status string
+		calls            []node.CallInfo
 	}
 	background(u, func() (snapshot, error) {
 		s := snapshot{self: u.core.Self(), rooms: u.core.Rooms()}
 		if pr, ok := u.core.(presenceReporter); ok {
 			s.presence, s.status = pr.Presence()
+		}
+		if u.calls != nil {
+			s.calls = u.calls.Calls()
 		}
 		var err error
 		s.peers, err = u.core.Roster()
@@ -46,6 +51,7 @@ func (u *ui) start(ctx context.Context) {
 		}
 		u.peersChanged()
 		u.roomsV.refresh()
+		u.adoptCalls(s.calls)
 		if err != nil {
 			u.showError("Reading the roster", err)
 		}
@@ -136,6 +142,12 @@ func (u *ui) handle(ev node.Event) {
 		u.receipt(e.ID, store.StateQueued)
 	case node.RoomUpdate:
 		u.upsertRoom(e.Room)
+	case node.CallIncoming:
+		u.onCallIncoming(e)
+	case node.CallState:
+		u.onCallState(e)
+	case node.CallStats:
+		u.onCallStats(e)
 	case node.ErrorEvent:
 		slog.Warn("core error", "reason", e.Reason)
 	case interface{ apply(*ui) }: // events made inside this package (tests)

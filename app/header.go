@@ -25,6 +25,8 @@ type convHeader struct {
 	members  *widget.Button
 	leave    *widget.Button
 	join     *widget.Button
+	call     *tipButton // 1:1: call the peer
+	callRoom *tipButton // room: call its online members
 	obj      fyne.CanvasObject
 }
 
@@ -46,8 +48,12 @@ func newConvHeader(c *convView) *convHeader {
 	h.members = widget.NewButton("Members", func() { u.showMembers(c.room) })
 	h.leave = widget.NewButton("Leave", func() { u.leaveRoom(c.room) })
 	h.join = widget.NewButton("Join", func() { u.joinRoom(c.room, nil, nil) })
+	h.call = newTipButton(u, "Call", callIcon, func() { u.callOpenConversation() })
+	h.callRoom = newTipButton(u, "Call room", callIcon, func() { u.callOpenConversation() })
+	h.call.Hide()
+	h.callRoom.Hide()
 	dot := container.NewCenter(container.NewGridWrap(fyne.NewSize(12, 12), h.dot))
-	buttons := container.NewCenter(container.NewHBox(h.details, h.topic, h.members, h.leave, h.join))
+	buttons := container.NewCenter(container.NewHBox(h.call, h.callRoom, h.details, h.topic, h.members, h.leave, h.join))
 	name := container.NewBorder(nil, nil, dot, nil, h.title)
 	top := container.NewBorder(nil, nil, nil, buttons,
 		container.New(layout.NewCustomPaddedVBoxLayout(0), name, h.subtitle))
@@ -103,6 +109,7 @@ func (c *convView) refreshHeader() {
 	default:
 		return
 	}
+	c.refreshCallButtons()
 	h.dot.Refresh()
 	defer c.body.(*fyne.Container).Refresh() // shown/hidden parts change the layout
 	defer h.obj.(*fyne.Container).Refresh()
@@ -120,6 +127,32 @@ func (c *convView) refreshHeader() {
 		c.composer.Disable()
 		c.send.Disable()
 	}
+}
+
+// refreshCallButtons shows the open conversation's call button, enabled when a
+// call can start, with the reason in its tooltip either way.
+func (c *convView) refreshCallButtons() {
+	h := c.header
+	var show, hide *tipButton
+	var ok bool
+	var tip string
+	switch {
+	case c.u.calls == nil:
+		h.call.Hide()
+		h.callRoom.Hide()
+		return
+	case c.peer != "":
+		show, hide = h.call, h.callRoom
+		ok, tip = c.u.canCallPeer(c.peer)
+	default:
+		show, hide = h.callRoom, h.call
+		ok, tip = c.u.canCallRoom(c.room)
+	}
+	hide.Hide()
+	c.u.tips.hide(hide)
+	enable(show, ok)
+	show.SetTip(tip)
+	show.Show()
 }
 
 func showOnly(visible []*widget.Button, all ...*widget.Button) {

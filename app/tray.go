@@ -7,13 +7,18 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 )
 
-// trayMenu is the system tray menu: own status, unread count, presence switches.
+// trayMenu is the system tray menu: own status, unread count, the call in
+// progress with its answer or hang-up action, presence switches.
 type trayMenu struct {
 	u      *ui
 	desk   desktop.App // nil when there is no tray (tests, some desktops)
 	menu   *fyne.Menu
 	status *fyne.MenuItem
 	unread *fyne.MenuItem
+	call   *fyne.MenuItem // "In call with …", only during a call
+	answer *fyne.MenuItem // only while a call rings here
+	hangup *fyne.MenuItem // "Hang up" or "Decline", only during a call
+	rest   []*fyne.MenuItem
 	choose map[string]*fyne.MenuItem
 }
 
@@ -21,14 +26,17 @@ func newTrayMenu(u *ui, desk desktop.App, show func()) *trayMenu {
 	t := &trayMenu{u: u, desk: desk, choose: map[string]*fyne.MenuItem{}}
 	t.status = fyne.NewMenuItem("", show)
 	t.unread = fyne.NewMenuItem("", show)
-	items := []*fyne.MenuItem{t.status, t.unread, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Show Parley", show),
+	t.call = fyne.NewMenuItem("", show)
+	t.answer = fyne.NewMenuItem("Answer", func() { u.answer(); show() })
+	t.hangup = fyne.NewMenuItem("Hang up", func() { u.hangup() })
+	t.rest = []*fyne.MenuItem{fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Show Parley", show),
 		fyne.NewMenuItemSeparator()}
 	for _, p := range []string{"available", "away", "busy"} {
 		item := fyne.NewMenuItem(presenceLabel(p), func() { u.setPresence(p, u.status) })
 		t.choose[p] = item
-		items = append(items, item)
+		t.rest = append(t.rest, item)
 	}
-	t.menu = fyne.NewMenu("Parley", items...)
+	t.menu = fyne.NewMenu("Parley")
 	return t
 }
 
@@ -53,7 +61,35 @@ func (t *trayMenu) update() {
 	for p, item := range t.choose {
 		item.Checked = p == t.u.presence
 	}
+	t.menu.Items = append([]*fyne.MenuItem{t.status, t.unread}, t.callItems()...)
+	t.menu.Items = append(t.menu.Items, t.rest...)
 	if t.desk != nil {
 		t.desk.SetSystemTrayMenu(t.menu)
 	}
+}
+
+// callItems are the tray lines of the call in progress (none without one).
+func (t *trayMenu) callItems() []*fyne.MenuItem {
+	s := t.u.call
+	if s == nil {
+		return nil
+	}
+	who := t.u.callWho(s)
+	switch s.state {
+	case callIncoming:
+		t.call.Label = t.u.callName(s, s.peers[0]) + " is calling"
+		t.hangup.Label = "Decline"
+		return []*fyne.MenuItem{fyne.NewMenuItemSeparator(), t.call, t.answer, t.hangup}
+	case callActive:
+		t.call.Label = "In call with " + who
+		if s.muted {
+			t.call.Label += " (muted)"
+		}
+	case callConnecting:
+		t.call.Label = "Connecting to " + who + "…"
+	default:
+		t.call.Label = "Calling " + who + "…"
+	}
+	t.hangup.Label = "Hang up"
+	return []*fyne.MenuItem{fyne.NewMenuItemSeparator(), t.call, t.hangup}
 }

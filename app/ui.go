@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"image/color"
 	"slices"
 	"strconv"
@@ -52,13 +53,25 @@ type ui struct {
 	details *detailsView // the open peer-details dialog, if any
 	tray    *trayMenu
 	dialogs []dialog.Dialog // open dialogs, newest last (Escape closes it)
+
+	// Calls: nil interfaces when the core has none (the call UI stays hidden).
+	calls     callCore
+	audio     audioCore
+	call      *callSession // the call in progress, if any
+	callBar   *callBar
+	ring      *ringCard
+	tips      *tipLayer
+	ctx       context.Context // ends when the window closes (start)
+	stopClock func()          // stops the call clock, nil when it is not running
 }
 
 func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
 	u := &ui{core: core, opts: opts, win: win, do: do, focused: true,
 		peers: map[string]node.PeerView{}, rooms: map[string]chat.RoomInfo{},
 		unread: map[string]int{}, receipts: map[string]string{},
-		presence: "available", status: opts.Status}
+		presence: "available", status: opts.Status, ctx: context.Background()}
+	u.calls, _ = core.(callCore)
+	u.audio, _ = core.(audioCore)
 	if opts.Presence != "" {
 		u.presence = opts.Presence
 	}
@@ -75,6 +88,9 @@ func (u *ui) build() fyne.CanvasObject {
 	u.profile = newProfileView(u)
 	u.roster = newRosterView(u)
 	u.roomsV = newRoomsView(u)
+	u.tips = newTipLayer()
+	u.ring = newRingCard(u)
+	u.callBar = newCallBar(u)
 	u.conv = newConvView(u)
 	u.filter.OnChanged = func(string) { u.roster.refresh(); u.roomsV.refresh() }
 
@@ -91,7 +107,10 @@ func (u *ui) build() fyne.CanvasObject {
 	floor := canvas.NewRectangle(color.Transparent)
 	floor.SetMinSize(minWindow)
 	u.registerShortcuts()
-	return container.NewStack(floor, split)
+	// The call band sits above both panes, so it stays in view whichever
+	// conversation is open.
+	calls := container.NewVBox(u.ring.object(), u.callBar.object())
+	return container.NewStack(floor, container.NewBorder(calls, nil, nil, nil, split), u.tips.object())
 }
 
 // border lays out top, center and bottom like container.NewBorder, but keeps them
@@ -106,9 +125,14 @@ func (u *ui) registerShortcuts() {
 	if u.win == nil {
 		return
 	}
+	ctrlShift := fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift
 	for _, s := range []*desktop.CustomShortcut{
 		{KeyName: fyne.KeyK, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault},
+		{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierShortcutDefault},
+		{KeyName: fyne.KeyC, Modifier: ctrlShift},
+		{KeyName: fyne.KeyA, Modifier: ctrlShift},
+		{KeyName: fyne.KeyM, Modifier: ctrlShift},
 	} {
 		u.win.Canvas().AddShortcut(s, func(sc fyne.Shortcut) { u.shortcut(sc) })
 	}
@@ -138,21 +162,40 @@ func (u *ui) escape() bool {
 	return true
 }
 
-// shortcut handles a window-wide shortcut and reports whether it was one.
+// shortcut handles a window-wide shortcut and reports whether it was one. The
+// call keys count only when they did something, so outside a call Ctrl+D
+// still reaches the focused entry.
+//
+// Escape does not hang up: it closes dialogs and is pressed by reflex, and one
+// press too many must not drop a call.
 func (u *ui) shortcut(s fyne.Shortcut) bool {
 	cs, ok := s.(*desktop.CustomShortcut)
-	if !ok || cs.Modifier != fyne.KeyModifierShortcutDefault {
+	if !ok {
 		return false
 	}
-	switch cs.KeyName {
-	case fyne.KeyK:
-		u.focusFilter()
-	case fyne.KeyN:
-		u.showAddPeer()
-	default:
-		return false
+	switch cs.Modifier {
+	case fyne.KeyModifierShortcutDefault:
+		switch cs.KeyName {
+		case fyne.KeyK:
+			u.focusFilter()
+			return true
+		case fyne.KeyN:
+			u.showAddPeer()
+			return true
+		case fyne.KeyD: // hang up, or decline a ringing call
+			return u.hangup()
+		}
+	case fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift:
+		switch cs.KeyName {
+		case fyne.KeyC:
+			return u.callOpenConversation()
+		case fyne.KeyA:
+			return u.answer()
+		case fyne.KeyM:
+			return u.toggleMute()
+		}
 	}
-	return true
+	return false
 }
 
 func (u *ui) focusFilter() {
