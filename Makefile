@@ -21,7 +21,9 @@ DATA      ?= $(HOME)/.config/parley
 
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build run test test-unit test-integration vet fmt-check bench fuzz soak deps-run deps-test clean
+FYNE_TOOL := bin/tools/fyne
+
+.PHONY: all build run package test test-unit test-integration vet fmt-check bench fuzz soak deps-run deps-test clean
 
 all: build
 
@@ -42,6 +44,21 @@ deps-test:
 
 build:
 	$(GO) build $(TAGS) -o $(BIN) .
+
+# Fyne's packaging tool, pinned to the Fyne version the app uses. (Its successor,
+# fyne.io/tools, is not on the module proxy this project can reach.)
+$(FYNE_TOOL):
+	GOBIN="$(CURDIR)/bin/tools" $(GO) install fyne.io/fyne/v2/cmd/fyne@v2.7.1
+
+# Linux archive in dist/: the binary, a .desktop file and the icon (unpack it and run
+# `make install` inside, as root, to put them under /usr/local). fyne package bumps
+# the build number in FyneApp.toml, so it runs on a copy.
+package: deps-run build $(FYNE_TOOL)
+	rm -rf dist/pkg && mkdir -p dist/pkg/assets
+	cp FyneApp.toml dist/pkg/ && cp assets/icon.png dist/pkg/assets/
+	cd dist/pkg && "$(CURDIR)/$(FYNE_TOOL)" package --os linux --exe "$(CURDIR)/$(BIN)" --src .
+	mv dist/pkg/Parley.tar.xz dist/ && rm -rf dist/pkg
+	@tar -tJf dist/Parley.tar.xz | grep -E 'bin/parley|\.desktop|\.png'
 
 # Opens the window; without a display Parley says so and runs headless (JSON lines).
 run: deps-run build
