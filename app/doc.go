@@ -12,4 +12,11 @@
 // header.go, sending.go (send, marks) and composer.go, details.go (peer details and
 // the same-name warning), profile.go (own presence), dialogs.go (add peer,
 // settings), tray.go (system tray), events.go (core events), run.go (the window).
+//
+// Calls, when the core has them (the optional callCore and audioCore in
+// core.go): calls.go (the call in progress, from core events), callactions.go
+// (call, answer, decline, mute, hang up), callchooser.go (whom to call in a
+// big room), ringcard.go (an incoming call), callbar.go (the in-call bar),
+// callwords.go (states, end reasons and quality in words), audiosettings.go
+// (microphone and speaker), with tooltip.go, meter.go, tint.go and icons.go.
 package app

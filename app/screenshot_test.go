@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
 	"parley/chat"
@@ -74,11 +75,15 @@ func demoCore() *fakeCore {
 }
 
 // TestScreenshot renders the main window (1000×650) with the software painter. With
-// -update or PARLEY_SCREENSHOTS=1 it writes app/testdata/main.png (light) and
-// app/testdata/conversation.png (dark, a room) for the README.
+// -update or PARLEY_SCREENSHOTS=1 it writes app/testdata/main.png (light),
+// app/testdata/conversation.png (dark, a room), app/testdata/incoming.png (light,
+// a group call ringing) and app/testdata/call.png (dark, the in-call bar) for the
+// README.
 func TestScreenshot(t *testing.T) {
 	write := *update || os.Getenv("PARLEY_SCREENSHOTS") == "1"
-	h := newHarness(t, demoCore())
+	test.NewTempApp(t)
+	cf := newCallFake(demoCore())
+	h := newHarnessFor(t, cf)
 	h.emit(node.MessageReceived{ID: "u1", From: bobID, Text: "Back in 5", Sent: time.Now()})
 	h.emit(node.MessageReceived{ID: "u2", From: bobID, Text: "Where are you?", Sent: time.Now()})
 
@@ -92,6 +97,30 @@ func TestScreenshot(t *testing.T) {
 			h.u.tabs.SelectIndex(1)
 			h.u.openRoom(roomID("site-team"))
 			h.waitFor("the room history", func() bool { return len(h.u.conv.msgs) == 4 })
+		}},
+		{"incoming.png", theme.VariantLight, func() {
+			h.u.tabs.SelectIndex(0)
+			h.openPeer(aliceID)
+			h.emit(node.CallState{Call: "ring", Peer: daveID, State: callIncoming})
+			h.emit(node.CallIncoming{Call: "ring", From: daveID, Name: "Dave",
+				Participants: []string{daveID, aliceID, selfID, eveID}})
+			if !h.u.ring.obj.Visible() {
+				t.Fatal("incoming.png: no ring card")
+			}
+		}},
+		{"call.png", theme.VariantDark, func() {
+			h.emit(node.CallState{Call: "ring", Peer: daveID, State: callEnded, Reason: "cancelled"})
+			h.u.callBar.clearEnded()
+			test.Tap(h.tipButton("Call"))
+			h.waitFor("the call's ID", func() bool { return h.u.call != nil && h.u.call.id != "" })
+			id := h.u.call.id
+			h.emit(node.CallState{Call: id, Peer: aliceID, State: callActive, Outgoing: true})
+			h.u.call.since = time.Now().Add(-(4*time.Minute + 37*time.Second))
+			h.emit(node.CallStats{Call: id, Peer: aliceID, RTTms: 23, Loss: 0.004, JitterMs: 3, Codec: "opus",
+				Relay: eveID, RelayName: "Eve", Path: "relay/relay", Level: 0.08})
+			if bar := h.u.callBar; !bar.live.Visible() || bar.state.Text != "04:37" {
+				t.Fatalf("call.png: bar shows %q", bar.state.Text)
+			}
 		}},
 	}
 	for _, s := range shots {

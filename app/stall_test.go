@@ -63,3 +63,48 @@ func TestStalledCoreKeepsWindowResponsive(t *testing.T) {
 		t.Fatalf("the send finished after %v, before the fake's delay", d)
 	}
 }
+
+// The same for calls: while Call blocks for 2 s the bar already says
+// "Calling…", the filter still works and events still reach the screen.
+func TestStalledCallKeepsWindowResponsive(t *testing.T) {
+	test.NewTempApp(t)
+	cf := newCallFake(fivePeers())
+	cf.callDelay = 2 * time.Second
+	h := newHarnessFor(t, cf)
+	h.openPeer(bobID)
+
+	start := time.Now()
+	test.Tap(h.tipButton("Call"))
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Fatalf("tapping Call took %v with a stalled core", d)
+	}
+	if bar := h.u.callBar; !bar.obj.Visible() || bar.state.Text != "Calling…" || bar.who.Text != "Bob" {
+		t.Fatalf("the call is not shown at once: visible=%v %q %q", bar.obj.Visible(), bar.who.Text, bar.state.Text)
+	}
+	h.waitFor("the core to be inside Call", func() bool { return cf.pending() == 1 })
+
+	t0 := time.Now()
+	test.Type(h.u.filter, "car")
+	if got := h.rosterNames(); !slices.Equal(got, []string{"Carol"}) {
+		t.Fatalf("filter while Call is pending shows %v", got)
+	}
+	h.emit(node.PresenceChanged{Peer: peer(carolID, "Carol", "busy", "")})
+	if row := h.rosterRow("Carol"); row == nil || row.dot.FillColor != presenceColour("busy") {
+		t.Fatal("a presence event was not applied while Call was pending")
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Fatalf("the UI took %v to filter and apply an event", d)
+	}
+	if cf.pending() != 1 {
+		t.Fatal("Call finished before the UI was exercised; the test proves nothing")
+	}
+
+	h.waitFor("Call to return", func() bool { return cf.pending() == 0 })
+	if d := time.Since(start); d < 2*time.Second {
+		t.Fatalf("Call returned after %v, before the fake's delay", d)
+	}
+	h.pump()
+	if h.u.call == nil || h.u.call.id != "call-1" || h.u.callBar.state.Text != "Calling…" {
+		t.Fatalf("after Call returned: %+v", h.u.call)
+	}
+}

@@ -61,6 +61,8 @@ type ui struct {
 	callBar   *callBar
 	ring      *ringCard
 	tips      *tipLayer
+	main      *fyne.Container // the call band above the split panes
+	callShown string          // what the call band shows: "", "ring", "live" or "ended"
 	ctx       context.Context // ends when the window closes (start)
 	stopClock func()          // stops the call clock, nil when it is not running
 }
@@ -110,7 +112,8 @@ func (u *ui) build() fyne.CanvasObject {
 	// The call band sits above both panes, so it stays in view whichever
 	// conversation is open.
 	calls := container.NewVBox(u.ring.object(), u.callBar.object())
-	return container.NewStack(floor, container.NewBorder(calls, nil, nil, nil, split), u.tips.object())
+	u.main = container.NewBorder(calls, nil, nil, nil, split)
+	return container.NewStack(floor, u.main, u.tips.object())
 }
 
 // border lays out top, center and bottom like container.NewBorder, but keeps them
