@@ -88,6 +88,9 @@ type inbound struct {
 	typ  uint8
 	body Body     // TypeMessage
 	ids  []string // TypeAck, TypeRead
+	// member says whether this node had joined body.Room, decided by commit before
+	// it opens the write transaction (see there).
+	member bool
 }
 
 type sendReq struct {
@@ -347,6 +350,16 @@ func (s *Service) commit(reqs []*sendReq, items []inbound) {
 	acks := map[identity.PeerID][]string{}
 	var outgoing []store.OutboxEntry
 	now := time.Now()
+	// Room membership is read before the write transaction, never inside it:
+	// Rooms holds its lock while it writes to the store, so taking that lock
+	// inside a transaction was a lock-order inversion that deadlocked the node
+	// (found by the soak: a peer's record updating rooms while a room message
+	// committed, after which every command and the shutdown hung).
+	for i := range items {
+		if items[i].typ == TypeMessage && items[i].body.Kind == KindRoom {
+			items[i].member = s.cfg.Rooms != nil && s.cfg.Rooms.Joined(items[i].body.Room)
+		}
+	}
 	err := s.cfg.DB.Update(func(tx *store.Tx) error {
 		events, outgoing = events[:0], outgoing[:0]
 		clear(acks)
@@ -424,7 +437,7 @@ func (s *Service) apply(tx *store.Tx, it inbound) (events []any, ack string, err
 		}
 		m := store.Message{ID: b.ID, From: from, Text: b.Text, HLC: order, Time: b.Sent, State: store.StateReceived}
 		if b.Kind == KindRoom {
-			if s.cfg.Rooms == nil || !s.cfg.Rooms.Joined(b.Room) {
+			if !it.member {
 				// Acknowledged (so the sender stops retrying) but not kept.
 				s.cfg.Stats.Add("chat_drop_not_member", 1)
 				return nil, b.ID, nil

@@ -421,7 +421,13 @@ func (n *Node) onOverlay(ev overlay.Event) {
 		n.emit(PeerDown{Peer: n.peerView(ev.Peer), Reason: reason})
 	case overlay.RecordChanged:
 		n.checkKey(ev.Peer, ev.Record)
-		n.persistPeer(ev.Peer, false)
+		// Only peers reachable in the overlay go to the roster (PeerOnline writes
+		// them at once). Records of unreachable authors cost anyone nothing to mint:
+		// writing each to disk let a flood of throwaway identities spend one
+		// fsync per record and stall chat commits behind them.
+		if n.ov.Online(ev.Peer) {
+			n.persistPeer(ev.Peer, false)
+		}
 		n.updateRooms(ev.Peer, ev.Record)
 		p := profileOf(ev.Record)
 		n.mu.Lock()

@@ -204,6 +204,13 @@ func (n *Node) reconnectLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 		case <-n.meshPoke:
+			// Each pass reads the whole roster. A burst of peers coming online
+			// (hundreds of throwaway identities wired into the graph, in the
+			// adversarial tests) pokes once per peer; one pass per 250 ms
+			// serves a burst as well as one per poke did, at a bounded cost.
+			if !sleepCtx(ctx, 250*time.Millisecond) {
+				return
+			}
 		}
 	}
 }

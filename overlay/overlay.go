@@ -114,6 +114,9 @@ type Overlay struct {
 	publishCh chan struct{}
 	stats     counters.Set
 	wg        sync.WaitGroup
+
+	// recomputeCh asks recomputeLoop for a reachability pass (records.go).
+	recomputeCh chan struct{}
 }
 
 // New opens the link listener.
@@ -163,6 +166,7 @@ func New(cfg Config) (*Overlay, error) {
 		publishCh: make(chan struct{}, 1),
 	}
 	o.self.Caps = cfg.Caps
+	o.recomputeCh = make(chan struct{}, 1)
 	return o, nil
 }
 
@@ -217,6 +221,8 @@ func (o *Overlay) emit(ev Event) {
 func (o *Overlay) Run(ctx context.Context) error {
 	o.wg.Add(1)
 	go func() { defer o.wg.Done(); o.publishLoop(ctx) }()
+	o.wg.Add(1)
+	go func() { defer o.wg.Done(); o.recomputeLoop(ctx) }()
 	go func() {
 		<-ctx.Done()
 		o.ln.Close()

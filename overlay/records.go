@@ -127,7 +127,30 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 			o.stats.Add("record_forward_dropped", 1)
 		}
 	}
-	o.recompute()
+	o.requestRecompute()
+}
+
+// requestRecompute asks for a reachability pass without waiting for it. Records
+// arrive one per frame, and a pass walks the whole graph under the overlay's lock:
+// one pass per record made a burst of n records (thousands of throwaway
+// identities, in the adversarial tests) cost O(n²) and starved every link's
+// reader of the lock. Passes requested while one runs fold into the next.
+func (o *Overlay) requestRecompute() {
+	select {
+	case o.recomputeCh <- struct{}{}:
+	default:
+	}
+}
+
+func (o *Overlay) recomputeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.recomputeCh:
+			o.recompute()
+		}
+	}
 }
 
 // linksExcept lists links other than to skip; caller holds o.mu.
