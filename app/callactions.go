@@ -48,6 +48,8 @@ func (u *ui) canCallPeer(id string) (bool, string) {
 		return false, "You are in a call with " + name
 	case u.call != nil:
 		return false, "You are already in a call — hang up first"
+	case u.peers[id].Blocked:
+		return false, "You blocked " + name + " — unblock them to call"
 	case !u.peers[id].Online:
 		return false, name + " is offline — calls need them online"
 	}

@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"parley/store"
@@ -45,6 +46,7 @@ type convView struct {
 	list     *widget.List
 	composer *composer
 	send     *widget.Button
+	attach   *tipButton // nil when the core cannot send files
 	notice   *widget.Label
 	body     fyne.CanvasObject
 	empty    fyne.CanvasObject
@@ -72,7 +74,12 @@ func newConvView(u *ui) *convView {
 	c.notice.Importance = widget.WarningImportance
 	c.notice.Wrapping = fyne.TextWrapWord
 	c.notice.Hide()
-	bottom := container.NewVBox(c.notice, container.NewBorder(nil, nil, nil, c.send, c.composer))
+	var left fyne.CanvasObject
+	if u.files != nil {
+		c.attach = newTipButton(u, "", theme.MailAttachmentIcon(), u.pickFiles)
+		left = c.attach
+	}
+	bottom := container.NewVBox(u.strip.object(), c.notice, container.NewBorder(nil, nil, left, c.send, c.composer))
 	c.body = border(c.header.object(), c.list, bottom)
 	hint := widget.NewLabel("Select a person or a room to start a conversation.\n\nCtrl+K filters, Ctrl+N adds a peer by address.")
 	hint.Alignment = fyne.TextAlignCenter
@@ -100,6 +107,7 @@ func (c *convView) open(peer, room string) {
 	c.rebuild()
 	c.root.Objects = []fyne.CanvasObject{c.body}
 	c.root.Refresh()
+	c.u.strip.refresh()
 	c.refreshHeader()
 	c.u.roster.reselect()
 	c.u.roomsV.reselect()

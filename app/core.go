@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"parley/chat"
+	"parley/files"
 	"parley/node"
 	"parley/overlay"
 	"parley/store"
@@ -27,6 +28,10 @@ type Core interface {
 	History(peer, room, before string, limit int) (store.Page, error)
 	MarkRead(peer, room, upTo string) ([]string, error)
 	Links() []overlay.LinkInfo
+	// SetVerified records that the user compared safety numbers with a peer;
+	// Block cuts a peer off (or lets it back). Both return the peer as it is now.
+	SetVerified(peer string, on bool) (node.PeerView, error)
+	Block(peer string, on bool) (node.PeerView, error)
 }
 
 // presenceReporter is optional: a core that can tell its own current presence and
@@ -55,10 +60,24 @@ type audioCore interface {
 	SetAudio(in, out string) error
 }
 
+// fileCore is optional: a core that shares files. Without it the attach
+// button, drag and drop and the transfers strip are not there.
+type fileCore interface {
+	// SendFile offers files (a folder: every file in it) to a peer or into a
+	// room, one offer per file. It hashes every file first, so it can take a
+	// while for big ones.
+	SendFile(to, room string, paths ...string) ([]string, error)
+	AcceptFile(id string) error
+	DeclineFile(id string) error
+	CancelFile(id string) error
+	Transfers() []files.Info
+}
+
 var (
 	_ Core      = (*node.Node)(nil)
 	_ callCore  = (*node.Node)(nil)
 	_ audioCore = (*node.Node)(nil)
+	_ fileCore  = (*node.Node)(nil)
 )
 
 // Options are the start-up settings the window shows read-only (they are flags).

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"parley/node"
@@ -29,6 +30,9 @@ type detailsView struct {
 	link        *widget.Label
 	published   *widget.Label
 	warning     *widget.Label
+	verified    *widget.Check
+	block       *widget.Button
+	setting     bool // refresh is setting the check: not the user's doing
 	links       []overlay.LinkInfo
 	linksLoaded bool
 	obj         fyne.CanvasObject
@@ -52,6 +56,16 @@ func newDetailsView(u *ui, id string) *detailsView {
 	key := func(s string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	}
+	d.verified = widget.NewCheck("Verified — the numbers match", func(on bool) {
+		if !d.setting {
+			u.setVerified(d.id, on)
+		}
+	})
+	d.block = widget.NewButton("Block…", func() { u.confirmBlock(d.id) })
+	howTo := widget.NewLabel("Compare this number with the one " + u.peerName(id) + " sees in their Settings, " +
+		"in person or by phone (not by a message here: an impostor could answer it). Tick the box only if every digit matches.")
+	howTo.Wrapping = fyne.TextWrapWord
+	howTo.SizeName = theme.SizeNameCaptionText // secondary, but in the normal colour: it must stay readable
 	copyFP := widget.NewButton("Copy", func() {
 		fyne.CurrentApp().Clipboard().SetContent(d.fingerprint.Text)
 	})
@@ -59,17 +73,16 @@ func newDetailsView(u *ui, id string) *detailsView {
 	form := container.New(layout.NewFormLayout(),
 		key("Name"), d.name,
 		key("Safety number"), container.NewBorder(nil, nil, nil, copyFP, d.fingerprint),
+		key(""), container.NewVBox(d.verified, howTo),
 		key("Peer ID"), d.peerID,
 		key("Presence"), d.presence,
 		key("Addresses"), d.addrs,
 		key("Link"), d.link,
 		key("Published"), d.published,
 	)
-	hint := widget.NewLabel("Compare the safety number with the one your contact sees in Settings; " +
-		"if they match, nobody is in between.")
-	hint.Wrapping = fyne.TextWrapWord
-	hint.Importance = widget.LowImportance
-	d.obj = container.NewVScroll(container.NewVBox(d.warning, form, hint, container.NewHBox(layout.NewSpacer(), refresh)))
+	// Block stays in view below the scrolling facts: it is the one action here.
+	d.obj = container.NewBorder(nil, container.NewHBox(d.block, layout.NewSpacer(), refresh), nil, nil,
+		container.NewVScroll(container.NewVBox(d.warning, form)))
 	return d
 }
 
@@ -116,12 +129,21 @@ func (d *detailsView) refresh() {
 	d.addrs.SetText(orDash(strings.Join(p.Addrs, "\n")))
 	d.link.SetText(d.linkText(p))
 	d.published.SetText(d.publishedText(p))
-	if others := nameConflicts(d.u.peers)[d.id]; len(others) > 0 {
-		d.warning.SetText(conflictWarning(others))
-		d.warning.Show()
+	d.u.showTrustWarning(d.warning, d.id)
+	d.setting = true
+	d.verified.SetChecked(p.Verified)
+	d.setting = false
+	busy := d.u.trustBusy[d.id]
+	enable(d.verified, !busy && p.Fingerprint != "" && !p.Blocked)
+	if p.Blocked {
+		d.block.SetText("Unblock…")
+		d.block.Importance = widget.MediumImportance
 	} else {
-		d.warning.Hide()
+		d.block.SetText("Block…")
+		d.block.Importance = widget.DangerImportance
 	}
+	d.block.Refresh()
+	enable(d.block, !busy)
 }
 
 func (d *detailsView) linkText(p node.PeerView) string {

@@ -123,10 +123,14 @@ func (u *ui) showSettings() {
 	if ifaces == "" {
 		ifaces = "all"
 	}
-	note := widget.NewLabel("Data folder, interfaces, listener and discovery are start-up flags " +
-		"(--data, --iface, --listen, --discovery): restart Parley to change them.")
-	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
+	hint := func(s string) *widget.Label {
+		l := widget.NewLabel(s)
+		l.Wrapping = fyne.TextWrapWord
+		l.Importance = widget.LowImportance
+		return l
+	}
+	note := hint("Data folder, interfaces, listener, discovery and team are start-up flags " +
+		"(--data, --iface, --listen, --discovery, --team-file): restart Parley to change them.")
 	items := []*widget.FormItem{
 		widget.NewFormItem("Display name", name),
 		widget.NewFormItem("Safety number", ro(u.self.Fingerprint)),
@@ -136,6 +140,8 @@ func (u *ui) showSettings() {
 		widget.NewFormItem("Interfaces", ro(ifaces)),
 		widget.NewFormItem("Listener", ro(u.opts.Listen)),
 		widget.NewFormItem("Discovery", ro(u.opts.Discovery)),
+		widget.NewFormItem("Network", ro(networkText(u.self.Team))),
+		widget.NewFormItem("", hint(teamHint)),
 		widget.NewFormItem("", note),
 	}
 	if u.opts.Version != "" {

@@ -19,4 +19,13 @@
 // big room), ringcard.go (an incoming call), callbar.go (the in-call bar),
 // callwords.go (states, end reasons and quality in words), audiosettings.go
 // (microphone and speaker), with tooltip.go, meter.go, tint.go and icons.go.
+//
+// Trust: trust.go (verify, block with its confirmation, the key-change and
+// same-name warnings, the network line in Settings); details.go holds the toggle.
+//
+// Files, when the core has them (the optional fileCore): transfers.go (what is
+// known of each transfer, from core events), fileactions.go (send, drop, accept,
+// decline, cancel, open), transferstrip.go and transfercard.go (the cards above
+// the composer), filewords.go (sizes, rates, reasons in words), thumbnail.go
+// (bounded image thumbnails, decoded off the UI goroutine).
 package app

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"parley/chat"
+	"parley/files"
 	"parley/node"
 	"parley/store"
 )
@@ -20,6 +21,7 @@ func (u *ui) start(ctx context.Context) {
 		rooms            []chat.RoomInfo
 		presence, status string
 		calls            []node.CallInfo
+		transfers        []files.Info
 	}
 	background(u, func() (snapshot, error) {
 		s := snapshot{self: u.core.Self(), rooms: u.core.Rooms()}
@@ -28,6 +30,9 @@ func (u *ui) start(ctx context.Context) {
 		}
 		if u.calls != nil {
 			s.calls = u.calls.Calls()
+		}
+		if u.files != nil {
+			s.transfers = u.files.Transfers()
 		}
 		var err error
 		s.peers, err = u.core.Roster()
@@ -52,6 +57,7 @@ func (u *ui) start(ctx context.Context) {
 		u.peersChanged()
 		u.roomsV.refresh()
 		u.adoptCalls(s.calls)
+		u.adoptTransfers(s.transfers)
 		if err != nil {
 			u.showError("Reading the roster", err)
 		}
@@ -148,6 +154,16 @@ func (u *ui) handle(ev node.Event) {
 		u.onCallState(e)
 	case node.CallStats:
 		u.onCallStats(e)
+	case node.KeyChanged:
+		u.onKeyChanged(e)
+	case node.FileOffer:
+		u.onFileOffer(e)
+	case node.FileProgress:
+		u.onFileProgress(e)
+	case node.FileDone:
+		u.onFileDone(e)
+	case node.FileFailed:
+		u.onFileFailed(e)
 	case node.ErrorEvent:
 		slog.Warn("core error", "reason", e.Reason)
 	case interface{ apply(*ui) }: // events made inside this package (tests)

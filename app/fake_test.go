@@ -47,6 +47,7 @@ type fakeCore struct {
 	cursors      []string // the before cursor of every History call for an open conversation
 	pending      int      // Send calls in progress
 	links        []overlay.LinkInfo
+	trust        []string // "verify|peer|true", "block|peer|false"
 }
 
 func newFakeCore(peers ...node.PeerView) *fakeCore {
@@ -241,6 +242,35 @@ func (f *fakeCore) Links() []overlay.LinkInfo {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.links
+}
+
+// SetVerified and Block change the peer's entry, like the node's roster.
+func (f *fakeCore) SetVerified(id string, on bool) (node.PeerView, error) {
+	return f.setTrust(fmt.Sprintf("verify|%s|%v", id, on), id, func(p *node.PeerView) { p.Verified = on })
+}
+
+func (f *fakeCore) Block(id string, on bool) (node.PeerView, error) {
+	return f.setTrust(fmt.Sprintf("block|%s|%v", id, on), id, func(p *node.PeerView) { p.Blocked = on })
+}
+
+func (f *fakeCore) setTrust(op, id string, change func(*node.PeerView)) (node.PeerView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.trust = append(f.trust, op)
+	for i := range f.peers {
+		if f.peers[i].ID == id {
+			change(&f.peers[i])
+			return f.peers[i], nil
+		}
+	}
+	return node.PeerView{}, fmt.Errorf("unknown peer %s", id)
+}
+
+// trustOps are the SetVerified and Block calls so far.
+func (f *fakeCore) trustOps() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.trust...)
 }
 
 type snapshotter interface{ fake() *fakeCore }

@@ -18,6 +18,7 @@ type convHeader struct {
 	c        *convView
 	dot      *canvas.Circle
 	title    *widget.Label
+	verified *widget.Icon // shown for a peer whose safety number the user checked
 	subtitle *subtleLabel
 	warning  *widget.Label
 	details  *widget.Button
@@ -36,7 +37,9 @@ func newConvHeader(c *convView) *convHeader {
 		title:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		subtitle: newSubtleLabel(theme.SizeNameText),
 		warning:  widget.NewLabel(""),
+		verified: widget.NewIcon(verifiedIcon),
 	}
+	h.verified.Hide()
 	h.title.SizeName = theme.SizeNameSubHeadingText
 	h.title.Truncation = fyne.TextTruncateEllipsis
 	h.warning.Importance = widget.WarningImportance
@@ -54,7 +57,7 @@ func newConvHeader(c *convView) *convHeader {
 	h.callRoom.Hide()
 	dot := container.NewCenter(container.NewGridWrap(fyne.NewSize(12, 12), h.dot))
 	buttons := container.NewCenter(container.NewHBox(h.call, h.callRoom, h.details, h.topic, h.members, h.leave, h.join))
-	name := container.NewBorder(nil, nil, dot, nil, h.title)
+	name := container.NewBorder(nil, nil, container.NewHBox(dot, h.verified), nil, h.title)
 	top := container.NewBorder(nil, nil, nil, buttons,
 		container.New(layout.NewCustomPaddedVBoxLayout(0), name, h.subtitle))
 	h.obj = container.NewVBox(top, h.warning, widget.NewSeparator())
@@ -74,20 +77,28 @@ func (c *convView) refreshHeader() {
 		p := c.u.peers[c.peer]
 		name := c.u.peerName(c.peer)
 		h.dot.FillColor = presenceColour(p.Presence)
+		if p.Blocked {
+			h.dot.FillColor = presenceColour("offline")
+		}
 		h.dot.Show()
 		h.title.SetText(name)
 		h.subtitle.SetText(peerSubtitle(p))
-		if others := c.u.roster.conflicts[c.peer]; len(others) > 0 {
-			h.warning.SetText(conflictWarning(others))
-			h.warning.Show()
+		c.u.showTrustWarning(h.warning, c.peer)
+		if p.Verified {
+			h.verified.Show()
 		} else {
-			h.warning.Hide()
+			h.verified.Hide()
 		}
 		showOnly([]*widget.Button{h.details}, h.details, h.topic, h.members, h.leave, h.join)
-		if !p.Online {
+		placeholder = "Message " + name + " — Enter sends, Shift+Enter adds a line"
+		switch {
+		case p.Blocked:
+			notice = "You blocked " + name + ": nothing is sent to or received from them. " +
+				"Unblock them in Details to write again."
+			placeholder, enabled = "", false
+		case !p.Online:
 			notice = name + " is offline — your message will be queued and delivered when they return."
 		}
-		placeholder = "Message " + name + " — Enter sends, Shift+Enter adds a line"
 	case c.room != "":
 		r := c.u.rooms[c.room]
 		h.dot.Hide()
@@ -98,6 +109,7 @@ func (c *convView) refreshHeader() {
 		}
 		h.subtitle.SetText(sub)
 		h.warning.Hide()
+		h.verified.Hide()
 		if r.Joined {
 			showOnly([]*widget.Button{h.topic, h.members, h.leave}, h.details, h.topic, h.members, h.leave, h.join)
 			placeholder = "Message #" + r.Name + " — Enter sends, Shift+Enter adds a line"
@@ -126,6 +138,11 @@ func (c *convView) refreshHeader() {
 	} else {
 		c.composer.Disable()
 		c.send.Disable()
+	}
+	if c.attach != nil {
+		ok, tip := c.u.canSendFiles()
+		enable(c.attach, ok)
+		c.attach.SetTip(tip)
 	}
 }
 
@@ -166,6 +183,9 @@ func showOnly(visible []*widget.Button, all ...*widget.Button) {
 
 // peerSubtitle is presence, status text, or when the peer was last seen.
 func peerSubtitle(p node.PeerView) string {
+	if p.Blocked {
+		return "Blocked"
+	}
 	if !p.Online {
 		s := "Offline"
 		if p.LastSeen != nil {

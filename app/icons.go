@@ -35,3 +35,13 @@ var (
 	// micOffIcon: the microphone struck through.
 	micOffIcon = svgIcon("mic-off.svg", mic+`<rect x="11.1" y="-1" width="1.8" height="26" transform="rotate(-45 12 12)"/>`)
 )
+
+// shield is a badge with a tick cut out of it (even-odd fill), the mark of a
+// verified peer.
+const shield = `<path fill-rule="evenodd" d="M12 2 L20 5 V11 C20 16 16.6 20.4 12 22 C7.4 20.4 4 16 4 11 V5 Z ` +
+	`M10.6 15.6 L7 12 L8.4 10.6 L10.6 12.8 L15.6 7.8 L17 9.2 Z"/>`
+
+// verifiedIcon is the shield in the theme's success colour, so it reads as
+// "checked" on every theme.
+var verifiedIcon = theme.NewSuccessThemedResource(fyne.NewStaticResource("verified.svg",
+	[]byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">`+shield+`</svg>`)))

@@ -32,9 +32,16 @@ func presenceOrder(p node.PeerView) int {
 	return 3
 }
 
-// sortPeers orders peers: online first, then by presence, then by name, then ID.
+// sortPeers orders peers: online first, then by presence, then by name, then ID;
+// blocked peers last of all.
 func sortPeers(peers []node.PeerView) {
 	slices.SortFunc(peers, func(a, b node.PeerView) int {
+		if a.Blocked != b.Blocked {
+			if b.Blocked {
+				return -1
+			}
+			return 1
+		}
 		if a.Online != b.Online {
 			if a.Online {
 				return -1
@@ -101,14 +108,22 @@ func (r *rosterView) bind(p node.PeerView, row *listRow) {
 		name = shortID(p.ID)
 	}
 	sub := "Offline"
-	if p.Online {
+	dot := p.Presence
+	switch {
+	case p.Blocked:
+		sub, dot = "Blocked", "offline"
+	case p.Online:
 		sub = presenceLabel(p.Presence)
 		if p.Status != "" {
 			sub += " — " + p.Status
 		}
 	}
 	_, conflict := r.conflicts[p.ID]
-	row.set(p.Presence, name, sub, conflict, r.u.unread[convKey(p.ID, "")])
+	if _, changed := r.u.keyChanges[p.ID]; changed && !p.Verified {
+		conflict = true
+	}
+	row.set(dot, name, sub, conflict, r.u.unread[convKey(p.ID, "")])
+	row.setTrust(p.Verified, p.Blocked)
 }
 
 // refresh re-sorts, re-filters and redraws the list, keeping the open peer selected.

@@ -48,9 +48,11 @@ type listRow struct {
 	title     *widget.Label
 	subtitle  *subtleLabel
 	warn      *widget.Label
+	verified  *widget.Icon
 	badge     *fyne.Container
 	badgeBg   *canvas.Rectangle
 	badgeText *canvas.Text
+	right     *fyne.Container // the marks: verified, warning, unread
 	content   fyne.CanvasObject
 }
 
@@ -60,7 +62,9 @@ func newListRow() *listRow {
 		title:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		subtitle: newSubtleLabel(theme.SizeNameCaptionText),
 		warn:     widget.NewLabel("⚠"),
+		verified: widget.NewIcon(verifiedIcon),
 	}
+	r.verified.Hide()
 	r.dot.Resize(fyne.NewSize(12, 12))
 	r.title.Truncation = fyne.TextTruncateEllipsis
 	r.warn.Importance = widget.WarningImportance
@@ -76,8 +80,8 @@ func newListRow() *listRow {
 	r.badge.Hide()
 	dotBox := container.NewGridWrap(fyne.NewSize(12, 12), r.dot)
 	texts := container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*2), r.title, r.subtitle)
-	right := container.NewHBox(r.warn, container.NewCenter(r.badge))
-	r.content = container.NewBorder(nil, nil, container.NewCenter(dotBox), right, texts)
+	r.right = container.NewHBox(r.verified, r.warn, container.NewCenter(r.badge))
+	r.content = container.NewBorder(nil, nil, container.NewCenter(dotBox), r.right, texts)
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -105,11 +109,7 @@ func (r *listRow) set(dot, title, subtitle string, warn bool, unread int) {
 	}
 	r.title.SetText(title)
 	r.subtitle.SetText(subtitle)
-	if warn {
-		r.warn.Show()
-	} else {
-		r.warn.Hide()
-	}
+	r.showMark(r.warn, warn)
 	if unread > 0 {
 		r.badgeText.Text = strconv.Itoa(unread)
 		if unread > 99 {
@@ -120,6 +120,34 @@ func (r *listRow) set(dot, title, subtitle string, warn bool, unread int) {
 	} else {
 		r.badge.Hide()
 	}
+}
+
+// setTrust shows the verified mark, and greys out a blocked peer's name.
+func (r *listRow) setTrust(verified, blocked bool) {
+	r.showMark(r.verified, verified)
+	importance := widget.MediumImportance
+	if blocked {
+		importance = widget.LowImportance
+	}
+	if r.title.Importance != importance {
+		r.title.Importance = importance
+		r.title.Refresh()
+	}
+}
+
+// showMark shows or hides one of the marks on the right. A recycled row may
+// gain a mark after its last layout, and a container makes no room for a
+// child shown since, so the marks are laid out again on a change.
+func (r *listRow) showMark(o fyne.CanvasObject, on bool) {
+	if o.Visible() == on {
+		return
+	}
+	if on {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+	r.content.(*fyne.Container).Refresh()
 }
 
 // subtleLabel is a one-line, truncated label in the placeholder colour, for

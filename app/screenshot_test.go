@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"parley/chat"
+	"parley/files"
 	"parley/node"
 	"parley/store"
 )
@@ -74,16 +75,32 @@ func demoCore() *fakeCore {
 	return fc
 }
 
+// demoFake has calls and files: the call fake with the file fake's commands.
+type demoFake struct {
+	*callFake
+	ff *fileFake
+}
+
+func (d demoFake) SendFile(to, room string, paths ...string) ([]string, error) {
+	return d.ff.SendFile(to, room, paths...)
+}
+func (d demoFake) AcceptFile(id string) error  { return d.ff.AcceptFile(id) }
+func (d demoFake) DeclineFile(id string) error { return d.ff.DeclineFile(id) }
+func (d demoFake) CancelFile(id string) error  { return d.ff.CancelFile(id) }
+func (d demoFake) Transfers() []files.Info     { return d.ff.Transfers() }
+
 // TestScreenshot renders the main window (1000×650) with the software painter. With
 // -update or PARLEY_SCREENSHOTS=1 it writes app/testdata/main.png (light),
 // app/testdata/conversation.png (dark, a room), app/testdata/incoming.png (light,
-// a group call ringing) and app/testdata/call.png (dark, the in-call bar) for the
-// README.
+// a group call ringing), app/testdata/call.png (dark, the in-call bar),
+// app/testdata/files.png (light, a download under way and an incoming offer) and
+// app/testdata/verify.png (dark, a verified peer's details) for the README.
 func TestScreenshot(t *testing.T) {
 	write := *update || os.Getenv("PARLEY_SCREENSHOTS") == "1"
 	test.NewTempApp(t)
-	cf := newCallFake(demoCore())
-	h := newHarnessFor(t, cf)
+	fc := demoCore()
+	cf := newCallFake(fc)
+	h := newHarnessFor(t, demoFake{cf, &fileFake{fakeCore: fc}})
 	h.emit(node.MessageReceived{ID: "u1", From: bobID, Text: "Back in 5", Sent: time.Now()})
 	h.emit(node.MessageReceived{ID: "u2", From: bobID, Text: "Where are you?", Sent: time.Now()})
 
@@ -121,6 +138,26 @@ func TestScreenshot(t *testing.T) {
 			if bar := h.u.callBar; !bar.live.Visible() || bar.state.Text != "04:37" {
 				t.Fatalf("call.png: bar shows %q", bar.state.Text)
 			}
+		}},
+		{"files.png", theme.VariantLight, func() {
+			h.emit(node.CallState{Call: h.u.call.id, Peer: aliceID, State: callEnded, Reason: "hangup", Outgoing: true})
+			h.u.callBar.clearEnded()
+			h.emit(node.FileOffer{ID: "survey", Name: "site-survey-north-entrance.pdf", Size: 4_800_000,
+				Type: "application/pdf", From: aliceID})
+			test.Tap(h.card("survey").accept)
+			h.waitFor("the download", func() bool { return h.u.transfers["survey"].state == xferActive })
+			h.emit(node.FileProgress{ID: "survey", Bytes: 3_100_000, Total: 4_800_000, Rate: 850_000})
+			h.emit(node.FileOffer{ID: "photos", Name: "gate-photos.zip", Size: 48_200_000, Type: "application/zip",
+				From: aliceID})
+			if len(h.u.strip.cards) != 2 {
+				t.Fatalf("files.png: cards %v", keys(h.u.strip.cards))
+			}
+		}},
+		{"verify.png", theme.VariantDark, func() {
+			h.u.showPeerDetails(aliceID)
+			test.Tap(h.u.details.verified)
+			h.waitFor("Alice verified", func() bool { return h.u.peers[aliceID].Verified })
+			h.waitFor("link figures", func() bool { return h.u.details.linksLoaded })
 		}},
 	}
 	for _, s := range shots {

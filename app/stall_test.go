@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 
 	"parley/node"
@@ -106,5 +108,53 @@ func TestStalledCallKeepsWindowResponsive(t *testing.T) {
 	h.pump()
 	if h.u.call == nil || h.u.call.id != "call-1" || h.u.callBar.state.Text != "Calling…" {
 		t.Fatalf("after Call returned: %+v", h.u.call)
+	}
+}
+
+// And for files: while SendFile blocks for 2 s (hashing a big file), the
+// dropped file already shows as being prepared, the filter works and events
+// reach the screen; when it returns, the core's offer replaces the card.
+func TestStalledSendFileKeepsWindowResponsive(t *testing.T) {
+	test.NewTempApp(t)
+	ff := &fileFake{fakeCore: fivePeers(), sendDelay: 2 * time.Second}
+	h := newHarnessFor(t, ff)
+	h.openPeer(bobID)
+
+	start := time.Now()
+	h.u.dropped([]fyne.URI{storage.NewFileURI("/tmp/big.iso")})
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Fatalf("dropping a file took %v with a stalled core", d)
+	}
+	var pending *transferCard
+	for _, c := range h.u.strip.cards {
+		pending = c
+	}
+	if pending == nil || pending.t.state != xferPreparing || pending.title.Text != "big.iso" {
+		t.Fatalf("the file is not shown as being prepared at once: %+v", h.u.strip.cards)
+	}
+	h.waitFor("the core to be inside SendFile", func() bool { return ff.sending() == 1 })
+
+	t0 := time.Now()
+	test.Type(h.u.filter, "car")
+	if got := h.rosterNames(); !slices.Equal(got, []string{"Carol"}) {
+		t.Fatalf("filter while SendFile is pending shows %v", got)
+	}
+	h.emit(node.PresenceChanged{Peer: peer(carolID, "Carol", "busy", "")})
+	if row := h.rosterRow("Carol"); row == nil || row.dot.FillColor != presenceColour("busy") {
+		t.Fatal("a presence event was not applied while SendFile was pending")
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Fatalf("the UI took %v to filter and apply an event", d)
+	}
+	if ff.sending() != 1 {
+		t.Fatal("SendFile finished before the UI was exercised; the test proves nothing")
+	}
+
+	h.waitFor("the offer's card", func() bool { return h.u.strip.cards["file-1"] != nil })
+	if d := time.Since(start); d < 2*time.Second {
+		t.Fatalf("SendFile returned after %v, before the fake's delay", d)
+	}
+	if len(h.u.strip.cards) != 1 || h.card("file-1").t.state != xferOffered {
+		t.Errorf("after SendFile: cards %v", keys(h.u.strip.cards))
 	}
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"image/color"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,10 @@ type ui struct {
 	rooms            map[string]chat.RoomInfo
 	unread           map[string]int    // conversation key → unread messages
 	receipts         map[string]string // message ID → best state learnt from events
+	// trustBusy: a SetVerified or Block is in flight for these peers.
+	trustBusy map[string]bool
+	// keyChanges: peers that turned up under a known name with a new key.
+	keyChanges map[string]node.KeyChanged
 
 	profile *profileView
 	roster  *rosterView
@@ -65,15 +70,29 @@ type ui struct {
 	callShown string          // what the call band shows: "", "ring", "live" or "ended"
 	ctx       context.Context // ends when the window closes (start)
 	stopClock func()          // stops the call clock, nil when it is not running
+
+	// Files: a nil interface when the core has none (no attach button, no strip).
+	files     fileCore
+	transfers map[string]*transfer // by offer ID (or a provisional "pending-N")
+	xferSeq   int                  // orders the cards, oldest first
+	lookups   map[string]bool      // transfer IDs being asked of the core
+	dismissed map[string]bool      // transfers whose cards the user closed
+	strip     *transferStrip
+	// openURL hands a file:// URL to the desktop (tests record it instead).
+	openURL func(*url.URL) error
 }
 
 func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
 	u := &ui{core: core, opts: opts, win: win, do: do, focused: true,
 		peers: map[string]node.PeerView{}, rooms: map[string]chat.RoomInfo{},
 		unread: map[string]int{}, receipts: map[string]string{},
-		presence: "available", status: opts.Status, ctx: context.Background()}
+		presence: "available", status: opts.Status, ctx: context.Background(),
+		trustBusy: map[string]bool{}, keyChanges: map[string]node.KeyChanged{},
+		transfers: map[string]*transfer{}, lookups: map[string]bool{}, dismissed: map[string]bool{}}
 	u.calls, _ = core.(callCore)
 	u.audio, _ = core.(audioCore)
+	u.files, _ = core.(fileCore)
+	u.openURL = func(l *url.URL) error { return fyne.CurrentApp().OpenURL(l) }
 	if opts.Presence != "" {
 		u.presence = opts.Presence
 	}
@@ -93,6 +112,7 @@ func (u *ui) build() fyne.CanvasObject {
 	u.tips = newTipLayer()
 	u.ring = newRingCard(u)
 	u.callBar = newCallBar(u)
+	u.strip = newTransferStrip(u)
 	u.conv = newConvView(u)
 	u.filter.OnChanged = func(string) { u.roster.refresh(); u.roomsV.refresh() }
 
@@ -109,6 +129,9 @@ func (u *ui) build() fyne.CanvasObject {
 	floor := canvas.NewRectangle(color.Transparent)
 	floor.SetMinSize(minWindow)
 	u.registerShortcuts()
+	if u.win != nil && u.files != nil {
+		u.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.dropped(uris) })
+	}
 	// The call band sits above both panes, so it stays in view whichever
 	// conversation is open.
 	calls := container.NewVBox(u.ring.object(), u.callBar.object())

@@ -1,0 +1,201 @@
+package app
+
+import (
+	"image"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"parley/files"
+	"parley/node"
+	"parley/store"
+)
+
+// What the window knows of file transfers, from the core's events and its
+// Transfers list. The cards (transfercard.go) only draw this.
+
+// Transfer states: the core's (files.State*) and one of the window's own.
+const (
+	xferPreparing = "preparing" // SendFile is still hashing; the core has no ID yet
+	xferOffered   = files.StateOffered
+	xferActive    = files.StateActive
+	xferDone      = files.StateDone
+	xferDeclined  = files.StateDeclined
+	xferCancelled = files.StateCancelled
+	xferFailed    = files.StateFailed
+)
+
+// transfer is one file on its way in or out.
+type transfer struct {
+	id     string
+	out    bool
+	name   string
+	mime   string
+	size   uint64
+	peer   string // the sender of an incoming file; the recipient of a 1:1 outgoing one
+	room   string
+	conv   string // the conversation it is shown in (convKey)
+	state  string
+	bytes  uint64
+	rate   float64 // bytes per second, as the core measured it
+	path   string  // where the file is (done), or our source (outgoing)
+	reason string  // why it ended, in the user's words
+	busy   bool    // a command about it is in flight
+	thumb  image.Image
+	seq    int // cards show oldest first
+}
+
+// final: nothing more will happen to it (the card can be dismissed).
+func (t *transfer) final() bool {
+	switch t.state {
+	case xferDone, xferDeclined, xferCancelled, xferFailed:
+		return true
+	}
+	return false
+}
+
+// add keeps a transfer and shows it if its conversation is open.
+func (u *ui) addTransfer(t *transfer) {
+	u.xferSeq++
+	t.seq = u.xferSeq
+	if t.conv == "" {
+		t.conv = convKey(t.peer, t.room)
+	}
+	u.transfers[t.id] = t
+	u.strip.refresh()
+}
+
+// fromInfo makes a transfer from the core's list entry.
+func fromInfo(in files.Info) *transfer {
+	t := &transfer{id: in.ID, out: in.Out, name: in.Name, mime: in.MediaType, size: in.Size, peer: in.Peer,
+		room: in.Room, state: in.State, bytes: in.Bytes, path: in.Path}
+	if in.Reason != "" {
+		t.reason = failureText(t, in.Reason, "")
+	}
+	return t
+}
+
+// adoptTransfers shows what the core had going when the window opened: open
+// offers and transfers under way. Finished ones are history, not news.
+func (u *ui) adoptTransfers(list []files.Info) {
+	slices.SortFunc(list, func(a, b files.Info) int { return strings.Compare(a.ID, b.ID) })
+	for _, in := range list {
+		if _, ok := u.transfers[in.ID]; ok || (in.State != xferOffered && in.State != xferActive) {
+			continue
+		}
+		u.addTransfer(fromInfo(in))
+	}
+}
+
+// onFileOffer shows an incoming offer, with a notification unless the user is
+// looking at its conversation.
+func (u *ui) onFileOffer(e node.FileOffer) {
+	if _, ok := u.transfers[e.ID]; ok || e.ID == "" {
+		return
+	}
+	t := &transfer{id: e.ID, name: e.Name, mime: e.Type, size: e.Size, peer: e.From, room: e.Room, state: xferOffered}
+	if e.Room != "" {
+		t.conv = store.RoomConv(e.Room)
+	} else {
+		t.conv = store.DirectConv(e.From)
+	}
+	u.addTransfer(t)
+	// Unlike a message, an offer leaves no unread badge, so one in a
+	// conversation that is not open is announced even in the foreground.
+	if !u.focused || t.conv != u.conv.key {
+		title := u.peerName(e.From) + " offers a file"
+		if e.Room != "" {
+			title += " in #" + u.roomName(e.Room)
+		}
+		u.notify(title, e.Name+" ("+humanSize(e.Size)+") — open Parley to accept or decline.")
+	}
+}
+
+// known finds a transfer an event is about; one the window has never heard
+// of (sent by a script through --control, say) is asked of the core.
+func (u *ui) known(id string) *transfer {
+	if t, ok := u.transfers[id]; ok {
+		return t
+	}
+	if !u.dismissed[id] {
+		u.lookUp(id)
+	}
+	return nil
+}
+
+func (u *ui) onFileProgress(e node.FileProgress) {
+	t := u.known(e.ID)
+	if t == nil || t.final() {
+		return
+	}
+	t.state, t.bytes, t.rate = xferActive, e.Bytes, e.Rate
+	if e.Total > 0 {
+		t.size = e.Total
+	}
+	u.strip.update(t)
+}
+
+func (u *ui) onFileDone(e node.FileDone) {
+	t := u.known(e.ID)
+	if t == nil {
+		return
+	}
+	t.state, t.bytes, t.rate, t.reason = xferDone, t.size, 0, ""
+	if e.Path != "" {
+		t.path = e.Path
+	}
+	u.strip.update(t)
+	if isImage(t) && !t.out {
+		u.loadThumb(t)
+	}
+	if !t.out && !u.focused {
+		u.notify("Received "+t.name, "From "+u.peerName(t.peer)+" — saved in your downloads folder.")
+	}
+}
+
+func (u *ui) onFileFailed(e node.FileFailed) {
+	t := u.known(e.ID)
+	if t == nil || t.state == xferDone {
+		return
+	}
+	t.state, t.rate = xferFailed, 0
+	switch e.Reason {
+	case "declined":
+		t.state = xferDeclined
+	case "cancelled", "cancelled by the recipient", "cancelled by the sender":
+		t.state = xferCancelled
+	}
+	t.reason = failureText(t, e.Reason, u.peerName(t.peer))
+	u.strip.update(t)
+}
+
+// lookUp asks the core about a transfer it reported but the window never saw
+// offered; the next event about it then finds it.
+func (u *ui) lookUp(id string) {
+	if u.files == nil || u.lookups[id] || id == "" {
+		return
+	}
+	u.lookups[id] = true
+	background(u, func() ([]files.Info, error) { return u.files.Transfers(), nil },
+		func(list []files.Info, _ error) {
+			delete(u.lookups, id)
+			for _, in := range list {
+				if _, ok := u.transfers[in.ID]; in.ID == id && !ok && !u.dismissed[id] {
+					u.addTransfer(fromInfo(in))
+				}
+			}
+		})
+}
+
+// dismiss takes a finished card away (the file stays where it is).
+func (u *ui) dismiss(t *transfer) {
+	if !t.final() {
+		return
+	}
+	delete(u.transfers, t.id)
+	u.dismissed[t.id] = true // later events about it (other room members) stay quiet
+	u.strip.refresh()
+}
+
+// baseName is what a card calls a file being prepared: its path's last part.
+func baseName(path string) string { return filepath.Base(path) }
