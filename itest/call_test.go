@@ -264,7 +264,11 @@ func groupCall(t *testing.T, size int) {
 	c := newCluster(t)
 	dir := t.TempDir()
 	names := []string{"a", "b", "c", "d", "e", "f"}[:size]
-	tones := map[string]float64{"a": 440, "b": 550, "c": 660, "d": 770, "e": 880, "f": 990}
+	// Prime frequencies: tones that are all harmonics of one pitch (440, 550, 660…
+	// are of 110 Hz) make a mix Opus codes as a pitched voice, and its pitch filter
+	// fills in the missing harmonic — a listener would "hear itself" through a
+	// mixer that never sent its voice.
+	tones := map[string]float64{"a": 439, "b": 557, "c": 661, "d": 773, "e": 883, "f": 991}
 	var nodes []*node
 	for _, name := range names {
 		out := filepath.Join(dir, name+".wav")

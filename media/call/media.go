@@ -42,6 +42,8 @@ type callAudio struct {
 	started   chan struct{}
 	startOnce sync.Once
 
+	lim limiter // scales what this node plays (the loop's own state)
+
 	mu   sync.Mutex
 	legs map[identity.PeerID]*legMedia
 }
@@ -54,6 +56,7 @@ type legMedia struct {
 	track *webrtc.TrackLocalStaticRTP
 	enc   *opus.Encoder
 	pk    packetizer
+	lim   limiter // scales what this leg hears from the mixer
 }
 
 // packetizer numbers Opus packets as RTP. DTX frames (≤ 2 bytes: silence the
@@ -211,6 +214,10 @@ func (a *callAudio) close() {
 // run is the call's audio loop (see callAudio).
 func (a *callAudio) run() error {
 	mic := make([]int16, audio.FrameSamples)
+	// The sum is kept wide and clipped only on the way out: a mixer sends each leg
+	// the sum minus that leg's own voice, and subtracting from an already clipped
+	// sum would leave a trace of the leg's voice in what it hears.
+	sum := make([]int32, audio.FrameSamples)
 	mix := make([]int16, audio.FrameSamples)
 	out := make([]int16, audio.FrameSamples)
 	pkt := make([]byte, 1500)
@@ -233,12 +240,13 @@ func (a *callAudio) run() error {
 		}
 		a.mu.Unlock()
 		// What this node hears: every leg's frame.
-		clear(mix)
+		clear(sum)
 		now := a.c.m.cfg.Now()
 		for _, lm := range legs {
 			lm.recv.PlayFrame(now) // decodes into lm.frame
-			addInto(mix, lm.frame)
+			accumulate(sum, lm.frame, 1)
 		}
+		a.lim.apply(mix, sum)
 		if err := a.sink.WriteFrame(mix); err != nil {
 			return fmt.Errorf("audio sink: %w", err)
 		}
@@ -253,10 +261,9 @@ func (a *callAudio) run() error {
 			continue
 		}
 		// The mixer: each leg hears everyone but itself.
+		accumulate(sum, mic, 1)
 		for _, lm := range legs {
-			copy(out, mix)
-			subFrom(out, lm.frame)
-			addInto(out, mic)
+			mixMinus(out, sum, lm.frame, &lm.lim)
 			n, err := lm.enc.Encode(out, pkt)
 			if err != nil {
 				return fmt.Errorf("encode: %w", err)
@@ -274,18 +281,25 @@ type frameSink []int16
 func (f frameSink) WriteFrame(src []int16) error { copy(f, src); return nil }
 func (f frameSink) Close() error                 { return nil }
 
-// addInto adds src to dst, saturating rather than wrapping on overflow.
-func addInto(dst, src []int16) {
+// accumulate adds sign×src to the wide sum dst (sign is +1 or -1).
+func accumulate(dst []int32, src []int16, sign int32) {
 	for i, v := range src {
-		s := int32(dst[i]) + int32(v)
-		dst[i] = int16(max(-32768, min(32767, s)))
+		dst[i] += sign * int32(v)
 	}
 }
 
-func subFrom(dst, src []int16) {
+// mixMinus writes into out the wide sum without own, through the leg's limiter:
+// what a leg hears from a mixer. sum is restored before it returns.
+func mixMinus(out []int16, sum []int32, own []int16, lim *limiter) {
+	accumulate(sum, own, -1)
+	lim.apply(out, sum)
+	accumulate(sum, own, 1)
+}
+
+// clip writes the wide sum src into dst, saturating rather than wrapping.
+func clip(dst []int16, src []int32) {
 	for i, v := range src {
-		s := int32(dst[i]) - int32(v)
-		dst[i] = int16(max(-32768, min(32767, s)))
+		dst[i] = int16(max(-32768, min(32767, v)))
 	}
 }
 
