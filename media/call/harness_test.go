@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,7 +55,15 @@ func (r *recorder) wait(t *testing.T, what string, f func(any) bool) any {
 		select {
 		case <-ch:
 		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s", what)
+			// What did happen says why: the last few events seen.
+			r.mu.Lock()
+			last := r.events[max(0, len(r.events)-8):]
+			r.mu.Unlock()
+			var seen strings.Builder
+			for _, ev := range last {
+				fmt.Fprintf(&seen, "\n\t%T %+v", ev, ev)
+			}
+			t.Fatalf("timed out waiting for %s; last events:%s", what, seen.String())
 		}
 	}
 }
