@@ -92,6 +92,7 @@ bench: deps-test build
 	$(GO) test -run '^$$' -bench . -benchmem ./overlay/ ./discovery/ ./internal/seal/ ./internal/hlc/ ./vivaldi/ ./selection/ ./files/
 	$(GO) test -run '^$$' -bench Durable -benchtime 20000x ./chat/
 	$(GO) test -run '^$$' -bench . -benchmem ./media/opus/ ./media/jitter/ ./media/voice/ ./media/signal/
+	$(GO) test $(TAGS) -run '^$$' -bench ScrollHistory -benchtime 5000x ./app/
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchcall -bin "$(CURDIR)/$(BIN)"
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchdisc -bin "$(CURDIR)/$(BIN)"
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchchat -bin "$(CURDIR)/$(BIN)"

@@ -20,7 +20,8 @@ const (
 type convItem struct {
 	kind itemKind
 	day  string
-	msg  int // index into convView.msgs
+	msg  int     // index into convView.msgs
+	h    float32 // the row's height
 }
 
 // convView is the open conversation: header, messages (paged in from history as
@@ -35,15 +36,16 @@ type convView struct {
 	items   []convItem
 	msgItem []int // index in msgs → index in items
 	wraps   map[string][]string
-	next    store.Cursor // cursor of the older page ("" when none)
+	next    store.Cursor       // cursor of the older page ("" when none)
+	heights map[string]float32 // message ID → bubble height, so a page load does not re-measure every row
 	loading bool
 	armed   bool // binding the "older" row loads the older page
-	suspend bool // list reports no items while heights are set
 	seq     int
 	olderH  float32 // height of the "older" row
 
 	header   *convHeader
-	list     *widget.List
+	list     *widget.List // replaced by rebuild (see there)
+	listBox  *fyne.Container
 	composer *composer
 	send     *widget.Button
 	attach   *tipButton // nil when the core cannot send files
@@ -54,19 +56,10 @@ type convView struct {
 }
 
 func newConvView(u *ui) *convView {
-	c := &convView{u: u, index: map[string]int{}, wraps: map[string][]string{}}
+	c := &convView{u: u, index: map[string]int{}, wraps: map[string][]string{}, heights: map[string]float32{}}
 	c.header = newConvHeader(c)
-	c.list = widget.NewList(
-		func() int {
-			if c.suspend {
-				return 0
-			}
-			return len(c.items)
-		},
-		func() fyne.CanvasObject { return newConvRow(c.loadOlder) },
-		func(i widget.ListItemID, o fyne.CanvasObject) { c.bind(i, o.(*convRow)) })
-	c.list.HideSeparators = true
-	c.list.OnSelected = func(i widget.ListItemID) { c.list.Unselect(i) }
+	c.list = c.newList()
+	c.listBox = container.NewStack(c.list)
 	c.composer = newComposer(u, c.submit)
 	c.send = widget.NewButton("Send", c.composer.send)
 	c.send.Importance = widget.HighImportance
@@ -80,7 +73,7 @@ func newConvView(u *ui) *convView {
 		left = c.attach
 	}
 	bottom := container.NewVBox(u.strip.object(), c.notice, container.NewBorder(nil, nil, left, c.send, c.composer))
-	c.body = border(c.header.object(), c.list, bottom)
+	c.body = border(c.header.object(), c.listBox, bottom)
 	hint := widget.NewLabel("Select a person or a room to start a conversation.\n\nCtrl+K filters, Ctrl+N adds a peer by address.")
 	hint.Alignment = fyne.TextAlignCenter
 	c.empty = container.NewCenter(hint)
@@ -103,6 +96,7 @@ func (c *convView) open(peer, room string) {
 	gen := c.gen
 	c.key, c.peer, c.room = key, peer, room
 	c.msgs, c.index, c.wraps, c.next = nil, map[string]int{}, map[string][]string{}, ""
+	c.heights = map[string]float32{}
 	c.loading, c.armed = true, false
 	c.rebuild()
 	c.root.Objects = []fyne.CanvasObject{c.body}
@@ -200,7 +194,7 @@ func (c *convView) appendMessage(m store.Message) {
 	c.index[m.ID] = len(c.msgs) - 1
 	armed := c.armed
 	c.armed = false
-	c.rebuild()
+	c.appendItems(len(c.msgs) - 1)
 	if follow {
 		c.list.ScrollToBottom()
 	} else {
@@ -220,57 +214,6 @@ func (c *convView) refreshItem(i int) {
 	if i >= 0 && i < len(c.items) {
 		c.list.RefreshItem(i)
 	}
-}
-
-// rebuild derives the rows (older button, day separators, bubbles) and their heights.
-func (c *convView) rebuild() {
-	c.items = c.items[:0]
-	c.msgItem = c.msgItem[:0]
-	c.olderH = 0 // the theme may have changed
-	if c.next != "" {
-		c.items = append(c.items, convItem{kind: kindOlder})
-	}
-	last := ""
-	for i, m := range c.msgs {
-		t := m.Time.Local()
-		if d := t.Format(time.DateOnly); d != last {
-			c.items = append(c.items, convItem{kind: kindDay, day: dayLabel(t, time.Now())})
-			last = d
-		}
-		c.msgItem = append(c.msgItem, len(c.items))
-		c.items = append(c.items, convItem{kind: kindMsg, msg: i})
-	}
-	c.suspend = true
-	for i, it := range c.items {
-		c.list.SetItemHeight(i, c.itemHeight(it))
-	}
-	c.suspend = false
-	c.list.Refresh()
-}
-
-func (c *convView) itemHeight(it convItem) float32 {
-	switch it.kind {
-	case kindOlder:
-		if c.olderH == 0 {
-			c.olderH = widget.NewButton("Load older messages", nil).MinSize().Height + 2*padding()
-		}
-		return c.olderH
-	case kindDay:
-		return dayHeight()
-	}
-	return bubbleHeight(c.bubble(c.msgs[it.msg]))
-}
-
-// contentHeight is the height of all rows, as the list lays them out.
-func (c *convView) contentHeight() float32 {
-	h := float32(0)
-	for _, it := range c.items {
-		h += c.itemHeight(it)
-	}
-	if n := len(c.items); n > 1 {
-		h += float32(n-1) * padding()
-	}
-	return h
 }
 
 func (c *convView) atBottom() bool {

@@ -287,7 +287,7 @@ func (f *fakeCore) snapshot(fn func(f *fakeCore)) {
 // harness runs the UI against a fake core. The UI goroutine is the test goroutine:
 // ui.do queues functions that pump and waitFor run, as fyne.Do does in the app.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	fc    *fakeCore
 	u     *ui
 	win   fyne.Window
@@ -295,14 +295,14 @@ type harness struct {
 	notes []string
 }
 
-func newHarness(t *testing.T, fc *fakeCore) *harness {
+func newHarness(t testing.TB, fc *fakeCore) *harness {
 	t.Helper()
 	test.NewTempApp(t)
 	return newHarnessFor(t, fc)
 }
 
 // newHarnessFor runs the UI against core, which wraps fc.
-func newHarnessFor(t *testing.T, core interface {
+func newHarnessFor(t testing.TB, core interface {
 	Core
 	snapshotter
 }) *harness {

@@ -53,6 +53,10 @@ func (c *convView) resolve(key, tmp string, sent store.Message, err error) {
 		sent.Time = c.msgs[i].Time
 	}
 	c.wraps[sent.ID] = c.wraps[tmp]
+	if h, ok := c.heights[tmp]; ok {
+		c.heights[sent.ID] = h
+		delete(c.heights, tmp)
+	}
 	delete(c.index, tmp)
 	c.msgs[i] = sent
 	c.index[sent.ID] = i
