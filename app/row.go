@@ -47,7 +47,7 @@ type listRow struct {
 	dot       *canvas.Circle
 	title     *widget.Label
 	subtitle  *subtleLabel
-	warn      *widget.Label
+	warn      *widget.Icon // a known name with another key
 	verified  *widget.Icon
 	badge     *fyne.Container
 	badgeBg   *canvas.Rectangle
@@ -61,13 +61,12 @@ func newListRow() *listRow {
 		dot:      canvas.NewCircle(presenceColour("offline")),
 		title:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		subtitle: newSubtleLabel(theme.SizeNameCaptionText),
-		warn:     widget.NewLabel("⚠"),
+		warn:     widget.NewIcon(keyWarningIcon),
 		verified: widget.NewIcon(verifiedIcon),
 	}
 	r.verified.Hide()
 	r.dot.Resize(fyne.NewSize(12, 12))
 	r.title.Truncation = fyne.TextTruncateEllipsis
-	r.warn.Importance = widget.WarningImportance
 	r.warn.Hide()
 	r.badgeBg = canvas.NewRectangle(theme.Color(theme.ColorNamePrimary))
 	r.badgeBg.CornerRadius = 9
