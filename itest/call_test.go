@@ -240,17 +240,6 @@ func TestCallControl(t *testing.T) {
 	})
 }
 
-// toneLevel is the amplitude of hz in x (one DFT bin), relative to full scale.
-func toneLevel(x []int16, hz float64) float64 {
-	var re, im float64
-	for i, v := range x {
-		ph := 2 * math.Pi * hz * float64(i) / audio.SampleRate
-		re += float64(v) * math.Cos(ph)
-		im -= float64(v) * math.Sin(ph)
-	}
-	return 2 * math.Hypot(re, im) / float64(len(x)) / 32768
-}
-
 // TestGroupCalls: four namespaces in one call (a full mesh), then five (mixed
 // by the participant the selection API picks), each sending its own tone and
 // recording what it hears: everyone hears all the others, nobody hears itself.
@@ -335,7 +324,7 @@ func groupCall(t *testing.T, size int) {
 		}
 		last := got[len(got)-audio.SampleRate:]
 		for _, o := range names {
-			lvl := toneLevel(last, tones[o])
+			lvl := signal.ToneLevel(last, tones[o], audio.SampleRate)
 			t.Logf("%s hears %s's %.0f Hz at %.3f of full scale", n.name, o, tones[o], lvl)
 			if o == n.name && lvl > 0.02 {
 				t.Errorf("%s hears itself", n.name)

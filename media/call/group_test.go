@@ -1,10 +1,11 @@
 package call
 
 import (
-	"math"
 	"testing"
 
 	"parley/identity"
+	"parley/media/audio"
+	"parley/media/signal"
 )
 
 // runGroup places a call from the first party to the others, has everyone
@@ -42,16 +43,10 @@ func heard(t *testing.T, p *party, n int) []int16 {
 	return flatten(frames[len(frames)-50:])
 }
 
-// toneLevel is the amplitude of hz in x (a single-bin DFT), as a fraction of
-// the tone source's amplitude.
+// toneLevel is the amplitude of hz in x as a fraction of the tone source's
+// amplitude (8000).
 func toneLevel(x []int16, hz float64) float64 {
-	var re, im float64
-	for i, v := range x {
-		ph := 2 * math.Pi * hz * float64(i) / 48000
-		re += float64(v) * math.Cos(ph)
-		im -= float64(v) * math.Sin(ph)
-	}
-	return 2 * math.Hypot(re, im) / float64(len(x)) / 8000
+	return signal.ToneLevel(x, hz, audio.SampleRate) * 32768 / 8000
 }
 
 func checkHearsOthers(t *testing.T, parties []*party) {

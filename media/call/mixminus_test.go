@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"parley/media/audio"
+	"parley/media/signal"
 )
 
 // tones returns frames of a sine at hz with the given peak amplitude (of full scale).
@@ -20,16 +21,8 @@ func toneFrames(hz, amp float64, frames int) [][]int16 {
 	return out
 }
 
-// level is the amplitude (of full scale) of the hz component of x.
-func level(x []int16, hz float64) float64 {
-	var re, im float64
-	for i, v := range x {
-		ph := 2 * math.Pi * hz * float64(i) / audio.SampleRate
-		re += float64(v) * math.Cos(ph)
-		im -= float64(v) * math.Sin(ph)
-	}
-	return 2 * math.Hypot(re, im) / float64(len(x)) / 32768
-}
+// level is the amplitude of hz in x as a fraction of full scale.
+func level(x []int16, hz float64) float64 { return signal.ToneLevel(x, hz, audio.SampleRate) }
 
 // mixFor runs the mixer's arithmetic over 50 frames of five loud tones (their
 // sum far over full scale) and returns the last second of what leg 1 hears.

@@ -49,6 +49,23 @@ func RMS(samples []int16) float64 {
 	return math.Sqrt(sum/float64(len(samples))) / 32768
 }
 
+// ToneLevel is the amplitude of the hz component of samples (recorded at
+// sampleRate) as a fraction of full scale: one DFT bin, so a whole number of
+// periods in samples (any hz over one second) measures exactly, and other tones
+// leak in only slightly.
+func ToneLevel(samples []int16, hz float64, sampleRate int) float64 {
+	if len(samples) == 0 {
+		return 0
+	}
+	var re, im float64
+	for i, v := range samples {
+		ph := 2 * math.Pi * hz * float64(i) / float64(sampleRate)
+		re += float64(v) * math.Cos(ph)
+		im -= float64(v) * math.Sin(ph)
+	}
+	return 2 * math.Hypot(re, im) / float64(len(samples)) / 32768
+}
+
 // DBFS converts an RMS fraction of full scale to decibels (-Inf for silence).
 func DBFS(rms float64) float64 { return 20 * math.Log10(rms) }
 
