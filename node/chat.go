@@ -101,18 +101,23 @@ func (n *Node) onChat(ev any) {
 	}
 }
 
-// updateRooms applies a peer's rooms advertisement and reports rooms that changed.
-func (n *Node) updateRooms(peer identity.PeerID, rec *overlay.Record) {
-	if rec == nil {
-		return
-	}
+// roomsExt is the rooms advertisement of a record (nil: none).
+func roomsExt(rec *overlay.Record) []byte {
 	var ext []byte
 	for _, e := range rec.Extensions {
 		if e.Type == chat.RecordExtRooms {
 			ext = e.Value
 		}
 	}
-	changed, err := n.rooms.UpdatePeer(peer, ext)
+	return ext
+}
+
+// updateRooms applies a peer's rooms advertisement and reports rooms that changed.
+func (n *Node) updateRooms(peer identity.PeerID, rec *overlay.Record) {
+	if rec == nil {
+		return
+	}
+	changed, err := n.rooms.UpdatePeer(peer, roomsExt(rec))
 	if err != nil {
 		n.stats.Add("rooms_ext_malformed", 1)
 		return

@@ -134,7 +134,10 @@ func (n *Node) persistPeer(id identity.PeerID, force bool) {
 			p.Addrs = append(p.Addrs, s)
 		}
 	}
-	key := p.Name + "\x00" + strings.Join(p.Addrs, ",")
+	// What is worth a write: the name and addresses the roster shows, and the
+	// rooms the peer is in (restored at start, so that a room message said before
+	// anyone is back still reaches every member).
+	key := p.Name + "\x00" + strings.Join(p.Addrs, ",") + "\x00" + string(roomsExt(rec))
 	n.mu.Lock()
 	last, seen := n.persisted[id]
 	skip := !force && seen && last.key == key && n.cfg.Now().Sub(last.at) < rosterRefresh
@@ -176,11 +179,19 @@ func (n *Node) seedFromRoster() {
 		return
 	}
 	for _, p := range peers {
-		if p.Record == nil {
+		if p.Record == nil || p.Blocked {
 			continue
 		}
-		if rec, err := overlay.DecodeRecord(p.Record); err == nil && rec.ID().String() == p.ID {
-			n.ov.Seed(rec)
+		rec, err := overlay.DecodeRecord(p.Record)
+		if err != nil || rec.ID().String() != p.ID {
+			continue
+		}
+		n.ov.Seed(rec)
+		// Room members as last seen, before any peer is back: a message said into
+		// a room right after a restart goes to them (queued until they are
+		// reachable) instead of to nobody. Their live records correct this.
+		if _, err := n.rooms.UpdatePeer(rec.ID(), roomsExt(rec)); err != nil {
+			n.stats.Add("rooms_ext_malformed", 1)
 		}
 	}
 }
