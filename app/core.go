@@ -73,11 +73,19 @@ type fileCore interface {
 	Transfers() []files.Info
 }
 
+// autoAcceptCore is optional: a core that can take file offers from verified
+// peers without asking. Without it the setting is not shown.
+type autoAcceptCore interface {
+	AutoAcceptVerified() bool
+	SetAutoAcceptVerified(on bool) error
+}
+
 var (
-	_ Core      = (*node.Node)(nil)
-	_ callCore  = (*node.Node)(nil)
-	_ audioCore = (*node.Node)(nil)
-	_ fileCore  = (*node.Node)(nil)
+	_ Core           = (*node.Node)(nil)
+	_ autoAcceptCore = (*node.Node)(nil)
+	_ callCore       = (*node.Node)(nil)
+	_ audioCore      = (*node.Node)(nil)
+	_ fileCore       = (*node.Node)(nil)
 )
 
 // Options are the start-up settings the window shows read-only (they are flags).

@@ -152,6 +152,10 @@ func (u *ui) showSettings() {
 		audio = newAudioSettings(u)
 		items = append(items[:1], append(audio.items(), items[1:]...)...)
 	}
+	auto := newAutoAcceptSetting(u)
+	if auto != nil {
+		items = append(items[:1], append([]*widget.FormItem{auto.item()}, items[1:]...)...)
+	}
 	d := dialog.NewForm("Settings", "Save", "Close", items, func(ok bool) {
 		if !ok {
 			return
@@ -161,6 +165,9 @@ func (u *ui) showSettings() {
 		}
 		if audio != nil {
 			audio.save()
+		}
+		if auto != nil {
+			auto.save()
 		}
 	}, u.win)
 	name.OnSubmitted = func(string) { d.Submit() }

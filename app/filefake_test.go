@@ -26,6 +26,7 @@ type fileFake struct {
 	inside    int      // SendFile calls in progress
 	seq       int
 	list      []files.Info // what Transfers reports
+	auto      bool         // AutoAcceptVerified
 }
 
 func (f *fileFake) SendFile(to, room string, paths ...string) ([]string, error) {
@@ -62,6 +63,19 @@ func (f *fileFake) op(s string) error {
 func (f *fileFake) AcceptFile(id string) error  { return f.op("accept|" + id) }
 func (f *fileFake) DeclineFile(id string) error { return f.op("decline|" + id) }
 func (f *fileFake) CancelFile(id string) error  { return f.op("cancel|" + id) }
+
+func (f *fileFake) AutoAcceptVerified() bool {
+	f.fmu.Lock()
+	defer f.fmu.Unlock()
+	return f.auto
+}
+
+func (f *fileFake) SetAutoAcceptVerified(on bool) error {
+	f.fmu.Lock()
+	f.auto = on
+	f.fmu.Unlock()
+	return f.op(fmt.Sprintf("auto|%v", on))
+}
 
 func (f *fileFake) Transfers() []files.Info {
 	f.fmu.Lock()

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"parley/chat"
 	"parley/files"
@@ -296,5 +297,46 @@ func TestUnknownTransferIsLookedUp(t *testing.T) {
 	h.pump()
 	if _, ok := h.u.strip.cards["ext"]; ok {
 		t.Error("a dismissed card came back")
+	}
+}
+
+// The settings dialog turns auto-accept from verified peers on; an offer the core
+// accepted by itself shows as a download under way, with no Accept or Decline,
+// and its notification says it is being received.
+func TestAutoAcceptSettingAndAutoAcceptedOffer(t *testing.T) {
+	h, ff, _ := fileHarness(t, fivePeers())
+	findCheck := func() *widget.Check {
+		h.u.showSettings()
+		var check *widget.Check
+		h.waitFor("the file setting", func() bool {
+			h.everything(func(o fyne.CanvasObject) {
+				if c, ok := o.(*widget.Check); ok && strings.HasPrefix(c.Text, "Accept files from verified peers") && !c.Disabled() {
+					check = c
+				}
+			})
+			return check != nil
+		})
+		return check
+	}
+	if findCheck().Checked {
+		t.Fatal("auto-accept shown on although the core has it off")
+	}
+	test.Tap(h.button("Save"))
+	findCheck().SetChecked(true)
+	test.Tap(h.button("Save"))
+	h.waitFileOps(ff, "auto|true") // the unchanged first Save did not call the core
+
+	h.openPeer(bobID)
+	h.u.setFocused(false)
+	h.emit(node.FileOffer{ID: "a1", Name: "agenda.pdf", Size: 40_000, Type: "application/pdf", From: bobID, Auto: true})
+	c := h.card("a1")
+	if c.accept.Visible() || c.decline.Visible() || !c.cancel.Visible() {
+		t.Errorf("auto-accepted offer: accept=%v decline=%v cancel=%v", c.accept.Visible(), c.decline.Visible(), c.cancel.Visible())
+	}
+	if len(h.notes) != 1 || !strings.Contains(h.notes[0], "receiving") {
+		t.Errorf("notifications %q", h.notes)
+	}
+	if ops := ff.fileOps(); slices.Contains(ops, "accept|a1") {
+		t.Errorf("the window accepted an offer the core had accepted: %q", ops)
 	}
 }

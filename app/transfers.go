@@ -94,6 +94,9 @@ func (u *ui) onFileOffer(e node.FileOffer) {
 		return
 	}
 	t := &transfer{id: e.ID, name: e.Name, mime: e.Type, size: e.Size, peer: e.From, room: e.Room, state: xferOffered}
+	if e.Auto {
+		t.state = xferActive // accepted by the core: a verified sender, auto-accept on
+	}
 	if e.Room != "" {
 		t.conv = store.RoomConv(e.Room)
 	} else {
@@ -107,7 +110,11 @@ func (u *ui) onFileOffer(e node.FileOffer) {
 		if e.Room != "" {
 			title += " in #" + u.roomName(e.Room)
 		}
-		u.notify(title, e.Name+" ("+humanSize(e.Size)+") — open Parley to accept or decline.")
+		body := e.Name + " (" + humanSize(e.Size) + ") — open Parley to accept or decline."
+		if e.Auto {
+			body = e.Name + " (" + humanSize(e.Size) + ") — receiving: you accept files from verified peers."
+		}
+		u.notify(title, body)
 	}
 }
 

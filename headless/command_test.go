@@ -75,8 +75,13 @@ func TestParseCommand(t *testing.T) {
 }
 
 var required = map[string][]string{
-	"roster": nil, "quit": nil, "stats": nil, "self": nil, "links": nil,
+	"roster": nil, "quit": nil, "stats": nil, "self": nil, "links": nil, "rooms": nil,
 	"presence": {"status"}, "name": {"name"}, "send": {"to", "text"}, "add_peer": {"addr"},
+	"join": {"room"}, "leave": {"room"}, "topic": {"room"}, "say": {"room", "text"}, "relays": nil,
+	"history": nil, "read": nil, "verify": {"peer"}, "block": {"peer"},
+	"call": nil, "answer": {"call"}, "decline": {"call"}, "hangup": {"call"}, "mute": {"call"}, "calls": nil,
+	"send_file": nil, "accept_file": {"id"}, "decline_file": {"id"}, "cancel_file": {"id"}, "transfers": nil,
+	"auto_accept": nil,
 }
 
 // FuzzParseCommand checks that parsing never panics, that an accepted command is a
@@ -89,6 +94,7 @@ func FuzzParseCommand(f *testing.F) {
 		`{"cmd":"send","to":"abc","text":"hi","req":"r"}`, `{"cmd":"add_peer","addr":"192.0.2.1:1"}`,
 		`{"cmd":"presence"}`, `{"cmd":"send"}`, `{"cmd":"launch"}`, `{}`, `null`, `not json`, `[1]`,
 		`{"cmd":"send","to":"\u0000","text":"\ud800"}`,
+		`{"cmd":"auto_accept","on":true}`, `{"cmd":"auto_accept"}`, `{"cmd":"accept_file","id":"f1"}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -101,7 +107,8 @@ func FuzzParseCommand(f *testing.F) {
 		if !known {
 			t.Fatalf("accepted unknown command %q", c.Cmd)
 		}
-		values := map[string]string{"status": c.Status, "name": c.Name, "to": c.To, "text": c.Text, "addr": c.Addr}
+		values := map[string]string{"status": c.Status, "name": c.Name, "to": c.To, "text": c.Text, "addr": c.Addr,
+			"room": c.Room, "peer": c.Peer, "call": c.Call, "id": c.ID}
 		for _, f := range fields {
 			if values[f] == "" {
 				t.Fatalf("%s accepted without %q", c.Cmd, f)

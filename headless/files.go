@@ -17,6 +17,13 @@ type FileSharer interface {
 	Transfers() []files.Info
 }
 
+// AutoAccepter is the optional part of a FileSharer that takes offers from
+// verified peers without asking.
+type AutoAccepter interface {
+	AutoAcceptVerified() bool
+	SetAutoAcceptVerified(on bool) error
+}
+
 // parseFile validates a file command (c.Cmd is one of fileCommands).
 func parseFile(c Command) error {
 	switch c.Cmd {
@@ -65,5 +72,16 @@ func (s *Session) handleFile(c Command) {
 		s.reply(c, fs.CancelFile(c.ID), map[string]any{"id": c.ID})
 	case "transfers":
 		s.write("transfers", c.Req, map[string]any{"transfers": fs.Transfers()})
+	case "auto_accept":
+		aa, ok := s.node.(AutoAccepter)
+		if !ok {
+			s.fail(c.Req, errors.New("auto_accept: this node cannot accept files by itself"))
+			return
+		}
+		var err error
+		if c.On != nil {
+			err = aa.SetAutoAcceptVerified(*c.On)
+		}
+		s.reply(c, err, map[string]any{"verified": aa.AutoAcceptVerified()})
 	}
 }

@@ -116,3 +116,33 @@ func TestFileCommandsWithoutSharing(t *testing.T) {
 	s.send(`{"cmd":"accept_file","id":"f1"}` + "\n")
 	s.expect("error", map[string]any{"reason": "accept_file: this node does not share files"})
 }
+
+// autoNode is a file-sharing fake that can also accept offers by itself.
+type autoNode struct {
+	fileNode
+	auto bool
+}
+
+func (a *autoNode) AutoAcceptVerified() bool { return a.auto }
+func (a *autoNode) SetAutoAcceptVerified(on bool) error {
+	a.auto = on
+	return nil
+}
+
+func TestAutoAcceptCommand(t *testing.T) {
+	an := &autoNode{fileNode: fileNode{fakeNode: newFakeNode()}}
+	s := startFileSession(t, an)
+	s.expect("ready", nil)
+	s.send(`{"cmd":"auto_accept","req":1}` + "\n")
+	s.expect("ok", map[string]any{"cmd": "auto_accept", "verified": false, "req": 1})
+	s.send(`{"cmd":"auto_accept","on":true,"req":2}` + "\n")
+	s.expect("ok", map[string]any{"cmd": "auto_accept", "verified": true, "req": 2})
+	s.send(`{"cmd":"auto_accept","on":false}` + "\n")
+	s.expect("ok", map[string]any{"cmd": "auto_accept", "verified": false})
+
+	// A sharer without it says so.
+	s2 := startFileSession(t, &fileNode{fakeNode: newFakeNode()})
+	s2.expect("ready", nil)
+	s2.send(`{"cmd":"auto_accept","on":true}` + "\n")
+	s2.expect("error", map[string]any{"reason": "auto_accept: this node cannot accept files by itself"})
+}

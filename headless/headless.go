@@ -115,7 +115,7 @@ func ParseCommand(line []byte) (Command, error) {
 		return c, err
 	case "verify", "block":
 		return c, need("peer", c.Peer)
-	case "send_file", "accept_file", "decline_file", "cancel_file", "transfers":
+	case "send_file", "accept_file", "decline_file", "cancel_file", "transfers", "auto_accept":
 		return c, parseFile(c)
 	case "history", "read":
 		if (c.Peer == "") == (c.Room == "") {
@@ -307,7 +307,7 @@ func (s *Session) handle(ctx context.Context, line []byte) (quit bool) {
 		s.handleCall(c)
 	case "verify", "block":
 		s.handleTrust(c)
-	case "send_file", "accept_file", "decline_file", "cancel_file", "transfers":
+	case "send_file", "accept_file", "decline_file", "cancel_file", "transfers", "auto_accept":
 		s.handleFile(c)
 	case "add_peer":
 		// Dialing can take seconds; other commands keep flowing meanwhile.

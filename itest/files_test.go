@@ -325,3 +325,49 @@ func TestFilesRoomMultiSource(t *testing.T) {
 		t.Fatalf("holders served %.0f bytes for a %d-byte file", sum, total)
 	}
 }
+
+// TestFilesAutoAcceptFromVerifiedPeers: with auto-accept on, an offer from a
+// peer the user verified is fetched without asking; one from an unverified peer
+// still waits for the user, and nothing of it is written.
+func TestFilesAutoAcceptFromVerifiedPeers(t *testing.T) {
+	c := newCluster(t)
+	a := c.start(c.host("a"), "a")
+	b := c.start(c.host("b"), "b")
+	d := c.start(c.host("d"), "d")
+	for _, n := range []*node{a, d} {
+		n.waitPeerUp(15*time.Second, b)
+		b.waitPeerUp(15*time.Second, n)
+	}
+	if e := b.request(map[string]any{"cmd": "auto_accept"}, "ok"); e["verified"] != false {
+		t.Fatalf("auto-accept is on by default: %v", e)
+	}
+	if e := b.request(map[string]any{"cmd": "auto_accept", "on": true}, "ok"); e["verified"] != true {
+		t.Fatalf("auto_accept on answered %v", e)
+	}
+	b.request(map[string]any{"cmd": "verify", "peer": a.id, "on": true}, "ok")
+
+	src, sum := makeFile(t, "minutes.pdf", 3<<20, 7)
+	id := a.offerFile("to", b.id, src)
+	if off := b.waitFileEvent("file_offer", id, 20*time.Second); off["auto"] != true {
+		t.Fatalf("offer from a verified peer: %v", off)
+	}
+	done := b.waitFileEvent("file_done", id, 60*time.Second)
+	if fileHash(t, done.Str("path")) != sum {
+		t.Fatal("the auto-accepted file differs from the original")
+	}
+
+	other, _ := makeFile(t, "unknown.bin", 1<<20, 8)
+	id2 := d.offerFile("to", b.id, other)
+	if off := b.waitFileEvent("file_offer", id2, 20*time.Second); off["auto"] != nil {
+		t.Fatalf("offer from an unverified peer was accepted by itself: %v", off)
+	}
+	time.Sleep(time.Second) // a stray chunk would take far less than this to land
+	if _, err := os.Stat(filepath.Join(c.dirs["b"], "downloads", "unknown.bin")); !os.IsNotExist(err) {
+		t.Fatalf("the unverified peer's file was written: %v", err)
+	}
+	for _, tr := range b.request(map[string]any{"cmd": "transfers"}, "transfers")["transfers"].([]any) {
+		if m := tr.(map[string]any); m["id"] == id2 && m["state"] != "offered" {
+			t.Fatalf("the unverified peer's transfer is %v, want offered", m["state"])
+		}
+	}
+}

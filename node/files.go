@@ -22,6 +22,9 @@ type FileOffer struct {
 	Type string `json:"type,omitempty"` // media type guessed from the name
 	From string `json:"from"`
 	Room string `json:"room,omitempty"`
+	// Auto: accepted without asking, because the sender is verified and the
+	// user chose to take files from verified peers (SetAutoAcceptVerified).
+	Auto bool `json:"auto,omitempty"`
 }
 
 // FileProgress of a download (or of a 1:1 upload, out); rate in bytes/s. At most
@@ -129,7 +132,17 @@ func (n *Node) setupFiles() error {
 func (n *Node) onFiles(ev any) {
 	switch e := ev.(type) {
 	case files.Offered:
-		n.emit(FileOffer{ID: e.ID, Name: e.Name, Size: e.Size, Type: e.MediaType, From: e.From, Room: e.Room})
+		auto := n.AutoAcceptVerified() && n.verified(e.From)
+		n.emit(FileOffer{ID: e.ID, Name: e.Name, Size: e.Size, Type: e.MediaType, From: e.From, Room: e.Room, Auto: auto})
+		if auto {
+			// Not from here: the files service may be inside its own lock.
+			go func() {
+				if err := n.files.Accept(e.ID); err != nil {
+					n.log.Warn("auto-accept failed", "file", e.ID, "err", err)
+					n.emit(FileFailed{ID: e.ID, Reason: err.Error()})
+				}
+			}()
+		}
 	case files.Progress:
 		n.emit(FileProgress{ID: e.ID, Bytes: e.Bytes, Total: e.Total, Rate: e.Rate, Out: e.Out})
 	case files.Done:
@@ -137,6 +150,36 @@ func (n *Node) onFiles(ev any) {
 	case files.Failed:
 		n.emit(FileFailed{ID: e.ID, Reason: e.Reason, Out: e.Out})
 	}
+}
+
+// settingAutoAcceptVerified is "1" when offers from verified peers are accepted
+// without asking. Off by default: a file lands on disk only when the user says so.
+const settingAutoAcceptVerified = "files.auto_accept_verified"
+
+// AutoAcceptVerified reports whether offers from verified peers are accepted
+// without asking.
+func (n *Node) AutoAcceptVerified() bool {
+	v, ok, _ := n.db.Setting(settingAutoAcceptVerified)
+	return ok && v == "1"
+}
+
+// SetAutoAcceptVerified turns accepting offers from verified peers without
+// asking on or off; the choice is kept in the settings.
+func (n *Node) SetAutoAcceptVerified(on bool) error {
+	v := "0"
+	if on {
+		v = "1"
+	}
+	if err := n.db.SetSetting(settingAutoAcceptVerified, v); err != nil {
+		return fmt.Errorf("auto-accept setting: %w", err)
+	}
+	return nil
+}
+
+// verified reports whether the user marked peer (a peer ID string) verified.
+func (n *Node) verified(peer string) bool {
+	p, ok, err := n.db.GetPeer(peer)
+	return err == nil && ok && p.Verified
 }
 
 // SendFile offers files (a folder: every file in it) to a peer or into a room,
