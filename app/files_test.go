@@ -340,3 +340,25 @@ func TestAutoAcceptSettingAndAutoAcceptedOffer(t *testing.T) {
 		t.Errorf("the window accepted an offer the core had accepted: %q", ops)
 	}
 }
+
+// A conversation read at its newest message stays there when an offer card
+// takes room from it.
+func TestOfferCardKeepsNewestMessageInView(t *testing.T) {
+	fc := fivePeers()
+	bobHistory(fc)
+	h, _, _ := fileHarness(t, fc)
+	h.openPeer(bobID)
+	if !h.u.conv.atBottom() {
+		t.Fatal("the conversation did not open at its newest message")
+	}
+	h.emit(node.FileOffer{ID: "f1", Name: "plan.pdf", Size: 1000, From: bobID})
+	h.emit(node.FileOffer{ID: "f2", Name: "photo.jpg", Size: 2000, From: bobID})
+	h.pump()
+	if !h.u.conv.atBottom() {
+		t.Errorf("the offer cards pushed the newest message out of view (offset %v of %v, view %v)",
+			h.u.conv.list.GetScrollOffset(), h.u.conv.contentHeight(), h.u.conv.list.Size().Height)
+	}
+	if h.bubbleFor("bob message 119") == nil {
+		t.Error("the newest message is not shown")
+	}
+}

@@ -48,6 +48,9 @@ func (s *transferStrip) shown() []*transfer {
 // refresh rebuilds the strip for the open conversation (cards come and go).
 func (s *transferStrip) refresh() {
 	list := s.shown()
+	// A conversation read at its newest message stays there when the strip
+	// takes room from it, as when a message arrives.
+	stick := s.u.conv != nil && s.u.conv.key != "" && s.u.conv.atBottom()
 	cards := map[string]*transferCard{}
 	objs := make([]fyne.CanvasObject, 0, len(list))
 	for _, t := range list {
@@ -80,6 +83,9 @@ func (s *transferStrip) refresh() {
 	}
 	if s.u.conv != nil && (wasShown || len(objs) > 0) {
 		s.u.conv.body.(*fyne.Container).Refresh() // the composer area changed height
+		if stick {
+			s.u.conv.list.ScrollToBottom()
+		}
 	}
 }
 
