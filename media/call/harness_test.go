@@ -229,6 +229,40 @@ func (l *vnetLab) start(t *testing.T) {
 	t.Cleanup(func() { l.router.Stop() })
 }
 
+// failureLog keeps a party's log and prints it only if the test fails, so that a
+// rare failure of a real-time test says what the managers did.
+func failureLog(t *testing.T, who string) io.Writer {
+	w := &lockedBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s log:\n%s", who, w.String())
+		}
+	})
+	return w
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 1<<20 { // bounded: the tail of a long test is what matters
+		s := l.b.String()[l.b.Len()/2:]
+		l.b.Reset()
+		l.b.WriteString(s)
+	}
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // newParty makes a manager on network nw (nil: the real loopback) joined to b.
 func (b *bus) newParty(t *testing.T, seed byte, nw transport.Net, tweak func(*Config)) *party {
 	t.Helper()
@@ -242,7 +276,7 @@ func (b *bus) newParty(t *testing.T, seed byte, nw transport.Net, tweak func(*Co
 		Net:       nw, IncludeLoopback: nw == nil,
 		RingTimeout: 10 * time.Second, StatsEvery: 200 * time.Millisecond,
 		Emit: p.ev.add,
-		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:  slog.New(slog.NewTextHandler(failureLog(t, fmt.Sprintf("party %d", seed)), &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if tweak != nil {
 		tweak(&cfg)

@@ -76,6 +76,7 @@ func (l *leg) newPeerConnection() (*webrtc.PeerConnection, error) {
 	}
 	pc.OnICECandidate(l.localCandidate)
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		l.c.m.cfg.Log.Debug("call leg state", "call", l.c.id, "peer", l.peer.Short(), "state", s.String())
 		switch s {
 		case webrtc.PeerConnectionStateConnected:
 			l.connected()
