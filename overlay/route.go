@@ -96,17 +96,25 @@ func decodeRouted(b []byte) (routedHeader, []byte, error) {
 // path is known and ErrQueueFull when the first hop's queue is full. Delivery is not
 // confirmed: a relay may drop the frame (see the route_drop_* counters).
 func (o *Overlay) SendTo(dst identity.PeerID, typ uint8, payload []byte) (direct bool, err error) {
+	if typ < FirstAppType {
+		return false, fmt.Errorf("frame type %d is reserved", typ)
+	}
+	return o.sendVia(dst, typ, payload, (*Link).send)
+}
+
+// sendVia is SendTo and SendBulk with the lane's queueing (send) left open: the
+// frame goes on a direct link to dst if there is one, otherwise wrapped in a
+// routed frame to the next hop of the shortest path.
+func (o *Overlay) sendVia(dst identity.PeerID, typ uint8, payload []byte, send func(*Link, uint8, []byte) error) (direct bool, err error) {
 	self := o.cfg.Identity.ID
 	switch {
-	case typ < FirstAppType:
-		return false, fmt.Errorf("frame type %d is reserved", typ)
 	case len(payload) > MaxRoutedPayload:
 		return false, fmt.Errorf("payload of %d bytes exceeds limit %d", len(payload), MaxRoutedPayload)
 	case dst == self:
 		return false, errors.New("refusing to send to self")
 	}
 	if l := o.Link(dst); l != nil {
-		err := l.send(typ, payload)
+		err := send(l, typ, payload)
 		if !errors.Is(err, ErrNoLink) {
 			return true, err
 		}
@@ -122,7 +130,7 @@ func (o *Overlay) SendTo(dst identity.PeerID, typ uint8, payload []byte) (direct
 	}
 	frame := appendRouted(make([]byte, 0, routedHeaderLen+len(payload)),
 		routedHeader{TTL: routedTTL, Dst: dst, Src: self, Type: typ}, payload)
-	switch err := l.send(TypeRouted, frame); {
+	switch err := send(l, TypeRouted, frame); {
 	case errors.Is(err, ErrNoLink):
 		return false, ErrUnreachable
 	case err != nil:
@@ -207,39 +215,10 @@ func (o *Overlay) handleRouted(l *Link, payload []byte) {
 // Relays drop bulk frames rather than queue them deeply, so the caller must
 // detect loss end to end.
 func (o *Overlay) SendBulk(ctx context.Context, dst identity.PeerID, typ uint8, payload []byte) (direct bool, err error) {
-	self := o.cfg.Identity.ID
-	switch {
-	case typ < FirstBulkType:
+	if typ < FirstBulkType {
 		return false, fmt.Errorf("frame type %d is not a bulk type", typ)
-	case len(payload) > MaxRoutedPayload:
-		return false, fmt.Errorf("payload of %d bytes exceeds limit %d", len(payload), MaxRoutedPayload)
-	case dst == self:
-		return false, errors.New("refusing to send to self")
 	}
-	if l := o.Link(dst); l != nil {
-		err := l.sendBulk(ctx, typ, payload, true)
-		if !errors.Is(err, ErrNoLink) {
-			return true, err
-		}
-	}
-	next, ok := o.NextHop(dst)
-	if !ok {
-		return false, ErrUnreachable
-	}
-	l := o.Link(next)
-	if l == nil {
-		return false, ErrUnreachable
-	}
-	frame := appendRouted(make([]byte, 0, routedHeaderLen+len(payload)),
-		routedHeader{TTL: routedTTL, Dst: dst, Src: self, Type: typ}, payload)
-	if err := l.sendBulk(ctx, TypeRouted, frame, true); err != nil {
-		if errors.Is(err, ErrNoLink) {
-			return false, ErrUnreachable
-		}
-		return false, err
-	}
-	o.stats.Add("route_sent", 1)
-	return false, nil
+	return o.sendVia(dst, typ, payload, func(l *Link, typ uint8, p []byte) error { return l.sendBulk(ctx, typ, p, true) })
 }
 
 // NextHop is the neighbour a frame for dst goes to: the first hop of the shortest
