@@ -146,6 +146,12 @@ func (c *call) addLeg(peer identity.PeerID, offerer bool) (*leg, bool) {
 		return l, false
 	}
 	l := newLeg(c, peer, offerer)
+	if c.ended {
+		// Too late: teardown has closed the legs it knew. This one is born
+		// ended, so it never opens a peer connection, and is not added.
+		l.ended = true
+		return l, false
+	}
 	c.legs[peer] = l
 	return l, true
 }

@@ -35,12 +35,23 @@ func runGroup(t *testing.T, parties []*party) ID {
 	return id
 }
 
-// heardTones reports which of the parties' tones are audible in what p played
-// once everyone was talking: the strongest frequencies of its last second.
-func heard(t *testing.T, p *party, n int) []int16 {
+// heard is the second p plays once every one of its legs has carried audio for a
+// second: under a loaded scheduler (the race detector, CI) one leg of a mesh can
+// connect seconds after the others, and a window that starts before it would
+// measure a fraction of its level.
+func heard(t *testing.T, p *party, call ID) []int16 {
 	t.Helper()
-	frames := waitFrames(t, p, n)
-	return flatten(frames[len(frames)-50:])
+	legs := p.legCount(call)
+	playing := map[identity.PeerID]bool{}
+	p.ev.wait(t, "every leg playing", func(ev any) bool {
+		if s, ok := ev.(Stats); ok && s.Call == call && s.FramesPlayed >= 50 {
+			playing[s.Peer] = true
+		}
+		return len(playing) >= legs
+	})
+	from := len(p.out.snapshot())
+	frames := waitFrames(t, p, from+50)
+	return flatten(frames[from : from+50])
 }
 
 // toneLevel is the amplitude of hz in x as a fraction of the tone source's
@@ -52,7 +63,7 @@ func toneLevel(x []int16, hz float64) float64 {
 func checkHearsOthers(t *testing.T, parties []*party) {
 	t.Helper()
 	for _, p := range parties {
-		x := heard(t, p, 150)
+		x := heard(t, p, p.m.Active()[0].Call)
 		for _, q := range parties {
 			lvl := toneLevel(x, q.src.hz)
 			if q == p {

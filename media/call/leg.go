@@ -53,6 +53,10 @@ func (l *leg) markEnded() bool {
 
 func (l *leg) close() {
 	l.mu.Lock()
+	// Ended first: a peer connection still being created (newPeerConnection)
+	// then closes itself instead of outliving the call — its RTP readers would
+	// hold Manager.Close forever.
+	l.ended = true
 	pc := l.pc
 	l.mu.Unlock()
 	if pc != nil {

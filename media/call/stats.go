@@ -1,6 +1,9 @@
 package call
 
 import (
+	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pion/webrtc/v3"
@@ -55,8 +58,9 @@ func (l *leg) stats() Stats {
 	for _, snd := range pc.GetSenders() {
 		ice := snd.Transport().ICETransport()
 		if pair, err := ice.GetSelectedCandidatePair(); err == nil && pair != nil {
-			s.Path = pair.Local.Typ.String() + "/" + pair.Remote.Typ.String()
-			if relay != nil && (pair.Local.Typ == webrtc.ICECandidateTypeRelay || pair.Remote.Typ == webrtc.ICECandidateTypeRelay) {
+			local, remote := candidateKind(pair.Local, relay), candidateKind(pair.Remote, relay)
+			s.Path = local + "/" + remote
+			if relay != nil && (local == "relay" || remote == "relay") {
 				s.Relay = relay.Peer
 			}
 		}
@@ -66,4 +70,30 @@ func (l *leg) stats() Stats {
 		break
 	}
 	return s
+}
+
+// candidateKind names a selected candidate's type for Stats.Path. A peer's relayed
+// address that connectivity checks reached before its trickled candidate arrived
+// shows up as peer-reflexive; on the relay's own address it is the relay.
+func candidateKind(c *webrtc.ICECandidate, relay *Relay) string {
+	if c.Typ == webrtc.ICECandidateTypePrflx && relay != nil && slices.Contains(relayHosts(relay), c.Address) {
+		return webrtc.ICECandidateTypeRelay.String()
+	}
+	return c.Typ.String()
+}
+
+// relayHosts are the addresses in a relay's TURN URLs (turn:HOST:PORT?transport=udp).
+func relayHosts(r *Relay) []string {
+	var out []string
+	for _, u := range r.URLs {
+		rest, ok := strings.CutPrefix(u, "turn:")
+		if !ok {
+			continue
+		}
+		rest, _, _ = strings.Cut(rest, "?")
+		if host, _, err := net.SplitHostPort(rest); err == nil {
+			out = append(out, host)
+		}
+	}
+	return out
 }
