@@ -132,6 +132,17 @@ func (h *harness) step() {
 }
 
 // until steps the clock until cond holds, failing after max steps.
+// offer has from offer the file at src to to, and waits until to has the offer.
+func (h *harness) offer(from, to *peer, src string) []string {
+	h.t.Helper()
+	ids, err := from.svc.SendFile(to.id.ID, "", src)
+	if err != nil {
+		h.t.Fatalf("send %s: %v", src, err)
+	}
+	h.until("offer", 10, func() bool { return hasOffer(to, ids[0]) })
+	return ids
+}
+
 func (h *harness) until(what string, max int, cond func() bool) {
 	h.t.Helper()
 	h.net.settle()

@@ -42,8 +42,7 @@ func TestChangedSourceFails(t *testing.T) {
 	a, b := h.add("a"), h.add("b")
 	h.mesh()
 	src := writeRandom(t, t.TempDir(), "draft.txt", 4*DefaultChunk, 20)
-	ids, _ := a.svc.SendFile(b.id.ID, "", src)
-	h.until("offer", 10, func() bool { return hasOffer(b, ids[0]) })
+	ids := h.offer(a, b, src)
 	writeRandom(t, "", src, 4*DefaultChunk, 21) // edited in place
 	b.svc.Accept(ids[0])
 	h.until("failed", 20, func() bool {
@@ -65,8 +64,7 @@ func TestRequestsOutsideTheAudienceAreDenied(t *testing.T) {
 	a, b, eve := h.add("a"), h.add("b"), h.add("eve")
 	h.mesh()
 	src := writeRandom(t, t.TempDir(), "secret.txt", DefaultChunk, 22)
-	ids, _ := a.svc.SendFile(b.id.ID, "", src)
-	h.until("offer", 10, func() bool { return hasOffer(b, ids[0]) })
+	ids := h.offer(a, b, src)
 	root := a.svc.xfers[mustID(t, ids[0])].offer.Root
 	a.svc.handle(eve.id.ID, TypeReq, EncodeRequest(Request{Root: root, Indices: []uint32{0}}))
 	a.svc.handle(eve.id.ID, TypeQuery, EncodeRoot(root))
@@ -102,8 +100,7 @@ func TestCancelByReceiverDeletesPartial(t *testing.T) {
 	h.mesh()
 	h.net.limitBulk(a.id.ID, b.id.ID, 1)
 	src := writeRandom(t, t.TempDir(), "r.bin", 8*DefaultChunk, 23)
-	ids, _ := a.svc.SendFile(b.id.ID, "", src)
-	h.until("offer", 10, func() bool { return hasOffer(b, ids[0]) })
+	ids := h.offer(a, b, src)
 	b.svc.Accept(ids[0])
 	h.until("some", 20, func() bool { return b.stats.Get("files_bytes_received") > 0 })
 	if names := dirNames(t, b.dl); len(names) != 1 {
@@ -142,8 +139,7 @@ func TestLossInferredFromOrder(t *testing.T) {
 		return true
 	}
 	src := writeRandom(t, t.TempDir(), "o.bin", 8*DefaultChunk, 24)
-	ids, _ := a.svc.SendFile(b.id.ID, "", src)
-	h.until("offer", 10, func() bool { return hasOffer(b, ids[0]) })
+	ids := h.offer(a, b, src)
 	b.svc.Accept(ids[0])
 	// Well under the 2 s (8 steps) a timeout would take.
 	h.until("done", 3, func() bool { _, ok := b.done(ids[0]); return ok })
@@ -162,8 +158,7 @@ func TestWindowBoundsOutstandingRequests(t *testing.T) {
 	h.mesh()
 	h.net.limitBulk(a.id.ID, b.id.ID, 1)
 	src := writeRandom(t, t.TempDir(), "w.bin", 96*DefaultChunk, 25)
-	ids, _ := a.svc.SendFile(b.id.ID, "", src)
-	h.until("offer", 10, func() bool { return hasOffer(b, ids[0]) })
+	ids := h.offer(a, b, src)
 	b.svc.Accept(ids[0])
 	peak, late, steps := 0, 0, 0
 	h.until("done", 200, func() bool {

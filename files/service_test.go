@@ -143,8 +143,7 @@ func TestResumeAfterCrash(t *testing.T) {
 	const n = 40
 	h.net.limitBulk(a.id.ID, b.id.ID, 2) // 2 chunks per step: 20 steps in all
 	src := writeRandom(t, t.TempDir(), "big.bin", n*DefaultChunk-7, 4)
-	ids, _ := a.svc.SendFile(b.id.ID, "", src)
-	h.until("offer", 10, func() bool { return hasOffer(b, ids[0]) })
+	ids := h.offer(a, b, src)
 	if err := b.svc.Accept(ids[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -179,8 +178,7 @@ func TestSenderRestartResumes(t *testing.T) {
 	h.mesh()
 	h.net.limitBulk(a.id.ID, b.id.ID, 2)
 	src := writeRandom(t, t.TempDir(), "s.bin", 20*DefaultChunk, 5)
-	ids, _ := a.svc.SendFile(b.id.ID, "", src)
-	h.until("offer", 10, func() bool { return hasOffer(b, ids[0]) })
+	ids := h.offer(a, b, src)
 	b.svc.Accept(ids[0])
 	h.until("some", 100, func() bool { return b.stats.Get("files_bytes_received") >= 4*DefaultChunk })
 	a.crash()
@@ -202,8 +200,7 @@ func TestCancelBySender(t *testing.T) {
 	h.mesh()
 	h.net.limitBulk(a.id.ID, b.id.ID, 1)
 	src := writeRandom(t, t.TempDir(), "c.bin", 10*DefaultChunk, 6)
-	ids, _ := a.svc.SendFile(b.id.ID, "", src)
-	h.until("offer", 10, func() bool { return hasOffer(b, ids[0]) })
+	ids := h.offer(a, b, src)
 	b.svc.Accept(ids[0])
 	h.until("some", 20, func() bool { return b.stats.Get("files_bytes_received") > 0 })
 	if err := a.svc.Cancel(ids[0]); err != nil {
@@ -233,8 +230,7 @@ func TestLossIsRetried(t *testing.T) {
 		return true
 	}
 	src := writeRandom(t, t.TempDir(), "l.bin", 16*DefaultChunk, 7)
-	ids, _ := a.svc.SendFile(b.id.ID, "", src)
-	h.until("offer", 10, func() bool { return hasOffer(b, ids[0]) })
+	ids := h.offer(a, b, src)
 	b.svc.Accept(ids[0])
 	h.until("done", 400, func() bool { _, ok := b.done(ids[0]); return ok })
 	d, _ := b.done(ids[0])

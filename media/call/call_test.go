@@ -53,11 +53,7 @@ func flatten(frames [][]int16) []int16 {
 }
 
 func TestCallCarriesTheTone(t *testing.T) {
-	lab := newVnetLab(t, 0, 0, nil)
-	var b bus
-	alice := b.newParty(t, 1, lab.net(t), nil)
-	bob := b.newParty(t, 2, lab.net(t), nil)
-	lab.start(t)
+	alice, bob := twoParties(t)
 
 	id, err := alice.m.Call(bob.id)
 	if err != nil {

@@ -14,11 +14,7 @@ func endedWith(t *testing.T, p *party, reason string) {
 }
 
 func TestDecline(t *testing.T) {
-	lab := newVnetLab(t, 0, 0, nil)
-	var b bus
-	alice := b.newParty(t, 1, lab.net(t), nil)
-	bob := b.newParty(t, 2, lab.net(t), nil)
-	lab.start(t)
+	alice, bob := twoParties(t)
 	if _, err := alice.m.Call(bob.id); err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +73,7 @@ func TestRingTimeout(t *testing.T) {
 }
 
 func TestPeerVanishesMidCall(t *testing.T) {
-	lab := newVnetLab(t, 0, 0, nil)
-	var b bus
-	alice := b.newParty(t, 1, lab.net(t), nil)
-	bob := b.newParty(t, 2, lab.net(t), nil)
-	lab.start(t)
+	alice, bob := twoParties(t)
 	if _, err := alice.m.Call(bob.id); err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +88,7 @@ func TestPeerVanishesMidCall(t *testing.T) {
 }
 
 func TestCancelBeforeAnswer(t *testing.T) {
-	lab := newVnetLab(t, 0, 0, nil)
-	var b bus
-	alice := b.newParty(t, 1, lab.net(t), nil)
-	bob := b.newParty(t, 2, lab.net(t), nil)
-	lab.start(t)
+	alice, bob := twoParties(t)
 	id, err := alice.m.Call(bob.id)
 	if err != nil {
 		t.Fatal(err)

@@ -229,6 +229,17 @@ func (l *vnetLab) start(t *testing.T) {
 	t.Cleanup(func() { l.router.Stop() })
 }
 
+// twoParties is alice (1) and bob (2) on a clean virtual network.
+func twoParties(t *testing.T) (alice, bob *party) {
+	t.Helper()
+	lab := newVnetLab(t, 0, 0, nil)
+	var b bus
+	alice = b.newParty(t, 1, lab.net(t), nil)
+	bob = b.newParty(t, 2, lab.net(t), nil)
+	lab.start(t)
+	return alice, bob
+}
+
 // failureLog keeps a party's log and prints it only if the test fails, so that a
 // rare failure of a real-time test says what the managers did.
 func failureLog(t *testing.T, who string) io.Writer {
