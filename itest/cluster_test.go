@@ -33,8 +33,20 @@ type cluster struct {
 
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
+	return newClusterWith(t, netlab.BuildBinary)
+}
+
+// newPlainCluster runs an ordinary build (no race detector) for tests whose
+// assertions are speed or memory figures (see netlab.BuildPlainBinary).
+func newPlainCluster(t *testing.T) *cluster {
+	t.Helper()
+	return newClusterWith(t, netlab.BuildPlainBinary)
+}
+
+func newClusterWith(t *testing.T, build func() (string, error)) *cluster {
+	t.Helper()
 	netlab.RequireRoot(t)
-	bin, err := netlab.BuildBinary()
+	bin, err := build()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,32 +8,46 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 )
 
-var built struct {
+// prebuilt is one binary resolved or built once per process.
+type prebuilt struct {
 	once sync.Once
 	path string
 	err  error
 }
 
+func (b *prebuilt) get(env string) (string, error) {
+	b.once.Do(func() { b.path, b.err = buildBinary(env) })
+	return b.path, b.err
+}
+
+var built, builtPlain prebuilt
+
 // BuildBinary builds the parley binary (`go build -o ... .` in the module
 // root) once per process and returns its path under $TMPDIR/prl<pid>/bin
 // (removed by a later SweepStale). If NETLAB_PARLEY_BIN is set, that prebuilt
-// binary is used instead, e.g. to benchmark a release build.
-func BuildBinary() (string, error) {
-	built.once.Do(func() { built.path, built.err = buildBinary() })
-	return built.path, built.err
-}
+// binary is used instead: `make test` points it at a race-detector build, so
+// races under real traffic fail the run.
+func BuildBinary() (string, error) { return built.get("NETLAB_PARLEY_BIN") }
 
-func buildBinary() (string, error) {
-	if p := os.Getenv("NETLAB_PARLEY_BIN"); p != "" {
+// BuildPlainBinary is BuildBinary for tests that measure speed or memory: the
+// race detector multiplies the CPU cost of some code (crypto above all) by ten
+// or more and of other code (syscalls) hardly at all, so figures from a race
+// build describe the detector, not what a user runs. NETLAB_PARLEY_PLAIN_BIN
+// names a prebuilt ordinary build; without it one is built.
+func BuildPlainBinary() (string, error) { return builtPlain.get("NETLAB_PARLEY_PLAIN_BIN") }
+
+func buildBinary(env string) (string, error) {
+	if p := os.Getenv(env); p != "" {
 		abs, err := filepath.Abs(p)
 		if err == nil {
 			_, err = os.Stat(abs)
 		}
 		if err != nil {
-			return "", fmt.Errorf("netlab: NETLAB_PARLEY_BIN: %w", err)
+			return "", fmt.Errorf("netlab: %s: %w", env, err)
 		}
 		return abs, nil
 	}
@@ -45,8 +59,8 @@ func buildBinary() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("netlab: build: %w", err)
 	}
-	out := filepath.Join(dir, "parley")
-	cmd := exec.Command("go", "build", "-o", out, ".")
+	out := filepath.Join(dir, "parley-"+strings.ToLower(env)) // one file per kind: a running binary cannot be overwritten
+	cmd := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", out, ".")
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("netlab: go build in %s: %w: %s", root, err, bytes.TrimSpace(b))
