@@ -13,6 +13,8 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
+
+	"parley/internal/counters"
 )
 
 // Beacon groups and port.
@@ -23,6 +25,10 @@ var (
 
 // BeaconPort is the UDP port beacons use.
 const BeaconPort = 48555
+
+// recvQueue is how many received datagrams wait for the consumer before new ones
+// are dropped (and counted as beacon_drop_queue).
+const recvQueue = 64
 
 // BeaconTransport is the edge between the beacon logic and the network, so tests can
 // run beacons over an in-memory hub.
@@ -48,6 +54,9 @@ type multicastTransport struct {
 	recv chan packet
 	done chan struct{}
 	once sync.Once
+	// stats is the Service's counter set: a datagram dropped here never reaches
+	// HandleBeacon, so it would otherwise be missing from beacon_received too.
+	stats *counters.Set
 
 	mu     sync.Mutex
 	ifaces []net.Interface
@@ -72,9 +81,13 @@ func reusePort(_, _ string, c syscall.RawConn) error {
 }
 
 // NewMulticastTransport opens the beacon sockets. Either family may be missing (an
-// IPv6-less host); it fails only if neither works.
-func NewMulticastTransport(port int, log *slog.Logger) (BeaconTransport, error) {
-	t := &multicastTransport{port: port, log: log, recv: make(chan packet, 64), done: make(chan struct{}), joined: map[int]bool{}}
+// IPv6-less host); it fails only if neither works. Datagrams dropped because the
+// consumer lags are counted in stats as beacon_drop_queue (nil: not counted).
+func NewMulticastTransport(port int, log *slog.Logger, stats *counters.Set) (BeaconTransport, error) {
+	if stats == nil {
+		stats = new(counters.Set)
+	}
+	t := &multicastTransport{port: port, log: log, recv: make(chan packet, recvQueue), done: make(chan struct{}), joined: map[int]bool{}, stats: stats}
 	lc := net.ListenConfig{Control: reusePort}
 	var err4, err6 error
 	if t.c4, err4 = lc.ListenPacket(context.Background(), "udp4", fmt.Sprintf("0.0.0.0:%d", port)); err4 == nil {
@@ -127,10 +140,17 @@ func (t *multicastTransport) readLoop(c net.PacketConn) {
 		if ua.Zone != "" && src.Is6() {
 			src = src.WithZone(ua.Zone)
 		}
-		select {
-		case t.recv <- packet{data: append([]byte(nil), buf[:n]...), src: src}:
-		default:
-		}
+		t.enqueue(packet{data: append([]byte(nil), buf[:n]...), src: src})
+	}
+}
+
+// enqueue hands p to Recv without blocking; when the queue is full p is dropped and
+// counted, so a flood shows up in Stats instead of vanishing.
+func (t *multicastTransport) enqueue(p packet) {
+	select {
+	case t.recv <- p:
+	default:
+		t.stats.Add("beacon_drop_queue", 1)
 	}
 }
 

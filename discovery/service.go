@@ -123,7 +123,7 @@ func (s *Service) Run(ctx context.Context) error {
 		t := s.cfg.Transport
 		if t == nil {
 			var err error
-			if t, err = NewMulticastTransport(s.cfg.BeaconPort, s.log); err != nil {
+			if t, err = NewMulticastTransport(s.cfg.BeaconPort, s.log, &s.stats); err != nil {
 				return err
 			}
 		}
