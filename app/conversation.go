@@ -19,9 +19,9 @@ const (
 
 type convItem struct {
 	kind itemKind
-	day  string
-	msg  int     // index into convView.msgs
-	h    float32 // the row's height
+	day  time.Time // a separator's day (any time in it, local)
+	msg  int       // index into convView.msgs
+	h    float32   // the row's height
 }
 
 // convView is the open conversation: header, messages (paged in from history as
@@ -232,7 +232,7 @@ func (c *convView) bind(i int, row *convRow) {
 		}
 		row.setOlder(c.loading)
 	case kindDay:
-		row.setDay(it.day)
+		row.setDay(dayLabel(it.day, c.u.now()))
 	default:
 		m := c.msgs[it.msg]
 		row.setBubble(c.bubble(m), m.From)
@@ -257,6 +257,17 @@ func (c *convView) bubble(m store.Message) bubble {
 		}
 	}
 	return b
+}
+
+// relabel redraws the day separators on screen after the date changed; the
+// others are named afresh when they scroll into view.
+func (c *convView) relabel() {
+	for _, it := range c.items {
+		if it.kind == kindDay {
+			c.list.Refresh()
+			return
+		}
+	}
 }
 
 // dayLabel names a day for a separator.

@@ -175,3 +175,50 @@ func TestQueuedMarkAndIncomingAppend(t *testing.T) {
 		t.Error("a message in the open, focused conversation counts as unread")
 	}
 }
+
+// dayRows are the shown conversation rows as text: "[label]" for a separator.
+func (h *harness) dayRows() []string {
+	var shown []string
+	for _, r := range h.convRows() {
+		switch r.kind {
+		case kindDay:
+			shown = append(shown, "["+r.day+"]")
+		case kindMsg:
+			shown = append(shown, r.b.text)
+		}
+	}
+	return shown
+}
+
+// A window left open overnight: the separators are named against the clock
+// when they are drawn, not when their rows were made.
+func TestDaySeparatorsFollowTheDate(t *testing.T) {
+	fc := fivePeers()
+	evening := time.Date(2025, 3, 10, 21, 0, 0, 0, time.Local)
+	fc.addHistory(store.DirectConv(bobID),
+		store.Message{ID: "a", From: bobID, Text: "good night", Time: evening, State: store.StateRead})
+	h := newHarness(t, fc)
+	clock := evening.Add(time.Hour)
+	h.u.now = func() time.Time { return clock }
+	h.u.dateChanged()
+	h.openPeer(bobID)
+	if got, want := h.dayRows(), []string{"[Today]", "good night"}; !slices.Equal(got, want) {
+		t.Fatalf("before midnight: rows %q, want %q", got, want)
+	}
+
+	// Past midnight a message arrives: it gets a "Today" of its own, and the
+	// old one becomes "Yesterday" instead of a second "Today".
+	clock = evening.Add(4 * time.Hour)
+	h.emit(node.MessageReceived{ID: "b", From: bobID, Text: "morning", Sent: clock})
+	if got, want := h.dayRows(), []string{"[Yesterday]", "good night", "[Today]", "morning"}; !slices.Equal(got, want) {
+		t.Fatalf("after a message past midnight: rows %q, want %q", got, want)
+	}
+
+	// Another midnight passes with nothing arriving: the minute check relabels.
+	clock = clock.AddDate(0, 0, 1)
+	h.u.dateChanged()
+	want := []string{"[" + evening.Format("Monday, 2 January") + "]", "good night", "[Yesterday]", "morning"}
+	if got := h.dayRows(); !slices.Equal(got, want) {
+		t.Fatalf("a day later, idle: rows %q, want %q", got, want)
+	}
+}

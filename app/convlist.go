@@ -64,17 +64,17 @@ func (c *convView) appendItems(from int) {
 }
 
 // addRows appends the rows of c.msgs[from:], with a day separator wherever the
-// day changes.
+// day changes. A separator keeps its day, not its label: "Today" is only true
+// until midnight, so bind names the day against the clock each time it draws it.
 func (c *convView) addRows(from int) {
 	last := ""
 	if from > 0 {
 		last = c.msgs[from-1].Time.Local().Format(time.DateOnly)
 	}
-	now := time.Now()
 	for i := from; i < len(c.msgs); i++ {
 		t := c.msgs[i].Time.Local()
 		if d := t.Format(time.DateOnly); d != last {
-			c.items = append(c.items, convItem{kind: kindDay, day: dayLabel(t, now), h: dayHeight()})
+			c.items = append(c.items, convItem{kind: kindDay, day: t, h: dayHeight()})
 			last = d
 		}
 		c.msgItem = append(c.msgItem, len(c.items))

@@ -15,6 +15,7 @@ import (
 func (u *ui) start(ctx context.Context) {
 	u.ctx = ctx
 	go u.pump(ctx)
+	go u.watchDate(ctx)
 	type snapshot struct {
 		self             node.Ready
 		peers            []node.PeerView
@@ -101,6 +102,36 @@ func (u *ui) loadUnread(self string, peers []node.PeerView, rooms []chat.RoomInf
 		u.loaded = true
 		u.unreadChanged()
 	})
+}
+
+// watchDate redraws the day separators when the date changes, so a window
+// left open overnight no longer calls yesterday "Today". It looks once a
+// minute instead of sleeping until midnight: a timer runs on the monotonic
+// clock, which stops while the machine is suspended, and the wall clock may
+// be set or change zone meanwhile. The clock itself is read on the UI
+// goroutine (dateChanged), where tests replace it.
+func (u *ui) watchDate(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			u.do(u.dateChanged)
+		}
+	}
+}
+
+// dateChanged relabels the day separators if the date is not the one they
+// were drawn for.
+func (u *ui) dateChanged() {
+	d := u.now().Format(time.DateOnly)
+	if d == u.date {
+		return
+	}
+	u.date = d
+	u.conv.relabel()
 }
 
 // pump hands every core event to the UI goroutine.
@@ -215,7 +246,7 @@ func (u *ui) incoming(m store.Message, peer, room string) {
 		return
 	}
 	if m.Time.IsZero() {
-		m.Time = time.Now()
+		m.Time = u.now()
 	}
 	key := convKey(peer, room)
 	open := u.conv.key == key

@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"time"
 
 	"parley/store"
 )
@@ -17,7 +16,7 @@ func (c *convView) submit(text string) {
 	c.seq++
 	tmp := fmt.Sprintf("pending-%d", c.seq)
 	m := store.Message{ID: tmp, Conv: key, From: c.u.self.ID, To: peer, Room: room, Text: text,
-		Time: time.Now(), State: stateSending}
+		Time: c.u.now(), State: stateSending}
 	c.appendMessage(m)
 	if room != "" {
 		background(c.u, func() (store.Message, error) { return c.u.core.Say(room, text) },

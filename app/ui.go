@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -33,6 +34,11 @@ type ui struct {
 	do func(f func())
 	// notify shows a desktop notification.
 	notify func(title, body string)
+	// now is the clock the relative day labels ("Today", "Yesterday") are read
+	// against; tests move it past midnight instead of sleeping.
+	now func() time.Time
+	// date is the local date (time.DateOnly) the day labels were last drawn for.
+	date string
 	// focused: the window has input focus (notifications only when it has not).
 	focused bool
 	// loaded: the first roster, rooms and unread counts have arrived.
@@ -88,7 +94,9 @@ func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
 		unread: map[string]int{}, receipts: map[string]string{},
 		presence: "available", status: opts.Status, ctx: context.Background(),
 		trustBusy: map[string]bool{}, keyChanges: map[string]node.KeyChanged{},
-		transfers: map[string]*transfer{}, lookups: map[string]bool{}, dismissed: map[string]bool{}}
+		transfers: map[string]*transfer{}, lookups: map[string]bool{}, dismissed: map[string]bool{},
+		now: time.Now}
+	u.date = u.now().Format(time.DateOnly)
 	u.calls, _ = core.(callCore)
 	u.audio, _ = core.(audioCore)
 	u.files, _ = core.(fileCore)
