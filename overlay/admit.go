@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"time"
 
 	"parley/identity"
@@ -70,18 +69,9 @@ func teamProof(conn *tls.Conn, key *team.Key, outbound bool) error {
 	if _, err := conn.Write(AppendFrame(nil, TypeTeamProof, key.Tag(mine, ekm))); err != nil {
 		return fmt.Errorf("send proof: %w", err)
 	}
-	// Read exactly one frame, unbuffered: what follows it belongs to the link.
-	var hdr [frameHeaderLen]byte
-	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
-		return fmt.Errorf("read proof: %w", err)
-	}
-	n := binary.BigEndian.Uint32(hdr[2:])
-	if hdr[0] != frameVersion || hdr[1] != TypeTeamProof || n != team.TagLen {
-		return fmt.Errorf("first frame is type %d (%d bytes), not a team proof", hdr[1], n)
-	}
-	tag := make([]byte, team.TagLen)
-	if _, err := io.ReadFull(conn, tag); err != nil {
-		return fmt.Errorf("read proof: %w", err)
+	tag, err := readTeamProof(conn)
+	if err != nil {
+		return err
 	}
 	if !key.Check(tag, theirs, ekm) {
 		return fmt.Errorf("wrong team proof")

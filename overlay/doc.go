@@ -31,7 +31,16 @@
 //	          receiver keeps the peer up while the winning connection completes
 //	6 probe   [probe ID u32][index u16][count u16][filler]: a capacity probe burst
 //	7 probe report [probe ID u32][bytes u32][µs between first and last frame u32]
+//	8 team proof   [tag 16]: the first frame of a closed team's link (admit.go)
 //	16–255    application messages, handed to the handler registered for the type
+//
+// A pong echoes our own ping, so one that is not exactly 16 bytes is malformed
+// (pong_drop_malformed). A probe frame must have index < count; its filler may be of
+// any length (probe_drop_malformed). A report is at least 12 bytes, later bytes
+// ignored, and cannot claim more bytes than a burst carries, 8 × (8 KiB + 6)
+// (probe_report_drop_malformed). A first frame that is not a team proof with a
+// 16-byte payload is refused from its header alone; nothing past the proof frame is
+// read before the link starts, since what follows belongs to the link.
 //
 // # Routing
 //

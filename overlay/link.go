@@ -275,21 +275,23 @@ func (s *rttStats) nextPing(now time.Time) []byte {
 	return binary.BigEndian.AppendUint64(b, uint64(now.UnixMicro()))
 }
 
-func (s *rttStats) onPong(payload []byte, now time.Time) {
-	if len(payload) < 16 {
-		return
+// onPong samples the RTT of the ping a pong answers; a pong for no pending ping
+// (late, or made up) is ignored, and one that does not decode is an error.
+func (s *rttStats) onPong(payload []byte, now time.Time) error {
+	pong, err := decodePong(payload)
+	if err != nil {
+		return err
 	}
-	nonce := binary.BigEndian.Uint64(payload)
 	s.mu.Lock()
-	sent, ok := s.pending[nonce]
+	sent, ok := s.pending[pong.Nonce]
 	if !ok {
 		s.mu.Unlock()
-		return
+		return nil
 	}
-	delete(s.pending, nonce)
+	delete(s.pending, pong.Nonce)
 	if !sent.Before(s.quietFrom) && sent.Before(s.quietUntil) {
 		s.mu.Unlock()
-		return
+		return nil
 	}
 	rtt := max(now.Sub(sent), time.Microsecond)
 	q := &s.q
@@ -320,6 +322,7 @@ func (s *rttStats) onPong(payload []byte, now time.Time) {
 	if hook != nil {
 		hook(rtt)
 	}
+	return nil
 }
 
 func (s *rttStats) snapshot() Quality {

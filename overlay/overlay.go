@@ -570,7 +570,9 @@ func (o *Overlay) dispatch(l *Link, f Frame) {
 			o.stats.Add("pong_dropped", 1)
 		}
 	case TypePong:
-		l.quality.onPong(f.Payload, o.cfg.Now())
+		if err := l.quality.onPong(f.Payload, o.cfg.Now()); err != nil {
+			o.stats.Add("pong_drop_malformed", 1)
+		}
 	case TypeRecord:
 		o.handleRecord(l, f.Payload)
 	case TypeSuperseded:
@@ -578,11 +580,16 @@ func (o *Overlay) dispatch(l *Link, f Frame) {
 	case TypeRouted:
 		o.handleRouted(l, f.Payload)
 	case TypeProbe:
-		if bps, done := l.probe.onProbe(l, f.Payload, o.cfg.Now()); done && o.cfg.OnProbeSeen != nil {
+		bps, done, err := l.probe.onProbe(l, f.Payload, o.cfg.Now())
+		if err != nil {
+			o.stats.Add("probe_drop_malformed", 1)
+		} else if done && o.cfg.OnProbeSeen != nil {
 			o.cfg.OnProbeSeen(l.Peer, bps)
 		}
 	case TypeProbeReport:
-		l.probe.onReport(f.Payload)
+		if err := l.probe.onReport(f.Payload); err != nil {
+			o.stats.Add("probe_report_drop_malformed", 1)
+		}
 	default:
 		o.mu.Lock()
 		h := o.handlers[f.Type]

@@ -2,7 +2,6 @@ package overlay
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -53,51 +52,46 @@ func (r probeResult) Bps() float64 {
 }
 
 // onProbe times a probe burst; at its last frame it reports the rate to the sender
-// and returns it (done).
-func (p *probeState) onProbe(l *Link, payload []byte, now time.Time) (bps float64, done bool) {
-	if len(payload) < 8 {
-		return 0, false
+// and returns it (done). A payload that does not decode changes nothing.
+func (p *probeState) onProbe(l *Link, payload []byte, now time.Time) (bps float64, done bool, err error) {
+	h, err := decodeProbe(payload)
+	if err != nil {
+		return 0, false, err
 	}
-	id := binary.BigEndian.Uint32(payload)
-	idx, count := binary.BigEndian.Uint16(payload[4:]), binary.BigEndian.Uint16(payload[6:])
 	p.mu.Lock()
-	if id != p.rxID || idx == 0 {
-		p.rxID, p.rxFirst, p.rxBytes, p.rxSeen = id, now, 0, 0
+	if h.ID != p.rxID || h.Index == 0 {
+		p.rxID, p.rxFirst, p.rxBytes, p.rxSeen = h.ID, now, 0, 0
 		// Our pings' pongs come back behind the burst: do not sample them.
 		l.quality.quiet(now.Add(-time.Second), now.Add(time.Hour))
 	}
 	p.rxLast = now
 	p.rxBytes += uint32(len(payload) + frameHeaderLen)
 	p.rxSeen++
-	done = idx == count-1
+	done = h.Index == h.Count-1
 	// The first frame only starts the clock: its bytes arrived before it did.
 	bytes := p.rxBytes - uint32(len(payload)+frameHeaderLen)
 	elapsed := p.rxLast.Sub(p.rxFirst)
 	p.mu.Unlock()
 	if !done {
-		return 0, false
+		return 0, false, nil
 	}
 	l.quality.quiet(now.Add(-time.Second), now.Add(500*time.Millisecond))
-	rep := binary.BigEndian.AppendUint32(nil, id)
-	rep = binary.BigEndian.AppendUint32(rep, bytes)
-	rep = binary.BigEndian.AppendUint32(rep, uint32(min(elapsed.Microseconds(), 1<<32-1)))
-	l.send(TypeProbeReport, rep)
-	return probeResult{Bytes: bytes, Duration: elapsed}.Bps(), true
+	l.send(TypeProbeReport, appendProbeReport(nil, probeReport{
+		ID: h.ID, Bytes: bytes, Micros: uint32(min(elapsed.Microseconds(), 1<<32-1)),
+	}))
+	return probeResult{Bytes: bytes, Duration: elapsed}.Bps(), true, nil
 }
 
-func (p *probeState) onReport(payload []byte) {
-	if len(payload) < 12 {
-		return
+// onReport hands a probe report to the ProbeCapacity call waiting for it.
+func (p *probeState) onReport(payload []byte) error {
+	r, err := decodeProbeReport(payload)
+	if err != nil {
+		return err
 	}
-	id := binary.BigEndian.Uint32(payload)
-	res := probeResult{
-		Bytes:    binary.BigEndian.Uint32(payload[4:]),
-		Duration: time.Duration(binary.BigEndian.Uint32(payload[8:])) * time.Microsecond,
-		At:       time.Now(),
-	}
+	res := probeResult{Bytes: r.Bytes, Duration: time.Duration(r.Micros) * time.Microsecond, At: time.Now()}
 	p.mu.Lock()
-	ch := p.waiting[id]
-	delete(p.waiting, id)
+	ch := p.waiting[r.ID]
+	delete(p.waiting, r.ID)
 	if ch != nil {
 		p.last = res
 	}
@@ -105,6 +99,7 @@ func (p *probeState) onReport(payload []byte) {
 	if ch != nil {
 		ch <- res
 	}
+	return nil
 }
 
 // ProbeCapacity measures the link to peer with one bounded burst and returns the
@@ -133,11 +128,9 @@ func (o *Overlay) ProbeCapacity(ctx context.Context, peer identity.PeerID) (floa
 	start := time.Now()
 	l.quality.quiet(start, start.Add(time.Hour))
 	defer func() { l.quality.quiet(start, time.Now().Add(500*time.Millisecond)) }()
-	filler := make([]byte, probeFrameSize-8)
+	filler := make([]byte, probeFrameSize-probeHeaderLen)
 	for i := 0; i < probeFrames; i++ {
-		hdr := binary.BigEndian.AppendUint32(make([]byte, 0, probeFrameSize), id)
-		hdr = binary.BigEndian.AppendUint16(hdr, uint16(i))
-		hdr = binary.BigEndian.AppendUint16(hdr, probeFrames)
+		hdr := appendProbeHeader(make([]byte, 0, probeFrameSize), probeHeader{ID: id, Index: uint16(i), Count: probeFrames})
 		// Wait for queue room rather than fail: the burst must be complete to count.
 		for {
 			err := l.send(TypeProbe, append(hdr, filler...))
