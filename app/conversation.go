@@ -74,7 +74,10 @@ func newConvView(u *ui) *convView {
 	}
 	bottom := container.NewVBox(u.strip.object(), c.notice, container.NewBorder(nil, nil, left, c.send, c.composer))
 	c.body = border(c.header.object(), c.listBox, bottom)
-	hint := widget.NewLabel("Select a person or a room to start a conversation.\n\nCtrl+K filters, Ctrl+N adds a peer by address.")
+	hint := widget.NewLabel("Select a person or a room to start a conversation.\n\n" +
+		"Ctrl+K filters; Enter there opens the first match.\n" +
+		"Ctrl+1 and Ctrl+2 switch between People and Rooms.\n" +
+		"Ctrl+N adds a peer by address.")
 	hint.Alignment = fyne.TextAlignCenter
 	c.empty = container.NewCenter(hint)
 	c.root = container.NewStack(c.empty)

@@ -79,7 +79,7 @@ func (u *ui) addPeer(addr string) {
 				}
 				return
 			}
-			u.tabs.SelectIndex(0)
+			u.tabs.SelectIndex(tabPeople)
 			u.openPeer(id)
 			u.refreshRoster()
 		})

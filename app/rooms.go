@@ -19,13 +19,14 @@ type roomsView struct {
 	u      *ui
 	list   *widget.List
 	rows   []chat.RoomInfo
+	hint   *listHint // why the list is empty, when it is
 	name   *keyEntry
 	join   *widget.Button
 	joined string // the room the last join opened (tests)
 }
 
 func newRoomsView(u *ui) *roomsView {
-	r := &roomsView{u: u}
+	r := &roomsView{u: u, hint: newListHint()}
 	r.list = widget.NewList(
 		func() int { return len(r.rows) },
 		func() fyne.CanvasObject { return newListRow() },
@@ -48,7 +49,7 @@ func newRoomsView(u *ui) *roomsView {
 
 func (r *roomsView) object() fyne.CanvasObject {
 	join := container.NewBorder(nil, nil, nil, r.join, r.name)
-	return container.New(layout.NewBorderLayout(nil, join, nil, nil), r.list, join)
+	return container.New(layout.NewBorderLayout(nil, join, nil, nil), r.hint.over(r.list), join)
 }
 
 func (r *roomsView) bind(info chat.RoomInfo, row *listRow) {
@@ -91,6 +92,7 @@ func (r *roomsView) refresh() {
 	})
 	r.list.Refresh()
 	r.reselect()
+	r.u.updateHints()
 }
 
 // reselect marks the open room without reopening it.
@@ -132,7 +134,7 @@ func (u *ui) joinRoom(room string, ok func(chat.RoomInfo), done func()) {
 			if ok != nil {
 				ok(info)
 			}
-			u.tabs.SelectIndex(1)
+			u.tabs.SelectIndex(tabRooms)
 			u.openRoom(info.ID)
 		})
 }

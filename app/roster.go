@@ -16,6 +16,7 @@ type rosterView struct {
 	u    *ui
 	list *widget.List
 	rows []node.PeerView // what the list shows, in order
+	hint *listHint       // why the list is empty, when it is
 	// conflicts maps a peer ID to the other peers that use the same display name.
 	conflicts map[string][]node.PeerView
 }
@@ -83,7 +84,7 @@ func nameConflicts(peers map[string]node.PeerView) map[string][]node.PeerView {
 }
 
 func newRosterView(u *ui) *rosterView {
-	r := &rosterView{u: u, conflicts: map[string][]node.PeerView{}}
+	r := &rosterView{u: u, conflicts: map[string][]node.PeerView{}, hint: newListHint()}
 	r.list = widget.NewList(
 		func() int { return len(r.rows) },
 		func() fyne.CanvasObject { return newListRow() },
@@ -100,7 +101,7 @@ func newRosterView(u *ui) *rosterView {
 	return r
 }
 
-func (r *rosterView) object() fyne.CanvasObject { return r.list }
+func (r *rosterView) object() fyne.CanvasObject { return r.hint.over(r.list) }
 
 func (r *rosterView) bind(p node.PeerView, row *listRow) {
 	name := p.Name
@@ -138,6 +139,7 @@ func (r *rosterView) refresh() {
 	sortPeers(r.rows)
 	r.list.Refresh()
 	r.reselect()
+	r.u.updateHints()
 }
 
 // reselect marks the open conversation's peer without reopening it.

@@ -2,11 +2,14 @@ package app
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"parley/chat"
 	"parley/node"
 )
 
@@ -151,5 +154,104 @@ func TestNotificationWhenNotFocused(t *testing.T) {
 	h.emit(node.MessageReceived{ID: "m2", From: bobID, Text: "ok", Sent: time.Now()})
 	if len(h.notes) != 1 {
 		t.Errorf("notified while focused: %q", h.notes)
+	}
+}
+
+func TestCtrl1AndCtrl2SwitchTabs(t *testing.T) {
+	h := newHarness(t, fivePeers())
+	h.openPeer(bobID)
+	// From the composer (which passes window shortcuts on) to the rooms list.
+	h.u.conv.composer.TypedShortcut(ctrl("2"))
+	if h.u.tabs.SelectedIndex() != tabRooms || h.win.Canvas().Focused() != h.u.roomsV.list {
+		t.Fatalf("Ctrl+2: tab %d, focus %v; want Rooms with its list focused", h.u.tabs.SelectedIndex(), h.win.Canvas().Focused())
+	}
+	h.u.filter.TypedShortcut(ctrl("1"))
+	if h.u.tabs.SelectedIndex() != tabPeople || h.win.Canvas().Focused() != h.u.roster.list {
+		t.Fatalf("Ctrl+1: tab %d, focus %v; want People with its list focused", h.u.tabs.SelectedIndex(), h.win.Canvas().Focused())
+	}
+	// The focused list picks with the keyboard: Down, then Space.
+	h.u.roster.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	h.u.roster.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	h.waitFor("the second peer's conversation", func() bool { return h.u.conv.peer == h.u.roster.rows[1].ID })
+}
+
+func TestEnterInFilterOpensFirstMatch(t *testing.T) {
+	h := newHarness(t, fivePeers())
+	test.Type(h.u.filter, "car")
+	h.u.filter.TypedKey(enter())
+	h.waitFor("Carol's conversation", func() bool { return h.u.conv.peer == carolID && !h.u.conv.loading })
+	if h.win.Canvas().Focused() != h.u.conv.composer {
+		t.Errorf("after Enter the focus is on %v, want the composer", h.win.Canvas().Focused())
+	}
+	// Enter again with the conversation already open still hands over the focus.
+	h.win.Canvas().Focus(h.u.filter)
+	h.u.filter.TypedKey(enter())
+	if h.win.Canvas().Focused() != h.u.conv.composer {
+		t.Errorf("second Enter left the focus on %v", h.win.Canvas().Focused())
+	}
+}
+
+// A filter that matches only in the other tab says so, leads there, and
+// Enter opens the match there.
+func TestFilterMatchesInOtherTab(t *testing.T) {
+	fc := fivePeers()
+	design := roomID("design")
+	fc.rooms[design] = chat.RoomInfo{ID: design, Name: "design", Members: []string{selfID}, Joined: true}
+	h := newHarness(t, fc)
+	if h.u.roster.hint.box.Visible() || h.u.roomsV.hint.box.Visible() {
+		t.Fatal("a hint over lists that have entries")
+	}
+	test.Type(h.u.filter, "desi")
+	hint := h.u.roster.hint
+	if !hint.box.Visible() || hint.text.Text != "No matches in People" || !hint.jump.Visible() ||
+		hint.jump.Text != "1 match in Rooms (Ctrl+2)" {
+		t.Fatalf("roster hint shown %v: %q, button %v %q", hint.box.Visible(), hint.text.Text, hint.jump.Visible(), hint.jump.Text)
+	}
+	test.Tap(hint.jump)
+	if h.u.tabs.SelectedIndex() != tabRooms {
+		t.Fatal("the hint's button did not show the Rooms tab")
+	}
+	h.u.selectTab(tabPeople)
+	h.win.Canvas().Focus(h.u.filter)
+	h.u.filter.TypedKey(enter())
+	h.waitFor("the room", func() bool { return h.u.conv.room == design })
+	if h.u.tabs.SelectedIndex() != tabRooms {
+		t.Error("Enter opened the room without showing the Rooms tab")
+	}
+
+	// And the other way round: a person's name on the Rooms tab.
+	h.u.filter.SetText("eve")
+	if rh := h.u.roomsV.hint; !rh.box.Visible() || rh.jump.Text != "1 match in People (Ctrl+1)" {
+		t.Errorf("rooms hint %q, button %q", rh.text.Text, rh.jump.Text)
+	}
+	h.u.filter.SetText("nobody here")
+	for name, hint := range map[string]*listHint{"roster": h.u.roster.hint, "rooms": h.u.roomsV.hint} {
+		if !hint.box.Visible() || hint.text.Text != "No matches" || hint.jump.Visible() {
+			t.Errorf("%s with no match anywhere: %q, button shown %v", name, hint.text.Text, hint.jump.Visible())
+		}
+	}
+	h.u.filter.TypedKey(enter()) // nothing to open: nothing happens
+	if h.u.conv.room != design {
+		t.Error("Enter with no match changed the conversation")
+	}
+}
+
+func TestEmptyRosterAndRoomsSayWhatToDo(t *testing.T) {
+	h := newHarness(t, newFakeCore())
+	if hint := h.u.roster.hint; !hint.box.Visible() || !strings.HasPrefix(hint.text.Text, "No one found yet") ||
+		!strings.Contains(hint.text.Text, "Add peer…") {
+		t.Errorf("empty roster says %q (shown %v)", hint.text.Text, hint.box.Visible())
+	}
+	if hint := h.u.roomsV.hint; !hint.box.Visible() || !strings.HasPrefix(hint.text.Text, "No rooms yet") {
+		t.Errorf("empty rooms list says %q (shown %v)", hint.text.Text, hint.box.Visible())
+	}
+	// The first peer found replaces the hint.
+	h.emit(node.PeerUp{Peer: peer(bobID, "Bob", "available", "")})
+	if h.u.roster.hint.box.Visible() {
+		t.Error("the empty-roster hint stays with a peer in the list")
+	}
+	h.u.filter.SetText("zed")
+	if hint := h.u.roster.hint; hint.text.Text != "No matches" {
+		t.Errorf("filter without match says %q", hint.text.Text)
 	}
 }

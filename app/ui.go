@@ -123,6 +123,7 @@ func (u *ui) build() fyne.CanvasObject {
 	u.strip = newTransferStrip(u)
 	u.conv = newConvView(u)
 	u.filter.OnChanged = func(string) { u.roster.refresh(); u.roomsV.refresh() }
+	u.filter.OnSubmitted = func(string) { u.openFirstMatch() }
 
 	u.tabs = container.NewAppTabs(
 		container.NewTabItem("People", u.roster.object()),
@@ -164,6 +165,8 @@ func (u *ui) registerShortcuts() {
 		{KeyName: fyne.KeyK, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierShortcutDefault},
+		{KeyName: fyne.Key1, Modifier: fyne.KeyModifierShortcutDefault},
+		{KeyName: fyne.Key2, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyC, Modifier: ctrlShift},
 		{KeyName: fyne.KeyA, Modifier: ctrlShift},
 		{KeyName: fyne.KeyM, Modifier: ctrlShift},
@@ -218,6 +221,12 @@ func (u *ui) shortcut(s fyne.Shortcut) bool {
 			return true
 		case fyne.KeyD: // hang up, or decline a ringing call
 			return u.hangup()
+		case fyne.Key1:
+			u.selectTab(tabPeople)
+			return true
+		case fyne.Key2:
+			u.selectTab(tabRooms)
+			return true
 		}
 	case fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift:
 		switch cs.KeyName {
