@@ -38,6 +38,8 @@ type bubble struct {
 	lines []string // wrapped text
 	meta  string   // time and delivery mark
 	text  string   // original text (copy)
+	// failed: an own message the core refused, which the menu offers to retry.
+	failed bool
 }
 
 func textHeight(size float32, bold bool) float32 {
@@ -120,20 +122,22 @@ type convRow struct {
 	widget.BaseWidget
 	kind   itemKind
 	b      bubble
+	id     string // the message's ID
 	author string
 	day    string
 	older  *widget.Button
+	retry  func(id string)
 }
 
-func newConvRow(onOlder func()) *convRow {
-	r := &convRow{older: widget.NewButton("Load older messages", onOlder)}
+func newConvRow(onOlder func(), onRetry func(id string)) *convRow {
+	r := &convRow{older: widget.NewButton("Load older messages", onOlder), retry: onRetry}
 	r.older.Importance = widget.LowImportance
 	r.ExtendBaseWidget(r)
 	return r
 }
 
-func (r *convRow) setBubble(b bubble, author string) {
-	r.kind, r.b, r.author = kindMsg, b, author
+func (r *convRow) setBubble(b bubble, id, author string) {
+	r.kind, r.b, r.id, r.author = kindMsg, b, id, author
 	r.Refresh()
 }
 
@@ -154,7 +158,8 @@ func (r *convRow) setOlder(loading bool) {
 	r.Refresh()
 }
 
-// TappedSecondary offers to copy a message's text.
+// TappedSecondary offers to copy a message's text, and to send it again when
+// it was not sent.
 func (r *convRow) TappedSecondary(ev *fyne.PointEvent) {
 	if r.kind != kindMsg {
 		return
@@ -163,11 +168,16 @@ func (r *convRow) TappedSecondary(ev *fyne.PointEvent) {
 	if c == nil {
 		return
 	}
-	text := r.b.text
-	menu := fyne.NewMenu("", fyne.NewMenuItem("Copy text", func() {
+	// The row is recycled for other messages, so the menu keeps this one's.
+	text, id := r.b.text, r.id
+	var items []*fyne.MenuItem
+	if r.b.failed && r.retry != nil {
+		items = append(items, fyne.NewMenuItem("Retry", func() { r.retry(id) }))
+	}
+	items = append(items, fyne.NewMenuItem("Copy text", func() {
 		fyne.CurrentApp().Clipboard().SetContent(text)
 	}))
-	widget.ShowPopUpMenuAtPosition(menu, c, ev.AbsolutePosition)
+	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), c, ev.AbsolutePosition)
 }
 
 // CreateRenderer implements fyne.Widget.

@@ -238,7 +238,7 @@ func (c *convView) bind(i int, row *convRow) {
 		row.setDay(dayLabel(it.day, c.u.now()))
 	default:
 		m := c.msgs[it.msg]
-		row.setBubble(c.bubble(m), m.From)
+		row.setBubble(c.bubble(m), m.ID, m.From)
 	}
 }
 
@@ -255,9 +255,11 @@ func (c *convView) bubble(m store.Message) bubble {
 		b.name = c.u.peerName(m.From)
 	}
 	if own {
-		if mark := stateMark(c.u.shownState(m), c.room != ""); mark != "" {
+		state := c.u.shownState(m)
+		if mark := stateMark(state, c.room != ""); mark != "" {
 			b.meta += "  " + mark
 		}
+		b.failed = state == stateFailed
 	}
 	return b
 }

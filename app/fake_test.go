@@ -38,6 +38,7 @@ type fakeCore struct {
 	history   map[string][]store.Message // conversation key → messages, oldest first
 	events    chan node.Event
 	sendDelay time.Duration
+	sendErr   error // Send and Say fail with it while set
 	seq       int
 
 	sent         []string // "to|text" or "#room|text"
@@ -118,6 +119,9 @@ func (f *fakeCore) Send(to, text string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.pending--
+	if f.sendErr != nil {
+		return "", f.sendErr
+	}
 	f.seq++
 	id := fmt.Sprintf("sent-%03d", f.seq)
 	f.sent = append(f.sent, to+"|"+text)
@@ -200,6 +204,9 @@ func (f *fakeCore) SetTopic(room, topic string) (chat.RoomInfo, error) {
 func (f *fakeCore) Say(room, text string) (store.Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.sendErr != nil {
+		return store.Message{}, f.sendErr
+	}
 	f.seq++
 	f.sent = append(f.sent, "#"+room+"|"+text)
 	m := store.Message{ID: fmt.Sprintf("say-%03d", f.seq), Conv: store.RoomConv(room), From: selfID, Room: room,

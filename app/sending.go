@@ -18,6 +18,27 @@ func (c *convView) submit(text string) {
 	m := store.Message{ID: tmp, Conv: key, From: c.u.self.ID, To: peer, Room: room, Text: text,
 		Time: c.u.now(), State: stateSending}
 	c.appendMessage(m)
+	c.deliver(key, m)
+}
+
+// retry sends a message the core refused once more, in place: its bubble goes
+// back to "sending…" and is settled by resolve like a new one. It keeps its
+// provisional ID until then, so a second Retry while the first is under way
+// finds it sending and does nothing.
+func (c *convView) retry(tmp string) {
+	i, ok := c.index[tmp]
+	if !ok || c.msgs[i].State != stateFailed {
+		return
+	}
+	c.msgs[i].State = stateSending
+	c.refreshItem(c.msgItem[i])
+	c.deliver(c.key, c.msgs[i])
+}
+
+// deliver hands a provisional message m (still under its provisional ID) to the
+// core and resolves it with the answer.
+func (c *convView) deliver(key string, m store.Message) {
+	tmp, peer, room, text := m.ID, m.To, m.Room, m.Text
 	if room != "" {
 		background(c.u, func() (store.Message, error) { return c.u.core.Say(room, text) },
 			func(sent store.Message, err error) { c.resolve(key, tmp, sent, err) })
@@ -68,7 +89,7 @@ func stateMark(state string, room bool) string {
 	case stateSending:
 		return "sending…"
 	case stateFailed:
-		return "not sent"
+		return "not sent — right-click to retry"
 	case store.StateQueued:
 		return "queued"
 	case store.StateSent:
