@@ -72,14 +72,21 @@ func (id *PeerID) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// ParsePeerID parses the textual form (case-insensitive).
+// ParsePeerID parses the textual form (case-insensitive, surrounding space ignored).
 func ParsePeerID(s string) (PeerID, error) {
 	var id PeerID
-	raw, err := idEncoding.DecodeString(strings.ToUpper(strings.TrimSpace(s)))
-	if err != nil || len(raw) != IDLen {
-		return id, fmt.Errorf("invalid peer id %q: want %d base32 characters", s, idEncoding.EncodedLen(IDLen))
+	text := strings.TrimSpace(s)
+	raw, err := idEncoding.DecodeString(strings.ToUpper(text))
+	if err == nil && len(raw) == IDLen {
+		copy(id[:], raw)
 	}
-	copy(id[:], raw)
+	// Only the spelling String writes, letter case aside: the decoder skips embedded
+	// newlines and the last character's two spare bits, and ToUpper maps some
+	// non-ASCII letters (ſ, ı) to ASCII, so without this one ID would have many
+	// spellings, and IDs compared or stored as text would disagree.
+	if err != nil || len(raw) != IDLen || id.String() != strings.ToLower(text) {
+		return PeerID{}, fmt.Errorf("invalid peer id %q: want %d base32 characters", s, idEncoding.EncodedLen(IDLen))
+	}
 	return id, nil
 }
 
