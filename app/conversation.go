@@ -43,9 +43,13 @@ type convView struct {
 	seq     int
 	olderH  float32 // height of the "older" row
 
-	header   *convHeader
-	list     *widget.List // replaced by rebuild (see there)
-	listBox  *fyne.Container
+	header  *convHeader
+	list    *widget.List // replaced by rebuild (see there)
+	listBox *fyne.Container
+	// newBelow ("New messages ↓") floats over the list while messages that came
+	// in are below the part the user scrolled up to read.
+	newBelow *widget.Button
+	newBox   *fyne.Container
 	composer *composer
 	send     *widget.Button
 	attach   *tipButton // nil when the core cannot send files
@@ -59,7 +63,12 @@ func newConvView(u *ui) *convView {
 	c := &convView{u: u, index: map[string]int{}, wraps: map[string][]string{}, heights: map[string]float32{}}
 	c.header = newConvHeader(c)
 	c.list = c.newList()
-	c.listBox = container.NewStack(c.list)
+	c.newBelow = widget.NewButtonWithIcon("New messages", theme.MoveDownIcon(), c.jumpToNewest)
+	c.newBelow.IconPlacement = widget.ButtonIconTrailingText
+	c.newBelow.Importance = widget.HighImportance
+	c.newBelow.Hide()
+	c.newBox = container.NewBorder(nil, container.NewPadded(container.NewCenter(c.newBelow)), nil, nil)
+	c.listBox = container.NewStack(c.list, c.newBox)
 	c.composer = newComposer(u, c.submit)
 	c.send = widget.NewButton("Send", c.composer.send)
 	c.send.Importance = widget.HighImportance
@@ -101,6 +110,7 @@ func (c *convView) open(peer, room string) {
 	c.msgs, c.index, c.wraps, c.next = nil, map[string]int{}, map[string][]string{}, ""
 	c.heights = map[string]float32{}
 	c.loading, c.armed = true, false
+	c.setNewBelow(false)
 	c.rebuild()
 	c.root.Objects = []fyne.CanvasObject{c.body}
 	c.root.Refresh()
@@ -200,10 +210,42 @@ func (c *convView) appendMessage(m store.Message) {
 	c.appendItems(len(c.msgs) - 1)
 	if follow {
 		c.list.ScrollToBottom()
+		c.setNewBelow(false)
 	} else {
 		c.list.ScrollToOffset(offset)
+		// The user is reading further up; say that something came, without
+		// pulling the view away from what they read.
+		c.setNewBelow(!c.newestInView())
 	}
 	c.armed = armed
+}
+
+// jumpToNewest scrolls to the newest message ("New messages ↓").
+func (c *convView) jumpToNewest() {
+	c.list.ScrollToBottom()
+	c.setNewBelow(false)
+}
+
+func (c *convView) setNewBelow(on bool) {
+	if c.newBelow.Visible() == on {
+		return
+	}
+	if on {
+		c.newBelow.Show()
+	} else {
+		c.newBelow.Hide()
+	}
+	c.newBox.Refresh()
+}
+
+// newestInView reports whether the newest row shows, at least its top.
+func (c *convView) newestInView() bool {
+	n := len(c.items)
+	if n == 0 {
+		return true
+	}
+	top := c.contentHeight() - c.items[n-1].h
+	return top < c.list.GetScrollOffset()+c.list.Size().Height
 }
 
 // stateChanged redraws a message whose delivery state changed.
@@ -228,6 +270,11 @@ func (c *convView) bind(i int, row *convRow) {
 		return
 	}
 	it := c.items[i]
+	// The list binds a row as it scrolls into view: the newest one coming into
+	// view means the user has scrolled down to the new messages.
+	if i == len(c.items)-1 && c.newBelow.Visible() && c.newestInView() {
+		c.setNewBelow(false)
+	}
 	switch it.kind {
 	case kindOlder:
 		if c.armed && !c.loading {

@@ -222,3 +222,70 @@ func TestDaySeparatorsFollowTheDate(t *testing.T) {
 		t.Fatalf("a day later, idle: rows %q, want %q", got, want)
 	}
 }
+
+func TestNewMessagesIndicatorWhenScrolledUp(t *testing.T) {
+	fc := fivePeers()
+	bobHistory(fc)
+	h := newHarness(t, fc)
+	c := h.u.conv
+	h.openPeer(bobID)
+	if c.newBelow.Visible() {
+		t.Fatal("the indicator shows in a conversation just opened")
+	}
+	// At the bottom, a new message is simply followed.
+	h.emit(node.MessageReceived{ID: "n0", From: bobID, Text: "first", Sent: time.Now()})
+	if c.newBelow.Visible() || h.bubbleFor("first") == nil {
+		t.Fatal("at the bottom: the indicator shows, or the new message is not in view")
+	}
+
+	scrollUp := func() {
+		t.Helper()
+		c.list.ScrollToOffset(c.list.GetScrollOffset() - 600)
+		h.pump()
+		if c.atBottom() {
+			t.Fatal("still at the bottom after scrolling up")
+		}
+	}
+	scrollUp()
+	offset := c.list.GetScrollOffset()
+	h.emit(node.MessageReceived{ID: "n1", From: bobID, Text: "are you reading this?", Sent: time.Now()})
+	if !c.newBelow.Visible() {
+		t.Fatal("no indicator for a message that came in below the view")
+	}
+	if got := c.list.GetScrollOffset(); got != offset || h.bubbleFor("are you reading this?") != nil {
+		t.Fatalf("the view moved (offset %v → %v) or shows the new message", offset, got)
+	}
+	test.Tap(c.newBelow)
+	if c.newBelow.Visible() || h.bubbleFor("are you reading this?") == nil || !c.atBottom() {
+		t.Fatal("tapping the indicator did not scroll to the newest message and hide it")
+	}
+
+	// Scrolling down by hand to the new message hides it too.
+	scrollUp()
+	h.emit(node.MessageReceived{ID: "n2", From: bobID, Text: "hello?", Sent: time.Now()})
+	if !c.newBelow.Visible() {
+		t.Fatal("no indicator for the second message")
+	}
+	c.list.ScrollToBottom()
+	h.pump()
+	if c.newBelow.Visible() {
+		t.Error("the indicator stays after scrolling down to the message")
+	}
+
+	// Own messages scroll to the bottom anyway: no indicator.
+	scrollUp()
+	test.Type(c.composer, "yes, here")
+	c.composer.TypedKey(enter())
+	h.waitFor("sent", func() bool { return len(h.sent()) == 1 })
+	if c.newBelow.Visible() || !c.atBottom() {
+		t.Error("sending while scrolled up: indicator shown, or the view did not follow")
+	}
+
+	// Opening another conversation clears it.
+	scrollUp()
+	h.emit(node.MessageReceived{ID: "n3", From: bobID, Text: "one more", Sent: time.Now()})
+	h.openPeer(aliceID)
+	if c.newBelow.Visible() {
+		t.Error("the indicator stays in another conversation")
+	}
+}

@@ -44,7 +44,7 @@ func (c *convView) rebuild() {
 	}
 	focused := c.u.win != nil && c.u.win.Canvas().Focused() == fyne.Focusable(old)
 	c.list = l
-	c.listBox.Objects = []fyne.CanvasObject{l}
+	c.listBox.Objects = []fyne.CanvasObject{l, c.newBox}
 	l.MinSize() // creates the renderer, so the Resize below lays the rows out
 	l.Resize(c.listBox.Size())
 	c.listBox.Refresh()

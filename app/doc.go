@@ -9,7 +9,7 @@
 //
 // One screen per file: roster.go (people) and rooms.go with row.go (a list row),
 // filter.go (the filter box, tab keys and the hints over an empty list),
-// conversation.go (messages, paging, day separators) with bubble.go (one row),
+// conversation.go (messages, paging, day separators, "New messages") with bubble.go (one row),
 // header.go, sending.go (send, marks) and composer.go, details.go (peer details and
 // the same-name warning), profile.go (own presence), dialogs.go (add peer,
 // settings), tray.go (system tray), events.go (core events), run.go (the window).
