@@ -3,6 +3,7 @@ package files
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -58,18 +59,16 @@ type OfferID [IDLen]byte
 
 func (id OfferID) String() string { return fmt.Sprintf("%x", id[:]) }
 
-// ParseOfferID parses the hex form String writes.
+// ParseOfferID parses the hex form String writes (either letter case). It uses
+// encoding/hex, not fmt.Sscanf: Sscanf skips spaces and stops at the first non-hex
+// digit, so "0x…", " f…" or "…8g" parsed as some other ID.
 func ParseOfferID(s string) (OfferID, error) {
 	var id OfferID
 	if len(s) != 2*IDLen {
 		return id, fmt.Errorf("file id %q: want %d hex digits", s, 2*IDLen)
 	}
-	for i := 0; i < IDLen; i++ {
-		var b byte
-		if _, err := fmt.Sscanf(s[2*i:2*i+2], "%02x", &b); err != nil {
-			return id, fmt.Errorf("file id %q: not hex", s)
-		}
-		id[i] = b
+	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
+		return OfferID{}, fmt.Errorf("file id %q: %w", s, err)
 	}
 	return id, nil
 }
