@@ -3,6 +3,7 @@ package call
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"parley/identity"
@@ -85,17 +86,71 @@ func TestEncodeRefusesOversized(t *testing.T) {
 	}
 }
 
+type idCase struct {
+	name string
+	in   string
+	want ID // meaningful when ok
+	ok   bool
+}
+
+// idCases are the ParseID table cases, reused as fuzz seeds.
+func idCases() []idCase {
+	id := ID{0xca, 0x11, 0, 0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x7f, 0x80}
+	s := id.String()
+	return []idCase{
+		{"canonical", s, id, true},
+		{"upper case", strings.ToUpper(s), id, true},
+		{"zero", strings.Repeat("0", 32), ID{}, true},
+		{"empty", "", ID{}, false},
+		{"not hex", "zz", ID{}, false},
+		{"byte short", s[:30], ID{}, false},
+		{"one short", s[:31], ID{}, false},
+		{"one long", s + "0", ID{}, false},
+		{"byte long", s + "00", ID{}, false},
+		{"non-hex digit", s[:31] + "g", ID{}, false},
+		{"surrounding space", " " + s + " ", ID{}, false},
+		{"0x prefix", "0x" + s[2:], ID{}, false},
+		{"non-ASCII", "é" + s[2:], ID{}, false},
+	}
+}
+
 func TestParseID(t *testing.T) {
+	for _, tc := range idCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseID(tc.in)
+			if (err == nil) != tc.ok {
+				t.Fatalf("ParseID(%q) = %v, %v; want ok %v", tc.in, got, err, tc.ok)
+			}
+			if err == nil && got != tc.want {
+				t.Fatalf("ParseID(%q) = %v, want %v", tc.in, got, tc.want)
+			}
+		})
+	}
 	id := NewID()
-	got, err := ParseID(id.String())
-	if err != nil || got != id {
+	if got, err := ParseID(id.String()); err != nil || got != id {
 		t.Fatalf("ParseID(%s) = %v, %v", id, got, err)
 	}
-	for _, bad := range []string{"", "zz", id.String()[:30]} {
-		if _, err := ParseID(bad); err == nil {
-			t.Errorf("ParseID(%q) accepted", bad)
-		}
+}
+
+// FuzzParseID: no panic, and an accepted call ID is the spelling String writes
+// (letter case aside), which parses back to the same ID.
+func FuzzParseID(f *testing.F) {
+	for _, tc := range idCases() {
+		f.Add(tc.in)
 	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := ParseID(s)
+		if err != nil {
+			return
+		}
+		text := id.String()
+		if text != strings.ToLower(s) {
+			t.Fatalf("%q parsed to %v, which is spelled %q", s, id, text)
+		}
+		if again, err := ParseID(text); err != nil || again != id {
+			t.Fatalf("re-parse of %q = %v, %v; want %v", text, again, err, id)
+		}
+	})
 }
 
 func FuzzDecode(f *testing.F) {
