@@ -2,6 +2,7 @@ package call
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -189,10 +190,25 @@ func (l *leg) remoteApplied() {
 	}
 }
 
+// decodeCandidate parses a peer's trickled candidate, an ICECandidateInit as JSON.
+// An empty candidate line is refused: pion would take it for end-of-candidates, and
+// it is the only field pion reads (it parses the line itself when it is added).
+func decodeCandidate(js string) (webrtc.ICECandidateInit, error) {
+	var ci webrtc.ICECandidateInit
+	if err := json.Unmarshal([]byte(js), &ci); err != nil {
+		return webrtc.ICECandidateInit{}, fmt.Errorf("candidate json: %w", err)
+	}
+	if ci.Candidate == "" {
+		return webrtc.ICECandidateInit{}, errors.New("candidate json: no candidate line")
+	}
+	return ci, nil
+}
+
 // remoteCandidate adds (or buffers) one trickled candidate of the peer.
 func (l *leg) remoteCandidate(js string) {
-	var ci webrtc.ICECandidateInit
-	if err := json.Unmarshal([]byte(js), &ci); err != nil || ci.Candidate == "" {
+	ci, err := decodeCandidate(js)
+	if err != nil {
+		l.c.m.cfg.Log.Debug("remote candidate malformed", "call", l.c.id, "err", err)
 		return
 	}
 	l.mu.Lock()
