@@ -177,7 +177,7 @@ func (s *Service) handOver(to identity.PeerID) {
 
 // handleHandover runs on the recipient: the inner envelope must be from its author
 // to us; the message is then processed as if the author had sent it.
-func (s *Service) handleHandover(holder identity.PeerID, payload []byte) {
+func (s *Service) handleHandover(holder identity.PeerID, payload []byte, routed bool) {
 	id, env, err := DecodeHandover(payload)
 	if err != nil {
 		s.cfg.Stats.Add("custody_drop_malformed", 1)
@@ -199,7 +199,12 @@ func (s *Service) handleHandover(holder identity.PeerID, payload []byte) {
 		return
 	}
 	s.cfg.Stats.Add("custody_received", 1)
-	s.enqueueInbound(inbound{from: opened.SenderID, typ: TypeMessage, body: b})
+	s.enqueueInbound(inbound{from: opened.SenderID, typ: TypeMessage, body: b, holder: holder, handedOver: true}, routed)
+}
+
+// handoverDone tells a custodian that a message it handed over is committed here,
+// so it may delete its copy.
+func (s *Service) handoverDone(holder identity.PeerID, id string) {
 	var w wire.Writer
 	w.Str8(id)
 	s.transmit(holder, TypeHandoverDone, w.B)

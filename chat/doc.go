@@ -17,6 +17,12 @@
 //   - Incoming messages wait in bounded per-peer queues that the committer serves
 //     round-robin: a flooding peer fills only its own queue (and then stalls on TCP
 //     backpressure), so others keep their share.
+//   - Routed frames never block the relay's link they arrive on: each (relay, author)
+//     pair has a token bucket (200 frames/s, bursts of 1,000), spent before the
+//     envelope is opened, and an author whose queue is full loses the frame. Both
+//     drops are counted (chat_drop_rate, chat_drop_queue_full) and cost nothing
+//     acknowledged: the sender's outbox sends again. A custodian's copy of a handed
+//     over message is released only after the recipient's commit.
 //
 // # Wire format (overlay application frames, integers big-endian)
 //

@@ -58,6 +58,8 @@ type Config struct {
 	RetryEvery time.Duration
 	// Custodians, when set, lets queued messages be entrusted to a neighbour.
 	Custodians Custodians
+	// Now is the wall clock for the routed-frame budget (time.Now if nil).
+	Now func() time.Time
 }
 
 // Service sends, receives, stores and acknowledges messages.
@@ -65,6 +67,7 @@ type Service struct {
 	cfg    Config
 	self   identity.PeerID
 	opener *seal.Opener
+	routed *routedLimiter
 
 	mu      sync.Mutex
 	queues  map[identity.PeerID]chan inbound
@@ -91,6 +94,11 @@ type inbound struct {
 	// member says whether this node had joined body.Room, decided by commit before
 	// it opens the write transaction (see there).
 	member bool
+	// holder, when handedOver, is the custodian that handed this message over: it
+	// is told (TypeHandoverDone) only after the commit, so it never deletes its
+	// copy of a message we might still lose in a crash.
+	holder     identity.PeerID
+	handedOver bool
 }
 
 type sendReq struct {
@@ -112,6 +120,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, self: cfg.Identity.ID, opener: op,
+		routed:  newRoutedLimiter(routedRate, routedBurst, cfg.Now),
 		queues:  map[identity.PeerID]chan inbound{},
 		lastTry: map[string]time.Time{},
 		ready:   make(chan struct{}, 1),
@@ -290,9 +299,12 @@ func (s *Service) pending() bool {
 	return false
 }
 
-// enqueueInbound hands a decoded frame to the committer. It blocks while the peer's
-// own queue is full, which stalls only that peer's link (TCP backpressure).
-func (s *Service) enqueueInbound(it inbound) {
+// enqueueInbound hands a decoded frame to the committer. From a direct neighbour it
+// blocks while that peer's own queue is full, which stalls only that peer's link
+// (TCP backpressure). A routed frame (routed true) arrived on a relay's link and
+// must not block it (ratelimit.go): it is dropped instead, unacknowledged, and the
+// sender sends it again.
+func (s *Service) enqueueInbound(it inbound, routed bool) {
 	s.mu.Lock()
 	q, ok := s.queues[it.from]
 	if !ok {
@@ -305,6 +317,10 @@ func (s *Service) enqueueInbound(it inbound) {
 	select {
 	case q <- it:
 	default:
+		if routed {
+			s.cfg.Stats.Add("chat_drop_queue_full", 1)
+			return
+		}
 		s.cfg.Stats.Add("chat_backpressure", 1)
 		select {
 		case q <- it:
@@ -348,6 +364,7 @@ func (s *Service) takeInbound(limit int) []inbound {
 func (s *Service) commit(reqs []*sendReq, items []inbound) {
 	var events []any
 	acks := map[identity.PeerID][]string{}
+	var handedOver []inbound
 	var outgoing []store.OutboxEntry
 	now := time.Now()
 	// Room membership is read before the write transaction, never inside it:
@@ -361,7 +378,7 @@ func (s *Service) commit(reqs []*sendReq, items []inbound) {
 		}
 	}
 	err := s.cfg.DB.Update(func(tx *store.Tx) error {
-		events, outgoing = events[:0], outgoing[:0]
+		events, outgoing, handedOver = events[:0], outgoing[:0], handedOver[:0]
 		clear(acks)
 		for _, r := range reqs {
 			if _, err := tx.PutMessage(r.msg); err != nil {
@@ -383,6 +400,9 @@ func (s *Service) commit(reqs []*sendReq, items []inbound) {
 			events = append(events, evs...)
 			if ack != "" {
 				acks[it.from] = append(acks[it.from], ack)
+				if it.handedOver {
+					handedOver = append(handedOver, it)
+				}
 			}
 		}
 		return nil
@@ -403,6 +423,9 @@ func (s *Service) commit(reqs []*sendReq, items []inbound) {
 			s.transmit(peer, TypeAck, EncodeIDs(ids[:n]))
 			ids = ids[n:]
 		}
+	}
+	for _, it := range handedOver {
+		s.handoverDone(it.holder, it.body.ID)
 	}
 	for _, e := range outgoing {
 		if !s.transmitEntry(e) {
@@ -550,16 +573,24 @@ func (s *Service) transmit(to identity.PeerID, typ uint8, body []byte) bool {
 
 // HandleDirect receives a chat frame from a direct neighbour.
 func (s *Service) HandleDirect(typ uint8) func(identity.PeerID, []byte) {
-	return func(from identity.PeerID, payload []byte) { s.handle(from, typ, payload) }
+	return func(from identity.PeerID, payload []byte) { s.handle(from, typ, payload, false) }
 }
 
-// HandleRouted receives a sealed frame routed through other peers; the claimed
-// source is checked against the envelope's signature.
-func (s *Service) HandleRouted(src, _ identity.PeerID, payload []byte) {
-	s.handle(src, TypeSealed, payload)
+// HandleRouted receives a sealed frame routed through other peers (via is the
+// neighbour that handed it to us); the claimed source is checked against the
+// envelope's signature. Each (via, src) pair has a budget, spent before the
+// envelope is opened (ratelimit.go).
+func (s *Service) HandleRouted(src, via identity.PeerID, payload []byte) {
+	if !s.routed.allow(bucketKey{via: via, src: src}) {
+		s.cfg.Stats.Add("chat_drop_rate", 1)
+		return
+	}
+	s.handle(src, TypeSealed, payload, true)
 }
 
-func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
+// handle decodes one chat frame; routed says it came through a relay's link and
+// must never block that link's reader.
+func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte, routed bool) {
 	if typ == TypeSealed {
 		opened, err := s.opener.Open(payload)
 		if err != nil {
@@ -587,7 +618,7 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
 		s.handleCustodyAck(from, payload)
 		return
 	case TypeHandover:
-		s.handleHandover(from, payload)
+		s.handleHandover(from, payload, routed)
 		return
 	case TypeHandoverDone:
 		s.handleHandoverDone(from, payload)
@@ -608,7 +639,7 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
 		s.cfg.Log.Debug("chat frame dropped", "from", from.Short(), "err", err)
 		return
 	}
-	s.enqueueInbound(it)
+	s.enqueueInbound(it, routed)
 }
 
 // PeerReachable retransmits everything waiting for a peer that just came online.

@@ -1,0 +1,92 @@
+package chat
+
+import (
+	"sync"
+	"time"
+
+	"parley/identity"
+)
+
+// Routed frames get a budget of their own. A direct neighbour that floods only
+// stalls its own TCP link (its queue fills and its reader blocks), but a routed
+// frame arrives on a relay's link, where blocking would stall every author that
+// relay carries and the relay's own chat with us. So routed frames never block:
+// each (relay, claimed author) pair has a token bucket, checked before the costly
+// seal.Open, and an author whose queue is full loses the frame. Both drops are
+// counted, and nothing is lost: a message is acknowledged only after our commit,
+// so the sender's outbox sends it again.
+//
+// The pair is the key because the claimed author of a routed frame is not
+// authenticated until the envelope is opened: keyed by author alone, anyone could
+// spend someone else's budget by claiming to be them. The relay is authenticated
+// by its TLS link, so a liar spends only the budget of what it relays itself.
+const (
+	// routedRate is the sustained routed frames per second one author gets through
+	// one relay: far above what people type, below what a flood needs.
+	routedRate = 200
+	// routedBurst covers honest bursts: an outbox flushed to a returning peer, or a
+	// custodian handing over what it held (at most 500 per sender, custody.go).
+	routedBurst = 1000
+	// maxBuckets bounds the limiter's memory against throwaway identities.
+	maxBuckets = 4096
+)
+
+type bucketKey struct{ via, src identity.PeerID }
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// routedLimiter is a set of token buckets, one per (relay, author).
+type routedLimiter struct {
+	mu          sync.Mutex
+	rate, burst float64
+	now         func() time.Time
+	buckets     map[bucketKey]*bucket
+}
+
+func newRoutedLimiter(rate, burst float64, now func() time.Time) *routedLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &routedLimiter{rate: rate, burst: burst, now: now, buckets: map[bucketKey]*bucket{}}
+}
+
+// allow spends one token of k's bucket, reporting false when it is empty.
+func (l *routedLimiter) allow(k bucketKey) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b := l.buckets[k]
+	if b == nil {
+		if len(l.buckets) >= maxBuckets {
+			l.sweep(now)
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[k] = b
+	}
+	if dt := now.Sub(b.last).Seconds(); dt > 0 {
+		b.tokens = min(l.burst, b.tokens+dt*l.rate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// sweep forgets buckets that have refilled (a new bucket starts full, so
+// forgetting them changes nothing); if every bucket is busy it forgets them all,
+// which hands out at most one more burst each, and keeps the memory bounded.
+func (l *routedLimiter) sweep(now time.Time) {
+	for k, b := range l.buckets {
+		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+			delete(l.buckets, k)
+		}
+	}
+	if len(l.buckets) >= maxBuckets {
+		clear(l.buckets)
+	}
+}
