@@ -100,3 +100,46 @@ func TestCancelBeforeAnswer(t *testing.T) {
 	endedWith(t, alice, ReasonHangup)
 	endedWith(t, bob, ReasonCancelled)
 }
+
+// TestMuteSilencesTheFarEnd: while alice is muted bob hears silence and both ends'
+// stats say so; unmuted, the tone comes back.
+func TestMuteSilencesTheFarEnd(t *testing.T) {
+	alice, bob := twoParties(t)
+	id, err := alice.m.Call(bob.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answerIncoming(t, bob)
+	alice.ev.waitState(t, StateActive)
+	bob.ev.waitState(t, StateActive)
+	if audible(waitFrames(t, bob, 100)) == nil {
+		t.Fatal("bob heard nothing before the mute")
+	}
+
+	// loudest is the loudest of the frames bob plays in the window [from+skip, from+skip+n):
+	// skip covers what was already in flight and in the jitter buffer.
+	loudest := func(from, skip, n int) float64 {
+		frames := waitFrames(t, bob, from+skip+n)
+		var top float64
+		for _, f := range frames[from+skip : from+skip+n] {
+			top = max(top, rms(f))
+		}
+		return top
+	}
+	if err := alice.m.Mute(id, true); err != nil {
+		t.Fatal(err)
+	}
+	alice.ev.wait(t, "alice's stats say muted", func(ev any) bool { s, ok := ev.(Stats); return ok && s.Muted })
+	if top := loudest(len(bob.out.snapshot()), 25, 50); top > 50 {
+		t.Fatalf("muted, bob still hears a frame of RMS %.0f", top)
+	}
+	if err := alice.m.Mute(id, false); err != nil {
+		t.Fatal(err)
+	}
+	if top := loudest(len(bob.out.snapshot()), 25, 50); top < 500 {
+		t.Fatalf("unmuted, the loudest frame bob hears has RMS %.0f", top)
+	}
+	if err := alice.m.Mute(ID{0xff}, true); err == nil {
+		t.Fatal("muting an unknown call succeeded")
+	}
+}
