@@ -163,6 +163,8 @@ func (u *ui) handle(ev node.Event) {
 		u.upsertPeer(p)
 	case node.PresenceChanged:
 		u.upsertPeer(e.Peer)
+	case node.QualityChanged:
+		u.upsertPeer(e.Peer)
 	case node.MessageReceived:
 		u.incoming(store.Message{ID: e.ID, Conv: store.DirectConv(e.From), From: e.From, To: u.self.ID,
 			Text: e.Text, Time: e.Sent, State: store.StateReceived}, e.From, "")

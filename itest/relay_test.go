@@ -52,6 +52,18 @@ func TestRelayChoiceFollowsShaping(t *testing.T) {
 		return chosen == r2.id && costs[r1.id] > costs[r2.id]+10
 	})
 	t.Logf("shaped r1: costs r1=%.1f r2=%.1f", costs[r1.id], costs[r2.id])
+	// What made r1 worse reached a as a peer_quality event: r1's spare bandwidth, as
+	// published after its probes.
+	if _, err := a.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
+		if e.Name() != "peer_quality" || peerID(e) != r1.id {
+			return false
+		}
+		p, _ := e["peer"].(map[string]any)
+		q, _ := p["quality"].(map[string]any)
+		return q != nil && q["power"] == "mains"
+	}); err != nil {
+		t.Errorf("no peer_quality event for r1 with its published figures: %v", err)
+	}
 
 	// Swap the shaping.
 	for _, s := range []*netlab.Segment{c.seg, seg2} {

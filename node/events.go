@@ -81,6 +81,12 @@ type PresenceChanged struct {
 	Peer PeerView `json:"peer"`
 }
 
+// QualityChanged: a reachable peer published new link-quality figures (its name
+// and presence are unchanged; those come as PresenceChanged).
+type QualityChanged struct {
+	Peer PeerView `json:"peer"`
+}
+
 // MessageReceived: a new message arrived (and was acknowledged after commit).
 type MessageReceived struct {
 	ID   string    `json:"id"`
@@ -130,6 +136,7 @@ func (Ready) EventName() string            { return "ready" }
 func (PeerUp) EventName() string           { return "peer_up" }
 func (PeerDown) EventName() string         { return "peer_down" }
 func (PresenceChanged) EventName() string  { return "presence" }
+func (QualityChanged) EventName() string   { return "peer_quality" }
 func (MessageReceived) EventName() string  { return "message" }
 func (MessageDelivered) EventName() string { return "delivered" }
 func (RoomMessage) EventName() string      { return "room_message" }

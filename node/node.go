@@ -436,14 +436,27 @@ func (n *Node) onOverlay(ev overlay.Event) {
 			n.shown[ev.Peer] = p
 		}
 		n.mu.Unlock()
-		if online && prev != p && !ev.Record.Offline {
+		switch {
+		case !online || ev.Record.Offline || prev == p:
+		case prev.shownPresence != p.shownPresence:
 			n.emit(PresenceChanged{Peer: n.peerView(ev.Peer)})
+		default:
+			// Only the published link quality moved (at most every quality interval,
+			// and only materially): a roster or a details pane shows it.
+			n.emit(QualityChanged{Peer: n.peerView(ev.Peer)})
 		}
 	}
 }
 
-// shownProfile is what a presence event reports; a change in it is worth an event.
+// shownProfile is what presence and quality events report; a change in it is worth
+// an event.
 type shownProfile struct {
+	shownPresence
+	// quality is the published link-quality extension, verbatim (comparable).
+	quality string
+}
+
+type shownPresence struct {
 	Name     string
 	Presence overlay.Presence
 	Status   string
@@ -453,7 +466,13 @@ func profileOf(r *overlay.Record) shownProfile {
 	if r == nil {
 		return shownProfile{}
 	}
-	return shownProfile{Name: r.Name, Presence: r.Presence, Status: r.Status}
+	p := shownProfile{shownPresence: shownPresence{Name: r.Name, Presence: r.Presence, Status: r.Status}}
+	for _, e := range r.Extensions {
+		if e.Type == selection.ExtensionType {
+			p.quality = string(e.Value)
+		}
+	}
+	return p
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
