@@ -51,6 +51,10 @@ func (r probeResult) Bps() float64 {
 	return float64(r.Bytes) * 8 / r.Duration.Seconds()
 }
 
+// probeRxQuiet is how long after a received probe frame RTT samples are ignored:
+// more than the gap between two frames of a 64 KiB burst even on a slow link.
+const probeRxQuiet = 3 * time.Second
+
 // onProbe times a probe burst; at its last frame it reports the rate to the sender
 // and returns it (done). A payload that does not decode changes nothing.
 func (p *probeState) onProbe(l *Link, payload []byte, now time.Time) (bps float64, done bool, err error) {
@@ -61,9 +65,12 @@ func (p *probeState) onProbe(l *Link, payload []byte, now time.Time) (bps float6
 	p.mu.Lock()
 	if h.ID != p.rxID || h.Index == 0 {
 		p.rxID, p.rxFirst, p.rxBytes, p.rxSeen = h.ID, now, 0, 0
-		// Our pings' pongs come back behind the burst: do not sample them.
-		l.quality.quiet(now.Add(-time.Second), now.Add(time.Hour))
 	}
+	// Our pings' pongs come back behind the burst: do not sample them. Each frame
+	// extends the quiet spell a little, so a burst that never finishes (a peer
+	// that sends one frame and stops) silences RTT sampling for seconds, not for
+	// as long as it likes.
+	l.quality.quiet(now.Add(-time.Second), now.Add(probeRxQuiet))
 	p.rxLast = now
 	p.rxBytes += uint32(len(payload) + frameHeaderLen)
 	p.rxSeen++

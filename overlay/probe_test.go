@@ -40,3 +40,28 @@ func TestProbeCapacity(t *testing.T) {
 	}
 	t.Logf("loopback TLS link: %.1f Mbit/s", bps/1e6)
 }
+
+// A peer that sends the first frame of a probe burst and never the rest silences
+// this link's RTT sampling for probeRxQuiet, not for as long as it likes (it was
+// an hour).
+func TestUnfinishedProbeBurstQuietsBriefly(t *testing.T) {
+	l := &Link{}
+	t0 := time.Unix(5000, 0)
+	frame := appendProbeHeader(nil, probeHeader{ID: 7, Index: 0, Count: probeFrames})
+	if _, done, err := l.probe.onProbe(l, frame, t0); err != nil || done {
+		t.Fatalf("first probe frame: done %v, err %v", done, err)
+	}
+	sample := func(at time.Time) uint64 {
+		ping := l.quality.nextPing(at)
+		if err := l.quality.onPong(ping, at.Add(time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		return l.quality.snapshot().Samples
+	}
+	if n := sample(t0.Add(time.Second)); n != 0 {
+		t.Fatalf("a ping sent during the burst was sampled (%d samples)", n)
+	}
+	if n := sample(t0.Add(probeRxQuiet + time.Second)); n != 1 {
+		t.Fatalf("after the quiet spell: %d samples, want 1", n)
+	}
+}
