@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/bufpool"
 )
 
 // TestBulkYieldsToOrdinaryFrames fills alice's bulk lane toward a bob whose
@@ -78,4 +79,80 @@ func TestBulkYieldsToOrdinaryFrames(t *testing.T) {
 	if _, err := a.ov.SendBulk(context.Background(), b.id.ID, FirstAppType, nil); err == nil {
 		t.Fatal("SendBulk accepted an ordinary frame type")
 	}
+}
+
+// TestBulkBuffersRecycled sends bulk frames from one reused buffer (as the file
+// service does) while bob hands every other payload back to the pool and keeps
+// the rest: pooled buffers travel through sendBulk, the writer and the reader,
+// and no frame's bytes may change under a holder, kept or not.
+func TestBulkBuffersRecycled(t *testing.T) {
+	const bulkType = FirstBulkType + 2
+	const n = 64
+	got := make(chan []byte, n)
+	b := startNodeWith(t, 2, "bob", func(o *Overlay) {
+		o.Handle(bulkType, func(_ identity.PeerID, p []byte) {
+			if !intact(p) {
+				got <- nil
+				return
+			}
+			if p[0]%2 == 0 {
+				bufpool.Put(p) // the handler owns the payload: recycle it
+				p = []byte{0}  // checked and gone
+			}
+			got <- p
+		})
+	})
+	a := startNode(t, 1, "alice")
+	dial(t, a, b)
+	a.waitEvent("bob online", is(PeerOnline, b.id.ID))
+	buf := make([]byte, 256<<10+36)
+	for i := 0; i < n; i++ {
+		for j := range buf {
+			buf[j] = byte(i + j*(i+1))
+		}
+		buf[0], buf[len(buf)-1] = byte(i), byte(i)
+		buf[1], buf[len(buf)-2] = byte(i*3), byte(i*3)
+		if _, err := a.ov.SendBulk(context.Background(), b.id.ID, bulkType, buf); err != nil {
+			t.Fatalf("SendBulk: %v", err)
+		}
+	}
+	var kept [][]byte
+	for i := 0; i < n; i++ {
+		select {
+		case p := <-got:
+			if p == nil {
+				t.Fatalf("frame %d arrived altered", i)
+			}
+			if len(p) > 1 {
+				kept = append(kept, p)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d frames arrived", i, n)
+		}
+	}
+	// The kept payloads are intact after the recycled buffers were reused for
+	// the frames read after them.
+	for _, p := range kept {
+		if !intact(p) {
+			t.Fatalf("kept frame %d changed", p[0])
+		}
+	}
+	if len(kept) != n/2 {
+		t.Fatalf("kept %d frames, want %d", len(kept), n/2)
+	}
+}
+
+// intact checks a frame TestBulkBuffersRecycled sent: byte j of frame i is
+// i + j*(i+1), bar the markers at both ends.
+func intact(p []byte) bool {
+	i := int(p[0])
+	if len(p) != 256<<10+36 || p[len(p)-1] != byte(i) || p[1] != byte(i*3) || p[len(p)-2] != byte(i*3) {
+		return false
+	}
+	for j := 2; j < len(p)-2; j++ {
+		if p[j] != byte(i+j*(i+1)) {
+			return false
+		}
+	}
+	return true
 }

@@ -21,7 +21,11 @@
 //	6    N    payload
 //
 // Unknown types are skipped and counted; a payload that fails to decode drops that
-// frame only, never the link. Types:
+// frame only, never the link. A handler owns the payload it is given. Payloads of
+// 64 KiB and more are read into buffers from internal/bufpool, and a handler done
+// with one may give it back with bufpool.Put (the file service does for chunks),
+// so a bulk transfer does not allocate a buffer per frame; the bulk lane's own
+// copies of outgoing frames are recycled the same way once written. Types:
 //
 //	1 ping    [nonce u64][sender clock, unix µs u64]
 //	2 pong    the ping payload echoed

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"parley/internal/bufpool"
 )
 
 const (
@@ -75,11 +77,16 @@ func (fr *frameReader) Next() (Frame, error) {
 		}
 		return Frame{}, fmt.Errorf("%w: oversized (%d bytes)", errSkipped, n)
 	}
-	payload := make([]byte, n)
+	// Large payloads (file chunks) come from the pool: the handler owns the
+	// payload and may hand it back with bufpool.Put once done with it (the file
+	// service does, for chunks), so a fast transfer does not make garbage here.
+	// ReadFull overwrites every byte, so an unzeroed buffer is fine.
+	payload := bufpool.Get(int(n))
 	if _, err := io.ReadFull(fr.r, payload); err != nil {
 		return Frame{}, err
 	}
 	if ver != frameVersion {
+		bufpool.Put(payload)
 		return Frame{}, fmt.Errorf("%w: version %d", errSkipped, ver)
 	}
 	return Frame{Type: typ, Payload: payload}, nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/bufpool"
 )
 
 // ErrQueueFull is returned when a link's send queue is full: the peer is not reading
@@ -104,23 +105,30 @@ func (l *Link) sendBulk(ctx context.Context, typ uint8, payload []byte, wait boo
 	if len(payload) > MaxFrame {
 		return fmt.Errorf("frame of %d bytes exceeds limit %d", len(payload), MaxFrame)
 	}
-	frame := AppendFrame(make([]byte, 0, frameHeaderLen+len(payload)), typ, payload)
+	// Bulk frames are large and many (a 256 KiB file chunk each): their buffers
+	// come from the pool and go back once written (writeLoop), so a transfer
+	// makes no garbage here.
+	frame := AppendFrame(bufpool.Get(frameHeaderLen + len(payload))[:0], typ, payload)
 	select {
 	case <-l.closed:
+		bufpool.Put(frame)
 		return ErrNoLink
 	case l.bulk <- frame:
 		return nil
 	default:
 	}
 	if !wait {
+		bufpool.Put(frame)
 		return ErrQueueFull
 	}
 	select {
 	case <-l.closed:
+		bufpool.Put(frame)
 		return ErrNoLink
 	case l.bulk <- frame:
 		return nil
 	case <-ctx.Done():
+		bufpool.Put(frame)
 		return ctx.Err()
 	}
 }
@@ -142,6 +150,7 @@ func (l *Link) writeLoop() {
 	bw := bufio.NewWriterSize(l.conn, 64<<10)
 	for {
 		var frame []byte
+		bulk := false
 		// Ordinary frames first: a bulk frame is taken only when none waits.
 		select {
 		case <-l.closed:
@@ -153,11 +162,16 @@ func (l *Link) writeLoop() {
 				return
 			case frame = <-l.queue:
 			case frame = <-l.bulk:
+				bulk = true
 			}
 		}
 		l.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		l.quality.countTx(len(frame))
-		if _, err := bw.Write(frame); err != nil {
+		_, err := bw.Write(frame)
+		if bulk {
+			bufpool.Put(frame) // written or copied into bw: sendBulk's buffer is free
+		}
+		if err != nil {
 			l.Close()
 			return
 		}
