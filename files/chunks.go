@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/bufpool"
 )
 
 // Receiving chunks: verified and written by workers, booked, and the file
@@ -17,6 +18,10 @@ type chunkJob struct {
 	from    identity.PeerID
 	c       Chunk
 	targets []chunkTarget
+	// buf is the frame c.Data aliases when it may go back to the buffer pool
+	// once the chunk is written (a direct chunk: the overlay read it into a
+	// pooled buffer and handed it over); nil for an opened sealed chunk.
+	buf []byte
 }
 
 type chunkTarget struct {
@@ -61,10 +66,18 @@ func (s *Service) stopWorkers() {
 }
 
 // handleChunk finds the downloads a chunk belongs to and queues it for a worker.
-func (s *Service) handleChunk(from identity.PeerID, b []byte) {
+// With pooled set, b is this service's to recycle (bufpool.Put) once nothing
+// refers to it any more: the frame of a direct chunk.
+func (s *Service) handleChunk(from identity.PeerID, b []byte, pooled bool) {
+	release := func() {
+		if pooled {
+			bufpool.Put(b)
+		}
+	}
 	c, err := DecodeChunk(b)
 	if err != nil {
 		s.count("files_drop_malformed")
+		release()
 		return
 	}
 	s.mu.Lock()
@@ -86,14 +99,20 @@ func (s *Service) handleChunk(from identity.PeerID, b []byte) {
 	s.mu.Unlock()
 	if len(targets) == 0 {
 		s.count("files_chunk_unwanted")
+		release()
 		return
+	}
+	j := chunkJob{from: from, c: c, targets: targets}
+	if pooled {
+		j.buf = b
 	}
 	s.startWorkers()
 	s.working.Add(1)
 	select {
-	case s.work <- chunkJob{from: from, c: c, targets: targets}:
+	case s.work <- j:
 	case <-s.quit:
 		s.working.Add(-1)
+		release()
 	}
 }
 
@@ -117,8 +136,10 @@ func (s *Service) inferLosses(d *download, src *source, i uint32) {
 	}
 }
 
-// processChunk verifies a chunk against the manifest, writes it and books it.
+// processChunk verifies a chunk against the manifest, writes it and books it;
+// then its buffer goes back to the pool (nothing below keeps c.Data).
 func (s *Service) processChunk(j chunkJob) {
+	defer bufpool.Put(j.buf)
 	c, from := j.c, j.from
 	o := j.targets[0].x.offer
 	sum := sha256.Sum256(c.Data)

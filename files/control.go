@@ -86,7 +86,7 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
 		}
 		from = opened.SenderID
 		if typ == TypeSealedChunk {
-			s.handleChunk(from, opened.Plaintext)
+			s.handleChunk(from, opened.Plaintext, false)
 			return
 		}
 		inner, body, err := sealedInner(opened.Plaintext)
@@ -96,7 +96,7 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
 		}
 		typ, payload = inner, body
 	case TypeChunk:
-		s.handleChunk(from, payload)
+		s.handleChunk(from, payload, true) // the overlay's frame, ours to recycle
 		return
 	}
 	var err error
