@@ -36,6 +36,11 @@ type chunkTarget struct {
 const (
 	chunkWorkers = 2
 	chunkQueue   = 4
+	// writebackEvery is how many bytes a download writes before its worker
+	// asks the kernel to start writing them to disk (startWriteback). The
+	// once-a-second kick in persistAll alone left a sub-second transfer all its
+	// data (about 15 % of the transfer's time at 256 MB) to the final fsync.
+	writebackEvery = 8 << 20
 )
 
 func (s *Service) startWorkers() {
@@ -156,6 +161,14 @@ func (s *Service) processChunk(j chunkJob) {
 				}
 				s.mu.Unlock()
 				continue
+			}
+			if t.d.unsynced.Add(int64(len(c.Data))) >= writebackEvery {
+				// One worker wins the swap and starts the writeback; the
+				// file may be closed meanwhile (finished or cancelled), which
+				// only makes this a no-op.
+				if t.d.unsynced.Swap(0) >= writebackEvery {
+					startWriteback(t.d.file)
+				}
 			}
 		}
 		s.mu.Lock()

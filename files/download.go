@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"parley/identity"
@@ -44,6 +45,9 @@ type download struct {
 	saved   time.Time
 	queried time.Time
 	done    bool // all chunks here; finishing
+	// unsynced counts bytes written since the last writeback was started
+	// (chunks.go); workers update it outside the lock.
+	unsynced atomic.Int64
 }
 
 // source is one peer a download fetches from.

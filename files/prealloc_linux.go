@@ -29,7 +29,20 @@ func preallocate(f *os.File, size int64) error {
 
 // startWriteback asks the kernel to begin writing the file's dirty pages
 // without waiting for them, so the final fsync has little left to do and the
-// disk works while the network does.
+// disk works while the network does. Pages already under writeback are
+// skipped, so calling it often costs little. It goes through SyscallConn so
+// that a Close on another goroutine cannot free (and let the system reuse)
+// the descriptor while it runs.
 func startWriteback(f *os.File) error {
-	return unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SyncFileRange(int(fd), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+	}); err != nil {
+		return err
+	}
+	return serr
 }
