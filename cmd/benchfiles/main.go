@@ -24,7 +24,7 @@ import (
 func main() {
 	bin := flag.String("bin", "", "parley binary (default: build it)")
 	sizeMB := flag.Int("size", 256, "file size for the throughput run, MB")
-	multiMB := flag.Int("multi-size", 40, "file size for the multi-source run, MB")
+	multiMB := flag.Int("multi-size", 40, "file size for the multi-source run, MB (0: skip that run)")
 	rate := flag.String("rate", "40mbit", "tbf rate of each source in the multi-source run")
 	flag.Parse()
 	if os.Geteuid() != 0 {
@@ -146,6 +146,9 @@ func run(bin string, size, multiSize int, rate string) error {
 	fmt.Printf("\nParley reaches %.0f %% of the raw stream that hashes and stores.\n", 100*rawStore.Seconds()/el.Seconds())
 
 	// Multi-source: b and c fetch the room file first, then every holder is shaped.
+	if multiSize == 0 {
+		return nil
+	}
 	if err := b.multi(procs, multiSize, rate); err != nil {
 		return err
 	}
