@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/bufpool"
 	"parley/internal/seal"
 )
 
@@ -84,7 +85,6 @@ func (s *Service) serve(sv *server) {
 			f.Close()
 		}
 	}()
-	buf := make([]byte, 0, chunkHeaderLen+MaxChunk)
 	for {
 		s.mu.Lock()
 		if len(sv.jobs) == 0 {
@@ -112,13 +112,20 @@ func (s *Service) serve(sv *server) {
 		}
 		o := j.x.offer
 		l := o.ChunkLen(int(j.index))
-		// The overlay copies what it sends, so one buffer serves every chunk.
+		// The overlay copies what it sends, so the buffer goes back to the pool
+		// right after. (Not one buffer per goroutine: this goroutine ends
+		// whenever the peer's queue runs dry, which on a fast link is every
+		// few dozen chunks.)
+		buf := bufpool.Get(chunkHeaderLen + l)
 		frame := AppendChunk(buf[:0], o.Root, j.index, nil)[:chunkHeaderLen+l]
 		if _, err := f.ReadAt(frame[chunkHeaderLen:], int64(j.index)*int64(o.ChunkSize)); err != nil {
+			bufpool.Put(buf)
 			s.count("files_serve_read_failed")
 			continue
 		}
-		if s.sendChunk(ctx, sv.peer, frame) {
+		sent := s.sendChunk(ctx, sv.peer, frame)
+		bufpool.Put(buf)
+		if sent {
 			s.cfg.Stats.Add("files_bytes_sent", uint64(l))
 			s.mu.Lock()
 			j.x.served += uint64(l)
