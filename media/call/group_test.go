@@ -1,6 +1,7 @@
 package call
 
 import (
+	"slices"
 	"testing"
 
 	"parley/identity"
@@ -35,11 +36,11 @@ func runGroup(t *testing.T, parties []*party) ID {
 	return id
 }
 
-// heard is the second p plays once every one of its legs has carried audio for a
-// second: under a loaded scheduler (the race detector, CI) one leg of a mesh can
-// connect seconds after the others, and a window that starts before it would
+// heard is the two seconds p plays once every one of its legs has carried audio
+// for a second: under a loaded scheduler (the race detector, CI) one leg of a mesh
+// can connect seconds after the others, and a window that starts before it would
 // measure a fraction of its level.
-func heard(t *testing.T, p *party, call ID) []int16 {
+func heard(t *testing.T, p *party, call ID) [][]int16 {
 	t.Helper()
 	legs := p.legCount(call)
 	playing := map[identity.PeerID]bool{}
@@ -50,8 +51,20 @@ func heard(t *testing.T, p *party, call ID) []int16 {
 		return len(playing) >= legs
 	})
 	from := len(p.out.snapshot())
-	frames := waitFrames(t, p, from+50)
-	return flatten(frames[from : from+50])
+	frames := waitFrames(t, p, from+hearFrames)
+	return frames[from : from+hearFrames]
+}
+
+// hearFrames is how much of a call heard judges: ten windows of 200 ms.
+const hearFrames, windowFrames = 100, 10
+
+// windowLevels is hz's level (toneLevel) in each 200 ms window of frames.
+func windowLevels(frames [][]int16, hz float64) []float64 {
+	var out []float64
+	for i := 0; i+windowFrames <= len(frames); i += windowFrames {
+		out = append(out, toneLevel(flatten(frames[i:i+windowFrames]), hz))
+	}
+	return out
 }
 
 // toneLevel is the amplitude of hz in x as a fraction of the tone source's
@@ -62,19 +75,25 @@ func toneLevel(x []int16, hz float64) float64 {
 
 func checkHearsOthers(t *testing.T, parties []*party) {
 	t.Helper()
+	// Each other party's tone must be there at half its level or more in most of
+	// the windows (the median: one window hit by a scheduler stall, concealed by
+	// Opus at a lower level, does not decide); a party's own tone must be absent.
 	for _, p := range parties {
-		x := heard(t, p, p.m.Active()[0].Call)
+		frames := heard(t, p, p.m.Active()[0].Call)
 		for _, q := range parties {
-			lvl := toneLevel(x, q.src.hz)
 			if q == p {
-				// A party must not hear itself (no echo through a mixer).
-				if lvl > 0.1 {
+				// A party must not hear itself (no echo through a mixer), judged over
+				// the whole two seconds: a 200 ms window that takes in a concealed
+				// frame's broadband noise can read above 0.1 with no echo at all.
+				if lvl := toneLevel(flatten(frames), q.src.hz); lvl > 0.1 {
 					t.Errorf("party %d hears its own %.0f Hz tone at %.2f", p.id[0], q.src.hz, lvl)
 				}
 				continue
 			}
-			if lvl < 0.5 {
-				t.Errorf("party %d hears party %d's %.0f Hz tone at only %.2f", p.id[0], q.id[0], q.src.hz, lvl)
+			lvls := windowLevels(frames, q.src.hz)
+			sorted := slices.Sorted(slices.Values(lvls))
+			if med := sorted[len(sorted)/2]; med < 0.5 {
+				t.Errorf("party %d hears party %d's %.0f Hz tone at only %.2f (median of 200 ms windows %.2f)", p.id[0], q.id[0], q.src.hz, med, sorted)
 			}
 		}
 	}
