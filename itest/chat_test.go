@@ -338,7 +338,7 @@ func TestRooms(t *testing.T) {
 
 	// n4 joins late.
 	n4.request(map[string]any{"cmd": "join", "room": room}, "ok")
-	eventually(t, 10*time.Second, "four members everywhere", func() bool { return members(n1) == 4 && members(n3) == 4 })
+	eventually(t, 10*time.Second, "four members everywhere", func() bool { return members(n1) == 4 && members(n2) == 4 && members(n3) == 4 && members(n4) == 4 })
 	say(n2, "welcome n4", []*node{n1, n3, n4}, nil)
 
 	// Topic from n2 reaches everyone.

@@ -111,6 +111,12 @@ func (c *cluster) startMode(h *netlab.Host, name, mode string, extra ...string) 
 	c.t.Cleanup(func() {
 		if c.t.Failed() {
 			c.t.Logf("--- %s (%s) ---\n%s", name, n.id, p.Tail())
+			// The counters say what the events do not: what was dropped, and why.
+			if !p.Exited() {
+				if e, err := p.Request(map[string]any{"cmd": "stats"}, 2*time.Second, "stats"); err == nil {
+					c.t.Logf("--- %s counters: %v", name, e["counters"])
+				}
+			}
 		}
 	})
 	return n
