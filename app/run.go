@@ -30,12 +30,10 @@ func Run(core Core, opts Options) error {
 
 	show := func() { w.Show(); w.RequestFocus() }
 	desk, _ := a.(desktop.App)
-	u.tray = newTrayMenu(u, desk, show)
-	if desk != nil {
-		// No SetSystemTrayWindow: it turns closing into hiding, and on desktops
-		// without a tray the window could then not be reached again.
-		desk.SetSystemTrayIcon(icon)
-	}
+	// No SetSystemTrayWindow: it turns closing into hiding, and on desktops
+	// without a tray the window could then not be reached again. The tray icon
+	// (plain, or with a red dot while messages are unread) is set by update.
+	u.tray = newTrayMenu(u, desk, show, newTrayIcons(assets.Icon))
 	u.tray.update()
 	a.Lifecycle().SetOnEnteredForeground(func() { u.setFocused(true) })
 	a.Lifecycle().SetOnExitedForeground(func() { u.setFocused(false) })

@@ -20,10 +20,12 @@ type trayMenu struct {
 	hangup *fyne.MenuItem // "Hang up" or "Decline", only during a call
 	rest   []*fyne.MenuItem
 	choose map[string]*fyne.MenuItem
+	icons  trayIcons
+	shown  fyne.Resource // the tray icon last set (nil before the first update)
 }
 
-func newTrayMenu(u *ui, desk desktop.App, show func()) *trayMenu {
-	t := &trayMenu{u: u, desk: desk, choose: map[string]*fyne.MenuItem{}}
+func newTrayMenu(u *ui, desk desktop.App, show func(), icons trayIcons) *trayMenu {
+	t := &trayMenu{u: u, desk: desk, choose: map[string]*fyne.MenuItem{}, icons: icons}
 	t.status = fyne.NewMenuItem("", show)
 	t.unread = fyne.NewMenuItem("", show)
 	t.call = fyne.NewMenuItem("", show)
@@ -63,9 +65,17 @@ func (t *trayMenu) update() {
 	}
 	t.menu.Items = append([]*fyne.MenuItem{t.status, t.unread}, t.callItems()...)
 	t.menu.Items = append(t.menu.Items, t.rest...)
+	icon := t.icons.plain
+	if t.u.totalUnread() > 0 {
+		icon = t.icons.unread
+	}
 	if t.desk != nil {
 		t.desk.SetSystemTrayMenu(t.menu)
+		if icon != t.shown && icon != nil {
+			t.desk.SetSystemTrayIcon(icon)
+		}
 	}
+	t.shown = icon
 }
 
 // callItems are the tray lines of the call in progress (none without one).
