@@ -198,18 +198,7 @@ func (u *ui) startCallClock() {
 	}
 	ctx, cancel := context.WithCancel(u.ctx)
 	u.stopClock = cancel
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				u.do(u.callBar.refresh)
-			}
-		}
-	}()
+	go u.every(ctx, time.Second, u.callBar.refresh)
 }
 
 func (u *ui) stopCallClock() {

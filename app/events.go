@@ -110,15 +110,18 @@ func (u *ui) loadUnread(self string, peers []node.PeerView, rooms []chat.RoomInf
 // clock, which stops while the machine is suspended, and the wall clock may
 // be set or change zone meanwhile. The clock itself is read on the UI
 // goroutine (dateChanged), where tests replace it.
-func (u *ui) watchDate(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
+func (u *ui) watchDate(ctx context.Context) { u.every(ctx, time.Minute, u.dateChanged) }
+
+// every runs fn on the UI goroutine each period until ctx ends.
+func (u *ui) every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			u.do(u.dateChanged)
+			u.do(fn)
 		}
 	}
 }
