@@ -104,8 +104,15 @@ func waitStats(t *testing.T, n *node, timeout time.Duration, what string, cond f
 
 // TestCallCarriesAudio: a headless call between two namespaces plays a WAV on
 // one side and records the other; the recording matches the source.
+//
+// Its assertion is a real-time figure (every second of the recording ≥ 20 dB SNR),
+// so it runs the ordinary build: under the race detector on two cores a stall of
+// the audio clock costs a concealed frame now and then, and one concealed frame
+// in a second reads as a bad second (a CI-like run: 4.5 dB in one second, the
+// others 22–28 dB). The other call tests, which judge states and paths, keep the
+// race build.
 func TestCallCarriesAudio(t *testing.T) {
-	c := newCluster(t)
+	c := newPlainCluster(t)
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.wav"), filepath.Join(dir, "out.wav")
 	ref := testSignal(t, in, 6)
