@@ -25,6 +25,12 @@ type pingPayload struct {
 	SentMicros uint64 // the sender's clock; informative only, RTT uses our own
 }
 
+// appendPing encodes a ping (rttStats.nextPing); the peer echoes it as the pong.
+func appendPing(dst []byte, p pingPayload) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, p.Nonce)
+	return binary.BigEndian.AppendUint64(dst, p.SentMicros)
+}
+
 // decodePong parses a pong. It is our own ping echoed, so it is exactly pingLen
 // bytes: anything longer or shorter is not an echo of ours.
 func decodePong(b []byte) (pingPayload, error) {

@@ -2,19 +2,12 @@ package overlay
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"testing"
 	"time"
 
 	"parley/internal/team"
 )
-
-// appendPing encodes a ping payload the way rttStats.nextPing does.
-func appendPing(dst []byte, p pingPayload) []byte {
-	dst = binary.BigEndian.AppendUint64(dst, p.Nonce)
-	return binary.BigEndian.AppendUint64(dst, p.SentMicros)
-}
 
 type pongCase struct {
 	name string

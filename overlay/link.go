@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/ed25519"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -285,8 +284,7 @@ func (s *rttStats) nextPing(now time.Time) []byte {
 	s.nonce++
 	s.pending[s.nonce] = now
 	s.q.Sent++
-	b := binary.BigEndian.AppendUint64(nil, s.nonce)
-	return binary.BigEndian.AppendUint64(b, uint64(now.UnixMicro()))
+	return appendPing(make([]byte, 0, pingLen), pingPayload{Nonce: s.nonce, SentMicros: uint64(now.UnixMicro())})
 }
 
 // onPong samples the RTT of the ping a pong answers; a pong for no pending ping
