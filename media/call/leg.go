@@ -61,7 +61,7 @@ func (l *leg) close() {
 	pc := l.pc
 	l.mu.Unlock()
 	if pc != nil {
-		pc.Close()
+		l.c.m.closePC(pc)
 	}
 }
 

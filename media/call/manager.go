@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pion/transport/v2"
+	"github.com/pion/webrtc/v3"
 
 	"parley/identity"
 	"parley/media/audio"
@@ -71,6 +72,11 @@ type Manager struct {
 	mu    sync.Mutex
 	calls map[ID]*call
 	asks  map[ID]chan *Relay // relay requests waiting for a grant
+	// open is every peer connection made and not yet closed. Close closes what
+	// is left of it before it waits: a peer connection that outlives its leg (a
+	// path through the call state machine that misses one) keeps its RTP and
+	// RTCP readers blocked, and Close would wait for them forever.
+	open map[*webrtc.PeerConnection]struct{}
 }
 
 // New returns a Manager; Close ends its calls.
@@ -97,7 +103,8 @@ func New(cfg Config) (*Manager, error) {
 		cfg.NeedsRelay = func(identity.PeerID) bool { return false }
 	}
 	ctx, end := context.WithCancel(context.Background())
-	return &Manager{cfg: cfg, ctx: ctx, end: end, calls: map[ID]*call{}, asks: map[ID]chan *Relay{}}, nil
+	return &Manager{cfg: cfg, ctx: ctx, end: end, calls: map[ID]*call{}, asks: map[ID]chan *Relay{},
+		open: map[*webrtc.PeerConnection]struct{}{}}, nil
 }
 
 // Close hangs up every call and waits for their goroutines.
@@ -112,7 +119,34 @@ func (m *Manager) Close() {
 		m.finish(c, ReasonShutdown, KindHangup)
 	}
 	m.end()
+	m.mu.Lock()
+	left := make([]*webrtc.PeerConnection, 0, len(m.open))
+	for pc := range m.open {
+		left = append(left, pc)
+	}
+	m.mu.Unlock()
+	if len(left) > 0 {
+		m.cfg.Log.Warn("peer connections outlived their calls; closing them", "count", len(left))
+	}
+	for _, pc := range left {
+		m.closePC(pc)
+	}
 	m.wg.Wait()
+}
+
+// trackPC and closePC keep m.open: every peer connection is made through the
+// first and closed through the second.
+func (m *Manager) trackPC(pc *webrtc.PeerConnection) {
+	m.mu.Lock()
+	m.open[pc] = struct{}{}
+	m.mu.Unlock()
+}
+
+func (m *Manager) closePC(pc *webrtc.PeerConnection) {
+	pc.Close()
+	m.mu.Lock()
+	delete(m.open, pc)
+	m.mu.Unlock()
 }
 
 // busyLocked reports whether any call is under way.

@@ -74,6 +74,7 @@ func (l *leg) newPeerConnection() (*webrtc.PeerConnection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peer connection: %w", err)
 	}
+	l.c.m.trackPC(pc)
 	pc.OnICECandidate(l.localCandidate)
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		l.c.m.cfg.Log.Debug("call leg state", "call", l.c.id, "peer", l.peer.Short(), "state", s.String())
@@ -102,7 +103,7 @@ func (l *leg) newPeerConnection() (*webrtc.PeerConnection, error) {
 	l.mu.Lock()
 	if l.ended {
 		l.mu.Unlock()
-		pc.Close()
+		l.c.m.closePC(pc)
 		return nil, fmt.Errorf("call %s: leg to %s ended during set-up", l.c.id, l.peer.Short())
 	}
 	l.pc = pc
