@@ -191,17 +191,34 @@ func (s *Service) chunkArrived(x *xfer, from identity.PeerID, i uint32, n int, g
 	src := d.sources[from]
 	if !good {
 		s.count("files_chunk_bad")
-		s.cfg.Log.Warn("chunk failed its hash; source dropped", "file", x.rec.ID, "chunk", i, "source", from.Short())
+		s.cfg.Stats.Add("files_bytes_bad", uint64(n))
 		if src != nil {
 			src.bad++
-			s.dropSource(d, src)
+			// One bad chunk is enough: the link (TLS, or a sealed envelope)
+			// proves who sent it, so its bytes are what the source holds, and a
+			// source whose copy fails the signed manifest once will fail it
+			// again. Dropped, it is never asked again for this download (its
+			// later "have" answers are ignored); chunks it already has on the
+			// way are still checked and kept if good.
+			if !src.dropped {
+				s.count("files_source_dropped_bad")
+				s.cfg.Log.Warn("chunk failed its hash; source dropped from the download",
+					"file", x.rec.ID, "chunk", i, "source", from.Short())
+				s.dropSource(d, src)
+			}
 		}
-		if x.offer.Room == "" && len(d.order) == 0 {
-			// A 1:1 offer has one source; if it serves what its own manifest
-			// does not match (the file changed since it was offered), waiting
-			// cannot help.
-			s.failLocked(x, "the sender's copy does not match its offer (changed or corrupt)")
-			return nil
+		if len(d.order) == 0 {
+			if x.offer.Room == "" {
+				// A 1:1 offer has one source; if it serves what its own
+				// manifest does not match, waiting cannot help.
+				s.failLocked(x, ReasonSenderCorrupt)
+				return nil
+			}
+			// A room file may still come from a member that has not
+			// answered yet; tickDownload gives them noSourceGrace.
+			if d.starved.IsZero() {
+				d.starved = now
+			}
 		}
 		return s.pump(x, now)
 	}

@@ -27,6 +27,17 @@ const (
 	maxSources    = 32
 	maxCopies     = 2 // endgame: a chunk is asked of at most this many sources at once
 	stallTimeouts = 3 // consecutive timeouts that make a source a last resort
+	// noSourceGrace is how long a room download whose every source was dropped
+	// for bad data waits for another holder before it fails: two query rounds,
+	// so every online member was asked at least once after the last drop.
+	noSourceGrace = 2 * queryEvery
+)
+
+// Reasons a download fails when its sources serve data that does not match the
+// signed manifest (Failed.Reason, the file_failed event's reason).
+const (
+	ReasonSenderCorrupt = "the sender's copy does not match its offer (changed or corrupt)"
+	ReasonNoGoodSource  = "no holder serves data that matches the offer (every source sent chunks that failed their hash)"
 )
 
 // download is the state of one active download.
@@ -45,6 +56,9 @@ type download struct {
 	saved   time.Time
 	queried time.Time
 	done    bool // all chunks here; finishing
+	// starved is when the last usable source was dropped for bad data (zero
+	// while some source is usable); see noSourceGrace.
+	starved time.Time
 	// unsynced counts bytes written since the last writeback was started
 	// (chunks.go); workers update it outside the lock.
 	unsynced atomic.Int64

@@ -42,6 +42,7 @@ func (s *Service) addSource(x *xfer, p identity.PeerID, now time.Time) []outMsg 
 		return nil
 	}
 	d.sources[p] = &source{id: p, out: map[uint32]request{}, window: minWindow}
+	d.starved = time.Time{}
 	s.rank(d)
 	return s.pump(x, now)
 }
@@ -273,6 +274,12 @@ func (s *Service) tickDownload(x *xfer, now time.Time) []outMsg {
 		}
 	}
 	s.order(d)
+	if len(d.order) == 0 && !d.starved.IsZero() && now.Sub(d.starved) >= noSourceGrace {
+		// Every holder that answered served bad data and nobody else came
+		// forward: waiting longer would leave the download hanging for good.
+		s.failLocked(x, ReasonNoGoodSource)
+		return nil
+	}
 	return append(out, s.pump(x, now)...)
 }
 

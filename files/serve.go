@@ -123,6 +123,9 @@ func (s *Service) serve(sv *server) {
 			s.count("files_serve_read_failed")
 			continue
 		}
+		if hostileBuild {
+			s.corruptServed(frame[chunkHeaderLen:], j.index)
+		}
 		sent := s.sendChunk(ctx, sv.peer, frame)
 		bufpool.Put(buf)
 		if sent {
