@@ -84,11 +84,15 @@ test: deps-test fmt-check vet
 # The nodes under test are built with the race detector, so races in the real binary
 # under real traffic fail the run too (the binary reports them on stderr and exits 66).
 # Tests whose assertions are speed or memory figures run the ordinary build instead
-# (NETLAB_PARLEY_PLAIN_BIN): the race detector's costs are not a user's.
+# (NETLAB_PARLEY_PLAIN_BIN): the race detector's costs are not a user's. The
+# malicious file holder is a test-only build (-tags parleyhostile; see
+# netlab.BuildHostileBinary), never shipped: NETLAB_PARLEY_HOSTILE_BIN.
 test-integration: build
 	$(GO) build $(TAGS) -race -o bin/parley-race .
+	$(GO) build $(TAGS),parleyhostile -o bin/parley-hostile .
 	$(SUDO) env "PATH=$(PATH)" CI="$(CI)" NETLAB_PARLEY_BIN="$(CURDIR)/bin/parley-race" \
-		NETLAB_PARLEY_PLAIN_BIN="$(CURDIR)/$(BIN)" $(GO) test -count=1 -v -timeout 45m ./itest/
+		NETLAB_PARLEY_PLAIN_BIN="$(CURDIR)/$(BIN)" NETLAB_PARLEY_HOSTILE_BIN="$(CURDIR)/bin/parley-hostile" \
+		$(GO) test -count=1 -v -timeout 45m ./itest/
 
 # Benchmarks print tables; copy the latest into docs/benchmarks.md.
 bench: deps-test build

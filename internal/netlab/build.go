@@ -19,28 +19,42 @@ type prebuilt struct {
 	err  error
 }
 
-func (b *prebuilt) get(env string) (string, error) {
-	b.once.Do(func() { b.path, b.err = buildBinary(env) })
+func (b *prebuilt) get(env, tags string) (string, error) {
+	b.once.Do(func() { b.path, b.err = buildBinary(env, tags) })
 	return b.path, b.err
 }
 
-var built, builtPlain prebuilt
+var built, builtPlain, builtHostile prebuilt
+
+// buildTags are the tags every parley build takes (Fyne's fyne.Do migration).
+const buildTags = "migrated_fynedo"
 
 // BuildBinary builds the parley binary (`go build -o ... .` in the module
 // root) once per process and returns its path under $TMPDIR/prl<pid>/bin
 // (removed by a later SweepStale). If NETLAB_PARLEY_BIN is set, that prebuilt
 // binary is used instead: `make test` points it at a race-detector build, so
 // races under real traffic fail the run.
-func BuildBinary() (string, error) { return built.get("NETLAB_PARLEY_BIN") }
+func BuildBinary() (string, error) { return built.get("NETLAB_PARLEY_BIN", buildTags) }
 
 // BuildPlainBinary is BuildBinary for tests that measure speed or memory: the
 // race detector multiplies the CPU cost of some code (crypto above all) by ten
 // or more and of other code (syscalls) hardly at all, so figures from a race
 // build describe the detector, not what a user runs. NETLAB_PARLEY_PLAIN_BIN
 // names a prebuilt ordinary build; without it one is built.
-func BuildPlainBinary() (string, error) { return builtPlain.get("NETLAB_PARLEY_PLAIN_BIN") }
+func BuildPlainBinary() (string, error) { return builtPlain.get("NETLAB_PARLEY_PLAIN_BIN", buildTags) }
 
-func buildBinary(env string) (string, error) {
+// BuildHostileBinary builds the test-only variant of parley that can serve
+// corrupted file chunks (-tags parleyhostile, files/hostile_serve.go; armed by
+// PARLEY_HOSTILE_CORRUPT_CHUNKS=N in its environment, every Nth chunk). It
+// plays the malicious holder in the file-sharing tests; no other build has
+// the code. NETLAB_PARLEY_HOSTILE_BIN names a prebuilt one (make
+// test-integration builds it next to the others); without it one is built.
+// No race detector: only the honest nodes are under test.
+func BuildHostileBinary() (string, error) {
+	return builtHostile.get("NETLAB_PARLEY_HOSTILE_BIN", buildTags+",parleyhostile")
+}
+
+func buildBinary(env, tags string) (string, error) {
 	if p := os.Getenv(env); p != "" {
 		abs, err := filepath.Abs(p)
 		if err == nil {
@@ -60,7 +74,7 @@ func buildBinary(env string) (string, error) {
 		return "", fmt.Errorf("netlab: build: %w", err)
 	}
 	out := filepath.Join(dir, "parley-"+strings.ToLower(env)) // one file per kind: a running binary cannot be overwritten
-	cmd := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", out, ".")
+	cmd := exec.Command("go", "build", "-tags", tags, "-o", out, ".")
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("netlab: go build in %s: %w: %s", root, err, bytes.TrimSpace(b))
