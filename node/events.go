@@ -185,8 +185,11 @@ type CallStats struct {
 	Concealed    uint64  `json:"concealed"`
 	Recovered    uint64  `json:"recovered"`
 	FramesSent   uint64  `json:"frames_sent"`
-	Muted        bool    `json:"muted"`
-	Level        float64 `json:"level"`
+	// FECLoss is the loss (percent) our encoder's FEC toward this peer is tuned
+	// for, from the peer's receiver reports: 0 on a clean link.
+	FECLoss int     `json:"fec_loss"`
+	Muted   bool    `json:"muted"`
+	Level   float64 `json:"level"`
 }
 
 // CallInfo is one call in progress (the calls command).

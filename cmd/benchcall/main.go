@@ -29,12 +29,13 @@ func main() {
 	bin := flag.String("bin", "", "parley binary (default: build it)")
 	calls := flag.Int("n", 20, "calls for the set-up figure")
 	window := flag.Duration("window", 10*time.Second, "measurement window for CPU and bandwidth")
+	groups := flag.Bool("groups", true, "also measure the 4-party mesh and the 5-party mixed call (false: profile a 1:1 call alone)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "benchcall: needs root (network namespaces)")
 		os.Exit(2)
 	}
-	if err := run(*bin, *calls, *window); err != nil {
+	if err := run(*bin, *calls, *window, *groups); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcall:", err)
 		os.Exit(1)
 	}
@@ -71,7 +72,7 @@ func (l *lab) start(name string, tone int) (*proc, error) {
 	return &proc{Proc: p, name: name, id: ready.Str("id"), host: h}, nil
 }
 
-func run(bin string, calls int, window time.Duration) error {
+func run(bin string, calls int, window time.Duration, groups bool) error {
 	nl, bin, err := netlab.Setup(bin)
 	if err != nil {
 		return err
@@ -95,6 +96,13 @@ func run(bin string, calls int, window time.Duration) error {
 		}
 		ps = append(ps, p)
 	}
+	// Quit rather than kill at the end, so nodes started with PARLEY_CPUPROFILE
+	// write their profiles.
+	defer func() {
+		for _, p := range ps {
+			_ = p.Quit(5 * time.Second)
+		}
+	}()
 	for _, p := range ps {
 		for _, o := range ps {
 			if o != p {
@@ -110,6 +118,9 @@ func run(bin string, calls int, window time.Duration) error {
 	}
 	if err := cpuOneToOne(ps[0], ps[1], window); err != nil {
 		return err
+	}
+	if !groups {
+		return nil
 	}
 	if err := group(ps[:4], window); err != nil {
 		return err

@@ -88,6 +88,15 @@ func TestCallCarriesTheTone(t *testing.T) {
 	if st.Codec != "opus/48000" || st.Path == "" || !st.Relay.IsZero() {
 		t.Fatalf("stats: %+v", st)
 	}
+	// A clean link reports no loss, so alice's FEC stays off: after 3 s of
+	// reports (about one a second) her encoder still expects none.
+	late := alice.ev.wait(t, "alice's stats after 3 s of audio", func(ev any) bool {
+		s, ok := ev.(Stats)
+		return ok && s.FramesSent > 150
+	}).(Stats)
+	if late.FECLoss != 0 {
+		t.Fatalf("FEC tuned for %d %% loss on a clean link", late.FECLoss)
+	}
 
 	if err := alice.m.Hangup(id); err != nil {
 		t.Fatal(err)
@@ -183,4 +192,10 @@ func TestCallStaysContinuousAtFivePercentLoss(t *testing.T) {
 	if st.Concealed+st.Recovered == 0 {
 		t.Fatal("5 % loss but nothing concealed or recovered: the filter did not bite")
 	}
+	// bob's receiver reports show the loss, so alice's encoder spends FEC bits.
+	fec := alice.ev.wait(t, "alice's FEC tuned for the loss", func(ev any) bool {
+		s, ok := ev.(Stats)
+		return ok && s.FECLoss >= 2
+	}).(Stats)
+	t.Logf("alice's FEC tuned for %d %% loss", fec.FECLoss)
 }

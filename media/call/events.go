@@ -72,7 +72,10 @@ type Stats struct {
 	// concealed by the codec, and rebuilt from the next packet's FEC.
 	FramesPlayed, Concealed, Recovered uint64
 	FramesSent                         uint64
-	Muted                              bool
+	// FECLoss is the expected loss (percent) the encoder feeding this leg
+	// tunes its FEC for, following the leg's receiver reports (see fecTuner).
+	FECLoss int
+	Muted   bool
 	// Level is the RMS of the last played frame (0–1), to show that audio arrives.
 	Level float64
 }

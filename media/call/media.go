@@ -30,7 +30,7 @@ type callAudio struct {
 	src    audio.Source
 	sink   audio.Sink
 	mixing bool
-	enc    *opus.Encoder               // shared encoder (not mixing)
+	enc    *tunedEncoder               // shared encoder (not mixing)
 	track  *webrtc.TrackLocalStaticRTP // shared track (not mixing)
 	pk     packetizer                  // for the shared track
 	muted  atomic.Bool
@@ -54,7 +54,7 @@ type legMedia struct {
 	frame []int16 // the leg's latest decoded frame
 	// Mixing only: the leg's own track and encoder.
 	track *webrtc.TrackLocalStaticRTP
-	enc   *opus.Encoder
+	enc   *tunedEncoder
 	pk    packetizer
 	lim   limiter // scales what this leg hears from the mixer
 }
@@ -90,8 +90,34 @@ func (p *packetizer) write(t *webrtc.TrackLocalStaticRTP, payload []byte) (bool,
 	return true, t.WriteRTP(pkt)
 }
 
-func newEncoder() (*opus.Encoder, error) {
-	return opus.NewEncoder(opus.Options{FEC: true, DTX: true, ExpectedLossPercent: 10})
+// tunedEncoder is an Opus encoder whose FEC follows its listeners' loss
+// reports (see fecTuner). Only the audio loop encodes; reports arrive on the
+// senders' RTCP readers.
+type tunedEncoder struct {
+	enc     *opus.Encoder
+	fec     *fecTuner
+	applied int // expected loss the encoder is set to now
+}
+
+func newEncoder() (*tunedEncoder, error) {
+	// FEC starts off (expected loss 0) and is switched on by the first report
+	// that shows loss.
+	enc, err := opus.NewEncoder(opus.Options{FEC: true, DTX: true})
+	if err != nil {
+		return nil, err
+	}
+	return &tunedEncoder{enc: enc, fec: newFECTuner()}, nil
+}
+
+// encode retunes FEC if the reports moved it, then encodes one frame.
+func (t *tunedEncoder) encode(pcm []int16, out []byte) (int, error) {
+	if want := t.fec.expectedLoss(); want != t.applied {
+		if err := t.enc.SetExpectedLoss(want); err != nil {
+			return 0, err
+		}
+		t.applied = want
+	}
+	return t.enc.Encode(pcm, out)
 }
 
 func newTrack() (*webrtc.TrackLocalStaticRTP, error) {
@@ -109,7 +135,7 @@ func (c *call) attachMedia(l *leg, pc *webrtc.PeerConnection) error {
 	if lm.recv, err = voice.NewReceiver(frameSink(lm.frame), voice.ReceiverConfig{}); err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}
-	track := a.track
+	track, enc := a.track, a.enc
 	if a.mixing {
 		if lm.enc, err = newEncoder(); err != nil {
 			return fmt.Errorf("opus encoder: %w", err)
@@ -117,21 +143,30 @@ func (c *call) attachMedia(l *leg, pc *webrtc.PeerConnection) error {
 		if lm.track, err = newTrack(); err != nil {
 			return fmt.Errorf("audio track: %w", err)
 		}
-		lm.pk, track = newPacketizer(), lm.track
+		lm.pk, track, enc = newPacketizer(), lm.track, lm.enc
 	}
 	sender, err := pc.AddTrack(track)
 	if err != nil {
 		return fmt.Errorf("add track: %w", err)
 	}
 	// RTCP for our sender (receiver reports, NACKs) must be read, or the
-	// interceptors behind it stall.
+	// interceptors behind it stall. The far end's reports of our stream's
+	// loss tune the encoder's FEC.
+	var ssrc uint32
+	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
+		ssrc = uint32(enc[0].SSRC)
+	}
+	peer := l.peer
 	c.m.wg.Add(1)
 	go func() {
 		defer c.m.wg.Done()
-		buf := make([]byte, 1500)
 		for {
-			if _, _, err := sender.Read(buf); err != nil {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
 				return
+			}
+			if lost, ok := fractionLostFor(pkts, ssrc); ok {
+				enc.fec.report(peer, lost)
 			}
 		}
 	}()
@@ -155,6 +190,9 @@ func (c *call) detachMedia(l *leg) {
 	a.mu.Lock()
 	delete(a.legs, l.peer)
 	a.mu.Unlock()
+	if a.enc != nil {
+		a.enc.fec.forget(l.peer)
+	}
 }
 
 // ensureAudio opens the call's audio and starts its loop, once.
@@ -251,7 +289,7 @@ func (a *callAudio) run() error {
 			return fmt.Errorf("audio sink: %w", err)
 		}
 		if !a.mixing {
-			n, err := a.enc.Encode(mic, pkt)
+			n, err := a.enc.encode(mic, pkt)
 			if err != nil {
 				return fmt.Errorf("encode: %w", err)
 			}
@@ -264,7 +302,7 @@ func (a *callAudio) run() error {
 		accumulate(sum, mic, 1)
 		for _, lm := range legs {
 			mixMinus(out, sum, lm.frame, &lm.lim)
-			n, err := lm.enc.Encode(out, pkt)
+			n, err := lm.enc.encode(out, pkt)
 			if err != nil {
 				return fmt.Errorf("encode: %w", err)
 			}

@@ -49,6 +49,12 @@ func (l *leg) stats() Stats {
 	}
 	if a != nil {
 		s.FramesSent = a.sent.Load()
+		if a.enc != nil {
+			s.FECLoss = a.enc.fec.expectedLoss()
+		}
+	}
+	if lm != nil && lm.enc != nil {
+		s.FECLoss = lm.enc.fec.expectedLoss()
 	}
 	if pc == nil {
 		return s
