@@ -14,8 +14,18 @@
 //     name (SafeName: no directories, no "..", no leading dots, no control
 //     characters) and never replace a file: "name (1).ext", "name (2).ext"…
 //   - Every chunk is checked against the SHA-256 in the signed manifest when it
-//     arrives; a chunk that fails is counted (files_chunk_bad), its source is
-//     dropped from that download and the chunk is asked of another source.
+//     arrives; a chunk that fails is counted (files_chunk_bad, files_bytes_bad)
+//     and never written, its source is dropped from that download at once and
+//     for good (files_source_dropped_bad; later "have" answers from it are
+//     ignored), and the chunk is asked of another source. A download left with
+//     no source that way fails with a reason: a 1:1 offer at once
+//     (ReasonSenderCorrupt), a room file when no other member has come forward
+//     10 s later (ReasonNoGoodSource); the partial file is deleted.
+//   - Tests only: built with -tags parleyhostile, a node corrupts every Nth
+//     chunk it serves when PARLEY_HOSTILE_CORRUPT_CHUNKS=N is set
+//     (hostile_serve.go), to play the malicious holder in the multi-host tests.
+//     Other builds compile hostile_serve_off.go, where the hook is a constant
+//     false and the code is not in the binary.
 //   - Transfer state (the signed offer with its manifest, the have-bitmap, the
 //     paths) is in the store. The bitmap is saved at most once a second; on
 //     restart every chunk it claims, and every chunk of the partial file that
