@@ -30,12 +30,13 @@ type proc struct {
 	host *netlab.Host
 }
 
-func (b *bench) start(name string) (*proc, error) {
+func (b *bench) start(name string, extra ...string) (*proc, error) {
 	h, err := b.lab.AddHost(name, b.seg)
 	if err != nil {
 		return nil, err
 	}
-	p, err := h.Start(b.bin, "--headless", "--data", filepath.Join(b.dir, name), "--name", name, "--log-level", "warn")
+	args := append([]string{"--headless", "--data", filepath.Join(b.dir, name), "--name", name, "--log-level", "warn"}, extra...)
+	p, err := h.Start(b.bin, args...)
 	if err != nil {
 		return nil, err
 	}
