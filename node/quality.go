@@ -63,7 +63,7 @@ func newQuality(n *Node, power sysinfo.Power, probeInterval, publishMin time.Dur
 		downBps:   map[identity.PeerID]float64{},
 		probedAt:  map[identity.PeerID]time.Time{},
 		publisher: pub,
-		chooser:   selection.NewChooser(selection.DefaultMinGain, selection.DefaultRatio),
+		chooser:   selection.NewChooser(selection.DefaultHysteresis()),
 	}
 }
 

@@ -32,7 +32,9 @@ type RelayChoice struct {
 
 // Relays ranks the candidate peers for purpose (chat, voice, mixer, bulk) between this
 // node and the peers in to, and returns the choice the node keeps for that purpose
-// and destination: it changes only for a clear gain (> 10 ms and < 2/3 of the cost).
+// and destination: it changes at once only for a clear gain (> 10 ms and < 2/3 of
+// the cost), or for a smaller one (> 1 ms and < 0.8 of the cost) seen on every call
+// for 30 s, at least 2 minutes after the last change (selection.Hysteresis).
 func (n *Node) Relays(purpose string, to []string) (RelayChoice, error) {
 	p, err := selection.ParsePurpose(purpose)
 	if err != nil {

@@ -1,36 +1,101 @@
 package selection
 
-import "sync"
-
-// Default hysteresis (Tailscale's DERP-region rule): switch only for a clear gain.
-const (
-	DefaultMinGain = 10.0    // ms-equivalent
-	DefaultRatio   = 2.0 / 3 // the new cost must be below this fraction of the current
+import (
+	"sync"
+	"time"
 )
 
+// Hysteresis is the rule a Chooser follows before it leaves its current choice.
+// There are two ways out, because two kinds of gain call for different proof:
+//
+//   - a clear gain (best < current − MinGain and best < Ratio × current) is taken
+//     at once: something large changed (a relay got shaped, went to battery, took on
+//     load), and every moment on the old choice hurts;
+//   - a persistent gain (best < current − SlowMinGain and best < SlowRatio ×
+//     current) is taken once every look at the ranking has shown one for at least
+//     Hold, and the current choice has been kept for at least Dwell. A modest gain
+//     that survives several measurement rounds is real; one that comes and goes is
+//     noise. On LAN costs of 1–20 ms no fixed 10 ms threshold can follow the best
+//     (it is the whole cost), so this way out is relative, with a small absolute
+//     floor below which no purpose would notice the difference.
+//
+// The dwell bounds how often modest gains can move a decision however the costs
+// wander; it does not hold back a clear gain, nor the replacement of a choice that
+// is no longer ranked (gone, offline), which is taken at once.
+type Hysteresis struct {
+	MinGain, Ratio         float64 // clear gain: ms-equivalent, fraction of the current cost
+	SlowMinGain, SlowRatio float64 // persistent gain; SlowRatio ≥ 1 turns it off
+	Hold                   time.Duration
+	Dwell                  time.Duration
+}
+
+// Defaults. The clear-gain rule is Tailscale's for DERP regions; the persistent
+// one was tuned in the simulator (docs/relay-selection.md, "What I tried").
+const (
+	DefaultMinGain     = 10.0    // ms-equivalent
+	DefaultRatio       = 2.0 / 3 // the new cost must be below this fraction of the current
+	DefaultSlowMinGain = 1.0     // ms-equivalent
+	DefaultSlowRatio   = 0.8
+	DefaultHold        = 30 * time.Second
+	DefaultDwell       = 2 * time.Minute
+)
+
+// DefaultHysteresis returns the rule every caller in Parley uses.
+func DefaultHysteresis() Hysteresis {
+	return Hysteresis{
+		MinGain: DefaultMinGain, Ratio: DefaultRatio,
+		SlowMinGain: DefaultSlowMinGain, SlowRatio: DefaultSlowRatio,
+		Hold: DefaultHold, Dwell: DefaultDwell,
+	}
+}
+
+func (h *Hysteresis) clear(best, cur float64) bool {
+	return best < cur-h.MinGain && best < h.Ratio*cur
+}
+
+func (h *Hysteresis) modest(best, cur float64) bool {
+	return h.SlowRatio < 1 && best < cur-h.SlowMinGain && best < h.SlowRatio*cur
+}
+
 // Chooser keeps one choice per decision key (e.g. "voice:<call id>") and changes it
-// only for a clear gain, so that noise in the measurements does not make relays flap:
-// every switch costs a call a glitch and the old relay a torn-down session.
-// It is safe for concurrent use.
+// only as its Hysteresis allows, so that noise in the measurements does not make
+// relays flap: every switch costs a call a glitch and the old relay a torn-down
+// session. It is safe for concurrent use.
 type Chooser struct {
-	minGain, ratio float64
+	h Hysteresis
 
 	mu  sync.Mutex
-	cur map[string]string
+	cur map[string]*choice
 }
 
-// NewChooser returns a Chooser that switches from the current choice to the best
-// only if best.Cost < current.Cost − minGain and best.Cost < ratio × current.Cost.
-func NewChooser(minGain, ratio float64) *Chooser {
-	return &Chooser{minGain: minGain, ratio: ratio, cur: map[string]string{}}
+// choice is one key's state.
+type choice struct {
+	id    string
+	since time.Time // when id was chosen
+	// better is when the current choice was first seen beaten by a modest gain
+	// without a look in between that said otherwise; zero if it was not.
+	better time.Time
 }
 
-// Choose returns the choice for key given a fresh ranking (ascending cost, as Rank
-// returns it), and whether it differs from the previous choice (true for the first
-// choice). If the current choice is no longer in ranked (gone, offline, filtered
-// out) the best is taken at once. An empty ranking forgets key and returns false
-// with a zero Ranked.
+// NewChooser returns a Chooser following h.
+func NewChooser(h Hysteresis) *Chooser {
+	return &Chooser{h: h, cur: map[string]*choice{}}
+}
+
+// Choose is ChooseAt with the wall clock.
 func (c *Chooser) Choose(key string, ranked []Ranked) (Ranked, bool) {
+	return c.ChooseAt(time.Now(), key, ranked)
+}
+
+// ChooseAt returns the choice for key given a fresh ranking (ascending cost, as Rank
+// returns it) seen at now, and whether it differs from the previous choice (true for
+// the first choice). Time is passed in so that a simulator on a virtual clock sees
+// the same rule as a node; now should not go backwards for a key (if it does, the
+// dwell and hold simply last longer). Whether a modest gain lasted is judged only
+// from the looks the caller takes, so a caller that looks rarely sees gains as
+// lasting between its looks. An empty ranking forgets key and returns false with a
+// zero Ranked.
+func (c *Chooser) ChooseAt(now time.Time, key string, ranked []Ranked) (Ranked, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(ranked) == 0 {
@@ -38,28 +103,56 @@ func (c *Chooser) Choose(key string, ranked []Ranked) (Ranked, bool) {
 		return Ranked{}, false
 	}
 	best := ranked[0]
-	curID, had := c.cur[key]
-	if had && curID != best.ID {
-		for _, r := range ranked {
-			if r.ID != curID {
-				continue
-			}
-			if best.Cost < r.Cost-c.minGain && best.Cost < c.ratio*r.Cost {
-				break // a clear gain: switch
-			}
-			return r, false
+	st := c.cur[key]
+	if st == nil {
+		c.cur[key] = &choice{id: best.ID, since: now}
+		return best, true
+	}
+	if st.id == best.ID {
+		st.better = time.Time{}
+		return best, false
+	}
+	i := indexOf(ranked, st.id)
+	if i < 0 { // gone: no reason to wait
+		*st = choice{id: best.ID, since: now}
+		return best, true
+	}
+	cur := ranked[i]
+	switch {
+	case c.h.clear(best.Cost, cur.Cost):
+		*st = choice{id: best.ID, since: now}
+		return best, true
+	case c.h.modest(best.Cost, cur.Cost):
+		if st.better.IsZero() {
+			st.better = now
+		}
+		if now.Sub(st.since) >= c.h.Dwell && now.Sub(st.better) >= c.h.Hold {
+			*st = choice{id: best.ID, since: now}
+			return best, true
+		}
+	default:
+		st.better = time.Time{}
+	}
+	return cur, false
+}
+
+func indexOf(ranked []Ranked, id string) int {
+	for i, r := range ranked {
+		if r.ID == id {
+			return i
 		}
 	}
-	c.cur[key] = best.ID
-	return best, !had || curID != best.ID
+	return -1
 }
 
 // Current returns the current choice for key.
 func (c *Chooser) Current(key string) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	id, ok := c.cur[key]
-	return id, ok
+	if st := c.cur[key]; st != nil {
+		return st.id, true
+	}
+	return "", false
 }
 
 // Forget drops the choice for key (the call ended).

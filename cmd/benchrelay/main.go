@@ -13,25 +13,34 @@ import (
 	"time"
 
 	"parley/internal/relaysim"
+	"parley/selection"
 )
 
 func main() {
 	seed := flag.Uint64("seed", 1, "simulation seed")
 	duration := flag.Duration("duration", time.Hour, "evaluated virtual time per run")
 	decisions := flag.Int("decisions", 30, "decisions per purpose per run")
+	// The hysteresis rule, so that variants can be compared without editing code.
+	h := selection.DefaultHysteresis()
+	flag.Float64Var(&h.MinGain, "min-gain", h.MinGain, "clear gain: ms-equivalent a switch must save at once")
+	flag.Float64Var(&h.Ratio, "ratio", h.Ratio, "clear gain: the new cost must be below this fraction of the current")
+	flag.Float64Var(&h.SlowMinGain, "slow-min-gain", h.SlowMinGain, "persistent gain: ms-equivalent")
+	flag.Float64Var(&h.SlowRatio, "slow-ratio", h.SlowRatio, "persistent gain: fraction of the current cost (≥ 1 disables)")
+	flag.DurationVar(&h.Hold, "hold", h.Hold, "persistent gain: how long it must last")
+	flag.DurationVar(&h.Dwell, "dwell", h.Dwell, "minimum time between voluntary switches")
 	flag.Parse()
-	if err := run(*seed, *duration, *decisions); err != nil {
+	if err := run(*seed, *duration, *decisions, h); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrelay:", err)
 		os.Exit(1)
 	}
 }
 
-func run(seed uint64, duration time.Duration, decisions int) error {
+func run(seed uint64, duration time.Duration, decisions int, h selection.Hysteresis) error {
 	var cfgs []relaysim.Config
 	for _, t := range relaysim.Topologies() {
 		for _, n := range []int{50, 200} {
 			c := relaysim.DefaultConfig(t, n, seed)
-			c.Duration, c.Decisions = duration, decisions
+			c.Duration, c.Decisions, c.Hysteresis = duration, decisions, h
 			cfgs = append(cfgs, c)
 		}
 	}
@@ -56,13 +65,17 @@ func run(seed uint64, duration time.Duration, decisions int) error {
 			return err
 		}
 	}
-	fmt.Printf("Relay selection, seed %d, %v evaluated after %v warm-up, %d decisions per purpose, re-ranked every %v.\n\n",
+	fmt.Printf("Relay selection, seed %d, %v evaluated after %v warm-up, %d decisions per purpose, re-ranked every %v.\n",
 		seed, duration, cfgs[0].Warmup, decisions, cfgs[0].Tick)
+	fmt.Printf("Hysteresis: switch at once if > %g ms and < %.3g × current; after %v if > %g ms and < %.3g × current, and %v after the last switch.\n\n",
+		h.MinGain, h.Ratio, h.Hold, h.SlowMinGain, h.SlowRatio, h.Dwell)
 	fmt.Print(relaysim.Table(results))
 	fmt.Println()
 	fmt.Print(relaysim.MeasurementTable(results))
 	fmt.Println()
 	fmt.Print(relaysim.DiagnosticsTable(results))
+	fmt.Println()
+	fmt.Print(relaysim.Goals(results))
 	fmt.Fprintf(os.Stderr, "benchrelay: %d runs in %v\n", len(cfgs), time.Since(start).Round(time.Millisecond))
 	return nil
 }

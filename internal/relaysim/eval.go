@@ -57,8 +57,8 @@ type accum struct {
 func (w *world) newEvaluator() *evaluator {
 	ev := &evaluator{
 		w:     w,
-		sel:   selection.NewChooser(selection.DefaultMinGain, selection.DefaultRatio),
-		rtt:   selection.NewChooser(selection.DefaultMinGain, selection.DefaultRatio),
+		sel:   selection.NewChooser(w.cfg.Hysteresis),
+		rtt:   selection.NewChooser(w.cfg.Hysteresis),
 		acc:   map[selection.Purpose]*accum{},
 		byID:  map[string]*node{},
 		costs: make([]float64, len(w.nodes)),
@@ -155,14 +155,14 @@ func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
 		return nil
 	}
 	prev, had := ev.sel.Current(d.key)
-	choice, switched := ev.sel.Choose(d.key, ranked)
+	choice, switched := ev.sel.ChooseAt(w.clock(), d.key, ranked)
 	if switched && had {
 		a.switches++
 		if !slices.ContainsFunc(ranked, func(r selection.Ranked) bool { return r.ID == prev }) {
 			a.forced++
 		}
 	}
-	rttChoice, _ := ev.rtt.Choose(d.key, rttOnly(ranked, selection.DefaultWeights(d.purpose)))
+	rttChoice, _ := ev.rtt.ChooseAt(w.clock(), d.key, rttOnly(ranked, selection.DefaultWeights(d.purpose)))
 	top := ranked[0].ID // what Rank alone would pick now: the gap without hysteresis
 	if d.lastTop != "" && d.lastTop != top {
 		a.topChanges++

@@ -29,6 +29,8 @@ type Config struct {
 	Decisions int
 	// VivaldiEvery is how often the coordinates' error is sampled.
 	VivaldiEvery time.Duration
+	// Hysteresis is the Chooser's rule, for the selection and the RTT-only baseline.
+	Hysteresis selection.Hysteresis
 }
 
 // DefaultConfig is the benchmark's configuration.
@@ -38,6 +40,7 @@ func DefaultConfig(t Topology, peers int, seed uint64) Config {
 		Warmup: 10 * time.Minute, Duration: time.Hour,
 		Probe: 5 * time.Second, Tick: 10 * time.Second,
 		Degree: 8, Decisions: 30, VivaldiEvery: 10 * time.Minute,
+		Hysteresis: selection.DefaultHysteresis(),
 	}
 }
 

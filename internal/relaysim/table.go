@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"parley/selection"
 )
 
 // Table formats results as the markdown table docs/relay-selection.md carries.
@@ -56,4 +58,37 @@ func DiagnosticsTable(results []Result) string {
 		}
 	}
 	return b.String()
+}
+
+// Goals counts the rows meeting each of the targets (median gap ≤ 10 %, p95
+// gap ≤ 25 %, ≥ 30 % better than random) and gives the switch rates' range, for
+// interactive (chat, voice, mixer) and bulk decisions apart. It is the one-line
+// summary used to compare hysteresis rules.
+func Goals(results []Result) string {
+	var rows, p50, p95, rnd, reachable int
+	lo, hi := [2]float64{math.Inf(1), math.Inf(1)}, [2]float64{math.Inf(-1), math.Inf(-1)}
+	for _, r := range results {
+		for _, p := range r.Purposes {
+			rows++
+			if p.GapP50 <= 0.10 {
+				p50++
+			}
+			if p.GapP95 <= 0.25 {
+				p95++
+			}
+			if p.VsRandom >= 0.30 {
+				rnd++
+			}
+			if p.OracleVsRandom >= 0.30 {
+				reachable++
+			}
+			k := 0
+			if p.Purpose == selection.BulkTransfer {
+				k = 1
+			}
+			lo[k], hi[k] = math.Min(lo[k], p.SwitchesPerHour), math.Max(hi[k], p.SwitchesPerHour)
+		}
+	}
+	return fmt.Sprintf("Goals met (of %d rows): gap p50 ≤ 10 %%: %d; gap p95 ≤ 25 %%: %d; ≥ 30 %% better than random: %d (the oracle itself is in %d). Switches/h: chat/voice/mixer %.2f–%.2f, bulk %.2f–%.2f.\n",
+		rows, p50, p95, rnd, reachable, lo[0], hi[0], lo[1], hi[1])
 }
