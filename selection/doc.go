@@ -66,10 +66,15 @@
 //
 // # Hysteresis
 //
-// A Chooser keeps each decision's current choice unless the best is a clear gain:
-// more than MinGain (10 ms-equivalent) cheaper AND below Ratio (2/3) of the current
-// cost, as Tailscale does for DERP regions. A choice that vanished or went offline
-// is replaced at once.
+// A Chooser keeps each decision's current choice until one of two rules lets go of
+// it. A clear gain — more than MinGain (10 ms-equivalent) cheaper AND below Ratio
+// (2/3) of the current cost, Tailscale's rule for DERP regions — is taken at once.
+// A persistent gain — more than SlowMinGain (1 ms) cheaper AND below SlowRatio
+// (0.8) of the current cost on every look for Hold (30 s) — is taken once the
+// current choice has been kept for Dwell (2 minutes). The second rule is relative
+// because LAN costs are often 1–20 ms, where a 10 ms threshold is the whole cost.
+// A choice that vanished or went offline is replaced at once. Time is passed in
+// (ChooseAt), so the simulator's virtual clock drives the same rule.
 //
 // # Cost map
 //

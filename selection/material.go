@@ -10,7 +10,7 @@ import (
 
 // Thresholds of MaterialChange. A record is flooded to every peer, so republishing
 // on noise costs N× its size; these are set just below what moves a cost by a few
-// ms-equivalent, well under the 10 ms hysteresis threshold.
+// ms-equivalent, well under the 10 ms clear-gain threshold of the Chooser.
 const (
 	materialRTTFrac    = 0.20 // and
 	materialRTTMs      = 2.0
