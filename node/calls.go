@@ -189,7 +189,7 @@ func (n *Node) onCall(ev any) {
 		out := CallStats{
 			Call: e.Call.String(), Peer: e.Peer.String(), RTTms: ms(e.RTT), Loss: e.Loss, JitterMs: ms(e.Jitter),
 			Codec: e.Codec, Path: e.Path, SetupMs: ms(e.SetupTime), FramesPlayed: e.FramesPlayed,
-			Concealed: e.Concealed, Recovered: e.Recovered, FramesSent: e.FramesSent, FECLoss: e.FECLoss, Muted: e.Muted, Level: e.Level,
+			Concealed: e.Concealed, Recovered: e.Recovered, Stretched: e.Stretched, Skipped: e.Skipped, FramesSent: e.FramesSent, FECLoss: e.FECLoss, Muted: e.Muted, Level: e.Level,
 		}
 		if !e.Relay.IsZero() {
 			out.Relay, out.RelayName = e.Relay.String(), n.nameOf(e.Relay)

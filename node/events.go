@@ -184,6 +184,8 @@ type CallStats struct {
 	FramesPlayed uint64  `json:"frames_played"`
 	Concealed    uint64  `json:"concealed"`
 	Recovered    uint64  `json:"recovered"`
+	Stretched    uint64  `json:"stretched"` // frames the jitter buffer played extra
+	Skipped      uint64  `json:"skipped"`   // frames it dropped to catch up
 	FramesSent   uint64  `json:"frames_sent"`
 	// FECLoss is the loss (percent) our encoder's FEC toward this peer is tuned
 	// for, from the peer's receiver reports: 0 on a clean link.

@@ -71,7 +71,11 @@ type Stats struct {
 	// FramesPlayed, Concealed and Recovered count output frames: decoded,
 	// concealed by the codec, and rebuilt from the next packet's FEC.
 	FramesPlayed, Concealed, Recovered uint64
-	FramesSent                         uint64
+	// Stretched and Skipped count frames the jitter buffer held back (played
+	// one extra) or dropped to move the delay toward its target: each shifts
+	// what is heard by one frame.
+	Stretched, Skipped uint64
+	FramesSent         uint64
 	// FECLoss is the expected loss (percent) the encoder feeding this leg
 	// tunes its FEC for, following the leg's receiver reports (see fecTuner).
 	FECLoss int

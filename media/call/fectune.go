@@ -13,15 +13,14 @@ import (
 // receiver reports of the people listening to it (RTCP fraction lost, about one
 // report a second from each).
 //
-// Why adapt at all: Opus spends FEC bits only when told to expect loss, and the
-// redundant low-rate copy it then encodes in every packet is a second SILK pass.
-// On this project's 2-vCPU machine that made encoding 4–6 times dearer (about
-// 150 µs a frame without, 600–900 µs with 10 % expected loss) — most of what a
-// 1:1 call cost — on LANs that lose nothing. So, like WebRTC's own Opus wrapper,
-// the expected loss follows what the listeners report: 0 on a clean link, and a
-// step up as soon as a report shows loss. The price is that the first lost
-// packets of a link that turns bad are concealed rather than recovered, for up
-// to one report interval.
+// Why adapt at all: told to expect loss, Opus puts a low-rate copy of the
+// previous frame into every packet (a second SILK pass per frame) and narrows
+// the audio band to make room for it within the bitrate. On a LAN that loses
+// nothing this buys nothing and costs CPU and sound. So, like WebRTC's own Opus
+// wrapper, the expected loss follows what the listeners report: 0 on a clean
+// link, and a step up as soon as a report shows loss. The price is that the
+// first lost packets of a link that turns bad are concealed rather than
+// recovered, for up to one report interval.
 //
 // One encoder may feed several listeners (a mesh member sends the same stream
 // to every leg), so the target is the worst listener's level.

@@ -45,6 +45,7 @@ func (l *leg) stats() Stats {
 		rs := lm.recv.Stats()
 		s.Loss, s.Jitter = rs.LossFraction, rs.Jitter
 		s.FramesPlayed, s.Concealed, s.Recovered = rs.FramesPlayed, rs.Concealed, rs.Recovered
+		s.Stretched, s.Skipped = rs.Buffer.Stretched, rs.Buffer.Skipped
 		s.Level = rs.Level
 	}
 	if a != nil {

@@ -1,6 +1,8 @@
-// Package opus is the voice codec: a thin layer over libopus (gopkg.in/hraban/opus.v2,
-// cgo, found with pkg-config) fixed to what a Parley call uses, 48 kHz mono in 20 ms
-// frames, with the VoIP application profile.
+// Package opus is the voice codec: a thin layer over libopus (cgo, found with
+// pkg-config) fixed to what a Parley call uses, 48 kHz mono in 20 ms frames, with
+// the VoIP application profile and the voice signal hint. The decoder goes through
+// gopkg.in/hraban/opus.v2; the encoder is bound here (encoder.go), because that
+// package cannot set the signal type.
 //
 // It exists so the rest of the pipeline states its intent (a bitrate, forward error
 // correction, DTX, the loss it expects) instead of repeating encoder controls, and so
