@@ -44,7 +44,7 @@ func (n *Node) setupCalls() error {
 		NeedsRelay:      func(p identity.PeerID) bool { return !n.ov.Linked(p) },
 		RelayCandidates: n.voiceRelays,
 		IssueRelay:      n.issueRelay,
-		Interfaces:      ifaceNameFilter(n.cfg.Ifaces),
+		Interfaces:      n.keepIfaceName,
 		ChooseMixer:     n.chooseMixer,
 		RingTimeout:     n.cfg.RingTimeout,
 		Emit:            n.onCall,
@@ -64,13 +64,6 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-func ifaceNameFilter(names []string) func(string) bool {
-	if len(names) == 0 {
-		return nil
-	}
-	return func(name string) bool { return slices.Contains(names, name) }
 }
 
 // relayAddrs are the IPv4 addresses the TURN relay serves on: those this node

@@ -8,11 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"os"
-	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley/chat"
@@ -36,7 +35,7 @@ type Config struct {
 	DataDir string
 	Name    string   // display name; "" keeps the stored one (or the host name)
 	Listen  string   // link listener host:port; "" = default port, else any
-	Ifaces  []string // restrict discovery to these interfaces; empty = all
+	Ifaces  []string // restrict discovery and calls to these interfaces; empty = the stored choice, else all
 	Beacons bool     // link-multicast beacons
 	MDNS    bool     // DNS-SD over mDNS
 	// BeaconPort overrides the beacon UDP port (tests running several labs).
@@ -97,6 +96,9 @@ type Node struct {
 	callOpener *seal.Opener
 	trust      *trust
 	teamKey    *team.Key // nil: open network
+	// ifaces are the interfaces discovery and calls keep (empty: all): --iface,
+	// else the stored choice (node/ifaces.go).
+	ifaces atomic.Pointer[[]string]
 
 	events <-chan Event // the default subscription (Events)
 	subsMu sync.Mutex   // guards subs
@@ -146,6 +148,10 @@ func New(cfg Config) (*Node, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := n.loadIfaces(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	power, ok := sysinfo.ParsePower(cfg.Power)
 	if !ok {
 		db.Close()
@@ -182,7 +188,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.disc = discovery.New(discovery.Config{
 		Identity: id, Name: n.displayName, Beacons: cfg.Beacons, MDNS: cfg.MDNS, LinkPort: n.ov.Port(),
-		KeepIface: ifaceFilter(cfg.Ifaces), BeaconPort: cfg.BeaconPort, Now: cfg.Now, Log: cfg.Log,
+		KeepIface: n.keepIface, BeaconPort: cfg.BeaconPort, Now: cfg.Now, Log: cfg.Log,
 		Team: n.teamKey,
 	})
 	if err := n.setupChat(); err != nil {
@@ -198,13 +204,6 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	return n, nil
-}
-
-func ifaceFilter(names []string) func(net.Interface) bool {
-	if len(names) == 0 {
-		return nil
-	}
-	return func(ifc net.Interface) bool { return slices.Contains(names, ifc.Name) }
 }
 
 // loadProfile restores name and presence from settings, applying a --name override.
