@@ -34,12 +34,13 @@ func main() {
 }
 
 func run() error {
+	var err error
 	var (
 		headlessMode = flag.Bool("headless", false, "run without a window, driven by JSON lines on stdin/stdout")
-		dataDir      = flag.String("data", defaultDataDir(), "data directory (identity key, database)")
+		dataDir      = flag.String("data", defaultDataDir(), "data directory (identity key, database); overrides the folder chosen in the settings")
 		name         = flag.String("name", "", "display name (kept for later runs)")
 		listen       = flag.String("listen", "", "link listener host:port (default: port 48556, else any free port)")
-		ifaces       = flag.String("iface", "", "comma-separated interfaces to discover on (default: all)")
+		ifaces       = flag.String("iface", "", "comma-separated interfaces to discover on (default: the ones chosen in settings, else all)")
 		disc         = flag.String("discovery", "both", "discovery sources: both, mdns, beacon or none")
 		logLevel     = flag.String("log-level", "info", "log level: debug, info, warn, error")
 		beaconPort   = flag.Int("beacon-port", 0, "beacon UDP port (default 48555)")
@@ -60,6 +61,11 @@ func run() error {
 	if *showVersion {
 		fmt.Println("parley", version)
 		return nil
+	}
+	dataByFlag := false
+	flag.Visit(func(f *flag.Flag) { dataByFlag = dataByFlag || f.Name == "data" })
+	if *dataDir, err = chosenDataDir(*dataDir, dataByFlag); err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -122,7 +128,8 @@ func run() error {
 				fyne.Do(func() { fyne.CurrentApp().Quit() })
 			}()
 		}
-		err = app.Run(n, app.Options{DataDir: *dataDir, Listen: *listen, Ifaces: cfg.Ifaces, Discovery: *disc, Version: version})
+		err = app.Run(n, app.Options{DataDir: *dataDir, DataDirByFlag: dataByFlag, SetDataDir: setDataDir,
+			Listen: *listen, Ifaces: cfg.Ifaces, Discovery: *disc, Version: version})
 	}
 	n.Stop()
 	if errors.Is(err, context.Canceled) {

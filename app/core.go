@@ -80,7 +80,17 @@ type autoAcceptCore interface {
 	SetAutoAcceptVerified(on bool) error
 }
 
+// ifaceCore is optional: a core whose discovery and calls can be restricted to
+// some network interfaces. Without it the settings show the --iface flag only.
+type ifaceCore interface {
+	NetInterfaces() ([]node.NetInterface, error)
+	// Interfaces is the current choice (empty: all) and whether --iface made it.
+	Interfaces() (names []string, byFlag bool)
+	SetInterfaces(names []string) error
+}
+
 var (
+	_ ifaceCore      = (*node.Node)(nil)
 	_ Core           = (*node.Node)(nil)
 	_ autoAcceptCore = (*node.Node)(nil)
 	_ callCore       = (*node.Node)(nil)
@@ -88,13 +98,18 @@ var (
 	_ fileCore       = (*node.Node)(nil)
 )
 
-// Options are the start-up settings the window shows read-only (they are flags).
+// Options are the start-up settings the window shows (most are flags).
 type Options struct {
-	DataDir   string   // --data
-	Listen    string   // --listen
-	Ifaces    []string // --iface (empty: all)
-	Discovery string   // --discovery
-	Version   string
+	DataDir string // the data folder in use
+	// DataDirByFlag: --data chose it, so it cannot be changed in the settings.
+	DataDirByFlag bool
+	// SetDataDir checks a folder and makes it the data folder from the next
+	// start (main keeps it outside the data folder); nil: not changeable.
+	SetDataDir func(dir string) error
+	Listen     string   // --listen
+	Ifaces     []string // --iface (empty: all)
+	Discovery  string   // --discovery
+	Version    string
 	// Presence and Status are the own presence ("available", "away", "busy") and
 	// status text at start; empty means available. A core implementing
 	// Presence() (status, text string) overrides them.

@@ -119,31 +119,29 @@ func (u *ui) showSettings() {
 		l.Selectable = true
 		return l
 	}
-	ifaces := strings.Join(u.opts.Ifaces, ", ")
-	if ifaces == "" {
-		ifaces = "all"
-	}
-	hint := func(s string) *widget.Label {
-		l := widget.NewLabel(s)
-		l.Wrapping = fyne.TextWrapWord
-		l.Importance = widget.LowImportance
-		return l
-	}
-	note := hint("Data folder, interfaces, listener, discovery and team are start-up flags " +
-		"(--data, --iface, --listen, --discovery, --team-file): restart Parley to change them.")
+	note := hint("Listener, discovery and team are start-up flags " +
+		"(--listen, --discovery, --team-file): restart Parley to change them.")
+	dataDir := newDataDirSetting(u)
 	items := []*widget.FormItem{
 		widget.NewFormItem("Display name", name),
 		widget.NewFormItem("Safety number", ro(u.self.Fingerprint)),
 		widget.NewFormItem("Peer ID", ro(u.self.ID)),
 		widget.NewFormItem("Addresses", ro(selfAddrs(u))),
-		widget.NewFormItem("Data folder", ro(u.opts.DataDir)),
-		widget.NewFormItem("Interfaces", ro(ifaces)),
+		widget.NewFormItem("Data folder", dataDir.item),
+	}
+	ifaces := newIfaceSettings(u)
+	if ifaces != nil {
+		items = append(items, ifaces.items()...)
+	} else {
+		items = append(items, widget.NewFormItem("Interfaces", ro(orDefaultText(strings.Join(u.opts.Ifaces, ", "), "all"))))
+	}
+	items = append(items,
 		widget.NewFormItem("Listener", ro(u.opts.Listen)),
 		widget.NewFormItem("Discovery", ro(u.opts.Discovery)),
 		widget.NewFormItem("Network", ro(networkText(u.self.Team))),
 		widget.NewFormItem("", hint(teamHint)),
 		widget.NewFormItem("", note),
-	}
+	)
 	if u.opts.Version != "" {
 		items = append(items, widget.NewFormItem("Version", ro(u.opts.Version)))
 	}
@@ -169,10 +167,21 @@ func (u *ui) showSettings() {
 		if auto != nil {
 			auto.save()
 		}
+		if ifaces != nil {
+			ifaces.save()
+		}
+		dataDir.save()
 	}, u.win)
 	name.OnSubmitted = func(string) { d.Submit() }
 	d.Resize(fyne.NewSize(640, 600))
 	u.showDialog(d)
+}
+
+func orDefaultText(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func selfAddrs(u *ui) string {

@@ -50,6 +50,14 @@ type fakeCore struct {
 	pending      int      // Send calls in progress
 	links        []overlay.LinkInfo
 	trust        []string // "verify|peer|true", "block|peer|false"
+
+	// Network interfaces (netsettings_test.go): the machine's, the choice,
+	// whether --iface made it, every SetInterfaces call and its error.
+	netIfaces   []node.NetInterface
+	ifaceChoice []string
+	ifaceByFlag bool
+	ifaceSets   [][]string
+	ifaceErr    error
 }
 
 func newFakeCore(peers ...node.PeerView) *fakeCore {
@@ -59,6 +67,8 @@ func newFakeCore(peers ...node.PeerView) *fakeCore {
 		rooms:   map[string]chat.RoomInfo{},
 		history: map[string][]store.Message{},
 		events:  make(chan node.Event, 64),
+		netIfaces: []node.NetInterface{{Name: "eth0", Up: true, Addrs: []string{"192.168.1.10"}},
+			{Name: "wlan0", Up: true, Addrs: []string{"10.0.0.7"}}, {Name: "eth1"}},
 	}
 }
 
