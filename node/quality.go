@@ -41,6 +41,10 @@ type quality struct {
 	publisher *selection.Publisher
 	current   selection.SelfMetrics
 	chooser   *selection.Chooser
+
+	// linkType is read from the interface table at most once per linkTypeEvery.
+	linkTypeAt  time.Time
+	linkTypeWas selection.LinkType
 }
 
 func newQuality(n *Node, power sysinfo.Power, probeInterval, publishMin time.Duration) *quality {
@@ -182,7 +186,7 @@ func (q *quality) measure() selection.SelfMetrics {
 		q.cpuTotal, q.cpuIdle = total, idle
 	}
 	m := selection.SelfMetrics{
-		Power: q.powerSource(), LinkType: q.linkType(), CPULoad: float32(max(0, min(1, q.cpuLoad))),
+		Power: q.powerSource(), LinkType: q.cachedLinkType(time.Now()), CPULoad: float32(max(0, min(1, q.cpuLoad))),
 		RelaySessions: uint16(min(load.Sessions, math.MaxUint16)), RelayKbps: uint32(load.Bps / 1000),
 		Coord: q.coord,
 	}
@@ -249,6 +253,21 @@ func (q *quality) powerSource() selection.Power {
 		return selection.Battery
 	}
 	return selection.PowerUnknown
+}
+
+// linkTypeEvery is how long a reading of the link medium is reused. Reading it
+// dumps the interface table over netlink; once a second that was the largest
+// allocation of an idle node. The medium changes when the machine moves between
+// Wi-Fi and a cable, and the publisher rate-limits a change to one per 30 s anyway.
+const linkTypeEvery = 30 * time.Second
+
+// cachedLinkType is linkType, read again when linkTypeEvery has passed. The
+// caller holds q.mu.
+func (q *quality) cachedLinkType(now time.Time) selection.LinkType {
+	if q.linkTypeAt.IsZero() || now.Sub(q.linkTypeAt) >= linkTypeEvery || now.Before(q.linkTypeAt) {
+		q.linkTypeWas, q.linkTypeAt = q.linkType(), now
+	}
+	return q.linkTypeWas
 }
 
 // linkType is the medium of the interfaces in use: wireless if any is.
@@ -348,26 +367,24 @@ func edgeCost(u, v identity.PeerID, ru, rv *overlay.Record, rtt time.Duration) t
 	return time.Duration(selection.EdgeCost(selection.ChatForward, li) * float64(time.Millisecond))
 }
 
+// discoveryInterfaces are the interfaces that carry an advertised address. The
+// interface table is read once (each interface's addresses once), not once per
+// advertised address.
 func discoveryInterfaces(n *Node) []net.Interface {
+	adv := n.ov.AdvertisedAddrs()
+	if len(adv) == 0 {
+		return nil
+	}
+	ifcs, _ := net.Interfaces()
 	var out []net.Interface
-	for _, a := range n.ov.AdvertisedAddrs() {
-		if ifc := interfaceOf(a.Addr()); ifc != nil && !slices.ContainsFunc(out, func(o net.Interface) bool { return o.Name == ifc.Name }) {
-			out = append(out, *ifc)
+	for _, ifc := range ifcs {
+		addrs, _ := ifc.Addrs()
+		if slices.ContainsFunc(addrs, func(a net.Addr) bool {
+			p, err := netip.ParsePrefix(a.String())
+			return err == nil && slices.ContainsFunc(adv, func(ap netip.AddrPort) bool { return p.Addr() == ap.Addr().WithZone("") })
+		}) {
+			out = append(out, ifc)
 		}
 	}
 	return out
-}
-
-func interfaceOf(ip netip.Addr) *net.Interface {
-	ifcs, _ := net.Interfaces()
-	for _, ifc := range ifcs {
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr() == ip.WithZone("") {
-				c := ifc
-				return &c
-			}
-		}
-	}
-	return nil
 }

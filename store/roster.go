@@ -31,6 +31,7 @@ const maxCachedAddrs = 16
 // PutPeer merges p into the roster: FirstSeen is kept, addresses are merged newest
 // first, and empty fields do not erase known ones.
 func (d *DB) PutPeer(p Peer) error {
+	defer d.roster.Add(1)
 	err := d.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRoster)
 		if v := b.Get([]byte(p.ID)); v != nil {
@@ -97,6 +98,9 @@ func (d *DB) GetPeer(id string) (Peer, bool, error) {
 }
 
 // Peers lists the whole roster.
+//
+// A caller that reads the roster periodically compares RosterVersion instead of
+// decoding every entry again.
 func (d *DB) Peers() ([]Peer, error) {
 	var out []Peer
 	err := d.bolt.View(func(tx *bolt.Tx) error {
@@ -115,10 +119,16 @@ func (d *DB) Peers() ([]Peer, error) {
 	return out, nil
 }
 
+// RosterVersion changes after every write to the roster (it counts attempts, so it
+// may change without a change of content). Read it before Peers: a roster read
+// after the version was taken is at least as new as that version.
+func (d *DB) RosterVersion() uint64 { return d.roster.Load() }
+
 // SetTrust marks a peer verified and/or blocked (nil leaves a flag as it is),
 // creating the roster entry if the peer was never seen (blocking by ID).
 func (d *DB) SetTrust(id string, verified, blocked *bool) (Peer, error) {
 	var p Peer
+	defer d.roster.Add(1)
 	err := d.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRoster)
 		if v := b.Get([]byte(id)); v != nil {

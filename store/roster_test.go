@@ -106,3 +106,27 @@ func TestPeersListsRoster(t *testing.T) {
 		t.Fatalf("roster names %v", names)
 	}
 }
+
+// TestRosterVersion: every roster write moves the version, so a reader that
+// caches the roster (the node's reconnect loop) sees each change.
+func TestRosterVersion(t *testing.T) {
+	d, _ := openTemp(t)
+	v0 := d.RosterVersion()
+	if err := d.PutPeer(Peer{ID: "a", Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	v1 := d.RosterVersion()
+	if v1 == v0 {
+		t.Fatal("PutPeer left the roster version")
+	}
+	if _, err := d.Peers(); err != nil || d.RosterVersion() != v1 {
+		t.Fatalf("reading moved the version (err %v)", err)
+	}
+	yes := true
+	if _, err := d.SetTrust("a", nil, &yes); err != nil {
+		t.Fatal(err)
+	}
+	if d.RosterVersion() == v1 {
+		t.Fatal("SetTrust left the roster version")
+	}
+}

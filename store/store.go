@@ -27,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -59,6 +60,8 @@ var ErrInUse = errors.New("data dir is in use by another Parley instance")
 type DB struct {
 	bolt *bolt.DB
 	path string
+	// roster counts writes to the roster (RosterVersion).
+	roster atomic.Uint64
 }
 
 // Open opens (creating if needed) the store in dir and migrates it.
