@@ -25,10 +25,15 @@ import (
 // One encoder may feed several listeners (a mesh member sends the same stream
 // to every leg), so the target is the worst listener's level.
 type fecTuner struct {
-	mu       sync.Mutex
-	smoothed map[identity.PeerID]float64 // per listener, percent
-	levels   map[identity.PeerID]int     // per listener, the level it asks for
-	target   atomic.Int32                // what the encoder should be set to
+	mu        sync.Mutex
+	listeners map[identity.PeerID]fecListener
+	target    atomic.Int32 // what the encoder should be set to
+}
+
+// fecListener is one listener's averaged loss (percent) and the level it asks for.
+type fecListener struct {
+	avg   float64
+	level int
 }
 
 // fecLevels are the expected-loss settings (percent) the tuner chooses between.
@@ -45,7 +50,7 @@ const fecSmoothing = 0.5
 const fecDropBelow = 0.5
 
 func newFECTuner() *fecTuner {
-	return &fecTuner{smoothed: map[identity.PeerID]float64{}, levels: map[identity.PeerID]int{}}
+	return &fecTuner{listeners: map[identity.PeerID]fecListener{}}
 }
 
 // report takes one receiver report's fraction lost (0–255, as RTCP carries it)
@@ -54,21 +59,20 @@ func (f *fecTuner) report(listener identity.PeerID, fractionLost uint8) {
 	pct := float64(fractionLost) * 100 / 256
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s, ok := f.smoothed[listener]
+	l, ok := f.listeners[listener]
 	if !ok {
-		s = pct
+		l.avg = pct
 	} else {
-		s += fecSmoothing * (pct - s)
+		l.avg += fecSmoothing * (pct - l.avg)
 	}
-	f.smoothed[listener] = s
 	// Up at once to the level that covers the average; down only to a level
 	// that would still cover twice it.
-	cur := f.levels[listener]
-	if up := levelFor(s); up > cur {
-		f.levels[listener] = up
-	} else if down := levelFor(s / fecDropBelow); down < cur {
-		f.levels[listener] = down
+	if up := levelFor(l.avg); up > l.level {
+		l.level = up
+	} else if down := levelFor(l.avg / fecDropBelow); down < l.level {
+		l.level = down
 	}
+	f.listeners[listener] = l
 	f.publishLocked()
 }
 
@@ -76,15 +80,14 @@ func (f *fecTuner) report(listener identity.PeerID, fractionLost uint8) {
 func (f *fecTuner) forget(listener identity.PeerID) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.smoothed, listener)
-	delete(f.levels, listener)
+	delete(f.listeners, listener)
 	f.publishLocked()
 }
 
 func (f *fecTuner) publishLocked() {
 	worst := 0
-	for _, l := range f.levels {
-		worst = max(worst, l)
+	for _, l := range f.listeners {
+		worst = max(worst, l.level)
 	}
 	f.target.Store(int32(worst))
 }
