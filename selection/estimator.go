@@ -94,23 +94,43 @@ func msDuration(v float64) time.Duration { return time.Duration(v * float64(time
 // before they are published: instantaneous readings swing with every burst of
 // traffic, and publishing each swing would flood records (see MaterialChange) while
 // telling others nothing a relay session could use. The gain is 1/8 per reading
-// (1/n for the first eight), about 40 s at one reading per 5 s. The zero value is
-// ready.
+// (1/n for the first eight), about 40 s at one reading per 5 s.
+//
+// It is quick to get worse and slow to get better: a reading that is clearly worse
+// than the estimate (CPU more than 0.1 above it, spare bandwidth below 70 % of it)
+// is folded in with gain 1/2. A peer that just got busy should stop attracting
+// relays and mixers within a reading or two, since a session placed on it suffers
+// at once; a peer that got idle can wait the 40 s before it is trusted with more.
+// In the simulator this cut the ticks where a busy mixer was still chosen (see
+// docs/relay-selection.md). The zero value is ready.
 type SelfEstimator struct {
 	n             int
 	up, down, cpu float64
 }
 
-const selfGain = 1.0 / 8
+const (
+	selfGain       = 1.0 / 8
+	selfWorseGain  = 1.0 / 2
+	selfWorseCPU   = 0.1 // a CPU reading this far above the estimate is a step
+	selfWorseSpare = 0.7 // a spare reading below this fraction of the estimate is one
+)
 
 // Observe folds in one reading: spare bandwidth in kbit/s and CPU load 0..1.
 // Negative or NaN readings count as 0.
 func (s *SelfEstimator) Observe(spareUpKbps, spareDownKbps, cpuLoad float64) {
 	s.n++
 	g := math.Max(1/float64(s.n), selfGain)
-	s.up += (math.Max(0, nanZero(spareUpKbps)) - s.up) * g
-	s.down += (math.Max(0, nanZero(spareDownKbps)) - s.down) * g
-	s.cpu += (clamp01(cpuLoad) - s.cpu) * g
+	up, down, cpu := math.Max(0, nanZero(spareUpKbps)), math.Max(0, nanZero(spareDownKbps)), clamp01(cpuLoad)
+	s.up += (up - s.up) * worseGain(g, up < selfWorseSpare*s.up)
+	s.down += (down - s.down) * worseGain(g, down < selfWorseSpare*s.down)
+	s.cpu += (cpu - s.cpu) * worseGain(g, cpu > s.cpu+selfWorseCPU)
+}
+
+func worseGain(g float64, worse bool) float64 {
+	if worse {
+		return math.Max(g, selfWorseGain)
+	}
+	return g
 }
 
 // Apply writes the smoothed values into m. A spare bandwidth that rounds to zero

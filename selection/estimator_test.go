@@ -103,3 +103,45 @@ func TestSelfEstimatorSmooths(t *testing.T) {
 		t.Fatalf("a +30 %% reading moved the published figure from %d to %d", prev.SpareUpKbps, m.SpareUpKbps)
 	}
 }
+
+// TestSelfEstimatorQuickToWorsen checks the asymmetry: a clear step for the worse
+// shows within a reading or two, a step for the better takes the usual ~8.
+func TestSelfEstimatorQuickToWorsen(t *testing.T) {
+	steady := func(up, down, cpu float64) *SelfEstimator {
+		s := &SelfEstimator{}
+		for range 100 {
+			s.Observe(up, down, cpu)
+		}
+		return s
+	}
+	var m SelfMetrics
+	s := steady(10_000, 10_000, 0.1)
+	s.Observe(10_000, 2_000, 0.9)
+	s.Apply(&m)
+	if m.CPULoad < 0.49 || m.SpareDownKbps > 6_000 || m.SpareUpKbps != 10_000 {
+		t.Fatalf("one reading after a step for the worse: %+v, want cpu ≥ 0.5, down ≤ 6000, up unchanged", m)
+	}
+	s.Observe(10_000, 2_000, 0.9)
+	s.Apply(&m)
+	if m.CPULoad < 0.69 || m.SpareDownKbps > 4_000 {
+		t.Fatalf("two readings after it: %+v, want cpu ≥ 0.7, down ≤ 4000", m)
+	}
+
+	s = steady(2_000, 2_000, 0.9)
+	s.Observe(10_000, 10_000, 0.1)
+	s.Apply(&m)
+	if m.CPULoad < 0.79 || m.SpareUpKbps > 3_100 {
+		t.Fatalf("one reading after a step for the better: %+v, want gain 1/8 (cpu 0.8, up 3000)", m)
+	}
+
+	// Noise around a steady value is not a step: ±0.03 CPU, ±10 % bandwidth.
+	s = steady(10_000, 10_000, 0.3)
+	rnd := rand.New(rand.NewPCG(4, 4))
+	for range 500 {
+		s.Observe(10_000*(1+0.1*rnd.NormFloat64()), 10_000*(1+0.1*rnd.NormFloat64()), 0.3+0.03*rnd.NormFloat64())
+	}
+	s.Apply(&m)
+	if m.CPULoad < 0.27 || m.CPULoad > 0.33 || m.SpareUpKbps < 9_000 || m.SpareUpKbps > 11_000 {
+		t.Fatalf("noisy steady state drifted: %+v", m)
+	}
+}

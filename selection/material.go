@@ -18,7 +18,8 @@ const (
 	materialVarMs      = 3.0  // their weights (≤ 2) keep a 3 ms change under 10 ms
 	materialLoss       = 0.01 // absolute: one percentage point
 	materialSpareFrac  = 0.25
-	materialCPU        = 0.15 // absolute
+	materialCPULoad    = 0.15 // in ρ/(1−ρ), and
+	materialCPUFrac    = 0.25 // relative to it
 	materialSessions   = 2
 	materialRelayFrac  = 0.25
 	materialRelayKbps  = 256
@@ -30,8 +31,8 @@ const (
 // a link's RTT changed by more than 20 % and 2 ms, its RTT variation or jitter by
 // more than 50 % and 3 ms, or its loss by more than one percentage point; spare
 // bandwidth in either direction by more than 25 %; relay sessions by 2 or more (or
-// to/from none); relay bandwidth by more than 25 % and 256 kbit/s; CPU load by more
-// than 0.15; or the coordinate moved more than 5 ms.
+// to/from none); relay bandwidth by more than 25 % and 256 kbit/s; CPU load's
+// ρ/(1−ρ) by more than 0.15 and 25 % (see loadFactor); or the coordinate moved more than 5 ms.
 func MaterialChange(old, cur SelfMetrics) bool {
 	if old.Power != cur.Power || old.LinkType != cur.LinkType || len(old.Links) != len(cur.Links) {
 		return true
@@ -48,7 +49,8 @@ func MaterialChange(old, cur SelfMetrics) bool {
 	if dk > materialRelayKbps && relChange(float64(old.RelayKbps), float64(cur.RelayKbps)) > materialRelayFrac {
 		return true
 	}
-	if math.Abs(float64(cur.CPULoad-old.CPULoad)) > materialCPU {
+	lo, lc := loadFactor(old.CPULoad), loadFactor(cur.CPULoad)
+	if math.Abs(lc-lo) > materialCPULoad && relChange(lo, lc) > materialCPUFrac {
 		return true
 	}
 	if !(old.Coord.Displacement(cur.Coord) <= materialCoordMoved) { // NaN counts as moved
@@ -86,6 +88,46 @@ func linkChanged(p, l LinkMetric) bool {
 		math.Abs(float64(l.Loss-p.Loss)) > materialLoss
 }
 
+// loadFactor is ρ/(1−ρ) of a CPU load, capped as the cost caps it: what a
+// candidate's CPU costs grows with it, not with ρ, so a change from 0.80 to 0.90
+// (4 → 9) matters far more than one from 0.10 to 0.20 (0.11 → 0.25). An absolute
+// threshold on ρ let a mixer's load settle at 0.84 published while it was 0.90:
+// 5.3 against 9, a 75 ms-equivalent error at the mixer's weight.
+func loadFactor(cpu float32) float64 {
+	rho := math.Min(clamp01(float64(cpu)), maxCPULoad)
+	return rho / (1 - rho)
+}
+
+// Thresholds of Worsened.
+const (
+	worseCPULoad  = 1.0 // ρ/(1−ρ) up by more than this (0.5 → 0.67 is +1) and
+	worseCPUFrac  = 1.0 // at least doubled
+	worseSpare    = 0.5 // spare bandwidth in either direction halved
+	worseSessions = 2   // two more relay sessions
+)
+
+// Worsened reports whether cur makes this peer a much worse relay or mixer than
+// old said: it went on battery, its CPU's ρ/(1−ρ) at least doubled and rose by
+// more than 1, its spare bandwidth halved, or it took on two more relay sessions.
+// Such a record is worth sending before the rate limit allows (Publisher's
+// UrgentInterval): every session that picks the peer meanwhile suffers. An
+// improvement never is: a peer that got better can wait its turn. Link figures
+// are left out because they are averaged over minutes and never jump.
+func Worsened(old, cur SelfMetrics) bool {
+	if cur.Power == Battery && old.Power != Battery {
+		return true
+	}
+	lo, lc := loadFactor(old.CPULoad), loadFactor(cur.CPULoad)
+	if lc-lo > worseCPULoad && lc >= (1+worseCPUFrac)*lo {
+		return true
+	}
+	if float64(cur.SpareUpKbps) < worseSpare*float64(old.SpareUpKbps) ||
+		float64(cur.SpareDownKbps) < worseSpare*float64(old.SpareDownKbps) {
+		return true
+	}
+	return int(cur.RelaySessions)-int(old.RelaySessions) >= worseSessions
+}
+
 // relChange is |b−a|/a, with any change from 0 counting as infinite.
 func relChange(a, b float64) float64 {
 	if a == b {
@@ -111,6 +153,9 @@ func durChange(a, b time.Duration, frac, absMs float64) bool {
 type Publisher struct {
 	MinInterval time.Duration
 	MaxInterval time.Duration
+	// UrgentInterval is how soon after the last record a Worsened one may follow
+	// (0: no sooner than MinInterval).
+	UrgentInterval time.Duration
 
 	last   SelfMetrics
 	lastAt time.Time
@@ -121,11 +166,14 @@ type Publisher struct {
 const (
 	DefaultMinInterval = 30 * time.Second
 	DefaultMaxInterval = 10 * time.Minute
+	// DefaultUrgentInterval: a peer that just became a bad relay says so within
+	// 5 s, not after up to 30.
+	DefaultUrgentInterval = 5 * time.Second
 )
 
 // NewPublisher returns a Publisher with the default intervals.
 func NewPublisher() *Publisher {
-	return &Publisher{MinInterval: DefaultMinInterval, MaxInterval: DefaultMaxInterval}
+	return &Publisher{MinInterval: DefaultMinInterval, MaxInterval: DefaultMaxInterval, UrgentInterval: DefaultUrgentInterval}
 }
 
 // Offer reports whether cur should be published now; if so it is remembered as the
@@ -134,7 +182,8 @@ func (p *Publisher) Offer(now time.Time, cur SelfMetrics) bool {
 	since := now.Sub(p.lastAt)
 	due := !p.has ||
 		(p.MaxInterval > 0 && since >= p.MaxInterval) ||
-		(since >= p.MinInterval && MaterialChange(p.last, cur))
+		(since >= p.MinInterval && MaterialChange(p.last, cur)) ||
+		(p.UrgentInterval > 0 && since >= p.UrgentInterval && Worsened(p.last, cur))
 	if due {
 		cur.Links = slices.Clone(cur.Links) // the caller may reuse its slice
 		p.last, p.lastAt, p.has = cur, now, true

@@ -20,6 +20,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "simulation seed")
 	duration := flag.Duration("duration", time.Hour, "evaluated virtual time per run")
 	decisions := flag.Int("decisions", 30, "decisions per purpose per run")
+	degree := flag.Int("degree", relaysim.DefaultConfig(0, 50, 1).Degree, "overlay links each peer opens (it also accepts others')")
 	// The hysteresis rule, so that variants can be compared without editing code.
 	h := selection.DefaultHysteresis()
 	flag.Float64Var(&h.MinGain, "min-gain", h.MinGain, "clear gain: ms-equivalent a switch must save at once")
@@ -29,18 +30,18 @@ func main() {
 	flag.DurationVar(&h.Hold, "hold", h.Hold, "persistent gain: how long it must last")
 	flag.DurationVar(&h.Dwell, "dwell", h.Dwell, "minimum time between voluntary switches")
 	flag.Parse()
-	if err := run(*seed, *duration, *decisions, h); err != nil {
+	if err := run(*seed, *duration, *decisions, *degree, h); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrelay:", err)
 		os.Exit(1)
 	}
 }
 
-func run(seed uint64, duration time.Duration, decisions int, h selection.Hysteresis) error {
+func run(seed uint64, duration time.Duration, decisions, degree int, h selection.Hysteresis) error {
 	var cfgs []relaysim.Config
 	for _, t := range relaysim.Topologies() {
 		for _, n := range []int{50, 200} {
 			c := relaysim.DefaultConfig(t, n, seed)
-			c.Duration, c.Decisions, c.Hysteresis = duration, decisions, h
+			c.Duration, c.Decisions, c.Degree, c.Hysteresis = duration, decisions, degree, h
 			cfgs = append(cfgs, c)
 		}
 	}
