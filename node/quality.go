@@ -31,7 +31,7 @@ type quality struct {
 	// est smooths each link's figures over minutes for publishing: a single Wi-Fi
 	// spike must not make the node republish its record to everyone.
 	est       map[identity.PeerID]*selection.LinkEstimator
-	lossSeen  map[identity.PeerID][2]uint64 // pings lost and sent at the last reading
+	lossSeen  map[identity.PeerID][2]uint64 // lossCounters at the last reading folded in
 	upBps     map[identity.PeerID]float64   // our probes of each link
 	downBps   map[identity.PeerID]float64   // peers' probes of us, as we received them
 	probedAt  map[identity.PeerID]time.Time
@@ -209,12 +209,7 @@ func (q *quality) measure() selection.SelfMetrics {
 			Peer: l.Peer, RTT: l.Quality.SRTT, RTTVar: l.Quality.RTTVar, Jitter: l.Quality.Jitter, Loss: float32(l.Quality.Loss),
 		}
 		if e := q.est[l.Peer]; e != nil && e.Samples() > 0 {
-			prev := q.lossSeen[l.Peer]
-			if l.Quality.Sent < prev[1] || l.Quality.Lost < prev[0] {
-				prev = [2]uint64{} // a new link: its counters started again
-			}
-			e.AddLoss(int(l.Quality.Lost-prev[0]), int(l.Quality.Sent-prev[1]))
-			q.lossSeen[l.Peer] = [2]uint64{l.Quality.Lost, l.Quality.Sent}
+			q.lossSeen[l.Peer] = foldLoss(e, q.lossSeen[l.Peer], l.Quality)
 			lm = e.Metric(l.Peer)
 		}
 		m.Links = append(m.Links, lm)
@@ -239,6 +234,38 @@ func (q *quality) measure() selection.SelfMetrics {
 		m.Links = m.Links[:selection.MaxSelfLinks]
 	}
 	return m
+}
+
+// minLossPackets is how many packets a link must have sent since the last
+// reading before its loss is folded into the estimate.
+const minLossPackets = 20
+
+// lossCounters is a link's packets lost and sent so far: the kernel's TCP
+// retransmissions and data segments where it has them, else pings. Over TCP a
+// ping is never dropped, only delayed, so ping loss sees dead links and nothing
+// else; without the kernel's counters a LAN link would always publish 0 loss
+// and the loss terms of every ranking would compare zeros.
+func lossCounters(q overlay.Quality) (lost, sent uint64) {
+	if q.Transport {
+		return q.SegsRetrans, q.SegsSent
+	}
+	return q.Lost, q.Sent
+}
+
+// foldLoss folds a link's loss since the reading prev into e once the link has
+// sent minLossPackets since then (an idle link sends about two a second, and one
+// retransmission in a one-second interval would read as 50 % loss for that
+// interval), and returns the reading to count from next.
+func foldLoss(e *selection.LinkEstimator, prev [2]uint64, q overlay.Quality) [2]uint64 {
+	lost, sent := lossCounters(q)
+	if sent < prev[1] || lost < prev[0] {
+		prev = [2]uint64{} // a new connection: its counters started again
+	}
+	if sent-prev[1] < minLossPackets {
+		return prev
+	}
+	e.AddLoss(int(lost-prev[0]), int(sent-prev[1]))
+	return [2]uint64{lost, sent}
 }
 
 func (q *quality) powerSource() selection.Power {

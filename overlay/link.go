@@ -195,8 +195,15 @@ type Quality struct {
 	Samples uint64
 	Sent    uint64
 	Lost    uint64
-	// Loss is the recent ping loss rate, an EWMA over the last ~10 pings.
+	// Loss is the recent ping loss rate, an EWMA over the last ~10 pings. Over TCP
+	// a ping is lost only when the link is all but dead; the path's packet loss is
+	// in the transport counters below.
 	Loss float64
+	// Transport says SegsSent and SegsRetrans were read from the kernel (Linux
+	// TCP_INFO): data segments sent on the link's connection so far, and how many
+	// were sent again because the path lost them.
+	Transport             bool
+	SegsSent, SegsRetrans uint64
 	// TxBytes/RxBytes count frame bytes; TxBps/RxBps are the recent rates seen
 	// passively (EWMA over ping intervals), i.e. the throughput the link carries.
 	TxBytes, RxBytes uint64
@@ -217,8 +224,10 @@ func (q Quality) MarshalJSON() ([]byte, error) {
 		Loss    float64 `json:"loss"`
 		TxBps   float64 `json:"tx_bps"`
 		RxBps   float64 `json:"rx_bps"`
+		Segs    uint64  `json:"segs_sent,omitempty"`
+		Retrans uint64  `json:"segs_retrans,omitempty"`
 	}{q.SRTT.Microseconds(), q.RTTVar.Microseconds(), q.MinRTT.Microseconds(), q.Samples, q.Sent, q.Lost,
-		q.Jitter.Microseconds(), q.Loss, q.TxBps, q.RxBps})
+		q.Jitter.Microseconds(), q.Loss, q.TxBps, q.RxBps, q.SegsSent, q.SegsRetrans})
 }
 
 // rttStats keeps RFC 6298 style smoothed RTT and variance from ping/pong, jitter,
@@ -343,5 +352,12 @@ func (s *rttStats) snapshot() Quality {
 	return s.q
 }
 
-// Quality returns the link's current measurements.
-func (l *Link) Quality() Quality { return l.quality.snapshot() }
+// Quality returns the link's current measurements, with the kernel's segment
+// counters where it has them (one getsockopt per call).
+func (l *Link) Quality() Quality {
+	q := l.quality.snapshot()
+	if sent, retrans, ok := transportCounters(l.conn); ok {
+		q.Transport, q.SegsSent, q.SegsRetrans = true, sent, retrans
+	}
+	return q
+}
