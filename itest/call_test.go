@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,20 +14,13 @@ import (
 	"parley/media/signal"
 )
 
-// testSignal writes a WAV of a slow tone sweep (250 Hz up to 1.5 kHz): tonal,
-// so Opus codes it nearly transparently, and never repeating, so
-// cross-correlation finds exactly one alignment (a steady tone would match a
-// whole period either side, and hide a frame dropped or inserted mid-call).
+// testSignal writes a WAV of a slow tone sweep (250 Hz up to 1.5 kHz,
+// signal.Sweep): Opus codes it nearly transparently, and it aligns in one place
+// only, as signal.JudgeWindows needs.
 func testSignal(t *testing.T, path string, seconds float64) []int16 {
 	t.Helper()
 	n := int(seconds * audio.SampleRate)
-	pcm := make([]int16, n)
-	const f0, f1 = 250.0, 1500.0
-	k := (f1 - f0) / seconds
-	for i := range pcm {
-		x := float64(i) / audio.SampleRate
-		pcm[i] = int16(9000 * math.Sin(2*math.Pi*(f0*x+k*x*x/2)))
-	}
+	pcm := signal.Sweep(n, audio.SampleRate, 250, 1500, 9000)
 	w, err := audio.CreateWAV(path)
 	if err != nil {
 		t.Fatal(err)
@@ -145,117 +135,10 @@ func TestCallCarriesAudio(t *testing.T) {
 		}
 	}
 	splices := int(last.Num("stretched") + last.Num("skipped"))
-	if err := judgeRecording(t, ref, got, lag, splices); err != nil {
+	judge := signal.JudgeOptions{Window: audio.SampleRate / 5, Frame: audio.FrameSamples, MinSNR: 20, MinWindows: 25, Logf: t.Logf}
+	if err := signal.JudgeWindows(ref, got, lag, splices, judge); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// judgeRecording checks that every 200 ms of a call's recording matches the
-// source with at least 20 dB SNR, except where the far end's jitter buffer
-// spliced: it plays one frame extra or drops one to move its delay (when the
-// machine stalls the playout loop, say), which shifts all that follows by 20 ms
-// and leaves one window half on either side. So each window is aligned on its
-// own, within one frame and 2 ms of the window before (Opus's delay also differs
-// by a few samples across the sweep); a window below 20 dB is excused only if
-// the alignment jumps by at least half a frame across it, and there may be no
-// more than two such windows per splice the buffer reports (stretched +
-// skipped): the window the splice falls in, and the next, since the decoder
-// resumes from state a frame away and takes a few milliseconds to settle (seen
-// under make test: one skip, windows at 1.3 and 18.5 dB, the rest 24–43 dB).
-func judgeRecording(t testing.TB, ref, got []int16, lag, splices int) error {
-	t.Helper()
-	const win = audio.SampleRate / 5
-	const slack = audio.FrameSamples + 96
-	type window struct {
-		lag int
-		snr float64
-	}
-	var ws []window
-	prev := lag
-	for w := 0; w+win <= len(ref); w += win {
-		from := w + prev - slack
-		if from < 0 {
-			from = 0
-		}
-		if from+win+2*slack > len(got) {
-			break // hung up before the source ended
-		}
-		sub := got[from : from+win+2*slack]
-		l, _ := signal.Align(ref[w:w+win], sub, 2*slack)
-		l += from - w
-		if w+l < 0 || w+l+win > len(got) {
-			break
-		}
-		ws = append(ws, window{l, signal.SNR(ref[w:w+win], got[w+l:w+l+win], 0)})
-		prev = l
-	}
-	if len(ws) < 25 {
-		return fmt.Errorf("the recording covers %d windows of 200 ms, want 25 (5 s)", len(ws))
-	}
-	var bad, excused []int
-	worst := math.Inf(1)
-	for i, w := range ws {
-		if w.snr >= 20 {
-			worst = min(worst, w.snr)
-			continue
-		}
-		before, after := ws[max(0, i-1)].lag, ws[min(len(ws)-1, i+1)].lag
-		if abs(after-before) >= audio.FrameSamples/2 {
-			excused = append(excused, i)
-		} else {
-			bad = append(bad, i)
-		}
-	}
-	for i, w := range ws {
-		t.Logf("window %2d: lag %+d, SNR %.1f dB", i, w.lag-lag, w.snr)
-	}
-	t.Logf("worst clean window %.1f dB; %d windows across a splice %v (the jitter buffer reports %d)", worst, len(excused), excused, splices)
-	if len(bad) > 0 {
-		return fmt.Errorf("windows %v below 20 dB with no splice to explain them", bad)
-	}
-	if len(excused) > 2*splices {
-		return fmt.Errorf("%d windows excused as splices, but the jitter buffer made only %d", len(excused), splices)
-	}
-	if len(excused) > len(ws)/5 {
-		return fmt.Errorf("%d of %d windows spliced: that is not a clean link", len(excused), len(ws))
-	}
-	return nil
-}
-
-// TestJudgeRecording checks the judge itself on a made-up recording: the
-// source delayed by 10 ms, with one frame dropped at 2.3 s as a skipping
-// jitter buffer would, and a little noise (about 40 dB down).
-func TestJudgeRecording(t *testing.T) {
-	ref := testSignal(t, filepath.Join(t.TempDir(), "ref.wav"), 6)
-	const delay, at = 480, 2*audio.SampleRate + 3*audio.SampleRate/10
-	rng := rand.New(rand.NewPCG(1, 2))
-	var got []int16
-	got = append(got, make([]int16, delay)...)
-	got = append(got, ref[:at]...)
-	got = append(got, ref[at+audio.FrameSamples:]...)
-	for i := range got {
-		got[i] += int16(rng.NormFloat64() * 60)
-	}
-	if err := judgeRecording(t, ref, got, delay, 1); err != nil {
-		t.Fatalf("one reported skip: %v", err)
-	}
-	if err := judgeRecording(t, ref, got, delay, 0); err == nil {
-		t.Fatal("a splice the jitter buffer did not report was excused")
-	}
-	garbled := slices.Clone(got)
-	for i := 4 * audio.SampleRate; i < 4*audio.SampleRate+audio.SampleRate/10; i++ {
-		garbled[i] = int16(rng.NormFloat64() * 3000)
-	}
-	if err := judgeRecording(t, ref, garbled, delay, 5); err == nil {
-		t.Fatal("100 ms of noise without a splice passed")
-	}
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // TestRelayedCallAcrossSegments: a (segment 1) calls c (segment 2); only b sits
