@@ -32,8 +32,8 @@ func TestFoldLossUsesTransportCountersInBatches(t *testing.T) {
 	if seen != [2]uint64{0, 25} {
 		t.Fatalf("seen %v after a reconnect", seen)
 	}
-	if got := e.Metric(identity.PeerID{}).Loss; math.Abs(float64(got)-0.025) > 1e-6 {
-		t.Fatalf("loss %v after a clean interval, want the mean 0.025", got)
+	if got := e.Metric(identity.PeerID{}).Loss; math.Abs(float64(got)-2.0/65) > 1e-6 {
+		t.Fatalf("loss %v after a clean interval, want 2 of the 65 packets", got)
 	}
 	// Without kernel counters, pings are the packets.
 	var p selection.LinkEstimator

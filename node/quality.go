@@ -39,8 +39,12 @@ type quality struct {
 	cpuIdle   uint64
 	cpuLoad   float64
 	publisher *selection.Publisher
-	current   selection.SelfMetrics
-	chooser   *selection.Chooser
+	// current is the latest measurement, every link (this node's own rankings use
+	// them all); record is what the last published record carries, at most
+	// selection.MaxPublishedLinks links.
+	current selection.SelfMetrics
+	record  selection.SelfMetrics
+	chooser *selection.Chooser
 
 	// linkType is read from the interface table at most once per linkTypeEvery.
 	linkTypeAt  time.Time
@@ -316,7 +320,12 @@ func (q *quality) publish() {
 	m := q.measure()
 	q.mu.Lock()
 	q.current = m
-	due := q.publisher.Offer(time.Now(), m)
+	rec := m
+	rec.Links = selection.PublishedLinks(m.Links, q.record.Links, selection.MaxPublishedLinks)
+	due := q.publisher.Offer(time.Now(), rec)
+	if due {
+		q.record = rec
+	}
 	q.mu.Unlock()
 	if !due {
 		return
@@ -329,7 +338,7 @@ func (q *quality) publish() {
 // extension is the current self-metrics record extension.
 func (q *quality) extension() overlay.Extension {
 	q.mu.Lock()
-	m := q.current
+	m := q.record
 	q.mu.Unlock()
 	b, err := selection.EncodeSelf(m)
 	if err != nil {

@@ -14,8 +14,9 @@ import (
 //     which must react within a few samples;
 //   - slow: averages over the last few minutes (gain 1/32 once 32 samples are in,
 //     1/n before, so early figures are plain means rather than biased towards the
-//     first sample) of the RTT, its absolute deviation from that average, the
-//     absolute difference of consecutive samples (RFC 3550 jitter) and the loss.
+//     first sample) of the RTT, its absolute deviation from that average and the
+//     absolute difference of consecutive samples (RFC 3550 jitter); and the loss,
+//     averaged over the last lossWindow packets (see AddLoss).
 //
 // Only the slow view is published. A relay session lives for minutes, so the
 // figure that matters is the typical RTT over minutes; a single Wi-Fi power-save
@@ -25,7 +26,7 @@ type LinkEstimator struct {
 	n                  int
 	srtt, rttvar, last float64 // fast, ms
 	mean, dev, jitter  float64 // slow, ms
-	lossN              int
+	lossPackets        float64 // packets folded into loss so far
 	loss               float64 // slow, fraction
 }
 
@@ -57,13 +58,26 @@ func (e *LinkEstimator) AddRTT(rtt time.Duration) {
 
 // AddLoss folds in the transport's counters over one interval: lost of sent
 // packets. Intervals with nothing sent carry no information and are ignored.
+//
+// Loss is averaged over packets, not intervals: the estimate is an EWMA over
+// about the last lossWindow packets (a plain mean before that many), whatever
+// time they took. A loss rate is a count, and its precision is the number of
+// packets behind it: an idle link (a ping and a pong a second) needs minutes for
+// a figure worth comparing, a busy one has it in seconds. Averaging over a fixed
+// number of intervals instead left an idle link's published loss so noisy that
+// rankings flapped on it (docs/relay-selection.md).
 func (e *LinkEstimator) AddLoss(lost, sent int) {
 	if sent <= 0 || lost < 0 {
 		return
 	}
-	e.lossN++
-	e.loss += (clamp01(float64(lost)/float64(sent)) - e.loss) * gain(e.lossN)
+	n := float64(sent)
+	e.lossPackets += n
+	g := math.Max(n/e.lossPackets, -math.Expm1(n*math.Log1p(-1/lossWindow)))
+	e.loss += (clamp01(float64(lost)/n) - e.loss) * g
 }
+
+// lossWindow is the number of packets the loss estimate averages over.
+const lossWindow = 1000
 
 // Samples is the number of RTT samples folded in.
 func (e *LinkEstimator) Samples() int { return e.n }

@@ -223,8 +223,38 @@ func TestRankCombinesBothDirections(t *testing.T) {
 		link("a", "x", 4, 1, 0, 0), link("x", "a", 6, 2, 0, 0.01), link("x", "b", 5, 0, 0, 0))
 	r := Rank(g, Request{Purpose: ChatForward, From: "a", To: []string{"b"}}, DefaultWeights(ChatForward), nil)
 	tm := r[0].Terms
-	if !near(tm[TermRTTMeasured], 10) || !near(tm[TermRTTVar], 2) || !near(tm[TermLoss], 2) {
+	// The loss is the worse direction's 1 %, shrunk halfway toward what the ends'
+	// access shares predict, which with these links is 1 % as well.
+	if !near(tm[TermRTTMeasured], 10) || !near(tm[TermRTTVar], 2) || math.Abs(tm[TermLoss]-2) > 0.01 {
 		t.Fatalf("terms %v, want rtt 5+5 (mean), rttvar 2 (max), loss 1 %% → 2", tm)
+	}
+}
+
+// TestRankShrinksMeasuredLossTowardShares: a link's published loss rests on few
+// packets, so it counts half, and what both ends' other links say the other half.
+func TestRankShrinksMeasuredLossTowardShares(t *testing.T) {
+	// a and b lose 1 % on every link to the p peers, and the p peers lose nothing
+	// among themselves: the loss is a's and b's access, 1 % each. The a–x link
+	// read 0 and the x–b link 1 %.
+	peers := []PeerInfo{peer("a"), peer("b"), peer("x")}
+	var links []LinkInfo
+	for _, p := range []string{"p1", "p2", "p3", "p4", "p5"} {
+		peers = append(peers, peer(p))
+		links = append(links, link("a", p, 1, 0, 0, 0.01), link("b", p, 1, 0, 0, 0.01))
+		for _, q := range []string{"p1", "p2", "p3", "p4", "p5"} {
+			if p < q {
+				links = append(links, link(p, q, 1, 0, 0, 0))
+			}
+		}
+	}
+	links = append(links, link("a", "x", 1, 0, 0, 0), link("x", "b", 1, 0, 0, 0.01))
+	r := Rank(graph(peers, links...), Request{Purpose: ChatForward, From: "a", To: []string{"b"}, Candidates: []string{"x"}},
+		Weights{LossMs: 1}, nil)
+	// x's own share is 0 (its links less a's and b's shares are −1 % and 0,
+	// floored at 0), so each leg is predicted at 1 %: a–x 0 → ½ %, x–b stays 1 %;
+	// 1½ % in all, against 1 % unshrunk.
+	if got := r[0].Terms[TermLoss]; math.Abs(got-1.5) > 0.01 {
+		t.Fatalf("loss term %.3f, want 1.5 (each leg halfway to its ends' shares)", got)
 	}
 }
 

@@ -25,7 +25,9 @@ type peer struct {
 const (
 	// packetsPerProbe is how many packets' fate a probe interval reveals (the
 	// transport's counters over the link's traffic): loss is estimated from them.
-	packetsPerProbe = 50
+	// 10 in 5 s is an idle link of the node: a ping and a pong a second (the
+	// node counts TCP data segments it sent and had to send again).
+	packetsPerProbe = 10
 	// minSamples before a link is published: the first estimates are guesses.
 	minSamples = 3
 	// recordOverhead is what a republish re-sends besides the metrics extension: the
@@ -215,6 +217,7 @@ func (w *world) selfMetrics(n *node) selection.SelfMetrics {
 		}
 		m.Links = append(m.Links, e.Metric(w.nodes[j].pid))
 	}
+	m.Links = selection.PublishedLinks(m.Links, n.published.Links, selection.MaxPublishedLinks)
 	return m
 }
 

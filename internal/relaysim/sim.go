@@ -22,7 +22,9 @@ type Config struct {
 	Probe time.Duration
 	// Tick is how often every decision is re-evaluated (a multiple of Probe).
 	Tick time.Duration
-	// Degree is roughly how many overlay links (measured, published) a node has.
+	// Degree is how many overlay links a node opens (it also accepts those others
+	// open to it); it measures them all and publishes at most
+	// selection.MaxPublishedLinks of them.
 	Degree int
 	// Decisions per purpose: concurrent sessions that each need a relay/mixer (each
 	// slot runs consecutive 5–15 minute sessions between fresh endpoints).
@@ -39,7 +41,7 @@ func DefaultConfig(t Topology, peers int, seed uint64) Config {
 		Topology: t, Peers: peers, Seed: seed,
 		Warmup: 10 * time.Minute, Duration: time.Hour,
 		Probe: 5 * time.Second, Tick: 10 * time.Second,
-		Degree: 8, Decisions: 30, VivaldiEvery: 10 * time.Minute,
+		Degree: 32, Decisions: 30, VivaldiEvery: 10 * time.Minute,
 		Hysteresis: selection.DefaultHysteresis(),
 	}
 }
