@@ -12,7 +12,9 @@
 // candidate's own terms. A leg is, in order of preference:
 //
 //   - measured: a link this node measured (Graph.Own) or a peer published
-//     (Graph.Links; both ends' views are combined: mean RTT, worse variation/loss);
+//     (Graph.Links; both ends' views are combined: mean RTT, worse variation/loss),
+//     its loss taken halfway toward what the ends' access shares predict (a loss
+//     figure rests on about a thousand packets);
 //   - estimated: RTT from the two Vivaldi coordinates; loss and jitter from the two
 //     ends' access shares, recovered from all published links (see access.go);
 //   - unknown: UnknownRTTMs (50 ms), worse than any LAN path.
@@ -115,7 +117,8 @@
 //	          +24  4   jitter, µs
 //	          +28  2   loss, units of 1/65535
 //
-// A record with L links is 35 + 30·L bytes. DecodeSelf rejects another version,
+// A record with L links is 35 + 30·L bytes; a peer publishes at most
+// MaxPublishedLinks (16) of its links, the nearest (PublishedLinks). DecodeSelf rejects another version,
 // power or link type values above 2, an invalid coordinate, a truncated link list,
 // or a peer listed twice; bytes after the last link are ignored (later revisions
 // may append).
@@ -123,9 +126,10 @@
 // # Measuring
 //
 // LinkEstimator turns a link's RTT samples and loss counters into the published
-// figures: slow averages over minutes (RTT, mean deviation, RFC 3550 jitter, loss),
-// next to the fast RFC 6298 SRTT/RTTVAR for timers. SelfEstimator smooths a peer's
-// readings of its own spare bandwidth and CPU. Publishing fast or raw values made
+// figures: slow averages over minutes (RTT, mean deviation, RFC 3550 jitter) and
+// over the last thousand packets (loss), next to the fast RFC 6298 SRTT/RTTVAR for
+// timers. SelfEstimator smooths a peer's readings of its own spare bandwidth and
+// CPU, quick to follow a step for the worse and slow to follow one for the better. Publishing fast or raw values made
 // every Wi-Fi spike a "material change" and doubled the flooded bytes for no better
 // choices.
 //
@@ -133,5 +137,6 @@
 //
 // A record floods to every peer, so metrics are republished only when
 // MaterialChange says they moved enough to matter (see its doc for the thresholds),
-// at most once per 30 s, and at least every 10 minutes (Publisher).
+// at most once per 30 s, and at least every 10 minutes (Publisher); a record that
+// says the peer became a much worse relay (Worsened) may go out 5 s after the last.
 package selection
