@@ -199,11 +199,11 @@ type Quality struct {
 	// a ping is lost only when the link is all but dead; the path's packet loss is
 	// in the transport counters below.
 	Loss float64
-	// Transport says SegsSent and SegsRetrans were read from the kernel (Linux
-	// TCP_INFO): data segments sent on the link's connection so far, and how many
-	// were sent again because the path lost them.
-	Transport             bool
-	SegsSent, SegsRetrans uint64
+	// Transport says SegsSent, SegsRetrans and SegsBytes were read from the kernel
+	// (Linux TCP_INFO): data segments sent on the link's connection so far, how
+	// many were sent again because the path lost them, and the bytes they carried.
+	Transport                        bool
+	SegsSent, SegsRetrans, SegsBytes uint64
 	// TxBytes/RxBytes count frame bytes; TxBps/RxBps are the recent rates seen
 	// passively (EWMA over ping intervals), i.e. the throughput the link carries.
 	TxBytes, RxBytes uint64
@@ -356,8 +356,8 @@ func (s *rttStats) snapshot() Quality {
 // counters where it has them (one getsockopt per call).
 func (l *Link) Quality() Quality {
 	q := l.quality.snapshot()
-	if sent, retrans, ok := transportCounters(l.conn); ok {
-		q.Transport, q.SegsSent, q.SegsRetrans = true, sent, retrans
+	if sent, retrans, bytes, ok := transportCounters(l.conn); ok {
+		q.Transport, q.SegsSent, q.SegsRetrans, q.SegsBytes = true, sent, retrans, bytes
 	}
 	return q
 }

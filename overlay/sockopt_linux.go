@@ -32,30 +32,30 @@ func limitUnsent(c net.Conn) {
 }
 
 // transportCounters reads how many data segments the kernel has sent on c's TCP
-// connection and how many of those it had to send again (TCP_INFO's
-// tcpi_data_segs_out and tcpi_total_retrans). Over TCP a ping is never lost, only
+// connection, how many of those it had to send again, and the bytes sent
+// (TCP_INFO's tcpi_data_segs_out, tcpi_total_retrans and tcpi_bytes_sent). Over TCP a ping is never lost, only
 // late, so these are the only view of the path's packet loss: a retransmission is
 // a segment the path dropped (or one the kernel gave up waiting for). c may be
 // wrapped (TLS); ok is false when no TCP socket is underneath or the read failed.
-func transportCounters(c net.Conn) (sent, retrans uint64, ok bool) {
+func transportCounters(c net.Conn) (sent, retrans, bytes uint64, ok bool) {
 	tc, isTCP := underlyingConn(c).(*net.TCPConn)
 	if !isTCP {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	raw, err := tc.SyscallConn()
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	var info *unix.TCPInfo
 	cerr := raw.Control(func(fd uintptr) {
 		info, err = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
 	})
 	if cerr != nil || err != nil || info == nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	sent = uint64(info.Data_segs_out)
 	if sent == 0 { // kernels before 4.6 do not fill it: count every segment
 		sent = uint64(info.Segs_out)
 	}
-	return sent, uint64(info.Total_retrans), true
+	return sent, uint64(info.Total_retrans), info.Bytes_sent, true
 }

@@ -9,4 +9,4 @@ func limitUnsent(net.Conn) {}
 
 // transportCounters is unavailable where TCP_INFO is not wired up: the node falls
 // back to ping loss.
-func transportCounters(net.Conn) (sent, retrans uint64, ok bool) { return 0, 0, false }
+func transportCounters(net.Conn) (sent, retrans, bytes uint64, ok bool) { return 0, 0, 0, false }
