@@ -11,6 +11,7 @@ import (
 	"parley/overlay"
 	"parley/selection"
 	"parley/store"
+	"parley/vivaldi"
 )
 
 // peerView assembles what is known of a peer from its record, link and roster entry.
@@ -197,7 +198,8 @@ func (n *Node) seedFromRoster() {
 }
 
 // maxDialDegree caps the links this node opens itself to complete the mesh; small
-// overlays become a full mesh, large ones stay bounded (routing covers the rest).
+// overlays become a full mesh, large ones stay bounded (routing covers the rest),
+// with the nearest peers and a spread of others (dialOrder).
 const maxDialDegree = 32
 
 // reconnectLoop dials roster peers that have no link. It is how Parley finds its
@@ -242,6 +244,10 @@ func (n *Node) reconnectLoop(ctx context.Context) {
 func (n *Node) reconnectOnce(ctx context.Context, peers []store.Peer, backoff map[identity.PeerID]time.Duration) {
 	now := n.cfg.Now()
 	links := len(n.ov.Links())
+	if links >= maxDialDegree {
+		return
+	}
+	peers = n.inDialOrder(peers, maxDialDegree-links)
 	for _, p := range peers {
 		if links >= maxDialDegree {
 			return
@@ -287,4 +293,29 @@ func (n *Node) reconnectOnce(ctx context.Context, peers []store.Peer, backoff ma
 			n.dialAfter[id] = n.cfg.Now().Add(b)
 		}()
 	}
+}
+
+// inDialOrder returns peers in dialOrder when more of them could be dialled than
+// the budget allows; otherwise all will be dialled and the order does not matter,
+// so the records are not decoded (an idle node runs this every 2 s).
+func (n *Node) inDialOrder(peers []store.Peer, budget int) []store.Peer {
+	dialable := 0
+	for _, p := range peers {
+		if len(p.Addrs) == 0 || p.Blocked {
+			continue
+		}
+		if id, err := identity.ParsePeerID(p.ID); err == nil && id != n.id.ID && !n.ov.Linked(id) {
+			dialable++
+		}
+	}
+	if dialable <= budget {
+		return peers
+	}
+	n.qual.mu.Lock()
+	self := n.qual.coord
+	n.qual.mu.Unlock()
+	return dialOrder(n.id.ID, self, peers, func(id identity.PeerID) (vivaldi.Coord, bool) {
+		m, ok := published(n.ov.RecordOf(id))
+		return m.Coord, ok
+	})
 }
