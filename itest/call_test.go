@@ -309,14 +309,24 @@ func groupCall(t *testing.T, size int) {
 		if len(got) < 2*audio.SampleRate {
 			t.Fatalf("%s recorded %d samples", n.name, len(got))
 		}
+		// The others' tones are judged in 200 ms windows (the median of five): over
+		// the whole second, one frame the jitter buffer skipped or stretched shifts
+		// a tone's phase and its halves cancel (0.04 read where every 250 ms window
+		// held 0.24). A node's own tone is judged over the whole second, where a
+		// concealed frame's broadband noise does not read as an echo.
 		last := got[len(got)-audio.SampleRate:]
 		for _, o := range names {
-			lvl := signal.ToneLevel(last, tones[o], audio.SampleRate)
-			t.Logf("%s hears %s's %.0f Hz at %.3f of full scale", n.name, o, tones[o], lvl)
-			if o == n.name && lvl > 0.02 {
-				t.Errorf("%s hears itself", n.name)
+			if o == n.name {
+				lvl := signal.ToneLevel(last, tones[o], audio.SampleRate)
+				t.Logf("%s hears its own %.0f Hz at %.3f of full scale", n.name, tones[o], lvl)
+				if lvl > 0.02 {
+					t.Errorf("%s hears itself", n.name)
+				}
+				continue
 			}
-			if o != n.name && lvl < 0.05 {
+			lvl := signal.MedianToneLevel(last, tones[o], audio.SampleRate, audio.SampleRate/5)
+			t.Logf("%s hears %s's %.0f Hz at %.3f of full scale (median of 200 ms windows)", n.name, o, tones[o], lvl)
+			if lvl < 0.05 {
 				t.Errorf("%s barely hears %s", n.name, o)
 			}
 		}

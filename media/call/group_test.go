@@ -1,7 +1,6 @@
 package call
 
 import (
-	"slices"
 	"testing"
 
 	"parley/identity"
@@ -58,15 +57,6 @@ func heard(t *testing.T, p *party, call ID) [][]int16 {
 // hearFrames is how much of a call heard judges: ten windows of 200 ms.
 const hearFrames, windowFrames = 100, 10
 
-// windowLevels is hz's level (toneLevel) in each 200 ms window of frames.
-func windowLevels(frames [][]int16, hz float64) []float64 {
-	var out []float64
-	for i := 0; i+windowFrames <= len(frames); i += windowFrames {
-		out = append(out, toneLevel(flatten(frames[i:i+windowFrames]), hz))
-	}
-	return out
-}
-
 // toneLevel is the amplitude of hz in x as a fraction of the tone source's
 // amplitude (8000).
 func toneLevel(x []int16, hz float64) float64 {
@@ -90,10 +80,9 @@ func checkHearsOthers(t *testing.T, parties []*party) {
 				}
 				continue
 			}
-			lvls := windowLevels(frames, q.src.hz)
-			sorted := slices.Sorted(slices.Values(lvls))
-			if med := sorted[len(sorted)/2]; med < 0.5 {
-				t.Errorf("party %d hears party %d's %.0f Hz tone at only %.2f (median of 200 ms windows %.2f)", p.id[0], q.id[0], q.src.hz, med, sorted)
+			const scale = 32768.0 / 8000 // toneLevel's: a fraction of the source's amplitude
+			if med := scale * signal.MedianToneLevel(flatten(frames), q.src.hz, audio.SampleRate, windowFrames*audio.FrameSamples); med < 0.5 {
+				t.Errorf("party %d hears party %d's %.0f Hz tone at only %.2f (median of 200 ms windows)", p.id[0], q.id[0], q.src.hz, med)
 			}
 		}
 	}
