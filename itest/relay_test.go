@@ -55,19 +55,20 @@ func TestRelayChoiceFollowsShaping(t *testing.T) {
 	// r1's probes push 64 KiB bursts through a queue of 400 ms at 256 kbit: TCP
 	// overflows it, and the kernel's retransmission counter, which the node reads
 	// as the link's loss, must see it.
+	var sent, retrans float64
 	eventually(t, 30*time.Second, "r1's shaped links to count retransmissions", func() bool {
 		e := r1.request(map[string]any{"cmd": "links"}, "links")
 		list, _ := e["links"].([]any)
-		var sent, retrans float64
+		sent, retrans = 0, 0
 		for _, l := range list {
 			q, _ := l.(map[string]any)["quality"].(map[string]any)
 			s, _ := q["segs_sent"].(float64)
 			r, _ := q["segs_retrans"].(float64)
 			sent, retrans = sent+s, retrans+r
 		}
-		t.Logf("r1 links: %v segments sent, %v retransmitted", sent, retrans)
 		return retrans > 0
 	})
+	t.Logf("r1 links: %v segments sent, %v retransmitted", sent, retrans)
 	// What made r1 worse reached a as a peer_quality event: r1's spare bandwidth, as
 	// published after its probes.
 	if _, err := a.WaitEventAny(10*time.Second, func(e netlab.Event) bool {

@@ -32,14 +32,13 @@ const dialNear = 20
 func dialOrder(self identity.PeerID, selfCoord vivaldi.Coord, peers []store.Peer, coordOf func(identity.PeerID) (vivaldi.Coord, bool)) []store.Peer {
 	type entry struct {
 		p    store.Peer
-		near bool
-		dist float64
-		rank uint64
+		dist float64 // by coordinate
+		rank uint64  // the node's own order
 	}
-	es := make([]entry, 0, len(peers))
 	// A coordinate still at its starting error has never been fitted: its
 	// distances say nothing yet.
 	usable := func(c vivaldi.Coord) bool { return !c.IsZero() && c.Valid() && c.Error < vivaldi.MaxError }
+	var near, far []entry
 	for _, p := range peers {
 		e := entry{p: p}
 		id, err := identity.ParsePeerID(p.ID)
@@ -49,36 +48,19 @@ func dialOrder(self identity.PeerID, selfCoord vivaldi.Coord, peers []store.Peer
 			h.Write(id[:])
 			e.rank = h.Sum64()
 			if c, ok := coordOf(id); ok && usable(c) && usable(selfCoord) {
-				e.near, e.dist = true, selfCoord.DistanceMs(c)
+				e.dist = selfCoord.DistanceMs(c)
+				near = append(near, e)
+				continue
 			}
 		}
-		es = append(es, e)
+		far = append(far, e)
 	}
-	// The dialNear nearest stay near; the rest of those with coordinates join the
-	// hash-ordered remainder.
-	slices.SortStableFunc(es, func(a, b entry) int {
-		if a.near != b.near {
-			if a.near {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(a.dist, b.dist)
-	})
-	for i := dialNear; i < len(es); i++ {
-		es[i].near = false
+	slices.SortStableFunc(near, func(a, b entry) int { return cmp.Compare(a.dist, b.dist) })
+	if len(near) > dialNear {
+		far, near = append(far, near[dialNear:]...), near[:dialNear]
 	}
-	slices.SortStableFunc(es, func(a, b entry) int {
-		switch {
-		case a.near && b.near:
-			return cmp.Compare(a.dist, b.dist)
-		case a.near:
-			return -1
-		case b.near:
-			return 1
-		}
-		return cmp.Compare(a.rank, b.rank)
-	})
+	slices.SortStableFunc(far, func(a, b entry) int { return cmp.Compare(a.rank, b.rank) })
+	es := append(near, far...)
 	out := make([]store.Peer, len(es))
 	for i, e := range es {
 		out[i] = e.p

@@ -48,7 +48,7 @@ func TestFoldLossUsesTransportCountersInBatches(t *testing.T) {
 	}
 	// The stretch after it may hold the burst's last retransmissions: skipped too.
 	seen = foldLoss(&e, seen, overlay.Quality{Transport: true, SegsSent: 92, SegsRetrans: 12, SegsBytes: 67536 + 6000})
-	if seen.bulk || lossOf(&e) != float64(float32(2.0/65)) {
+	if seen.bulk || math.Abs(lossOf(&e)-2.0/65) > 1e-6 {
 		t.Fatalf("the stretch after a bulk one: seen %v, loss %v", seen, lossOf(&e))
 	}
 	// The one after that counts again: 22 clean packets.

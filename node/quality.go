@@ -244,22 +244,24 @@ func (q *quality) measure() selection.SelfMetrics {
 // reading before its loss is folded into the estimate.
 const minLossPackets = 20
 
-// lossCounters is a link's packets lost and sent so far: the kernel's TCP
-// retransmissions and data segments where it has them, else pings. Over TCP a
-// ping is never dropped, only delayed, so ping loss sees dead links and nothing
-// else; without the kernel's counters a LAN link would always publish 0 loss
-// and the loss terms of every ranking would compare zeros.
-func lossCounters(q overlay.Quality) (lost, sent uint64) {
-	if q.Transport {
-		return q.SegsRetrans, q.SegsSent
-	}
-	return q.Lost, q.Sent
-}
-
 // lossReading is a link's counters at one reading.
 type lossReading struct {
 	lost, sent, bytes uint64
 	bulk              bool // the stretch up to this reading carried bulk data
+}
+
+// lossCounters reads a link's packets lost and sent and bytes sent so far: the
+// kernel's TCP retransmissions, data segments and bytes where it has them, else
+// pings and frame bytes. Over TCP a ping is never dropped, only delayed, so ping
+// loss sees dead links and nothing else; without the kernel's counters a LAN
+// link would always publish 0 loss and the loss terms of every ranking would
+// compare zeros. The kernel's bytes go with its segments: the frame counters run
+// ahead of the segments while a burst drains.
+func lossCounters(q overlay.Quality) lossReading {
+	if q.Transport {
+		return lossReading{lost: q.SegsRetrans, sent: q.SegsSent, bytes: q.SegsBytes}
+	}
+	return lossReading{lost: q.Lost, sent: q.Sent, bytes: q.TxBytes}
 }
 
 // bulkBatchBytes: a stretch of a link's traffic that carried more than this
@@ -280,14 +282,8 @@ const bulkBatchBytes = 8 << 10
 // and go on publishing it for minutes after the shaping was lifted, so a test's
 // relay choice flapped back to the relay that was now shaped. The stretch after a
 // bulk one is skipped as well: a burst's last retransmissions can fall into it.
-// The bytes come from the kernel too where it has them: the frame counters run
-// ahead of the segments while a burst drains.
 func foldLoss(e *selection.LinkEstimator, prev lossReading, q overlay.Quality) lossReading {
-	lost, sent := lossCounters(q)
-	cur := lossReading{lost: lost, sent: sent, bytes: q.TxBytes}
-	if q.Transport {
-		cur.bytes = q.SegsBytes
-	}
+	cur := lossCounters(q)
 	if cur.sent < prev.sent || cur.lost < prev.lost || cur.bytes < prev.bytes {
 		prev = lossReading{} // a new connection: its counters started again
 	}

@@ -243,7 +243,7 @@ func (n *Node) reconnectLoop(ctx context.Context) {
 
 func (n *Node) reconnectOnce(ctx context.Context, peers []store.Peer, backoff map[identity.PeerID]time.Duration) {
 	now := n.cfg.Now()
-	links := len(n.ov.Links())
+	links := n.ov.LinkCount()
 	if links >= maxDialDegree {
 		return
 	}
@@ -252,11 +252,8 @@ func (n *Node) reconnectOnce(ctx context.Context, peers []store.Peer, backoff ma
 		if links >= maxDialDegree {
 			return
 		}
-		if len(p.Addrs) == 0 || p.Blocked {
-			continue
-		}
-		id, err := identity.ParsePeerID(p.ID)
-		if err != nil || id == n.id.ID || n.ov.Linked(id) {
+		id, ok := n.dialCandidate(p)
+		if !ok {
 			continue
 		}
 		// A peer that just said goodbye is not chased.
@@ -301,10 +298,7 @@ func (n *Node) reconnectOnce(ctx context.Context, peers []store.Peer, backoff ma
 func (n *Node) inDialOrder(peers []store.Peer, budget int) []store.Peer {
 	dialable := 0
 	for _, p := range peers {
-		if len(p.Addrs) == 0 || p.Blocked {
-			continue
-		}
-		if id, err := identity.ParsePeerID(p.ID); err == nil && id != n.id.ID && !n.ov.Linked(id) {
+		if _, ok := n.dialCandidate(p); ok {
 			dialable++
 		}
 	}
@@ -318,4 +312,17 @@ func (n *Node) inDialOrder(peers []store.Peer, budget int) []store.Peer {
 		m, ok := published(n.ov.RecordOf(id))
 		return m.Coord, ok
 	})
+}
+
+// dialCandidate reports whether p is a roster peer this node could open a link
+// to: it has addresses, is not blocked, is not this node and has no link yet.
+func (n *Node) dialCandidate(p store.Peer) (identity.PeerID, bool) {
+	if len(p.Addrs) == 0 || p.Blocked {
+		return identity.PeerID{}, false
+	}
+	id, err := identity.ParsePeerID(p.ID)
+	if err != nil || id == n.id.ID || n.ov.Linked(id) {
+		return identity.PeerID{}, false
+	}
+	return id, true
 }

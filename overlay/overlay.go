@@ -645,15 +645,24 @@ type LinkInfo struct {
 	Quality  Quality         `json:"quality"`
 }
 
-// Links lists the current direct links.
+// Links lists the current direct links. Each link's quality reads the kernel's
+// socket counters (a system call), so they are read after the lock is let go.
 func (o *Overlay) Links() []LinkInfo {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	out := make([]LinkInfo, 0, len(o.links))
-	for _, l := range o.links {
+	links := o.linksExcept(identity.PeerID{})
+	o.mu.Unlock()
+	out := make([]LinkInfo, 0, len(links))
+	for _, l := range links {
 		out = append(out, LinkInfo{Peer: l.Peer, Remote: l.Remote.String(), Outbound: l.Outbound, Since: l.Since, Quality: l.Quality()})
 	}
 	return out
+}
+
+// LinkCount is the number of current direct links.
+func (o *Overlay) LinkCount() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.links)
 }
 
 // Linked reports whether a direct link to id exists.
