@@ -29,19 +29,25 @@ func main() {
 	flag.Float64Var(&h.SlowRatio, "slow-ratio", h.SlowRatio, "persistent gain: fraction of the current cost (≥ 1 disables)")
 	flag.DurationVar(&h.Hold, "hold", h.Hold, "persistent gain: how long it must last")
 	flag.DurationVar(&h.Dwell, "dwell", h.Dwell, "minimum time between voluntary switches")
+	knows := flag.String("knows", "", "diagnostic: give the peers true loss, delay, peers (self state) or pairs (every pair measured), comma-separated")
 	flag.Parse()
-	if err := run(*seed, *duration, *decisions, *degree, h); err != nil {
+	k, ok := relaysim.ParseKnowledge(*knows)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "benchrelay: -knows %q: want a comma-separated list of loss, delay, peers, pairs\n", *knows)
+		os.Exit(2)
+	}
+	if err := run(*seed, *duration, *decisions, *degree, h, k); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrelay:", err)
 		os.Exit(1)
 	}
 }
 
-func run(seed uint64, duration time.Duration, decisions, degree int, h selection.Hysteresis) error {
+func run(seed uint64, duration time.Duration, decisions, degree int, h selection.Hysteresis, k relaysim.Knowledge) error {
 	var cfgs []relaysim.Config
 	for _, t := range relaysim.Topologies() {
 		for _, n := range []int{50, 200} {
 			c := relaysim.DefaultConfig(t, n, seed)
-			c.Duration, c.Decisions, c.Degree, c.Hysteresis = duration, decisions, degree, h
+			c.Duration, c.Decisions, c.Degree, c.Hysteresis, c.Knows = duration, decisions, degree, h, k
 			cfgs = append(cfgs, c)
 		}
 	}
@@ -70,6 +76,9 @@ func run(seed uint64, duration time.Duration, decisions, degree int, h selection
 		seed, duration, cfgs[0].Warmup, decisions, cfgs[0].Tick)
 	fmt.Printf("Hysteresis: switch at once if > %g ms and < %.3g × current; after %v if > %g ms and < %.3g × current, and %v after the last switch.\n\n",
 		h.MinGain, h.Ratio, h.Hold, h.SlowMinGain, h.SlowRatio, h.Dwell)
+	if k != 0 {
+		fmt.Printf("Diagnostic, not the protocol: the peers know the true %v.\n\n", k)
+	}
 	fmt.Print(relaysim.Table(results))
 	fmt.Println()
 	fmt.Print(relaysim.MeasurementTable(results))

@@ -25,6 +25,8 @@ type decision struct {
 	active  bool
 	random  *node  // the random baseline's pick, kept while it stays online
 	lastTop string // Rank's previous top choice, to count flapping without hysteresis
+	// probes are the session's own measurements of short-listed legs (KnowShortlist).
+	probes map[uint64]*selection.LinkEstimator
 }
 
 const (
@@ -112,13 +114,16 @@ func (ev *evaluator) newSession(d *decision) {
 	d.key = fmt.Sprintf("%v/%d/%d", d.purpose, d.slot, d.session)
 	d.ends = w.pickEndpoints(d.purpose)
 	d.until = w.now + minSession + time.Duration(w.rnd.Int64N(int64(maxSession-minSession)))
-	d.active, d.random, d.lastTop = false, nil, ""
+	d.active, d.random, d.lastTop, d.probes = false, nil, "", nil
 }
 
 // tick evaluates every live decision once.
 func (ev *evaluator) tick() error {
 	w := ev.w
 	base := w.graph()
+	if w.cfg.Knows != 0 {
+		base = w.knownGraph(base, ev.byID)
+	}
 	for _, d := range ev.decisions {
 		if w.now >= d.until {
 			ev.newSession(d)
@@ -149,10 +154,17 @@ func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
 	for _, e := range d.ends[1:] {
 		req.To = append(req.To, e.id)
 	}
-	g := base.WithOwn(w.ownLinks(d.ends[0]))
+	own := w.ownLinks(d.ends[0])
+	if w.cfg.Knows != 0 {
+		own = w.knownLinks(own, ev.byID)
+	}
+	g := base.WithOwn(own)
 	ranked := selection.Rank(g, req, selection.DefaultWeights(d.purpose), nil)
 	if len(ranked) == 0 {
 		return nil
+	}
+	if w.cfg.Knows&KnowShortlist != 0 {
+		ranked = w.probeShortlist(base, own, req, ranked, d, ev.byID)
 	}
 	prev, had := ev.sel.Current(d.key)
 	choice, switched := ev.sel.ChooseAt(w.clock(), d.key, ranked)

@@ -33,6 +33,9 @@ type Config struct {
 	VivaldiEvery time.Duration
 	// Hysteresis is the Chooser's rule, for the selection and the RTT-only baseline.
 	Hysteresis selection.Hysteresis
+	// Knows replaces parts of the peers' information with ground truth (a
+	// diagnostic; zero in the benchmark).
+	Knows Knowledge
 }
 
 // DefaultConfig is the benchmark's configuration.
@@ -120,6 +123,7 @@ type world struct {
 	graphDirty bool
 
 	probeBytes, pubBytes, recvBytes, pubCount int64
+	probeRnd                                  *rand.Rand // KnowShortlist's probes draw from it
 	onlinePeerSeconds                         float64
 	vivaldiErrs                               []float64
 	legBuf                                    []selection.Leg // scratch for trueCost
