@@ -25,13 +25,16 @@
 //
 // # Peers
 //
-// Every 5 s each online peer pings its ~8 overlay neighbours (nearest by latency
-// plus a few random) once, feeding a selection.LinkEstimator per link (loss from
-// 50 packets' fate per interval, an exact binomial), moves its Vivaldi coordinate
+// Each peer opens Config.Degree (32) overlay links, to its nearest peers on each
+// segment and a few random ones, and accepts those others open to it, as a node
+// does. Every 5 s each online peer pings each of its links once, feeding a
+// selection.LinkEstimator per link (loss from 10 packets' fate per interval, what an
+// idle node link sends; an exact binomial), moves its Vivaldi coordinate
 // with the link's mean RTT against the neighbour's published coordinate, and pings
 // one random peer three times (median) for Vivaldi alone. It reads its own spare
 // bandwidth and CPU with noise, smooths them with selection.SelfEstimator, and
-// offers the result to a selection.Publisher; a published record goes through the
+// offers the result, with at most selection.MaxPublishedLinks of its links, to a
+// selection.Publisher; a published record goes through the
 // real EncodeSelf and DecodeSelf, and its bytes are counted as flooded to every
 // online peer.
 //
@@ -53,6 +56,14 @@
 // true loss, true spare bandwidth, CPU, sessions. So the benchmark measures how well
 // decisions made on published, noisy, stale, partly estimated information do under
 // the selection cost model — not whether that model matches what users feel.
+//
+// # Diagnostics
+//
+// Config.Knows (benchrelay -knows) replaces parts of what the peers know with the
+// truth: measured links' loss or delay, the peers' own state, every pair; or lets
+// the requester probe its short list before choosing. Comparing rows tells which
+// missing information the gap to the oracle comes from. The zero value is the
+// protocol as the node runs it.
 //
 // # Limits
 //
