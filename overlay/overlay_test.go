@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -648,5 +649,43 @@ func TestRecordReplayCounters(t *testing.T) {
 	// Carol is known but not reachable (no link, no vouching neighbour): not online.
 	if a.ov.Online(carol.ID) || a.log.count(is(PeerOnline, carol.ID)) != 0 {
 		t.Fatal("an author heard only through a third party's replay is online")
+	}
+}
+
+// A copy of a record already held is dropped on its sequence number alone, before
+// any signature check: the echo of flooding (every neighbour forwards each record,
+// every new link syncs them all) must be cheap. A copy with a broken signature is
+// dropped the same way, since it could never replace what is held, while a newer
+// record still has to verify.
+func TestRecordCopiesDroppedBeforeVerifying(t *testing.T) {
+	b := startNode(t, 2, "bob")
+	p := dialRaw(t, 50, b)
+	author := testIdentity(t, 61)
+	signed := func(seq uint64, broken bool) []byte {
+		r := &Record{Seq: seq, Name: "carol"}
+		if err := r.Sign(author); err != nil {
+			t.Fatal(err)
+		}
+		raw := bytes.Clone(r.Raw())
+		if broken {
+			raw[len(raw)-1] ^= 1
+		}
+		return AppendFrame(nil, TypeRecord, raw)
+	}
+	p.write(signed(10, false))
+	p.roundTrip(1)
+	before := b.ov.Stats()
+	p.write(signed(10, true)) // same seq: a copy
+	p.write(signed(9, true))  // older: stale
+	p.write(signed(11, true)) // newer: must verify, and does not
+	p.roundTrip(2)
+	after := b.ov.Stats()
+	for k, want := range map[string]uint64{"record_duplicate": 1, "record_drop_stale": 1, "record_drop_forged": 1, "record_accepted": 0} {
+		if got := after[k] - before[k]; got != want {
+			t.Errorf("%s grew by %d, want %d", k, got, want)
+		}
+	}
+	if rec := b.ov.RecordOf(author.ID); rec == nil || rec.Seq != 10 {
+		t.Fatalf("held record %+v, want seq 10", rec)
 	}
 }

@@ -406,6 +406,10 @@ func checkRecord(t *testing.T, b []byte) (*Record, error) {
 	case !ed25519.Verify(rec.PubKey, b[:len(b)-ed25519.SignatureSize], b[len(b)-ed25519.SignatureSize:]):
 		t.Fatal("accepted a record whose signature does not verify")
 	}
+	// What the duplicate filter reads must be what the full decoder reads.
+	if id, seq, ok := peekRecord(b); !ok || id != rec.ID() || seq != rec.Seq {
+		t.Fatalf("peekRecord = %v, %d, %v; DecodeRecord said %v, %d", id, seq, ok, rec.ID(), rec.Seq)
+	}
 	for _, a := range rec.Addrs {
 		if !a.IsValid() {
 			t.Fatalf("accepted invalid address %v", a)
@@ -416,4 +420,28 @@ func checkRecord(t *testing.T, b []byte) (*Record, error) {
 		t.Fatalf("re-decoding Raw: %v", err)
 	}
 	return rec, nil
+}
+
+// What a flooded copy costs to recognise: its sequence number (peekRecord), against
+// the full decode with its signature check that every copy used to pay.
+func BenchmarkRecordCopy(b *testing.B) {
+	full := fullRecord(b)
+	if err := full.Sign(testIdentity(b, 1)); err != nil {
+		b.Fatal(err)
+	}
+	raw := full.Raw()
+	b.Run("peek", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, ok := peekRecord(raw); !ok {
+				b.Fatal("peek failed")
+			}
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := DecodeRecord(raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
