@@ -93,6 +93,28 @@ func (c *cluster) start(h *netlab.Host, name string, extra ...string) *node {
 // window with the same JSON lines on stdin/stdout next to it.
 func (c *cluster) startMode(h *netlab.Host, name, mode string, extra ...string) *node {
 	c.t.Helper()
+	return c.ready(h, name, c.launch(h, name, mode, extra...))
+}
+
+// startAll runs parley headless on every host at once and then waits for each to
+// be ready, so all of them hear one another's start-up beacons together (as after
+// a power cut), not one by one.
+func (c *cluster) startAll(hosts []*netlab.Host, names []string, extra ...string) []*node {
+	c.t.Helper()
+	procs := make([]*netlab.Proc, len(hosts))
+	for i, h := range hosts {
+		procs[i] = c.launch(h, names[i], "--headless", extra...)
+	}
+	nodes := make([]*node, len(hosts))
+	for i, h := range hosts {
+		nodes[i] = c.ready(h, names[i], procs[i])
+	}
+	return nodes
+}
+
+// launch starts the process without waiting for it.
+func (c *cluster) launch(h *netlab.Host, name, mode string, extra ...string) *netlab.Proc {
+	c.t.Helper()
 	dir, ok := c.dirs[name]
 	if !ok {
 		dir = filepath.Join(c.t.TempDir(), name)
@@ -103,6 +125,12 @@ func (c *cluster) startMode(h *netlab.Host, name, mode string, extra ...string) 
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	return p
+}
+
+// ready waits for p's ready event and reports the node's state if the test fails.
+func (c *cluster) ready(h *netlab.Host, name string, p *netlab.Proc) *node {
+	c.t.Helper()
 	ready, err := p.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "ready" })
 	if err != nil {
 		c.t.Fatalf("%s not ready: %v\n%s", name, err, p.Tail())

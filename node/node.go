@@ -110,6 +110,7 @@ type Node struct {
 	profile   overlay.Profile
 	shown     map[identity.PeerID]shownProfile // last profile reported per online peer
 	dialAfter map[identity.PeerID]time.Time    // backoff for reconnect attempts
+	dialing   int                              // dials under way, against maxDialDegree
 	meshPoke  chan struct{}                    // run a reconnect pass now
 	persisted map[identity.PeerID]persisted    // last roster write per peer
 	stopped   bool
@@ -378,7 +379,16 @@ func (n *Node) onDiscovery(ctx context.Context, ev discovery.Event) {
 	if n.id.ID.Less(nb.ID) == false {
 		delay = 300 * time.Millisecond
 	}
+	// Discovery shares the dial budget with the reconnect loop: on a LAN of a few
+	// hundred, dialling every peer heard made a full mesh of every node. A peer not
+	// dialled now still reaches the roster through its record, and the reconnect
+	// loop dials the nearest of those while the budget allows (dialOrder).
+	if !n.reserveDial() {
+		n.stats.Add("dial_budget_full", 1)
+		return
+	}
 	go func() {
+		defer n.releaseDial()
 		if !sleepCtx(ctx, delay) || n.ov.Linked(nb.ID) {
 			return
 		}

@@ -197,9 +197,10 @@ func (n *Node) seedFromRoster() {
 	}
 }
 
-// maxDialDegree caps the links this node opens itself to complete the mesh; small
-// overlays become a full mesh, large ones stay bounded (routing covers the rest),
-// with the nearest peers and a spread of others (dialOrder).
+// maxDialDegree caps the links this node opens itself, from discovery and from the
+// roster; small overlays become a full mesh, large ones stay bounded (routing
+// covers the rest), with the nearest peers and a spread of others (dialOrder).
+// Links others open to this node are accepted and not counted.
 const maxDialDegree = 32
 
 // reconnectLoop dials roster peers that have no link. It is how Parley finds its
@@ -243,15 +244,12 @@ func (n *Node) reconnectLoop(ctx context.Context) {
 
 func (n *Node) reconnectOnce(ctx context.Context, peers []store.Peer, backoff map[identity.PeerID]time.Duration) {
 	now := n.cfg.Now()
-	links := n.ov.LinkCount()
-	if links >= maxDialDegree {
+	budget := n.dialBudget()
+	if budget <= 0 {
 		return
 	}
-	peers = n.inDialOrder(peers, maxDialDegree-links)
+	peers = n.inDialOrder(peers, budget)
 	for _, p := range peers {
-		if links >= maxDialDegree {
-			return
-		}
 		id, ok := n.dialCandidate(p)
 		if !ok {
 			continue
@@ -272,11 +270,14 @@ func (n *Node) reconnectOnce(ctx context.Context, peers []store.Peer, backoff ma
 				addrs = append(addrs, ap)
 			}
 		}
-		links++
+		if !n.reserveDial() {
+			return
+		}
 		n.mu.Lock()
 		n.dialAfter[id] = now.Add(10 * time.Second) // no second attempt while this one runs
 		n.mu.Unlock()
 		go func() {
+			defer n.releaseDial()
 			err := n.ov.Dial(ctx, id, addrs)
 			n.mu.Lock()
 			defer n.mu.Unlock()
@@ -290,6 +291,35 @@ func (n *Node) reconnectOnce(ctx context.Context, peers []store.Peer, backoff ma
 			n.dialAfter[id] = n.cfg.Now().Add(b)
 		}()
 	}
+}
+
+// dialBudget is how many more links this node may open itself: maxDialDegree less
+// the links it opened and the dials under way. Links others opened to it do not
+// count, so every node opens its share of the overlay whatever it accepted.
+func (n *Node) dialBudget() int {
+	out := n.ov.OutboundCount()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return maxDialDegree - out - n.dialing
+}
+
+// reserveDial takes one dial from the budget; releaseDial gives it back when the
+// dial ended (as a link, counted by OutboundCount, or as a failure).
+func (n *Node) reserveDial() bool {
+	out := n.ov.OutboundCount()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if out+n.dialing >= maxDialDegree {
+		return false
+	}
+	n.dialing++
+	return true
+}
+
+func (n *Node) releaseDial() {
+	n.mu.Lock()
+	n.dialing--
+	n.mu.Unlock()
 }
 
 // inDialOrder returns peers in dialOrder when more of them could be dialled than

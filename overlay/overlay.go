@@ -658,11 +658,17 @@ func (o *Overlay) Links() []LinkInfo {
 	return out
 }
 
-// LinkCount is the number of current direct links.
-func (o *Overlay) LinkCount() int {
+// OutboundCount is the number of current direct links this node dialled.
+func (o *Overlay) OutboundCount() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.links)
+	k := 0
+	for _, l := range o.links {
+		if l.Outbound {
+			k++
+		}
+	}
+	return k
 }
 
 // Linked reports whether a direct link to id exists.
