@@ -196,7 +196,15 @@ func (o *Overlay) Port() uint16 { return o.port }
 func (o *Overlay) Events() <-chan Event { return o.events }
 
 // Stats returns the overlay's counters.
-func (o *Overlay) Stats() map[string]uint64 { return o.stats.Snapshot() }
+func (o *Overlay) Stats() map[string]uint64 {
+	out := o.stats.Snapshot()
+	o.mu.Lock()
+	// A gauge, not a counter: record_accepted also counts updates of records
+	// already held, so only this tells whether the MaxRecords cap held.
+	out["records_held"] = uint64(len(o.records))
+	o.mu.Unlock()
+	return out
+}
 
 // Handle registers the handler for an application frame type; call before Run.
 func (o *Overlay) Handle(typ uint8, h Handler) {

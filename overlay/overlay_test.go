@@ -689,3 +689,45 @@ func TestRecordCopiesDroppedBeforeVerifying(t *testing.T) {
 		t.Fatalf("held record %+v, want seq 10", rec)
 	}
 }
+
+// The record table is bounded: once MaxRecords are held, a record from a new author
+// is dropped and counted, while an update from an author already held still gets
+// in (so a sybil flood cannot freeze honest peers' presence). records_held is the
+// gauge that tells the cap held; record_accepted counts updates too.
+func TestRecordTableCap(t *testing.T) {
+	b := startNodeCfg(t, 2, "bob", func(c *Config) { c.MaxRecords = 3 }, nil)
+	p := dialRaw(t, 50, b)
+	signed := func(author *identity.Identity, seq uint64) []byte {
+		r := &Record{Seq: seq, Name: "author"}
+		if err := r.Sign(author); err != nil {
+			t.Fatal(err)
+		}
+		return AppendFrame(nil, TypeRecord, r.Raw())
+	}
+	authors := make([]*identity.Identity, 5)
+	for i := range authors {
+		authors[i] = testIdentity(t, byte(70+i))
+	}
+	p.roundTrip(1)
+	before := b.ov.Stats()
+	for _, a := range authors {
+		p.write(signed(a, 1))
+	}
+	first := authors[0]
+	p.write(signed(first, 2)) // an update of a held record
+	p.roundTrip(2)
+	after := b.ov.Stats()
+	if held := after["records_held"]; held != 3 {
+		t.Errorf("records_held = %d, want the cap, 3", held)
+	}
+	// Bob holds no other record (the raw peer sends none): the first three authors
+	// fill the table, the last two are refused, the update gets in.
+	for k, want := range map[string]uint64{"record_accepted": 4, "record_drop_full": 2} {
+		if got := after[k] - before[k]; got != want {
+			t.Errorf("%s grew by %d, want %d", k, got, want)
+		}
+	}
+	if rec := b.ov.RecordOf(first.ID); rec == nil || rec.Seq != 2 {
+		t.Errorf("the first author's record is %+v, want its update (seq 2) accepted at the cap", rec)
+	}
+}
