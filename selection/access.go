@@ -14,10 +14,13 @@ import (
 // add — and each peer's share is recovered from all published links ("tomography"):
 // share(x) = median over x's links of (link − share(other end)), iterated from half
 // of each peer's median link. An unmeasured pair's figure is then share(a)+share(b).
+// RTT is split the same way (linearly), not to estimate a pair's RTT — coordinates
+// do that better — but as a floor under the coordinates' estimate (estimateFloor).
 type accessEst struct {
 	loss   float64 // probability
 	varSq  float64 // ms², RTT mean deviation squared
 	jitSq  float64 // ms², jitter squared
+	rtt    float64 // ms, the part of a path's RTT that is this end's
 	linked bool
 }
 
@@ -46,6 +49,7 @@ func estimateAccess(n int, links map[uint64]linkStat) []accessEst {
 		{func(s linkStat) float64 { return s.loss }, func(a *accessEst, v float64) { a.loss = v }},
 		{func(s linkStat) float64 { return s.rttVar * s.rttVar }, func(a *accessEst, v float64) { a.varSq = v }},
 		{func(s linkStat) float64 { return s.jitter * s.jitter }, func(a *accessEst, v float64) { a.jitSq = v }},
+		{func(s linkStat) float64 { return s.rtt }, func(a *accessEst, v float64) { a.rtt = v }},
 	}
 	est := make([]accessEst, n)
 	cur := make([]float64, n)

@@ -15,8 +15,10 @@
 //     (Graph.Links; both ends' views are combined: mean RTT, worse variation/loss),
 //     its loss taken halfway toward what the ends' access shares predict (a loss
 //     figure rests on about a thousand packets);
-//   - estimated: RTT from the two Vivaldi coordinates; loss and jitter from the two
-//     ends' access shares, recovered from all published links (see access.go);
+//   - estimated: RTT from the two Vivaldi coordinates, but no less than 1.2 times
+//     what the two ends' access shares of RTT add up to (the typical measured
+//     path); loss and jitter from the two ends' access shares, recovered from all
+//     published links (see access.go);
 //   - unknown: UnknownRTTMs (50 ms), worse than any LAN path.
 //
 // Terms (Ranked.Terms says how much each contributed, and which RTT source):

@@ -304,6 +304,38 @@ func TestRankEstimatesLossOfUnmeasuredLegs(t *testing.T) {
 	}
 }
 
+func TestRankFloorsEstimatesAtTypicalPaths(t *testing.T) {
+	// Every measured path is 10 ms, so every peer's access share of RTT is 5 ms;
+	// x's and b's coordinates put them 2 ms apart, which no measured path comes near.
+	// The estimate is lifted to 1.2 × (5 + 5) = 12 ms. Without links of its own a
+	// peer has no share, and its coordinate estimate stands.
+	peers := []PeerInfo{peer("a", at(0, 0, 0.5)), peer("b", at(1, 0, 0.5)),
+		peer("x", at(2, 0, 0.5)), peer("loner", at(5, 0, 0.5))}
+	ns := []string{"n1", "n2", "n3"}
+	var links []LinkInfo
+	for i, n := range ns {
+		peers = append(peers, peer(n))
+		links = append(links, link("a", n, 10, 0, 0, 0), link("b", n, 10, 0, 0, 0), link("x", n, 10, 0, 0, 0))
+		for _, m := range ns[i+1:] {
+			links = append(links, link(n, m, 10, 0, 0, 0))
+		}
+	}
+	links = append(links, link("a", "x", 10, 0, 0, 0))
+	r := Rank(graph(peers, links...), Request{Purpose: ChatForward, From: "a", To: []string{"b"}, Candidates: []string{"x", "loner"}},
+		Weights{RTT: 1}, nil)
+	byID := map[string]Ranked{}
+	for _, x := range r {
+		byID[x.ID] = x
+	}
+	if got := byID["x"].Terms[TermRTTEstimated]; math.Abs(got-12) > 1e-9 {
+		t.Errorf("x–b estimated at %.2f ms, want the floor, 12", got)
+	}
+	// loner measured nothing: a–loner 5 + 1, loner–b 4 + 1 from coordinates alone.
+	if got := byID["loner"].Terms[TermRTTEstimated]; math.Abs(got-11) > 1e-9 {
+		t.Errorf("loner's legs estimated at %.2f ms, want the coordinates' 11", got)
+	}
+}
+
 func TestRankAddsCostMap(t *testing.T) {
 	g := graph([]PeerInfo{peer("a", addr("10.0.1.10")), peer("b", addr("10.0.2.10")),
 		peer("guest", addr("10.0.9.5")), peer("office", addr("10.0.1.20"))},
