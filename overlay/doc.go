@@ -36,6 +36,10 @@
 //	6 probe   [probe ID u32][index u16][count u16][filler]: a capacity probe burst
 //	7 probe report [probe ID u32][bytes u32][µs between first and last frame u32]
 //	8 team proof   [tag 16]: the first frame of a closed team's link (admit.go)
+//	9 record have  n × [author peer ID 16][sequence u64], 1 ≤ n ≤ 256: records the
+//	          sender holds (lazy push, lazy.go)
+//	10 record want the same list: records the sender asks for; each one held at that
+//	          sequence or newer comes back as a record frame
 //	16–255    application messages, handed to the handler registered for the type
 //
 // A pong echoes our own ping, so one that is not exactly 16 bytes is malformed
@@ -79,7 +83,17 @@
 //
 // A record is signed by its author and floods over all links; a node keeps the highest
 // sequence number per author and drops the rest (stale or replayed) and anything with
-// a bad signature, counting both.
+// a bad signature, counting both. Flooding is split into eager and lazy push (see
+// lazy.go): the author sends its record in full to every link; a node that accepts a
+// new record sends it in full to at most 3 random links whose peers the record does
+// not list as the author's neighbours, and a have reference to every other link (in
+// batches every 100 ms); a node that holds no full copy 500 ms after a have sends a
+// want to the link that announced it (asked at most 3 times, 3 s apart). Wants are
+// answered at up to 256 records a second per link, bursts of 1,024
+// (record_want_limited). Malformed have or want lists are dropped and counted
+// (record_have_malformed, record_want_malformed). Peers whose record lacks the
+// capability "records-pull/1" get every record in full, as before, and a new link
+// gets every record in full at once.
 //
 //	off  len  field
 //	0    1    record version (1)

@@ -55,6 +55,7 @@ type Link struct {
 	superseded atomic.Bool
 	quality    rttStats
 	probe      probeState
+	lazy       lazyLink // references and wants waiting to go out (lazy.go)
 }
 
 func newLink(conn net.Conn, peer identity.PeerID, pub ed25519.PublicKey, outbound bool, now time.Time) *Link {

@@ -117,6 +117,8 @@ type Overlay struct {
 
 	// recomputeCh asks recomputeLoop for a reachability pass (records.go).
 	recomputeCh chan struct{}
+	// wants are records heard of by reference and not yet held (lazy.go); under mu.
+	wants map[identity.PeerID]pendingWant
 }
 
 // New opens the link listener.
@@ -164,8 +166,9 @@ func New(cfg Config) (*Overlay, error) {
 		handlers:  map[uint8]Handler{},
 		events:    make(chan Event, 4096),
 		publishCh: make(chan struct{}, 1),
+		wants:     map[identity.PeerID]pendingWant{},
 	}
-	o.self.Caps = cfg.Caps
+	o.self.Caps = append(slices.Clone(cfg.Caps), capPull)
 	o.recomputeCh = make(chan struct{}, 1)
 	return o, nil
 }
@@ -231,6 +234,8 @@ func (o *Overlay) Run(ctx context.Context) error {
 	go func() { defer o.wg.Done(); o.publishLoop(ctx) }()
 	o.wg.Add(1)
 	go func() { defer o.wg.Done(); o.recomputeLoop(ctx) }()
+	o.wg.Add(1)
+	go func() { defer o.wg.Done(); o.lazyLoop(ctx) }()
 	go func() {
 		<-ctx.Done()
 		o.ln.Close()
@@ -583,6 +588,10 @@ func (o *Overlay) dispatch(l *Link, f Frame) {
 		}
 	case TypeRecord:
 		o.handleRecord(l, f.Payload)
+	case TypeRecordHave:
+		o.handleRecordHave(l, f.Payload)
+	case TypeRecordWant:
+		o.handleRecordWant(l, f.Payload)
 	case TypeSuperseded:
 		l.superseded.Store(true)
 	case TypeRouted:

@@ -139,14 +139,9 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 	}
 	o.records[id] = rec
 	o.emit(Event{Kind: RecordChanged, Peer: id, Record: rec})
-	links := o.linksExcept(from.Peer)
 	o.mu.Unlock()
 	o.stats.Add("record_accepted", 1)
-	for _, l := range links {
-		if err := l.send(TypeRecord, rec.raw); err != nil {
-			o.stats.Add("record_forward_dropped", 1)
-		}
-	}
+	o.spread(rec, from)
 	o.requestRecompute()
 }
 
@@ -262,7 +257,6 @@ func (o *Overlay) publish(offline bool) *Record {
 		rec.Neighbours = append(rec.Neighbours, NeighbourInfo{ID: id, RTT: l.Quality().SRTT})
 	}
 	slices.SortFunc(rec.Neighbours, func(a, b NeighbourInfo) int { return a.ID.Compare(b.ID) })
-	links := o.linksExcept(identity.PeerID{})
 	o.mu.Unlock()
 	rec.Addrs = o.AdvertisedAddrs()
 	if o.cfg.Team != nil {
@@ -275,11 +269,7 @@ func (o *Overlay) publish(offline bool) *Record {
 	o.mu.Lock()
 	o.selfRec = &rec
 	o.mu.Unlock()
-	for _, l := range links {
-		if err := l.send(TypeRecord, rec.raw); err != nil {
-			o.stats.Add("record_forward_dropped", 1)
-		}
-	}
+	o.spread(&rec, nil)
 	o.stats.Add("record_published", 1)
 	return &rec
 }

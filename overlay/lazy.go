@@ -1,0 +1,323 @@
+package overlay
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"parley/identity"
+)
+
+// Records spread by flooding, but not every copy in full. Flooding a record over
+// every link delivers it to each node once per link: in a 40-node LAN each node
+// received 37 copies of every record, about 88 kB/s per node while idle, and in a
+// network of a few hundred that grows with both the node count and the degree. So
+// a record goes in full only where it is likely new, and as a 24-byte reference
+// (TypeRecordHave) everywhere else; a node that hears of a record it lacks asks for
+// it (TypeRecordWant) if no full copy arrived within wantGrace. It is the split of
+// Plumtree's eager and lazy push, without its tree:
+//
+//   - an author sends its own record in full to all its links;
+//   - a node that accepts a new record sends it in full to at most eagerFanout
+//     links chosen at random among those whose peer the record does not list as
+//     the author's neighbour (those had it from the author), and a reference to
+//     every other link but the one it came from;
+//   - peers that do not announce capPull get every record in full, as before.
+//
+// A new link still gets every record in full at once (syncTo).
+const (
+	// TypeRecordHave lists records the sender holds: n × [peer ID 16][seq u64].
+	TypeRecordHave uint8 = 9
+	// TypeRecordWant asks for records by the same list; each one held at that
+	// sequence or newer is sent back as a TypeRecord frame.
+	TypeRecordWant uint8 = 10
+
+	// capPull is the capability that says a peer understands TypeRecordHave/Want.
+	capPull = "records-pull/1"
+
+	recordRefLen = identity.IDLen + 8
+	// maxRecordRefs bounds one have or want frame (6 KiB).
+	maxRecordRefs = 256
+	// eagerFanout is how many links get a forwarded record in full. A random
+	// 3-out graph is connected with high probability; pulls repair the rest.
+	eagerFanout = 3
+	// wantGrace is how long a reference waits for a full copy before it is pulled.
+	wantGrace = 500 * time.Millisecond
+	// wantRetry is how long a sent want waits for its answer before it is asked
+	// again (of the latest link that announced it), and wantTries how often.
+	wantRetry = 3 * time.Second
+	wantTries = 3
+	// lazyTick is how often references and wants are batched out.
+	lazyTick = 100 * time.Millisecond
+	// A link's wants are answered at up to wantRate records a second with bursts
+	// of wantBurst, so asking cannot make a node send without bound.
+	wantRate  = 256
+	wantBurst = 1024
+)
+
+// recordRef names one record: its author and sequence number.
+type recordRef struct {
+	ID  identity.PeerID
+	Seq uint64
+}
+
+var errRecordRefs = errors.New("malformed record reference list")
+
+// appendRecordRefs encodes refs as a have/want payload.
+func appendRecordRefs(dst []byte, refs []recordRef) []byte {
+	for _, r := range refs {
+		dst = append(dst, r.ID[:]...)
+		dst = binary.BigEndian.AppendUint64(dst, r.Seq)
+	}
+	return dst
+}
+
+// decodeRecordRefs parses a have/want payload: 1 to maxRecordRefs entries of
+// recordRefLen bytes, none with a zero ID.
+func decodeRecordRefs(p []byte) ([]recordRef, error) {
+	if len(p) == 0 || len(p)%recordRefLen != 0 || len(p)/recordRefLen > maxRecordRefs {
+		return nil, fmt.Errorf("%w: %d bytes", errRecordRefs, len(p))
+	}
+	refs := make([]recordRef, 0, len(p)/recordRefLen)
+	for ; len(p) > 0; p = p[recordRefLen:] {
+		var r recordRef
+		copy(r.ID[:], p[:identity.IDLen])
+		if r.ID.IsZero() {
+			return nil, fmt.Errorf("%w: zero peer ID", errRecordRefs)
+		}
+		r.Seq = binary.BigEndian.Uint64(p[identity.IDLen:recordRefLen])
+		refs = append(refs, r)
+	}
+	return refs, nil
+}
+
+// lazyLink is a link's share of lazy push: references waiting to be batched out,
+// and the budget for answering its wants.
+type lazyLink struct {
+	mu       sync.Mutex
+	haves    []recordRef
+	wants    []recordRef
+	tokens   float64
+	refilled time.Time
+}
+
+// queueHave and queueWant add a reference for the next batch.
+func (z *lazyLink) queueHave(r recordRef) {
+	z.mu.Lock()
+	z.haves = append(z.haves, r)
+	z.mu.Unlock()
+}
+
+func (z *lazyLink) queueWant(r recordRef) {
+	z.mu.Lock()
+	z.wants = append(z.wants, r)
+	z.mu.Unlock()
+}
+
+// take empties both queues.
+func (z *lazyLink) take() (haves, wants []recordRef) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	haves, wants = z.haves, z.wants
+	z.haves, z.wants = nil, nil
+	return haves, wants
+}
+
+// allow spends n answer tokens if there are that many.
+func (z *lazyLink) allow(n int, now time.Time) bool {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.refilled.IsZero() {
+		z.tokens, z.refilled = wantBurst, now
+	}
+	z.tokens = min(wantBurst, z.tokens+now.Sub(z.refilled).Seconds()*wantRate)
+	z.refilled = now
+	if z.tokens < float64(n) {
+		return false
+	}
+	z.tokens -= float64(n)
+	return true
+}
+
+// pendingWant is a record heard of by reference and not yet held.
+type pendingWant struct {
+	seq   uint64
+	from  *Link
+	due   time.Time
+	tries int
+}
+
+// spread sends a record that was just accepted (from is nil for the own record)
+// in full or by reference, as the comment at the top of this file says.
+func (o *Overlay) spread(rec *Record, from *Link) {
+	ref := recordRef{ID: rec.ID(), Seq: rec.Seq}
+	o.mu.Lock()
+	targets := make([]*Link, 0, len(o.links))
+	pulls := make([]bool, 0, len(o.links))
+	for id, l := range o.links {
+		if l == from || id == ref.ID {
+			continue
+		}
+		targets = append(targets, l)
+		pulls = append(pulls, o.canPull(id))
+	}
+	o.mu.Unlock()
+	own := from == nil
+	listed := func(id identity.PeerID) bool {
+		return slices.ContainsFunc(rec.Neighbours, func(n NeighbourInfo) bool { return n.ID == id })
+	}
+	// Random eager choices, so that the records of one author do not always take
+	// the same few links.
+	order := rand.Perm(len(targets))
+	eager := 0
+	for _, i := range order {
+		l := targets[i]
+		full := own || !pulls[i]
+		if !full && eager < eagerFanout && !listed(l.Peer) {
+			full = true
+			eager++
+		}
+		if !full {
+			l.lazy.queueHave(ref)
+			continue
+		}
+		if err := l.send(TypeRecord, rec.raw); err != nil {
+			o.stats.Add("record_forward_dropped", 1)
+		}
+	}
+}
+
+// canPull reports whether peer announced capPull in its record; caller holds o.mu.
+func (o *Overlay) canPull(peer identity.PeerID) bool {
+	r := o.records[peer]
+	return r != nil && slices.Contains(r.Caps, capPull)
+}
+
+// handleRecordHave notes the referenced records this node lacks, to be pulled from
+// l unless a full copy arrives first.
+func (o *Overlay) handleRecordHave(l *Link, payload []byte) {
+	refs, err := decodeRecordRefs(payload)
+	if err != nil {
+		o.stats.Add("record_have_malformed", 1)
+		return
+	}
+	now := o.cfg.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, r := range refs {
+		if r.ID == o.cfg.Identity.ID {
+			continue
+		}
+		if cur := o.records[r.ID]; cur != nil && cur.Seq >= r.Seq {
+			continue
+		}
+		w, ok := o.wants[r.ID]
+		switch {
+		case ok && w.seq >= r.Seq:
+			w.from = l // the latest announcer is the likeliest to be alive
+			o.wants[r.ID] = w
+		case !ok && len(o.wants) >= o.cfg.MaxRecords:
+			o.stats.Add("record_have_dropped", 1)
+		default:
+			o.wants[r.ID] = pendingWant{seq: r.Seq, from: l, due: now.Add(wantGrace)}
+		}
+	}
+}
+
+// handleRecordWant sends back every asked-for record held at that sequence or newer.
+func (o *Overlay) handleRecordWant(l *Link, payload []byte) {
+	refs, err := decodeRecordRefs(payload)
+	if err != nil {
+		o.stats.Add("record_want_malformed", 1)
+		return
+	}
+	if !l.lazy.allow(len(refs), o.cfg.Now()) {
+		o.stats.Add("record_want_limited", uint64(len(refs)))
+		return
+	}
+	raws := make([][]byte, 0, len(refs))
+	o.mu.Lock()
+	for _, r := range refs {
+		rec := o.records[r.ID]
+		if r.ID == o.cfg.Identity.ID {
+			rec = o.selfRec
+		}
+		if rec != nil && rec.Seq >= r.Seq {
+			raws = append(raws, rec.raw)
+		}
+	}
+	o.mu.Unlock()
+	for _, raw := range raws {
+		if err := l.send(TypeRecord, raw); err != nil {
+			o.stats.Add("record_forward_dropped", 1)
+		}
+	}
+	o.stats.Add("record_want_answered", uint64(len(raws)))
+}
+
+// lazyLoop batches references and due wants out every lazyTick.
+func (o *Overlay) lazyLoop(ctx context.Context) {
+	t := time.NewTicker(lazyTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			o.queueDueWants(o.cfg.Now())
+			o.flushLazy()
+		}
+	}
+}
+
+// queueDueWants moves wants whose grace has passed onto their link's queue, and
+// forgets those that were answered or asked too often.
+func (o *Overlay) queueDueWants(now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for id, w := range o.wants {
+		if cur := o.records[id]; (cur != nil && cur.Seq >= w.seq) || w.tries >= wantTries {
+			delete(o.wants, id)
+			continue
+		}
+		if now.Before(w.due) {
+			continue
+		}
+		w.from.lazy.queueWant(recordRef{ID: id, Seq: w.seq})
+		w.tries++
+		w.due = now.Add(wantRetry)
+		o.wants[id] = w
+	}
+}
+
+// flushLazy sends every link's waiting references, maxRecordRefs to a frame.
+func (o *Overlay) flushLazy() {
+	o.mu.Lock()
+	links := make([]*Link, 0, len(o.links))
+	for _, l := range o.links {
+		links = append(links, l)
+	}
+	o.mu.Unlock()
+	for _, l := range links {
+		haves, wants := l.lazy.take()
+		o.sendRefs(l, TypeRecordHave, haves, "record_have_sent")
+		o.sendRefs(l, TypeRecordWant, wants, "record_want_sent")
+	}
+}
+
+func (o *Overlay) sendRefs(l *Link, typ uint8, refs []recordRef, counter string) {
+	for len(refs) > 0 {
+		n := min(len(refs), maxRecordRefs)
+		if err := l.send(typ, appendRecordRefs(make([]byte, 0, n*recordRefLen), refs[:n])); err != nil {
+			o.stats.Add("record_forward_dropped", 1)
+		} else {
+			o.stats.Add(counter, uint64(n))
+		}
+		refs = refs[n:]
+	}
+}
