@@ -206,6 +206,9 @@ func (o *Overlay) handleRecordHave(l *Link, payload []byte) {
 		o.stats.Add("record_have_malformed", 1)
 		return
 	}
+	if o.cfg.Refuse != nil { // a blocked author's record would only be dropped
+		refs = slices.DeleteFunc(refs, func(r recordRef) bool { return o.cfg.Refuse(r.ID) })
+	}
 	now := o.cfg.Now()
 	o.mu.Lock()
 	defer o.mu.Unlock()

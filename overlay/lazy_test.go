@@ -68,24 +68,6 @@ func (o *Overlay) pulls(peer identity.PeerID) bool {
 	return o.canPull(peer)
 }
 
-// readUntil reads frames from the raw peer until one of type typ arrives.
-func (p *rawPeer) readUntil(typ uint8) Frame {
-	p.t.Helper()
-	p.conn.SetReadDeadline(time.Now().Add(waitLimit))
-	for {
-		f, err := p.fr.Next()
-		if errors.Is(err, errSkipped) {
-			continue
-		}
-		if err != nil {
-			p.t.Fatalf("waiting for a frame of type %d: %v", typ, err)
-		}
-		if f.Type == typ {
-			return f
-		}
-	}
-}
-
 func signedRecord(t *testing.T, author *identity.Identity, seq uint64, name string) []byte {
 	t.Helper()
 	r := &Record{Seq: seq, Name: name}
@@ -104,7 +86,7 @@ func TestRecordHaveIsPulled(t *testing.T) {
 	p.roundTrip(1)
 	p.write(AppendFrame(nil, TypeRecordHave, appendRecordRefs(nil, []recordRef{{ID: carol.ID, Seq: 10}})))
 	begin := time.Now()
-	f := p.readUntil(TypeRecordWant)
+	f := p.readUntil("a want", func(f Frame) bool { return f.Type == TypeRecordWant })
 	if d := time.Since(begin); d < wantGrace-lazyTick {
 		t.Errorf("want sent after %v, before the %v grace", d, wantGrace)
 	}
@@ -143,7 +125,7 @@ func TestRecordWantIsAnswered(t *testing.T) {
 	})))
 	got := map[identity.PeerID]uint64{}
 	for len(got) < 2 {
-		f := p.readUntil(TypeRecord)
+		f := p.readUntil("a record", func(f Frame) bool { return f.Type == TypeRecord })
 		rec, err := DecodeRecord(f.Payload)
 		if err != nil {
 			t.Fatal(err)

@@ -493,6 +493,12 @@ func (p *rawPeer) roundTrip(nonce uint64) {
 	ping := binary.BigEndian.AppendUint64(nil, nonce)
 	ping = binary.BigEndian.AppendUint64(ping, 0)
 	p.write(AppendFrame(nil, TypePing, ping))
+	p.readUntil("the pong", func(f Frame) bool { return f.Type == TypePong && string(f.Payload) == string(ping) })
+}
+
+// readUntil reads frames from the raw peer until one matches.
+func (p *rawPeer) readUntil(what string, match func(Frame) bool) Frame {
+	p.t.Helper()
 	p.conn.SetReadDeadline(time.Now().Add(waitLimit))
 	for {
 		f, err := p.fr.Next()
@@ -500,10 +506,10 @@ func (p *rawPeer) roundTrip(nonce uint64) {
 			continue
 		}
 		if err != nil {
-			p.t.Fatalf("waiting for pong: %v", err)
+			p.t.Fatalf("waiting for %s: %v", what, err)
 		}
-		if f.Type == TypePong && string(f.Payload) == string(ping) {
-			return
+		if match(f) {
+			return f
 		}
 	}
 }
@@ -729,5 +735,32 @@ func TestRecordTableCap(t *testing.T) {
 	}
 	if rec := b.ov.RecordOf(first.ID); rec == nil || rec.Seq != 2 {
 		t.Errorf("the first author's record is %+v, want its update (seq 2) accepted at the cap", rec)
+	}
+}
+
+// The refresh counts from the last record: a node whose record keeps changing
+// publishes once per change, not once per change plus once per refresh beat, and
+// a quiet node still re-issues its record every RefreshEvery.
+func TestRefreshCountsFromTheLastRecord(t *testing.T) {
+	const refresh = 300 * time.Millisecond
+	a := startNodeCfg(t, 1, "alice", func(c *Config) { c.RefreshEvery = refresh }, nil)
+	waitUntil(t, "the first record", func() bool { return a.ov.SelfRecord() != nil })
+	before := a.ov.Stats()["record_published"]
+	const changes = 12
+	for k := range changes {
+		if err := a.ov.SetProfile(Profile{Name: "alice", Status: fmt.Sprint(k)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(refresh / 3)
+	}
+	busy := a.ov.Stats()["record_published"] - before
+	// 12 changes over 1.2 s; a fixed 300 ms beat would have added 4 records.
+	if busy > changes+1 {
+		t.Errorf("%d records for %d changes: the refresh beat published on top of them", busy, changes)
+	}
+	quiet := a.ov.Stats()["record_published"]
+	time.Sleep(3*refresh + refresh/2)
+	if n := a.ov.Stats()["record_published"] - quiet; n < 2 || n > 4 {
+		t.Errorf("%d records in %v of quiet, want about 3 (one per %v)", n, 3*refresh+refresh/2, refresh)
 	}
 }
