@@ -184,6 +184,7 @@ func (o *Overlay) spread(rec *Record, from *Link) {
 		}
 		if !full {
 			l.lazy.queueHave(ref)
+			o.lazyPending.Store(true)
 			continue
 		}
 		if err := l.send(TypeRecord, rec.raw); err != nil {
@@ -292,14 +293,19 @@ func (o *Overlay) queueDueWants(now time.Time) {
 			continue
 		}
 		w.from.lazy.queueWant(recordRef{ID: id, Seq: w.seq})
+		o.lazyPending.Store(true)
 		w.tries++
 		w.due = now.Add(wantRetry)
 		o.wants[id] = w
 	}
 }
 
-// flushLazy sends every link's waiting references, maxRecordRefs to a frame.
+// flushLazy sends every link's waiting references, maxRecordRefs to a frame. An
+// idle overlay has none, and then the tick costs one atomic load.
 func (o *Overlay) flushLazy() {
+	if !o.lazyPending.Swap(false) {
+		return
+	}
 	o.mu.Lock()
 	links := make([]*Link, 0, len(o.links))
 	for _, l := range o.links {

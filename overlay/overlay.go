@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley/identity"
@@ -119,6 +120,8 @@ type Overlay struct {
 	recomputeCh chan struct{}
 	// wants are records heard of by reference and not yet held (lazy.go); under mu.
 	wants map[identity.PeerID]pendingWant
+	// lazyPending says some link has references or wants waiting (lazy.go).
+	lazyPending atomic.Bool
 }
 
 // New opens the link listener.
