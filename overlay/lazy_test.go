@@ -267,3 +267,19 @@ func TestStarPullsBeyondTheFanout(t *testing.T) {
 		t.Fatalf("%d leaves asked for the update, want the %d the hub did not send it to", asked, want)
 	}
 }
+
+// A reference to a blocked author's record is not pulled: the record would only be
+// dropped on arrival.
+func TestRecordHaveOfBlockedAuthorIsIgnored(t *testing.T) {
+	carol := testIdentity(t, 61)
+	b := startNodeCfg(t, 2, "bob", func(c *Config) {
+		c.Refuse = func(id identity.PeerID) bool { return id == carol.ID }
+	}, nil)
+	p := dialRaw(t, 50, b)
+	p.write(AppendFrame(nil, TypeRecordHave, appendRecordRefs(nil, []recordRef{{ID: carol.ID, Seq: 10}})))
+	p.roundTrip(1)
+	time.Sleep(wantGrace + 3*lazyTick)
+	if n := b.ov.Stats()["record_want_sent"]; n != 0 {
+		t.Fatalf("record_want_sent = %d for a blocked author", n)
+	}
+}
