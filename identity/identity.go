@@ -131,8 +131,8 @@ func Generate() (*Identity, error) {
 // Fingerprint is this identity's safety number.
 func (id *Identity) Fingerprint() string { return Fingerprint(id.Public) }
 
-// Sign signs msg with the identity key.
-func (id *Identity) Sign(msg []byte) []byte { return ed25519.Sign(id.Private, msg) }
+// There is deliberately no plain Sign: every signature names its use
+// (SignContext, sigcontext.go).
 
 // LoadOrCreate reads the key from dir, creating it (mode 0600) on first start. A key file
 // readable by others is tightened to 0600 with a warning rather than refused, because
