@@ -187,6 +187,10 @@ func teamInvitation(file string) (string, error) {
 	if _, err := team.ParseInvitation(line); err != nil {
 		return "", fmt.Errorf("--team-file %s: %w", file, err)
 	}
+	if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows" {
+		// The invitation is the team's secret (salt and passphrase).
+		slog.Warn("team invitation file is readable by other users", "path", file, "mode", st.Mode().Perm())
+	}
 	return line, nil
 }
 

@@ -85,11 +85,14 @@ func CheckPassphrase(p string) error {
 	if p == "" {
 		return ErrEmpty
 	}
-	bits := Strength(p)
-	if utf8.RuneCountInString(p) >= MinRunes && bits >= MinBits {
+	bits, n := Strength(p), utf8.RuneCountInString(p)
+	if n >= MinRunes && bits >= MinBits {
 		return nil
 	}
-	return fmt.Errorf("%w: about %.0f bits by the rule in package team (%d needed, and at least %d characters); "+
-		"use several unrelated words with a digit or a symbol, or let `parley --new-team FILE` generate one",
-		ErrWeak, bits, MinBits, MinRunes)
+	why := fmt.Sprintf("%d characters, at least %d needed", n, MinRunes)
+	if n >= MinRunes {
+		why = fmt.Sprintf("about %.0f bits by the rule in package team, %d needed", bits, MinBits)
+	}
+	return fmt.Errorf("%w (%s): use several unrelated words with a digit or a symbol, "+
+		"or let `parley --new-team FILE` generate one", ErrWeak, why)
 }
