@@ -88,6 +88,9 @@ func ParseInvitation(s string) (Invitation, error) {
 	if err != nil || len(salt) != SaltLen {
 		return Invitation{}, fmt.Errorf("%w: the salt is not %d bytes of base64url", ErrInvitation, SaltLen)
 	}
+	if strings.ContainsAny(pass, "\r\n") {
+		return Invitation{}, fmt.Errorf("%w: the passphrase spans lines", ErrInvitation)
+	}
 	inv := Invitation{Passphrase: pass}
 	copy(inv.Salt[:], salt)
 	if err := CheckPassphrase(pass); err != nil {

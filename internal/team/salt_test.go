@@ -117,3 +117,26 @@ func TestStrengthFloor(t *testing.T) {
 		t.Fatalf("the refusal does not say what to do: %v", err)
 	}
 }
+
+// FuzzParseInvitation: the invitation decoder never panics, and whatever it
+// accepts prints back to the same invitation and passes the strength floor.
+func FuzzParseInvitation(f *testing.F) {
+	f.Add("parley-team-1:s3h_QqrVPmBCT3lq9g04Yw:yqvu-umsz-upzq-lt3a-oi5q")
+	f.Add("parley-team-1:AAAAAAAAAAAAAAAAAAAAAA:engine 7 night shift\r\n")
+	f.Add("parley-team-1::")
+	f.Add("engine 7 night shift")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		inv, err := ParseInvitation(s)
+		if err != nil {
+			return
+		}
+		if CheckPassphrase(inv.Passphrase) != nil || strings.ContainsAny(inv.String(), "\r\n") {
+			t.Fatalf("accepted a weak or multi-line passphrase %q", inv.Passphrase)
+		}
+		back, err := ParseInvitation(inv.String())
+		if err != nil || back != inv {
+			t.Fatalf("%q -> %q does not round-trip: %v", s, inv.String(), err)
+		}
+	})
+}
