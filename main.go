@@ -21,6 +21,7 @@ import (
 
 	"parley/app"
 	"parley/headless"
+	"parley/internal/team"
 	"parley/node"
 )
 
@@ -53,7 +54,8 @@ func run() error {
 		audioIn      = flag.String("audio-in", "", "call audio source: device, device:NAME, null, tone:HZ or FILE.wav (default: the one chosen in settings, else device)")
 		audioOut     = flag.String("audio-out", "", "call audio sink: device, device:NAME, null or FILE.wav (default: the one chosen in settings, else device)")
 		ringTimeout  = flag.Duration("ring-timeout", 30*time.Second, "how long an unanswered call rings")
-		teamFile     = flag.String("team-file", "", "file whose first line is the team passphrase (a closed team network; also $PARLEY_TEAM)")
+		teamFile     = flag.String("team-file", "", "team invitation file, made by --new-team (a closed team network; also $PARLEY_TEAM)")
+		newTeam      = flag.String("new-team", "", "write an invitation for a new closed team to this file and exit (passphrase: $PARLEY_TEAM, else generated)")
 		relayPort    = flag.Int("relay-port", 0, "UDP port of this node's TURN relay for others' calls (default 48557)")
 		downloads    = flag.String("downloads", "", "folder accepted files land in (default: DATA/downloads)")
 	)
@@ -61,6 +63,9 @@ func run() error {
 	if *showVersion {
 		fmt.Println("parley", version)
 		return nil
+	}
+	if *newTeam != "" {
+		return writeInvitation(*newTeam, os.Getenv("PARLEY_TEAM"))
 	}
 	dataByFlag := false
 	flag.Visit(func(f *flag.Flag) { dataByFlag = dataByFlag || f.Name == "data" })
@@ -83,11 +88,11 @@ func run() error {
 		Power: *power, ProbeInterval: *probeEvery, QualityInterval: *qualityEvery, CostMap: *costMap,
 		AudioIn: *audioIn, AudioOut: *audioOut, RelayPort: *relayPort, RingTimeout: *ringTimeout,
 		Downloads: *downloads}
-	team, err := teamPassphrase(*teamFile)
+	invitation, err := teamInvitation(*teamFile)
 	if err != nil {
 		return err
 	}
-	cfg.Team = team
+	cfg.Team = invitation
 	switch *disc {
 	case "both":
 		cfg.Beacons, cfg.MDNS = true, true
@@ -163,10 +168,10 @@ func defaultDataDir() string {
 	return ".parley"
 }
 
-// teamPassphrase reads the team passphrase from a file (its first line) or
+// teamInvitation reads the team invitation from a file (its first line) or
 // $PARLEY_TEAM — never from a flag, where every user of the machine could read
-// it in the process list.
-func teamPassphrase(file string) (string, error) {
+// it in the process list. node.New parses and checks it (package team).
+func teamInvitation(file string) (string, error) {
 	if file == "" {
 		return os.Getenv("PARLEY_TEAM"), nil
 	}
@@ -179,5 +184,38 @@ func teamPassphrase(file string) (string, error) {
 	if line == "" {
 		return "", fmt.Errorf("--team-file %s: the first line is empty", file)
 	}
+	if _, err := team.ParseInvitation(line); err != nil {
+		return "", fmt.Errorf("--team-file %s: %w", file, err)
+	}
+	if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows" {
+		// The invitation is the team's secret (salt and passphrase).
+		slog.Warn("team invitation file is readable by other users", "path", file, "mode", st.Mode().Perm())
+	}
 	return line, nil
+}
+
+// writeInvitation makes a new team: an invitation (a fresh salt and the
+// passphrase, generated if empty) written to file, which must not exist yet.
+func writeInvitation(file, passphrase string) error {
+	var inv team.Invitation
+	var err error
+	if passphrase == "" {
+		inv, err = team.GenerateInvitation()
+	} else {
+		inv, err = team.NewInvitation(passphrase)
+	}
+	if err != nil {
+		return fmt.Errorf("--new-team: %w", err)
+	}
+	f, err := os.OpenFile(file, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("--new-team: %w", err)
+	}
+	_, werr := f.WriteString(inv.String() + "\n")
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		return fmt.Errorf("--new-team: %w", err)
+	}
+	fmt.Printf("wrote a new team's invitation to %s; give this file to each member "+
+		"(it is the team's secret), who starts Parley with --team-file %s\n", file, file)
+	return nil
 }

@@ -158,10 +158,10 @@ func networkText(team string) string {
 	if team == "" {
 		return "Open — anyone running Parley on this network can find you"
 	}
-	return "Closed team (" + team + ") — only members with the same passphrase see you"
+	return "Closed team (" + team + ") — only members holding its invitation see you"
 }
 
 // teamHint says how to join (or leave) a team: the passphrase is a start-up
 // setting so that it never sits in the window's memory longer than needed.
-const teamHint = "To join a team, start Parley with --team-file FILE (its first line is the passphrase) " +
-	"or with $PARLEY_TEAM set; without either the network is open."
+const teamHint = "To join a team, start Parley with --team-file FILE (the invitation a member made with " +
+	"parley --new-team FILE) or with $PARLEY_TEAM set to it; without either the network is open."

@@ -398,7 +398,7 @@ func TestRoutedMessagesAreSealed(t *testing.T) {
 	// changes the sender key the ciphertext is bound to.
 	stolen := bytes.Clone(env[:len(env)-ed25519.SignatureSize])
 	copy(stolen[1:33], b.id.Public)
-	stolen = append(stolen, b.id.Sign(stolen)...)
+	stolen = append(stolen, b.id.SignContext(identity.ContextSeal, stolen)...)
 	before := c.stats.Get("chat_drop_unsealable")
 	c.svc.HandleRouted(b.id.ID, b.id.ID, stolen)
 	if c.stats.Get("chat_drop_unsealable") != before+1 {

@@ -93,7 +93,7 @@ func EncodeTeamBeacon(id *identity.Identity, kind BeaconKind, seq uint64, port u
 	w.U16(port)
 	w.U16(uint16(len(ext.B)))
 	w.Raw(ext.B)
-	w.Raw(id.Sign(w.B))
+	w.Raw(id.SignContext(identity.ContextBeacon, w.B))
 	return w.B
 }
 
@@ -123,7 +123,7 @@ func DecodeBeacon(pkt []byte) (Beacon, error) {
 		return b, fmt.Errorf("%w: extension length %d does not fit", ErrBeaconFormat, extLen)
 	}
 	signed := pkt[:beaconFixedLen+extLen]
-	if !ed25519.Verify(b.PubKey, signed, r.Raw(beaconSigLen)) {
+	if !identity.VerifyContext(b.PubKey, identity.ContextBeacon, signed, r.Raw(beaconSigLen)) {
 		return b, ErrBeaconSig
 	}
 	er := wire.NewReader(ext)

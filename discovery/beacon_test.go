@@ -50,7 +50,7 @@ func (rb rawBeacon) build(signer *identity.Identity) []byte {
 		w.U16(uint16(rb.extLen))
 	}
 	w.Raw(rb.ext)
-	w.Raw(signer.Sign(w.B))
+	w.Raw(signer.SignContext(identity.ContextBeacon, w.B))
 	return w.B
 }
 
@@ -242,7 +242,7 @@ func FuzzDecodeBeacon(f *testing.F) {
 		resigned := bytes.Clone(pkt)
 		copy(resigned[6:38], fuzzKey.Public)
 		body := resigned[:len(resigned)-beaconSigLen]
-		copy(resigned[len(body):], fuzzKey.Sign(body))
+		copy(resigned[len(body):], fuzzKey.SignContext(identity.ContextBeacon, body))
 		b, err := checkDecoded(t, resigned)
 		if errors.Is(err, ErrBeaconSig) {
 			t.Fatalf("correctly signed packet reported forged: %x", resigned)
@@ -282,7 +282,7 @@ func checkDecoded(t *testing.T, pkt []byte) (Beacon, error) {
 		t.Fatal("decoded seq or port does not match the packet")
 	}
 	sig := len(pkt) - beaconSigLen
-	if !ed25519.Verify(b.PubKey, pkt[:sig], pkt[sig:]) {
+	if !identity.VerifyContext(b.PubKey, identity.ContextBeacon, pkt[:sig], pkt[sig:]) {
 		t.Fatal("accepted a beacon whose signature does not verify")
 	}
 	if len(b.Name) > 255 || !strings.Contains(string(pkt[beaconFixedLen:sig]), b.Name) {

@@ -8,8 +8,7 @@ import (
 )
 
 func TestClosedTeamBeaconsAndTXT(t *testing.T) {
-	key, _ := team.Derive("night shift")
-	other, _ := team.Derive("day shift")
+	key, other := testTeamKey(t, "night shift, crew 11"), testTeamKey(t, "day shift, crew 12")
 	clk := newFakeClock()
 	me, member, outsider, rival := testIdentity(t, 1), testIdentity(t, 2), testIdentity(t, 3), testIdentity(t, 4)
 	src := netip.MustParseAddr("192.0.2.10")
@@ -59,4 +58,18 @@ func TestClosedTeamBeaconsAndTXT(t *testing.T) {
 	if mdnsTeamTag(key, member.ID, 4001) == tag || mdnsTeamTag(other, member.ID, 4000) == tag {
 		t.Fatal("TXT team tag does not bind port and key")
 	}
+}
+
+// testTeamKey derives the key of a new team (its own salt) with passphrase.
+func testTeamKey(t *testing.T, passphrase string) *team.Key {
+	t.Helper()
+	inv, err := team.NewInvitation(passphrase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := team.Derive(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -151,7 +151,7 @@ func SignOffer(o *Offer, author *identity.Identity) []byte {
 	c := *o
 	c.Author = author.Public
 	b := c.encodeUnsigned()
-	return append(b, author.Sign(b)...)
+	return append(b, author.SignContext(identity.ContextFileOffer, b)...)
 }
 
 // DecodeOffer parses and verifies a signed offer: structure, limits, the manifest
@@ -208,7 +208,7 @@ func DecodeOffer(b []byte) (*Offer, error) {
 	if RootOf(o.Chunks) != o.Root {
 		return nil, errors.New("offer: manifest does not match its root hash")
 	}
-	if !ed25519.Verify(o.Author, body, sig) {
+	if !identity.VerifyContext(o.Author, identity.ContextFileOffer, body, sig) {
 		return nil, errors.New("offer: bad signature")
 	}
 	return o, nil

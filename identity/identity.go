@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -131,8 +132,8 @@ func Generate() (*Identity, error) {
 // Fingerprint is this identity's safety number.
 func (id *Identity) Fingerprint() string { return Fingerprint(id.Public) }
 
-// Sign signs msg with the identity key.
-func (id *Identity) Sign(msg []byte) []byte { return ed25519.Sign(id.Private, msg) }
+// There is deliberately no plain Sign: every signature names its use
+// (SignContext, sigcontext.go).
 
 // LoadOrCreate reads the key from dir, creating it (mode 0600) on first start. A key file
 // readable by others is tightened to 0600 with a warning rather than refused, because
@@ -171,12 +172,27 @@ func LoadOrCreate(dir string) (*Identity, error) {
 }
 
 // writeKey writes the seed through a temporary file and rename, so a crash never
-// leaves a half-written key behind.
+// leaves a half-written key behind, then syncs the directory so the rename itself
+// survives a crash (TestNewKeySyncsDirectory).
+//
+// The key is the 32-byte Ed25519 seed as hex, unencrypted: there is no secret to
+// encrypt it with that would not sit next to it (a passphrase would be asked at
+// every start of a tray app). Its protection is the file mode, 0600 in a 0700
+// directory, which also rules out a stale temporary file lending it a looser mode
+// (TestStaleTempFileDoesNotLoosenKey). What a stolen key reveals is documented in
+// package seal ("What it does not do, and what a stolen key reveals").
 func writeKey(path string, seed []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("identity: create data dir: %w", err)
 	}
-	tmp, err := os.OpenFile(path+".tmp", os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	tmpPath := path + ".tmp"
+	// O_EXCL after removing any leftover: OpenFile's mode applies only to a
+	// file it creates, so a leftover 0644 file would make a 0644 key.
+	if err := os.Remove(tmpPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("identity: remove stale %s: %w", tmpPath, err)
+	}
+	tmp, err := os.OpenFile(tmpPath, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("identity: create key: %w", err)
 	}
@@ -184,10 +200,32 @@ func writeKey(path string, seed []byte) error {
 	serr := tmp.Sync()
 	cerr := tmp.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(tmpPath)
 		return fmt.Errorf("identity: write key: %w", err)
 	}
-	if err := os.Rename(path+".tmp", path); err != nil {
+	if err := os.Rename(tmpPath, path); err != nil {
+		os.Remove(tmpPath)
 		return fmt.Errorf("identity: install key: %w", err)
 	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("identity: sync data dir: %w", err)
+	}
 	return nil
+}
+
+// syncDir makes a rename in dir durable (a variable so a test can watch it).
+var syncDir = func(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	// Windows cannot fsync a directory handle; NTFS journals the rename.
+	if err != nil && runtime.GOOS == "windows" {
+		return nil
+	}
+	return err
 }

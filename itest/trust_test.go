@@ -7,12 +7,17 @@ import (
 	"time"
 
 	"parley/internal/netlab"
+	"parley/internal/team"
 )
 
 func teamFile(t *testing.T, passphrase string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "team")
-	if err := os.WriteFile(p, []byte(passphrase+"\n"), 0o600); err != nil {
+	inv, err := team.NewInvitation(passphrase) // a new team: its own salt
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(inv.String()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p

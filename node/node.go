@@ -64,8 +64,9 @@ type Config struct {
 	RelayPort          int
 	RelaySessions      int
 	RelayBitsPerSecond float64
-	// Team is the optional team passphrase: only nodes that share it form an
-	// overlay together (package team); "" is an open network.
+	// Team is the optional team invitation (team.ParseInvitation: salt and
+	// passphrase in one line): only nodes that share it form an overlay
+	// together (package team); "" is an open network.
 	Team string
 	Log  *slog.Logger
 	Now  func() time.Time
@@ -164,7 +165,11 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	if cfg.Team != "" {
-		if n.teamKey, err = team.Derive(cfg.Team); err != nil {
+		inv, err := team.ParseInvitation(cfg.Team)
+		if err == nil {
+			n.teamKey, err = team.Derive(inv)
+		}
+		if err != nil {
 			db.Close()
 			return nil, err
 		}

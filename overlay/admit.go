@@ -12,7 +12,9 @@ import (
 
 // TypeTeamProof is the first frame each side of a link sends in a closed team
 // (Config.Team set): a team.Tag over the link's TLS exporter value, for the
-// domain "link-client" (the dialer's) or "link-server" (the listener's).
+// domain "link-client" (the dialer's) or "link-server" (the listener's). The
+// dialer sends its proof first; the listener sends its own only after checking
+// the dialer's, so an unproven dialer gets nothing to guess passphrases against.
 //
 //	payload: tag [16]   = Tag(role, TLS-Exporter("parley team link v1", no context, 32 bytes))
 //
@@ -53,7 +55,12 @@ func (o *Overlay) admit(conn *tls.Conn, id identity.PeerID, outbound bool) bool 
 	return true
 }
 
-// teamProof sends this side's proof and checks the peer's (see TypeTeamProof).
+// teamProof exchanges proofs (see TypeTeamProof): the dialer proves first, and
+// the listener answers only a valid proof. A stranger that dials a member
+// therefore learns nothing it could test passphrase guesses against
+// (TestListenerWaitsForDialerProof); a dialer only proves to an address it
+// chose, which a member takes from the team's own (tagged) beacons, records and
+// DNS-SD answers, or from its user.
 func teamProof(conn *tls.Conn, key *team.Key, outbound bool) error {
 	st := conn.ConnectionState()
 	ekm, err := st.ExportKeyingMaterial("parley team link v1", nil, 32)
@@ -66,8 +73,16 @@ func teamProof(conn *tls.Conn, key *team.Key, outbound bool) error {
 	}
 	conn.SetDeadline(time.Now().Add(teamProofTimeout))
 	defer conn.SetDeadline(time.Time{})
-	if _, err := conn.Write(AppendFrame(nil, TypeTeamProof, key.Tag(mine, ekm))); err != nil {
-		return fmt.Errorf("send proof: %w", err)
+	send := func() error {
+		if _, err := conn.Write(AppendFrame(nil, TypeTeamProof, key.Tag(mine, ekm))); err != nil {
+			return fmt.Errorf("send proof: %w", err)
+		}
+		return nil
+	}
+	if outbound {
+		if err := send(); err != nil {
+			return err
+		}
 	}
 	tag, err := readTeamProof(conn)
 	if err != nil {
@@ -75,6 +90,9 @@ func teamProof(conn *tls.Conn, key *team.Key, outbound bool) error {
 	}
 	if !key.Check(tag, theirs, ekm) {
 		return fmt.Errorf("wrong team proof")
+	}
+	if !outbound {
+		return send()
 	}
 	return nil
 }

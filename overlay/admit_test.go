@@ -19,8 +19,16 @@ var (
 func teamKeys(t *testing.T) (*team.Key, *team.Key) {
 	t.Helper()
 	teamKeysOnce.Do(func() {
-		teamA, _ = team.Derive("fire crew 7")
-		teamB, _ = team.Derive("fire crew 8")
+		// Two teams with one passphrase: only the salt tells them apart.
+		for _, k := range []**team.Key{&teamA, &teamB} {
+			inv, err := team.NewInvitation("fire crew 7, east station")
+			if err == nil {
+				*k, err = team.Derive(inv)
+			}
+			if err != nil {
+				panic(err)
+			}
+		}
 	})
 	return teamA, teamB
 }

@@ -35,7 +35,8 @@
 //	          receiver keeps the peer up while the winning connection completes
 //	6 probe   [probe ID u32][index u16][count u16][filler]: a capacity probe burst
 //	7 probe report [probe ID u32][bytes u32][µs between first and last frame u32]
-//	8 team proof   [tag 16]: the first frame of a closed team's link (admit.go)
+//	8 team proof   [tag 16]: the first frame of a closed team's link; the dialer's
+//	          goes first, the listener's only after it checks out (admit.go)
 //	9 record have  n × [author peer ID 16][sequence u64], 1 ≤ n ≤ 256: records the
 //	          sender holds (lazy push, lazy.go)
 //	10 record want the same list: records the sender asks for; each one held at that

@@ -148,7 +148,7 @@ func (r *Record) Sign(id *identity.Identity) error {
 		ext.Bytes16(e.Value)
 	}
 	w.Bytes16(ext.B)
-	w.Raw(id.Sign(w.B))
+	w.Raw(id.SignContext(identity.ContextRecord, w.B))
 	if len(w.B) > MaxRecord {
 		return fmt.Errorf("record is %d bytes, limit %d", len(w.B), MaxRecord)
 	}
@@ -186,7 +186,7 @@ func DecodeRecord(b []byte) (*Record, error) {
 		return nil, fmt.Errorf("%w: version %d", ErrRecordFormat, v)
 	}
 	rec := &Record{PubKey: ed25519.PublicKey(append([]byte(nil), r.Raw(32)...))}
-	if r.Err == nil && !ed25519.Verify(rec.PubKey, body, b[len(body):]) {
+	if r.Err == nil && !identity.VerifyContext(rec.PubKey, identity.ContextRecord, body, b[len(body):]) {
 		return nil, ErrRecordSig
 	}
 	rec.Seq = r.U64()

@@ -160,7 +160,7 @@ func TestRecordTamperedIsForged(t *testing.T) {
 	// A valid record re-signed by someone else but naming the author's key.
 	other := testIdentity(t, 2)
 	body := bytes.Clone(raw[:len(raw)-ed25519.SignatureSize])
-	forged := append(body, other.Sign(body)...)
+	forged := append(body, other.SignContext(identity.ContextRecord, body)...)
 	if _, err := DecodeRecord(forged); !errors.Is(err, ErrRecordSig) {
 		t.Fatalf("re-signed by another key: err = %v, want ErrRecordSig", err)
 	}
@@ -255,7 +255,7 @@ func (b recordBody) signedRecord(signer *identity.Identity) []byte {
 	}
 	w.Bytes16(b.ext)
 	w.Raw(b.trailer)
-	w.Raw(signer.Sign(w.B))
+	w.Raw(signer.SignContext(identity.ContextRecord, w.B))
 	return w.B
 }
 
@@ -354,7 +354,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		resigned := bytes.Clone(b)
 		copy(resigned[1:33], fuzzKey.Public)
 		body := resigned[:len(resigned)-ed25519.SignatureSize]
-		copy(resigned[len(body):], fuzzKey.Sign(body))
+		copy(resigned[len(body):], fuzzKey.SignContext(identity.ContextRecord, body))
 		rec, err := checkRecord(t, resigned)
 		if errors.Is(err, ErrRecordSig) {
 			t.Fatal("correctly signed record reported forged")
@@ -403,7 +403,7 @@ func checkRecord(t *testing.T, b []byte) (*Record, error) {
 		t.Fatalf("field over limit: status %d, name %d, presence %d", len(rec.Status), len(rec.Name), rec.Presence)
 	case !bytes.Equal(rec.Raw(), b):
 		t.Fatal("Raw differs from the input")
-	case !ed25519.Verify(rec.PubKey, b[:len(b)-ed25519.SignatureSize], b[len(b)-ed25519.SignatureSize:]):
+	case !identity.VerifyContext(rec.PubKey, identity.ContextRecord, b[:len(b)-ed25519.SignatureSize], b[len(b)-ed25519.SignatureSize:]):
 		t.Fatal("accepted a record whose signature does not verify")
 	}
 	// What the duplicate filter reads must be what the full decoder reads.

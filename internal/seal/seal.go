@@ -23,19 +23,20 @@
 // Ed25519 and an X25519 based KEM" (2021), which finds it secure; libsodium's
 // crypto_sign_ed25519_pk_to_curve25519 is the same map.
 //
-// # Envelope format, version 1
+// # Envelope format, version 2
 //
 // All integers are big-endian. Offsets are in bytes; L is the ciphertext
 // length and n = L-16 the plaintext length.
 //
 //	offset   size  field
-//	0        1     version, always 0x01
+//	0        1     version, 0x02
 //	1        32    sender Ed25519 public key (canonical encoding)
 //	33       16    recipient peer ID = SHA-256(recipient Ed25519 public key)[:16]
-//	49       32    ephemeral X25519 public key, fresh for every envelope
+//	49       32    enc: the HPKE encapsulated key (an ephemeral X25519 public key)
 //	81       4     L, ciphertext length, uint32; 16 <= L <= MaxPlaintext+16
-//	85       L     ciphertext: AES-256-GCM(key, nonce, plaintext, aad) = n bytes + 16-byte tag
-//	85+L     64    Ed25519 signature by the sender over bytes [0, 85+L)
+//	85       L     ciphertext: HPKE Seal(aad, plaintext) = n bytes + 16-byte tag
+//	85+L     64    Ed25519ctx signature (context "parley seal v2",
+//	               identity.ContextSeal) by the sender over bytes [0, 85+L)
 //
 // The total size is therefore exactly 165+n bytes ([Overhead] = 165); an
 // envelope with trailing bytes is malformed. So is one whose sender key is not
@@ -44,60 +45,85 @@
 // passes), and a non-canonical encoding would give one key two peer IDs.
 // Honestly generated keys are never either.
 //
-// The AEAD parameters are:
+// The encryption is HPKE (RFC 9180, Go's crypto/hpke) in base mode, one
+// message per context:
 //
-//	shared = X25519(ephemeral private, recipient X25519 public)   // all-zero result rejected
-//	key    = HKDF-SHA256(secret = shared,
-//	                     salt   = ephemeral public || recipient X25519 public,
-//	                     info   = "parley seal v1", length 32)
-//	nonce  = 12 zero bytes
-//	aad    = bytes [0, 85), the whole header before the ciphertext
+//	KEM  = DHKEM(X25519, HKDF-SHA256) to the recipient's X25519 key
+//	KDF  = HKDF-SHA256, AEAD = AES-256-GCM
+//	info = "parley seal v2"
+//	aad  = bytes [0, 85), the whole header before the ciphertext
+//
+// HPKE's key schedule binds the encapsulated key and the recipient's public
+// key (its KEM context), and gives each context its own key and nonce, which
+// is what version 1 built by hand (below).
+//
+// # Version 1 (read only)
+//
+// Version 1 has the same layout with version 0x01, a plain Ed25519 signature
+// (no context), and a hand-made KEM: shared = X25519(ephemeral, recipient);
+// key = HKDF-SHA256(shared, salt = ephemeral public || recipient X25519
+// public, info = "parley seal v1", 32 bytes); AES-256-GCM with a zero nonce
+// and the header as aad. Seal no longer writes it; Open and Inspect still
+// accept it so that envelopes sealed before the upgrade and still waiting in
+// outboxes and custody (both keep sealed envelopes on disk) are delivered.
+// Accepting it costs little: after the upgrade a key makes no plain Ed25519
+// signature over anything starting with byte 0x01 (every Parley signature
+// has a context; the TLS certificate's and handshake's plain signatures cover
+// DER, which starts 0x30, and TLS 1.3 CertificateVerify content, which starts
+// with 64 spaces), so no new signature can be re-framed as a v1 envelope.
+// Records signed before the upgrade still can (overlay.TestRecordIsNotAnEnvelope
+// shows how); such a thing never decrypts, so the worst it does is occupy a
+// custodian's slot. A later release drops version 1 (parseV1 and decryptV1).
 //
 // # Why it is built this way
-//
-// The all-zero nonce is safe because a GCM key is never used twice: each
-// envelope draws a fresh ephemeral X25519 key, so the shared secret, and the
-// HKDF output derived from it, differ for every envelope (short of a broken
-// random number generator, which would break every other scheme as well).
-// With one message per key, there is nothing a nonce could distinguish.
 //
 // The signature is over the ciphertext rather than the plaintext
 // (encrypt-then-sign) so that relays and custodians, who cannot decrypt, can
 // still verify it with [Inspect] and drop forgeries before storing or
 // forwarding them. The signature covers the header too, so a relay cannot
-// re-address an envelope or swap in its own ephemeral key.
+// re-address an envelope or swap in its own encapsulated key. Its context
+// keeps it from being any other kind of signature by the same key (a record,
+// a beacon, a file offer), and theirs from being an envelope.
 //
 // Encrypt-then-sign alone would let a relay strip the sender's signature,
 // put its own public key in the header and re-sign, passing off somebody
 // else's (unread) message as its own. That is prevented by the AAD: the
-// sender's public key is part of the header the GCM tag authenticates, and
+// sender's public key is part of the header the AEAD tag authenticates, and
 // the relay cannot recompute the tag without the key, so the recipient's
 // decryption of such an envelope fails. The recipient public key is bound
-// into the key derivation via the HKDF salt, so the 16-byte recipient ID is
-// only a routing label, not what the security rests on.
+// into the key derivation (HPKE's KEM context), so the 16-byte recipient ID
+// is only a routing label, not what the security rests on.
 //
 // [Open] checks cheap things first: the structure, then the signature (a
 // forgery is rejected before any Diffie-Hellman work), then that the envelope
 // is addressed to us, then decrypts.
 //
-// # What it does not do
+// # What it does not do, and what a stolen key reveals
 //
 // There is no replay protection: a relay can deliver the same envelope twice,
 // and the layer above must de-duplicate (for example by message ID inside
-// the plaintext). There is no forward secrecy against compromise of the
-// recipient's identity key, and no deniability: the sender's signature proves
+// the plaintext). There is no deniability: the sender's signature proves
 // authorship of the ciphertext to anyone.
+//
+// There is no forward secrecy: an envelope is encrypted to the recipient's
+// long-term identity key (HPKE base mode; the ephemeral key is the sender's
+// only). Whoever steals a node's identity key (the identity.key file) can
+// decrypt every envelope ever sealed to that node that they captured or can
+// still fetch (custodians hold them up to 7 days), impersonate the node from
+// then on (sign records, envelopes, offers; answer for its peer ID in TLS),
+// and read whatever arrives for it until its contacts learn of the theft (a
+// new key is a new peer ID; the old one must be blocked). It does not reveal
+// what the node sent to others (sealed to their keys), nor, by itself, a
+// closed team's key. Rotating signed prekeys published in records would bound
+// the first harm to a prekey's lifetime; that is not built (see
+// docs/security.md).
 package seal
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdh"
 	"crypto/ed25519"
-	"crypto/hkdf"
-	"crypto/rand"
-	"crypto/sha256"
+	"crypto/hpke"
 	"crypto/sha512"
 	"encoding/binary"
 	"errors"
@@ -108,10 +134,14 @@ import (
 	"parley/identity"
 )
 
-// Version is the envelope format version this package writes and reads.
-const Version = 1
+// Version is the envelope format version Seal writes. Open and Inspect also
+// read version 1 (see the package documentation).
+const Version = 2
 
-// Layout of a version 1 envelope; see the package documentation.
+// versionV1 is the read-only legacy format.
+const versionV1 = 1
+
+// Layout of an envelope (both versions); see the package documentation.
 const (
 	offVersion   = 0
 	offSender    = offVersion + 1
@@ -136,7 +166,15 @@ const MaxPlaintext = 1 << 20
 // MaxEnvelope is the size of an envelope carrying MaxPlaintext bytes.
 const MaxEnvelope = MaxPlaintext + Overhead
 
-const hkdfInfo = "parley seal v1"
+// hpkeInfo is HPKE's info string for version 2: it separates Parley's
+// envelopes from any other HPKE use of the same X25519 key.
+const hpkeInfo = "parley seal v2"
+
+// The version 2 cipher suite (the KEM is DHKEM(X25519) through the keys).
+var (
+	hpkeKDF  = hpke.HKDFSHA256()
+	hpkeAEAD = hpke.AES256GCM()
+)
 
 var (
 	// ErrMalformed: the envelope is not structurally valid (size, version,
@@ -167,7 +205,8 @@ type Opened struct {
 }
 
 // Seal signs plaintext as sender and encrypts it to recipient (an Ed25519
-// identity public key). The result is len(plaintext)+Overhead bytes.
+// identity public key) in a version 2 envelope. The result is
+// len(plaintext)+Overhead bytes.
 func Seal(sender *identity.Identity, recipient ed25519.PublicKey, plaintext []byte) ([]byte, error) {
 	if len(plaintext) > MaxPlaintext {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(plaintext), MaxPlaintext)
@@ -177,39 +216,35 @@ func Seal(sender *identity.Identity, recipient ed25519.PublicKey, plaintext []by
 	}
 	// The header carries the public half of the key that actually signs, so a
 	// stale Public field cannot produce an envelope that fails to verify.
-	senderPub := sender.Private.Public().(ed25519.PublicKey)
+	signer := &identity.Identity{Private: sender.Private, Public: sender.Private.Public().(ed25519.PublicKey)}
 	recipientX, err := x25519Public(recipient)
 	if err != nil {
 		return nil, fmt.Errorf("recipient: %w", err)
 	}
-	eph, err := ecdh.X25519().GenerateKey(rand.Reader)
+	pk, err := hpke.NewDHKEMPublicKey(recipientX)
 	if err != nil {
-		return nil, fmt.Errorf("seal: ephemeral key: %w", err)
+		return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
 	}
-	return sealWith(senderPub, sender.Private, identity.IDFromPublicKey(recipient), recipientX, eph, plaintext)
-}
-
-// sealWith is Seal with the ephemeral key supplied.
-func sealWith(senderPub ed25519.PublicKey, senderPriv ed25519.PrivateKey, recipientID identity.PeerID,
-	recipientX *ecdh.PublicKey, eph *ecdh.PrivateKey, plaintext []byte) ([]byte, error) {
-	shared, err := eph.ECDH(recipientX)
-	if err != nil { // all-zero output: recipient key of small order
+	enc, ctx, err := hpke.NewSender(pk, hpkeKDF, hpkeAEAD, []byte(hpkeInfo))
+	if err != nil { // all-zero shared secret: recipient key of small order
 		return nil, fmt.Errorf("%w: recipient key agreement: %v", ErrBadKey, err)
 	}
-	ephPub := eph.PublicKey().Bytes()
-	aead, err := newAEAD(shared, ephPub, recipientX.Bytes())
-	if err != nil {
-		return nil, err
+	if len(enc) != x25519KeySize {
+		return nil, fmt.Errorf("seal: hpke enc is %d bytes, want %d", len(enc), x25519KeySize)
 	}
-
+	recipientID := identity.IDFromPublicKey(recipient)
 	env := make([]byte, headerLen, len(plaintext)+Overhead)
 	env[offVersion] = Version
-	copy(env[offSender:], senderPub)
+	copy(env[offSender:], signer.Public)
 	copy(env[offRecipient:], recipientID[:])
-	copy(env[offEphemeral:], ephPub)
+	copy(env[offEphemeral:], enc)
 	binary.BigEndian.PutUint32(env[offLength:], uint32(len(plaintext)+tagSize))
-	env = aead.Seal(env, make([]byte, nonceSize), plaintext, env[:headerLen])
-	return append(env, ed25519.Sign(senderPriv, env)...), nil
+	ct, err := ctx.Seal(env[:headerLen], plaintext)
+	if err != nil {
+		return nil, fmt.Errorf("seal: hpke: %w", err)
+	}
+	env = append(env, ct...)
+	return append(env, signer.SignContext(identity.ContextSeal, env)...), nil
 }
 
 // Open verifies and decrypts an envelope addressed to recipient. It checks, in
@@ -234,7 +269,10 @@ func Open(recipient *identity.Identity, envelope []byte) (Opened, error) {
 	if p.recipient != id {
 		return Opened{}, ErrNotForMe // before the costly key derivation
 	}
-	o := &Opener{id: id, priv: x25519Private(recipient.Private)}
+	o, err := NewOpener(recipient)
+	if err != nil {
+		return Opened{}, err
+	}
 	return o.openParsed(&p)
 }
 
@@ -243,7 +281,8 @@ func Open(recipient *identity.Identity, envelope []byte) (Opened, error) {
 // envelope. It is safe for concurrent use.
 type Opener struct {
 	id   identity.PeerID
-	priv *ecdh.PrivateKey
+	priv *ecdh.PrivateKey // version 1
+	kem  hpke.PrivateKey  // version 2: the same key for HPKE
 }
 
 // NewOpener prepares to open envelopes addressed to recipient.
@@ -253,7 +292,12 @@ func NewOpener(recipient *identity.Identity) (*Opener, error) {
 	}
 	// Derive everything from the private key, the one field that must be right.
 	pub := recipient.Private.Public().(ed25519.PublicKey)
-	return &Opener{id: identity.IDFromPublicKey(pub), priv: x25519Private(recipient.Private)}, nil
+	priv := x25519Private(recipient.Private)
+	kem, err := hpke.NewDHKEMPrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
+	}
+	return &Opener{id: identity.IDFromPublicKey(pub), priv: priv, kem: kem}, nil
 }
 
 // Open is [Open] with the precomputed key.
@@ -274,7 +318,13 @@ func (o *Opener) openParsed(p *parsed) (Opened, error) {
 	if p.recipient != o.id {
 		return Opened{}, ErrNotForMe
 	}
-	pt, err := p.decrypt(o.priv)
+	var pt []byte
+	var err error
+	if p.version == versionV1 {
+		pt, err = p.decryptV1(o.priv)
+	} else {
+		pt, err = p.decrypt(o.kem)
+	}
 	if err != nil {
 		return Opened{}, err
 	}
@@ -299,11 +349,12 @@ func Inspect(envelope []byte) (senderID, recipientID identity.PeerID, err error)
 
 // parsed holds views into a structurally valid envelope.
 type parsed struct {
+	version    byte
 	signed     []byte // header || ciphertext: what the signature covers
 	header     []byte // the AEAD's additional data
 	sender     ed25519.PublicKey
 	recipient  identity.PeerID
-	ephemeral  []byte
+	ephemeral  []byte // v2: HPKE enc
 	ciphertext []byte
 	sig        []byte
 }
@@ -316,8 +367,8 @@ func parse(env []byte) (parsed, error) {
 	if len(env) < Overhead {
 		return p, fmt.Errorf("%w: %d bytes, minimum %d", ErrMalformed, len(env), Overhead)
 	}
-	if env[offVersion] != Version {
-		return p, fmt.Errorf("%w: version %d, want %d", ErrMalformed, env[offVersion], Version)
+	if v := env[offVersion]; v != Version && v != versionV1 {
+		return p, fmt.Errorf("%w: version %d, want %d (or %d)", ErrMalformed, v, Version, versionV1)
 	}
 	ctLen := binary.BigEndian.Uint32(env[offLength:headerLen])
 	if ctLen < tagSize || ctLen > MaxPlaintext+tagSize {
@@ -332,6 +383,7 @@ func parse(env []byte) (parsed, error) {
 		return parsed{}, err
 	}
 	end := headerLen + int(ctLen)
+	p.version = env[offVersion]
 	p.signed = env[:end]
 	p.header = env[:headerLen]
 	copy(p.recipient[:], env[offRecipient:offEphemeral])
@@ -341,25 +393,25 @@ func parse(env []byte) (parsed, error) {
 	return p, nil
 }
 
-func (p *parsed) verify() bool { return ed25519.Verify(p.sender, p.signed, p.sig) }
-
-// decrypt derives the envelope key with the recipient's X25519 private key
-// and opens the ciphertext. It checks nothing else: Open calls it only after
-// the signature and recipient ID have been verified.
-func (p *parsed) decrypt(priv *ecdh.PrivateKey) ([]byte, error) {
-	ephPub, err := ecdh.X25519().NewPublicKey(p.ephemeral)
-	if err != nil {
-		return nil, fmt.Errorf("%w: ephemeral key: %v", ErrDecrypt, err)
+// verify checks the sender's signature: Ed25519ctx for version 2, plain
+// Ed25519 for the legacy version 1.
+func (p *parsed) verify() bool {
+	if p.version == versionV1 {
+		return ed25519.Verify(p.sender, p.signed, p.sig)
 	}
-	shared, err := priv.ECDH(ephPub)
-	if err != nil { // low-order ephemeral key: the shared secret would be all zero
+	return identity.VerifyContext(p.sender, identity.ContextSeal, p.signed, p.sig)
+}
+
+// decrypt opens a version 2 ciphertext with the recipient's HPKE key. It
+// checks nothing else: Open calls it only after the signature and recipient
+// ID have been verified.
+func (p *parsed) decrypt(kem hpke.PrivateKey) ([]byte, error) {
+	// NewRecipient refuses a low-order enc (its X25519 output would be zero).
+	ctx, err := hpke.NewRecipient(p.ephemeral, kem, hpkeKDF, hpkeAEAD, []byte(hpkeInfo))
+	if err != nil {
 		return nil, fmt.Errorf("%w: key agreement: %v", ErrDecrypt, err)
 	}
-	aead, err := newAEAD(shared, p.ephemeral, priv.PublicKey().Bytes())
-	if err != nil {
-		return nil, err
-	}
-	pt, err := aead.Open(nil, make([]byte, nonceSize), p.ciphertext, p.header)
+	pt, err := ctx.Open(p.header, p.ciphertext)
 	if err != nil {
 		return nil, ErrDecrypt
 	}
@@ -367,25 +419,6 @@ func (p *parsed) decrypt(priv *ecdh.PrivateKey) ([]byte, error) {
 		pt = []byte{}
 	}
 	return pt, nil
-}
-
-// newAEAD derives the one-time AES-256-GCM key for an envelope.
-func newAEAD(shared, ephPub, recipientX []byte) (cipher.AEAD, error) {
-	salt := make([]byte, 0, 2*x25519KeySize)
-	salt = append(append(salt, ephPub...), recipientX...)
-	key, err := hkdf.Key(sha256.New, shared, salt, hkdfInfo, keySize)
-	if err != nil {
-		return nil, fmt.Errorf("seal: hkdf: %w", err)
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("seal: aes: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("seal: gcm: %w", err)
-	}
-	return aead, nil
 }
 
 // checkSenderKey rejects sender keys that are not canonical encodings of

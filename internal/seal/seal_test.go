@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ecdh"
 	"crypto/ed25519"
+	"crypto/hpke"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -41,8 +42,36 @@ func resign(env []byte, signer *identity.Identity, asSender bool) []byte {
 		copy(out[offSender:offRecipient], signer.Public)
 	}
 	n := len(out) - sigSize
-	copy(out[n:], ed25519.Sign(signer.Private, out[:n]))
+	copy(out[n:], signFor(out[0], signer, out[:n]))
 	return out
+}
+
+// signFor signs as an envelope of version v signs: plain for 1, with the seal
+// context for 2 (and anything else, so a forged version is signed "right").
+func signFor(v byte, signer *identity.Identity, msg []byte) []byte {
+	if v == versionV1 {
+		return ed25519.Sign(signer.Private, msg)
+	}
+	return signer.SignContext(identity.ContextSeal, msg)
+}
+
+// sigOK reports whether env's trailing signature verifies as its version's.
+func sigOK(sender ed25519.PublicKey, env []byte) bool {
+	n := len(env) - sigSize
+	if env[0] == versionV1 {
+		return ed25519.Verify(sender, env[:n], env[n:])
+	}
+	return identity.VerifyContext(sender, identity.ContextSeal, env[:n], env[n:])
+}
+
+// kemOf is recipient's version 2 decryption key.
+func kemOf(tb testing.TB, recipient *identity.Identity) hpke.PrivateKey {
+	tb.Helper()
+	o, err := NewOpener(recipient)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o.kem
 }
 
 func TestOverheadLayout(t *testing.T) {
@@ -55,8 +84,8 @@ func TestOverheadLayout(t *testing.T) {
 	if len(env) != len(pt)+Overhead {
 		t.Fatalf("len = %d, want %d", len(env), len(pt)+Overhead)
 	}
-	if env[0] != 1 {
-		t.Errorf("version byte = %d", env[0])
+	if env[0] != 2 {
+		t.Errorf("version byte = %d, want 2", env[0])
 	}
 	if !bytes.Equal(env[1:33], a.Public) {
 		t.Error("sender key not at [1,33)")
@@ -67,8 +96,11 @@ func TestOverheadLayout(t *testing.T) {
 	if got := binary.BigEndian.Uint32(env[81:85]); got != uint32(len(pt)+16) {
 		t.Errorf("length field = %d, want %d", got, len(pt)+16)
 	}
-	if !ed25519.Verify(a.Public, env[:len(env)-64], env[len(env)-64:]) {
-		t.Error("trailing 64 bytes are not a signature over the rest")
+	if !identity.VerifyContext(a.Public, identity.ContextSeal, env[:len(env)-64], env[len(env)-64:]) {
+		t.Error("trailing 64 bytes are not a seal-context signature over the rest")
+	}
+	if ed25519.Verify(a.Public, env[:len(env)-64], env[len(env)-64:]) {
+		t.Error("the signature verifies as plain Ed25519 (no context)")
 	}
 	if bytes.Contains(env, pt) {
 		t.Error("plaintext visible in envelope")
@@ -177,13 +209,13 @@ func TestRelayCannotOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.decrypt(x25519Private(c.Private)); !errors.Is(err, ErrDecrypt) {
+	if _, err := p.decrypt(kemOf(t, c)); !errors.Is(err, ErrDecrypt) {
 		t.Fatalf("decrypt with C's key = %v, want ErrDecrypt", err)
 	}
-	if _, err := p.decrypt(x25519Private(a.Private)); !errors.Is(err, ErrDecrypt) {
+	if _, err := p.decrypt(kemOf(t, a)); !errors.Is(err, ErrDecrypt) {
 		t.Fatalf("decrypt with sender's own key = %v, want ErrDecrypt", err)
 	}
-	if pt, err := p.decrypt(x25519Private(b.Private)); err != nil || string(pt) != "for B only" {
+	if pt, err := p.decrypt(kemOf(t, b)); err != nil || string(pt) != "for B only" {
 		t.Fatalf("decrypt with B's key = %q, %v", pt, err)
 	}
 }
@@ -457,7 +489,7 @@ func malformedCases(tb testing.TB) map[string][]byte {
 		"cut in signature":       env[:len(env)-1],
 		"trailing byte":          append(bytes.Clone(env), 0),
 		"version 0":              with(func(c []byte) { c[0] = 0 }),
-		"version 2":              with(func(c []byte) { c[0] = 2 }),
+		"version 3":              with(func(c []byte) { c[0] = 3 }),
 		"version 255":            with(func(c []byte) { c[0] = 255 }),
 		"length larger by one":   setLen(uint32(ctEnd-headerLen) + 1),
 		"length smaller by one":  setLen(uint32(ctEnd-headerLen) - 1),
@@ -531,8 +563,7 @@ func checkOpened(t *testing.T, recipient *identity.Identity, env []byte, o Opene
 	if len(env) < Overhead {
 		t.Fatalf("Open succeeded on %d bytes", len(env))
 	}
-	n := len(env) - sigSize
-	if !ed25519.Verify(o.Sender, env[:n], env[n:]) {
+	if !sigOK(o.Sender, env) {
 		t.Fatal("Open succeeded but the signature does not verify under Opened.Sender")
 	}
 	if !bytes.Equal(o.Sender, env[offSender:offRecipient]) {
@@ -557,6 +588,8 @@ func fuzzSeeds(f *testing.F) {
 	f.Add(mustSeal(f, c, b.Public, []byte("from the relay")))
 	f.Add(mustSeal(f, a, c.Public, []byte("for someone else")))
 	f.Add(mustSeal(f, b, b.Public, bytes.Repeat([]byte{0xa5}, 300)))
+	f.Add(sealV1(f, a, b.Public, []byte("sealed before version 2")))
+	f.Add(sealV1(f, a, c.Public, nil))
 	for _, env := range malformedCases(f) {
 		f.Add(env)
 	}
@@ -609,9 +642,8 @@ func FuzzInspect(f *testing.F) {
 			}
 			return
 		}
-		n := len(env) - sigSize
 		sender := ed25519.PublicKey(env[offSender:offRecipient])
-		if !ed25519.Verify(sender, env[:n], env[n:]) {
+		if !sigOK(sender, env) {
 			t.Fatal("Inspect accepted an envelope whose signature does not verify")
 		}
 		if s != identity.IDFromPublicKey(sender) || !bytes.Equal(r[:], env[offRecipient:offEphemeral]) {

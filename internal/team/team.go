@@ -4,13 +4,31 @@
 // see that a closed team exists on the network but cannot join it, read it or
 // inject into it.
 //
-// # Key
+// # Invitation and key
 //
-// key = Argon2id(passphrase, salt = "parley team v1", time = 3, memory = 64 MiB,
-// threads = 2, 32 bytes). The salt is fixed because every member must derive the
-// same key with nothing else shared; Argon2id's memory cost is what makes
-// guessing a weak passphrase from captured traffic expensive (~0.2 s and 64 MiB
-// per guess on a laptop core, against nanoseconds for a plain hash).
+// A team is what its members share: an invitation, one line of text
+//
+//	parley-team-1:SALT:PASSPHRASE
+//
+// where SALT is 16 random bytes in unpadded base64url (22 characters) drawn
+// when one member made the invitation (parley --new-team FILE), and
+// PASSPHRASE is the rest of the line (made up by that member, or generated).
+// The key is
+//
+//	key = Argon2id(passphrase, salt = "parley team v2" || 0x00 || SALT,
+//	               time = 3, memory = 64 MiB, threads = 2, 32 bytes).
+//
+// Before, the salt was the constant "parley team v1": one precomputed
+// dictionary of Argon2id outputs tested every Parley team in the world at once
+// against the tags its members send in the clear (beacons, DNS-SD TXT
+// records), and two teams that chose the same passphrase were one team
+// (TestSamePassphraseDifferentTeams). With a per-team salt a guesser must
+// first hold the invitation, and then works on one team at a time at
+// Argon2id's cost (~0.2 s and 64 MiB per guess on a laptop core).
+//
+// The passphrase must still pass a strength floor (Strength, CheckPassphrase,
+// documented in strength.go), so that an invitation that leaks its salt
+// alone, or a team that publishes it, is not a cheap target either.
 //
 // # Tags
 //
@@ -42,13 +60,15 @@ type Key struct{ k [32]byte }
 // ErrEmpty refuses an empty passphrase (use no key for an open network).
 var ErrEmpty = errors.New("team passphrase is empty")
 
-// Derive computes the team key of passphrase (deliberately slow, ~0.2 s).
-func Derive(passphrase string) (*Key, error) {
-	if passphrase == "" {
-		return nil, ErrEmpty
+// Derive computes the team key of an invitation (deliberately slow, ~0.2 s).
+// It refuses a passphrase below the strength floor (ErrWeak).
+func Derive(inv Invitation) (*Key, error) {
+	if err := CheckPassphrase(inv.Passphrase); err != nil {
+		return nil, err
 	}
+	salt := append([]byte("parley team v2\x00"), inv.Salt[:]...)
 	var k Key
-	copy(k.k[:], argon2.IDKey([]byte(passphrase), []byte("parley team v1"), 3, 64<<10, 2, 32))
+	copy(k.k[:], argon2.IDKey([]byte(inv.Passphrase), salt, 3, 64<<10, 2, 32))
 	return &k, nil
 }
 

@@ -6,16 +6,17 @@ import (
 )
 
 func TestTags(t *testing.T) {
-	a, err := Derive("correct horse battery staple")
+	inv, err := NewInvitation("correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, _ := Derive("correct horse battery staple")
-	b, _ := Derive("correct horse battery stapler")
+	a := mustDerive(t, inv)
+	a2 := mustDerive(t, inv)
+	b := mustDerive(t, Invitation{Salt: inv.Salt, Passphrase: "correct horse battery stapler"})
 	part := []byte("pubkey and seq")
 	tag := a.Tag("record", part)
 	if len(tag) != TagLen || !a2.Check(tag, "record", part) {
-		t.Fatal("the same passphrase does not give the same key")
+		t.Fatal("the same invitation does not give the same key")
 	}
 	if b.Check(tag, "record", part) {
 		t.Fatal("another passphrase accepted the tag")
@@ -32,7 +33,7 @@ func TestTags(t *testing.T) {
 	if a.Hint() != a2.Hint() || a.Hint() == b.Hint() || bytes.Contains([]byte(a.Hint()), []byte("horse")) {
 		t.Fatalf("hints %q %q %q", a.Hint(), a2.Hint(), b.Hint())
 	}
-	if _, err := Derive(""); err != ErrEmpty {
+	if _, err := Derive(Invitation{}); err != ErrEmpty {
 		t.Fatalf("empty passphrase: %v", err)
 	}
 }
