@@ -66,14 +66,6 @@ type Link struct {
 	conn   net.Conn
 	queue  chan []byte
 	bulk   chan []byte // low-priority lane, see FirstBulkType
-	// queued and bulkQueued are the bytes waiting in queue and bulk (bounded by
-	// linkQueueBytes and bulkQueueBytes); the writer subtracts what it takes.
-	queued, bulkQueued atomic.Int64
-	// bulkRoom wakes a sendBulk waiting for bulk bytes (one token; a waiter that
-	// gets room passes it on, so no waiter sleeps while room is left).
-	bulkRoom chan struct{}
-	// stats is the overlay's counter set (nil in tests that make a bare link).
-	stats *counters.Set
 	closed chan struct{}
 	once   sync.Once
 	lastRx atomic.Int64 // unix ns of the last frame received
@@ -83,6 +75,15 @@ type Link struct {
 	quality    rttStats
 	probe      probeState
 	lazy       lazyLink // references and wants waiting to go out (lazy.go)
+
+	// queued and bulkQueued are the bytes waiting in queue and bulk (bounded by
+	// linkQueueBytes and bulkQueueBytes); the writer subtracts what it takes.
+	queued, bulkQueued atomic.Int64
+	// bulkRoom wakes a sendBulk waiting for bulk bytes (one token; a waiter that
+	// gets room passes it on, so no waiter sleeps while room is left).
+	bulkRoom chan struct{}
+	// stats is the overlay's counter set (nil in tests that make a bare link).
+	stats *counters.Set
 }
 
 func newLink(conn net.Conn, peer identity.PeerID, pub ed25519.PublicKey, outbound bool, now time.Time) *Link {

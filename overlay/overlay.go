@@ -52,6 +52,9 @@ type Config struct {
 	// Team, if set, closes the overlay to nodes without the team key (see
 	// TypeTeamProof and RecordExtTeam).
 	Team *team.Key
+	Now  func() time.Time
+	Log  *slog.Logger
+
 	// Inbound bounds the connections others open to this node (inbound.go).
 	Inbound InboundLimits
 	// AcceptFrom, if set, says whether a connection from a source address may
@@ -59,8 +62,6 @@ type Config struct {
 	// The node allows loopback and the on-link subnets of the interfaces in
 	// use, so a global IPv6 address cannot be dialled from the Internet.
 	AcceptFrom func(netip.Addr) bool
-	Now  func() time.Time
-	Log  *slog.Logger
 }
 
 // EventKind says what changed.
