@@ -36,8 +36,9 @@ const linkQueueLen = 1024
 // neighbours); a frame is refused (ErrQueueFull, link_send_bytes_full) when it
 // would take the lane past the bound, except that an empty lane takes any one
 // frame, so a MaxFrame application frame can always be sent. A link's ordinary
-// lane thus holds at most linkQueueBytes+MaxFrame; TestHostileLinkResources
-// re-measures what that means for a node under attack.
+// lane thus holds at most linkQueueBytes; TestLinkQueueBoundedInBytes checks it,
+// TestHostileLinkResources (itest) re-measures what it means for a node under
+// attack.
 const linkQueueBytes = 4 << 20
 
 // bulkQueueLen bounds the bulk lane (file chunks): few frames, so a bulk sender
