@@ -61,6 +61,9 @@ type Service struct {
 	rescan    chan struct{} // poked on interface change: query mDNS again at once
 	mu        sync.Mutex
 	ifaces    []net.Interface
+	// onLink is the on-link subnets of ifaces (InterfacePrefixes), read per
+	// accepted link (OnLink), so kept rather than asked of the kernel each time.
+	onLink atomic.Pointer[map[int][]netip.Prefix]
 }
 
 // burst is the start-up beacon schedule (offsets from start): several copies early,
@@ -93,22 +96,32 @@ func New(cfg Config) *Service {
 	if cfg.Name == nil {
 		cfg.Name = func() string { return "" }
 	}
-	return &Service{
+	ifcs := Interfaces(cfg.KeepIface)
+	nets := InterfacePrefixes(ifcs)
+	s := &Service{
 		// Read now so LocalAddrs is right before Run (the ready event needs it).
-		ifaces: Interfaces(cfg.KeepIface),
+		ifaces: ifcs,
 		cfg:    cfg,
 		table:  NewTable(cfg.TTL, cfg.MaxNeighbours, cfg.Now),
 		events: make(chan Event, 256),
 		log:    cfg.Log.With("component", "discovery"),
 		rescan: make(chan struct{}, 1),
 	}
+	s.onLink.Store(&nets)
+	return s
 }
 
 // Table is the merged neighbour table.
 func (s *Service) Table() *Table { return s.table }
 
 // Stats returns the counters (received, accepted, dropped by reason).
-func (s *Service) Stats() map[string]uint64 { return s.stats.Snapshot() }
+func (s *Service) Stats() map[string]uint64 {
+	out := s.stats.Snapshot()
+	if n := s.table.Evicted(); n > 0 {
+		out["neighbour_addr_evicted"] = n
+	}
+	return out
+}
 
 // Events streams table changes. The channel is bounded: when the consumer lags,
 // events are dropped and counted, and the consumer is expected to reconcile from
@@ -171,6 +184,8 @@ func (s *Service) refreshInterfaces(first bool) {
 	if !changed {
 		return
 	}
+	nets := InterfacePrefixes(ifcs)
+	s.onLink.Store(&nets)
 	if !first {
 		s.log.Info("interfaces changed", "count", len(ifcs))
 	}
@@ -190,6 +205,11 @@ func (s *Service) currentInterfaces() []net.Interface {
 	defer s.mu.Unlock()
 	return s.ifaces
 }
+
+// OnLink reports whether src is on an on-link subnet of an interface in use, or
+// an IPv6 link-local address (see the package function OnLink). The node's link
+// listener accepts only these and loopback.
+func (s *Service) OnLink(src netip.Addr) bool { return OnLink(*s.onLink.Load(), 0, src) }
 
 // LocalAddrs are the unicast addresses of the interfaces in use.
 func (s *Service) LocalAddrs() []netip.Addr { return InterfaceAddrs(s.currentInterfaces()) }

@@ -62,6 +62,10 @@ type Config struct {
 	// The node allows loopback and the on-link subnets of the interfaces in
 	// use, so a global IPv6 address cannot be dialled from the Internet.
 	AcceptFrom func(netip.Addr) bool
+	// ListenOn, if set while Listen is "", lists the addresses to listen on (the
+	// interfaces in use, re-read every 2 s) instead of the wildcard (listen.go).
+	// It is first called from Run.
+	ListenOn func() []netip.Addr
 }
 
 // EventKind says what changed.
@@ -164,7 +168,12 @@ func New(cfg Config) (*Overlay, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := listen(cfg.Listen)
+	var ln net.Listener
+	if cfg.Listen == "" && cfg.ListenOn != nil {
+		ln, err = listenOn(cfg.ListenOn, cfg.Log.With("component", "overlay"))
+	} else {
+		ln, err = listen(cfg.Listen)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -254,6 +263,9 @@ func (o *Overlay) Run(ctx context.Context) error {
 		<-ctx.Done()
 		o.ln.Close()
 	}()
+	if al, ok := o.ln.(*addrListener); ok {
+		go al.run()
+	}
 	for {
 		conn, err := o.ln.Accept()
 		if err != nil {
