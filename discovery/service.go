@@ -64,6 +64,10 @@ type Service struct {
 	// onLink is the on-link subnets of ifaces (InterfacePrefixes), read per
 	// accepted link (OnLink), so kept rather than asked of the kernel each time.
 	onLink atomic.Pointer[map[int][]netip.Prefix]
+	// running says Run re-reads the interfaces; without it (discovery off)
+	// LocalAddrs and OnLink do, at most once per IfacePoll (lastScan, unix ns).
+	running  atomic.Bool
+	lastScan atomic.Int64
 }
 
 // burst is the start-up beacon schedule (offsets from start): several copies early,
@@ -130,6 +134,8 @@ func (s *Service) Events() <-chan Event { return s.events }
 
 // Run starts all enabled sources and blocks until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
+	s.running.Store(true)
+	defer s.running.Store(false)
 	s.refreshInterfaces(true)
 	var wg sync.WaitGroup
 	if s.cfg.Beacons {
@@ -209,10 +215,30 @@ func (s *Service) currentInterfaces() []net.Interface {
 // OnLink reports whether src is on an on-link subnet of an interface in use, or
 // an IPv6 link-local address (see the package function OnLink). The node's link
 // listener accepts only these and loopback.
-func (s *Service) OnLink(src netip.Addr) bool { return OnLink(*s.onLink.Load(), 0, src) }
+func (s *Service) OnLink(src netip.Addr) bool {
+	s.rescanIfIdle()
+	return OnLink(*s.onLink.Load(), 0, src)
+}
+
+// rescanIfIdle re-reads the interfaces when Run does not (the node runs without
+// discovery but still listens on, and accepts from, the interfaces in use), at
+// most once per IfacePoll.
+func (s *Service) rescanIfIdle() {
+	if s.running.Load() {
+		return
+	}
+	now, last := time.Now().UnixNano(), s.lastScan.Load()
+	if now-last < int64(s.cfg.IfacePoll) || !s.lastScan.CompareAndSwap(last, now) {
+		return
+	}
+	s.refreshInterfaces(false)
+}
 
 // LocalAddrs are the unicast addresses of the interfaces in use.
-func (s *Service) LocalAddrs() []netip.Addr { return InterfaceAddrs(s.currentInterfaces()) }
+func (s *Service) LocalAddrs() []netip.Addr {
+	s.rescanIfIdle()
+	return InterfaceAddrs(s.currentInterfaces())
+}
 
 func (s *Service) emit(ev Event) {
 	select {
