@@ -139,6 +139,9 @@ func TestHostileLinkResources(t *testing.T) {
 	}
 	wg.Add(1)
 	go attacker(-1, 192<<10, 300, 200*time.Millisecond)
+	// The attacker's own key links first, so its 1 MiB pings run whatever slots
+	// the throwaway keys and half-open connections take afterwards.
+	eventually(t, 10*time.Second, "the attacker's own link", func() bool { return linksMade.Load() > 0 })
 	for i := range throwaway {
 		wg.Add(1)
 		go attacker(i, 32<<10, 4, 250*time.Millisecond)
