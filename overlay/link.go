@@ -180,6 +180,7 @@ func (l *Link) sendBulk(ctx context.Context, typ uint8, payload []byte, wait boo
 	frame := AppendFrame(bufpool.Get(int(n))[:0], typ, payload)
 	fail := func(err error) error {
 		l.bulkQueued.Add(-n)
+		l.wakeBulk()
 		bufpool.Put(frame)
 		return err
 	}
