@@ -61,6 +61,10 @@ type multicastTransport struct {
 	mu     sync.Mutex
 	ifaces []net.Interface
 	joined map[int]bool
+	// onLink holds the on-link subnets of the interfaces in use; a datagram
+	// from a source outside them is dropped (beacon_drop_source, see OnLink).
+	// Nil accepts every source (tests that build a transport by hand).
+	onLink map[int][]netip.Prefix
 }
 
 type packet struct {
@@ -87,7 +91,8 @@ func NewMulticastTransport(port int, log *slog.Logger, stats *counters.Set) (Bea
 	if stats == nil {
 		stats = new(counters.Set)
 	}
-	t := &multicastTransport{port: port, log: log, recv: make(chan packet, recvQueue), done: make(chan struct{}), joined: map[int]bool{}, stats: stats}
+	t := &multicastTransport{port: port, log: log, recv: make(chan packet, recvQueue), done: make(chan struct{}), joined: map[int]bool{}, stats: stats,
+		onLink: map[int][]netip.Prefix{}} // nothing is on-link until SetInterfaces
 	lc := net.ListenConfig{Control: reusePort}
 	var err4, err6 error
 	if t.c4, err4 = lc.ListenPacket(context.Background(), "udp4", fmt.Sprintf("0.0.0.0:%d", port)); err4 == nil {
@@ -110,11 +115,31 @@ func NewMulticastTransport(port int, log *slog.Logger, stats *counters.Set) (Bea
 		log.Warn("beacons without IPv6", "err", err6)
 		t.v6 = nil
 	}
+	// The receiving interface comes with each datagram (IP_PKTINFO,
+	// IPV6_RECVPKTINFO), so a source is judged against that interface's subnets.
 	if t.c4 != nil && t.v4 != nil {
-		go t.readLoop(t.c4)
+		if err := t.v4.SetControlMessage(ipv4.FlagInterface, true); err != nil {
+			log.Debug("beacons: no receiving interface on IPv4", "err", err)
+		}
+		go t.readLoopFrom(t.c4, func(b []byte) (int, int, net.Addr, error) {
+			n, cm, src, err := t.v4.ReadFrom(b)
+			if cm == nil {
+				return n, 0, src, err
+			}
+			return n, cm.IfIndex, src, err
+		})
 	}
 	if t.c6 != nil && t.v6 != nil {
-		go t.readLoop(t.c6)
+		if err := t.v6.SetControlMessage(ipv6.FlagInterface, true); err != nil {
+			log.Debug("beacons: no receiving interface on IPv6", "err", err)
+		}
+		go t.readLoopFrom(t.c6, func(b []byte) (int, int, net.Addr, error) {
+			n, cm, src, err := t.v6.ReadFrom(b)
+			if cm == nil {
+				return n, 0, src, err
+			}
+			return n, cm.IfIndex, src, err
+		})
 	}
 	return t, nil
 }
@@ -122,9 +147,18 @@ func NewMulticastTransport(port int, log *slog.Logger, stats *counters.Set) (Bea
 // readLoop moves datagrams to the shared channel, dropping when the consumer lags
 // (a flood must not block the socket reader or grow memory).
 func (t *multicastTransport) readLoop(c net.PacketConn) {
+	t.readLoopFrom(c, func(b []byte) (int, int, net.Addr, error) {
+		n, src, err := c.ReadFrom(b)
+		return n, 0, src, err
+	})
+}
+
+// readLoopFrom is readLoop with a read that also says which interface the
+// datagram arrived on (0: unknown).
+func (t *multicastTransport) readLoopFrom(c net.PacketConn, read func([]byte) (n, ifIndex int, src net.Addr, err error)) {
 	buf := make([]byte, MaxBeaconSize+1)
 	for {
-		n, addr, err := c.ReadFrom(buf)
+		n, ifIndex, addr, err := read(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -139,6 +173,10 @@ func (t *multicastTransport) readLoop(c net.PacketConn) {
 		src = src.Unmap()
 		if ua.Zone != "" && src.Is6() {
 			src = src.WithZone(ua.Zone)
+		}
+		if !t.fromOnLink(ifIndex, src) {
+			t.stats.Add("beacon_drop_source", 1)
+			continue
 		}
 		t.enqueue(packet{data: append([]byte(nil), buf[:n]...), src: src})
 	}
@@ -163,10 +201,20 @@ func (t *multicastTransport) Recv(buf []byte) (int, netip.Addr, error) {
 	}
 }
 
+// fromOnLink reports whether a datagram from src that arrived on ifIndex may be
+// read (see OnLink).
+func (t *multicastTransport) fromOnLink(ifIndex int, src netip.Addr) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.onLink == nil || OnLink(t.onLink, ifIndex, src)
+}
+
 func (t *multicastTransport) SetInterfaces(ifcs []net.Interface) {
+	nets := InterfacePrefixes(ifcs)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.ifaces = ifcs
+	t.onLink = nets
 	for _, ifc := range ifcs {
 		if t.joined[ifc.Index] {
 			continue

@@ -54,6 +54,56 @@ func InterfaceAddrs(ifcs []net.Interface) []netip.Addr {
 	return append(v4, v6...)
 }
 
+// InterfacePrefixes returns the on-link subnets of the given interfaces by
+// interface index: the networks their addresses are configured with.
+func InterfacePrefixes(ifcs []net.Interface) map[int][]netip.Prefix {
+	out := make(map[int][]netip.Prefix, len(ifcs))
+	for _, ifc := range ifcs {
+		out[ifc.Index] = nil // in use, even with no address yet (IPv6 link-local still works)
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if pfx, err := netip.ParsePrefix(a.String()); err == nil {
+				out[ifc.Index] = append(out[ifc.Index], pfx.Masked())
+			}
+		}
+	}
+	return out
+}
+
+// OnLink reports whether src is a neighbour on an interface in use: inside an
+// on-link subnet of the interface it arrived on (ifIndex; 0 when unknown: of
+// any interface in use), or an IPv6 link-local address, which is on-link by
+// definition. Beacons and links are for the LAN; a source elsewhere (the
+// Internet reaching a global IPv6 address, a VPN, an interface not chosen) is
+// refused before anything it sent is read.
+func OnLink(nets map[int][]netip.Prefix, ifIndex int, src netip.Addr) bool {
+	src = src.Unmap().WithZone("")
+	match := func(ps []netip.Prefix) bool {
+		if src.Is6() && src.IsLinkLocalUnicast() {
+			return true
+		}
+		for _, p := range ps {
+			if p.Contains(src) {
+				return true
+			}
+		}
+		return false
+	}
+	if ifIndex != 0 {
+		ps, ok := nets[ifIndex]
+		return ok && match(ps)
+	}
+	for _, ps := range nets {
+		if match(ps) {
+			return true
+		}
+	}
+	return false
+}
+
 // ifaceKey summarises an interface set so a change can be noticed cheaply.
 func ifaceKey(ifcs []net.Interface) string {
 	names := make([]string, 0, len(ifcs))

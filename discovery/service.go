@@ -61,6 +61,13 @@ type Service struct {
 	rescan    chan struct{} // poked on interface change: query mDNS again at once
 	mu        sync.Mutex
 	ifaces    []net.Interface
+	// onLink is the on-link subnets of ifaces (InterfacePrefixes), read per
+	// accepted link (OnLink), so kept rather than asked of the kernel each time.
+	onLink atomic.Pointer[map[int][]netip.Prefix]
+	// running says Run re-reads the interfaces; without it (discovery off)
+	// LocalAddrs and OnLink do, at most once per IfacePoll (lastScan, unix ns).
+	running  atomic.Bool
+	lastScan atomic.Int64
 }
 
 // burst is the start-up beacon schedule (offsets from start): several copies early,
@@ -93,22 +100,32 @@ func New(cfg Config) *Service {
 	if cfg.Name == nil {
 		cfg.Name = func() string { return "" }
 	}
-	return &Service{
+	ifcs := Interfaces(cfg.KeepIface)
+	nets := InterfacePrefixes(ifcs)
+	s := &Service{
 		// Read now so LocalAddrs is right before Run (the ready event needs it).
-		ifaces: Interfaces(cfg.KeepIface),
+		ifaces: ifcs,
 		cfg:    cfg,
 		table:  NewTable(cfg.TTL, cfg.MaxNeighbours, cfg.Now),
 		events: make(chan Event, 256),
 		log:    cfg.Log.With("component", "discovery"),
 		rescan: make(chan struct{}, 1),
 	}
+	s.onLink.Store(&nets)
+	return s
 }
 
 // Table is the merged neighbour table.
 func (s *Service) Table() *Table { return s.table }
 
 // Stats returns the counters (received, accepted, dropped by reason).
-func (s *Service) Stats() map[string]uint64 { return s.stats.Snapshot() }
+func (s *Service) Stats() map[string]uint64 {
+	out := s.stats.Snapshot()
+	if n := s.table.Evicted(); n > 0 {
+		out["neighbour_addr_evicted"] = n
+	}
+	return out
+}
 
 // Events streams table changes. The channel is bounded: when the consumer lags,
 // events are dropped and counted, and the consumer is expected to reconcile from
@@ -117,6 +134,8 @@ func (s *Service) Events() <-chan Event { return s.events }
 
 // Run starts all enabled sources and blocks until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
+	s.running.Store(true)
+	defer s.running.Store(false)
 	s.refreshInterfaces(true)
 	var wg sync.WaitGroup
 	if s.cfg.Beacons {
@@ -171,6 +190,8 @@ func (s *Service) refreshInterfaces(first bool) {
 	if !changed {
 		return
 	}
+	nets := InterfacePrefixes(ifcs)
+	s.onLink.Store(&nets)
 	if !first {
 		s.log.Info("interfaces changed", "count", len(ifcs))
 	}
@@ -191,8 +212,33 @@ func (s *Service) currentInterfaces() []net.Interface {
 	return s.ifaces
 }
 
+// OnLink reports whether src is on an on-link subnet of an interface in use, or
+// an IPv6 link-local address (see the package function OnLink). The node's link
+// listener accepts only these and loopback.
+func (s *Service) OnLink(src netip.Addr) bool {
+	s.rescanIfIdle()
+	return OnLink(*s.onLink.Load(), 0, src)
+}
+
+// rescanIfIdle re-reads the interfaces when Run does not (the node runs without
+// discovery but still listens on, and accepts from, the interfaces in use), at
+// most once per IfacePoll.
+func (s *Service) rescanIfIdle() {
+	if s.running.Load() {
+		return
+	}
+	now, last := time.Now().UnixNano(), s.lastScan.Load()
+	if now-last < int64(s.cfg.IfacePoll) || !s.lastScan.CompareAndSwap(last, now) {
+		return
+	}
+	s.refreshInterfaces(false)
+}
+
 // LocalAddrs are the unicast addresses of the interfaces in use.
-func (s *Service) LocalAddrs() []netip.Addr { return InterfaceAddrs(s.currentInterfaces()) }
+func (s *Service) LocalAddrs() []netip.Addr {
+	s.rescanIfIdle()
+	return InterfaceAddrs(s.currentInterfaces())
+}
 
 func (s *Service) emit(ev Event) {
 	select {

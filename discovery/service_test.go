@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -320,5 +321,28 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		case <-tick.C:
 		}
+	}
+}
+
+// Without Run (discovery off) the interfaces are still re-read, at most once per
+// IfacePoll, when LocalAddrs or OnLink is asked: the node listens on and accepts
+// from them either way, and an address that comes later must be listened on.
+func TestInterfacesRereadWithoutRun(t *testing.T) {
+	if len(Interfaces(nil)) == 0 {
+		t.Skip("no interface that discovery could use on this machine")
+	}
+	var keep atomic.Bool
+	s := New(Config{Identity: testIdentity(t, 1), IfacePoll: time.Millisecond,
+		KeepIface: func(net.Interface) bool { return keep.Load() }})
+	if got := s.LocalAddrs(); len(got) != 0 {
+		t.Fatalf("LocalAddrs with no interface kept: %v", got)
+	}
+	keep.Store(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(s.LocalAddrs()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the interfaces were not re-read without Run")
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }

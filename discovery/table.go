@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley/identity"
@@ -71,6 +72,15 @@ const (
 	Full                     // table at capacity: dropped
 )
 
+// MaxNeighbourAddrs bounds the addresses kept per neighbour. A beacon's address is
+// its source IP with the port it announces, so a neighbour announcing a new port
+// (or sending from a new IPv6 address) in every beacon grew its list by one per
+// beacon for as long as the TTL kept them (issue 16). 16 is what a peer record may
+// list (overlay's maxAddrs), one per source; an honest peer has a few (an IPv4
+// and one or two IPv6 addresses per interface). When a new address would pass the
+// bound, the one confirmed longest ago goes (neighbour_addr_evicted).
+const MaxNeighbourAddrs = 16
+
 // Table merges sightings from all sources by peer ID and forgets addresses that are
 // not refreshed within the TTL. It is bounded so that a flood of invented peers costs
 // a fixed amount of memory.
@@ -84,6 +94,8 @@ type Table struct {
 	// delayed copy of an earlier announce (the other address family's socket, a
 	// beacon already in flight) cannot bring a departed peer back.
 	departed map[identity.PeerID]departure
+	// evicted counts addresses dropped for MaxNeighbourAddrs.
+	evicted atomic.Uint64
 }
 
 type departure struct {
@@ -156,6 +168,16 @@ func (t *Table) Observe(s Sighting) Outcome {
 			return Ignored
 		}
 	}
+	if len(n.Addrs) >= MaxNeighbourAddrs {
+		oldest := 0
+		for i, a := range n.Addrs {
+			if a.Seen.Before(n.Addrs[oldest].Seen) {
+				oldest = i
+			}
+		}
+		n.Addrs = slices.Delete(n.Addrs, oldest, oldest+1)
+		t.evicted.Add(1)
+	}
 	n.Addrs = append(n.Addrs, Addr{AddrPort: s.Addr, Source: s.Source, Seen: now})
 	if !ok {
 		return Added
@@ -209,6 +231,9 @@ func (t *Table) List() []Neighbour {
 	}
 	return out
 }
+
+// Evicted is how many addresses were dropped for MaxNeighbourAddrs.
+func (t *Table) Evicted() uint64 { return t.evicted.Load() }
 
 // Len is the number of neighbours.
 func (t *Table) Len() int {

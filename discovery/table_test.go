@@ -299,3 +299,29 @@ func TestTableExpire(t *testing.T) {
 		t.Fatalf("re-sighting after expiry = %d, want Added", got)
 	}
 }
+
+// A neighbour announcing a new port in every beacon keeps at most
+// MaxNeighbourAddrs addresses, the most recently confirmed ones. Fails on
+// ca67723: the list grew by one per beacon (1,000 addresses here).
+func TestTableAddressesBounded(t *testing.T) {
+	clk := newFakeClock()
+	tab := NewTable(time.Minute, 10, clk.Now)
+	id := testIdentity(t, 1).ID
+	const beacons = 1000
+	for i := range beacons {
+		clk.Advance(time.Millisecond)
+		tab.Observe(Sighting{ID: id, Addr: netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), uint16(1000+i)), Source: SourceBeacon, Seq: uint64(i + 1)})
+	}
+	n, _ := tab.Get(id)
+	if len(n.Addrs) > MaxNeighbourAddrs {
+		t.Fatalf("%d addresses kept after %d beacons with new ports, want at most %d", len(n.Addrs), beacons, MaxNeighbourAddrs)
+	}
+	for _, a := range n.Addrs {
+		if a.AddrPort.Port() < 1000+beacons-MaxNeighbourAddrs {
+			t.Errorf("kept %v, not one of the %d newest", a.AddrPort, MaxNeighbourAddrs)
+		}
+	}
+	if got := tab.Evicted(); got != beacons-MaxNeighbourAddrs {
+		t.Errorf("Evicted = %d, want %d", got, beacons-MaxNeighbourAddrs)
+	}
+}

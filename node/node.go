@@ -185,6 +185,10 @@ func New(cfg Config) (*Node, error) {
 		OnRTTSample: n.qual.onRTT, OnProbeSeen: n.qual.onProbeSeen, EdgeCost: edgeCost,
 		// Discovery knows the interfaces in use; it is created just below.
 		LocalAddrs: func() []netip.Addr { return n.disc.LocalAddrs() },
+		// Links are for the LAN: listen on the interfaces in use, accept only
+		// on-link sources (and this host), see overlay/listen.go (issue 16).
+		ListenOn:   func() []netip.Addr { return n.disc.LocalAddrs() },
+		AcceptFrom: func(a netip.Addr) bool { return a.IsLoopback() || n.disc.OnLink(a) },
 		Caps:       []string{"chat/1"}, Now: cfg.Now, Log: cfg.Log,
 		Refuse: n.trust.isBlocked, Team: n.teamKey,
 	})

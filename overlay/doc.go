@@ -44,7 +44,8 @@
 //	16–255    application messages, handed to the handler registered for the type
 //
 // A pong echoes our own ping, so one that is not exactly 16 bytes is malformed
-// (pong_drop_malformed). A probe frame must have index < count; its filler may be of
+// (pong_drop_malformed); a ping that is not exactly 16 bytes is dropped unanswered
+// (ping_drop_size), since its echo would be queued at the pinger's reading pace. A probe frame must have index < count; its filler may be of
 // any length (probe_drop_malformed). A report is at least 12 bytes, later bytes
 // ignored, and cannot claim more bytes than a burst carries, 8 × (8 KiB + 6)
 // (probe_report_drop_malformed). A first frame that is not a team proof with a
@@ -89,7 +90,9 @@
 // new record sends it in full to at most 3 random links whose peers the record does
 // not list as the author's neighbours, and a have reference to every other link (in
 // batches every 100 ms); a node that holds no full copy 500 ms after a have sends a
-// want to the link that announced it (asked at most 3 times, 3 s apart). Wants are
+// want to an announcer, asking each only for the sequence number it announced,
+// lowest first (up to 4 announcers per record, each asked at most 3 times, 3 s
+// apart), so an announcer of a sequence number nobody has cannot hold up the pull. Wants are
 // answered at up to 256 records a second per link, bursts of 1,024
 // (record_want_limited). Malformed have or want lists are dropped and counted
 // (record_have_malformed, record_want_malformed). Peers whose record lacks the
@@ -112,4 +115,32 @@
 //	..   64   Ed25519 signature over every byte before it
 //
 // A record is at most MaxRecord bytes.
+//
+// # What a peer can make a node hold
+//
+// Keys cost nothing, so every bound below holds per link and per source address,
+// and a peer that exceeds one only loses its own frames or connections:
+//
+//   - Send queues are bounded in bytes as well as frames: the ordinary lane at 4 MiB
+//     and 1,024 frames, the bulk lane at 3 MiB and 8 frames (link.go). A frame
+//     that does not fit is refused (ErrQueueFull, link_send_bytes_full); the
+//     caller drops it and counts (pong_dropped, record_forward_dropped, ...).
+//   - Only 16-byte pings are echoed (above). With both, a link's queues hold at
+//     most 7 MiB whatever its peer sends or how slowly it reads.
+//   - Inbound connections are capped before TLS (inbound.go): 8 per source
+//     address (links and handshakes together), 512 in all, 4 handshakes under
+//     way per source and 128 in all, each handshake at most 5 s
+//     (link_refused_per_source, link_refused_total, handshake_refused_per_source,
+//     handshake_refused_total). So one address holds at most 8 links' queues.
+//   - A frame being read is at most MaxFrame (1 MiB, from a pool), one per link.
+//   - Lazy push keeps at most MaxRecords wants, each with at most 4 announcers.
+//
+// Where it is told the interfaces in use (Config.ListenOn), the listener binds
+// their addresses and 127.0.0.1, not the wildcard, and follows them as they
+// change (listen.go); Config.AcceptFrom refuses other sources before TLS
+// (link_refused_source): the node accepts loopback and the on-link subnets of
+// its interfaces in use, so a global IPv6 address is not a door from the
+// Internet. TestHostileLinkResources (itest) measures the result: one hostile
+// address with 101 keys, 1 MiB pings read slowly and 64 half-open connections
+// for 60 s.
 package overlay

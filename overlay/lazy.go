@@ -49,7 +49,8 @@ const (
 	// wantGrace is how long a reference waits for a full copy before it is pulled.
 	wantGrace = 500 * time.Millisecond
 	// wantRetry is how long a sent want waits for its answer before it is asked
-	// again (of the latest link that announced it), and wantTries how often.
+	// again (of the announcer with the lowest unanswered offer), and wantTries
+	// how often each announcer is asked.
 	wantRetry = 3 * time.Second
 	wantTries = 3
 	// lazyTick is how often references and wants are batched out.
@@ -144,12 +145,77 @@ func (z *lazyLink) allow(n int, now time.Time) bool {
 	return true
 }
 
-// pendingWant is a record heard of by reference and not yet held.
+// pendingWant is a record heard of by reference and not yet held, with who
+// announced it at which sequence number.
+//
+// Each announcer is asked only for the sequence number it announced, lowest
+// first. A want used to hold one sequence number, the highest heard, and ask it
+// of the latest announcer: a neighbour announcing 2^64-1 and never answering made
+// every honest announcer be asked for a record nobody has, so the pull failed
+// until the want expired, and the neighbour could announce again (issue 16).
+// Now an honest announcer is asked for what it has, and an offer that is never
+// answered costs only its own wantTries.
 type pendingWant struct {
-	seq   uint64
+	offers []wantOffer // at most maxWantOffers, one per link
+	due    time.Time
+}
+
+// wantOffer is one link's announcement of a record.
+type wantOffer struct {
 	from  *Link
-	due   time.Time
+	seq   uint64
 	tries int
+}
+
+// maxWantOffers bounds the announcers remembered per want. When it is full the
+// offer with the highest sequence number goes: the lowest is the one most
+// likely to be answered, and the one asked first.
+const maxWantOffers = 4
+
+// offer notes that l announced seq; a link announcing again raises its offer.
+// It reports whether l is a new announcer.
+func (w *pendingWant) offer(l *Link, seq uint64) bool {
+	for i := range w.offers {
+		if w.offers[i].from == l {
+			w.offers[i].seq = max(w.offers[i].seq, seq)
+			return false
+		}
+	}
+	w.offers = append(w.offers, wantOffer{from: l, seq: seq})
+	if len(w.offers) > maxWantOffers {
+		hi := 0
+		for i, f := range w.offers {
+			if f.seq > w.offers[hi].seq {
+				hi = i
+			}
+		}
+		w.offers = slices.Delete(w.offers, hi, hi+1)
+	}
+	return true
+}
+
+// next returns the offer to ask now: the lowest sequence number not yet asked
+// wantTries times. Offers already held (at heldSeq or newer), asked too often, or
+// of links that closed are dropped first; ok is false when none is left.
+func (w *pendingWant) next(held bool, heldSeq uint64) (*wantOffer, bool) {
+	w.offers = slices.DeleteFunc(w.offers, func(f wantOffer) bool {
+		select {
+		case <-f.from.Done():
+			return true
+		default:
+		}
+		return (held && heldSeq >= f.seq) || f.tries >= wantTries
+	})
+	if len(w.offers) == 0 {
+		return nil, false
+	}
+	lo := 0
+	for i, f := range w.offers {
+		if f.seq < w.offers[lo].seq {
+			lo = i
+		}
+	}
+	return &w.offers[lo], true
 }
 
 // spread sends a record that was just accepted (from is nil for the own record)
@@ -221,15 +287,19 @@ func (o *Overlay) handleRecordHave(l *Link, payload []byte) {
 			continue
 		}
 		w, ok := o.wants[r.ID]
-		switch {
-		case ok && w.seq >= r.Seq:
-			w.from = l // the latest announcer is the likeliest to be alive
-			o.wants[r.ID] = w
-		case !ok && len(o.wants) >= o.cfg.MaxRecords:
-			o.stats.Add("record_have_dropped", 1)
-		default:
-			o.wants[r.ID] = pendingWant{seq: r.Seq, from: l, due: now.Add(wantGrace)}
+		if !ok {
+			if len(o.wants) >= o.cfg.MaxRecords {
+				o.stats.Add("record_have_dropped", 1)
+				continue
+			}
+			w = pendingWant{due: now.Add(wantGrace)}
 		}
+		if w.offer(l, r.Seq) && w.due.After(now.Add(wantGrace)) {
+			// A new announcer is asked after the grace, not after a retry
+			// interval another announcer's silence started.
+			w.due = now.Add(wantGrace)
+		}
+		o.wants[r.ID] = w
 	}
 }
 
@@ -279,22 +349,30 @@ func (o *Overlay) lazyLoop(ctx context.Context) {
 	}
 }
 
-// queueDueWants moves wants whose grace has passed onto their link's queue, and
-// forgets those that were answered or asked too often.
+// queueDueWants moves wants whose grace has passed onto the queue of the link
+// with the lowest unanswered offer, and forgets those whose offers were all
+// answered, asked too often, or lost with their links.
 func (o *Overlay) queueDueWants(now time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for id, w := range o.wants {
-		if cur := o.records[id]; (cur != nil && cur.Seq >= w.seq) || w.tries >= wantTries {
+		cur := o.records[id]
+		var heldSeq uint64
+		if cur != nil {
+			heldSeq = cur.Seq
+		}
+		f, ok := w.next(cur != nil, heldSeq)
+		if !ok {
 			delete(o.wants, id)
 			continue
 		}
 		if now.Before(w.due) {
+			o.wants[id] = w
 			continue
 		}
-		w.from.lazy.queueWant(recordRef{ID: id, Seq: w.seq})
+		f.from.lazy.queueWant(recordRef{ID: id, Seq: f.seq})
 		o.lazyPending.Store(true)
-		w.tries++
+		f.tries++
 		w.due = now.Add(wantRetry)
 		o.wants[id] = w
 	}

@@ -15,6 +15,7 @@ import (
 
 	"parley/identity"
 	"parley/internal/bufpool"
+	"parley/internal/counters"
 )
 
 // ErrQueueFull is returned when a link's send queue is full: the peer is not reading
@@ -24,11 +25,30 @@ var ErrQueueFull = errors.New("link send queue full")
 // ErrNoLink means there is no direct link to the peer.
 var ErrNoLink = errors.New("no link to peer")
 
+// linkQueueLen bounds the ordinary lane in frames: a new link's record sync
+// (syncTo) queues one frame per record held, and most of them are small.
 const linkQueueLen = 1024
+
+// linkQueueBytes bounds the ordinary lane in bytes, frame headers included. In
+// frames alone 1,024 frames of up to MaxFrame let a slow reader make us hold
+// 1 GiB per link (issue 16: it asked for 1 MiB pongs and read them slowly). 4 MiB
+// holds a record sync of 1,024 records of 4 KiB (a record listing 200
+// neighbours); a frame is refused (ErrQueueFull, link_send_bytes_full) when it
+// would take the lane past the bound, except that an empty lane takes any one
+// frame, so a MaxFrame application frame can always be sent. A link's ordinary
+// lane thus holds at most linkQueueBytes; TestLinkQueueBoundedInBytes checks it,
+// TestHostileLinkResources (itest) re-measures what it means for a node under
+// attack.
+const linkQueueBytes = 4 << 20
 
 // bulkQueueLen bounds the bulk lane (file chunks): few frames, so a bulk sender
 // feels back-pressure at once and the link's memory stays small.
 const bulkQueueLen = 8
+
+// bulkQueueBytes bounds the bulk lane in bytes as linkQueueBytes does the
+// ordinary one: eight 256 KiB file chunks with their routing and frame headers
+// fit, four frames of MaxFrame do not.
+const bulkQueueBytes = 3 << 20
 
 // FirstBulkType is the first application frame type carried on the bulk lane.
 // Frames of types >= FirstBulkType are written only when no ordinary frame waits,
@@ -56,13 +76,22 @@ type Link struct {
 	quality    rttStats
 	probe      probeState
 	lazy       lazyLink // references and wants waiting to go out (lazy.go)
+
+	// queued and bulkQueued are the bytes waiting in queue and bulk (bounded by
+	// linkQueueBytes and bulkQueueBytes); the writer subtracts what it takes.
+	queued, bulkQueued atomic.Int64
+	// bulkRoom wakes a sendBulk waiting for bulk bytes (one token; a waiter that
+	// gets room passes it on, so no waiter sleeps while room is left).
+	bulkRoom chan struct{}
+	// stats is the overlay's counter set (nil in tests that make a bare link).
+	stats *counters.Set
 }
 
 func newLink(conn net.Conn, peer identity.PeerID, pub ed25519.PublicKey, outbound bool, now time.Time) *Link {
 	l := &Link{
 		Peer: peer, PubKey: pub, Outbound: outbound, Since: now,
 		conn: conn, queue: make(chan []byte, linkQueueLen), closed: make(chan struct{}),
-		bulk: make(chan []byte, bulkQueueLen),
+		bulk: make(chan []byte, bulkQueueLen), bulkRoom: make(chan struct{}, 1),
 	}
 	if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil {
 		l.Remote = ap
@@ -80,21 +109,44 @@ func (l *Link) dialer(self identity.PeerID) identity.PeerID {
 	return l.Peer
 }
 
+// reserve takes n bytes of a lane's byte budget, or fails when they would take it
+// past limit; a lane holding nothing takes any one frame (see linkQueueBytes).
+func reserve(queued *atomic.Int64, n, limit int64) bool {
+	if total := queued.Add(n); total > limit && total != n {
+		queued.Add(-n)
+		return false
+	}
+	return true
+}
+
+// countFull counts a frame refused for want of queue bytes.
+func (l *Link) countFull() {
+	if l.stats != nil {
+		l.stats.Add("link_send_bytes_full", 1)
+	}
+}
+
 // send queues an encoded frame without blocking.
 func (l *Link) send(typ uint8, payload []byte) error {
 	if len(payload) > MaxFrame {
 		return fmt.Errorf("frame of %d bytes exceeds limit %d", len(payload), MaxFrame)
 	}
-	frame := AppendFrame(make([]byte, 0, frameHeaderLen+len(payload)), typ, payload)
 	select {
 	case <-l.closed:
 		return ErrNoLink
 	default:
 	}
+	n := int64(frameHeaderLen + len(payload))
+	if !reserve(&l.queued, n, linkQueueBytes) {
+		l.countFull()
+		return ErrQueueFull
+	}
+	frame := AppendFrame(make([]byte, 0, n), typ, payload)
 	select {
 	case l.queue <- frame:
 		return nil
 	default:
+		l.queued.Add(-n)
 		return ErrQueueFull
 	}
 }
@@ -105,31 +157,58 @@ func (l *Link) sendBulk(ctx context.Context, typ uint8, payload []byte, wait boo
 	if len(payload) > MaxFrame {
 		return fmt.Errorf("frame of %d bytes exceeds limit %d", len(payload), MaxFrame)
 	}
+	n := int64(frameHeaderLen + len(payload))
+	// The byte budget is taken first and waited for like a channel slot: the
+	// writer gives bytes back as it takes frames, and then a waiter tries again.
+	for !reserve(&l.bulkQueued, n, bulkQueueBytes) {
+		if !wait {
+			l.countFull()
+			return ErrQueueFull
+		}
+		select {
+		case <-l.closed:
+			return ErrNoLink
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.bulkRoom:
+		}
+	}
+	l.wakeBulk()
 	// Bulk frames are large and many (a 256 KiB file chunk each): their buffers
 	// come from the pool and go back once written (writeLoop), so a transfer
 	// makes no garbage here.
-	frame := AppendFrame(bufpool.Get(frameHeaderLen + len(payload))[:0], typ, payload)
+	frame := AppendFrame(bufpool.Get(int(n))[:0], typ, payload)
+	fail := func(err error) error {
+		l.bulkQueued.Add(-n)
+		l.wakeBulk()
+		bufpool.Put(frame)
+		return err
+	}
 	select {
 	case <-l.closed:
-		bufpool.Put(frame)
-		return ErrNoLink
+		return fail(ErrNoLink)
 	case l.bulk <- frame:
 		return nil
 	default:
 	}
 	if !wait {
-		bufpool.Put(frame)
-		return ErrQueueFull
+		return fail(ErrQueueFull)
 	}
 	select {
 	case <-l.closed:
-		bufpool.Put(frame)
-		return ErrNoLink
+		return fail(ErrNoLink)
 	case l.bulk <- frame:
 		return nil
 	case <-ctx.Done():
-		bufpool.Put(frame)
-		return ctx.Err()
+		return fail(ctx.Err())
+	}
+}
+
+// wakeBulk tells one sendBulk waiting for bulk bytes to look again.
+func (l *Link) wakeBulk() {
+	select {
+	case l.bulkRoom <- struct{}{}:
+	default:
 	}
 }
 
@@ -164,6 +243,12 @@ func (l *Link) writeLoop() {
 			case frame = <-l.bulk:
 				bulk = true
 			}
+		}
+		if bulk {
+			l.bulkQueued.Add(-int64(len(frame)))
+			l.wakeBulk()
+		} else {
+			l.queued.Add(-int64(len(frame)))
 		}
 		l.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		l.quality.countTx(len(frame))

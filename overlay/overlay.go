@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/bufpool"
 	"parley/internal/counters"
 	"parley/internal/team"
 )
@@ -53,6 +54,18 @@ type Config struct {
 	Team *team.Key
 	Now  func() time.Time
 	Log  *slog.Logger
+
+	// Inbound bounds the connections others open to this node (inbound.go).
+	Inbound InboundLimits
+	// AcceptFrom, if set, says whether a connection from a source address may
+	// be accepted at all; others are closed before TLS (link_refused_source).
+	// The node allows loopback and the on-link subnets of the interfaces in
+	// use, so a global IPv6 address cannot be dialled from the Internet.
+	AcceptFrom func(netip.Addr) bool
+	// ListenOn, if set while Listen is "", lists the addresses to listen on (the
+	// interfaces in use, re-read every 2 s) instead of the wildcard (listen.go).
+	// It is first called from Run.
+	ListenOn func() []netip.Addr
 }
 
 // EventKind says what changed.
@@ -111,6 +124,7 @@ type Overlay struct {
 	routeMu        sync.Mutex
 
 	relay     relayLoad
+	gate      *inboundGate // bounds accepted connections (inbound.go)
 	events    chan Event
 	publishCh chan struct{}
 	stats     counters.Set
@@ -154,7 +168,12 @@ func New(cfg Config) (*Overlay, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := listen(cfg.Listen)
+	var ln net.Listener
+	if cfg.Listen == "" && cfg.ListenOn != nil {
+		ln, err = listenOn(cfg.ListenOn, cfg.Log.With("component", "overlay"))
+	} else {
+		ln, err = listen(cfg.Listen)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +189,7 @@ func New(cfg Config) (*Overlay, error) {
 		events:    make(chan Event, 4096),
 		publishCh: make(chan struct{}, 1),
 		wants:     map[identity.PeerID]pendingWant{},
+		gate:      newInboundGate(cfg.Inbound),
 	}
 	o.self.Caps = append(slices.Clone(cfg.Caps), capPull)
 	o.recomputeCh = make(chan struct{}, 1)
@@ -243,6 +263,9 @@ func (o *Overlay) Run(ctx context.Context) error {
 		<-ctx.Done()
 		o.ln.Close()
 	}()
+	if al, ok := o.ln.(*addrListener); ok {
+		go al.run()
+	}
 	for {
 		conn, err := o.ln.Accept()
 		if err != nil {
@@ -255,7 +278,21 @@ func (o *Overlay) Run(ctx context.Context) error {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		go o.accept(ctx, conn)
+		// Refused here, in the accept loop, before a goroutine or a byte of TLS:
+		// a flood of connections costs an accept and a close each.
+		src := sourceOf(conn)
+		if o.cfg.AcceptFrom != nil && !o.cfg.AcceptFrom(src) {
+			o.stats.Add("link_refused_source", 1)
+			conn.Close()
+			continue
+		}
+		if refused := o.gate.admitConn(src); refused != "" {
+			o.stats.Add(refused, 1)
+			conn.Close()
+			continue
+		}
+		limitUnsent(conn)
+		go o.accept(ctx, &gatedConn{Conn: conn, release: func() { o.gate.connClosed(src) }}, src)
 	}
 }
 
@@ -267,18 +304,25 @@ func (o *Overlay) baseTLS() *tls.Config {
 	}
 }
 
-func (o *Overlay) accept(ctx context.Context, raw net.Conn) {
+// handshakeTimeout bounds an inbound TLS handshake: a connection that has not
+// finished it by then is closed and gives its handshake slot back.
+const handshakeTimeout = 5 * time.Second
+
+// accept runs the TLS handshake of a connection the gate admitted (raw holds its
+// slot until closed) and makes it a link.
+func (o *Overlay) accept(ctx context.Context, raw net.Conn, src netip.Addr) {
 	cfg := o.baseTLS()
 	cfg.ClientAuth = tls.RequireAnyClientCert
 	cfg.VerifyPeerCertificate = func(rawCerts [][]byte, _ [][]*x509Cert) error {
 		_, _, err := identity.PeerFromCertificates(rawCerts)
 		return err
 	}
-	limitUnsent(raw)
 	conn := tls.Server(raw, cfg)
-	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	if err := conn.HandshakeContext(hctx); err != nil {
+	err := conn.HandshakeContext(hctx)
+	o.gate.handshakeDone(src)
+	if err != nil {
 		o.stats.Add("link_handshake_failed", 1)
 		o.log.Debug("inbound handshake", "remote", raw.RemoteAddr(), "err", err)
 		raw.Close()
@@ -453,6 +497,7 @@ const simultaneousWindow = 2 * time.Second
 func (o *Overlay) register(conn net.Conn, id identity.PeerID, pub ed25519.PublicKey, outbound bool) {
 	now := o.cfg.Now()
 	l := newLink(conn, id, pub, outbound, now)
+	l.stats = &o.stats
 	if hook := o.cfg.OnRTTSample; hook != nil {
 		l.quality.onSample = func(rtt time.Duration) { hook(id, rtt) }
 	}
@@ -582,6 +627,14 @@ func (o *Overlay) readLoop(l *Link) {
 func (o *Overlay) dispatch(l *Link, f Frame) {
 	switch f.Type {
 	case TypePing:
+		// Only a ping of the documented 16 bytes is echoed: the echo is queued
+		// here and written at the peer's pace, so echoing any size let a peer
+		// that reads slowly make us hold 1,024 × 1 MiB per link.
+		if len(f.Payload) != pingLen {
+			o.stats.Add("ping_drop_size", 1)
+			bufpool.Put(f.Payload)
+			return
+		}
 		if err := l.send(TypePong, f.Payload); err != nil {
 			o.stats.Add("pong_dropped", 1)
 		}
