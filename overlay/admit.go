@@ -101,6 +101,8 @@ func (o *Overlay) Forget(id identity.PeerID) {
 	o.mu.Lock()
 	l := o.links[id]
 	delete(o.records, id)
+	delete(o.heard, id)
+	delete(o.kept, id)
 	o.mu.Unlock()
 	if l != nil {
 		l.Close()

@@ -16,6 +16,7 @@ import (
 
 	"parley/identity"
 	"parley/internal/counters"
+	"parley/internal/seqno"
 	"parley/internal/team"
 )
 
@@ -53,6 +54,10 @@ type Config struct {
 	Team *team.Key
 	Now  func() time.Time
 	Log  *slog.Logger
+
+	// Seq issues the own records' sequence numbers (records.go); nil: from the
+	// clock, not persisted.
+	Seq SeqSource
 }
 
 // EventKind says what changed.
@@ -122,6 +127,18 @@ type Overlay struct {
 	wants map[identity.PeerID]pendingWant
 	// lazyPending says some link has references or wants waiting (lazy.go).
 	lazyPending atomic.Bool
+
+	// Record table bookkeeping (evict.go), under mu: when each record was
+	// accepted, the roster records never evicted, and the last pass's hop counts,
+	// loads and eviction order.
+	heard      map[identity.PeerID]time.Time
+	kept       map[identity.PeerID]bool
+	hops       map[identity.PeerID]int32
+	load       map[identity.PeerID]int32
+	parentLoad map[identity.PeerID]int32
+	victims    []victim
+	told       map[identity.PeerID]time.Time // tellAuthor's last reply per author
+	publishMu  sync.Mutex                    // one own record signed at a time (records.go)
 }
 
 // New opens the link listener.
@@ -170,6 +187,11 @@ func New(cfg Config) (*Overlay, error) {
 		events:    make(chan Event, 4096),
 		publishCh: make(chan struct{}, 1),
 		wants:     map[identity.PeerID]pendingWant{},
+		heard:     map[identity.PeerID]time.Time{},
+		kept:      map[identity.PeerID]bool{},
+	}
+	if o.cfg.Seq == nil {
+		o.cfg.Seq = seqno.New(cfg.Now, 0, nil)
 	}
 	o.self.Caps = append(slices.Clone(cfg.Caps), capPull)
 	o.recomputeCh = make(chan struct{}, 1)
