@@ -66,7 +66,7 @@ type graphResult struct {
 	// parentLoad is, for every reachable peer, the load of the peer it was first
 	// reached through.
 	parentLoad map[identity.PeerID]int32
-	tree   *routeTree
+	tree       *routeTree
 	// victims are the records that may be evicted, worst first (evict.go).
 	victims []victim
 	// expired are records to drop now: unreachable or goodbye, unheard for
