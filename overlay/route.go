@@ -32,9 +32,12 @@ var ErrUnreachable = errors.New("peer unreachable")
 
 // RoutedHandler receives an application frame routed to this node. via is the
 // neighbour that delivered it (authenticated by its link). src is NOT authenticated:
-// any hop on the path could have written it, so an application must carry its own
-// end-to-end signature in the payload and trust that, not src (Parley's chat seals
-// every routed payload and checks the sealed sender against src).
+// any hop on the path, or the true sender, could have written any ID there. It is
+// a hint for where to answer, never an identity: who sent the payload, and whether
+// that sender is blocked, must be decided on an end-to-end signature inside it
+// (Parley's services check the sealed sender). The overlay drops frames whose src
+// is blocked (route_drop_blocked), but only as a pre-filter: a blocked peer that
+// names someone else as src gets through to the handler.
 type RoutedHandler func(src identity.PeerID, via identity.PeerID, payload []byte)
 
 // HandleRouted registers the handler for routed frames of an application type
@@ -157,6 +160,10 @@ func (o *Overlay) handleRouted(l *Link, payload []byte) {
 		return
 	}
 	if h.Dst == self {
+		// A pre-filter, not a check (see RoutedHandler): an honest frame names its
+		// true source, so this loses only the blocked peer's own frames and frames
+		// forged in its name, which any hop could drop anyway. It cannot catch a
+		// blocked sender that names someone else; the sealed sender can.
 		if o.cfg.Refuse != nil && o.cfg.Refuse(h.Src) {
 			o.stats.Add("route_drop_blocked", 1)
 			return
