@@ -79,7 +79,7 @@ type graphResult struct {
 func (o *Overlay) snapshotLocked() *graphInput {
 	in := &graphInput{
 		self: o.cfg.Identity.ID, selfRec: o.selfRec,
-		records: maps.Clone(o.records), heard: maps.Clone(o.heard), kept: o.kept,
+		records: maps.Clone(o.records), heard: maps.Clone(o.heard), kept: maps.Clone(o.kept),
 		links:    make([]*Link, 0, len(o.links)),
 		routeGen: o.routeGen, now: o.cfg.Now(), edgeCost: o.cfg.EdgeCost,
 	}
