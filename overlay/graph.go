@@ -35,8 +35,8 @@ import (
 // is. Each record's list counts up to maxGraphEdges / records held (64 at the
 // cap, the whole list of up to 512 below 512 records): an edge is found from
 // either end, so cutting one long list loses an edge only when the other end's
-// list is cut too. At the cap a pass costs about 40 ms and 4 MB
-// (BenchmarkGraphRebuild/4096x512).
+// list is cut too. At the cap a pass costs about 50 ms of CPU and 13 MB
+// (BenchmarkGraphRebuild/4096x512; 8 s and 628 MB before the budget).
 const maxGraphEdges = 64 * 4096
 
 // recomputeMinGap is the least time between two passes caused by records (link
