@@ -15,14 +15,20 @@ import (
 // wired into the graph behind it (online as far as anyone can tell), more than
 // the 4,096-record table of every honest node it reaches. A peer that starts
 // afterwards must be online at every honest node and reachable by a message
-// within 5 s (issue 16). Before the table evicted, every node it reached held
-// 4,096 Sybils and dropped the newcomer's record for good (record_drop_full),
-// even from a direct neighbour.
+// within 5 s (issue 16). The newcomer is on a second segment that only n3
+// shares, so n1 and n2 take its record from n3 without a link of their own: it
+// gets in on rank, not on the room reserved for linked peers. Before the table
+// evicted, every node the flood reached held 4,096 Sybils and dropped the
+// newcomer's record for good (record_drop_full), even from a direct neighbour.
 //
 // Its assertions are latency figures, so it runs the ordinary build.
 func TestHostileRecordFloodNewcomer(t *testing.T) {
 	c := newPlainCluster(t)
-	honest := c.startAll([]*netlab.Host{c.host("h1"), c.host("h2"), c.host("h3")}, []string{"n1", "n2", "n3"})
+	seg2, err := c.lab.AddSegment("lan2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	honest := c.startAll([]*netlab.Host{c.host("h1"), c.host("h2"), c.host("h3", c.seg, seg2)}, []string{"n1", "n2", "n3"})
 	n1 := honest[0]
 	for _, n := range honest {
 		n.waitPeerUp(15*time.Second, honest...)
@@ -83,7 +89,7 @@ func TestHostileRecordFloodNewcomer(t *testing.T) {
 	}
 
 	// The newcomer.
-	n4 := c.start(c.host("h4"), "n4")
+	n4 := c.start(c.host("h4", seg2), "n4")
 	joined := time.Now()
 	for _, n := range honest {
 		left := 5*time.Second - time.Since(joined)
@@ -105,6 +111,11 @@ func TestHostileRecordFloodNewcomer(t *testing.T) {
 		slowest = max(slowest, time.Since(sent))
 	}
 	t.Logf("newcomer online at all 3 honest nodes %v after its start; slowest message to it delivered in %v", online.Round(time.Millisecond), slowest.Round(time.Millisecond))
+	for _, n := range honest[:2] {
+		if n.links()[n4.id] != nil {
+			t.Errorf("%s has a direct link to the newcomer across segments", n.name)
+		}
+	}
 	for _, n := range honest {
 		if held := n.counters()["records_held"]; held > 4096 {
 			t.Errorf("%s holds %v records, above its 4,096 cap", n.name, held)

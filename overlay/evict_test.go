@@ -151,3 +151,29 @@ func TestUnreachableRecordsExpire(t *testing.T) {
 		t.Errorf("expiry counters: unreachable %d, offline %d; want 4 and 1", st["record_expired_unreachable"], st["record_expired_offline"])
 	}
 }
+
+// A new link gets the records nearest first: its own view of who is online must
+// not depend on which quarter of a flooded table fits in the link's queue.
+func TestSyncSendsNearRecordsFirst(t *testing.T) {
+	a := startNode(t, 1, "alice")
+	b := startNode(t, 2, "bob")
+	dial(t, a, b)
+	a.waitEvent("bob online at alice", is(PeerOnline, b.id.ID))
+	flooder := dialRaw(t, 50, a)
+	for _, f := range sybils(t, 300) {
+		flooder.write(sybilRecord(t, f, 1))
+	}
+	flooder.roundTrip(1)
+	p := dialRaw(t, 51, a)
+	var order []identity.PeerID
+	for len(order) < 2 {
+		f := p.readUntil("a record", func(f Frame) bool { return f.Type == TypeRecord })
+		if id, _, ok := peekRecord(f.Payload); ok {
+			order = append(order, id)
+		}
+	}
+	// Alice's own, then her linked peer's (the flooder sent no record of its own).
+	if order[0] != a.id.ID || order[1] != b.id.ID {
+		t.Errorf("records synced first: %v; want alice %v, then bob %v", order, a.id.ID, b.id.ID)
+	}
+}

@@ -1,9 +1,11 @@
 package overlay
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -256,20 +258,46 @@ func (o *Overlay) linksExcept(skip identity.PeerID) []*Link {
 // so it learns the overlay in one round trip instead of waiting for updates. That
 // includes the neighbour's own record as we hold it: a node restarted with its
 // clock behind learns from it where its sequence must continue (ownRecordSeen).
+//
+// A full table (4,096 records) is more than a link's queue holds (1,024 frames),
+// so the records go nearest first: linked peers', then online peers' by hop
+// count, then the rest. Those the queue refuses go as references (record have),
+// for the neighbour to pull. In a table a flood filled, the honest records are
+// the near and online ones; sent in map order, a newcomer got a random quarter of
+// the table and often lacked the records of the very peers that wrote to it.
 func (o *Overlay) syncTo(l *Link) {
 	o.mu.Lock()
-	recs := make([][]byte, 0, len(o.records)+1)
-	if o.selfRec != nil {
-		recs = append(recs, o.selfRec.raw)
+	type entry struct {
+		rec  *Record
+		rank int32
 	}
-	for _, r := range o.records {
-		recs = append(recs, r.raw)
+	recs := make([]entry, 0, len(o.records)+1)
+	if o.selfRec != nil {
+		recs = append(recs, entry{o.selfRec, -1})
+	}
+	for id, r := range o.records {
+		rank := int32(math.MaxInt32)
+		switch {
+		case o.links[id] != nil:
+			rank = 0
+		case o.online[id]:
+			rank = 1 + o.hops[id]
+		}
+		recs = append(recs, entry{r, rank})
 	}
 	o.mu.Unlock()
-	for _, raw := range recs {
-		if err := l.send(TypeRecord, raw); err != nil {
-			o.stats.Add("record_forward_dropped", 1)
+	slices.SortStableFunc(recs, func(a, b entry) int { return cmp.Compare(a.rank, b.rank) })
+	full := true
+	for _, e := range recs {
+		if full {
+			if err := l.send(TypeRecord, e.rec.raw); err == nil {
+				continue
+			}
+			full = false
 		}
+		o.stats.Add("record_sync_deferred", 1)
+		l.lazy.queueHave(recordRef{ID: e.rec.ID(), Seq: e.rec.Seq})
+		o.lazyPending.Store(true)
 	}
 }
 
