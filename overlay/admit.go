@@ -103,6 +103,7 @@ func (o *Overlay) Forget(id identity.PeerID) {
 	delete(o.records, id)
 	delete(o.heard, id)
 	delete(o.kept, id)
+	delete(o.everOnline, id)
 	o.mu.Unlock()
 	if l != nil {
 		l.Close()

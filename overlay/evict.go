@@ -33,10 +33,12 @@ import (
 // ranks as reachable through the nearest neighbour it lists: a newcomer's record
 // often arrives before the record of the neighbour that vouches for it.
 //
-// Records of unreachable authors and goodbyes also expire when unheard for
-// recordExpiry, full table or not (record_expired_unreachable,
-// record_expired_offline), so the table does not keep every peer ever seen.
-// Reserved records never expire. TestFullTableAdmitsNewcomer and
+// Records of authors never online during this run (unreachable, or a goodbye
+// heard before anything else) also expire when unheard for recordExpiry, full
+// table or not (record_expired_unreachable, record_expired_offline): what a flood
+// of unwired identities leaves behind. The record of a peer that was online stays
+// until evicted: chat and files take its key from it to seal for it while it is
+// away. Reserved records never expire. TestFullTableAdmitsNewcomer and
 // itest TestHostileRecordFloodNewcomer (10,000 Sybil records) exercise this.
 const (
 	// keptReserve bounds the roster records that are never evicted: a person's
@@ -131,7 +133,7 @@ func rankVictims(in *graphInput, res *graphResult) (victims, expired []victim) {
 				v.class, v.hops, v.load = classReachable, h, l
 			}
 		}
-		if v.class != classReachable && in.now.Sub(v.heard) >= recordExpiry {
+		if v.class != classReachable && !in.everOnline[id] && in.now.Sub(v.heard) >= recordExpiry {
 			expired = append(expired, v)
 			continue
 		}
@@ -222,6 +224,7 @@ func (o *Overlay) dropLocked(id identity.PeerID) {
 	rec := o.records[id]
 	delete(o.records, id)
 	delete(o.heard, id)
+	delete(o.everOnline, id)
 	if o.online[id] {
 		delete(o.online, id)
 		o.emit(Event{Kind: PeerOffline, Peer: id, Record: rec})

@@ -110,8 +110,8 @@ func TestFullTableAdmitsLinkedPeer(t *testing.T) {
 	}
 }
 
-// Records of unreachable authors and goodbyes expire when unheard for
-// recordExpiry; reserved (roster) records do not.
+// Records of authors never online expire when unheard for recordExpiry;
+// reserved (roster) records and those of peers once online do not.
 func TestUnreachableRecordsExpire(t *testing.T) {
 	var skew atomic.Int64
 	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
@@ -122,6 +122,12 @@ func TestUnreachableRecordsExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.ov.Seed(r)
+	// Bob was online, then vanished: his record stays (chat seals for him by it).
+	b := startNode(t, 2, "bob")
+	dial(t, a, b)
+	a.waitEvent("bob online", is(PeerOnline, b.id.ID))
+	b.halt()
+	a.waitEvent("bob gone", is(PeerOffline, b.id.ID))
 	p := dialRaw(t, 50, a)
 	fakes := sybils(t, 5)
 	for i, f := range fakes {
@@ -137,14 +143,13 @@ func TestUnreachableRecordsExpire(t *testing.T) {
 	}
 	p.roundTrip(1)
 	a.ov.recompute()
-	if n := len(a.ov.Records()); n != 1+len(fakes) {
-		t.Fatalf("%d records before expiry, want %d", n, 1+len(fakes))
+	if n := len(a.ov.Records()); n != 2+len(fakes) {
+		t.Fatalf("%d records before expiry, want %d", n, 2+len(fakes))
 	}
 	skew.Store(int64(recordExpiry + time.Second))
 	a.ov.recompute()
-	recs := a.ov.Records()
-	if len(recs) != 1 || recs[0].ID() != kept.ID {
-		t.Errorf("after expiry alice holds %d records, want only the roster's", len(recs))
+	if n := len(a.ov.Records()); n != 2 || a.ov.RecordOf(kept.ID) == nil || a.ov.RecordOf(b.id.ID) == nil {
+		t.Errorf("after expiry alice holds %d records, want the roster's and bob's", n)
 	}
 	st := a.ov.Stats()
 	if st["record_expired_unreachable"] != 4 || st["record_expired_offline"] != 1 {

@@ -46,16 +46,20 @@ const recomputeMinGap = 50 * time.Millisecond
 
 // graphInput is what a pass reads, copied under o.mu.
 type graphInput struct {
-	self     identity.PeerID
-	selfRec  *Record
-	records  map[identity.PeerID]*Record
-	heard    map[identity.PeerID]time.Time
-	links    []*Link           // live links: route edges and reachability
-	grace    []identity.PeerID // superseded links being replaced: reachability only
-	kept     map[identity.PeerID]bool
-	routeGen uint64
-	now      time.Time
-	edgeCost func(u, v identity.PeerID, ru, rv *Record, rtt time.Duration) time.Duration
+	self    identity.PeerID
+	selfRec *Record
+	records map[identity.PeerID]*Record
+	heard   map[identity.PeerID]time.Time
+	links   []*Link           // live links: route edges and reachability
+	grace   []identity.PeerID // superseded links being replaced: reachability only
+	kept    map[identity.PeerID]bool
+	// everOnline are the authors seen online during this run: their records
+	// do not expire (chat and files take a peer's key from its record, to seal
+	// for it while it is away).
+	everOnline map[identity.PeerID]bool
+	routeGen   uint64
+	now        time.Time
+	edgeCost   func(u, v identity.PeerID, ru, rv *Record, rtt time.Duration) time.Duration
 }
 
 // graphResult is what a pass finds.
@@ -79,7 +83,7 @@ type graphResult struct {
 func (o *Overlay) snapshotLocked() *graphInput {
 	in := &graphInput{
 		self: o.cfg.Identity.ID, selfRec: o.selfRec,
-		records: maps.Clone(o.records), heard: maps.Clone(o.heard), kept: maps.Clone(o.kept),
+		records: maps.Clone(o.records), heard: maps.Clone(o.heard), kept: maps.Clone(o.kept), everOnline: maps.Clone(o.everOnline),
 		links:    make([]*Link, 0, len(o.links)),
 		routeGen: o.routeGen, now: o.cfg.Now(), edgeCost: o.cfg.EdgeCost,
 	}
@@ -126,6 +130,7 @@ func (o *Overlay) applyLocked(in *graphInput, res *graphResult) {
 		// A record evicted or expired since the snapshot is not online.
 		if r := o.records[id]; r != nil && !r.Offline {
 			next[id] = true
+			o.everOnline[id] = true
 		}
 	}
 	for id := range o.online {

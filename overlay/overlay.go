@@ -133,6 +133,7 @@ type Overlay struct {
 	// loads and eviction order.
 	heard      map[identity.PeerID]time.Time
 	kept       map[identity.PeerID]bool
+	everOnline map[identity.PeerID]bool // authors online at some point of this run
 	hops       map[identity.PeerID]int32
 	load       map[identity.PeerID]int32
 	parentLoad map[identity.PeerID]int32
@@ -187,9 +188,8 @@ func New(cfg Config) (*Overlay, error) {
 		events:    make(chan Event, 4096),
 		publishCh: make(chan struct{}, 1),
 		wants:     map[identity.PeerID]pendingWant{},
-		heard:     map[identity.PeerID]time.Time{},
-		kept:      map[identity.PeerID]bool{},
 	}
+	o.heard, o.kept, o.everOnline = map[identity.PeerID]time.Time{}, map[identity.PeerID]bool{}, map[identity.PeerID]bool{}
 	if o.cfg.Seq == nil {
 		o.cfg.Seq = seqno.New(cfg.Now, 0, nil)
 	}
