@@ -142,3 +142,24 @@ func TestRebuildAtTheCapFindsEveryone(t *testing.T) {
 		t.Errorf("path to the far side of the ring: %d hops, want %d", len(p), want)
 	}
 }
+
+// A hub whose list is longer than a record's share of the budget (at a full
+// table: 64) is read to the end once the other reached records had theirs:
+// records that are never reached (a flood of unwired identities) spend nothing.
+func TestHubBeyondTheShareIsRead(t *testing.T) {
+	o := hugeGraphOverlay(t, 1, 0) // this node linked to peer 0, the hub
+	hub := o.records[ringID(0)]
+	const leaves = 300
+	for i := 1; i <= leaves; i++ {
+		hub.Neighbours = append(hub.Neighbours, NeighbourInfo{ID: ringID(i), RTT: time.Millisecond})
+		o.records[ringID(i)] = &Record{Seq: 1, Neighbours: []NeighbourInfo{{ID: ringID(0), RTT: time.Millisecond}}}
+	}
+	sortNeighbours(hub)
+	for i := leaves + 1; i < 4096; i++ {
+		o.records[ringID(i)] = &Record{Seq: 1} // unreachable filler
+	}
+	o.recompute()
+	if n := len(o.OnlinePeers()); n != 1+leaves {
+		t.Errorf("%d peers online, want the hub and its %d leaves", n, leaves)
+	}
+}
