@@ -1,6 +1,10 @@
 package overlay
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -180,5 +184,49 @@ func TestSyncSendsNearRecordsFirst(t *testing.T) {
 	// Alice's own, then her linked peer's (the flooder sent no record of its own).
 	if order[0] != a.id.ID || order[1] != b.id.ID {
 		t.Errorf("records synced first: %v; want alice %v, then bob %v", order, a.id.ID, b.id.ID)
+	}
+}
+
+// An online/offline event dropped because the channel was full (a flood of
+// records) is sent again, for the peer's current state, once there is room.
+// Before, the consumer never learnt that the peer came online.
+func TestDroppedPresenceEventIsResent(t *testing.T) {
+	ov, err := New(Config{
+		Identity: testIdentity(t, 1), Listen: "127.0.0.1:0",
+		LocalAddrs: func() []netip.Addr { return []netip.Addr{loopback} },
+		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(ov.events) < cap(ov.events) { // a consumer that fell behind
+		ov.events <- Event{Kind: RecordChanged}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ov.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	b := startNode(t, 2, "bob")
+	dctx, dcancel := context.WithTimeout(context.Background(), waitLimit)
+	defer dcancel()
+	if err := b.ov.Dial(dctx, ov.cfg.Identity.ID, []netip.AddrPort{netip.AddrPortFrom(loopback, ov.Port())}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "bob online at alice", func() bool { return ov.Online(b.id.ID) })
+	if ov.Stats()["overlay_events_dropped"] == 0 {
+		t.Fatal("the full channel dropped nothing")
+	}
+	// The consumer catches up: bob's PeerOnline must be among what it reads.
+	deadline := time.After(waitLimit)
+	for {
+		select {
+		case ev := <-ov.events:
+			if ev.Kind == PeerOnline && ev.Peer == b.id.ID {
+				waitUntil(t, "presence_resent counted", func() bool { return ov.Stats()["presence_resent"] > 0 })
+				return
+			}
+		case <-deadline:
+			t.Fatal("bob's PeerOnline never reached the consumer")
+		}
 	}
 }

@@ -146,6 +146,7 @@ func (o *Overlay) applyLocked(in *graphInput, res *graphResult) {
 		}
 	}
 	o.online = next
+	o.resendPresenceLocked()
 	o.hops, o.load, o.parentLoad = res.hops, res.load, res.parentLoad
 	o.victims = res.victims
 	res.tree.gen, res.tree.built = in.routeGen, in.now

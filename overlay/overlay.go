@@ -139,6 +139,7 @@ type Overlay struct {
 	parentLoad map[identity.PeerID]int32
 	victims    []victim
 	told       map[identity.PeerID]time.Time // tellAuthor's last reply per author
+	lost       map[identity.PeerID]bool      // peers whose online/offline event was dropped
 	publishMu  sync.Mutex                    // one own record signed at a time (records.go)
 }
 
@@ -249,6 +250,7 @@ func (o *Overlay) emit(ev Event) {
 	case o.events <- ev:
 	default:
 		o.stats.Add("overlay_events_dropped", 1)
+		o.lostPresenceLocked(ev) // caller holds o.mu
 	}
 }
 

@@ -181,20 +181,43 @@ func (o *Overlay) recomputeLoop(ctx context.Context) {
 	// every expireEvery, so records expire on a quiet node too.
 	expire := time.NewTicker(expireEvery)
 	defer expire.Stop()
+	// resend is armed while online/offline events wait for room in the channel
+	// (presence_events.go).
+	var resend <-chan time.Time
+	lostPending := func() bool {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.resendPresenceLocked()
+		return len(o.lost) > 0
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-resend:
+			resend = nil
+			if lostPending() {
+				resend = time.After(resendEvery)
+			}
+			continue
 		case <-o.recomputeCh:
 		case <-expire.C:
 		}
 		start := time.Now()
 		o.recompute()
+		if resend == nil && lostPending() {
+			resend = time.After(resendEvery)
+		}
 		if !sleepCtx(ctx, max(recomputeMinGap, 2*time.Since(start))) {
 			return
 		}
 	}
 }
+
+// resendEvery is how often dropped online/offline events are retried while the
+// channel is full: a consumer that fell behind catches up in well under a
+// second, and a retry costs a map walk of the few peers waiting.
+const resendEvery = 100 * time.Millisecond
 
 // tellAuthorEvery: a restarted author needs one reply; its records come at most
 // every PublishMinGap (250 ms), so one reply per 5 s costs a twentieth of them.
