@@ -83,10 +83,11 @@
 // recomputed after the graph changes (and at least every few seconds), so forwarding
 // costs a map lookup per frame. One pass (graph.go) finds who is online, the route
 // tree and the record eviction order from a snapshot of the record table, outside
-// the overlay's lock; it reads at most 262,144 neighbour listings (an equal share
-// of that per record: 64 each at the record cap), which an honest overlay of 4,096
-// nodes of the usual degree never exceeds, and record changes cause a pass at most
-// every max(50 ms, twice the last pass).
+// the overlay's lock; it reads at most 262,144 neighbour listings (first an equal
+// share of that per reached record, 64 each at the record cap, then what is left
+// for the lists that were cut), which an honest overlay of 4,096 nodes of the
+// usual degree never exceeds, and record changes cause a pass at most every
+// max(50 ms, twice the last pass).
 //
 // # Peer records
 //

@@ -43,8 +43,8 @@ type Config struct {
 	// arrived here (this node's download capacity on that link).
 	OnProbeSeen func(peer identity.PeerID, bps float64)
 	// EdgeCost, if set, weighs a routing edge u→v from the two records (either may
-	// be nil) and the slower direction's RTT; it runs under the overlay's lock and
-	// must not call back into the overlay. Nil weighs by RTT alone.
+	// be nil) and the slower direction's RTT; it runs in a graph pass, outside the
+	// overlay's lock, and must not call back into the overlay. Nil weighs by RTT alone.
 	EdgeCost func(u, v identity.PeerID, ru, rv *Record, rtt time.Duration) time.Duration
 	// Refuse, if set, names blocked peers: no link, and their records and
 	// routed frames are dropped.
