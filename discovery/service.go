@@ -37,6 +37,10 @@ type Config struct {
 	Team *team.Key
 	Now  func() time.Time
 	Log  *slog.Logger
+
+	// NextSeq, if set, issues the beacons' sequence numbers (the node's stored
+	// source, internal/seqno, shared with its records); nil: from the clock.
+	NextSeq func() uint64
 }
 
 // Event reports a change in the neighbour table.
@@ -248,9 +252,13 @@ func (s *Service) emit(ev Event) {
 	}
 }
 
-// nextSeq is strictly increasing and clock based, so it keeps rising across restarts
-// and receivers can reject replays without remembering anything on disk.
+// nextSeq is strictly increasing, so receivers can reject replays. From the clock
+// alone it goes backwards across a restart with the clock set back (the node's
+// goodbye then outranks its new announces); Config.NextSeq, stored, does not.
 func (s *Service) nextSeq() uint64 {
+	if s.cfg.NextSeq != nil {
+		return s.cfg.NextSeq()
+	}
 	now := uint64(s.cfg.Now().UnixMicro())
 	for {
 		last := s.seq.Load()

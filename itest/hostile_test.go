@@ -446,7 +446,9 @@ func TestHostileFloodAndSybils(t *testing.T) {
 		beaconsSent, delta(before1, after1, "beacon_accepted"), delta(before1, after1, "beacon_drop_table_full"),
 		len(records)+1, delta(before1, after1, "record_accepted"), delta(before1, after1, "record_drop_full"), after1["records_held"],
 		delta(before2, after2, "record_accepted"), delta(before2, after2, "record_drop_full"))
-	if delta(before1, after1, "record_drop_full") == 0 {
+	// At the cap a new record either evicts one that ranks below it or is
+	// dropped (overlay/evict.go); either way the cap was hit.
+	if delta(before1, after1, "record_drop_full")+delta(before1, after1, "record_evicted_unreachable")+delta(before1, after1, "record_evicted_far") == 0 {
 		t.Errorf("n1 never hit its record cap with %d fake records", sybils)
 	}
 	// record_accepted also counts the honest peers' updates (n2 republishes its

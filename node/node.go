@@ -180,6 +180,11 @@ func New(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
+	seq, err := n.seqSource()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	n.ov, err = overlay.New(overlay.Config{
 		Identity: id, Listen: cfg.Listen,
 		OnRTTSample: n.qual.onRTT, OnProbeSeen: n.qual.onProbeSeen, EdgeCost: edgeCost,
@@ -190,7 +195,7 @@ func New(cfg Config) (*Node, error) {
 		ListenOn:   func() []netip.Addr { return n.disc.LocalAddrs() },
 		AcceptFrom: func(a netip.Addr) bool { return a.IsLoopback() || n.disc.OnLink(a) },
 		Caps:       []string{"chat/1"}, Now: cfg.Now, Log: cfg.Log,
-		Refuse: n.trust.isBlocked, Team: n.teamKey,
+		Refuse: n.trust.isBlocked, Team: n.teamKey, Seq: seq,
 	})
 	if err != nil {
 		db.Close()
@@ -199,7 +204,7 @@ func New(cfg Config) (*Node, error) {
 	n.disc = discovery.New(discovery.Config{
 		Identity: id, Name: n.displayName, Beacons: cfg.Beacons, MDNS: cfg.MDNS, LinkPort: n.ov.Port(),
 		KeepIface: n.keepIface, BeaconPort: cfg.BeaconPort, Now: cfg.Now, Log: cfg.Log,
-		Team: n.teamKey,
+		Team: n.teamKey, NextSeq: seq.Next,
 	})
 	if err := n.setupChat(); err != nil {
 		db.Close()

@@ -179,6 +179,9 @@ func (n *Node) seedFromRoster() {
 		n.log.Warn("read roster", "err", err)
 		return
 	}
+	// The most recently seen first: the overlay never evicts the first 1,024
+	// seeded records (its reserved room), and those are the likeliest contacts.
+	slices.SortStableFunc(peers, func(a, b store.Peer) int { return b.LastSeen.Compare(a.LastSeen) })
 	for _, p := range peers {
 		if p.Record == nil || p.Blocked {
 			continue

@@ -119,6 +119,9 @@ func (o *Overlay) Forget(id identity.PeerID) {
 	o.mu.Lock()
 	l := o.links[id]
 	delete(o.records, id)
+	delete(o.heard, id)
+	delete(o.kept, id)
+	delete(o.everOnline, id)
 	o.mu.Unlock()
 	if l != nil {
 		l.Close()

@@ -68,18 +68,28 @@
 // malformed and dropped (route_drop_malformed). The destination hands the inner
 // payload to the handler registered with HandleRouted for the inner type, with the
 // source and the neighbour it arrived from; applications must authenticate the
-// payload end to end themselves. Any other node forwards it, with ttl-1, to the next
-// hop of its shortest path to the destination, unless ttl is 1 (route_drop_ttl), no
-// path is known (route_drop_unreachable), the next hop is the neighbour the frame
-// came from or the source is this node (route_drop_loop), or the next link's queue is
-// full (route_drop_queue); forwarded frames count route_forwarded.
+// payload end to end themselves. The source is a hint for where to answer, not an
+// identity: a destination that blocks the named source drops the frame
+// (route_drop_blocked), a pre-filter only, since a blocked sender can name anyone;
+// blocking is decided on the sealed sender inside the payload. Any other node
+// forwards it, with ttl-1, to the next hop of its shortest path to the destination,
+// unless ttl is 1 (route_drop_ttl), no path is known (route_drop_unreachable), the
+// next hop is the neighbour the frame came from or the source is this node
+// (route_drop_loop), or the next link's queue is full (route_drop_queue); forwarded
+// frames count route_forwarded.
 //
 // Paths are shortest by Dijkstra over this node's links, weighted by their measured
 // smoothed RTT, and the edges u–v that both u's and v's live records list, weighted
 // by the larger of the two RTTs they publish (1 ms for a missing sample), plus 0.5 ms
 // per hop so that equal-RTT paths prefer fewer hops. The route tree is cached and
 // recomputed after the graph changes (and at least every few seconds), so forwarding
-// costs a map lookup per frame.
+// costs a map lookup per frame. One pass (graph.go) finds who is online, the route
+// tree and the record eviction order from a snapshot of the record table, outside
+// the overlay's lock; it reads at most 262,144 neighbour listings (first an equal
+// share of that per reached record, 64 each at the record cap, then what is left
+// for the lists that were cut), which an honest overlay of 4,096 nodes of the
+// usual degree never exceeds, and record changes cause a pass at most every
+// max(50 ms, twice the last pass).
 //
 // # Peer records
 //
@@ -99,10 +109,27 @@
 // capability "records-pull/1" get every record in full, as before, and a new link
 // gets every record in full at once.
 //
+// The table holds at most 4,096 records (Config.MaxRecords). When it is full a new
+// record evicts, in this order: a goodbye, a record whose author is unreachable
+// (oldest first), then the reachable record with the most hops, reached through
+// the peer that vouches for the most others, heard least recently — and only one
+// that ranks below the new record (evict.go). The records of linked peers and of
+// up to 1,024 peers seeded from the roster are reserved: never evicted, and they
+// always get in. Records of unreachable authors and goodbyes expire 10 minutes
+// after they were last heard. Counters: record_evicted_offline,
+// record_evicted_unreachable, record_evicted_far, record_expired_offline,
+// record_expired_unreachable, record_drop_full (nothing ranks below it).
+//
+// Sequence numbers come from a source that is clock based and stored
+// (internal/seqno), so they rise across a restart with the clock set back. A new
+// link also carries the peer's own record as we hold it, and a stale record from
+// its author over a link is answered with ours: a node whose store was lost jumps
+// past its own newer record (record_self_newer) instead of staying offline.
+//
 //	off  len  field
 //	0    1    record version (1)
 //	1    32   author's Ed25519 public key
-//	33   8    sequence number (strictly increasing per author, clock based)
+//	33   8    sequence number (strictly increasing per author: clock based, stored)
 //	41   8    issued at, unix ms
 //	49   1    flags: bit 0 = offline (the author's goodbye)
 //	50   1    presence: 0 available, 1 away, 2 busy

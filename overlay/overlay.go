@@ -17,6 +17,7 @@ import (
 	"parley/identity"
 	"parley/internal/bufpool"
 	"parley/internal/counters"
+	"parley/internal/seqno"
 	"parley/internal/team"
 )
 
@@ -43,8 +44,8 @@ type Config struct {
 	// arrived here (this node's download capacity on that link).
 	OnProbeSeen func(peer identity.PeerID, bps float64)
 	// EdgeCost, if set, weighs a routing edge u→v from the two records (either may
-	// be nil) and the slower direction's RTT; it runs under the overlay's lock and
-	// must not call back into the overlay. Nil weighs by RTT alone.
+	// be nil) and the slower direction's RTT; it runs in a graph pass, outside the
+	// overlay's lock, and must not call back into the overlay. Nil weighs by RTT alone.
 	EdgeCost func(u, v identity.PeerID, ru, rv *Record, rtt time.Duration) time.Duration
 	// Refuse, if set, names blocked peers: no link, and their records and
 	// routed frames are dropped.
@@ -66,6 +67,9 @@ type Config struct {
 	// interfaces in use, re-read every 2 s) instead of the wildcard (listen.go).
 	// It is first called from Run.
 	ListenOn func() []netip.Addr
+	// Seq issues the own records' sequence numbers (records.go); nil: from the
+	// clock, not persisted.
+	Seq SeqSource
 }
 
 // EventKind says what changed.
@@ -136,6 +140,20 @@ type Overlay struct {
 	wants map[identity.PeerID]pendingWant
 	// lazyPending says some link has references or wants waiting (lazy.go).
 	lazyPending atomic.Bool
+
+	// Record table bookkeeping (evict.go), under mu: when each record was
+	// accepted, the roster records never evicted, and the last pass's hop counts,
+	// loads and eviction order.
+	heard      map[identity.PeerID]time.Time
+	kept       map[identity.PeerID]bool
+	everOnline map[identity.PeerID]bool // authors online at some point of this run
+	hops       map[identity.PeerID]int32
+	load       map[identity.PeerID]int32
+	parentLoad map[identity.PeerID]int32
+	victims    []victim
+	told       map[identity.PeerID]time.Time // tellAuthor's last reply per author
+	lost       map[identity.PeerID]bool      // peers whose online/offline event was dropped
+	publishMu  sync.Mutex                    // one own record signed at a time (records.go)
 }
 
 // New opens the link listener.
@@ -190,6 +208,10 @@ func New(cfg Config) (*Overlay, error) {
 		publishCh: make(chan struct{}, 1),
 		wants:     map[identity.PeerID]pendingWant{},
 		gate:      newInboundGate(cfg.Inbound),
+	}
+	o.heard, o.kept, o.everOnline = map[identity.PeerID]time.Time{}, map[identity.PeerID]bool{}, map[identity.PeerID]bool{}
+	if o.cfg.Seq == nil {
+		o.cfg.Seq = seqno.New(cfg.Now, 0, nil)
 	}
 	o.self.Caps = append(slices.Clone(cfg.Caps), capPull)
 	o.recomputeCh = make(chan struct{}, 1)
@@ -247,6 +269,7 @@ func (o *Overlay) emit(ev Event) {
 	case o.events <- ev:
 	default:
 		o.stats.Add("overlay_events_dropped", 1)
+		o.lostPresenceLocked(ev) // caller holds o.mu
 	}
 }
 

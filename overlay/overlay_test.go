@@ -697,9 +697,10 @@ func TestRecordCopiesDroppedBeforeVerifying(t *testing.T) {
 }
 
 // The record table is bounded: once MaxRecords are held, a record from a new author
-// is dropped and counted, while an update from an author already held still gets
-// in (so a sybil flood cannot freeze honest peers' presence). records_held is the
-// gauge that tells the cap held; record_accepted counts updates too.
+// takes the place of the oldest record of an unreachable author (evict.go), and
+// an update from an author already held still gets in (so a sybil flood cannot
+// freeze honest peers' presence). records_held is the gauge that tells the cap
+// held; record_accepted counts updates too.
 func TestRecordTableCap(t *testing.T) {
 	b := startNodeCfg(t, 2, "bob", func(c *Config) { c.MaxRecords = 3 }, nil)
 	p := dialRaw(t, 50, b)
@@ -719,22 +720,27 @@ func TestRecordTableCap(t *testing.T) {
 	for _, a := range authors {
 		p.write(signed(a, 1))
 	}
-	first := authors[0]
-	p.write(signed(first, 2)) // an update of a held record
+	last := authors[4]
+	p.write(signed(last, 2)) // an update of a held record
 	p.roundTrip(2)
 	after := b.ov.Stats()
 	if held := after["records_held"]; held != 3 {
 		t.Errorf("records_held = %d, want the cap, 3", held)
 	}
 	// Bob holds no other record (the raw peer sends none): the first three authors
-	// fill the table, the last two are refused, the update gets in.
-	for k, want := range map[string]uint64{"record_accepted": 4, "record_drop_full": 2} {
+	// fill the table, the last two evict the two oldest, the update gets in.
+	for k, want := range map[string]uint64{"record_accepted": 6, "record_evicted_unreachable": 2, "record_drop_full": 0} {
 		if got := after[k] - before[k]; got != want {
 			t.Errorf("%s grew by %d, want %d", k, got, want)
 		}
 	}
-	if rec := b.ov.RecordOf(first.ID); rec == nil || rec.Seq != 2 {
-		t.Errorf("the first author's record is %+v, want its update (seq 2) accepted at the cap", rec)
+	for i, a := range authors {
+		if held := b.ov.RecordOf(a.ID) != nil; held != (i >= 2) {
+			t.Errorf("author %d held: %v", i, held)
+		}
+	}
+	if rec := b.ov.RecordOf(last.ID); rec == nil || rec.Seq != 2 {
+		t.Errorf("the last author's record is %+v, want its update (seq 2) accepted at the cap", rec)
 	}
 }
 

@@ -1,9 +1,11 @@
 package overlay
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -66,14 +68,25 @@ func (o *Overlay) SelfRecord() *Record {
 
 // Seed installs a record loaded from the roster (already verified), so a peer known
 // from an earlier run has a name before it is heard from again. It is not flooded.
+// The first keptReserve seeded records are never evicted nor expired (evict.go).
 func (o *Overlay) Seed(rec *Record) {
+	sortNeighbours(rec)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	id := rec.ID()
-	if cur := o.records[id]; id == o.cfg.Identity.ID || (cur != nil && cur.Seq >= rec.Seq) {
+	cur := o.records[id]
+	if id == o.cfg.Identity.ID || (cur != nil && cur.Seq >= rec.Seq) {
+		return
+	}
+	if len(o.kept) < keptReserve {
+		o.kept[id] = true
+	}
+	if cur == nil && len(o.records) >= o.cfg.MaxRecords && !o.makeRoomLocked(rec, o.cfg.Now()) {
+		o.stats.Add("record_drop_full", 1)
 		return
 	}
 	o.records[id] = rec
+	o.heard[id] = o.cfg.Now()
 }
 
 func (o *Overlay) handleRecord(from *Link, payload []byte) {
@@ -86,7 +99,7 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 		cur := o.records[id]
 		o.mu.Unlock()
 		switch {
-		case id == o.cfg.Identity.ID:
+		case id == o.cfg.Identity.ID && seq <= o.cfg.Seq.Last():
 			o.stats.Add("record_self", 1)
 			return
 		case cur != nil && seq == cur.Seq:
@@ -94,6 +107,7 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 			return
 		case cur != nil && seq < cur.Seq:
 			o.stats.Add("record_drop_stale", 1)
+			o.tellAuthor(from, id, cur)
 			return
 		}
 	}
@@ -109,7 +123,7 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 	}
 	id := rec.ID()
 	if id == o.cfg.Identity.ID {
-		o.stats.Add("record_self", 1)
+		o.ownRecordSeen(rec)
 		return
 	}
 	if o.cfg.Refuse != nil && o.cfg.Refuse(id) {
@@ -120,6 +134,8 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 		o.stats.Add("record_drop_team", 1)
 		return
 	}
+	sortNeighbours(rec)
+	now := o.cfg.Now()
 	o.mu.Lock()
 	cur := o.records[id]
 	switch {
@@ -131,13 +147,15 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 	case cur != nil && rec.Seq < cur.Seq:
 		o.mu.Unlock()
 		o.stats.Add("record_drop_stale", 1)
+		o.tellAuthor(from, id, cur)
 		return
-	case cur == nil && len(o.records) >= o.cfg.MaxRecords:
+	case cur == nil && len(o.records) >= o.cfg.MaxRecords && !o.makeRoomLocked(rec, now):
 		o.mu.Unlock()
 		o.stats.Add("record_drop_full", 1)
 		return
 	}
 	o.records[id] = rec
+	o.heard[id] = now
 	o.emit(Event{Kind: RecordChanged, Peer: id, Record: rec})
 	o.mu.Unlock()
 	o.stats.Add("record_accepted", 1)
@@ -158,14 +176,94 @@ func (o *Overlay) requestRecompute() {
 }
 
 func (o *Overlay) recomputeLoop(ctx context.Context) {
+	// A pass runs at most every max(recomputeMinGap, twice the last pass), so a
+	// flood of records costs at most a third of a core in passes, and at least
+	// every expireEvery, so records expire on a quiet node too.
+	expire := time.NewTicker(expireEvery)
+	defer expire.Stop()
+	// resend is armed while online/offline events wait for room in the channel
+	// (presence_events.go).
+	var resend <-chan time.Time
+	lostPending := func() bool {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.resendPresenceLocked()
+		return len(o.lost) > 0
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-resend:
+			resend = nil
+			if lostPending() {
+				resend = time.After(resendEvery)
+			}
+			continue
 		case <-o.recomputeCh:
-			o.recompute()
+		case <-expire.C:
+		}
+		start := time.Now()
+		o.recompute()
+		if resend == nil && lostPending() {
+			resend = time.After(resendEvery)
+		}
+		if !sleepCtx(ctx, max(recomputeMinGap, 2*time.Since(start))) {
+			return
 		}
 	}
+}
+
+// resendEvery is how often dropped online/offline events are retried while the
+// channel is full: a consumer that fell behind catches up in well under a
+// second, and a retry costs a map walk of the few peers waiting.
+const resendEvery = 100 * time.Millisecond
+
+// tellAuthorEvery: a restarted author needs one reply; its records come at most
+// every PublishMinGap (250 ms), so one reply per 5 s costs a twentieth of them.
+const tellAuthorEvery = 5 * time.Second
+
+// ownRecordSeen handles a record of our own identity that a peer sent, verified:
+// one from an earlier run of this node (its seq store lost, or its clock set
+// back) numbered above what we issue now. Every peer keeps that one and drops
+// ours as stale, so the sequence jumps past it and a fresh record goes out.
+func (o *Overlay) ownRecordSeen(rec *Record) {
+	if rec.Seq <= o.cfg.Seq.Last() {
+		o.stats.Add("record_self", 1)
+		return
+	}
+	o.cfg.Seq.Observe(rec.Seq)
+	o.stats.Add("record_self_newer", 1)
+	o.log.Info("a peer holds a newer record of ours (restarted with the clock behind?); republishing above it", "seq", rec.Seq)
+	o.requestPublish()
+}
+
+// tellAuthor answers a stale record that came from its author over a
+// direct link with the newer one we hold: the author restarted and lost track of
+// its sequence, and would otherwise stay offline to everyone. At most one reply
+// per author every tellAuthorEvery, so a stale record (checked by its header
+// alone) cannot make this node send more than it receives. from is nil for
+// records not from a link.
+func (o *Overlay) tellAuthor(from *Link, author identity.PeerID, cur *Record) {
+	if from == nil || from.Peer != author {
+		return
+	}
+	now := o.cfg.Now()
+	o.mu.Lock()
+	if o.told == nil || len(o.told) >= o.cfg.MaxRecords {
+		o.told = map[identity.PeerID]time.Time{} // only linked authors get here; forget old ones
+	}
+	last, ok := o.told[author]
+	if ok && now.Sub(last) < tellAuthorEvery {
+		o.mu.Unlock()
+		return
+	}
+	o.told[author] = now
+	o.mu.Unlock()
+	if err := from.send(TypeRecord, cur.raw); err != nil {
+		o.stats.Add("record_forward_dropped", 1)
+	}
+	o.stats.Add("record_told_author", 1)
 }
 
 // linksExcept lists links other than to skip; caller holds o.mu.
@@ -180,23 +278,49 @@ func (o *Overlay) linksExcept(skip identity.PeerID) []*Link {
 }
 
 // syncTo sends a new neighbour everything we know: our record first, then the rest,
-// so it learns the overlay in one round trip instead of waiting for updates.
+// so it learns the overlay in one round trip instead of waiting for updates. That
+// includes the neighbour's own record as we hold it: a node restarted with its
+// clock behind learns from it where its sequence must continue (ownRecordSeen).
+//
+// A full table (4,096 records) is more than a link's queue holds (1,024 frames),
+// so the records go nearest first: linked peers', then online peers' by hop
+// count, then the rest. Those the queue refuses go as references (record have),
+// for the neighbour to pull. In a table a flood filled, the honest records are
+// the near and online ones; sent in map order, a newcomer got a random quarter of
+// the table and often lacked the records of the very peers that wrote to it.
 func (o *Overlay) syncTo(l *Link) {
 	o.mu.Lock()
-	recs := make([][]byte, 0, len(o.records)+1)
+	type entry struct {
+		rec  *Record
+		rank int32
+	}
+	recs := make([]entry, 0, len(o.records)+1)
 	if o.selfRec != nil {
-		recs = append(recs, o.selfRec.raw)
+		recs = append(recs, entry{o.selfRec, -1})
 	}
 	for id, r := range o.records {
-		if id != l.Peer {
-			recs = append(recs, r.raw)
+		rank := int32(math.MaxInt32)
+		switch {
+		case o.links[id] != nil:
+			rank = 0
+		case o.online[id]:
+			rank = 1 + o.hops[id]
 		}
+		recs = append(recs, entry{r, rank})
 	}
 	o.mu.Unlock()
-	for _, raw := range recs {
-		if err := l.send(TypeRecord, raw); err != nil {
-			o.stats.Add("record_forward_dropped", 1)
+	slices.SortStableFunc(recs, func(a, b entry) int { return cmp.Compare(a.rank, b.rank) })
+	full := true
+	for _, e := range recs {
+		if full {
+			if err := l.send(TypeRecord, e.rec.raw); err == nil {
+				continue
+			}
+			full = false
 		}
+		o.stats.Add("record_sync_deferred", 1)
+		l.lazy.queueHave(recordRef{ID: e.rec.ID(), Seq: e.rec.Seq})
+		o.lazyPending.Store(true)
 	}
 }
 
@@ -235,12 +359,21 @@ func (o *Overlay) publishLoop(ctx context.Context) {
 	}
 }
 
-// nextSeq is clock based and strictly increasing, so a restarted node's records
-// supersede the ones it published before.
-func nextSeq(prev uint64, now time.Time) uint64 { return max(prev+1, uint64(now.UnixMicro())) }
+// SeqSource issues the own records' sequence numbers: strictly increasing, across
+// restarts too (internal/seqno keeps them in the node's store). Last is the
+// highest issued or observed; Observe notes one of ours seen elsewhere.
+type SeqSource interface {
+	Next() uint64
+	Observe(seen uint64)
+	Last() uint64
+}
 
 // publish signs a fresh own record and floods it.
 func (o *Overlay) publish(offline bool) *Record {
+	// One at a time: a goodbye and a refresh signed at once could otherwise be
+	// stored out of sequence order.
+	o.publishMu.Lock()
+	defer o.publishMu.Unlock()
 	now := o.cfg.Now()
 	o.mu.Lock()
 	if o.stopping && !offline {
@@ -252,16 +385,12 @@ func (o *Overlay) publish(offline bool) *Record {
 		Name: o.self.Name, Presence: o.self.Presence, Status: o.self.Status,
 		Caps: o.self.Caps, Extensions: o.self.Extensions,
 	}
-	if o.selfRec != nil {
-		rec.Seq = nextSeq(o.selfRec.Seq, now)
-	} else {
-		rec.Seq = nextSeq(0, now)
-	}
 	for id, l := range o.links {
 		rec.Neighbours = append(rec.Neighbours, NeighbourInfo{ID: id, RTT: l.Quality().SRTT})
 	}
 	slices.SortFunc(rec.Neighbours, func(a, b NeighbourInfo) int { return a.ID.Compare(b.ID) })
 	o.mu.Unlock()
+	rec.Seq = o.cfg.Seq.Next()
 	rec.Addrs = o.AdvertisedAddrs()
 	if o.cfg.Team != nil {
 		rec.Extensions = append(slices.Clone(rec.Extensions), Extension{Type: RecordExtTeam, Value: teamRecordTag(o.cfg.Team, o.cfg.Identity.Public, rec.Seq)})

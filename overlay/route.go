@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -31,9 +32,12 @@ var ErrUnreachable = errors.New("peer unreachable")
 
 // RoutedHandler receives an application frame routed to this node. via is the
 // neighbour that delivered it (authenticated by its link). src is NOT authenticated:
-// any hop on the path could have written it, so an application must carry its own
-// end-to-end signature in the payload and trust that, not src (Parley's chat seals
-// every routed payload and checks the sealed sender against src).
+// any hop on the path, or the true sender, could have written any ID there. It is
+// a hint for where to answer, never an identity: who sent the payload, and whether
+// that sender is blocked, must be decided on an end-to-end signature inside it
+// (Parley's services check the sealed sender). The overlay drops frames whose src
+// is blocked (route_drop_blocked), but only as a pre-filter: a blocked peer that
+// names someone else as src gets through to the handler.
 type RoutedHandler func(src identity.PeerID, via identity.PeerID, payload []byte)
 
 // HandleRouted registers the handler for routed frames of an application type
@@ -156,6 +160,10 @@ func (o *Overlay) handleRouted(l *Link, payload []byte) {
 		return
 	}
 	if h.Dst == self {
+		// A pre-filter, not a check (see RoutedHandler): an honest frame names its
+		// true source, so this loses only the blocked peer's own frames and frames
+		// forged in its name, which any hop could drop anyway. It cannot catch a
+		// blocked sender that names someone else; the sealed sender can.
 		if o.cfg.Refuse != nil && o.cfg.Refuse(h.Src) {
 			o.stats.Add("route_drop_blocked", 1)
 			return
@@ -233,38 +241,36 @@ func (o *Overlay) Path(dst identity.PeerID) []identity.PeerID {
 	return o.routes().path(dst)
 }
 
-// invalidateRoutes marks the cached route tree stale; caller holds o.mu.
+// invalidateRoutes marks the cached route tree stale; caller holds o.mu. Link
+// changes call it: the next lookup rebuilds at once. Record changes do not; the
+// pass they request (recomputeLoop) installs a new tree within recomputeMinGap.
 func (o *Overlay) invalidateRoutes() { o.routeGen++ }
 
-// routes returns the route tree, recomputing it when the graph changed since it was
-// built (or it is older than routeMaxAge). Lookups between changes are map reads.
+// routes returns the route tree, rebuilding it when a link changed since it was
+// built (or it is older than routeMaxAge). Lookups between changes are map reads;
+// a rebuild runs outside the overlay's lock (graph.go).
 func (o *Overlay) routes() *routeTree {
 	fresh := func(t *routeTree) bool {
 		return t != nil && t.gen == o.routeGen && o.cfg.Now().Sub(t.built) < routeMaxAge
 	}
 	o.mu.Lock()
-	if t := o.routeTree; fresh(t) {
-		o.mu.Unlock()
+	t := o.routeTree
+	ok := fresh(t)
+	o.mu.Unlock()
+	if ok {
 		return t
 	}
-	o.mu.Unlock()
-	// One goroutine computes; the others wait for its result rather than repeat it.
+	// One goroutine rebuilds; the others wait for its result rather than repeat it.
 	o.routeMu.Lock()
-	defer o.routeMu.Unlock()
 	o.mu.Lock()
-	if t := o.routeTree; fresh(t) {
-		o.mu.Unlock()
+	t = o.routeTree
+	ok = fresh(t)
+	o.mu.Unlock()
+	o.routeMu.Unlock()
+	if ok {
 		return t
 	}
-	gen, now := o.routeGen, o.cfg.Now()
-	adj := o.adjacencyLocked()
-	o.mu.Unlock()
-	t := shortestPaths(o.cfg.Identity.ID, adj)
-	t.gen, t.built = gen, now
-	o.mu.Lock()
-	o.routeTree = t // if the graph changed meanwhile, gen is already stale
-	o.mu.Unlock()
-	return t
+	return o.rebuild().tree
 }
 
 // hopPenalty is added to every hop, so that of two paths with equal RTT the one with
@@ -279,55 +285,6 @@ func edgeCost(rttA, rttB time.Duration) time.Duration {
 		rtt = time.Millisecond
 	}
 	return rtt + hopPenalty
-}
-
-// adjacencyLocked snapshots the routing graph: this node's live links, weighted by
-// their measured SRTT, and every edge u–v that both u's and v's live records list,
-// weighted by the slower direction. Caller holds o.mu.
-func (o *Overlay) adjacencyLocked() map[identity.PeerID]map[identity.PeerID]time.Duration {
-	self := o.cfg.Identity.ID
-	adj := make(map[identity.PeerID]map[identity.PeerID]time.Duration, len(o.records)+1)
-	add := func(u, v identity.PeerID, cost time.Duration) {
-		m := adj[u]
-		if m == nil {
-			m = map[identity.PeerID]time.Duration{}
-			adj[u] = m
-		}
-		m[v] = cost
-	}
-	cost := func(u, v identity.PeerID, rttA, rttB time.Duration) time.Duration {
-		if o.cfg.EdgeCost == nil {
-			return edgeCost(rttA, rttB)
-		}
-		ru, rv := o.records[u], o.records[v]
-		if u == self {
-			ru = o.selfRec
-		}
-		return o.cfg.EdgeCost(u, v, ru, rv, max(rttA, rttB)) + hopPenalty
-	}
-	for id, l := range o.links {
-		add(self, id, cost(self, id, l.Quality().SRTT, 0))
-	}
-	type pair struct{ u, v identity.PeerID }
-	listed := map[pair]time.Duration{}
-	for u, r := range o.records {
-		if r.Offline || u == self {
-			continue
-		}
-		for _, n := range r.Neighbours {
-			if n.ID != self && n.ID != u {
-				listed[pair{u, n.ID}] = n.RTT
-			}
-		}
-	}
-	for p, rtt := range listed {
-		back, ok := listed[pair{p.v, p.u}]
-		if !ok {
-			continue // only one end vouches for it (e.g. a crashed peer's last record)
-		}
-		add(p.u, p.v, cost(p.u, p.v, rtt, back))
-	}
-	return adj
 }
 
 // routeTree is the result of a shortest-path computation from one node.
@@ -357,46 +314,84 @@ func (t *routeTree) path(dst identity.PeerID) []identity.PeerID {
 	return out
 }
 
-// shortestPaths runs Dijkstra from self over adj (adj[u][v] is the cost of the hop
-// u→v; costs must be positive). Ties are broken by peer ID, so equal inputs give
-// equal trees.
-func shortestPaths(self identity.PeerID, adj map[identity.PeerID]map[identity.PeerID]time.Duration) *routeTree {
+// shortestPaths runs Dijkstra from node 0 (this node) over g (costs must be
+// positive). Ties are broken by peer ID, so equal inputs give equal trees.
+func (g *csr) shortestPaths() *routeTree {
+	n := len(g.ids)
+	self := g.ids[0]
+	dist := make([]time.Duration, n)
+	prev := make([]int32, n)
+	first := make([]int32, n)
+	done := make([]bool, n)
+	for i := range prev {
+		prev[i], first[i] = -1, -1
+	}
+	q := &routeQueue{{idx: 0, id: self}}
+	for q.Len() > 0 {
+		it := heap.Pop(q).(routeItem)
+		u := it.idx
+		if done[u] {
+			continue
+		}
+		done[u] = true
+		for _, e := range g.adj[u] {
+			v := e.to
+			if done[v] || v == 0 {
+				continue
+			}
+			d := it.dist + e.cost
+			if prev[v] >= 0 && (dist[v] < d || dist[v] == d && !g.ids[u].Less(g.ids[prev[v]])) {
+				continue
+			}
+			dist[v], prev[v] = d, u
+			if u == 0 {
+				first[v] = v
+			} else {
+				first[v] = first[u]
+			}
+			heap.Push(q, routeItem{idx: v, id: g.ids[v], dist: d})
+		}
+	}
 	t := &routeTree{
 		self:  self,
 		dist:  map[identity.PeerID]time.Duration{self: 0},
 		prev:  map[identity.PeerID]identity.PeerID{},
 		first: map[identity.PeerID]identity.PeerID{},
 	}
-	done := map[identity.PeerID]bool{}
-	q := &routeQueue{{id: self}}
-	for q.Len() > 0 {
-		it := heap.Pop(q).(routeItem)
-		if done[it.id] {
+	for v := 1; v < n; v++ {
+		if prev[v] < 0 {
 			continue
 		}
-		done[it.id] = true
-		for v, cost := range adj[it.id] {
-			if done[v] || v == self {
-				continue
-			}
-			d := it.dist + cost
-			if cur, ok := t.dist[v]; ok && (cur < d || cur == d && !it.id.Less(t.prev[v])) {
-				continue
-			}
-			t.dist[v] = d
-			t.prev[v] = it.id
-			if it.id == self {
-				t.first[v] = v
-			} else {
-				t.first[v] = t.first[it.id]
-			}
-			heap.Push(q, routeItem{id: v, dist: d})
-		}
+		id := g.ids[v]
+		t.dist[id], t.prev[id], t.first[id] = dist[v], g.ids[prev[v]], g.ids[first[v]]
 	}
 	return t
 }
 
+// shortestPaths runs Dijkstra from self over adj (adj[u][v] is the cost of the hop
+// u→v), for tests that craft a graph by hand.
+func shortestPaths(self identity.PeerID, adj map[identity.PeerID]map[identity.PeerID]time.Duration) *routeTree {
+	g := &csr{index: map[identity.PeerID]int32{}}
+	g.add(self)
+	idx := func(id identity.PeerID) int32 {
+		if i, ok := g.index[id]; ok {
+			return i
+		}
+		return g.add(id)
+	}
+	// Sorted, so that the graph (and its tie-breaks) does not depend on map order.
+	us := slices.SortedFunc(maps.Keys(adj), func(a, b identity.PeerID) int { return a.Compare(b) })
+	for _, u := range us {
+		vs := slices.SortedFunc(maps.Keys(adj[u]), func(a, b identity.PeerID) int { return a.Compare(b) })
+		for _, v := range vs {
+			g.edge(idx(u), idx(v), adj[u][v])
+		}
+	}
+	return g.shortestPaths()
+}
+
 type routeItem struct {
+	idx  int32
 	id   identity.PeerID
 	dist time.Duration
 }

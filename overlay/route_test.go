@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"slices"
 	"testing"
 	"time"
@@ -310,29 +311,33 @@ func TestShortestPathsTieIsDeterministic(t *testing.T) {
 
 func TestAdjacencyNeedsBothEnds(t *testing.T) {
 	self := testIdentity(t, 1)
-	o := &Overlay{cfg: Config{Identity: self}, links: map[identity.PeerID]*Link{}, records: map[identity.PeerID]*Record{}}
 	B, C, D, E := pid(2), pid(3), pid(4), pid(5)
 	nb := func(id identity.PeerID, rtt time.Duration) NeighbourInfo { return NeighbourInfo{ID: id, RTT: rtt} }
-	o.records[B] = &Record{Neighbours: []NeighbourInfo{nb(self.ID, 0), nb(C, 3*time.Millisecond), nb(D, time.Millisecond)}}
-	o.records[C] = &Record{Neighbours: []NeighbourInfo{nb(B, 5*time.Millisecond)}}
-	o.records[D] = &Record{Neighbours: []NeighbourInfo{}}                                            // does not list B back
-	o.records[E] = &Record{Offline: true, Neighbours: []NeighbourInfo{nb(B, 0)}}                     // goodbye
-	o.records[self.ID] = &Record{Neighbours: []NeighbourInfo{nb(B, time.Millisecond)}}               // never used
-	o.records[pid(6)] = &Record{Neighbours: []NeighbourInfo{nb(pid(6), time.Millisecond), nb(B, 0)}} // self-loop, one-sided
-
-	adj := o.adjacencyLocked()
-	want := map[identity.PeerID]map[identity.PeerID]time.Duration{
-		B: {C: edgeCost(3*time.Millisecond, 5*time.Millisecond)},
-		C: {B: edgeCost(5*time.Millisecond, 3*time.Millisecond)},
+	records := map[identity.PeerID]*Record{
+		B:      {Neighbours: []NeighbourInfo{nb(self.ID, 0), nb(C, 3*time.Millisecond), nb(D, time.Millisecond)}},
+		C:      {Neighbours: []NeighbourInfo{nb(B, 5*time.Millisecond)}},
+		D:      {Neighbours: []NeighbourInfo{}},                                       // does not list B back
+		E:      {Offline: true, Neighbours: []NeighbourInfo{nb(B, 0)}},                // goodbye
+		pid(6): {Neighbours: []NeighbourInfo{nb(pid(6), time.Millisecond), nb(B, 0)}}, // self-loop, one-sided
 	}
-	if len(adj) != len(want) {
-		t.Fatalf("adjacency %v, want %v", adj, want)
+	for _, r := range records {
+		sortNeighbours(r)
 	}
-	for u, m := range want {
-		for v, cost := range m {
-			if got, ok := adj[u][v]; !ok || got != cost || len(adj[u]) != len(m) {
-				t.Fatalf("adj[%v] = %v, want %v", u, adj[u], m)
-			}
+	c1, c2 := net.Pipe()
+	defer c1.Close()
+	defer c2.Close()
+	in := &graphInput{self: self.ID, records: records, links: []*Link{newLink(c1, B, nil, true, time.Now())}, now: time.Now()}
+	res := buildGraph(in)
+	if len(res.online) != 2 || !res.online[B] || !res.online[C] {
+		t.Fatalf("online %v, want B and C", res.online)
+	}
+	// Self–B is the link (no RTT sample yet), B–C weighed by the slower direction.
+	if d, want := res.tree.dist[C], edgeCost(0, 0)+edgeCost(3*time.Millisecond, 5*time.Millisecond); d != want {
+		t.Fatalf("distance to C %v, want %v", d, want)
+	}
+	for _, id := range []identity.PeerID{D, E, pid(6)} {
+		if _, ok := res.tree.next(id); ok {
+			t.Errorf("%v routable over a one-sided or goodbye edge", id)
 		}
 	}
 	if got := edgeCost(0, 0); got != time.Millisecond+hopPenalty {
