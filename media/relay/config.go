@@ -37,9 +37,10 @@ type Config struct {
 	MaxBitsPerSecond float64
 	// CredentialTTL is how long an issued credential admits new allocations.
 	CredentialTTL time.Duration
-	// AllowPeer decides which peer addresses an allocation may exchange data with;
-	// nil means LANPeer. Multicast, broadcast and unspecified addresses are refused
-	// whatever it says.
+	// AllowPeer replaces the peer policy (policy.go: the on-link subnets of the
+	// listeners, never loopback); for tests that relay on loopback only. nil, the
+	// only value a node uses, means the real policy. Multicast, broadcast and
+	// unspecified addresses are refused whatever it says.
 	AllowPeer func(netip.Addr) bool
 	// Now is the clock for credential expiry, the bandwidth bucket and the load
 	// average (time.Now when nil).
@@ -70,9 +71,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CredentialTTL <= 0 {
 		c.CredentialTTL = DefaultCredentialTTL
-	}
-	if c.AllowPeer == nil {
-		c.AllowPeer = LANPeer
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -18,8 +18,11 @@ import (
 type listener struct {
 	s    *Server
 	addr netip.Addr
-	gate *gateConn
-	turn *turn.Server
+	// subnets are the on-link prefixes of addr's interface when the listener
+	// opened: where its allocations may send (policy.go).
+	subnets []netip.Prefix
+	gate    *gateConn
+	turn    *turn.Server
 	// byClient maps a client's transport address to its allocation on this
 	// listener (guarded by s.mu).
 	byClient map[netip.AddrPort]*relayConn
@@ -39,7 +42,7 @@ func (s *Server) listen(a netip.Addr) (*listener, error) {
 		s.mu.Unlock()
 	}
 	l := &listener{
-		s: s, addr: a,
+		s: s, addr: a, subnets: onLinkPrefixes(a),
 		gate:     &gateConn{UDPConn: conn, done: make(chan struct{})},
 		byClient: map[netip.AddrPort]*relayConn{},
 	}
@@ -126,7 +129,7 @@ func (l *listener) permit(client net.Addr, peerIP net.IP) bool {
 	s := l.s
 	ip, ok := netip.AddrFromSlice(peerIP)
 	ip = ip.Unmap()
-	if !ok || neverPeer(ip) || !s.cfg.AllowPeer(ip) {
+	if !ok || !s.allowPeer(ip) {
 		s.stats.refusedPeer.Add(1)
 		s.log.Debug("relay: peer refused by policy", "client", client, "peer", ip)
 		s.changed()
