@@ -49,6 +49,13 @@
 // A relay is someone's laptop lending its uplink, so it must stay a small, bounded
 // favour:
 //
+//   - Per credential, 2 live allocations per relay address (perCredential): a
+//     credential is issued for one call leg, whose two parties allocate once on
+//     each address; beyond it allocations are refused and counted
+//     (refused_credential_cap), so one credential cannot take every session.
+//     RevokeHolder ends one leg's allocations when a participant says the leg
+//     ended; Revoke ends a whole call. Tests: TestCredentialAllocationCap,
+//     TestRevokeHolder.
 //   - MaxSessions (8) live allocations across all addresses; beyond it an
 //     allocation is answered 508 Insufficient Capacity. The count is kept by the
 //     relayed sockets themselves (opened by this package's RelayAddressGenerator,

@@ -95,6 +95,9 @@ func (l *listener) auth(username, realm string, src net.Addr) ([]byte, bool) {
 		return req.msg != nil && stun.MessageIntegrity(key).Check(req.msg) == nil
 	}
 	c, key, v := s.ver.verify(username, realm, proves, s.cfg.Now(), s.isRevoked)
+	if v == verdictOK && s.holderRevoked(c) {
+		v = verdictRevoked
+	}
 	if v == verdictExpired && l.holds(req.src, username) {
 		// Expiry bounds when an allocation may start; the allocation it started may
 		// keep refreshing (calls outlast the TTL) until released or revoked.
@@ -173,6 +176,12 @@ func (l *listener) openLocked(req request, port int) (*relayConn, error) {
 	s := l.s
 	if s.closed {
 		return nil, ErrClosed
+	}
+	if n, limit := s.heldLocked(req.auth.callID, req.auth.holder), perCredential*len(s.listeners); n >= limit {
+		s.stats.refusedCredentialCap.Add(1)
+		s.log.Info("relay: allocation refused at the credential's cap", "cap", limit,
+			"call", req.auth.callID, "holder", req.auth.holder)
+		return nil, fmt.Errorf("relay: credential holds %d allocations, the cap", n)
 	}
 	if len(s.relays) >= s.cfg.MaxSessions {
 		s.stats.refusedCap.Add(1)

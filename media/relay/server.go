@@ -206,6 +206,54 @@ func (s *Server) Revoke(callID string) {
 	s.log.Info("relay: call revoked", "call", callID, "allocations_ended", len(end))
 }
 
+// RevokeHolder ends the allocations made with credentials issued to holder for
+// callID (one call leg's) and refuses those credentials from now on; the
+// call's other credentials are untouched. The node calls it when a participant
+// says the leg ended.
+func (s *Server) RevokeHolder(callID, holder string) {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	s.revoked[callID+":"+holder] = now.Add(s.cfg.CredentialTTL + time.Second)
+	var end []*relayConn
+	for _, rc := range s.relays {
+		if rc.claims.callID == callID && rc.claims.holder == holder {
+			end = append(end, rc)
+		}
+	}
+	s.mu.Unlock()
+	for _, rc := range end {
+		_ = rc.Close()
+	}
+	s.log.Info("relay: credential revoked", "call", callID, "holder", holder, "allocations_ended", len(end))
+}
+
+// holderRevoked reports whether c's (call, holder) pair was revoked; the key
+// cannot collide with a call ID, which has no ':'.
+func (s *Server) holderRevoked(c claims) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.revoked[c.callID+":"+c.holder]
+	return ok
+}
+
+// perCredential is how many allocations one credential may hold per relay
+// address: a credential is issued for one call leg, whose two parties (the
+// asker, and the peer it hands the credential to in its invite) each allocate
+// once on every relay address ICE is given. More is someone hoarding sessions.
+const perCredential = 2
+
+// heldLocked counts the live allocations made with credentials for (callID,
+// holder), whatever their expiry. s.mu must be held.
+func (s *Server) heldLocked(callID, holder string) int {
+	n := 0
+	for _, rc := range s.relays {
+		if rc.claims.callID == callID && rc.claims.holder == holder {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *Server) isRevoked(callID string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
