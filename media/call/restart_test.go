@@ -41,7 +41,7 @@ func TestBlockedDirectPathFallsBackToRelay(t *testing.T) {
 	bob := b.newParty(t, 2, lab.net(t), withRelay)
 	relayNet := lab.net(t)
 	b.newParty(t, 9, relayNet, func(c *Config) {
-		c.IssueRelay = func(identity.PeerID, ID) (*Relay, error) {
+		c.IssueRelay = func(ID, identity.PeerID, identity.PeerID) (*Relay, error) {
 			return &Relay{URLs: []string{fmt.Sprintf("turn:%s:3478?transport=udp", relayIP)}, Username: "u", Password: "p"}, nil
 		}
 	})
