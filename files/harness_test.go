@@ -37,7 +37,9 @@ type peer struct {
 	dl     string // downloads folder
 	stats  *counters.Set
 	ranker Ranker
-	mu     sync.Mutex
+	// blocked are the peers this one's user blocked (Config.Refuse).
+	blocked map[identity.PeerID]bool
+	mu      sync.Mutex
 	events []any
 }
 
@@ -72,6 +74,7 @@ func (p *peer) start() {
 	svc, err := New(Config{
 		Identity: p.id, Net: p.h.net.port(p.id.ID), Store: db, Rooms: &harnessRooms{p.h, p.id.ID},
 		Ranker: p.ranker, Downloads: p.dl, Stats: p.stats, Now: p.h.clock.Now,
+		Refuse: func(id identity.PeerID) bool { return p.blocked[id] },
 		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Emit: func(ev any) { p.mu.Lock(); p.events = append(p.events, ev); p.mu.Unlock() },
 	})

@@ -108,6 +108,9 @@ type Config struct {
 	TickEvery time.Duration
 	// MaxFiles bounds one SendFile call (a folder) (1000).
 	MaxFiles int
+	// Refuse reports peers the user blocked: nothing they sign is taken, by
+	// whatever path it came (nil: nobody).
+	Refuse func(identity.PeerID) bool
 }
 
 // Service offers, fetches and serves files.
