@@ -40,7 +40,7 @@ type peer struct {
 	// blocked are the peers this one's user blocked (Config.Refuse).
 	blocked map[identity.PeerID]bool
 	mu      sync.Mutex
-	events []any
+	events  []any
 }
 
 func newHarness(t testing.TB) *harness {
@@ -75,8 +75,8 @@ func (p *peer) start() {
 		Identity: p.id, Net: p.h.net.port(p.id.ID), Store: db, Rooms: &harnessRooms{p.h, p.id.ID},
 		Ranker: p.ranker, Downloads: p.dl, Stats: p.stats, Now: p.h.clock.Now,
 		Refuse: func(id identity.PeerID) bool { return p.blocked[id] },
-		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Emit: func(ev any) { p.mu.Lock(); p.events = append(p.events, ev); p.mu.Unlock() },
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Emit:   func(ev any) { p.mu.Lock(); p.events = append(p.events, ev); p.mu.Unlock() },
 	})
 	if err != nil {
 		t.Fatal(err)
