@@ -159,6 +159,11 @@ func (s *Service) handleOffer(from identity.PeerID, raw []byte) error {
 	if o.From() != from {
 		return fmt.Errorf("offer signed by %s arrived from %s", o.From().Short(), from.Short())
 	}
+	// The user sees the name before anything is saved: show the one it would
+	// be saved under, without bidi or other format characters (SafeName).
+	if o.Name, err = SafeName(o.Name); err != nil {
+		return err
+	}
 	if o.Room != "" && !s.cfg.Rooms.Joined(o.Room) || o.Room == "" && o.Peer != s.self {
 		s.count("files_offer_not_for_us")
 		return nil

@@ -215,6 +215,11 @@ func (s *Service) load() ([]outMsg, error) {
 			s.cfg.Store.DeleteTransfer(rec.ID)
 			continue
 		}
+		if !rec.Out {
+			if name, err := SafeName(o.Name); err == nil {
+				o.Name = name // as handleOffer showed it (stored before it did so)
+			}
+		}
 		x := &xfer{rec: rec, offer: o, sentTo: map[identity.PeerID]time.Time{}}
 		x.rec.Offer, x.rec.Have = nil, nil // kept in the store; not rewritten
 		s.xfers[o.ID] = x
