@@ -2,6 +2,7 @@ package files
 
 import (
 	"crypto/rand"
+	"os"
 	"testing"
 	"time"
 
@@ -66,4 +67,47 @@ func TestPendingOfferExpires(t *testing.T) {
 		_, ok := findEvent(sender, func(e Failed) bool { return e.ID == ids[0] && e.Out })
 		return ok
 	})
+}
+
+// A file that changed on disk after it was offered is not served: every chunk
+// is hashed again before it goes out, a changed one is counted
+// (files_chunk_changed) and ends the offer, and the recipient hears the
+// sender cancelled instead of receiving bytes that fail the manifest. Before:
+// the changed chunk was sent, failed its hash at the recipient
+// (files_chunk_bad) and the recipient blamed the sender for corruption.
+func TestChangedChunkNotServed(t *testing.T) {
+	h := newHarness(t)
+	sender, victim := h.add("sender"), h.add("victim")
+	h.mesh()
+	src := writeRandom(t, t.TempDir(), "a.bin", 3*DefaultChunk, 2)
+	ids := h.offer(sender, victim, src)
+	f, err := os.OpenFile(src, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("changed after the offer"), DefaultChunk+10); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := victim.svc.Accept(ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the download to end", 200, func() bool {
+		_, ok := findEvent(victim, func(e Failed) bool { return e.ID == ids[0] })
+		return ok
+	})
+	h.until("the sender's serving to stop", 50, func() bool { return !sender.svc.busy() })
+	if got := sender.stats.Get("files_chunk_changed"); got < 1 {
+		t.Errorf("files_chunk_changed = %d, want at least 1 (%v)", got, sender.stats.Snapshot())
+	}
+	if got := victim.stats.Get("files_chunk_bad"); got != 0 {
+		t.Errorf("the recipient got %d chunks that failed their hash, want 0", got)
+	}
+	ev, _ := findEvent(victim, func(e Failed) bool { return e.ID == ids[0] })
+	if ev.Reason == ReasonSenderCorrupt {
+		t.Errorf("recipient failed with %q: the changed chunk was served", ev.Reason)
+	}
+	if _, ok := findEvent(sender, func(e Failed) bool { return e.ID == ids[0] && e.Out }); !ok {
+		t.Error("the sender's user was not told the offer ended")
+	}
 }
