@@ -17,6 +17,7 @@ type counters struct {
 	droppedBandwidth     atomic.Uint64 // datagrams over the bandwidth budget
 	droppedUnpermitted   atomic.Uint64 // datagrams from peers no permission was asked for
 	droppedLoop          atomic.Uint64 // datagrams a relay socket tried to send to a TURN listener
+	droppedSelf          atomic.Uint64 // datagrams to one of our addresses that is no relayed socket
 	bytesRelayed         atomic.Uint64 // payload bytes relayed (each datagram once)
 	packetsRelayed       atomic.Uint64
 }
@@ -33,6 +34,7 @@ func (c *counters) snapshot() map[string]uint64 {
 		"dropped_bandwidth":      c.droppedBandwidth.Load(),
 		"dropped_unpermitted":    c.droppedUnpermitted.Load(),
 		"dropped_loop":           c.droppedLoop.Load(),
+		"dropped_self":           c.droppedSelf.Load(),
 		"bytes_relayed":          c.bytesRelayed.Load(),
 		"packets_relayed":        c.packetsRelayed.Load(),
 	}

@@ -66,16 +66,21 @@
 //     queue would be memory for whoever sends fastest. A datagram relayed between
 //     two allocations on this relay is charged once.
 //   - Peers: an allocation may only exchange data with addresses inside an
-//     on-link subnet of one of the relay's listeners (the prefixes configured on
-//     the interface that holds a listener's address, read when it opens), never
-//     loopback, never a subnet's network or broadcast address. A LAN relay is
-//     neither a proxy to the Internet nor a door into the host's own services
-//     (127.0.0.53) or into other networks the host is on (a VPN). Multicast,
-//     broadcast and unspecified addresses are refused too (no fan-out), and a
-//     relayed socket never sends to one of this relay's TURN listeners (no
-//     nested relays). Refusals count as refused_peer. Datagrams from addresses
-//     an allocation never asked permission for are dropped before they can
-//     spend the budget. Tests: TestPeerPolicyRefuses, TestOnLinkPolicy.
+//     on-link subnet of the listener it was made on (the prefixes configured
+//     on the interface that holds the listener's address, read when it opens)
+//     and with this relay's relayed sockets on its other addresses (a call
+//     whose two ends reached us on different segments); never loopback, never
+//     a subnet's network or broadcast address, never another subnet of the
+//     host. A LAN relay is neither a proxy to the Internet nor a door into the
+//     host's own services (127.0.0.53) or into other networks the host is on
+//     (a VPN). Refused permissions count as refused_peer. A datagram to one of
+//     the relay's own addresses that is not a relayed socket (a service of the
+//     host) is dropped (dropped_self). Multicast, broadcast and unspecified
+//     addresses are refused too (no fan-out), and a relayed socket never sends
+//     to one of this relay's TURN listeners (no nested relays). Datagrams from
+//     addresses an allocation never asked permission for are dropped before
+//     they can spend the budget. Tests: TestPeerPolicyRefuses,
+//     TestOnLinkPolicy, TestRelayDoesNotReachItsHost.
 //
 // Load reports live sessions and a 5-second exponential average of the relayed
 // rate for the node to publish in its peer record; Stats reports counters.

@@ -132,7 +132,7 @@ func (l *listener) permit(client net.Addr, peerIP net.IP) bool {
 	s := l.s
 	ip, ok := netip.AddrFromSlice(peerIP)
 	ip = ip.Unmap()
-	if !ok || !s.allowPeer(ip) {
+	if !ok || !s.allowPeer(l, ip) {
 		s.stats.refusedPeer.Add(1)
 		s.log.Debug("relay: peer refused by policy", "client", client, "peer", ip)
 		s.changed()

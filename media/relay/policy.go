@@ -12,10 +12,11 @@ import (
 // relaying to any private address would reach networks the host is on but the
 // peer is not (a VPN, a container bridge, the office network of a laptop on
 // hotel Wi-Fi). So an allocation may exchange data only with addresses inside
-// an on-link subnet of one of the relay's listeners: the prefixes configured on
-// the interface that holds the listener's address. The relay's own relayed
-// sockets on another segment are inside that segment's subnet, so a call whose
-// two ends reach the relay on different segments still works.
+// an on-link subnet of the listener it was made on (the prefixes configured on
+// the interface that holds the listener's address), and with the relayed
+// sockets of this relay on its other addresses, so a call whose two ends
+// reach the relay on different segments still works; a datagram to one of the
+// relay's own addresses that is not such a socket is dropped (WriteTo).
 
 // onLinkPrefixes returns the subnets of the interface that holds a: every
 // IPv4 prefix configured on it, masked. A variable so tests can give the relay
@@ -58,21 +59,18 @@ var onLinkPrefixes = func(a netip.Addr) []netip.Prefix {
 	return nil
 }
 
-// onLink reports whether peer is inside an on-link subnet of one of the
-// listeners, and is not loopback. The subnets are read when a listener opens
-// (SetAddrs); the node calls SetAddrs again when its addresses change.
-func (s *Server) onLink(peer netip.Addr) bool {
+// onLink reports whether peer is inside one of l's on-link subnets, and is
+// neither loopback nor a subnet's network or broadcast address. The subnets
+// are read when the listener opens (SetAddrs); the node calls SetAddrs again
+// when its addresses change.
+func (l *listener) onLink(peer netip.Addr) bool {
 	peer = peer.Unmap()
 	if peer.IsLoopback() || !peer.Is4() {
 		return false
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, l := range s.listeners {
-		for _, p := range l.subnets {
-			if p.Contains(peer) && !edgeOf(p, peer) {
-				return true
-			}
+	for _, p := range l.subnets {
+		if p.Contains(peer) && !edgeOf(p, peer) {
+			return true
 		}
 	}
 	return false
@@ -91,10 +89,13 @@ func edgeOf(p netip.Prefix, a netip.Addr) bool {
 	return v&host == 0 || v&host == host
 }
 
-// allowPeer is the policy an allocation's permissions are checked against:
-// never the addresses neverPeer names, then Config.AllowPeer when a test set
-// one, otherwise onLink.
-func (s *Server) allowPeer(peer netip.Addr) bool {
+// allowPeer is the policy an allocation on listener l is checked against when
+// it asks permission for peer: never the addresses neverPeer names; then
+// Config.AllowPeer when a test set one; otherwise l's on-link subnets, or one
+// of this relay's own listener addresses, where the relayed sockets of the
+// call's other party live when it reached us on another segment (a datagram
+// to one of our addresses is only ever delivered to such a socket: WriteTo).
+func (s *Server) allowPeer(l *listener, peer netip.Addr) bool {
 	peer = peer.Unmap()
 	if neverPeer(peer) {
 		return false
@@ -102,7 +103,13 @@ func (s *Server) allowPeer(peer netip.Addr) bool {
 	if s.cfg.AllowPeer != nil {
 		return s.cfg.AllowPeer(peer)
 	}
-	return s.onLink(peer)
+	if l.onLink(peer) {
+		return true
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, own := s.listeners[peer]
+	return own && !peer.IsLoopback()
 }
 
 // neverPeer reports addresses no policy may allow: relaying to a group or to

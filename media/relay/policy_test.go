@@ -31,36 +31,29 @@ func TestPeerPolicyRefuses(t *testing.T) {
 	}
 }
 
-// onLink admits the subnets configured on the interfaces of the relay's
-// listeners and nothing else: not loopback, not other private networks, not a
-// subnet's broadcast address.
+// An allocation on a listener may reach that listener's on-link subnets and
+// the relay's own addresses (the relayed sockets of a call's other party on
+// another segment), nothing else: not another listener's subnet, not loopback,
+// not other private networks, not a subnet's network or broadcast address.
 func TestOnLinkPolicy(t *testing.T) {
-	saved := onLinkPrefixes
-	t.Cleanup(func() { onLinkPrefixes = saved })
-	tables := map[netip.Addr][]netip.Prefix{
-		// Two segments the relay serves; the first interface has a second subnet.
-		mustAddr("192.168.1.10"): {netip.MustParsePrefix("192.168.1.0/24"), netip.MustParsePrefix("192.168.50.0/28")},
-		mustAddr("10.20.0.5"):    {netip.MustParsePrefix("10.20.0.0/16")},
-	}
-	onLinkPrefixes = func(a netip.Addr) []netip.Prefix { return tables[a] }
-	s := &Server{listeners: map[netip.Addr]*listener{}}
-	for a := range tables {
-		s.listeners[a] = &listener{addr: a, subnets: onLinkPrefixes(a)}
-	}
+	a, b := mustAddr("192.168.1.10"), mustAddr("10.20.0.5")
+	la := &listener{addr: a, subnets: []netip.Prefix{netip.MustParsePrefix("192.168.1.0/24"), netip.MustParsePrefix("192.168.50.0/28")}}
+	lb := &listener{addr: b, subnets: []netip.Prefix{netip.MustParsePrefix("10.20.0.0/16")}}
+	s := &Server{listeners: map[netip.Addr]*listener{a: la, b: lb}}
 	for _, tc := range []struct {
 		addr string
 		ok   bool
 	}{
 		{"192.168.1.20", true},
-		{"192.168.1.10", true}, // the relay's own address: its relayed sockets
-		{"192.168.50.3", true},
-		{"10.20.200.1", true},
-		{"::ffff:10.20.0.7", true},
-		{"192.168.1.255", false}, // directed broadcast
-		{"192.168.1.0", false},   // network address
+		{"192.168.1.10", true}, // the listener's own address
+		{"10.20.0.5", true},    // the other listener's address: its relayed sockets
+		{"192.168.50.3", true}, // a second subnet on the same interface
+		{"::ffff:192.168.1.7", true},
+		{"10.20.200.1", false}, // the other listener's subnet: another segment
+		{"192.168.1.255", false},
+		{"192.168.1.0", false},
 		{"192.168.2.1", false},
 		{"192.168.50.17", false},
-		{"10.21.0.1", false},
 		{"172.16.0.1", false},
 		{"100.64.0.1", false},
 		{"127.0.0.1", false},
@@ -72,8 +65,33 @@ func TestOnLinkPolicy(t *testing.T) {
 		{"255.255.255.255", false},
 		{"224.0.0.251", false},
 	} {
-		if got := s.allowPeer(mustAddr(tc.addr)); got != tc.ok {
+		if got := s.allowPeer(la, mustAddr(tc.addr)); got != tc.ok {
 			t.Errorf("%s admitted = %v, want %v", tc.addr, got, tc.ok)
 		}
+	}
+}
+
+// A relayed socket delivers to the relay's own addresses only when the
+// destination is another relayed socket: a service of the relay's host on
+// its LAN address (the overlay port, anything bound to 0.0.0.0) is not
+// reachable through the relay, even where the policy admits the address.
+func TestRelayDoesNotReachItsHost(t *testing.T) {
+	leakCheck(t)
+	s := startServer(t, Config{}) // loopbackPeers: 127.0.0.1 stands for the LAN address
+	a := mustDial(t, s, s.Issue("call", "alice"))
+	service, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer service.Close()
+	if err := a.client.CreatePermission(service.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.relay.WriteTo([]byte("hello, host"), service.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s, "the self drop", func() bool { return stat(s, "dropped_self") == 1 })
+	if st := s.Stats(); st["packets_relayed"] != 0 {
+		t.Fatalf("relayed to the host: %v", st)
 	}
 }
