@@ -10,6 +10,7 @@ import (
 
 	"parley/identity"
 	"parley/internal/hostile"
+	"parley/internal/netlab"
 	"parley/internal/seal"
 	"parley/media/call"
 	parleynode "parley/node"
@@ -218,4 +219,31 @@ func TestHostileRelay(t *testing.T) {
 		t.Errorf("refusals not counted: call_relay_refused_not_participant %v, turn_refused_peer %v",
 			delta("call_relay_refused_not_participant"), delta("turn_refused_peer"))
 	}
+}
+
+// TestRelayRevokedAtHangup: a relayed call across two segments (b relays);
+// when a hangs up, the legs tell b, which revokes the leg's credential and
+// ends its allocations: b counts the release and the allocations end. Before,
+// Revoke was never called: allocations lived until their clients released
+// them or their lifetime ran out.
+func TestRelayRevokedAtHangup(t *testing.T) {
+	c := newCluster(t)
+	seg2, err := c.lab.AddSegment("lan2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := c.start(c.host("a", c.seg), "a", "--audio-in", "null", "--audio-out", "null")
+	b := c.start(c.host("b", c.seg, seg2), "b", "--audio-in", "null", "--audio-out", "null")
+	cc := c.start(c.host("c", seg2), "c", "--audio-in", "null", "--audio-out", "null")
+	a.waitPeerUp(15*time.Second, b, cc)
+	cc.waitPeerUp(15*time.Second, a, b)
+	id := ringAndAnswer(t, a, cc)
+	waitStats(t, a, 15*time.Second, "a relayed path", func(e netlab.Event) bool {
+		return e.Str("relay") == b.id && e.Num("frames_sent") > 0
+	})
+	a.request(map[string]any{"cmd": "hangup", "call": id}, "ok")
+	eventually(t, 10*time.Second, "b to revoke the relayed leg", func() bool {
+		return b.counters()["call_relay_released"] >= 1
+	})
+	t.Logf("b's relay after the hang-up: %v", b.counters())
 }
