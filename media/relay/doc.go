@@ -21,7 +21,8 @@
 //	  expiry   ASCII decimal Unix time in seconds, 1-19 digits, no sign and no
 //	           leading zero: the first second at which the credential is refused.
 //	  call-id  1-128 bytes of [A-Za-z0-9._-] (a hex call ID).
-//	  holder   1-128 bytes of [A-Za-z0-9._-] (the base32 peer ID it was issued to).
+//	  holder   1-128 bytes of [A-Za-z0-9._-]: the call leg it was issued for, the
+//	           node writes "asker.peer" (two base32 peer IDs).
 //	           Neither field may contain ':', so the split is unambiguous, and the
 //	           parser accepts only this canonical spelling.
 //	password = base64 (RFC 4648 section 4, with padding: 44 bytes) of
@@ -36,13 +37,13 @@
 //
 // A request is refused when the username is malformed, the realm is not ours, the
 // MESSAGE-INTEGRITY does not verify, the call was revoked (Revoke; call IDs are
-// single-use), or the expiry has passed. Expiry bounds when an allocation may
+// single-use) or the leg was (RevokeHolder), or the expiry has passed. Expiry bounds when an allocation may
 // start: requests on an allocation the same credential already holds (refresh,
 // permission, channel bind) are still admitted, because calls outlast the TTL;
-// Revoke, the client's release or the allocation lifetime end it. The holder is
-// not checked against the client's address (a relay cannot tell which peer is
-// behind an address); it is there for logs and so one call's two parties hold
-// different credentials. Passwords are never logged.
+// Revoke, RevokeHolder, the client's release or the allocation lifetime end it.
+// The holder is not checked against the client's address (a relay cannot tell
+// which peer is behind an address); it names the leg for logs, for RevokeHolder
+// and for the per-credential cap. Passwords are never logged.
 //
 // # Caps, and why
 //
