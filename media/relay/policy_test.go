@@ -95,3 +95,19 @@ func TestRelayDoesNotReachItsHost(t *testing.T) {
 		t.Fatalf("relayed to the host: %v", st)
 	}
 }
+
+// onLinkPrefixes reads the subnets of the interface holding an address from
+// the machine's interface table (lo holds 127.0.0.1/8 on every Linux box).
+func TestOnLinkPrefixesReadsTheInterface(t *testing.T) {
+	ps := onLinkPrefixes(loopback)
+	found := false
+	for _, p := range ps {
+		found = found || p.Contains(loopback) && p.Bits() <= 8
+	}
+	if !found {
+		t.Fatalf("onLinkPrefixes(127.0.0.1) = %v, want 127.0.0.0/8 among them", ps)
+	}
+	if ps := onLinkPrefixes(mustAddr("192.0.2.77")); len(ps) != 0 {
+		t.Fatalf("an address on no interface has subnets %v", ps)
+	}
+}
