@@ -18,8 +18,9 @@ import (
 type listener struct {
 	s    *Server
 	addr netip.Addr
-	// subnets are the on-link prefixes of addr's interface when the listener
-	// opened: where its allocations may send (policy.go).
+	// subnets are the on-link prefixes of addr's interface, read when the
+	// listener opens and at every SetAddrs (guarded by s.mu): where its
+	// allocations may send (policy.go).
 	subnets []netip.Prefix
 	gate    *gateConn
 	turn    *turn.Server

@@ -61,8 +61,8 @@ var onLinkPrefixes = func(a netip.Addr) []netip.Prefix {
 
 // onLink reports whether peer is inside one of l's on-link subnets, and is
 // neither loopback nor a subnet's network or broadcast address. The subnets
-// are read when the listener opens (SetAddrs); the node calls SetAddrs again
-// when its addresses change.
+// are read when the listener opens and at every SetAddrs (the node calls it
+// before every grant). s.mu must be held.
 func (l *listener) onLink(peer netip.Addr) bool {
 	peer = peer.Unmap()
 	if peer.IsLoopback() || !peer.Is4() {
@@ -103,11 +103,11 @@ func (s *Server) allowPeer(l *listener, peer netip.Addr) bool {
 	if s.cfg.AllowPeer != nil {
 		return s.cfg.AllowPeer(peer)
 	}
+	s.mu.RLock() // guards l.subnets (SetAddrs) and s.listeners
+	defer s.mu.RUnlock()
 	if l.onLink(peer) {
 		return true
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	_, own := s.listeners[peer]
 	return own && !peer.IsLoopback()
 }

@@ -112,12 +112,23 @@ func (s *Server) SetAddrs(addrs []netip.Addr) error {
 		}
 	}
 	var start []netip.Addr
+	var keep []*listener
 	for a := range want {
-		if s.listeners[a] == nil {
+		if l := s.listeners[a]; l == nil {
 			start = append(start, a)
+		} else {
+			keep = append(keep, l)
 		}
 	}
 	s.mu.Unlock()
+	// A kept address may sit on a renumbered subnet: read its subnets again
+	// (the node calls SetAddrs before every grant).
+	for _, l := range keep {
+		subnets := onLinkPrefixes(l.addr)
+		s.mu.Lock()
+		l.subnets = subnets
+		s.mu.Unlock()
+	}
 
 	for _, l := range stop {
 		if err := l.close(); err != nil {
