@@ -33,6 +33,11 @@ type Config struct {
 	Realm string
 	// MaxSessions caps the live allocations across all addresses.
 	MaxSessions int
+	// MaxSessionsPerHost caps the live allocations whose clients share one IP
+	// address: 0 means half of MaxSessions (at least 1), so one host, however
+	// many keys it holds, leaves the other half to everyone else; negative
+	// means no cap (unit tests, whose clients are all on 127.0.0.1).
+	MaxSessionsPerHost int
 	// MaxBitsPerSecond caps the aggregate relayed payload, both directions together.
 	MaxBitsPerSecond float64
 	// CredentialTTL is how long an issued credential admits new allocations.
@@ -65,6 +70,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxSessions <= 0 {
 		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.MaxSessionsPerHost == 0 {
+		c.MaxSessionsPerHost = max(1, c.MaxSessions/2)
 	}
 	if c.MaxBitsPerSecond <= 0 {
 		c.MaxBitsPerSecond = DefaultMaxBitsPerSecond

@@ -13,6 +13,7 @@ type counters struct {
 	refusedRevoked atomic.Uint64 // genuine credential of a revoked call or holder
 	// allocations refused because the credential holds perCredential per address
 	refusedCredentialCap atomic.Uint64
+	refusedHostCap       atomic.Uint64 // allocations refused at MaxSessionsPerHost
 	refusedPeer          atomic.Uint64 // permission asked for a peer the policy refuses
 	droppedBandwidth     atomic.Uint64 // datagrams over the bandwidth budget
 	droppedUnpermitted   atomic.Uint64 // datagrams from peers no permission was asked for
@@ -30,6 +31,7 @@ func (c *counters) snapshot() map[string]uint64 {
 		"refused_expired":        c.refusedExpired.Load(),
 		"refused_revoked":        c.refusedRevoked.Load(),
 		"refused_credential_cap": c.refusedCredentialCap.Load(),
+		"refused_host_cap":       c.refusedHostCap.Load(),
 		"refused_peer":           c.refusedPeer.Load(),
 		"dropped_bandwidth":      c.droppedBandwidth.Load(),
 		"dropped_unpermitted":    c.droppedUnpermitted.Load(),

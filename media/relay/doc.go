@@ -57,6 +57,10 @@
 //     RevokeHolder ends one leg's allocations when a participant says the leg
 //     ended; Revoke ends a whole call. Tests: TestCredentialAllocationCap,
 //     TestRevokeHolder.
+//   - MaxSessionsPerHost (default half of MaxSessions: 4) live allocations
+//     whose clients share one IP address, so one host, however many keys it
+//     holds, leaves the other half to everyone else (refused_host_cap). Test:
+//     TestSessionsPerHostCap.
 //   - MaxSessions (8) live allocations across all addresses; beyond it an
 //     allocation is answered 508 Insufficient Capacity. The count is kept by the
 //     relayed sockets themselves (opened by this package's RelayAddressGenerator,

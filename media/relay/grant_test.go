@@ -1,6 +1,9 @@
 package relay
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // One credential admits the allocations of one call leg — its two parties, one
 // allocation each per relay address — and no more: a peer holding a genuine
@@ -55,5 +58,30 @@ func TestRevokeHolder(t *testing.T) {
 	}
 	if got, _ := receive(t, other); string(got) != "on" {
 		t.Fatalf("other leg got %q", got)
+	}
+}
+
+// One host, however many keys (credentials) it holds, gets at most
+// MaxSessionsPerHost allocations — by default half the relay — so a flood of
+// throwaway keys from one address leaves the other half to everyone else.
+// Before the cap, 8 keys from one address took all 8 sessions.
+func TestSessionsPerHostCap(t *testing.T) {
+	leakCheck(t)
+	if c, _ := (Config{}).withDefaults(); c.MaxSessionsPerHost != DefaultMaxSessions/2 {
+		t.Fatalf("default per-host cap %d, want %d", c.MaxSessionsPerHost, DefaultMaxSessions/2)
+	}
+	s := startServer(t, Config{MaxSessionsPerHost: DefaultMaxSessions / 2})
+	got := 0
+	for i := range DefaultMaxSessions {
+		p, err := dial(t, s, s.Issue("call", fmt.Sprintf("sybil%d.victim", i)))
+		if err != nil {
+			continue
+		}
+		defer p.close()
+		got++
+	}
+	if got != DefaultMaxSessions/2 || stat(s, "refused_host_cap") != DefaultMaxSessions/2 {
+		t.Fatalf("%d allocations from one host, refused_host_cap %d: want %d and %d",
+			got, stat(s, "refused_host_cap"), DefaultMaxSessions/2, DefaultMaxSessions/2)
 	}
 }

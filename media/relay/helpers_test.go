@@ -92,6 +92,9 @@ func startServerPolicy(t *testing.T, cfg Config) *Server {
 	if cfg.Port == 0 {
 		cfg.Port = -1
 	}
+	if cfg.MaxSessionsPerHost == 0 {
+		cfg.MaxSessionsPerHost = -1 // every test client is on 127.0.0.1
+	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)

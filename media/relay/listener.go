@@ -184,6 +184,12 @@ func (l *listener) openLocked(req request, port int) (*relayConn, error) {
 			"call", req.auth.callID, "holder", req.auth.holder)
 		return nil, fmt.Errorf("relay: credential holds %d allocations, the cap", n)
 	}
+	if n := s.fromHostLocked(req.src.Addr()); s.cfg.MaxSessionsPerHost > 0 && n >= s.cfg.MaxSessionsPerHost {
+		s.stats.refusedHostCap.Add(1)
+		s.log.Info("relay: allocation refused at the per-host cap", "cap", s.cfg.MaxSessionsPerHost,
+			"client", req.src, "call", req.auth.callID, "holder", req.auth.holder)
+		return nil, fmt.Errorf("relay: %v holds %d allocations, the cap", req.src.Addr(), n)
+	}
 	if len(s.relays) >= s.cfg.MaxSessions {
 		s.stats.refusedCap.Add(1)
 		s.log.Info("relay: allocation refused at session cap", "cap", s.cfg.MaxSessions,

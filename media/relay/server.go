@@ -265,6 +265,18 @@ func (s *Server) heldLocked(callID, holder string) int {
 	return n
 }
 
+// fromHostLocked counts the live allocations whose client is at ip. s.mu must
+// be held.
+func (s *Server) fromHostLocked(ip netip.Addr) int {
+	n := 0
+	for _, rc := range s.relays {
+		if rc.client.Addr() == ip {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *Server) isRevoked(callID string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
