@@ -200,6 +200,17 @@ func TestSafeName(t *testing.T) {
 		{"bad\x00na\nme.txt", "badname.txt"},
 		{"C:evil.txt", "Cevil.txt"},
 		{strings.Repeat("é", 200), strings.Repeat("é", 127)},
+		// Bidi and other format controls (Trojan-Source names): "invoice\u202Efdp.exe"
+		// displays as "invoiceexe.pdf" but is an .exe. Before: kept as they were.
+		{"invoice\u202Efdp.exe", "invoicefdp.exe"},
+		{"a\u202Ab\u202Bc\u202Cd\u202De.txt", "abcde.txt"},
+		{"x\u2066y\u2067z\u2068w\u2069.txt", "xyzw.txt"},
+		{"\u200Fright\u200Eleft\u061C.txt", "rightleft.txt"},
+		{"zero\u200Bwidth\uFEFF.txt", "zerowidth.txt"},
+		{"line\u2028para\u2029.txt", "linepara.txt"},
+		{"soft\u00ADhyphen.txt", "softhyphen.txt"},
+		{"\u202E", ""},
+		{"r\u00e9sum\u00e9 \u65e5\u672c.pdf", "r\u00e9sum\u00e9 \u65e5\u672c.pdf"},
 	} {
 		got, err := SafeName(tc.in)
 		if tc.want == "" {

@@ -65,7 +65,8 @@ func (s *Service) HandleDirect(typ uint8) func(identity.PeerID, []byte) {
 }
 
 // HandleRouted receives a sealed frame routed through other peers; the source
-// that counts is the envelope's signer, not the routing header's claim.
+// that counts is the envelope's signer, and a routing header that names
+// someone else drops the frame (handle).
 func (s *Service) HandleRouted(typ uint8) func(src, via identity.PeerID, payload []byte) {
 	return func(src, _ identity.PeerID, payload []byte) {
 		if typ != TypeSealed && typ != TypeSealedChunk {
@@ -76,7 +77,17 @@ func (s *Service) HandleRouted(typ uint8) func(src, via identity.PeerID, payload
 	}
 }
 
+// handle takes a frame from a link peer or a routed source (from). Sealed
+// frames are from their sealed sender; file frames are live, so one whose
+// sealed sender is not from is dropped (files_drop_sender): the project's
+// policy lets only store-and-forward kinds (chat, custody) arrive from someone
+// other than their author. Nothing a blocked peer sends or signs is taken
+// (files_drop_blocked), whatever the path.
 func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
+	if s.refused(from) {
+		s.count("files_drop_blocked")
+		return
+	}
 	switch typ {
 	case TypeSealed, TypeSealedChunk:
 		opened, err := s.opener.Open(payload)
@@ -84,7 +95,14 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
 			s.count("files_drop_unsealable")
 			return
 		}
-		from = opened.SenderID
+		if s.refused(opened.SenderID) {
+			s.count("files_drop_blocked")
+			return
+		}
+		if opened.SenderID != from {
+			s.count("files_drop_sender")
+			return
+		}
 		if typ == TypeSealedChunk {
 			s.handleChunk(from, opened.Plaintext, false)
 			return
@@ -120,6 +138,10 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
 	}
 }
 
+func (s *Service) refused(p identity.PeerID) bool {
+	return s.cfg.Refuse != nil && s.cfg.Refuse(p)
+}
+
 // Bounds on offers waiting for an answer, so a peer cannot fill our memory or
 // store: counts, and bytes of manifest (a 4 GiB file's is 512 KiB).
 const (
@@ -136,6 +158,11 @@ func (s *Service) handleOffer(from identity.PeerID, raw []byte) error {
 	}
 	if o.From() != from {
 		return fmt.Errorf("offer signed by %s arrived from %s", o.From().Short(), from.Short())
+	}
+	// The user sees the name before anything is saved: show the one it would
+	// be saved under, without bidi or other format characters (SafeName).
+	if o.Name, err = SafeName(o.Name); err != nil {
+		return err
 	}
 	if o.Room != "" && !s.cfg.Rooms.Joined(o.Room) || o.Room == "" && o.Peer != s.self {
 		s.count("files_offer_not_for_us")

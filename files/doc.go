@@ -11,8 +11,10 @@
 //     whole-file hash holds: the root signed in the offer is SHA-256 over the
 //     chunk hashes, and each chunk's hash was computed over the bytes written
 //     (or re-read from disk after a restart). Final names are the offer's name reduced to a plain file
-//     name (SafeName: no directories, no "..", no leading dots, no control
-//     characters) and never replace a file: "name (1).ext", "name (2).ext"…
+//     name (SafeName: no directories, no "..", no leading dots, no control,
+//     format or bidi characters, so "invoice\u202Efdp.exe" is not shown as
+//     "invoiceexe.pdf"; the offer prompt shows that name too) and never
+//     replace a file: "name (1).ext", "name (2).ext"…
 //   - Every chunk is checked against the SHA-256 in the signed manifest when it
 //     arrives; a chunk that fails is counted (files_chunk_bad, files_bytes_bad)
 //     and never written, its source is dropped from that download at once and
@@ -21,6 +23,9 @@
 //     no source that way fails with a reason: a 1:1 offer at once
 //     (ReasonSenderCorrupt), a room file when no other member has come forward
 //     10 s later (ReasonNoGoodSource); the partial file is deleted.
+//   - A source hashes every chunk again before serving it: a file that changed
+//     on disk after it was offered is not served (files_chunk_changed); its
+//     offer ends, the user is told, and the recipients hear it was cancelled.
 //   - Tests only: built with -tags parleyhostile, a node corrupts every Nth
 //     chunk it serves when PARLEY_HOSTILE_CORRUPT_CHUNKS=N is set
 //     (hostile_serve.go), to play the malicious holder in the multi-host tests.
@@ -41,9 +46,14 @@
 //     signed by the sender, encrypted to the recipient); plain frames are sent
 //     only with the direct-only calls, and plain frames arriving routed are
 //     dropped. The offer carries its author's signature in every case, so its
-//     manifest can be trusted whoever serves the data.
+//     manifest can be trusted whoever serves the data. A sealed frame is from
+//     its sealed sender; file frames are live, so one whose sealed sender is
+//     not the link peer or routed source is dropped (files_drop_sender), and
+//     nothing a blocked peer (Config.Refuse) sends or signs is taken
+//     (files_drop_blocked).
 //   - Bounds: at most 64 unanswered offers per peer (1,024 in all) holding at
-//     most 16 MiB of manifests per peer (64 MiB in all), 16,384 chunks
+//     most 16 MiB of manifests per peer (64 MiB in all), each for at most a
+//     day (offerTTL; then it fails as "offer expired", files_offer_expired), 16,384 chunks
 //     per file (the manifest stays under the 1 MiB frame limit), 256 queued chunk
 //     requests per requesting peer, 32 sources per download. Malformed frames are
 //     dropped and counted (files_drop_malformed), never fatal.

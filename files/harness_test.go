@@ -37,8 +37,10 @@ type peer struct {
 	dl     string // downloads folder
 	stats  *counters.Set
 	ranker Ranker
-	mu     sync.Mutex
-	events []any
+	// blocked are the peers this one's user blocked (Config.Refuse).
+	blocked map[identity.PeerID]bool
+	mu      sync.Mutex
+	events  []any
 }
 
 func newHarness(t testing.TB) *harness {
@@ -72,8 +74,9 @@ func (p *peer) start() {
 	svc, err := New(Config{
 		Identity: p.id, Net: p.h.net.port(p.id.ID), Store: db, Rooms: &harnessRooms{p.h, p.id.ID},
 		Ranker: p.ranker, Downloads: p.dl, Stats: p.stats, Now: p.h.clock.Now,
-		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Emit: func(ev any) { p.mu.Lock(); p.events = append(p.events, ev); p.mu.Unlock() },
+		Refuse: func(id identity.PeerID) bool { return p.blocked[id] },
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Emit:   func(ev any) { p.mu.Lock(); p.events = append(p.events, ev); p.mu.Unlock() },
 	})
 	if err != nil {
 		t.Fatal(err)

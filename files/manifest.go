@@ -74,16 +74,23 @@ func mediaType(name string) string {
 }
 
 // SafeName turns a name from a peer into a plain file name: the last path
-// element (either separator), without control characters or leading dots (no
-// hidden files, no clash with partial downloads), at most MaxName bytes. It
-// fails when nothing usable is left.
+// element (either separator), without control characters, format characters
+// (Unicode Cf: the bidi embeddings, overrides and isolates U+202A-202E and
+// U+2066-2069, the marks U+200E, U+200F and U+061C, zero-width characters, the
+// BOM, the soft hyphen) or line and paragraph separators, and without leading
+// dots (no hidden files, no clash with partial downloads), at most MaxName
+// bytes. Format characters go because a name is shown to the user before it
+// is saved: "invoice\u202Efdp.exe" displays as "invoiceexe.pdf" (a
+// Trojan-Source name). The price is that emoji joined with U+200D show as
+// their parts. It fails when nothing usable is left.
 func SafeName(name string) (string, error) {
 	name = strings.ReplaceAll(name, "\\", "/")
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
 	}
 	name = strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || unicode.IsControl(r) || r == ':' {
+		if r == utf8.RuneError || unicode.IsControl(r) || r == ':' ||
+			unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r) {
 			return -1
 		}
 		return r

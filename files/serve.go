@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"os"
 	"slices"
@@ -97,7 +98,11 @@ func (s *Service) serve(sv *server) {
 		delete(sv.queued, serveKey{j.x.offer.Root, j.index})
 		path := j.x.rec.Path
 		ctx := s.ctx
+		seeded := slices.Contains(s.seeds[j.x.offer.Root], j.x)
 		s.mu.Unlock()
+		if !seeded {
+			continue // no longer served (its file changed, or the offer ended)
+		}
 		if ctx.Err() != nil {
 			continue // shutting down: drain without sending
 		}
@@ -123,6 +128,15 @@ func (s *Service) serve(sv *server) {
 			s.count("files_serve_read_failed")
 			continue
 		}
+		if sha256.Sum256(frame[chunkHeaderLen:]) != o.Chunks[j.index] {
+			// The file changed on disk since it was hashed (or the disk lies):
+			// what we would send is not what we signed. Sending it would make
+			// the recipient blame us for corruption and waste the link.
+			bufpool.Put(buf)
+			s.count("files_chunk_changed")
+			s.sourceChanged(j.x, j.index)
+			continue
+		}
 		if hostileBuild {
 			s.corruptServed(frame[chunkHeaderLen:], j.index)
 		}
@@ -135,6 +149,33 @@ func (s *Service) serve(sv *server) {
 			s.mu.Unlock()
 		}
 	}
+}
+
+// sourceChanged stops serving a file whose chunk no longer matches the
+// manifest. Our own offer ends (the user is told, a 1:1 recipient hears we
+// cancelled, as after Cancel; a room's members keep fetching from each
+// other); a downloaded file we served to a room is simply no longer served.
+func (s *Service) sourceChanged(x *xfer, index uint32) {
+	s.mu.Lock()
+	if !slices.Contains(s.seeds[x.offer.Root], x) {
+		s.mu.Unlock()
+		return
+	}
+	s.cfg.Log.Warn("file changed on disk since it was offered; no longer served",
+		"file", x.rec.ID, "path", x.rec.Path, "chunk", index)
+	if !x.rec.Out {
+		s.removeSeed(x)
+		s.mu.Unlock()
+		return
+	}
+	const reason = "the file changed on disk after it was offered"
+	s.endLocked(x, StateFailed, reason)
+	s.emit(Failed{ID: x.rec.ID, Reason: reason, Out: true})
+	var out []outMsg
+	for p := range x.sentTo { // as Cancel: everyone the offer went to
+		out = append(out, outMsg{to: p, typ: TypeAnswer, body: EncodeAnswer(Answer{ID: x.offer.ID, Verdict: VerdictCancel})})
+	}
+	s.unlockAndSend(out)
 }
 
 // sendChunk sends one chunk frame: on the direct link's bulk lane in the clear

@@ -108,6 +108,9 @@ type Config struct {
 	TickEvery time.Duration
 	// MaxFiles bounds one SendFile call (a folder) (1000).
 	MaxFiles int
+	// Refuse reports peers the user blocked: nothing they sign is taken, by
+	// whatever path it came (nil: nobody).
+	Refuse func(identity.PeerID) bool
 }
 
 // Service offers, fetches and serves files.
@@ -212,6 +215,11 @@ func (s *Service) load() ([]outMsg, error) {
 			s.cfg.Store.DeleteTransfer(rec.ID)
 			continue
 		}
+		if !rec.Out {
+			if name, err := SafeName(o.Name); err == nil {
+				o.Name = name // as handleOffer showed it (stored before it did so)
+			}
+		}
 		x := &xfer{rec: rec, offer: o, sentTo: map[identity.PeerID]time.Time{}}
 		x.rec.Offer, x.rec.Have = nil, nil // kept in the store; not rewritten
 		s.xfers[o.ID] = x
@@ -270,6 +278,10 @@ func (s *Service) Tick() {
 	var out []outMsg
 	s.mu.Lock()
 	for _, x := range s.xfers {
+		if !x.rec.Out && x.rec.State == StateOffered && now.Sub(x.rec.Created) >= offerTTL {
+			s.expireLocked(x)
+			continue
+		}
 		if x.dl != nil {
 			out = append(out, s.tickDownload(x, now)...)
 		}
@@ -280,6 +292,21 @@ func (s *Service) Tick() {
 	}
 	s.unlockAndSend(out)
 	s.persistAll(false)
+}
+
+// offerTTL is how long an offer made to us waits for the user's answer. A day
+// covers a user away from the desk; the pending caps (control.go) hold a
+// peer's unanswered offers for that long at most. TestPendingOfferExpires.
+const offerTTL = 24 * time.Hour
+
+// expireLocked ends an offer nobody answered. The transfer is kept, without
+// its manifest (up to 512 KiB), so the sender's re-offers get a cancel and do
+// not raise it again.
+func (s *Service) expireLocked(x *xfer) {
+	s.count("files_offer_expired")
+	s.endLocked(x, StateFailed, "offer expired")
+	x.offer.Chunks = nil
+	s.emit(Failed{ID: x.rec.ID, Reason: "offer expired"})
 }
 
 // busy reports whether chunks are being served (tests wait for quiet).

@@ -44,6 +44,8 @@ func (n *Node) setupCalls() error {
 		NeedsRelay:      func(p identity.PeerID) bool { return !n.ov.Linked(p) },
 		RelayCandidates: n.voiceRelays,
 		IssueRelay:      n.issueRelay,
+		RevokeRelay:     n.revokeRelay,
+		Count:           func(name string) { n.stats.Add(name, 1) },
 		Interfaces:      n.keepIfaceName,
 		ChooseMixer:     n.chooseMixer,
 		RingTimeout:     n.cfg.RingTimeout,
@@ -103,7 +105,10 @@ func (n *Node) sendCallMessage(peer identity.PeerID, m *call.Message) error {
 }
 
 // onCallFrame opens a sealed call message; the sealed sender, not the routed
-// source, is who it is from.
+// source, is who it is from. Calls are live: a sealed sender that differs from
+// the link peer or routed source is dropped (the project's policy: only
+// store-and-forward kinds may arrive from someone other than their author), and
+// so is everything a blocked peer signs, however it was routed.
 func (n *Node) onCallFrame(src identity.PeerID, env []byte) {
 	opened, err := n.callOpener.Open(env)
 	if err != nil {
@@ -112,6 +117,10 @@ func (n *Node) onCallFrame(src identity.PeerID, env []byte) {
 	}
 	if opened.SenderID != src {
 		n.stats.Add("call_drop_sender", 1)
+		return
+	}
+	if n.trust.isBlocked(opened.SenderID) {
+		n.stats.Add("call_drop_blocked", 1)
 		return
 	}
 	m, err := call.Decode(opened.Plaintext)
@@ -141,9 +150,15 @@ func (n *Node) voiceRelays(peer identity.PeerID) []identity.PeerID {
 	return out
 }
 
-// issueRelay grants a caller per-call credentials on this node's TURN relay,
-// with one URL per address so each side allocates where it reaches us.
-func (n *Node) issueRelay(from identity.PeerID, id call.ID) (*call.Relay, error) {
+// relayHolder names a call leg in a TURN credential: the asker, then its peer.
+// Peer IDs are lower-case base32, so the '.' keeps the two apart and the
+// result is a valid holder field (at most 128 bytes of [A-Za-z0-9._-]).
+func relayHolder(asker, peer identity.PeerID) string { return asker.String() + "." + peer.String() }
+
+// issueRelay grants one call leg (asker to peer) credentials on this node's
+// TURN relay, with one URL per address so each side allocates where it reaches
+// us. The call manager decided the asker is a party of the leg (relaygrant.go).
+func (n *Node) issueRelay(id call.ID, asker, peer identity.PeerID) (*call.Relay, error) {
 	if n.turn == nil {
 		return nil, fmt.Errorf("this node runs no relay")
 	}
@@ -151,7 +166,7 @@ func (n *Node) issueRelay(from identity.PeerID, id call.ID) (*call.Relay, error)
 	if err := n.turn.SetAddrs(addrs); err != nil {
 		return nil, err
 	}
-	cred := n.turn.Issue(id.String(), from.String())
+	cred := n.turn.Issue(id.String(), relayHolder(asker, peer))
 	r := &call.Relay{Peer: n.id.ID, Username: cred.Username, Password: cred.Password}
 	for _, a := range addrs {
 		r.URLs = append(r.URLs, fmt.Sprintf("turn:%s?transport=udp", net.JoinHostPort(a.String(), fmt.Sprint(n.turn.Port()))))
@@ -160,6 +175,13 @@ func (n *Node) issueRelay(from identity.PeerID, id call.ID) (*call.Relay, error)
 		return nil, fmt.Errorf("no address to relay on")
 	}
 	return r, nil
+}
+
+// revokeRelay ends a call leg's allocations on this node's TURN relay.
+func (n *Node) revokeRelay(id call.ID, asker, peer identity.PeerID) {
+	if n.turn != nil {
+		n.turn.RevokeHolder(id.String(), relayHolder(asker, peer))
+	}
 }
 
 // onCall turns call manager events into node events.

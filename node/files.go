@@ -116,6 +116,7 @@ func (n *Node) setupFiles() error {
 	n.files, err = files.New(files.Config{
 		Identity: n.id, Net: filesNet{n.ov}, Store: n.db, Rooms: n.rooms, Ranker: bulkRanker{n},
 		Downloads: n.downloadsDir(), Emit: n.onFiles, Log: n.log, Stats: &n.stats, Now: n.cfg.Now,
+		Refuse: n.trust.isBlocked,
 	})
 	if err != nil {
 		return err

@@ -193,6 +193,8 @@ type Link struct {
 	pongs   map[uint64]chan struct{}
 	nonce   atomic.Uint64
 	rxBytes atomic.Uint64
+
+	handlers map[uint8]func([]byte) // frames of other types (OnFrame, relay.go)
 }
 
 // Dial opens a TLS link to addr presenting as's certificate (valid: as's key is
@@ -320,6 +322,8 @@ func (l *Link) readLoop() {
 				l.records[rec.ID()] = append(l.records[rec.ID()], payload)
 				l.mu.Unlock()
 			}
+		default:
+			l.dispatch(hdr[1], payload)
 		}
 	}
 }

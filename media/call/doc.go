@@ -26,6 +26,21 @@
 // each side reaches it on. The relay's peer ID travels with them, so
 // call_stats can name it.
 //
+// A relay grants credentials only for one call leg the asker is a party of:
+// the RelayAsk names the leg's two parties (participant tags), the asker one
+// of them, the relay neither; anything else is refused and counted
+// (call_relay_refused_not_participant). The credential names the leg (holder
+// "asker.peer"), so the relay's per-credential cap (media/relay: 2 allocations
+// per address) bounds what one leg holds. An asker holds grants in one call
+// at a time: asking for a new call revokes its grants in the old one. When a
+// leg that used a relay closes, each party sends the relay a Hangup naming
+// the leg (participants: asker, peer), and the relay revokes that credential
+// and ends its allocations (call_relay_released). What a relay cannot check
+// is that the call is real: a peer may invent one with a second key of its
+// own; the caps bound what that costs. Tests: TestRelayGrantsOnlyToLegParties,
+// TestBlockedDirectPathFallsBackToRelay, itest TestHostileRelay and
+// TestRelayRevokedAtHangup.
+//
 // # Signalling message format, version 1
 //
 // All integers are big-endian.

@@ -36,6 +36,9 @@ func (m *Manager) Handle(from identity.PeerID, msg *Message) {
 	m.mu.Lock()
 	c := m.calls[msg.Call]
 	m.mu.Unlock()
+	if c == nil && msg.Kind == KindHangup && m.onRelayRelease(from, msg) {
+		return // a leg this node relayed has ended
+	}
 	if c == nil || !c.isParticipant(from) {
 		// Late messages of an ended call, or someone else's call ID: ignore.
 		return
@@ -144,20 +147,6 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 		// Already in this call: a further member's leg joins without asking.
 		m.answerLeg(l)
 	}
-}
-
-// onRelayAsk serves a caller's request for TURN credentials on this node.
-func (m *Manager) onRelayAsk(from identity.PeerID, msg *Message) {
-	if m.cfg.IssueRelay == nil {
-		return
-	}
-	r, err := m.cfg.IssueRelay(from, msg.Call)
-	if err != nil || r == nil {
-		m.cfg.Log.Info("relay request refused", "from", from.Short(), "err", err)
-		return
-	}
-	r.Peer = m.cfg.Self
-	m.cfg.Send(from, &Message{Kind: KindRelayGrant, Call: msg.Call, Relay: r})
 }
 
 // askRelay obtains credentials for call from the best relay that grants them.

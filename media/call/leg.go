@@ -25,6 +25,7 @@ type leg struct {
 	gotAnswer     bool // the peer answered our offer
 	restarted     bool // this leg was (or replaces one) retried through a relay
 	relay         *Relay
+	released      bool   // the relay was told this leg ended
 	remoteOffer   string // the peer's offer, kept until this side answers
 	remoteReady   bool   // remote description applied: candidates can be added
 	pendingRemote []webrtc.ICECandidateInit
@@ -59,9 +60,31 @@ func (l *leg) close() {
 	// hold Manager.Close forever.
 	l.ended = true
 	pc := l.pc
+	relay := l.relay
+	release := relay != nil && !relay.Peer.IsZero() && !l.released
+	l.released = l.released || release
 	l.mu.Unlock()
 	if pc != nil {
 		l.c.m.closePC(pc)
+	}
+	if release {
+		l.releaseRelay(relay.Peer)
+	}
+}
+
+// releaseRelay tells the relay this leg used that it ended, so the relay ends
+// the leg's allocations and refuses its credential (relaygrant.go). The
+// credential was asked for by the leg's offerer, so the leg is named
+// (offerer, answerer). A lost message costs the relay nothing but the
+// allocations' own timeout.
+func (l *leg) releaseRelay(relay identity.PeerID) {
+	m := l.c.m
+	leg := []identity.PeerID{m.cfg.Self, l.peer}
+	if !l.offerer {
+		leg[0], leg[1] = l.peer, m.cfg.Self
+	}
+	if err := m.cfg.Send(relay, &Message{Kind: KindHangup, Call: l.c.id, Participants: leg}); err != nil {
+		m.cfg.Log.Debug("relay not told the leg ended", "call", l.c.id, "relay", relay.Short(), "err", err)
 	}
 }
 

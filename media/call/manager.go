@@ -40,9 +40,16 @@ type Config struct {
 	// RelayCandidates ranks the peers that could relay a call to peer, best first
 	// (the node uses the selection package's voice-relay purpose).
 	RelayCandidates func(peer identity.PeerID) []identity.PeerID
-	// IssueRelay answers a relay request from a caller with credentials of this
-	// node's TURN server; nil or an error refuses.
-	IssueRelay func(from identity.PeerID, call ID) (*Relay, error)
+	// IssueRelay answers a relay request with credentials of this node's TURN
+	// server for one call leg, asker to peer (relaygrant.go decides whether to
+	// ask); nil or an error refuses.
+	IssueRelay func(call ID, asker, peer identity.PeerID) (*Relay, error)
+	// RevokeRelay ends a leg's allocations on this node's TURN server and
+	// refuses its credentials: its parties said it ended, or the asker moved
+	// on to another call.
+	RevokeRelay func(call ID, asker, peer identity.PeerID)
+	// Count adds one to a named counter (nil: not counted).
+	Count func(name string)
 	// ChooseMixer picks the participant that mixes a call larger than MaxMesh
 	// (the node uses the selection package's call-mixer purpose); nil or a
 	// non-participant means the caller mixes.
@@ -72,6 +79,10 @@ type Manager struct {
 	mu    sync.Mutex
 	calls map[ID]*call
 	asks  map[ID]chan *Relay // relay requests waiting for a grant
+	// grants are the call legs this node relays for others, grantOf the call
+	// each asker holds grants in (relaygrant.go).
+	grants  map[ID]*relayGrant
+	grantOf map[identity.PeerID]ID
 	// open is every peer connection made and not yet closed. Close closes what
 	// is left of it before it waits: a peer connection that outlives its leg (a
 	// path through the call state machine that misses one) keeps its RTP and
@@ -104,6 +115,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	ctx, end := context.WithCancel(context.Background())
 	return &Manager{cfg: cfg, ctx: ctx, end: end, calls: map[ID]*call{}, asks: map[ID]chan *Relay{},
+		grants: map[ID]*relayGrant{}, grantOf: map[identity.PeerID]ID{},
 		open: map[*webrtc.PeerConnection]struct{}{}}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pion/transport/v2/vnet"
 	"github.com/pion/turn/v2"
@@ -40,8 +41,11 @@ func TestBlockedDirectPathFallsBackToRelay(t *testing.T) {
 	alice := b.newParty(t, 1, lab.net(t), withRelay)
 	bob := b.newParty(t, 2, lab.net(t), withRelay)
 	relayNet := lab.net(t)
+	// The relay hears when the leg ends (leg.releaseRelay) and revokes it.
+	revoked := make(chan [2]identity.PeerID, 4)
 	b.newParty(t, 9, relayNet, func(c *Config) {
-		c.IssueRelay = func(identity.PeerID, ID) (*Relay, error) {
+		c.RevokeRelay = func(_ ID, asker, peer identity.PeerID) { revoked <- [2]identity.PeerID{asker, peer} }
+		c.IssueRelay = func(ID, identity.PeerID, identity.PeerID) (*Relay, error) {
 			return &Relay{URLs: []string{fmt.Sprintf("turn:%s:3478?transport=udp", relayIP)}, Username: "u", Password: "p"}, nil
 		}
 	})
@@ -82,8 +86,24 @@ func TestBlockedDirectPathFallsBackToRelay(t *testing.T) {
 		t.Logf("party %d: path %s via %s, setup %v", p.id[0], st.Path, st.Relay.Short(), st.SetupTime)
 	}
 	mu.Lock()
-	defer mu.Unlock()
 	if blocked == 0 {
 		t.Fatal("the filter dropped nothing: the direct path was never tried")
+	}
+	mu.Unlock()
+	// Hang-up: the relay revokes the leg's credential (asker alice, peer bob).
+	calls := alice.m.Active()
+	if len(calls) != 1 {
+		t.Fatalf("alice's calls: %+v", calls)
+	}
+	if err := alice.m.Hangup(calls[0].Call); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case leg := <-revoked:
+		if leg != [2]identity.PeerID{alice.id, bob.id} {
+			t.Fatalf("revoked leg %v, want alice→bob", leg)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("the relay was never told the leg ended")
 	}
 }

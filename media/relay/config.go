@@ -33,13 +33,19 @@ type Config struct {
 	Realm string
 	// MaxSessions caps the live allocations across all addresses.
 	MaxSessions int
+	// MaxSessionsPerHost caps the live allocations whose clients share one IP
+	// address: 0 means half of MaxSessions (at least 1), so one host, however
+	// many keys it holds, leaves the other half to everyone else; negative
+	// means no cap (unit tests, whose clients are all on 127.0.0.1).
+	MaxSessionsPerHost int
 	// MaxBitsPerSecond caps the aggregate relayed payload, both directions together.
 	MaxBitsPerSecond float64
 	// CredentialTTL is how long an issued credential admits new allocations.
 	CredentialTTL time.Duration
-	// AllowPeer decides which peer addresses an allocation may exchange data with;
-	// nil means LANPeer. Multicast, broadcast and unspecified addresses are refused
-	// whatever it says.
+	// AllowPeer replaces the peer policy (policy.go: the on-link subnets of the
+	// listeners, never loopback); for tests that relay on loopback only. nil, the
+	// only value a node uses, means the real policy. Multicast, broadcast and
+	// unspecified addresses are refused whatever it says.
 	AllowPeer func(netip.Addr) bool
 	// Now is the clock for credential expiry, the bandwidth bucket and the load
 	// average (time.Now when nil).
@@ -65,14 +71,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxSessions <= 0 {
 		c.MaxSessions = DefaultMaxSessions
 	}
+	if c.MaxSessionsPerHost == 0 {
+		c.MaxSessionsPerHost = max(1, c.MaxSessions/2)
+	}
 	if c.MaxBitsPerSecond <= 0 {
 		c.MaxBitsPerSecond = DefaultMaxBitsPerSecond
 	}
 	if c.CredentialTTL <= 0 {
 		c.CredentialTTL = DefaultCredentialTTL
-	}
-	if c.AllowPeer == nil {
-		c.AllowPeer = LANPeer
 	}
 	if c.Now == nil {
 		c.Now = time.Now

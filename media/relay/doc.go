@@ -21,7 +21,8 @@
 //	  expiry   ASCII decimal Unix time in seconds, 1-19 digits, no sign and no
 //	           leading zero: the first second at which the credential is refused.
 //	  call-id  1-128 bytes of [A-Za-z0-9._-] (a hex call ID).
-//	  holder   1-128 bytes of [A-Za-z0-9._-] (the base32 peer ID it was issued to).
+//	  holder   1-128 bytes of [A-Za-z0-9._-]: the call leg it was issued for, the
+//	           node writes "asker.peer" (two base32 peer IDs).
 //	           Neither field may contain ':', so the split is unambiguous, and the
 //	           parser accepts only this canonical spelling.
 //	password = base64 (RFC 4648 section 4, with padding: 44 bytes) of
@@ -36,19 +37,30 @@
 //
 // A request is refused when the username is malformed, the realm is not ours, the
 // MESSAGE-INTEGRITY does not verify, the call was revoked (Revoke; call IDs are
-// single-use), or the expiry has passed. Expiry bounds when an allocation may
+// single-use) or the leg was (RevokeHolder), or the expiry has passed. Expiry bounds when an allocation may
 // start: requests on an allocation the same credential already holds (refresh,
 // permission, channel bind) are still admitted, because calls outlast the TTL;
-// Revoke, the client's release or the allocation lifetime end it. The holder is
-// not checked against the client's address (a relay cannot tell which peer is
-// behind an address); it is there for logs and so one call's two parties hold
-// different credentials. Passwords are never logged.
+// Revoke, RevokeHolder, the client's release or the allocation lifetime end it.
+// The holder is not checked against the client's address (a relay cannot tell
+// which peer is behind an address); it names the leg for logs, for RevokeHolder
+// and for the per-credential cap. Passwords are never logged.
 //
 // # Caps, and why
 //
 // A relay is someone's laptop lending its uplink, so it must stay a small, bounded
 // favour:
 //
+//   - Per credential, 2 live allocations per relay address (perCredential): a
+//     credential is issued for one call leg, whose two parties allocate once on
+//     each address; beyond it allocations are refused and counted
+//     (refused_credential_cap), so one credential cannot take every session.
+//     RevokeHolder ends one leg's allocations when a participant says the leg
+//     ended; Revoke ends a whole call. Tests: TestCredentialAllocationCap,
+//     TestRevokeHolder.
+//   - MaxSessionsPerHost (default half of MaxSessions: 4) live allocations
+//     whose clients share one IP address, so one host, however many keys it
+//     holds, leaves the other half to everyone else (refused_host_cap). Test:
+//     TestSessionsPerHostCap.
 //   - MaxSessions (8) live allocations across all addresses; beyond it an
 //     allocation is answered 508 Insufficient Capacity. The count is kept by the
 //     relayed sockets themselves (opened by this package's RelayAddressGenerator,
@@ -58,13 +70,22 @@
 //     budget are dropped and counted, never queued: late voice is useless and a
 //     queue would be memory for whoever sends fastest. A datagram relayed between
 //     two allocations on this relay is charged once.
-//   - Peers: an allocation may only exchange data with addresses Config.AllowPeer
-//     admits, by default loopback, private (RFC 1918, ULA), link-local and RFC 6598
-//     addresses — a LAN relay is not a proxy to the Internet. Multicast, broadcast
-//     and unspecified addresses are refused whatever the policy says (no fan-out),
-//     and a relayed socket never sends to one of this relay's TURN listeners (no
-//     nested relays). Datagrams from addresses an allocation never asked permission
-//     for are dropped before they can spend the budget.
+//   - Peers: an allocation may only exchange data with addresses inside an
+//     on-link subnet of the listener it was made on (the prefixes configured
+//     on the interface that holds the listener's address, read when it opens)
+//     and with this relay's relayed sockets on its other addresses (a call
+//     whose two ends reached us on different segments); never loopback, never
+//     a subnet's network or broadcast address, never another subnet of the
+//     host. A LAN relay is neither a proxy to the Internet nor a door into the
+//     host's own services (127.0.0.53) or into other networks the host is on
+//     (a VPN). Refused permissions count as refused_peer. A datagram to one of
+//     the relay's own addresses that is not a relayed socket (a service of the
+//     host) is dropped (dropped_self). Multicast, broadcast and unspecified
+//     addresses are refused too (no fan-out), and a relayed socket never sends
+//     to one of this relay's TURN listeners (no nested relays). Datagrams from
+//     addresses an allocation never asked permission for are dropped before
+//     they can spend the budget. Tests: TestPeerPolicyRefuses,
+//     TestOnLinkPolicy, TestRelayDoesNotReachItsHost.
 //
 // Load reports live sessions and a 5-second exponential average of the relayed
 // rate for the node to publish in its peer record; Stats reports counters.

@@ -66,14 +66,34 @@ func (l *logBuffer) logger() *slog.Logger {
 
 var loopback = mustAddr("127.0.0.1")
 
-// startServer runs a relay on 127.0.0.1 on a free port, closed when the test ends.
+// loopbackPeers is the peer policy of the tests that relay between clients on
+// 127.0.0.1: the real policy never relays to loopback (TestPeerPolicyRefuses
+// checks that), but a unit test has no other network.
+func loopbackPeers(a netip.Addr) bool { return a.IsLoopback() }
+
+// startServer runs a relay on 127.0.0.1 on a free port, closed when the test
+// ends. Unless cfg says otherwise it relays between loopback clients
+// (loopbackPeers); startServerPolicy keeps the real peer policy.
 func startServer(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	if cfg.AllowPeer == nil {
+		cfg.AllowPeer = loopbackPeers
+	}
+	return startServerPolicy(t, cfg)
+}
+
+// startServerPolicy is startServer with the peer policy cfg gives (nil: the
+// real one).
+func startServerPolicy(t *testing.T, cfg Config) *Server {
 	t.Helper()
 	if cfg.Addrs == nil {
 		cfg.Addrs = addrs(loopback)
 	}
 	if cfg.Port == 0 {
 		cfg.Port = -1
+	}
+	if cfg.MaxSessionsPerHost == 0 {
+		cfg.MaxSessionsPerHost = -1 // every test client is on 127.0.0.1
 	}
 	s, err := New(cfg)
 	if err != nil {

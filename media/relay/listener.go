@@ -18,8 +18,12 @@ import (
 type listener struct {
 	s    *Server
 	addr netip.Addr
-	gate *gateConn
-	turn *turn.Server
+	// subnets are the on-link prefixes of addr's interface, read when the
+	// listener opens and at every SetAddrs (guarded by s.mu): where its
+	// allocations may send (policy.go).
+	subnets []netip.Prefix
+	gate    *gateConn
+	turn    *turn.Server
 	// byClient maps a client's transport address to its allocation on this
 	// listener (guarded by s.mu).
 	byClient map[netip.AddrPort]*relayConn
@@ -39,7 +43,7 @@ func (s *Server) listen(a netip.Addr) (*listener, error) {
 		s.mu.Unlock()
 	}
 	l := &listener{
-		s: s, addr: a,
+		s: s, addr: a, subnets: onLinkPrefixes(a),
 		gate:     &gateConn{UDPConn: conn, done: make(chan struct{})},
 		byClient: map[netip.AddrPort]*relayConn{},
 	}
@@ -92,6 +96,9 @@ func (l *listener) auth(username, realm string, src net.Addr) ([]byte, bool) {
 		return req.msg != nil && stun.MessageIntegrity(key).Check(req.msg) == nil
 	}
 	c, key, v := s.ver.verify(username, realm, proves, s.cfg.Now(), s.isRevoked)
+	if v == verdictOK && s.holderRevoked(c) {
+		v = verdictRevoked
+	}
 	if v == verdictExpired && l.holds(req.src, username) {
 		// Expiry bounds when an allocation may start; the allocation it started may
 		// keep refreshing (calls outlast the TTL) until released or revoked.
@@ -126,7 +133,7 @@ func (l *listener) permit(client net.Addr, peerIP net.IP) bool {
 	s := l.s
 	ip, ok := netip.AddrFromSlice(peerIP)
 	ip = ip.Unmap()
-	if !ok || neverPeer(ip) || !s.cfg.AllowPeer(ip) {
+	if !ok || !s.allowPeer(l, ip) {
 		s.stats.refusedPeer.Add(1)
 		s.log.Debug("relay: peer refused by policy", "client", client, "peer", ip)
 		s.changed()
@@ -170,6 +177,18 @@ func (l *listener) openLocked(req request, port int) (*relayConn, error) {
 	s := l.s
 	if s.closed {
 		return nil, ErrClosed
+	}
+	if n, limit := s.heldLocked(req.auth.callID, req.auth.holder), perCredential*len(s.listeners); n >= limit {
+		s.stats.refusedCredentialCap.Add(1)
+		s.log.Info("relay: allocation refused at the credential's cap", "cap", limit,
+			"call", req.auth.callID, "holder", req.auth.holder)
+		return nil, fmt.Errorf("relay: credential holds %d allocations, the cap", n)
+	}
+	if n := s.fromHostLocked(req.src.Addr()); s.cfg.MaxSessionsPerHost > 0 && n >= s.cfg.MaxSessionsPerHost {
+		s.stats.refusedHostCap.Add(1)
+		s.log.Info("relay: allocation refused at the per-host cap", "cap", s.cfg.MaxSessionsPerHost,
+			"client", req.src, "call", req.auth.callID, "holder", req.auth.holder)
+		return nil, fmt.Errorf("relay: %v holds %d allocations, the cap", req.src.Addr(), n)
 	}
 	if len(s.relays) >= s.cfg.MaxSessions {
 		s.stats.refusedCap.Add(1)

@@ -65,37 +65,3 @@ func TestMeterLoad(t *testing.T) {
 		t.Fatalf("load after a silent minute %v", got)
 	}
 }
-
-func TestPeerPolicy(t *testing.T) {
-	for _, tc := range []struct {
-		addr       string
-		lan, never bool
-	}{
-		{"127.0.0.1", true, false},
-		{"10.1.2.3", true, false},
-		{"172.16.0.1", true, false},
-		{"192.168.1.20", true, false},
-		{"169.254.3.4", true, false},
-		{"100.100.1.1", true, false},
-		{"::ffff:192.168.1.20", true, false},
-		{"fe80::1", true, false},
-		{"fd00::1", true, false},
-		{"192.0.2.1", false, false},
-		{"8.8.8.8", false, false},
-		{"2001:db8::1", false, false},
-		{"0.0.0.0", false, true},
-		{"::", false, true},
-		{"255.255.255.255", false, true},
-		{"224.0.0.251", false, true},
-		{"239.255.0.1", false, true},
-		{"ff02::1", false, true},
-	} {
-		a := mustAddr(tc.addr)
-		if got := LANPeer(a) && !neverPeer(a); got != tc.lan {
-			t.Errorf("%s admitted = %v, want %v", tc.addr, got, tc.lan)
-		}
-		if got := neverPeer(a); got != tc.never {
-			t.Errorf("neverPeer(%s) = %v, want %v", tc.addr, got, tc.never)
-		}
-	}
-}

@@ -72,12 +72,18 @@ func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	s := c.s
 	to := addrPortOf(addr)
-	listener, relay := s.classify(to)
+	listener, relay, own := s.classify(to)
 	switch {
 	case listener:
 		// A relayed socket feeding a TURN listener would let one allocation
 		// masquerade as a client of another, nesting relays without bound.
 		s.stats.droppedLoop.Add(1)
+		s.changed()
+		return len(p), nil
+	case own && !relay:
+		// One of our addresses, but not a relayed socket: a service of this
+		// host, which a peer must not reach through its relay.
+		s.stats.droppedSelf.Add(1)
 		s.changed()
 		return len(p), nil
 	case relay:
@@ -125,13 +131,15 @@ func (c *relayConn) Close() error {
 	return err
 }
 
-// classify says whether to is one of our TURN listeners or relayed sockets.
-func (s *Server) classify(to netip.AddrPort) (listener, relay bool) {
+// classify says whether to is one of our TURN listeners or relayed sockets,
+// and whether it is on one of our addresses at all (own).
+func (s *Server) classify(to netip.AddrPort) (listener, relay, own bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if _, ok := s.listeners[to.Addr()]; ok && int(to.Port()) == s.port {
-		return true, false
+	_, own = s.listeners[to.Addr()]
+	if own && int(to.Port()) == s.port {
+		return true, false, true
 	}
 	_, relay = s.relays[to]
-	return false, relay
+	return false, relay, own
 }

@@ -112,12 +112,23 @@ func (s *Server) SetAddrs(addrs []netip.Addr) error {
 		}
 	}
 	var start []netip.Addr
+	var keep []*listener
 	for a := range want {
-		if s.listeners[a] == nil {
+		if l := s.listeners[a]; l == nil {
 			start = append(start, a)
+		} else {
+			keep = append(keep, l)
 		}
 	}
 	s.mu.Unlock()
+	// A kept address may sit on a renumbered subnet: read its subnets again
+	// (the node calls SetAddrs before every grant).
+	for _, l := range keep {
+		subnets := onLinkPrefixes(l.addr)
+		s.mu.Lock()
+		l.subnets = subnets
+		s.mu.Unlock()
+	}
 
 	for _, l := range stop {
 		if err := l.close(); err != nil {
@@ -204,6 +215,66 @@ func (s *Server) Revoke(callID string) {
 		_ = rc.Close() // Close logs what it ended; the socket error is of no use here
 	}
 	s.log.Info("relay: call revoked", "call", callID, "allocations_ended", len(end))
+}
+
+// RevokeHolder ends the allocations made with credentials issued to holder for
+// callID (one call leg's) and refuses those credentials from now on; the
+// call's other credentials are untouched. The node calls it when a participant
+// says the leg ended.
+func (s *Server) RevokeHolder(callID, holder string) {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	s.revoked[callID+":"+holder] = now.Add(s.cfg.CredentialTTL + time.Second)
+	var end []*relayConn
+	for _, rc := range s.relays {
+		if rc.claims.callID == callID && rc.claims.holder == holder {
+			end = append(end, rc)
+		}
+	}
+	s.mu.Unlock()
+	for _, rc := range end {
+		_ = rc.Close()
+	}
+	s.log.Info("relay: credential revoked", "call", callID, "holder", holder, "allocations_ended", len(end))
+}
+
+// holderRevoked reports whether c's (call, holder) pair was revoked; the key
+// cannot collide with a call ID, which has no ':'.
+func (s *Server) holderRevoked(c claims) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.revoked[c.callID+":"+c.holder]
+	return ok
+}
+
+// perCredential is how many allocations one credential may hold per relay
+// address: a credential is issued for one call leg, whose two parties (the
+// asker, and the peer it hands the credential to in its invite) each allocate
+// once on every relay address ICE is given. More is someone hoarding sessions.
+const perCredential = 2
+
+// heldLocked counts the live allocations made with credentials for (callID,
+// holder), whatever their expiry. s.mu must be held.
+func (s *Server) heldLocked(callID, holder string) int {
+	n := 0
+	for _, rc := range s.relays {
+		if rc.claims.callID == callID && rc.claims.holder == holder {
+			n++
+		}
+	}
+	return n
+}
+
+// fromHostLocked counts the live allocations whose client is at ip. s.mu must
+// be held.
+func (s *Server) fromHostLocked(ip netip.Addr) int {
+	n := 0
+	for _, rc := range s.relays {
+		if rc.client.Addr() == ip {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *Server) isRevoked(callID string) bool {
