@@ -114,6 +114,7 @@ type Node struct {
 	dialing   int                              // dials under way, against maxDialDegree
 	meshPoke  chan struct{}                    // run a reconnect pass now
 	persisted map[identity.PeerID]persisted    // last roster write per peer
+	roster    *rosterWriter                    // roster writes, batched off the event path
 	stopped   bool
 }
 
@@ -145,6 +146,9 @@ func New(cfg Config) (*Node, error) {
 		meshPoke:  make(chan struct{}, 1),
 		persisted: map[identity.PeerID]persisted{},
 	}
+	n.roster = newRosterWriter(db.PutPeers, func(err error, count int) {
+		n.log.Warn("roster write", "peers", count, "err", err)
+	})
 	n.events = n.Subscribe()
 	if err := n.loadProfile(); err != nil {
 		db.Close()
@@ -314,6 +318,7 @@ func (n *Node) Start(ctx context.Context) error {
 			}
 		})
 	}
+	run(n.roster.run)
 	run(n.loop)
 	run(n.chat.Run)
 	run(n.files.Run)
@@ -357,6 +362,7 @@ func (n *Node) Stop() {
 	}
 	n.wg.Wait()
 	n.persistAll()
+	n.roster.flush()
 	n.db.Close()
 }
 

@@ -149,9 +149,7 @@ func (n *Node) persistPeer(id identity.PeerID, force bool) {
 	if skip {
 		return
 	}
-	if err := n.db.PutPeer(p); err != nil {
-		n.log.Warn("roster write", "peer", id.Short(), "err", err)
-	}
+	n.roster.add(id, p)
 }
 
 // rosterRefresh bounds how stale a roster entry's record and last-seen time get

@@ -31,28 +31,49 @@ const maxCachedAddrs = 16
 // PutPeer merges p into the roster: FirstSeen is kept, addresses are merged newest
 // first, and empty fields do not erase known ones.
 func (d *DB) PutPeer(p Peer) error {
-	defer d.roster.Add(1)
-	err := d.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRoster)
-		if v := b.Get([]byte(p.ID)); v != nil {
-			var old Peer
-			if json.Unmarshal(v, &old) == nil {
-				p = mergePeer(old, p)
-			}
-		}
-		v, err := json.Marshal(p)
-		if err != nil {
-			return err
-		}
-		return b.Put([]byte(p.ID), v)
-	})
-	if err != nil {
+	if err := d.PutPeers([]Peer{p}); err != nil {
 		return fmt.Errorf("store: put peer %s: %w", p.ID, err)
 	}
 	return nil
 }
 
-func mergePeer(old, p Peer) Peer {
+// PutPeers merges every entry of ps as PutPeer does, in one transaction: one
+// fsync for a burst of peers coming online (a network joined, or a flood of
+// wired throwaway identities) instead of one each.
+func (d *DB) PutPeers(ps []Peer) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	defer d.roster.Add(1)
+	err := d.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRoster)
+		for _, p := range ps {
+			if v := b.Get([]byte(p.ID)); v != nil {
+				var old Peer
+				if json.Unmarshal(v, &old) == nil {
+					p = MergePeer(old, p)
+				}
+			}
+			v, err := json.Marshal(p)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(p.ID), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: put %d peers: %w", len(ps), err)
+	}
+	return nil
+}
+
+// MergePeer is what the roster keeps of an entry old updated by p: p's fields
+// where set, old's trust, earliest first and latest last sighting, both
+// address lists (p's first, at most maxCachedAddrs).
+func MergePeer(old, p Peer) Peer {
 	p.Verified, p.Blocked = old.Verified, old.Blocked
 	if !old.FirstSeen.IsZero() && (p.FirstSeen.IsZero() || old.FirstSeen.Before(p.FirstSeen)) {
 		p.FirstSeen = old.FirstSeen

@@ -130,3 +130,31 @@ func TestRosterVersion(t *testing.T) {
 		t.Fatal("SetTrust left the roster version")
 	}
 }
+
+// PutPeers writes a batch in one transaction, each entry merged with what is
+// stored: a batch cannot clear a block the user set.
+func TestPutPeersMergesEachEntry(t *testing.T) {
+	d, _ := openTemp(t)
+	if err := d.PutPeer(Peer{ID: "a", Name: "A", Addrs: []string{"192.0.2.1:1"}}); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	if _, err := d.SetTrust("a", nil, &yes); err != nil {
+		t.Fatal(err)
+	}
+	v0 := d.RosterVersion()
+	if err := d.PutPeers([]Peer{{ID: "a", Addrs: []string{"192.0.2.2:1"}}, {ID: "b", Name: "B"}}); err != nil {
+		t.Fatal(err)
+	}
+	if d.RosterVersion() != v0+1 {
+		t.Fatalf("roster version moved by %d, want 1 (one transaction)", d.RosterVersion()-v0)
+	}
+	a, _, _ := d.GetPeer("a")
+	b, ok, _ := d.GetPeer("b")
+	if a.Name != "A" || len(a.Addrs) != 2 || a.Addrs[0] != "192.0.2.2:1" || !ok || b.Name != "B" {
+		t.Fatalf("a = %+v, b = %+v (ok %v)", a, b, ok)
+	}
+	if !a.Blocked {
+		t.Fatalf("the batch cleared a's trust: %+v", a)
+	}
+}
