@@ -40,7 +40,8 @@ func run() error {
 		headlessMode = flag.Bool("headless", false, "run without a window, driven by JSON lines on stdin/stdout")
 		dataDir      = flag.String("data", defaultDataDir(), "data directory (identity key, database); overrides the folder chosen in the settings")
 		name         = flag.String("name", "", "display name (kept for later runs)")
-		listen       = flag.String("listen", "", "link listener host:port (default: port 48556, else any free port)")
+		listen       = flag.String("listen", "", "link listener host:port (default: port 48556 on the interfaces in use, else any free port)")
+		accept       = flag.String("accept", "lan", "who may open links to this node: lan (sources on the subnets of the interfaces in use) or any (also peers behind a router, added by address)")
 		ifaces       = flag.String("iface", "", "comma-separated interfaces to discover on (default: the ones chosen in settings, else all)")
 		disc         = flag.String("discovery", "both", "discovery sources: both, mdns, beacon or none")
 		logLevel     = flag.String("log-level", "info", "log level: debug, info, warn, error")
@@ -88,6 +89,13 @@ func run() error {
 		Power: *power, ProbeInterval: *probeEvery, QualityInterval: *qualityEvery, CostMap: *costMap,
 		AudioIn: *audioIn, AudioOut: *audioOut, RelayPort: *relayPort, RingTimeout: *ringTimeout,
 		Downloads: *downloads}
+	switch *accept {
+	case "lan":
+	case "any":
+		cfg.AcceptAny = true
+	default:
+		return fmt.Errorf("--accept: %q is neither lan nor any", *accept)
+	}
 	invitation, err := teamInvitation(*teamFile)
 	if err != nil {
 		return err

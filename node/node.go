@@ -33,11 +33,14 @@ import (
 // Config configures a node.
 type Config struct {
 	DataDir string
-	Name    string   // display name; "" keeps the stored one (or the host name)
-	Listen  string   // link listener host:port; "" = default port, else any
-	Ifaces  []string // restrict discovery and calls to these interfaces; empty = the stored choice, else all
-	Beacons bool     // link-multicast beacons
-	MDNS    bool     // DNS-SD over mDNS
+	Name    string // display name; "" keeps the stored one (or the host name)
+	Listen  string // link listener host:port; "" = default port, else any
+	// AcceptAny lets sources off the interfaces' subnets open links (peers behind
+	// a router, reached by add_peer); by default links are for the LAN only.
+	AcceptAny bool
+	Ifaces    []string // restrict discovery and calls to these interfaces; empty = the stored choice, else all
+	Beacons   bool     // link-multicast beacons
+	MDNS      bool     // DNS-SD over mDNS
 	// BeaconPort overrides the beacon UDP port (tests running several labs).
 	BeaconPort int
 	// Power overrides the power source read from the OS ("mains", "battery", "" = auto).
@@ -189,15 +192,21 @@ func New(cfg Config) (*Node, error) {
 		db.Close()
 		return nil, err
 	}
+	// Links are for the LAN: listen on the interfaces in use, not the wildcard
+	// (which answers on a global IPv6 address too), unless the user opened the
+	// node to routed peers.
+	listenOn := func() []netip.Addr { return n.disc.LocalAddrs() }
+	if cfg.AcceptAny {
+		listenOn = nil
+	}
 	n.ov, err = overlay.New(overlay.Config{
 		Identity: id, Listen: cfg.Listen,
 		OnRTTSample: n.qual.onRTT, OnProbeSeen: n.qual.onProbeSeen, EdgeCost: edgeCost,
 		// Discovery knows the interfaces in use; it is created just below.
 		LocalAddrs: func() []netip.Addr { return n.disc.LocalAddrs() },
-		// Links are for the LAN: listen on the interfaces in use, accept only
-		// on-link sources (and this host), see overlay/listen.go (issue 16).
-		ListenOn:   func() []netip.Addr { return n.disc.LocalAddrs() },
-		AcceptFrom: func(a netip.Addr) bool { return a.IsLoopback() || n.disc.OnLink(a) },
+		// Accept only on-link sources and this host (overlay/listen.go).
+		ListenOn:   listenOn,
+		AcceptFrom: func(a netip.Addr) bool { return cfg.AcceptAny || a.IsLoopback() || n.disc.OnLink(a) },
 		Caps:       []string{"chat/1"}, Now: cfg.Now, Log: cfg.Log,
 		Refuse: n.trust.isBlocked, Team: n.teamKey, Seq: seq,
 	})
