@@ -313,6 +313,18 @@ func (n *fakeNet) addNode(seed byte, retry time.Duration) *node {
 	return n.addNodeWith(seed, retry, nil)
 }
 
+// know makes ids peers the others have a record of (chat.Config.Known) without
+// running a Service for them.
+func (n *fakeNet) know(ids ...*identity.Identity) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, id := range ids {
+		if n.peers[id.ID] == nil {
+			n.peers[id.ID] = &endpoint{id: id}
+		}
+	}
+}
+
 // addNodeWith is addNode with a hook that adjusts the node before it starts.
 func (n *fakeNet) addNodeWith(seed byte, retry time.Duration, before func(*node)) *node {
 	n.t.Helper()

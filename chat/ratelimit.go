@@ -29,6 +29,15 @@ const (
 	routedBurst = 1000
 	// maxBuckets bounds the limiter's memory against throwaway identities.
 	maxBuckets = 4096
+
+	// carrierRate and carrierBurst are one link's budget of envelopes to open,
+	// whoever signed them (its own sealed frames, those it relays and the
+	// hand-overs it carries), spent before anything else: opening costs an X25519
+	// and an Ed25519 verification (~0.15 ms), so this caps what one link can make
+	// us spend at ~15% of a core. The burst covers a custodian handing over a full
+	// store for one recipient (custody.go caps a sender at 500, a holder at 2,000).
+	carrierRate  = 1000
+	carrierBurst = 2000
 )
 
 type bucketKey struct{ via, src identity.PeerID }
