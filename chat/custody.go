@@ -154,7 +154,8 @@ func (s *Service) handleCustody(from identity.PeerID, payload []byte) {
 	if limit := now.Add(CustodyTTL); expires.After(limit) {
 		expires = limit
 	}
-	err = s.cfg.DB.PutHeld(store.Held{ID: id, From: from.String(), To: to.String(), Envelope: env, Expires: expires}, CustodyLimits, now)
+	evicted, err := s.cfg.DB.PutHeld(store.Held{ID: id, From: from.String(), To: to.String(), Envelope: env, Expires: expires}, CustodyLimits, now)
+	s.cfg.Stats.Add("custody_evicted", uint64(evicted))
 	if errors.Is(err, store.ErrCustodyFull) {
 		s.cfg.Stats.Add("custody_refused_full", 1)
 		return

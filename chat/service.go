@@ -91,7 +91,7 @@ type Service struct {
 	order        []queueKey
 	next         int
 	inboundBytes int
-	space        chan struct{} // closed (and replaced) when the committer frees room
+	space        chan struct{}        // closed (and replaced) when the committer frees room
 	lastTry      map[string]time.Time // outbox key → last transmission
 
 	ready   chan struct{}
@@ -435,7 +435,7 @@ func (s *Service) apply(tx *store.Tx, it inbound) (events []any, ack string, err
 				s.cfg.Stats.Add("chat_ack_unknown", 1)
 				continue
 			}
-			if _, _, err := tx.AdvanceState(id, store.StateDelivered); err != nil {
+			if _, _, err := tx.AdvanceState(s.self.String(), id, store.StateDelivered); err != nil {
 				return nil, "", err
 			}
 			events = append(events, Delivered{ID: id, To: from})
@@ -444,12 +444,12 @@ func (s *Service) apply(tx *store.Tx, it inbound) (events []any, ack string, err
 	case TypeRead:
 		var read []string
 		for _, id := range it.ids {
-			m, ok := tx.GetMessage(id)
-			if !ok || m.From != s.self.String() || m.To != from {
+			m, ok := tx.GetMessage(s.self.String(), id)
+			if !ok || m.To != from {
 				s.cfg.Stats.Add("chat_read_unknown", 1)
 				continue
 			}
-			if _, changed, err := tx.AdvanceState(id, store.StateRead); err != nil {
+			if _, changed, err := tx.AdvanceState(s.self.String(), id, store.StateRead); err != nil {
 				return nil, "", err
 			} else if changed {
 				read = append(read, id)
