@@ -289,12 +289,14 @@ type node struct {
 	// custodian, when set before start, is the neighbour queued messages are
 	// entrusted to.
 	custodian *node
-	db        *store.DB
-	clock     *hlc.Clock
-	rooms     *Rooms
-	svc       *Service
-	cancel    context.CancelFunc
-	done      chan struct{}
+	// blocked, when set before start, is Config.Blocked.
+	blocked func(identity.PeerID) bool
+	db      *store.DB
+	clock   *hlc.Clock
+	rooms   *Rooms
+	svc     *Service
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func testIdentity(t testing.TB, seed byte) *identity.Identity {
@@ -376,6 +378,7 @@ func (nd *node) startPaused() (run func()) {
 	svc, err := New(Config{
 		Identity: nd.id, Net: nd.net.view(nd.id.ID), DB: db, Clock: clock, Emit: emit,
 		Log: slog.New(slog.DiscardHandler), Stats: nd.stats, Rooms: rooms, RetryEvery: nd.retry,
+		Blocked: nd.blocked,
 	})
 	if nd.custodian != nil {
 		svc.cfg.Custodians = fixedCustodian{nd.custodian.id.ID}
