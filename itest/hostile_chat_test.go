@@ -2,7 +2,10 @@ package itest
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,6 +34,17 @@ func TestHostileChatThrowawayKeys(t *testing.T) {
 	chatLatency(t, n2, n1, 5, 50*time.Millisecond) // warm up
 	mem := map[*node]int{n1: rssKiB(t, n1.PID())}
 	before := n1.counters()
+	// Logged however the test ends (the code before the fix lost an honest probe
+	// first): the figure to compare is n1's RSS growth.
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n1.PID())); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(line, "VmRSS:") {
+					t.Logf("n1 at the end: %s (%.1f MiB at the start)", strings.Join(strings.Fields(line), " "), float64(mem[n1])/1024)
+				}
+			}
+		}
+	})
 
 	// The flood: 3,000 frames, each sealed by a fresh key, sent round-robin by 100
 	// links at up to 50 frames a second each (5,000 a second in all), for 60 s.
