@@ -245,3 +245,44 @@ func TestCustodyRequestsThrottled(t *testing.T) {
 		synctest.Wait()
 	})
 }
+
+// Anyone can join a room: a Sybil "member" is a record listing it. Each room
+// message then waits in the outbox for every such member; on ca67723 those
+// entries never expired. Now a room entry is given up after RoomOutboxTTL
+// (direct messages still wait for their peer for ever).
+func TestRoomOutboxEntriesExpire(t *testing.T) {
+	n := newFakeNet(t)
+	a := n.addNode(1, 0)
+	info, err := a.rooms.Join("lobby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sybils := freshIdentities(t, 20)
+	n.know(sybils...)
+	for _, s := range sybils {
+		if _, err := a.rooms.UpdatePeer(s.ID, EncodeRoomAds([]roomAd{{ID: info.ID, Name: "lobby"}})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sayOK(t, a, info.ID, "hello room")
+	away := n.addRaw(5)
+	n.setOnline(away.id.ID, false)
+	if _, err := a.svc.Send(away.id.ID, "wait for me"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := a.db.OutboxLen(); n != len(sybils)+1 {
+		t.Fatalf("outbox %d, want %d", n, len(sybils)+1)
+	}
+	a.svc.expireOutbox(time.Now().Add(RoomOutboxTTL - time.Minute))
+	if n, _ := a.db.OutboxLen(); n != len(sybils)+1 {
+		t.Fatalf("expired early: outbox %d", n)
+	}
+	a.svc.expireOutbox(time.Now().Add(RoomOutboxTTL + time.Minute))
+	left, _ := a.db.Outbox("")
+	if len(left) != 1 || left[0].To != away.id.ID.String() {
+		t.Fatalf("after the TTL the outbox holds %+v, want only the direct message", left)
+	}
+	if got := a.stats.Get("chat_outbox_expired"); got != uint64(len(sybils)) {
+		t.Fatalf("chat_outbox_expired %d", got)
+	}
+}

@@ -332,6 +332,9 @@ func (s *Service) commit(reqs []*sendReq, items []inbound) {
 			}
 			for _, to := range r.to {
 				e := store.OutboxEntry{ID: r.msg.ID, To: to.String(), Kind: r.kind, Payload: r.frame, Created: now}
+				if r.msg.Room != "" {
+					e.Expires = now.Add(RoomOutboxTTL)
+				}
 				if err := tx.PutOutbox(e); err != nil {
 					return err
 				}
@@ -656,9 +659,22 @@ func (s *Service) PeerReachable(id identity.PeerID) {
 }
 
 // flush retransmits the outbox entries of peer ("" = all reachable peers) that were
-// not tried within minGap.
+// not tried within minGap. Entries of peers that are not online are not even
+// decoded (store.OutboxWhere).
 func (s *Service) flush(peer string, minGap time.Duration) {
-	entries, err := s.cfg.DB.Outbox(peer)
+	online := map[string]bool{}
+	entries, err := s.cfg.DB.OutboxWhere(func(to string) bool {
+		if peer != "" {
+			return to == peer
+		}
+		up, seen := online[to]
+		if !seen {
+			id, err := identity.ParsePeerID(to)
+			up = err == nil && s.cfg.Net.Online(id)
+			online[to] = up
+		}
+		return up
+	})
 	if err != nil {
 		return
 	}
@@ -676,19 +692,52 @@ func (s *Service) flush(peer string, minGap time.Duration) {
 	}
 }
 
+// RoomOutboxTTL is how long a room message waits for a member that does not
+// acknowledge it. Anyone can join a room (its members are whoever's record lists
+// it), so without a limit every Sybil "member" would keep an outbox entry of
+// every room message forever. A week matches the custody TTL: a colleague back
+// from a week off still gets what was said.
+var RoomOutboxTTL = 7 * 24 * time.Hour
+
+// expireEvery is how often the outbox is swept for expired room entries: the
+// sweep decodes every entry, so not every RetryEvery.
+const expireEvery = 10 * time.Minute
+
 // retryLoop retransmits unacknowledged messages to reachable peers every
-// RetryEvery, for acks lost with a link that went down mid-flight.
+// RetryEvery, for acks lost with a link that went down mid-flight, and sweeps
+// expired room entries every expireEvery.
 func (s *Service) retryLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RetryEvery)
 	defer t.Stop()
+	var lastSweep time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		if now := time.Now(); now.Sub(lastSweep) >= expireEvery {
+			lastSweep = now
+			s.expireOutbox(now)
+		}
 		if n, err := s.cfg.DB.OutboxLen(); err == nil && n > 0 {
 			s.flush("", 3*time.Second)
 		}
 	}
+}
+
+// expireOutbox gives up room entries past their RoomOutboxTTL (counted as
+// chat_outbox_expired; the message stays "sent" for that member).
+func (s *Service) expireOutbox(now time.Time) {
+	gone, err := s.cfg.DB.ExpireOutbox(now)
+	if err != nil {
+		s.cfg.Log.Warn("expire outbox", "err", err)
+		return
+	}
+	s.cfg.Stats.Add("chat_outbox_expired", uint64(len(gone)))
+	s.mu.Lock()
+	for _, e := range gone {
+		delete(s.lastTry, e.ID+"|"+e.To)
+	}
+	s.mu.Unlock()
 }

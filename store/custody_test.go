@@ -165,3 +165,14 @@ func BenchmarkPutHeldFull(b *testing.B) {
 		}
 	}
 }
+
+func FuzzDecodeHeldMeta(f *testing.F) {
+	f.Add(heldMeta{expires: 1, size: 2, from: "s"}.encode())
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, ok := decodeHeldMeta(b)
+		if ok && string(m.encode()) != string(b) {
+			t.Fatalf("round trip of %x gave %x", b, m.encode())
+		}
+	})
+}
