@@ -199,9 +199,11 @@ func (s *Service) handOver(to identity.PeerID) {
 // handleHandover runs on the recipient: the inner envelope must be from its author
 // to us, and passes the same checks as any sealed frame (handleSealed: the link's
 // budget, the author's block and standing); the message is then processed as if
-// the author had sent it. It never blocks the link it came on: the custodian is
-// not the author (inbound.go).
-func (s *Service) handleHandover(via, holder identity.PeerID, payload []byte) {
+// the author had sent it. own says the custodian handed it over on its own link:
+// then it may wait for room like the custodian's own frames (stalling only that
+// link), so a full store handed over at once is not dropped in part; carried by
+// anyone else it never blocks (inbound.go).
+func (s *Service) handleHandover(via, holder identity.PeerID, payload []byte, own bool) {
 	id, env, err := DecodeHandover(payload)
 	if err != nil {
 		s.cfg.Stats.Add("custody_drop_malformed", 1)
@@ -233,7 +235,7 @@ func (s *Service) handleHandover(via, holder identity.PeerID, payload []byte) {
 		return
 	}
 	s.cfg.Stats.Add("custody_received", 1)
-	s.enqueueInbound(inbound{from: author, typ: TypeMessage, body: b, holder: holder, handedOver: true}, false)
+	s.enqueueInbound(inbound{from: author, typ: TypeMessage, body: b, holder: holder, handedOver: true}, own)
 }
 
 // handoverDone tells a custodian that a message it handed over is committed here,

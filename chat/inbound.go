@@ -17,13 +17,13 @@ import (
 // TestInboundQueuesFreed and itest TestHostileChatThrowawayKeys re-measure it.)
 //
 // What waits is bounded in items per author, in bytes per author, in authors and
-// in bytes in total. A frame its own author sent over its own link (a plain
-// direct frame, or a sealed one whose sender is the link's peer) waits for room
-// when its author's share is full: that stalls only that link (TCP
-// backpressure). Everything else (routed frames, frames sealed by someone other
-// than the link's peer, hand-overs from a custodian) never blocks the link it
-// came on: it is dropped, unacknowledged, and counted (chat_drop_queue_full), and
-// its sender's outbox sends it again. Such frames may fill only half of the
+// in bytes in total. A frame its sender passed over its own link (a plain
+// direct frame, a sealed one whose sender is the link's peer, or a custodian's
+// hand-over on the custodian's own link) waits for room when its author's share
+// is full: that stalls only that link (TCP backpressure). Everything else
+// (routed frames, frames sealed by someone other than the link's peer) never
+// blocks the link it came on: it is dropped, unacknowledged, and counted
+// (chat_drop_queue_full), and its sender's outbox sends it again. Such frames may fill only half of the
 // total, so a relay's flood can never make an author's own link wait.
 const (
 	// perPeerQueue is the most frames one author may have waiting: a full

@@ -626,7 +626,7 @@ func (s *Service) handle(via, from identity.PeerID, typ uint8, payload []byte, r
 		s.handleCustodyAck(from, payload)
 		return
 	case TypeHandover:
-		s.handleHandover(via, from, payload)
+		s.handleHandover(via, from, payload, !relayed)
 		return
 	case TypeHandoverDone:
 		s.handleHandoverDone(from, payload)
