@@ -42,7 +42,22 @@ const (
 	// store for one recipient (custody.go caps a sender at 500, a holder at 2,000).
 	carrierRate  = 1000
 	carrierBurst = 2000
+
+	// relayedRate and relayedBurst are the whole node's budget of frames whose
+	// author is not the link they came on (routed, carried, handed over), spent
+	// last, by frames that passed every other check. Per-link budgets alone let
+	// many links (or Sybil authors with records) make the node store messages as
+	// fast as it can commit, and the honest neighbour's frame then waits behind
+	// slow commits. 500 a second is far above what people type; the burst takes
+	// a custodian's full store (2,000) twice over. An author's own link is not
+	// charged: its flood stalls only itself. TestHostileChatThrowawayKeys
+	// re-measures it with 1,000 Sybil authors that have records.
+	relayedRate  = 500
+	relayedBurst = 4000
 )
+
+// relayedKey is the single bucket of relayedRate.
+var relayedKey = bucketKey{}
 
 type bucketKey struct{ via, src identity.PeerID }
 

@@ -82,6 +82,7 @@ type Service struct {
 	routed *routedLimiter
 
 	carrier *routedLimiter // per link, before any envelope is opened (ratelimit.go)
+	relayed *routedLimiter // every frame not from its author's own link (ratelimit.go)
 	custody *routedLimiter // custody requests per link (custody.go)
 
 	mu sync.Mutex
@@ -139,6 +140,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, self: cfg.Identity.ID, opener: op,
 		routed:  newRoutedLimiter(routedRate, routedBurst, cfg.Now),
 		carrier: newRoutedLimiter(carrierRate, carrierBurst, cfg.Now),
+		relayed: newRoutedLimiter(relayedRate, relayedBurst, cfg.Now),
 		custody: newRoutedLimiter(custodyRate, custodyBurst, cfg.Now),
 		queues:  map[queueKey]*peerQueue{},
 		space:   make(chan struct{}),
@@ -549,8 +551,9 @@ func (s *Service) known(id identity.PeerID) bool {
 
 // admitSender runs the checks every envelope passes before it is opened, in
 // order of cost: the link's budget (so a link cannot make us open envelopes
-// faster than carrierRate), the claimed sender's block and standing, and the
-// (link, sender) budget. The sender is the envelope's claim: the caller opens
+// faster than carrierRate), the claimed sender's block and standing, the
+// (link, sender) budget and, for a frame not from its author's own link, the
+// node's relayed budget. The sender is the envelope's claim: the caller opens
 // the envelope next, which fails unless that sender signed it, so a false
 // claim can only get a frame dropped, never accepted.
 func (s *Service) admitSender(via, sender identity.PeerID) bool {
@@ -563,6 +566,8 @@ func (s *Service) admitSender(via, sender identity.PeerID) bool {
 		s.cfg.Stats.Add("chat_drop_unknown_sender", 1)
 	case !s.routed.allow(bucketKey{via: via, src: sender}):
 		s.cfg.Stats.Add("chat_drop_rate", 1)
+	case sender != via && !s.relayed.allow(relayedKey):
+		s.cfg.Stats.Add("chat_drop_relayed_rate", 1)
 	default:
 		return true
 	}

@@ -19,9 +19,11 @@ import (
 
 // TestHostileChatThrowawayKeys: 100 throwaway identities from one address link to
 // the victim and, for 60 s, send direct sealed chat frames, each sealed by a
-// key of its own that the victim has never heard of. On ca67723 each such key got
-// a queue (~160 KiB, preallocated, never freed) and a share of the committer
-// equal to an honest peer's. The figures: the victim's RSS grows by less
+// key of its own: two thirds by keys the victim has never heard of, one third by
+// 1,000 Sybil authors whose records the attacker published first (so they pass
+// as known peers and their messages are stored). On ca67723 each key got a queue
+// (~160 KiB, preallocated, never freed) and a share of the committer equal to an
+// honest peer's. The figures: the victim's RSS grows by less
 // than 64 MB, an honest neighbour's chat keeps p99 < 1 s, and no honest message is
 // lost (chatLatencyWhile fails on any probe not received within 15 s).
 func TestHostileChatThrowawayKeys(t *testing.T) {
@@ -48,10 +50,26 @@ func TestHostileChatThrowawayKeys(t *testing.T) {
 
 	// The flood: 3,000 frames, each sealed by a fresh key, sent round-robin by 100
 	// links at up to 50 frames a second each (5,000 a second in all), for 60 s.
+	// Every third frame's key has a record.
 	const links, pool, perLink, attack = 100, 3000, 50, 60 * time.Second
 	frames, err := hostile.ThrowawaySealedChats(pool, n1.pubKey(), string(make([]byte, 1024)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	sybils, err := hostile.Throwaway(pool / 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records [][]byte
+	for i, k := range sybils {
+		if frames[3*i], err = hostile.SealedChat(k, n1.pubKey(), chat.NewID(time.Now()), string(make([]byte, 1024))); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := hostile.SignRecord(k, uint64(time.Now().UnixMicro()), fmt.Sprint("sybil-", i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records = append(records, rec)
 	}
 	evil, err := hostile.New(evilHost.Do)
 	if err != nil {
@@ -75,6 +93,19 @@ func TestHostileChatThrowawayKeys(t *testing.T) {
 	if len(up) == 0 {
 		t.Fatal("no attacker link came up")
 	}
+	// 250 records a second, as TestHostileFloodAndSybils sends them.
+	for i, rec := range records {
+		if err := up[0].Frame(overlay.TypeRecord, rec); err != nil {
+			t.Fatal(err)
+		}
+		if i%25 == 24 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if err := up[0].Sync(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("n1 holds %v records after %d Sybil records", n1.counters()["records_held"], len(records))
 	stop := make(chan struct{})
 	var sent atomic.Int64
 	var wg sync.WaitGroup
@@ -106,8 +137,8 @@ func TestHostileChatThrowawayKeys(t *testing.T) {
 	wg.Wait()
 	after := n1.counters()
 	p99 := lat[min(len(lat)-1, len(lat)*99/100)]
-	t.Logf("%d attacker links up of %d; %d sealed frames sent in %v; n1 chat_drop_unknown_sender +%v, chat_drop_rate +%v, chat_drop_queue_full +%v, chat_drop_queues_full +%v, chat_commits +%v, chat_backpressure +%v",
-		len(up), links, sent.Load(), attack, delta(before, after, "chat_drop_unknown_sender"), delta(before, after, "chat_drop_rate"),
+	t.Logf("%d attacker links up of %d; %d sealed frames sent in %v; n1 chat_drop_unknown_sender +%v, chat_drop_rate +%v, chat_drop_relayed_rate +%v, chat_drop_queue_full +%v, chat_drop_queues_full +%v, chat_commits +%v, chat_backpressure +%v",
+		len(up), links, sent.Load(), attack, delta(before, after, "chat_drop_unknown_sender"), delta(before, after, "chat_drop_rate"), delta(before, after, "chat_drop_relayed_rate"),
 		delta(before, after, "chat_drop_queue_full"), delta(before, after, "chat_drop_queues_full"), delta(before, after, "chat_commits"), delta(before, after, "chat_backpressure"))
 	t.Logf("n2→n1 under attack: %d probes, median %v, p99 %v, max %v", len(lat), median(lat).Round(100*time.Microsecond),
 		p99.Round(100*time.Microsecond), slices.Max(lat).Round(100*time.Microsecond))
