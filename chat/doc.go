@@ -29,12 +29,14 @@
 //     of may send nothing (chat_drop_unknown_sender), checked before the envelope
 //     is opened.
 //   - Sealed frames never block the link they arrive on unless it is their
-//     author's own: each link may have carrierRate envelopes a second opened (2,000
-//     at once), each (link, sealed sender) pair 200 a second (bursts of 1,000), and
-//     an author whose queue is full loses the frame. The drops are counted
-//     (chat_drop_rate, chat_drop_queue_full, chat_drop_queues_full) and cost nothing
-//     acknowledged: the sender's outbox sends again. A custodian's copy of a handed
-//     over message is released only after the recipient's commit.
+//     author's own: each link may have 1,000 envelopes a second opened (2,000 at
+//     once), each (link, sealed sender) pair 200 a second (bursts of 1,000), the
+//     whole node 500 a second of frames not from their author's own link (bursts of
+//     4,000), and an author whose queue is full loses the frame. The drops are
+//     counted (chat_drop_rate, chat_drop_relayed_rate, chat_drop_queue_full,
+//     chat_drop_queues_full) and cost nothing acknowledged: the sender's outbox
+//     sends again. A custodian's copy of a handed over message is released only
+//     after the recipient's commit.
 //   - Rooms are open: anyone who knows a room's name or ID can join, and members
 //     are whoever's record lists the room. A room message waits in the outbox for
 //     each member for at most RoomOutboxTTL (a week, chat_outbox_expired), so
