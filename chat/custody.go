@@ -214,6 +214,13 @@ func (s *Service) handleHandover(via, holder identity.PeerID, payload []byte, ow
 		s.cfg.Stats.Add("chat_drop_unsealable", 1)
 		return
 	}
+	if s.blocked(author) {
+		// Dropped, and the custodian is told it may drop its copy too: otherwise
+		// it would hand it over again at every reconnection until it expires.
+		s.cfg.Stats.Add("chat_drop_blocked", 1)
+		s.handoverDone(holder, id)
+		return
+	}
 	if !s.admitSender(via, author) {
 		return
 	}

@@ -177,6 +177,16 @@ func TestBlockedAuthorNoPath(t *testing.T) {
 	if got := a.stats.Get("chat_drop_blocked"); got != 5 {
 		t.Errorf("chat_drop_blocked %d, want 5", got)
 	}
+	// The custodian is told to drop its copies of the blocked author's message.
+	honest.ev.wait(t, "handover_done for E4 (twice: direct and routed)", func(evs []any) bool {
+		k := 0
+		for _, ev := range evs {
+			if f, ok := ev.(frame); ok && f.typ == TypeHandoverDone {
+				k++
+			}
+		}
+		return k >= 2
+	})
 }
 
 // The custodian attack on message IDs: K holds alice's message X for bob (it sees
