@@ -254,6 +254,8 @@ func TestHostileBlockedNoPath(t *testing.T) {
 		t.Fatalf("the blocked peer's messages reached the user: %q", got)
 	}
 	if ctr2["custody_handed_over"] == 0 {
-		t.Errorf("n2 never handed E's message over: the custodian path was not exercised")
+		t.Fatalf("n2 never handed E's message over: the custodian path was not exercised")
 	}
+	// n1 told n2 to drop it, so it is not handed over again at every reconnection.
+	eventually(t, 15*time.Second, "n2 to release E's message", func() bool { return n2.counters()["custody_released"] >= 1 })
 }
