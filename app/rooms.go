@@ -41,7 +41,9 @@ func newRoomsView(u *ui) *roomsView {
 		}
 	}
 	r.name = newKeyEntry(u)
-	r.name.SetPlaceHolder("Room name")
+	// Rooms are open (issue 16, finding 11): anyone who knows a name can join and,
+	// as a member, fetch the room's files.
+	r.name.SetPlaceHolder("Room name — open: anyone on the network can join and see its files")
 	r.name.OnSubmitted = func(string) { r.joinNamed() }
 	r.join = widget.NewButton("Join / create", r.joinNamed)
 	return r

@@ -39,6 +39,15 @@ var (
 	CustodyLimits = store.CustodyLimits{MaxEntries: 2000, MaxBytes: 16 << 20, MaxPerSender: 500}
 )
 
+// custodyRate and custodyBurst are one link's budget of custody requests:
+// an outbox that entrusts everything it queued for an absent peer at once
+// sends at most one request per queued message, and the per-sender cap
+// (MaxPerSender) is the most that can usefully arrive in one go.
+const (
+	custodyRate  = 20
+	custodyBurst = 500
+)
+
 // Custodians picks the neighbours that may hold a message for an absent peer.
 type Custodians interface {
 	// Custodian returns a directly linked, online peer other than skip, if any.
@@ -117,6 +126,17 @@ func DecodeHandover(p []byte) (id string, env []byte, err error) {
 
 // handleCustody runs on the custodian: keep the envelope within the limits.
 func (s *Service) handleCustody(from identity.PeerID, payload []byte) {
+	// Checked before anything is decoded or stored: a link's budget (each
+	// request costs a write transaction) and the sender's standing (a peer with
+	// no record cannot have a recipient it knows of, see handleSealed).
+	if !s.custody.allow(bucketKey{via: from, src: from}) {
+		s.cfg.Stats.Add("custody_drop_rate", 1)
+		return
+	}
+	if !s.known(from) {
+		s.cfg.Stats.Add("custody_drop_unknown_sender", 1)
+		return
+	}
 	f, err := DecodeCustody(payload)
 	if err != nil {
 		s.cfg.Stats.Add("custody_drop_malformed", 1)
@@ -134,7 +154,8 @@ func (s *Service) handleCustody(from identity.PeerID, payload []byte) {
 	if limit := now.Add(CustodyTTL); expires.After(limit) {
 		expires = limit
 	}
-	err = s.cfg.DB.PutHeld(store.Held{ID: id, From: from.String(), To: to.String(), Envelope: env, Expires: expires}, CustodyLimits, now)
+	evicted, err := s.cfg.DB.PutHeld(store.Held{ID: id, From: from.String(), To: to.String(), Envelope: env, Expires: expires}, CustodyLimits, now)
+	s.cfg.Stats.Add("custody_evicted", uint64(evicted))
 	if errors.Is(err, store.ErrCustodyFull) {
 		s.cfg.Stats.Add("custody_refused_full", 1)
 		return
@@ -176,15 +197,35 @@ func (s *Service) handOver(to identity.PeerID) {
 }
 
 // handleHandover runs on the recipient: the inner envelope must be from its author
-// to us; the message is then processed as if the author had sent it.
-func (s *Service) handleHandover(holder identity.PeerID, payload []byte, routed bool) {
+// to us, and passes the same checks as any sealed frame (handleSealed: the link's
+// budget, the author's block and standing); the message is then processed as if
+// the author had sent it. own says the custodian handed it over on its own link:
+// then it may wait for room like the custodian's own frames (stalling only that
+// link), so a full store handed over at once is not dropped in part; carried by
+// anyone else it never blocks (inbound.go).
+func (s *Service) handleHandover(via, holder identity.PeerID, payload []byte, own bool) {
 	id, env, err := DecodeHandover(payload)
 	if err != nil {
 		s.cfg.Stats.Add("custody_drop_malformed", 1)
 		return
 	}
-	opened, err := s.opener.Open(env)
+	author, _, err := seal.Inspect(env)
 	if err != nil {
+		s.cfg.Stats.Add("chat_drop_unsealable", 1)
+		return
+	}
+	if s.blocked(author) {
+		// Dropped, and the custodian is told it may drop its copy too: otherwise
+		// it would hand it over again at every reconnection until it expires.
+		s.cfg.Stats.Add("chat_drop_blocked", 1)
+		s.handoverDone(holder, id)
+		return
+	}
+	if !s.admitSender(via, author) {
+		return
+	}
+	opened, err := s.opener.Open(env)
+	if err != nil || opened.SenderID != author {
 		s.cfg.Stats.Add("chat_drop_unsealable", 1)
 		return
 	}
@@ -193,13 +234,15 @@ func (s *Service) handleHandover(holder identity.PeerID, payload []byte, routed 
 		s.cfg.Stats.Add("chat_drop_malformed", 1)
 		return
 	}
+	// The ID that counts is the one inside the seal (the author signed it); the
+	// custodian's copy outside must match it.
 	b, err := DecodeBody(body)
 	if err != nil || b.ID != id {
 		s.cfg.Stats.Add("chat_drop_malformed", 1)
 		return
 	}
 	s.cfg.Stats.Add("custody_received", 1)
-	s.enqueueInbound(inbound{from: opened.SenderID, typ: TypeMessage, body: b, holder: holder, handedOver: true}, routed)
+	s.enqueueInbound(inbound{from: author, typ: TypeMessage, body: b, holder: holder, handedOver: true}, own)
 }
 
 // handoverDone tells a custodian that a message it handed over is committed here,

@@ -57,6 +57,7 @@ func TestCustodyRefusesForeignOrBrokenEnvelopes(t *testing.T) {
 	r := n.addNode(3, 0)
 	a := n.addNode(1, 0)
 	mallory := testIdentity(t, 9)
+	n.know(mallory)
 	env, err := seal.Seal(a.id, r.id.Public, append([]byte{TypeMessage}, EncodeBody(Body{Kind: KindDirect, ID: "X1", HLC: 1, Sent: time.Now(), Text: "hi"})...))
 	if err != nil {
 		t.Fatal(err)
@@ -65,15 +66,15 @@ func TestCustodyRefusesForeignOrBrokenEnvelopes(t *testing.T) {
 		return EncodeCustody(CustodyFrame{To: to, Expires: time.Now().Add(time.Hour), ID: "X1", Envelope: env})
 	}
 	// Mallory hands over A's envelope: not hers, refused.
-	k.svc.handle(mallory.ID, TypeCustody, frameFor(r.id.ID, env), false)
+	k.svc.handle(mallory.ID, mallory.ID, TypeCustody, frameFor(r.id.ID, env), false)
 	// A names the wrong recipient.
-	k.svc.handle(a.id.ID, TypeCustody, frameFor(a.id.ID, env), false)
+	k.svc.handle(a.id.ID, a.id.ID, TypeCustody, frameFor(a.id.ID, env), false)
 	// A tampered envelope.
 	bad := bytes.Clone(env)
 	bad[len(bad)/2] ^= 1
-	k.svc.handle(a.id.ID, TypeCustody, frameFor(r.id.ID, bad), false)
+	k.svc.handle(a.id.ID, a.id.ID, TypeCustody, frameFor(r.id.ID, bad), false)
 	// Garbage.
-	k.svc.handle(a.id.ID, TypeCustody, []byte{1, 2, 3}, false)
+	k.svc.handle(a.id.ID, a.id.ID, TypeCustody, []byte{1, 2, 3}, false)
 	if got := k.stats.Get("custody_drop_invalid"); got != 3 {
 		t.Fatalf("custody_drop_invalid = %d, want 3", got)
 	}
@@ -84,7 +85,7 @@ func TestCustodyRefusesForeignOrBrokenEnvelopes(t *testing.T) {
 		t.Fatalf("K kept %d bad envelopes", len(held))
 	}
 	// The genuine one is kept.
-	k.svc.handle(a.id.ID, TypeCustody, frameFor(r.id.ID, env), false)
+	k.svc.handle(a.id.ID, a.id.ID, TypeCustody, frameFor(r.id.ID, env), false)
 	if held, _ := k.db.HeldFor(r.id.ID.String(), time.Now()); len(held) != 1 {
 		t.Fatalf("K holds %d envelopes, want 1", len(held))
 	}

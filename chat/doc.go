@@ -8,21 +8,39 @@
 //     the user is told it was sent; the receiver acknowledges only after its own
 //     commit. Unacknowledged messages stay in the outbox and are retransmitted when the
 //     peer is reachable again, across restarts of either side; the receiver drops
-//     duplicates by message ID, so every message is shown exactly once.
+//     duplicates by (author, message ID), so every message is shown exactly once,
+//     and nobody who learns a message's ID (a custodian, a room member) can make
+//     the real one look like a duplicate by sending its own under that ID first.
 //   - Order within a conversation follows hybrid logical clocks, which survive skew
 //     between machines' clocks.
 //   - Over a direct link the TLS link authenticates the sender. Anything routed
 //     through other peers is sealed (package internal/seal): signed by the sender and
 //     encrypted to the recipient, so relays can neither read nor forge it.
-//   - Incoming messages wait in bounded per-peer queues that the committer serves
-//     round-robin: a flooding peer fills only its own queue (and then stalls on TCP
-//     backpressure), so others keep their share.
-//   - Routed frames never block the relay's link they arrive on: each (relay, author)
-//     pair has a token bucket (200 frames/s, bursts of 1,000), spent before the
-//     envelope is opened, and an author whose queue is full loses the frame. Both
-//     drops are counted (chat_drop_rate, chat_drop_queue_full) and cost nothing
-//     acknowledged: the sender's outbox sends again. A custodian's copy of a handed
-//     over message is released only after the recipient's commit.
+//   - Incoming messages wait in per-author queues that exist only while they hold
+//     something, bounded in frames and bytes per author, in authors and in bytes in
+//     total (inbound.go); the committer serves them round-robin one frame each. A
+//     flooding peer fills only its own queue (and then stalls on TCP backpressure),
+//     so others keep their share.
+//   - The sealed sender is who a frame is from; a routed source is a routing hint.
+//     Blocking, budgets and authorisation use the sealed sender. Frames from a
+//     blocked author are dropped however they arrive (its link, sealed over another
+//     link, routed under a forged source, handed over by a custodian:
+//     chat_drop_blocked); a sealed sender this node has no record or roster entry
+//     of may send nothing (chat_drop_unknown_sender), checked before the envelope
+//     is opened.
+//   - Sealed frames never block the link they arrive on unless it is their
+//     author's own: each link may have 1,000 envelopes a second opened (2,000 at
+//     once), each (link, sealed sender) pair 200 a second (bursts of 1,000), the
+//     whole node 500 a second of frames not from their author's own link (bursts of
+//     4,000), and an author whose queue is full loses the frame. The drops are
+//     counted (chat_drop_rate, chat_drop_relayed_rate, chat_drop_queue_full,
+//     chat_drop_queues_full) and cost nothing acknowledged: the sender's outbox
+//     sends again. A custodian's copy of a handed over message is released only
+//     after the recipient's commit.
+//   - Rooms are open: anyone who knows a room's name or ID can join, and members
+//     are whoever's record lists the room. A room message waits in the outbox for
+//     each member for at most RoomOutboxTTL (a week, chat_outbox_expired), so
+//     Sybil members cannot keep entries for ever.
 //
 // # Wire format (overlay application frames, integers big-endian)
 //

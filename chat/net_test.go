@@ -289,12 +289,14 @@ type node struct {
 	// custodian, when set before start, is the neighbour queued messages are
 	// entrusted to.
 	custodian *node
-	db        *store.DB
-	clock     *hlc.Clock
-	rooms     *Rooms
-	svc       *Service
-	cancel    context.CancelFunc
-	done      chan struct{}
+	// blocked, when set before start, is Config.Blocked.
+	blocked func(identity.PeerID) bool
+	db      *store.DB
+	clock   *hlc.Clock
+	rooms   *Rooms
+	svc     *Service
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func testIdentity(t testing.TB, seed byte) *identity.Identity {
@@ -311,6 +313,18 @@ func testIdentity(t testing.TB, seed byte) *identity.Identity {
 func (n *fakeNet) addNode(seed byte, retry time.Duration) *node {
 	n.t.Helper()
 	return n.addNodeWith(seed, retry, nil)
+}
+
+// know makes ids peers the others have a record of (chat.Config.Known) without
+// running a Service for them.
+func (n *fakeNet) know(ids ...*identity.Identity) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, id := range ids {
+		if n.peers[id.ID] == nil {
+			n.peers[id.ID] = &endpoint{id: id}
+		}
+	}
 }
 
 // addNodeWith is addNode with a hook that adjusts the node before it starts.
@@ -364,6 +378,7 @@ func (nd *node) startPaused() (run func()) {
 	svc, err := New(Config{
 		Identity: nd.id, Net: nd.net.view(nd.id.ID), DB: db, Clock: clock, Emit: emit,
 		Log: slog.New(slog.DiscardHandler), Stats: nd.stats, Rooms: rooms, RetryEvery: nd.retry,
+		Blocked: nd.blocked,
 	})
 	if nd.custodian != nil {
 		svc.cfg.Custodians = fixedCustodian{nd.custodian.id.ID}

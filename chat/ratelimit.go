@@ -7,19 +7,23 @@ import (
 	"parley/identity"
 )
 
-// Routed frames get a budget of their own. A direct neighbour that floods only
-// stalls its own TCP link (its queue fills and its reader blocks), but a routed
-// frame arrives on a relay's link, where blocking would stall every author that
-// relay carries and the relay's own chat with us. So routed frames never block:
-// each (relay, claimed author) pair has a token bucket, checked before the costly
-// seal.Open, and an author whose queue is full loses the frame. Both drops are
-// counted, and nothing is lost: a message is acknowledged only after our commit,
-// so the sender's outbox sends it again.
+// Sealed frames get a budget of their own. A direct neighbour that floods with
+// its own frames only stalls its own TCP link (its queue fills and its reader
+// blocks), but a sealed frame may be carried for someone else: routed on a relay's
+// link, or handed over directly by a neighbour that did not sign it. Blocking
+// there would stall every author that link carries and the link's own chat with
+// us, so such frames never block: each link has a budget of envelopes to open
+// (carrierRate) and each (link, sealed sender) pair a token bucket, both spent
+// before the costly seal.Open, and an author whose queue is full loses the frame.
+// The drops are counted, and nothing is lost: a message is acknowledged only
+// after our commit, so the sender's outbox sends it again.
 //
-// The pair is the key because the claimed author of a routed frame is not
-// authenticated until the envelope is opened: keyed by author alone, anyone could
-// spend someone else's budget by claiming to be them. The relay is authenticated
-// by its TLS link, so a liar spends only the budget of what it relays itself.
+// The pair is (link, sealed sender), the sender named inside the envelope, never
+// the routed source (a hint any hop could have written): Open fails unless that
+// sender signed the envelope, so anyone who claims to be someone else gets its
+// frame dropped, and spends only the budget of the link it came on. Before
+// (ca67723) direct sealed frames had no budget, and routed ones were keyed by the
+// routed source, so each fresh key or forged source got a fresh budget.
 const (
 	// routedRate is the sustained routed frames per second one author gets through
 	// one relay: far above what people type, below what a flood needs.
@@ -29,7 +33,31 @@ const (
 	routedBurst = 1000
 	// maxBuckets bounds the limiter's memory against throwaway identities.
 	maxBuckets = 4096
+
+	// carrierRate and carrierBurst are one link's budget of envelopes to open,
+	// whoever signed them (its own sealed frames, those it relays and the
+	// hand-overs it carries), spent before anything else: opening costs an X25519
+	// and an Ed25519 verification (~0.15 ms), so this caps what one link can make
+	// us spend at ~15% of a core. The burst covers a custodian handing over a full
+	// store for one recipient (custody.go caps a sender at 500, a holder at 2,000).
+	carrierRate  = 1000
+	carrierBurst = 2000
+
+	// relayedRate and relayedBurst are the whole node's budget of frames whose
+	// author is not the link they came on (routed, carried, handed over), spent
+	// last, by frames that passed every other check. Per-link budgets alone let
+	// many links (or Sybil authors with records) make the node store messages as
+	// fast as it can commit, and the honest neighbour's frame then waits behind
+	// slow commits. 500 a second is far above what people type; the burst takes
+	// a custodian's full store (2,000) twice over. An author's own link is not
+	// charged: its flood stalls only itself. TestHostileChatThrowawayKeys
+	// re-measures it with 1,000 Sybil authors that have records.
+	relayedRate  = 500
+	relayedBurst = 4000
 )
+
+// relayedKey is the single bucket of relayedRate.
+var relayedKey = bucketKey{}
 
 type bucketKey struct{ via, src identity.PeerID }
 

@@ -85,6 +85,7 @@ func TestRoutedFloodNeitherBlocksNorStarves(t *testing.T) {
 	c.svc.routed = newRoutedLimiter(routedRate, routedBurst, clk.now)
 
 	flooder, honest, relay, liar := testIdentity(t, 9), testIdentity(t, 1), testIdentity(t, 2), testIdentity(t, 8)
+	n.know(flooder, honest)
 	envelope := func(from *identity.Identity, id string) []byte {
 		t.Helper()
 		body := EncodeBody(Body{Kind: KindDirect, ID: id, HLC: 1, Sent: time.Unix(1000, 0), Text: "x"})
@@ -126,8 +127,13 @@ func TestRoutedFloodNeitherBlocksNorStarves(t *testing.T) {
 		t.Fatal("HandleRouted blocked: a routed flood stalls the relay's link")
 	}
 
-	if got := c.stats.Get("chat_drop_rate"); got != 2*extra {
-		t.Errorf("chat_drop_rate %d, want %d (%d over the flooder's burst, %d over the liar's)", got, 2*extra, extra, extra)
+	// Budgets are spent by the sealed sender, which only a valid envelope names:
+	// the liar's garbage is dropped unopened and spends nobody's budget.
+	if got := c.stats.Get("chat_drop_rate"); got != extra {
+		t.Errorf("chat_drop_rate %d, want %d over the flooder's burst", got, extra)
+	}
+	if got := c.stats.Get("chat_drop_unsealable"); got != routedBurst+extra {
+		t.Errorf("chat_drop_unsealable %d, want %d (the liar's garbage)", got, routedBurst+extra)
 	}
 	// The flooder got routedBurst+routedRate frames past its budget; its queue holds
 	// perPeerQueue of them, the rest are dropped (and would be sent again).

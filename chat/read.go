@@ -13,7 +13,7 @@ import (
 func (s *Service) MarkRead(conv, upTo string) ([]string, error) {
 	var limit uint64 = ^uint64(0)
 	if upTo != "" {
-		m, ok, err := s.cfg.DB.GetMessage(upTo)
+		m, ok, err := s.cfg.DB.GetMessageIn(conv, upTo)
 		if err != nil {
 			return nil, err
 		}
@@ -22,7 +22,7 @@ func (s *Service) MarkRead(conv, upTo string) ([]string, error) {
 		}
 		limit = m.HLC
 	}
-	var ids []string
+	var ids, authors []string
 	var peer string
 	for cursor := store.Cursor(""); ; {
 		page, err := s.cfg.DB.History(conv, cursor, 500)
@@ -31,7 +31,7 @@ func (s *Service) MarkRead(conv, upTo string) ([]string, error) {
 		}
 		for _, m := range page.Messages {
 			if m.HLC <= limit && m.State == store.StateReceived {
-				ids = append(ids, m.ID)
+				ids, authors = append(ids, m.ID), append(authors, m.From)
 				peer = m.From
 			}
 		}
@@ -45,8 +45,8 @@ func (s *Service) MarkRead(conv, upTo string) ([]string, error) {
 	}
 	direct := len(conv) > 2 && conv[:2] == "d:"
 	err := s.cfg.DB.Update(func(tx *store.Tx) error {
-		for _, id := range ids {
-			if _, _, err := tx.AdvanceState(id, store.StateRead); err != nil {
+		for i, id := range ids {
+			if _, _, err := tx.AdvanceState(authors[i], id, store.StateRead); err != nil {
 				return err
 			}
 		}

@@ -60,7 +60,19 @@ type Config struct {
 	Custodians Custodians
 	// Now is the wall clock for the routed-frame budget (time.Now if nil).
 	Now func() time.Time
+	// Blocked names the peers the user blocked: nothing they author or hand over
+	// is accepted, however it arrives (nil: nobody is blocked).
+	Blocked func(identity.PeerID) bool
+	// Known says whether a peer may author chat frames here: one this node has a
+	// record or roster entry for (nil: it has a record, Net.PublicKey). See
+	// handleSealed for why an unknown sender may send nothing.
+	Known func(identity.PeerID) bool
 }
+
+// batchBytes bounds the text one commit carries, so a commit stays short (tens
+// of milliseconds) even when every waiting message is a maximal one, and an
+// honest frame waiting behind a flood is committed within a batch or two.
+const batchBytes = 4 << 20
 
 // Service sends, receives, stores and acknowledges messages.
 type Service struct {
@@ -69,11 +81,19 @@ type Service struct {
 	opener *seal.Opener
 	routed *routedLimiter
 
-	mu      sync.Mutex
-	queues  map[identity.PeerID]chan inbound
-	order   []identity.PeerID
-	next    int
-	lastTry map[string]time.Time // outbox key → last transmission
+	carrier *routedLimiter // per link, before any envelope is opened (ratelimit.go)
+	relayed *routedLimiter // every frame not from its author's own link (ratelimit.go)
+	custody *routedLimiter // custody requests per link (custody.go)
+
+	mu sync.Mutex
+	// queues, order, next, inboundBytes and space are the inbound queues
+	// (inbound.go): one per author with frames waiting, served round-robin.
+	queues       map[queueKey]*peerQueue
+	order        []queueKey
+	next         int
+	inboundBytes int
+	space        chan struct{}        // closed (and replaced) when the committer frees room
+	lastTry      map[string]time.Time // outbox key → last transmission
 
 	ready   chan struct{}
 	local   chan *sendReq
@@ -82,9 +102,6 @@ type Service struct {
 }
 
 var errStopped = errors.New("chat stopped")
-
-// perPeerQueue bounds what one peer can have waiting for the committer.
-const perPeerQueue = 1024
 
 type inbound struct {
 	from identity.PeerID
@@ -99,6 +116,7 @@ type inbound struct {
 	// copy of a message we might still lose in a crash.
 	holder     identity.PeerID
 	handedOver bool
+	bytes      int // charged against the queue bounds (inbound.go)
 }
 
 type sendReq struct {
@@ -121,7 +139,11 @@ func New(cfg Config) (*Service, error) {
 	return &Service{
 		cfg: cfg, self: cfg.Identity.ID, opener: op,
 		routed:  newRoutedLimiter(routedRate, routedBurst, cfg.Now),
-		queues:  map[identity.PeerID]chan inbound{},
+		carrier: newRoutedLimiter(carrierRate, carrierBurst, cfg.Now),
+		relayed: newRoutedLimiter(relayedRate, relayedBurst, cfg.Now),
+		custody: newRoutedLimiter(custodyRate, custodyBurst, cfg.Now),
+		queues:  map[queueKey]*peerQueue{},
+		space:   make(chan struct{}),
 		lastTry: map[string]time.Time{},
 		ready:   make(chan struct{}, 1),
 		local:   make(chan *sendReq, 1024),
@@ -267,7 +289,7 @@ func (s *Service) Run(ctx context.Context) {
 			}
 			break
 		}
-		items := s.takeInbound(4096)
+		items := s.takeInbound(4096, batchBytes)
 		if len(reqs) == 0 && len(items) == 0 {
 			continue
 		}
@@ -283,80 +305,6 @@ func (s *Service) poke() {
 	case s.ready <- struct{}{}:
 	default:
 	}
-}
-
-func (s *Service) pending() bool {
-	if len(s.local) > 0 {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, q := range s.queues {
-		if len(q) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// enqueueInbound hands a decoded frame to the committer. From a direct neighbour it
-// blocks while that peer's own queue is full, which stalls only that peer's link
-// (TCP backpressure). A routed frame (routed true) arrived on a relay's link and
-// must not block it (ratelimit.go): it is dropped instead, unacknowledged, and the
-// sender sends it again.
-func (s *Service) enqueueInbound(it inbound, routed bool) {
-	s.mu.Lock()
-	q, ok := s.queues[it.from]
-	if !ok {
-		q = make(chan inbound, perPeerQueue)
-		s.queues[it.from] = q
-		s.order = append(s.order, it.from)
-	}
-	ctx := s.ctx
-	s.mu.Unlock()
-	select {
-	case q <- it:
-	default:
-		if routed {
-			s.cfg.Stats.Add("chat_drop_queue_full", 1)
-			return
-		}
-		s.cfg.Stats.Add("chat_backpressure", 1)
-		select {
-		case q <- it:
-		case <-ctx.Done():
-			return
-		}
-	}
-	s.poke()
-}
-
-// takeInbound drains the per-peer queues round-robin, at most 256 items from one
-// peer per turn, so a busy peer cannot crowd out the others in a batch.
-func (s *Service) takeInbound(limit int) []inbound {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []inbound
-	for progress := true; progress && len(out) < limit; {
-		progress = false
-		for i := 0; i < len(s.order) && len(out) < limit; i++ {
-			q := s.queues[s.order[(s.next+i)%len(s.order)]]
-		drain:
-			for n := 0; n < 256 && len(out) < limit; n++ {
-				select {
-				case it := <-q:
-					out = append(out, it)
-					progress = true
-				default:
-					break drain
-				}
-			}
-		}
-		if len(s.order) > 0 {
-			s.next = (s.next + 1) % len(s.order)
-		}
-	}
-	return out
 }
 
 // commit stores a batch in one transaction, then (and only then) acknowledges,
@@ -386,6 +334,9 @@ func (s *Service) commit(reqs []*sendReq, items []inbound) {
 			}
 			for _, to := range r.to {
 				e := store.OutboxEntry{ID: r.msg.ID, To: to.String(), Kind: r.kind, Payload: r.frame, Created: now}
+				if r.msg.Room != "" {
+					e.Expires = now.Add(RoomOutboxTTL)
+				}
 				if err := tx.PutOutbox(e); err != nil {
 					return err
 				}
@@ -489,7 +440,7 @@ func (s *Service) apply(tx *store.Tx, it inbound) (events []any, ack string, err
 				s.cfg.Stats.Add("chat_ack_unknown", 1)
 				continue
 			}
-			if _, _, err := tx.AdvanceState(id, store.StateDelivered); err != nil {
+			if _, _, err := tx.AdvanceState(s.self.String(), id, store.StateDelivered); err != nil {
 				return nil, "", err
 			}
 			events = append(events, Delivered{ID: id, To: from})
@@ -498,12 +449,12 @@ func (s *Service) apply(tx *store.Tx, it inbound) (events []any, ack string, err
 	case TypeRead:
 		var read []string
 		for _, id := range it.ids {
-			m, ok := tx.GetMessage(id)
-			if !ok || m.From != s.self.String() || m.To != from {
+			m, ok := tx.GetMessage(s.self.String(), id)
+			if !ok || m.To != from {
 				s.cfg.Stats.Add("chat_read_unknown", 1)
 				continue
 			}
-			if _, changed, err := tx.AdvanceState(id, store.StateRead); err != nil {
+			if _, changed, err := tx.AdvanceState(s.self.String(), id, store.StateRead); err != nil {
 				return nil, "", err
 			} else if changed {
 				read = append(read, id)
@@ -573,42 +524,104 @@ func (s *Service) transmit(to identity.PeerID, typ uint8, body []byte) bool {
 
 // HandleDirect receives a chat frame from a direct neighbour.
 func (s *Service) HandleDirect(typ uint8) func(identity.PeerID, []byte) {
-	return func(from identity.PeerID, payload []byte) { s.handle(from, typ, payload, false) }
+	if typ == TypeSealed {
+		return func(from identity.PeerID, payload []byte) { s.handleSealed(from, from, payload, false) }
+	}
+	return func(from identity.PeerID, payload []byte) { s.handle(from, from, typ, payload, false) }
 }
 
 // HandleRouted receives a sealed frame routed through other peers (via is the
-// neighbour that handed it to us); the claimed source is checked against the
-// envelope's signature. Each (via, src) pair has a budget, spent before the
-// envelope is opened (ratelimit.go).
+// neighbour that handed it to us, src the routed source, a hint only).
 func (s *Service) HandleRouted(src, via identity.PeerID, payload []byte) {
-	if !s.routed.allow(bucketKey{via: via, src: src}) {
-		s.cfg.Stats.Add("chat_drop_rate", 1)
-		return
-	}
-	s.handle(src, TypeSealed, payload, true)
+	s.handleSealed(via, src, payload, true)
 }
 
-// handle decodes one chat frame; routed says it came through a relay's link and
-// must never block that link's reader.
-func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte, routed bool) {
-	if typ == TypeSealed {
-		opened, err := s.opener.Open(payload)
-		if err != nil {
-			s.cfg.Stats.Add("chat_drop_unsealable", 1)
-			s.cfg.Log.Debug("sealed frame dropped", "claimed", from.Short(), "err", err)
-			return
-		}
-		if opened.SenderID != from {
-			// Routed frames carry an unauthenticated source; the signature wins.
-			s.cfg.Stats.Add("chat_source_mismatch", 1)
-			from = opened.SenderID
-		}
-		inner, body, err := sealedInner(opened.Plaintext)
-		if err != nil {
-			s.cfg.Stats.Add("chat_drop_malformed", 1)
-			return
-		}
-		typ, payload = inner, body
+// blocked says whether the user blocked id.
+func (s *Service) blocked(id identity.PeerID) bool {
+	return s.cfg.Blocked != nil && s.cfg.Blocked(id)
+}
+
+// known says whether id may author frames here.
+func (s *Service) known(id identity.PeerID) bool {
+	if s.cfg.Known != nil {
+		return s.cfg.Known(id)
+	}
+	return s.cfg.Net.PublicKey(id) != nil
+}
+
+// admitSender runs the checks every envelope passes before it is opened, in
+// order of cost: the link's budget (so a link cannot make us open envelopes
+// faster than carrierRate), the claimed sender's block and standing, the
+// (link, sender) budget and, for a frame not from its author's own link, the
+// node's relayed budget. The sender is the envelope's claim: the caller opens
+// the envelope next, which fails unless that sender signed it, so a false
+// claim can only get a frame dropped, never accepted.
+func (s *Service) admitSender(via, sender identity.PeerID) bool {
+	switch {
+	case !s.carrier.allow(bucketKey{via: via, src: via}):
+		s.cfg.Stats.Add("chat_drop_rate", 1)
+	case s.blocked(sender):
+		s.cfg.Stats.Add("chat_drop_blocked", 1)
+	case !s.known(sender):
+		s.cfg.Stats.Add("chat_drop_unknown_sender", 1)
+	case !s.routed.allow(bucketKey{via: via, src: sender}):
+		s.cfg.Stats.Add("chat_drop_rate", 1)
+	case sender != via && !s.relayed.allow(relayedKey):
+		s.cfg.Stats.Add("chat_drop_relayed_rate", 1)
+	default:
+		return true
+	}
+	return false
+}
+
+// handleSealed opens a sealed frame that arrived on via's link, either routed
+// (src is the routed source) or directly (src is via).
+//
+// Policy (the same for calls and files): the sealed sender is who a frame is
+// from; the routed source is only a routing hint. Blocking, budgets and every
+// authorisation use the sealed sender. A sealed sender that differs from the
+// routed source (or, on a direct link, from the link's peer) is counted
+// (chat_source_mismatch) and accepted, because chat is store-and-forward: a
+// custodian or relay legitimately carries someone else's sealed message.
+//
+// An unknown sender (no record, no roster entry) may send nothing: its frames
+// are dropped before they are opened (chat_drop_unknown_sender) and never get a
+// queue. Parley only ever writes to peers it has a record of, whose record
+// reaches the recipient along the same paths; an honest message that overtakes
+// its author's record is sent again from the author's outbox (within 3 s).
+func (s *Service) handleSealed(via, src identity.PeerID, payload []byte, routed bool) {
+	sender, _, err := seal.Inspect(payload)
+	if err != nil {
+		s.cfg.Stats.Add("chat_drop_unsealable", 1)
+		return
+	}
+	if !s.admitSender(via, sender) {
+		return
+	}
+	opened, err := s.opener.Open(payload)
+	if err != nil || opened.SenderID != sender {
+		s.cfg.Stats.Add("chat_drop_unsealable", 1)
+		s.cfg.Log.Debug("sealed frame dropped", "claimed", src.Short(), "err", err)
+		return
+	}
+	if sender != src {
+		s.cfg.Stats.Add("chat_source_mismatch", 1)
+	}
+	inner, body, err := sealedInner(opened.Plaintext)
+	if err != nil {
+		s.cfg.Stats.Add("chat_drop_malformed", 1)
+		return
+	}
+	// Only the author's own link may make it wait (inbound.go).
+	s.handle(via, sender, inner, body, routed || sender != via)
+}
+
+// handle decodes one chat frame authored by from that arrived on via's link;
+// relayed says it must never block that link's reader (inbound.go).
+func (s *Service) handle(via, from identity.PeerID, typ uint8, payload []byte, relayed bool) {
+	if s.blocked(from) {
+		s.cfg.Stats.Add("chat_drop_blocked", 1)
+		return
 	}
 	switch typ {
 	case TypeCustody:
@@ -618,7 +631,7 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte, routed
 		s.handleCustodyAck(from, payload)
 		return
 	case TypeHandover:
-		s.handleHandover(from, payload, routed)
+		s.handleHandover(via, from, payload, !relayed)
 		return
 	case TypeHandoverDone:
 		s.handleHandoverDone(from, payload)
@@ -639,7 +652,7 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte, routed
 		s.cfg.Log.Debug("chat frame dropped", "from", from.Short(), "err", err)
 		return
 	}
-	s.enqueueInbound(it, routed)
+	s.enqueueInbound(it, !relayed)
 }
 
 // PeerReachable retransmits everything waiting for a peer that just came online.
@@ -651,9 +664,22 @@ func (s *Service) PeerReachable(id identity.PeerID) {
 }
 
 // flush retransmits the outbox entries of peer ("" = all reachable peers) that were
-// not tried within minGap.
+// not tried within minGap. Entries of peers that are not online are not even
+// decoded (store.OutboxWhere).
 func (s *Service) flush(peer string, minGap time.Duration) {
-	entries, err := s.cfg.DB.Outbox(peer)
+	online := map[string]bool{}
+	entries, err := s.cfg.DB.OutboxWhere(func(to string) bool {
+		if peer != "" {
+			return to == peer
+		}
+		up, seen := online[to]
+		if !seen {
+			id, err := identity.ParsePeerID(to)
+			up = err == nil && s.cfg.Net.Online(id)
+			online[to] = up
+		}
+		return up
+	})
 	if err != nil {
 		return
 	}
@@ -671,19 +697,52 @@ func (s *Service) flush(peer string, minGap time.Duration) {
 	}
 }
 
+// RoomOutboxTTL is how long a room message waits for a member that does not
+// acknowledge it. Anyone can join a room (its members are whoever's record lists
+// it), so without a limit every Sybil "member" would keep an outbox entry of
+// every room message forever. A week matches the custody TTL: a colleague back
+// from a week off still gets what was said.
+var RoomOutboxTTL = 7 * 24 * time.Hour
+
+// expireEvery is how often the outbox is swept for expired room entries: the
+// sweep decodes every entry, so not every RetryEvery.
+const expireEvery = 10 * time.Minute
+
 // retryLoop retransmits unacknowledged messages to reachable peers every
-// RetryEvery, for acks lost with a link that went down mid-flight.
+// RetryEvery, for acks lost with a link that went down mid-flight, and sweeps
+// expired room entries every expireEvery.
 func (s *Service) retryLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RetryEvery)
 	defer t.Stop()
+	var lastSweep time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		if now := time.Now(); now.Sub(lastSweep) >= expireEvery {
+			lastSweep = now
+			s.expireOutbox(now)
+		}
 		if n, err := s.cfg.DB.OutboxLen(); err == nil && n > 0 {
 			s.flush("", 3*time.Second)
 		}
 	}
+}
+
+// expireOutbox gives up room entries past their RoomOutboxTTL (counted as
+// chat_outbox_expired; the message stays "sent" for that member).
+func (s *Service) expireOutbox(now time.Time) {
+	gone, err := s.cfg.DB.ExpireOutbox(now)
+	if err != nil {
+		s.cfg.Log.Warn("expire outbox", "err", err)
+		return
+	}
+	s.cfg.Stats.Add("chat_outbox_expired", uint64(len(gone)))
+	s.mu.Lock()
+	for _, e := range gone {
+		delete(s.lastTry, e.ID+"|"+e.To)
+	}
+	s.mu.Unlock()
 }

@@ -441,6 +441,7 @@ func TestSealedFrameOverDirectLinkAttributedToSigner(t *testing.T) {
 	a, b := n.addNode(1, 0), n.addNode(2, 0)
 	n.link(a.id.ID, b.id.ID)
 	cid := testIdentity(t, 3)
+	n.know(cid)
 	body := EncodeBody(Body{Kind: KindDirect, ID: "sealed-1", HLC: uint64(hlc.New(time.Now().UnixMilli(), 0)), Sent: time.Now(), Text: "via B"})
 	env, err := seal.Seal(cid, a.id.Public, append([]byte{TypeMessage}, body...))
 	if err != nil {

@@ -65,6 +65,7 @@ func (n *Node) setupChat() error {
 	n.chat, err = chat.New(chat.Config{
 		Identity: n.id, Net: chatNet{n.ov}, DB: n.db, Clock: n.clock, Emit: n.onChat,
 		Log: n.log, Stats: &n.stats, Rooms: n.rooms, Custodians: custodians{n.ov},
+		Blocked: n.trust.isBlocked, Known: n.knownPeer,
 	})
 	if err != nil {
 		return err
@@ -76,6 +77,18 @@ func (n *Node) setupChat() error {
 	n.ov.HandleRouted(chat.TypeSealed, n.chat.HandleRouted)
 	n.profile.Extensions = n.extensions()
 	return nil
+}
+
+// knownPeer says whether id may author chat frames here (chat.Config.Known): a
+// peer whose record this node holds, or one in the roster with its key (seen
+// before, e.g. the author of a message a custodian hands over while the author
+// is long gone and its record expired).
+func (n *Node) knownPeer(id identity.PeerID) bool {
+	if n.ov.RecordOf(id) != nil {
+		return true
+	}
+	p, ok, err := n.db.GetPeer(id.String())
+	return err == nil && ok && len(p.PubKey) > 0
 }
 
 // extensions are the record extensions this node publishes: its rooms and its

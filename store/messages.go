@@ -57,27 +57,43 @@ func (d *DB) Update(fn func(*Tx) error) error {
 	return d.bolt.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
 }
 
-// PutMessage stores m unless its ID is already stored; isNew tells which, so a
-// retransmission is acknowledged again but shown once.
+// idxKey is a message's msgidx key: its ID, 0x00, its author. Messages are
+// told apart by (author, ID), not by ID alone: an ID is visible to custodians
+// and room members, and with an index by ID alone any of them could deliver a
+// message of its own under someone else's ID first, making the real one a
+// "duplicate" that was acknowledged and dropped (TestDedupeByAuthorAndID).
+func idxKey(from, id string) []byte {
+	return append(append(append(make([]byte, 0, len(id)+1+len(from)), id...), 0), from...)
+}
+
+// PutMessage stores m unless its (author, ID) is already stored; isNew tells which,
+// so a retransmission is acknowledged again but shown once. Two authors' messages
+// with the same ID and HLC in one conversation (a room) would share a history key;
+// the later one is stored one HLC tick later, which no one can see.
 func (t *Tx) PutMessage(m Message) (isNew bool, err error) {
 	idx := t.tx.Bucket(bucketMsgIdx)
-	if idx.Get([]byte(m.ID)) != nil {
+	ik := idxKey(m.From, m.ID)
+	if idx.Get(ik) != nil {
 		return false, nil
 	}
 	conv, err := t.tx.Bucket(bucketConv).CreateBucketIfNotExists([]byte(m.Conv))
 	if err != nil {
 		return false, err
 	}
+	key := msgKey(m.HLC, m.ID)
+	for conv.Get(key) != nil {
+		m.HLC++
+		key = msgKey(m.HLC, m.ID)
+	}
 	v, err := json.Marshal(m)
 	if err != nil {
 		return false, err
 	}
-	key := msgKey(m.HLC, m.ID)
 	if err := conv.Put(key, v); err != nil {
 		return false, err
 	}
 	ref := append(append([]byte(m.Conv), 0), key[:8]...)
-	if err := idx.Put([]byte(m.ID), ref); err != nil {
+	if err := idx.Put(ik, ref); err != nil {
 		return false, err
 	}
 	return true, t.raiseHLC(m.HLC)
@@ -92,8 +108,11 @@ func (t *Tx) raiseHLC(h uint64) error {
 }
 
 // locate finds a message's conversation bucket and key.
-func (t *Tx) locate(id string) (*bolt.Bucket, []byte) {
-	ref := t.tx.Bucket(bucketMsgIdx).Get([]byte(id))
+func (t *Tx) locate(from, id string) (*bolt.Bucket, []byte) {
+	return t.locateRef(id, t.tx.Bucket(bucketMsgIdx).Get(idxKey(from, id)))
+}
+
+func (t *Tx) locateRef(id string, ref []byte) (*bolt.Bucket, []byte) {
 	i := bytes.IndexByte(ref, 0)
 	if i < 0 || len(ref) != i+9 {
 		return nil, nil
@@ -105,10 +124,13 @@ func (t *Tx) locate(id string) (*bolt.Bucket, []byte) {
 	return conv, msgKey(binary.BigEndian.Uint64(ref[i+1:]), id)
 }
 
-// GetMessage reads one message inside the transaction.
-func (t *Tx) GetMessage(id string) (Message, bool) {
+// GetMessage reads one message, by author and ID, inside the transaction.
+func (t *Tx) GetMessage(from, id string) (Message, bool) {
+	return t.read(t.locate(from, id))
+}
+
+func (t *Tx) read(b *bolt.Bucket, key []byte) (Message, bool) {
 	var m Message
-	b, key := t.locate(id)
 	if b == nil {
 		return m, false
 	}
@@ -121,8 +143,8 @@ func (t *Tx) GetMessage(id string) (Message, bool) {
 
 // AdvanceState moves a message forward to state (never backwards); changed is false
 // when the message is unknown or already there or beyond.
-func (t *Tx) AdvanceState(id, state string) (m Message, changed bool, err error) {
-	b, key := t.locate(id)
+func (t *Tx) AdvanceState(from, id, state string) (m Message, changed bool, err error) {
+	b, key := t.locate(from, id)
 	if b == nil {
 		return m, false, nil
 	}
@@ -140,10 +162,34 @@ func (t *Tx) AdvanceState(id, state string) (m Message, changed bool, err error)
 	return m, true, b.Put(key, v)
 }
 
-// GetMessage reads one message.
+// GetMessage reads one message by ID alone: the first stored under that ID,
+// whoever wrote it (for callers that know the conversation, see GetMessageIn).
 func (d *DB) GetMessage(id string) (m Message, ok bool, err error) {
+	return d.GetMessageIn("", id)
+}
+
+// GetMessageIn reads the message with this ID in conversation conv (any
+// conversation when conv is empty).
+func (d *DB) GetMessageIn(conv, id string) (m Message, ok bool, err error) {
 	err = d.bolt.View(func(tx *bolt.Tx) error {
-		m, ok = (&Tx{tx: tx}).GetMessage(id)
+		t := &Tx{tx: tx}
+		prefix := append([]byte(id), 0)
+		c := tx.Bucket(bucketMsgIdx).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if m, ok = t.read(t.locateRef(id, v)); ok && (conv == "" || m.Conv == conv) {
+				return nil
+			}
+		}
+		m, ok = Message{}, false
+		return nil
+	})
+	return m, ok, err
+}
+
+// GetMessageFrom reads one message by author and ID.
+func (d *DB) GetMessageFrom(from, id string) (m Message, ok bool, err error) {
+	err = d.bolt.View(func(tx *bolt.Tx) error {
+		m, ok = (&Tx{tx: tx}).GetMessage(from, id)
 		return nil
 	})
 	return m, ok, err
@@ -274,4 +320,45 @@ func migrateV1ToV2(tx *bolt.Tx) error {
 		return err
 	}
 	return tx.DeleteBucket(bucketMessages)
+}
+
+// migrateV4ToV5 rekeys the message index from the ID alone to (ID, author)
+// (idxKey), reading each message's author from its history entry, and adds the
+// custody index (custody.go).
+func migrateV4ToV5(tx *bolt.Tx) error {
+	old := tx.Bucket(bucketMsgIdx)
+	type entry struct{ key, ref []byte }
+	var moved []entry
+	t := &Tx{tx: tx}
+	err := old.ForEach(func(k, v []byte) error {
+		id := string(k)
+		m, ok := t.read(t.locateRef(id, v))
+		if i := bytes.IndexByte(k, 0); !ok && i >= 0 {
+			// Written by migrateV1ToV2 through this build's PutMessage: already
+			// keyed (ID, author).
+			id = string(k[:i])
+			m, ok = t.read(t.locateRef(id, v))
+		}
+		if !ok {
+			return nil // an entry without its message indexes nothing
+		}
+		moved = append(moved, entry{idxKey(m.From, id), append([]byte(nil), v...)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket(bucketMsgIdx); err != nil {
+		return err
+	}
+	idx, err := tx.CreateBucket(bucketMsgIdx)
+	if err != nil {
+		return err
+	}
+	for _, e := range moved {
+		if err := idx.Put(e.key, e.ref); err != nil {
+			return err
+		}
+	}
+	return migrateCustodyIndex(tx)
 }

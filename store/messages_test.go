@@ -276,7 +276,11 @@ func TestAdvanceStateNeverBackwards(t *testing.T) {
 		var changed bool
 		err := d.Update(func(tx *Tx) error {
 			var err error
-			m, changed, err = tx.AdvanceState(s.id, s.state)
+			from := ""
+			if s.id == "in" {
+				from = "bob"
+			}
+			m, changed, err = tx.AdvanceState(from, s.id, s.state)
 			return err
 		})
 		if err != nil || changed != s.changed || m.State != s.after {
@@ -478,7 +482,7 @@ func TestMigrateV1ToV2(t *testing.T) {
 	if p, ok, _ := d.GetPeer("bob"); !ok || p.Name != "Bob" {
 		t.Fatalf("roster after migration: %+v %v", p, ok)
 	}
-	if news := put(t, d, Message{ID: "01A", Conv: "d:bob"}); news[0] {
+	if news := put(t, d, Message{ID: "01A", From: "alice", Conv: "d:bob"}); news[0] {
 		t.Fatal("migrated message ID not indexed: duplicate accepted")
 	}
 	// Reopening does not migrate again.

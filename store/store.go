@@ -8,10 +8,13 @@
 //	settings name               UTF-8 value
 //	roster   peer ID text       JSON Peer
 //	conv     conversation key → nested bucket: HLC (8 bytes) + message ID → JSON Message
-//	msgidx   message ID         conversation key, 0x00, HLC (8 bytes): dedupe and lookups
+//	msgidx   message ID 0x00 author  conversation key, 0x00, HLC (8 bytes): dedupe and lookups
+//	         (schema 4 and before: keyed by the message ID alone)
 //	outbox   message ID "|" peer → JSON OutboxEntry (waiting for that peer's ack)
 //	rooms    room ID            JSON Room
 //	custody  recipient "|" message ID → JSON Held (sealed envelopes kept for others)
+//	custidx  recipient "|" message ID → [expires unix ms u64][envelope bytes u32][sender]
+//	         (what the custody limits need, without decoding envelopes; schema 5)
 //	xfers, xfoffer, xfhave  file transfers (transfers.go)
 //
 // Conversation keys are "d:<peer id>" for 1:1 chats and "r:<room id>" for rooms, so a
@@ -37,7 +40,7 @@ import (
 const FileName = "parley.db"
 
 // SchemaVersion is the layout this build writes.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 var (
 	bucketMeta     = []byte("meta")
@@ -49,6 +52,7 @@ var (
 	bucketOutbox   = []byte("outbox")
 	bucketRooms    = []byte("rooms")
 	bucketCustody  = []byte("custody")
+	bucketCustIdx  = []byte("custidx")
 	keyHLC         = []byte("hlc")
 	keySchema      = []byte("schema")
 )
@@ -133,6 +137,7 @@ var migrations = []func(*bolt.Tx) error{
 		return err
 	},
 	migrateV3ToV4, // transfers.go
+	migrateV4ToV5, // messages.go: msgidx keyed by (ID, author); custody index
 }
 
 // Schema reads the stored schema version.

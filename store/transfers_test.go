@@ -89,8 +89,8 @@ func TestMigrationAddsTransferBuckets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if v, _ := d.Schema(); v != SchemaVersion || SchemaVersion != 4 {
-		t.Fatalf("schema %d, SchemaVersion %d; want 4", v, SchemaVersion)
+	if v, _ := d.Schema(); v != SchemaVersion || SchemaVersion < 4 {
+		t.Fatalf("schema %d, SchemaVersion %d; want at least 4", v, SchemaVersion)
 	}
 	if err := d.PutTransfer(Transfer{ID: "x", State: "offered"}); err != nil {
 		t.Fatalf("put after migration: %v", err)
