@@ -201,7 +201,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.ov, err = overlay.New(overlay.Config{
 		Identity: id, Listen: cfg.Listen,
-		OnRTTSample: n.qual.onRTT, OnProbeSeen: n.qual.onProbeSeen, EdgeCost: edgeCost,
+		OnRTTSample: n.qual.onRTT, OnProbeSeen: n.qual.onProbeSeen, EdgeCost: newEdgeCoster().cost,
 		// Discovery knows the interfaces in use; it is created just below.
 		LocalAddrs: func() []netip.Addr { return n.disc.LocalAddrs() },
 		// Accept only on-link sources and this host (overlay/listen.go).
