@@ -27,12 +27,7 @@ import (
 // than 64 MB, an honest neighbour's chat keeps p99 < 1 s, and no honest message is
 // lost (chatLatencyWhile fails on any probe not received within 15 s).
 func TestHostileChatThrowawayKeys(t *testing.T) {
-	c := newPlainCluster(t)
-	n1 := c.start(c.host("h1"), "n1")
-	n2 := c.start(c.host("h2"), "n2")
-	evilHost := c.host("evil")
-	n1.waitPeerUp(15*time.Second, n2)
-	n2.waitPeerUp(15*time.Second, n1)
+	_, n1, n2, evilHost := victimPair(t)
 	chatLatency(t, n2, n1, 5, 50*time.Millisecond) // warm up
 	mem := map[*node]int{n1: rssKiB(t, n1.PID())}
 	before := n1.counters()

@@ -36,12 +36,7 @@ const hostileLinkMemMiB = 64
 // docs/security.md for the figure. Its assertions are memory and latency
 // figures, so it runs the ordinary build.
 func TestHostileLinkResources(t *testing.T) {
-	c := newPlainCluster(t)
-	n1 := c.start(c.host("h1"), "n1")
-	n2 := c.start(c.host("h2"), "n2")
-	evilHost := c.host("evil")
-	n1.waitPeerUp(15*time.Second, n2)
-	n2.waitPeerUp(15*time.Second, n1)
+	c, n1, n2, evilHost := victimPair(t)
 
 	const gap = 100 * time.Millisecond
 	normal := chatLatency(t, n2, n1, 20, gap)

@@ -45,14 +45,7 @@ func TestHostileRecordFloodNewcomer(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	link, err := evil.Dial(ctx, n1.linkAddr(), evil.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer link.Close()
-	if err := link.Sync(5 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	link := n1.linkAs(ctx, evil)
 	start := time.Now()
 	if err := link.Frame(overlay.TypeRecord, flood.Own); err != nil {
 		t.Fatal(err)

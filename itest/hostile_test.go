@@ -45,6 +45,35 @@ func (n *node) linkAddr() string {
 	return net.JoinHostPort(n.host.IP(n.c.seg), strconv.Itoa(int(port)))
 }
 
+// linkAs links the attacker to n's listener under its own key and waits until n
+// has sent it the record table, so what it sends next reaches a settled node. The
+// link closes when the test ends.
+func (n *node) linkAs(ctx context.Context, evil *hostile.Attacker) *hostile.Link {
+	n.c.t.Helper()
+	link, err := evil.Dial(ctx, n.linkAddr(), evil.ID)
+	if err != nil {
+		n.c.t.Fatal(err)
+	}
+	n.c.t.Cleanup(func() { link.Close() })
+	if err := link.Sync(5 * time.Second); err != nil {
+		n.c.t.Fatal(err)
+	}
+	return link
+}
+
+// victimPair starts the victim n1 and its honest neighbour n2 on the plain build,
+// linked both ways, and the attacker's host.
+func victimPair(t *testing.T) (c *cluster, n1, n2 *node, evilHost *netlab.Host) {
+	t.Helper()
+	c = newPlainCluster(t)
+	n1 = c.start(c.host("h1"), "n1")
+	n2 = c.start(c.host("h2"), "n2")
+	evilHost = c.host("evil")
+	n1.waitPeerUp(15*time.Second, n2)
+	n2.waitPeerUp(15*time.Second, n1)
+	return c, n1, n2, evilHost
+}
+
 func (n *node) pubKey() []byte {
 	n.c.t.Helper()
 	k, err := base64.StdEncoding.DecodeString(n.request(map[string]any{"cmd": "self"}, "self").Str("pubkey"))
@@ -93,14 +122,7 @@ func TestHostileForgeryReplayMITM(t *testing.T) {
 	// A link of the attacker's own (its key is valid: an open network admits anyone).
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	link, err := evil.Dial(ctx, n1.linkAddr(), evil.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer link.Close()
-	if err := link.Sync(5 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	link := n1.linkAs(ctx, evil)
 	// Something to replay: n2's current record, captured off the flood, and then a
 	// newer one (n2 changes presence) so the captured one is old.
 	eventually(t, 5*time.Second, "the attacker to capture n2's record", func() bool { return len(link.Records(n2id)) > 0 })
@@ -288,12 +310,7 @@ func TestHostileForgeryReplayMITM(t *testing.T) {
 // and the test would measure the detector. TestHostileForgeryReplayMITM sends the
 // same kinds of hostile input through the race build.
 func TestHostileFloodAndSybils(t *testing.T) {
-	c := newPlainCluster(t)
-	n1 := c.start(c.host("h1"), "n1")
-	n2 := c.start(c.host("h2"), "n2")
-	evilHost := c.host("evil")
-	n1.waitPeerUp(15*time.Second, n2)
-	n2.waitPeerUp(15*time.Second, n1)
+	c, n1, n2, evilHost := victimPair(t)
 
 	// Normal: n2 writes to n1 at 10 messages a second.
 	const gap = 100 * time.Millisecond
@@ -307,14 +324,7 @@ func TestHostileFloodAndSybils(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	link, err := evil.Dial(ctx, n1.linkAddr(), evil.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer link.Close()
-	if err := link.Sync(5 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	link := n1.linkAs(ctx, evil)
 
 	// Phase 1, the flood: 10× the honest rate (100 messages a second) for as long as
 	// the honest probe runs, bounded at 2,000 messages.
