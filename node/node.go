@@ -104,11 +104,11 @@ type Node struct {
 	// else the stored choice (node/ifaces.go).
 	ifaces atomic.Pointer[[]string]
 
-	events <-chan Event // the default subscription (Events)
-	subsMu sync.Mutex   // guards subs
-	subs   []chan Event // every subscription, events included
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	events  <-chan Event   // the default subscription (Events)
+	subsMu  sync.Mutex     // guards streams
+	streams []*eventStream // every subscription, events included
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 
 	mu        sync.Mutex
 	profile   overlay.Profile
@@ -277,26 +277,31 @@ func (n *Node) displayName() string {
 func (n *Node) ID() identity.PeerID { return n.id.ID }
 
 // Events is the node's event stream. It is bounded; a consumer that stops reading
-// loses events (counted as node_events_dropped) rather than stalling the node.
+// loses events (counted as node_events_dropped) rather than stalling the node,
+// except roster events, which are withheld and sent later as the peer's current
+// state (node_events_withheld, node_events_resynced; eventstream.go).
 func (n *Node) Events() <-chan Event { return n.events }
 
 // Subscribe returns a new, independent event stream (bounded like Events), for a
 // second skin such as a test driver next to the GUI.
 func (n *Node) Subscribe() <-chan Event {
-	ch := make(chan Event, 1024)
+	s := newEventStream()
 	n.subsMu.Lock()
-	n.subs = append(n.subs, ch)
+	n.streams = append(n.streams, s)
 	n.subsMu.Unlock()
-	return ch
+	return s.ch
 }
 
+// emit offers ev to every stream; roster events may be withheld and sent later
+// as current state (eventstream.go), anything else is dropped from a full one.
 func (n *Node) emit(ev Event) {
 	n.subsMu.Lock()
 	defer n.subsMu.Unlock()
-	for _, ch := range n.subs {
-		select {
-		case ch <- ev:
-		default:
+	for _, s := range n.streams {
+		switch sent, withheld := s.offer(ev); {
+		case withheld:
+			n.stats.Add("node_events_withheld", 1)
+		case !sent:
 			n.stats.Add("node_events_dropped", 1)
 		}
 	}
@@ -328,6 +333,7 @@ func (n *Node) Start(ctx context.Context) error {
 		})
 	}
 	run(n.roster.run)
+	run(n.resyncLoop)
 	run(n.loop)
 	run(n.chat.Run)
 	run(n.files.Run)
