@@ -293,15 +293,13 @@ func (u *ui) setFocused(f bool) {
 	}
 }
 
-// stateRank orders what a mark shows; a late, smaller receipt never moves it back.
-var stateRank = map[string]int{stateSending: 0, store.StateSent: 1, store.StateQueued: 2,
-	store.StateDelivered: 3, store.StateRead: 4}
-
 const maxReceipts = 4096
 
-// receipt records a delivery state learnt from an event and updates the mark.
+// receipt records a delivery state learnt from an event and updates the mark; a
+// late, smaller receipt never moves it back (the store's one ordering; the
+// provisional "sending" ranks below every stored state).
 func (u *ui) receipt(id, state string) {
-	if stateRank[state] <= stateRank[u.receipts[id]] {
+	if !store.Advances(u.receipts[id], state) {
 		return
 	}
 	if len(u.receipts) >= maxReceipts {
@@ -315,7 +313,7 @@ func (u *ui) receipt(id, state string) {
 
 // shownState is the best known state of a message.
 func (u *ui) shownState(m store.Message) string {
-	if r, ok := u.receipts[m.ID]; ok && stateRank[r] > stateRank[m.State] {
+	if r, ok := u.receipts[m.ID]; ok && store.Advances(m.State, r) {
 		return r
 	}
 	return m.State

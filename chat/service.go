@@ -325,11 +325,23 @@ func (s *Service) commit(reqs []*sendReq, items []inbound) {
 			items[i].member = s.cfg.Rooms != nil && s.cfg.Rooms.Joined(items[i].body.Room)
 		}
 	}
+	// A 1:1 message to a peer that is not reachable now is stored as queued, so
+	// it still reads "queued" after the history is reopened (the Queued event
+	// after the commit tells the skins at once). Read before the transaction,
+	// like room membership: no other lock is taken inside it.
+	absent := make([]bool, len(reqs))
+	for i, r := range reqs {
+		absent[i] = r.kind == TypeMessage && r.msg.Room == "" && len(r.to) == 1 && !s.cfg.Net.Online(r.to[0])
+	}
 	err := s.cfg.DB.Update(func(tx *store.Tx) error {
 		events, outgoing, handedOver = events[:0], outgoing[:0], handedOver[:0]
 		clear(acks)
-		for _, r := range reqs {
-			if _, err := tx.PutMessage(r.msg); err != nil {
+		for i, r := range reqs {
+			m := r.msg
+			if absent[i] {
+				m.State = store.StateQueued
+			}
+			if _, err := tx.PutMessage(m); err != nil {
 				return err
 			}
 			for _, to := range r.to {

@@ -183,8 +183,9 @@ func TestOfflinePeerGetsQueuedMessage(t *testing.T) {
 	if len(es) != 1 || es[0].ID != m.ID || es[0].Kind != TypeMessage {
 		t.Fatalf("outbox: %+v", es)
 	}
-	if got := a.stored(m.ID).State; got != store.StateSent {
-		t.Fatalf("queued message state %q", got)
+	// Stored as queued, so reopening the history shows what the event showed.
+	if got := a.stored(m.ID).State; got != store.StateQueued {
+		t.Fatalf("queued message stored as %q, want %q", got, store.StateQueued)
 	}
 
 	n.setOnline(b.id.ID, true)
@@ -261,7 +262,7 @@ func TestRestartResumesOutbox(t *testing.T) {
 	if a.clock.Last() < hlc.Timestamp(m.HLC) {
 		t.Fatalf("restarted clock %v is behind the stored HLC %v", a.clock.Last(), hlc.Timestamp(m.HLC))
 	}
-	if got := a.stored(m.ID); got.Text != "survives restarts" || got.State != store.StateSent {
+	if got := a.stored(m.ID); got.Text != "survives restarts" || got.State != store.StateQueued {
 		t.Fatalf("after restart: %+v", got)
 	}
 	n.setOnline(b.id.ID, true)

@@ -22,7 +22,16 @@ const (
 )
 
 // stateRank orders states so a late, smaller receipt never moves a message back.
-var stateRank = map[string]int{StateQueued: 0, StateSent: 1, StateReceived: 1, StateDelivered: 2, StateRead: 3}
+// An outgoing message is sent (committed and handed to the network) or queued
+// (committed while its peer was absent: it waits in the outbox), then delivered,
+// then read; queued ranks above sent because it is what was learnt last about a
+// message that was first reported sent. Received is an incoming message's first
+// state. The skins order what they show by the same ranks (Advances).
+var stateRank = map[string]int{StateSent: 1, StateReceived: 1, StateQueued: 2, StateDelivered: 3, StateRead: 4}
+
+// Advances says whether a message in state from moves forward to state to: the
+// one ordering of message states, for the store and every skin.
+func Advances(from, to string) bool { return stateRank[to] > stateRank[from] }
 
 // Message is one stored message, incoming or outgoing, 1:1 or in a room.
 type Message struct {
@@ -151,7 +160,7 @@ func (t *Tx) AdvanceState(from, id, state string) (m Message, changed bool, err 
 	if err := json.Unmarshal(b.Get(key), &m); err != nil {
 		return m, false, err
 	}
-	if stateRank[state] <= stateRank[m.State] {
+	if !Advances(m.State, state) {
 		return m, false, nil
 	}
 	m.State = state

@@ -260,7 +260,8 @@ func TestAdvanceStateNeverBackwards(t *testing.T) {
 		after     string
 	}{
 		{"out", StateSent, false, StateSent},
-		{"out", StateQueued, false, StateSent},
+		{"out", StateQueued, true, StateQueued}, // reported sent, then found absent
+		{"out", StateSent, false, StateQueued},
 		{"out", StateDelivered, true, StateDelivered},
 		{"out", StateSent, false, StateDelivered}, // a late "sent" after the ack
 		{"out", StateDelivered, false, StateDelivered},
