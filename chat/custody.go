@@ -73,7 +73,7 @@ func (s *Service) entrust(e store.OutboxEntry) {
 	if err != nil {
 		return
 	}
-	frame := EncodeCustody(CustodyFrame{To: to, Expires: time.Now().Add(CustodyTTL), ID: e.ID, Envelope: env})
+	frame := EncodeCustody(CustodyFrame{To: to, Expires: s.cfg.Now().Add(CustodyTTL), ID: e.ID, Envelope: env})
 	if err := s.cfg.Net.Send(holder, TypeCustody, frame); err == nil {
 		s.cfg.Stats.Add("custody_entrusted", 1)
 	}
@@ -150,7 +150,7 @@ func (s *Service) handleCustody(from identity.PeerID, payload []byte) {
 		s.cfg.Stats.Add("custody_drop_invalid", 1)
 		return
 	}
-	now := time.Now()
+	now := s.cfg.Now()
 	if limit := now.Add(CustodyTTL); expires.After(limit) {
 		expires = limit
 	}
@@ -182,7 +182,7 @@ func (s *Service) handleCustodyAck(from identity.PeerID, payload []byte) {
 
 // handOver gives a returning peer what this node holds for it.
 func (s *Service) handOver(to identity.PeerID) {
-	held, err := s.cfg.DB.HeldFor(to.String(), time.Now())
+	held, err := s.cfg.DB.HeldFor(to.String(), s.cfg.Now())
 	if err != nil {
 		return
 	}

@@ -58,7 +58,8 @@ type Config struct {
 	RetryEvery time.Duration
 	// Custodians, when set, lets queued messages be entrusted to a neighbour.
 	Custodians Custodians
-	// Now is the wall clock for the routed-frame budget (time.Now if nil).
+	// Now is the wall clock (time.Now if nil): outbox times, retry pacing, the
+	// frame budgets and custody expiry all read it, so a test can move it.
 	Now func() time.Time
 	// Blocked names the peers the user blocked: nothing they author or hand over
 	// is accepted, however it arrives (nil: nobody is blocked).
@@ -135,6 +136,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.RetryEvery == 0 {
 		cfg.RetryEvery = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Service{
 		cfg: cfg, self: cfg.Identity.ID, opener: op,
@@ -314,7 +318,7 @@ func (s *Service) commit(reqs []*sendReq, items []inbound) {
 	acks := map[identity.PeerID][]string{}
 	var handedOver []inbound
 	var outgoing []store.OutboxEntry
-	now := time.Now()
+	now := s.cfg.Now()
 	// Room membership is read before the write transaction, never inside it:
 	// Rooms holds its lock while it writes to the store, so taking that lock
 	// inside a transaction was a lock-order inversion that deadlocked the node
@@ -497,7 +501,7 @@ func (s *Service) transmitEntry(e store.OutboxEntry) bool {
 	// before transmit even returns.
 	key := e.ID + "|" + e.To
 	s.mu.Lock()
-	s.lastTry[key] = time.Now()
+	s.lastTry[key] = s.cfg.Now()
 	s.mu.Unlock()
 	if !s.transmit(to, e.Kind, e.Payload) {
 		s.mu.Lock()
@@ -695,7 +699,7 @@ func (s *Service) flush(peer string, minGap time.Duration) {
 	if err != nil {
 		return
 	}
-	now := time.Now()
+	now := s.cfg.Now()
 	for _, e := range entries {
 		s.mu.Lock()
 		last := s.lastTry[e.ID+"|"+e.To]
@@ -733,7 +737,7 @@ func (s *Service) retryLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if now := time.Now(); now.Sub(lastSweep) >= expireEvery {
+		if now := s.cfg.Now(); now.Sub(lastSweep) >= expireEvery {
 			lastSweep = now
 			s.expireOutbox(now)
 		}

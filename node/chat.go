@@ -65,7 +65,7 @@ func (n *Node) setupChat() error {
 	n.chat, err = chat.New(chat.Config{
 		Identity: n.id, Net: chatNet{n.ov}, DB: n.db, Clock: n.clock, Emit: n.onChat,
 		Log: n.log, Stats: &n.stats, Rooms: n.rooms, Custodians: custodians{n.ov},
-		Blocked: n.trust.isBlocked, Known: n.knownPeer,
+		Blocked: n.trust.isBlocked, Known: n.knownPeer, Now: n.cfg.Now,
 	})
 	if err != nil {
 		return err
