@@ -1,6 +1,39 @@
 // Package node is Parley's core behind one API: it wires identity, store, discovery,
-// overlay and chat together and reports what happens as a stream of typed events.
-// The GUI and the headless mode are thin skins over it.
+// overlay, chat, files, calls and relay selection together, and it is the package
+// the two skins, the desktop window (app) and the JSON-lines protocol (headless),
+// talk to.
+//
+// # How a feature reaches the skins
+//
+// A feature crosses into the skins in three pieces, all in this package:
+//
+//   - A command is a method on *Node (Send, Join, Call, SendFile, SetVerified, …).
+//     Skins call them from any goroutine (the window from its own, off the UI
+//     goroutine); a method returns when the command is done or refused (Send once
+//     the message is stored, AddPeer once the handshake proved the peer), and what
+//     follows (delivery, a call answered, a download's progress) comes as events.
+//   - What happens later is an Event: one Go type per event (MessageReceived,
+//     CallState, FileProgress, …) whose EventName is its name in the headless
+//     protocol and whose JSON fields are that event's fields there. Events is the
+//     stream of the first skin; Subscribe opens another, independent one (with
+//     --control the window and a script each get every event). A stream is bounded
+//     (eventBuffer): a skin that stops reading loses events (node_events_dropped),
+//     except roster events, which are withheld and later sent again as current
+//     state (eventstream.go).
+//   - What a command returns is a view type (PeerView, CallInfo, Ready,
+//     RelayChoice, AudioDevice, NetInterface, …), shaped for the skins rather
+//     than for storage or the wire.
+//
+// The services report to the node through callbacks (chat and files through their
+// Emit, calls through call.Config.Emit), and onChat, onFiles and onCall turn what
+// they report into events. Some methods still return a core package's type
+// (store.Message, store.Page, chat.RoomInfo, overlay.LinkInfo, files.Info); issue 21
+// replaces them with view types here, so that a storage format can change without
+// touching the skins or the headless protocol.
+//
+// Adding a feature therefore touches: a method and its event types here, a headless
+// command (docs/headless.md), and, for the window, an optional interface in
+// app/core.go.
 package node
 
 import (
