@@ -11,10 +11,10 @@ import (
 
 // Frame types used by chat on the overlay.
 const (
-	TypeMessage uint8 = 16
-	TypeAck     uint8 = 17
-	TypeSealed  uint8 = 18
-	TypeRead    uint8 = 19
+	TypeMessage = wire.FrameChatMessage
+	TypeAck     = wire.FrameChatAck
+	TypeSealed  = wire.FrameChatSealed
+	TypeRead    = wire.FrameChatRead
 )
 
 // MaxText is the largest message text in bytes.

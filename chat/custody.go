@@ -27,10 +27,10 @@ import (
 //
 // Frames 20 and 21 travel only over direct links; 22 and 23 are sealed when routed.
 const (
-	TypeCustody      uint8 = 20
-	TypeCustodyAck   uint8 = 21
-	TypeHandover     uint8 = 22
-	TypeHandoverDone uint8 = 23
+	TypeCustody      = wire.FrameChatCustody
+	TypeCustodyAck   = wire.FrameChatCustodyAck
+	TypeHandover     = wire.FrameChatHandover
+	TypeHandoverDone = wire.FrameChatHandoverDone
 )
 
 // Custody limits: what one node holds for others, and for how long.

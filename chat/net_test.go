@@ -14,6 +14,7 @@ import (
 	"parley/identity"
 	"parley/internal/counters"
 	"parley/internal/hlc"
+	"parley/internal/testwait"
 	"parley/store"
 )
 
@@ -264,15 +265,7 @@ func summarize(evs []any) string {
 // eventually polls a condition that has no event of its own (a counter, the outbox).
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
+	testwait.Until(t, waitTimeout, 2*time.Millisecond, what, cond)
 }
 
 // node is one Parley peer: a real store in its own data dir, an HLC clock, rooms and

@@ -18,7 +18,7 @@ import (
 // RecordExtRooms is the peer-record extension type carrying the rooms a peer has
 // joined: [count u8] then count × [room ID bytes8][name bytes8][topic bytes16]
 // [topic HLC u64]. Room IDs are 32 lowercase hex characters (16 random bytes).
-const RecordExtRooms uint8 = 1
+const RecordExtRooms = wire.RecordExtRooms
 
 const (
 	maxRoomsAdvertised = 64

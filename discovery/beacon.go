@@ -18,10 +18,10 @@ const (
 	beaconFixedLen = 50
 	beaconSigLen   = ed25519.SignatureSize
 
-	extName = 1
+	extName = wire.BeaconExtName
 	// extTeam carries a closed team's tag: team.Tag("beacon", public key [32],
 	// seq u64, port u16, kind u8), 16 bytes (package team).
-	extTeam = 2
+	extTeam = wire.BeaconExtTeam
 )
 
 // BeaconKind says whether a beacon announces a peer or says goodbye.

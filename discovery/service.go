@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/clockwait"
 	"parley/internal/counters"
 	"parley/internal/team"
 )
@@ -308,7 +309,7 @@ func (s *Service) Goodbye() {
 func (s *Service) sendBeacons(ctx context.Context) {
 	start := time.Now()
 	for _, at := range burst {
-		if !sleepCtx(ctx, time.Until(start.Add(at))) {
+		if !clockwait.Sleep(ctx, time.Until(start.Add(at))) {
 			return
 		}
 		s.sendBeacon(KindAnnounce)
@@ -316,7 +317,7 @@ func (s *Service) sendBeacons(ctx context.Context) {
 	for {
 		// ±10 % jitter keeps nodes that started together from beaconing in lockstep.
 		d := s.cfg.BeaconInterval + time.Duration((rand.Float64()*0.2-0.1)*float64(s.cfg.BeaconInterval))
-		if !sleepCtx(ctx, d) {
+		if !clockwait.Sleep(ctx, d) {
 			return
 		}
 		s.sendBeacon(KindAnnounce)
@@ -406,18 +407,4 @@ func (s *Service) greetNewcomer() {
 		return
 	}
 	go s.sendBeacon(KindAnnounce)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

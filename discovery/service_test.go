@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/testwait"
 )
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -313,15 +314,7 @@ func TestBeaconsOverHub(t *testing.T) {
 // waitFor polls cond until it holds or ctx ends.
 func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-tick.C:
-		}
-	}
+	testwait.UntilContext(t, ctx, 5*time.Millisecond, what, cond)
 }
 
 // Without Run (discovery off) the interfaces are still re-read, at most once per

@@ -15,15 +15,15 @@ import (
 
 // Frame types on the overlay (see the package doc for the layouts).
 const (
-	TypeOffer  uint8 = 24 // control, SendTo
-	TypeAnswer uint8 = 25
-	TypeQuery  uint8 = 26
-	TypeHave   uint8 = 27
-	TypeReq    uint8 = 28
-	TypeSealed uint8 = 30 // a sealed control frame, routed
+	TypeOffer  = wire.FrameFileOffer // control, SendTo
+	TypeAnswer = wire.FrameFileAnswer
+	TypeQuery  = wire.FrameFileQuery
+	TypeHave   = wire.FrameFileHave
+	TypeReq    = wire.FrameFileReq
+	TypeSealed = wire.FrameFileSealed // a sealed control frame, routed
 	// Bulk lane (overlay.FirstBulkType and up).
-	TypeChunk       uint8 = 64
-	TypeSealedChunk uint8 = 65
+	TypeChunk       = wire.FrameFileChunk
+	TypeSealedChunk = wire.FrameFileSealedChunk
 )
 
 // Limits on what a peer can make us hold.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"parley/internal/netlab"
+	"parley/internal/testwait"
 )
 
 func TestMain(m *testing.M) {
@@ -236,11 +237,5 @@ func (n *node) links() map[string]map[string]any {
 // eventually polls cond until it holds or the timeout passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testwait.Until(t, timeout, 100*time.Millisecond, what, cond)
 }

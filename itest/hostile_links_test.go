@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/clockwait"
 	"parley/internal/hostile"
 	"parley/internal/netlab"
 )
@@ -97,7 +98,7 @@ func TestHostileLinkResources(t *testing.T) {
 			l, err := evil.DialSlow(ctx, addr, as, readBps)
 			if err != nil {
 				dialsFailed.Add(1)
-				sleepCtx(ctx, time.Second)
+				clockwait.Sleep(ctx, time.Second)
 				continue
 			}
 			keep(l)
@@ -129,7 +130,7 @@ func TestHostileLinkResources(t *testing.T) {
 			tick.Stop()
 			alive.Stop()
 			l.Close()
-			sleepCtx(ctx, time.Second)
+			clockwait.Sleep(ctx, time.Second)
 		}
 	}
 	wg.Add(1)
@@ -153,7 +154,7 @@ func TestHostileLinkResources(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for sleepCtx(ctx, 500*time.Millisecond) {
+		for clockwait.Sleep(ctx, 500*time.Millisecond) {
 			if kb := int64(rssNowKiB(n1.PID())); kb > peak.Load() {
 				peak.Store(kb)
 			}
@@ -228,16 +229,4 @@ func rssNowKiB(pid int) int {
 		}
 	}
 	return 0
-}
-
-// sleepCtx waits d or until ctx ends; false means ctx ended.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

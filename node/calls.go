@@ -14,9 +14,9 @@ import (
 	"parley/overlay"
 )
 
-// TypeCall is the overlay frame type of call signalling: a sealed envelope
-// (internal/seal) holding one call.Message, sent direct or routed.
-const TypeCall uint8 = 32
+// TypeCall is the overlay frame type of call signalling, owned by media/call;
+// kept here for the node's callers (itest).
+const TypeCall = call.TypeCall
 
 // setupCalls starts this node's TURN relay and call manager and registers the
 // signalling frame handlers.

@@ -51,6 +51,7 @@ import (
 	"parley/discovery"
 	"parley/files"
 	"parley/identity"
+	"parley/internal/clockwait"
 	"parley/internal/counters"
 	"parley/internal/hlc"
 	"parley/internal/seal"
@@ -457,7 +458,7 @@ func (n *Node) onDiscovery(ctx context.Context, ev discovery.Event) {
 	}
 	go func() {
 		defer n.releaseDial()
-		if !sleepCtx(ctx, delay) || n.ov.Linked(nb.ID) {
+		if !clockwait.Sleep(ctx, delay) || n.ov.Linked(nb.ID) {
 			return
 		}
 		if err := n.ov.Dial(ctx, nb.ID, addrs); err != nil {
@@ -550,18 +551,4 @@ func profileOf(r *overlay.Record) shownProfile {
 		}
 	}
 	return p
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

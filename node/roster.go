@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/clockwait"
 	"parley/overlay"
 	"parley/selection"
 	"parley/store"
@@ -236,7 +237,7 @@ func (n *Node) reconnectLoop(ctx context.Context) {
 			// (hundreds of throwaway identities wired into the graph, in the
 			// adversarial tests) pokes once per peer; one pass per 250 ms
 			// serves a burst as well as one per poke did, at a bounded cost.
-			if !sleepCtx(ctx, 250*time.Millisecond) {
+			if !clockwait.Sleep(ctx, 250*time.Millisecond) {
 				return
 			}
 		}

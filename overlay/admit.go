@@ -8,6 +8,7 @@ import (
 
 	"parley/identity"
 	"parley/internal/team"
+	"parley/internal/wire"
 )
 
 // TypeTeamProof is the first frame each side of a link sends in a closed team
@@ -22,7 +23,7 @@ import (
 // replayed on another link, and the role in the domain stops a listener from
 // echoing the dialer's own proof back to it. Either side closes the link when
 // the first frame it reads is not a valid proof (counted as link_refused_team).
-const TypeTeamProof uint8 = 8
+const TypeTeamProof = wire.FrameTeamProof
 
 // RecordExtTeam is the record extension a closed team's records carry: the
 // author's proof that it holds the team key,
@@ -30,7 +31,7 @@ const TypeTeamProof uint8 = 8
 //	value: tag [16] = Tag("record", author public key [32], seq as u64 big-endian)
 //
 // A node with a team key drops records without it (record_drop_team).
-const RecordExtTeam uint8 = 3
+const RecordExtTeam = wire.RecordExtTeam
 
 // teamProofTimeout bounds the wait for the peer's proof.
 const teamProofTimeout = 5 * time.Second

@@ -43,6 +43,9 @@
 //	          sequence or newer comes back as a record frame
 //	16–255    application messages, handed to the handler registered for the type
 //
+// Every frame type and record extension type is numbered in one registry,
+// internal/wire/registry.go, which links each to the file documenting its bytes.
+//
 // A pong echoes our own ping, so one that is not exactly 16 bytes is malformed
 // (pong_drop_malformed); a ping that is not exactly 16 bytes is dropped unanswered
 // (ping_drop_size), since its echo would be queued at the pinger's reading pace. A probe frame must have index < count; its filler may be of

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"parley/internal/bufpool"
+	"parley/internal/wire"
 )
 
 const (
@@ -20,20 +21,20 @@ const (
 
 // Frame types of the overlay itself; applications use 16 and up.
 const (
-	TypePing   uint8 = 1
-	TypePong   uint8 = 2
-	TypeRecord uint8 = 3
+	TypePing   = wire.FramePing
+	TypePong   = wire.FramePong
+	TypeRecord = wire.FrameRecord
 	// TypeRouted carries an application frame between peers without a direct link,
 	// forwarded hop by hop (see SendTo).
-	TypeRouted uint8 = 4
+	TypeRouted = wire.FrameRouted
 	// TypeSuperseded tells the peer that this connection is being closed only because
 	// another connection between the same two peers won the tie-break.
-	TypeSuperseded uint8 = 5
+	TypeSuperseded = wire.FrameSuperseded
 	// TypeProbe and TypeProbeReport measure a link's capacity (probe.go).
-	TypeProbe       uint8 = 6
-	TypeProbeReport uint8 = 7
+	TypeProbe       = wire.FrameProbe
+	TypeProbeReport = wire.FrameProbeReport
 	// FirstAppType is the lowest type number handed to registered handlers.
-	FirstAppType uint8 = 16
+	FirstAppType = wire.FrameFirstApp
 )
 
 // errSkipped marks a frame that was read whole but must be ignored; the link stays.

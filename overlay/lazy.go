@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/wire"
 )
 
 // Records spread by flooding, but not every copy in full. Flooding a record over
@@ -32,10 +33,10 @@ import (
 // A new link still gets every record in full at once (syncTo).
 const (
 	// TypeRecordHave lists records the sender holds: n × [peer ID 16][seq u64].
-	TypeRecordHave uint8 = 9
+	TypeRecordHave = wire.FrameRecordHave
 	// TypeRecordWant asks for records by the same list; each one held at that
 	// sequence or newer is sent back as a TypeRecord frame.
-	TypeRecordWant uint8 = 10
+	TypeRecordWant = wire.FrameRecordWant
 
 	// capPull is the capability that says a peer understands TypeRecordHave/Want.
 	capPull = "records-pull/1"

@@ -16,6 +16,7 @@ import (
 	"parley/identity"
 	"parley/internal/bufpool"
 	"parley/internal/counters"
+	"parley/internal/wire"
 )
 
 // ErrQueueFull is returned when a link's send queue is full: the peer is not reading
@@ -54,7 +55,7 @@ const bulkQueueBytes = 3 << 20
 // Frames of types >= FirstBulkType are written only when no ordinary frame waits,
 // and relays forward them on their own bulk lane (dropping them, not blocking,
 // when it is full). Bulk senders must therefore retransmit end to end.
-const FirstBulkType uint8 = 64
+const FirstBulkType = wire.FrameFirstBulk
 
 // Link is one authenticated connection to a neighbour.
 type Link struct {

@@ -16,6 +16,7 @@ import (
 
 	"parley/identity"
 	"parley/internal/bufpool"
+	"parley/internal/clockwait"
 	"parley/internal/counters"
 	"parley/internal/seqno"
 	"parley/internal/team"
@@ -403,7 +404,7 @@ func (o *Overlay) Dial(ctx context.Context, id identity.PeerID, addrs []netip.Ad
 	results := make(chan result, len(addrs))
 	for i, ap := range addrs {
 		go func() {
-			if !sleepCtx(ctx, time.Duration(i)*200*time.Millisecond) {
+			if !clockwait.Sleep(ctx, time.Duration(i)*200*time.Millisecond) {
 				results <- result{err: ctx.Err()}
 				return
 			}
@@ -791,19 +792,5 @@ func (o *Overlay) closeAll() {
 	o.mu.Unlock()
 	for _, l := range links {
 		l.Close()
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/testwait"
 )
 
 // These tests run real overlays with real TLS over 127.0.0.1. They wait on events
@@ -184,13 +185,7 @@ func is(kind EventKind, peer identity.PeerID) func(Event) bool {
 // waitUntil polls cond until it holds, failing after waitLimit.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testwait.Until(t, waitLimit, 2*time.Millisecond, what, cond)
 }
 
 func dial(t *testing.T, from, to *testNode) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/clockwait"
 )
 
 // Capacity probing: the sender writes a burst of filler frames back to back; the
@@ -147,7 +148,7 @@ func (o *Overlay) ProbeCapacity(ctx context.Context, peer identity.PeerID) (floa
 			if !errors.Is(err, ErrQueueFull) {
 				return 0, fmt.Errorf("probe %s: %w", peer.Short(), err)
 			}
-			if !sleepCtx(ctx, 5*time.Millisecond) {
+			if !clockwait.Sleep(ctx, 5*time.Millisecond) {
 				return 0, ErrProbeTimeout
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/clockwait"
 )
 
 // Profile is what the node says about itself in its record.
@@ -208,7 +209,7 @@ func (o *Overlay) recomputeLoop(ctx context.Context) {
 		if resend == nil && lostPending() {
 			resend = time.After(resendEvery)
 		}
-		if !sleepCtx(ctx, max(recomputeMinGap, 2*time.Since(start))) {
+		if !clockwait.Sleep(ctx, max(recomputeMinGap, 2*time.Since(start))) {
 			return
 		}
 	}
@@ -349,7 +350,7 @@ func (o *Overlay) publishLoop(ctx context.Context) {
 			return
 		case <-refresh.C:
 		case <-o.publishCh:
-			if wait := o.cfg.PublishMinGap - time.Since(last); wait > 0 && !sleepCtx(ctx, wait) {
+			if wait := o.cfg.PublishMinGap - time.Since(last); wait > 0 && !clockwait.Sleep(ctx, wait) {
 				return
 			}
 		}
@@ -432,11 +433,11 @@ func (o *Overlay) Shutdown(ctx context.Context) {
 	o.mu.Unlock()
 	for _, l := range links {
 		for len(l.queue) > 0 && ctx.Err() == nil {
-			sleepCtx(ctx, 5*time.Millisecond)
+			clockwait.Sleep(ctx, 5*time.Millisecond)
 		}
 	}
 	// Give the writer a moment to flush the last frame it dequeued.
-	sleepCtx(ctx, 20*time.Millisecond)
+	clockwait.Sleep(ctx, 20*time.Millisecond)
 	for _, l := range links {
 		l.Close()
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // ExtensionType is the overlay record extension type that carries EncodeSelf's bytes.
-const ExtensionType = 2
+const ExtensionType = wire.RecordExtSelf
 
 const (
 	selfVersion = 1

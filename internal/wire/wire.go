@@ -9,6 +9,13 @@
 // A Reader never panics on short or hostile input: the first problem sticks in Err and
 // every later read returns a zero value, so decoders read a whole structure and check
 // Err once, the way encoding/binary users do with bufio.
+//
+// wire also holds the registry of the formats' number spaces (registry.go): every
+// link frame type, peer-record extension type and beacon extension type, with its
+// owning package and the file documenting its bytes. It lives here because every
+// codec already imports wire and wire imports nothing of the project, so the owners
+// define their constants from it (const TypeRecord = wire.FrameRecord) without a new
+// dependency or an import cycle, and a number is chosen in one place only.
 package wire
 
 import (

@@ -58,4 +58,7 @@
 // call mixed by one participant). Unknown tags are skipped, so a later
 // version can add fields; a known tag with a bad length makes the message
 // malformed. A message is at most MaxMessage bytes.
+//
+// On the overlay a message travels as frame type 32 (TypeCall): a seal envelope
+// (internal/seal) whose plaintext is the message, sent over a direct link or routed.
 package call

@@ -10,6 +10,10 @@ import (
 	"parley/internal/wire"
 )
 
+// TypeCall is the overlay frame type of call signalling: a sealed envelope
+// (internal/seal) holding one Message, sent direct or routed (package doc).
+const TypeCall = wire.FrameCall
+
 // Version is the signalling format version this package writes.
 const Version = 1
 
