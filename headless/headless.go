@@ -1,7 +1,7 @@
 // Package headless drives a node with JSON lines: one command object per line on
 // input, one event object per line on output. It is the contract tests and scripts
-// use; docs/headless.md documents every command and event (and a test checks
-// its tables against the command table below and the node's events).
+// use; docs/headless.md documents every command and event, and docs_test.go
+// checks its tables against the command table and the node's events.
 //
 // Every command is one entry of the command table (commands.go): its required
 // fields, the optional part of the node it needs, how it runs and which event
@@ -68,10 +68,11 @@ type Command struct {
 	// Purpose and Peers select a relay ranking (relays command).
 	Purpose string   `json:"purpose,omitempty"`
 	Peers   []string `json:"peers,omitempty"`
-	// Call names a call (answer, decline, hangup, mute); On is mute's switch.
+	// Call names a call (answer, decline, hangup, mute); On is the switch of
+	// mute, verify, block and auto_accept.
 	Call string `json:"call,omitempty"`
 	On   *bool  `json:"on,omitempty"`
-	// Path and Paths name files to send; ID names a file transfer (files.go).
+	// Path and Paths name files to send; ID names a file transfer.
 	Path  string   `json:"path,omitempty"`
 	Paths []string `json:"paths,omitempty"`
 	ID    string   `json:"id,omitempty"`
