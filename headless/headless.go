@@ -1,6 +1,12 @@
 // Package headless drives a node with JSON lines: one command object per line on
 // input, one event object per line on output. It is the contract tests and scripts
-// use; README.md documents every command and event.
+// use; docs/headless.md documents every command and event, and docs_test.go
+// checks its tables against the command table and the node's events.
+//
+// Every command is one entry of the command table (commands.go): its required
+// fields, the optional part of the node it needs, how it runs and which event
+// answers it. Run reads lines, ParseCommand validates them against the table,
+// and the session answers each with its reply event or an "error" event.
 package headless
 
 import (
@@ -62,68 +68,30 @@ type Command struct {
 	// Purpose and Peers select a relay ranking (relays command).
 	Purpose string   `json:"purpose,omitempty"`
 	Peers   []string `json:"peers,omitempty"`
-	// Call names a call (answer, decline, hangup, mute); On is mute's switch.
+	// Call names a call (answer, decline, hangup, mute); On is the switch of
+	// mute, verify, block and auto_accept.
 	Call string `json:"call,omitempty"`
 	On   *bool  `json:"on,omitempty"`
-	// Path and Paths name files to send; ID names a file transfer (files.go).
+	// Path and Paths name files to send; ID names a file transfer.
 	Path  string   `json:"path,omitempty"`
 	Paths []string `json:"paths,omitempty"`
 	ID    string   `json:"id,omitempty"`
 }
 
-// ParseCommand decodes and validates one line.
+// ParseCommand decodes one line and validates it against the command table.
 func ParseCommand(line []byte) (Command, error) {
 	var c Command
 	if err := json.Unmarshal(line, &c); err != nil {
 		return c, fmt.Errorf("not a JSON object: %v", err)
 	}
-	need := func(field, v string) error {
-		if v == "" {
-			return fmt.Errorf("%s: missing field %q", c.Cmd, field)
-		}
-		return nil
-	}
-	switch c.Cmd {
-	case "":
+	if c.Cmd == "" {
 		return c, errors.New(`missing field "cmd"`)
-	case "roster", "quit", "stats", "self", "links", "rooms":
-		return c, nil
-	case "presence":
-		return c, need("status", c.Status)
-	case "name":
-		return c, need("name", c.Name)
-	case "send":
-		return c, errors.Join(need("to", c.To), need("text", c.Text))
-	case "add_peer":
-		return c, need("addr", c.Addr)
-	case "join", "leave":
-		return c, need("room", c.Room)
-	case "topic":
-		if c.Topic == nil {
-			return c, errors.New(`topic: missing field "topic"`)
-		}
-		return c, need("room", c.Room)
-	case "say":
-		return c, errors.Join(need("room", c.Room), need("text", c.Text))
-	case "relays":
-		if c.To == "" && len(c.Peers) == 0 && c.Purpose != "bulk" {
-			return c, errors.New(`relays: missing field "to" (or "peers" for a mixer)`)
-		}
-		return c, nil
-	case "call", "answer", "decline", "hangup", "mute", "calls":
-		_, err := parseCall(c)
-		return c, err
-	case "verify", "block":
-		return c, need("peer", c.Peer)
-	case "send_file", "accept_file", "decline_file", "cancel_file", "transfers", "auto_accept":
-		return c, parseFile(c)
-	case "history", "read":
-		if (c.Peer == "") == (c.Room == "") {
-			return c, fmt.Errorf(`%s: give exactly one of "peer" or "room"`, c.Cmd)
-		}
-		return c, nil
 	}
-	return c, fmt.Errorf("unknown command %q", c.Cmd)
+	e, ok := commands[c.Cmd]
+	if !ok {
+		return c, fmt.Errorf("unknown command %q", c.Cmd)
+	}
+	return c, e.validate(c)
 }
 
 // Session is one headless conversation over a reader and a writer.
@@ -230,105 +198,40 @@ func (s *Session) handle(ctx context.Context, line []byte) (quit bool) {
 		s.fail(c.Req, err)
 		return false
 	}
-	switch c.Cmd {
-	case "quit":
+	e := commands[c.Cmd]
+	if e.quit {
 		return true
-	case "roster":
-		peers, err := s.node.Roster()
-		if err != nil {
-			s.fail(c.Req, err)
+	}
+	for _, part := range e.uses {
+		if !part.has(s.node) {
+			s.fail(c.Req, fmt.Errorf("%s: %s", c.Cmd, part.missing))
 			return false
 		}
-		s.write("roster", c.Req, map[string]any{"peers": peers})
-	case "self":
-		s.write("self", c.Req, s.node.Self())
-	case "stats":
-		s.write("stats", c.Req, map[string]any{"counters": s.node.Stats()})
-	case "links":
-		s.write("links", c.Req, map[string]any{"links": s.node.Links()})
-	case "presence":
-		s.reply(c, s.node.SetPresence(c.Status, c.Text), nil)
-	case "name":
-		s.reply(c, s.node.SetName(c.Name), nil)
-	case "send":
-		id, err := s.node.Send(c.To, c.Text)
-		if err != nil {
-			s.fail(c.Req, err)
-			return false
-		}
-		s.write("sent", c.Req, map[string]any{"id": id, "to": c.To})
-	case "rooms":
-		s.write("rooms", c.Req, map[string]any{"rooms": s.node.Rooms()})
-	case "relays":
-		purpose := c.Purpose
-		if purpose == "" {
-			purpose = "voice"
-		}
-		to := c.Peers
-		if c.To != "" {
-			to = append([]string{c.To}, to...)
-		}
-		choice, err := s.node.Relays(purpose, to)
-		if err != nil {
-			s.fail(c.Req, err)
-			return false
-		}
-		s.write("relays", c.Req, choice)
-	case "join", "leave", "topic":
-		var info chat.RoomInfo
-		var err error
-		switch c.Cmd {
-		case "join":
-			info, err = s.node.Join(c.Room)
-		case "leave":
-			info, err = s.node.Leave(c.Room)
-		default:
-			info, err = s.node.SetTopic(c.Room, *c.Topic)
-		}
-		s.reply(c, err, map[string]any{"room": info})
-	case "say":
-		m, err := s.node.Say(c.Room, c.Text)
-		if err != nil {
-			s.fail(c.Req, fmt.Errorf("say: %w", err))
-			return false
-		}
-		s.write("sent", c.Req, map[string]any{"id": m.ID, "room": c.Room})
-	case "history":
-		page, err := s.node.History(c.Peer, c.Room, c.Before, c.Limit)
-		if err != nil {
-			s.fail(c.Req, fmt.Errorf("history: %w", err))
-			return false
-		}
-		s.write("history", c.Req, map[string]any{"peer": c.Peer, "room": c.Room, "messages": page.Messages, "next": page.Next})
-	case "read":
-		ids, err := s.node.MarkRead(c.Peer, c.Room, c.UpTo)
-		s.reply(c, err, map[string]any{"ids": ids})
-	case "call", "answer", "decline", "hangup", "mute", "calls":
-		s.handleCall(c)
-	case "verify", "block":
-		s.handleTrust(c)
-	case "send_file", "accept_file", "decline_file", "cancel_file", "transfers", "auto_accept":
-		s.handleFile(c)
-	case "add_peer":
-		// Dialing can take seconds; other commands keep flowing meanwhile.
-		go func() {
-			id, err := s.node.AddPeer(ctx, c.Addr)
-			s.reply(c, err, map[string]any{"id": id})
-		}()
+	}
+	if e.async {
+		go s.answer(ctx, e, c)
+	} else {
+		s.answer(ctx, e, c)
 	}
 	return false
 }
 
-func (s *Session) reply(c Command, err error, fields map[string]any) {
+// answer runs a validated command and writes its reply or its error.
+func (s *Session) answer(ctx context.Context, e command, c Command) {
+	body, err := e.run(ctx, s, c)
 	if err != nil {
-		s.fail(c.Req, fmt.Errorf("%s: %w", c.Cmd, err))
+		if !e.bareErrors {
+			err = fmt.Errorf("%s: %w", c.Cmd, err)
+		}
+		s.fail(c.Req, err)
 		return
 	}
-	if fields == nil {
-		fields = map[string]any{}
+	if e.reply == "ok" {
+		fields := fieldsOf(body)
+		fields["cmd"] = c.Cmd
+		body = fields
 	}
-	fields["cmd"] = c.Cmd
-	s.write("ok", c.Req, fields)
+	s.write(e.reply, c.Req, body)
 }
 
 func (s *Session) fail(req json.RawMessage, err error) {
@@ -346,8 +249,8 @@ func (s *Session) pumpEvents(ctx context.Context) {
 	}
 }
 
-// write emits one event line: the body's fields plus "event", "time" and "req".
-func (s *Session) write(name string, req json.RawMessage, body any) {
+// fieldsOf turns a reply's body into the fields of its line.
+func fieldsOf(body any) map[string]any {
 	obj := map[string]any{}
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -355,6 +258,12 @@ func (s *Session) write(name string, req json.RawMessage, body any) {
 			_ = json.Unmarshal(raw, &obj)
 		}
 	}
+	return obj
+}
+
+// write emits one event line: the body's fields plus "event", "time" and "req".
+func (s *Session) write(name string, req json.RawMessage, body any) {
+	obj := fieldsOf(body)
 	obj["event"] = name
 	obj["time"] = s.now().UTC().Format(time.RFC3339Nano)
 	if len(req) > 0 {
