@@ -116,7 +116,7 @@ func run() error {
 		cfg.Ifaces = strings.Split(*ifaces, ",")
 	}
 	if !*headlessMode && !haveDisplay() {
-		fmt.Fprintln(os.Stderr, "parley: no display (DISPLAY/WAYLAND_DISPLAY unset); running headless (JSON lines on stdin/stdout, see README)")
+		fmt.Fprintln(os.Stderr, "parley: no display (DISPLAY/WAYLAND_DISPLAY unset); running headless (JSON lines on stdin/stdout, see docs/headless.md)")
 		*headlessMode = true
 	}
 	n, err := node.New(cfg)
