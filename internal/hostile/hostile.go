@@ -200,28 +200,9 @@ type Link struct {
 // Dial opens a TLS link to addr presenting as's certificate (valid: as's key is
 // its own). The TCP socket is made inside the attacker's namespace.
 func (a *Attacker) Dial(ctx context.Context, addr string, as *identity.Identity) (*Link, error) {
-	cert, err := as.TLSCertificate()
+	conn, err := a.dialTLS(ctx, addr, as)
 	if err != nil {
 		return nil, err
-	}
-	var raw net.Conn
-	err = a.do(func() error {
-		d := net.Dialer{Timeout: 5 * time.Second}
-		raw, err = d.DialContext(ctx, "tcp", addr)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("hostile: dial %s: %w", addr, err)
-	}
-	conn := tls.Client(raw, &tls.Config{
-		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
-		NextProtos: []string{"parley/1"}, InsecureSkipVerify: true, // we attack, we do not verify
-	})
-	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := conn.HandshakeContext(hctx); err != nil {
-		raw.Close()
-		return nil, fmt.Errorf("hostile: handshake with %s: %w", addr, err)
 	}
 	l := &Link{conn: conn, closed: make(chan struct{}), records: map[identity.PeerID][][]byte{}, pongs: map[uint64]chan struct{}{}}
 	go l.readLoop()

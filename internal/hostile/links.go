@@ -50,7 +50,7 @@ func (a *Attacker) dialTLS(ctx context.Context, addr string, as *identity.Identi
 	}
 	conn := tls.Client(raw, &tls.Config{
 		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
-		NextProtos: []string{"parley/1"}, InsecureSkipVerify: true,
+		NextProtos: []string{"parley/1"}, InsecureSkipVerify: true, // we attack, we do not verify
 	})
 	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
