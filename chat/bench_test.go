@@ -21,14 +21,14 @@ func BenchmarkDurableThroughput(b *testing.B) {
 	// Count Delivered events in place of the recorder: b.N can be large.
 	a.stop()
 	a.ev = nil
-	a.emit = func(ev any) {
+	a.emit = func(ev Event) {
 		if _, ok := ev.(Delivered); ok && delivered.Add(1) == target {
 			close(all)
 		}
 	}
 	a.start()
 	r.stop()
-	r.emit = func(any) {}
+	r.emit = func(Event) {}
 	r.start()
 
 	b.ReportAllocs()

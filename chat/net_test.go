@@ -278,7 +278,7 @@ type node struct {
 	retry time.Duration
 	stats *counters.Set
 	ev    *recorder
-	emit  func(any) // replaces ev when set
+	emit  func(Event) // replaces ev when set
 	// custodian, when set before start, is the neighbour queued messages are
 	// entrusted to.
 	custodian *node
@@ -366,7 +366,7 @@ func (nd *node) startPaused() (run func()) {
 	}
 	emit := nd.emit
 	if emit == nil {
-		emit = nd.ev.add
+		emit = func(ev Event) { nd.ev.add(ev) }
 	}
 	svc, err := New(Config{
 		Identity: nd.id, Net: nd.net.view(nd.id.ID), DB: db, Clock: clock, Emit: emit,

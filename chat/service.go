@@ -28,6 +28,14 @@ type Net interface {
 	PublicKey(id identity.PeerID) ed25519.PublicKey
 }
 
+// Event is what the service reports to the node: one of the types below.
+type Event interface{ chatEvent() }
+
+func (Received) chatEvent()  {}
+func (Delivered) chatEvent() {}
+func (ReadBy) chatEvent()    {}
+func (Queued) chatEvent()    {}
+
 // Events the service emits.
 type (
 	// Received is a new incoming message (1:1 or room).
@@ -49,7 +57,7 @@ type Config struct {
 	Net      Net
 	DB       *store.DB
 	Clock    *hlc.Clock
-	Emit     func(any)
+	Emit     func(Event)
 	Log      *slog.Logger
 	Stats    *counters.Set
 	// Rooms answers membership questions (rooms.go).
@@ -155,7 +163,7 @@ func New(cfg Config) (*Service, error) {
 	}, nil
 }
 
-func (s *Service) emit(ev any) {
+func (s *Service) emit(ev Event) {
 	if s.cfg.Emit != nil {
 		s.cfg.Emit(ev)
 	}
@@ -314,7 +322,7 @@ func (s *Service) poke() {
 // commit stores a batch in one transaction, then (and only then) acknowledges,
 // transmits and reports it.
 func (s *Service) commit(reqs []*sendReq, items []inbound) {
-	var events []any
+	var events []Event
 	acks := map[identity.PeerID][]string{}
 	var handedOver []inbound
 	var outgoing []store.OutboxEntry
@@ -412,7 +420,7 @@ func (s *Service) commit(reqs []*sendReq, items []inbound) {
 
 // apply stores one inbound item inside the batch transaction. It returns the events
 // to emit after the commit and the message ID to acknowledge, if any.
-func (s *Service) apply(tx *store.Tx, it inbound) (events []any, ack string, err error) {
+func (s *Service) apply(tx *store.Tx, it inbound) (events []Event, ack string, err error) {
 	from := it.from.String()
 	switch it.typ {
 	case TypeMessage:
@@ -444,7 +452,7 @@ func (s *Service) apply(tx *store.Tx, it inbound) (events []any, ack string, err
 			s.cfg.Stats.Add("chat_duplicate", 1)
 			return nil, b.ID, nil
 		}
-		return []any{Received{Message: m}}, b.ID, nil
+		return []Event{Received{Message: m}}, b.ID, nil
 	case TypeAck:
 		for _, id := range it.ids {
 			existed, err := tx.DeleteOutbox(id, from)

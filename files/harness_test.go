@@ -76,7 +76,7 @@ func (p *peer) start() {
 		Ranker: p.ranker, Downloads: p.dl, Stats: p.stats, Now: p.h.clock.Now,
 		Refuse: func(id identity.PeerID) bool { return p.blocked[id] },
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Emit:   func(ev any) { p.mu.Lock(); p.events = append(p.events, ev); p.mu.Unlock() },
+		Emit:   func(ev Event) { p.mu.Lock(); p.events = append(p.events, ev); p.mu.Unlock() },
 	})
 	if err != nil {
 		t.Fatal(err)

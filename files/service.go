@@ -55,6 +55,14 @@ type Store interface {
 	Transfers() ([]store.Transfer, error)
 }
 
+// Event is what the service reports to the node: one of the types below.
+type Event interface{ filesEvent() }
+
+func (Offered) filesEvent()  {}
+func (Progress) filesEvent() {}
+func (Done) filesEvent()     {}
+func (Failed) filesEvent()   {}
+
 // Events the service emits.
 type (
 	// Offered: a peer offers us a file.
@@ -100,7 +108,7 @@ type Config struct {
 	Rooms     Rooms
 	Ranker    Ranker // nil: sources in the order they announced themselves
 	Downloads string // folder finished files land in
-	Emit      func(any)
+	Emit      func(Event)
 	Log       *slog.Logger
 	Stats     *counters.Set
 	Now       func() time.Time
@@ -192,7 +200,7 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-func (s *Service) emit(ev any) {
+func (s *Service) emit(ev Event) {
 	if s.cfg.Emit != nil {
 		s.cfg.Emit(ev)
 	}

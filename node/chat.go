@@ -97,7 +97,7 @@ func (n *Node) extensions() []overlay.Extension {
 	return []overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}, n.qual.extension()}
 }
 
-func (n *Node) onChat(ev any) {
+func (n *Node) onChat(ev chat.Event) {
 	switch e := ev.(type) {
 	case chat.Received:
 		if e.Message.Room != "" {

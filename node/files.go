@@ -130,7 +130,7 @@ func (n *Node) setupFiles() error {
 	return nil
 }
 
-func (n *Node) onFiles(ev any) {
+func (n *Node) onFiles(ev files.Event) {
 	switch e := ev.(type) {
 	case files.Offered:
 		auto := n.AutoAcceptVerified() && n.verified(e.From)

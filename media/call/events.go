@@ -31,6 +31,13 @@ const (
 	ReasonShutdown   = "shutdown"
 )
 
+// Event is what the manager reports to the node: Incoming, StateChanged or Stats.
+type Event interface{ callEvent() }
+
+func (Incoming) callEvent()     {}
+func (StateChanged) callEvent() {}
+func (Stats) callEvent()        {}
+
 // Incoming reports an invite that is ringing here.
 type Incoming struct {
 	Call ID

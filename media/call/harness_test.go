@@ -286,7 +286,7 @@ func (b *bus) newParty(t *testing.T, seed byte, nw transport.Net, tweak func(*Co
 		OpenAudio: func() (audio.Source, audio.Sink, error) { return p.src, p.out, nil },
 		Net:       nw, IncludeLoopback: nw == nil,
 		RingTimeout: 10 * time.Second, StatsEvery: 200 * time.Millisecond,
-		Emit: p.ev.add,
+		Emit: func(ev Event) { p.ev.add(ev) },
 		Log:  slog.New(slog.NewTextHandler(failureLog(t, fmt.Sprintf("party %d", seed)), &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if tweak != nil {

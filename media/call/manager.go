@@ -63,7 +63,7 @@ type Config struct {
 	RingTimeout     time.Duration // 30 s
 	// StatsEvery is the Stats report period (1 s).
 	StatsEvery time.Duration
-	Emit       func(any)
+	Emit       func(Event)
 	Log        *slog.Logger
 	Now        func() time.Time
 }
@@ -108,7 +108,7 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Emit == nil {
-		cfg.Emit = func(any) {}
+		cfg.Emit = func(Event) {}
 	}
 	if cfg.NeedsRelay == nil {
 		cfg.NeedsRelay = func(identity.PeerID) bool { return false }
