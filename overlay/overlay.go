@@ -575,16 +575,19 @@ func supersede(l *Link, running bool) {
 		l.Close()
 		return
 	}
-	l.send(TypeSuperseded, nil)
-	go func() {
-		deadline := time.Now().Add(time.Second)
-		for len(l.queue) > 0 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		time.Sleep(20 * time.Millisecond) // let the writer flush what it dequeued
+	if l.send(TypeSuperseded, nil) != nil {
 		l.Close()
-	}()
+		return
+	}
+	// The writer closes the link once this frame, and everything queued before
+	// it, is out (writeLoop); a peer that does not read gets supersedeFlush.
+	time.AfterFunc(supersedeFlush, l.Close)
 }
+
+// supersedeFlush bounds how long a superseded link may take to write its last
+// frames: they are at most the 4 MiB of one queue (linkQueueBytes), which a LAN
+// peer that reads at all takes in well under a second.
+const supersedeFlush = time.Second
 
 // supersedeGrace is how long a superseded link's peer stays "linked" while the
 // winning connection finishes its handshake.
