@@ -261,13 +261,6 @@ func (l *Link) writeLoop() {
 			l.Close()
 			return
 		}
-		if !bulk && frame[1] == TypeSuperseded {
-			// The last frame of a link that lost the tie-break (supersede):
-			// everything queued before it is written; flush and close.
-			bw.Flush()
-			l.Close()
-			return
-		}
 		if len(l.queue) == 0 && len(l.bulk) == 0 {
 			if err := bw.Flush(); err != nil {
 				l.Close()

@@ -10,9 +10,8 @@ import (
 )
 
 // A link that lost the tie-break writes everything queued before its
-// superseded frame, then closes as soon as that frame is out, well before the
-// one-second backstop (the writer closes it; this held for the polling version
-// too, which it replaces).
+// superseded frame, then closes once its queue is drained, well before the
+// one-second bound.
 func TestSupersedeFlushesThenCloses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		near, far := net.Pipe()

@@ -70,13 +70,15 @@ func supersede(l *Link, running bool) {
 		l.Close()
 		return
 	}
-	if l.send(TypeSuperseded, nil) != nil {
+	l.send(TypeSuperseded, nil)
+	go func() {
+		deadline := time.Now().Add(supersedeFlush)
+		for len(l.queue) > 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // let the writer flush what it dequeued
 		l.Close()
-		return
-	}
-	// The writer closes the link once this frame, and everything queued before
-	// it, is out (writeLoop); a peer that does not read gets supersedeFlush.
-	time.AfterFunc(supersedeFlush, l.Close)
+	}()
 }
 
 // supersedeFlush bounds how long a superseded link may take to write its last
