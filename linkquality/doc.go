@@ -35,7 +35,10 @@
 // overlay's OnRTTSample and OnProbeSeen hooks.
 //
 // Which tests re-measure the constants: TestFoldLossUsesTransportCountersInBatches
-// (minLossPackets, bulkBatchBytes), the integration test TestRelayChoiceFollowsShaping
+// (minLossPackets, bulkBatchBytes), TestMonitorProbesAndPublishes and
+// TestProbeTimeoutCountsAsSlow (probeSettle, ProbeInterval, probeTimeout, the
+// spare-bandwidth rule), TestLinkMediumReadEvery30s (linkTypeEvery), the
+// integration test TestRelayChoiceFollowsShaping
 // (itest/relay_test.go: probing, loss folding and publishing end to end on shaped
 // namespaces; the flapping that bulkBatchBytes fixed was seen there),
 // BenchmarkEdgeCostPass (the edge-cost cache), and cmd/benchrelay with

@@ -23,9 +23,13 @@ type Machine interface {
 	InterfacesWith(addrs []netip.AddrPort) []string
 }
 
-// OS is the real machine: sysinfo for power, media and CPU, the interface table
-// for which interfaces carry this node's addresses.
-type OS struct{ sysinfo.Reader }
+// OS is the real machine: sysinfo.System for power, media and CPU, the interface
+// table for which interfaces carry this node's addresses.
+type OS struct{}
+
+func (OS) PowerSource() sysinfo.Power               { return sysinfo.System.PowerSource() }
+func (OS) LinkTypeOf(iface string) sysinfo.LinkType { return sysinfo.System.LinkTypeOf(iface) }
+func (OS) CPUTimes() (total, idle uint64, ok bool)  { return sysinfo.System.CPUTimes() }
 
 // InterfacesWith reads the interface table once (each interface's addresses
 // once), not once per address.

@@ -97,7 +97,7 @@ func New(cfg Config) *Monitor {
 		cfg.ProbeInterval = defaultProbeInterval
 	}
 	if cfg.Machine == nil {
-		cfg.Machine = OS{Reader: sysinfo.System}
+		cfg.Machine = OS{}
 	}
 	if cfg.Load == nil {
 		cfg.Load = func() overlay.RelayLoad { return overlay.RelayLoad{} }
