@@ -32,6 +32,12 @@ type Overlay interface {
 	AdvertisedAddrs() []netip.AddrPort
 }
 
+// The real ones satisfy the interfaces (checked when this package builds).
+var (
+	_ Overlay = (*overlay.Overlay)(nil)
+	_ Machine = OS{}
+)
+
 // Config configures a Monitor. Overlay and Republish are required.
 type Config struct {
 	// Self is this node's peer ID (its own entry in Graph).
