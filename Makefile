@@ -96,7 +96,7 @@ test-integration: build
 
 # Benchmarks print tables; copy the latest into docs/benchmarks.md.
 bench: deps-test build
-	$(GO) test -run '^$$' -bench . -benchmem ./overlay/ ./discovery/ ./internal/seal/ ./internal/hlc/ ./vivaldi/ ./selection/ ./files/ ./node/
+	$(GO) test -run '^$$' -bench . -benchmem ./overlay/ ./discovery/ ./internal/seal/ ./internal/hlc/ ./vivaldi/ ./selection/ ./linkquality/ ./files/ ./node/
 	$(GO) test -run '^$$' -bench Durable -benchtime 20000x ./chat/
 	$(GO) test -run '^$$' -bench . -benchmem ./media/opus/ ./media/jitter/ ./media/voice/ ./media/signal/
 	$(GO) test $(TAGS) -run '^$$' -bench ScrollHistory -benchtime 5000x ./app/

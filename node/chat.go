@@ -94,7 +94,7 @@ func (n *Node) knownPeer(id identity.PeerID) bool {
 // extensions are the record extensions this node publishes: its rooms and its
 // measured link quality.
 func (n *Node) extensions() []overlay.Extension {
-	return []overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}, n.qual.extension()}
+	return []overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}, n.qual.Extension()}
 }
 
 func (n *Node) onChat(ev chat.Event) {

@@ -90,7 +90,7 @@ func (r bulkRanker) Rank(cands []identity.PeerID) []identity.PeerID {
 		ids[i] = c.String()
 		byText[ids[i]] = c
 	}
-	ranked := selection.Rank(r.n.qual.graph(), selection.Request{Purpose: selection.BulkTransfer, From: r.n.id.ID.String(), Candidates: ids},
+	ranked := selection.Rank(r.n.qual.Graph(), selection.Request{Purpose: selection.BulkTransfer, From: r.n.id.ID.String(), Candidates: ids},
 		selection.DefaultWeights(selection.BulkTransfer), r.n.costMap)
 	out := make([]identity.PeerID, 0, len(ranked))
 	for _, c := range ranked {

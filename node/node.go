@@ -57,6 +57,7 @@ import (
 	"parley/internal/seal"
 	"parley/internal/sysinfo"
 	"parley/internal/team"
+	"parley/linkquality"
 	"parley/media/call"
 	"parley/media/relay"
 	"parley/overlay"
@@ -120,7 +121,7 @@ type Node struct {
 	chat  *chat.Service
 	rooms *chat.Rooms
 	clock *hlc.Clock
-	qual  *quality
+	qual  *linkquality.Monitor
 	// costMap is the administrator's optional cost map (Config.CostMap).
 	costMap *selection.CostMap
 	stats   counters.Set
@@ -200,7 +201,6 @@ func New(cfg Config) (*Node, error) {
 		db.Close()
 		return nil, fmt.Errorf("power source %q: want mains, battery or auto", cfg.Power)
 	}
-	n.qual = newQuality(n, power, cfg.ProbeInterval, cfg.QualityInterval)
 	if err := n.loadTrust(); err != nil {
 		db.Close()
 		return nil, err
@@ -235,7 +235,10 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.ov, err = overlay.New(overlay.Config{
 		Identity: id, Listen: cfg.Listen,
-		OnRTTSample: n.qual.onRTT, OnProbeSeen: n.qual.onProbeSeen, EdgeCost: newEdgeCoster().cost,
+		// n.qual is made just below, before anything runs: it needs the overlay.
+		OnRTTSample: func(p identity.PeerID, rtt time.Duration) { n.qual.OnRTT(p, rtt) },
+		OnProbeSeen: func(p identity.PeerID, bps float64) { n.qual.OnProbeSeen(p, bps) },
+		EdgeCost:    linkquality.NewEdgeCoster().Cost,
 		// Discovery knows the interfaces in use; it is created just below.
 		LocalAddrs: func() []netip.Addr { return n.disc.LocalAddrs() },
 		// Accept only on-link sources and this host (overlay/listen.go).
@@ -248,6 +251,7 @@ func New(cfg Config) (*Node, error) {
 		db.Close()
 		return nil, err
 	}
+	n.setupQuality(power)
 	n.disc = discovery.New(discovery.Config{
 		Identity: id, Name: n.displayName, Beacons: cfg.Beacons, MDNS: cfg.MDNS, LinkPort: n.ov.Port(),
 		KeepIface: n.keepIface, BeaconPort: cfg.BeaconPort, Now: cfg.Now, Log: cfg.Log,
@@ -371,7 +375,7 @@ func (n *Node) Start(ctx context.Context) error {
 	run(n.loop)
 	run(n.chat.Run)
 	run(n.files.Run)
-	run(n.qual.run)
+	run(n.qual.Run)
 	run(n.reconnectLoop)
 	return nil
 }

@@ -7,8 +7,35 @@ import (
 	"strings"
 
 	"parley/identity"
+	"parley/internal/sysinfo"
+	"parley/linkquality"
+	"parley/overlay"
 	"parley/selection"
 )
+
+// setupQuality makes the link-quality monitor (package linkquality), once the
+// overlay it measures exists. power is the --power override.
+func (n *Node) setupQuality(power sysinfo.Power) {
+	n.qual = linkquality.New(linkquality.Config{
+		Self: n.id.ID, Overlay: n.ov, Power: power, Load: n.relayLoad, Republish: n.republishExtensions,
+		ProbeInterval: n.cfg.ProbeInterval, PublishMin: n.cfg.QualityInterval, Now: n.cfg.Now, Log: n.log,
+	})
+}
+
+// relayLoad is what this node forwards for others now: overlay frames, and calls
+// relayed by its TURN server, which load it as much.
+func (n *Node) relayLoad() overlay.RelayLoad {
+	load := n.ov.RelayLoad()
+	if n.turn != nil {
+		tl := n.turn.Load()
+		load.Sessions += tl.Sessions
+		load.Bps += tl.BitsPerSecond
+	}
+	return load
+}
+
+// published decodes a peer's self-metrics extension (linkquality.Published).
+func published(rec *overlay.Record) (selection.SelfMetrics, bool) { return linkquality.Published(rec) }
 
 // RankedRelay is one candidate in a relay ranking, with the cost terms that explain
 // its place (ms-equivalent each).
@@ -48,8 +75,8 @@ func (n *Node) Relays(purpose string, to []string) (RelayChoice, error) {
 			return RelayChoice{}, fmt.Errorf("relays: %w", err)
 		}
 	}
-	n.qual.publish() // fresh own measurements
-	ranked := selection.Rank(n.qual.graph(), selection.Request{Purpose: p, From: n.id.ID.String(), To: to}, selection.DefaultWeights(p), n.costMap)
+	n.qual.Publish() // fresh own measurements
+	ranked := selection.Rank(n.qual.Graph(), selection.Request{Purpose: p, From: n.id.ID.String(), To: to}, selection.DefaultWeights(p), n.costMap)
 	out := RelayChoice{Purpose: p.String(), To: to, Ranking: []RankedRelay{}}
 	for _, r := range ranked {
 		rr := RankedRelay{ID: r.ID, Cost: r.Cost, Terms: r.Terms.Map(), Estimated: r.Estimated, Unknown: r.Unknown}
@@ -60,7 +87,7 @@ func (n *Node) Relays(purpose string, to []string) (RelayChoice, error) {
 		}
 		out.Ranking = append(out.Ranking, rr)
 	}
-	chosen, switched := n.qual.chooser.Choose(p.String()+":"+strings.Join(to, ","), ranked)
+	chosen, switched := n.qual.Choose(p.String()+":"+strings.Join(to, ","), ranked)
 	out.Chosen, out.Switched = chosen.ID, switched
 	return out, nil
 }

@@ -337,9 +337,7 @@ func (n *Node) inDialOrder(peers []store.Peer, budget int) []store.Peer {
 	if dialable <= budget {
 		return peers
 	}
-	n.qual.mu.Lock()
-	self := n.qual.coord
-	n.qual.mu.Unlock()
+	self := n.qual.Coord()
 	return dialOrder(n.id.ID, self, peers, func(id identity.PeerID) (vivaldi.Coord, bool) {
 		m, ok := published(n.ov.RecordOf(id))
 		return m.Coord, ok

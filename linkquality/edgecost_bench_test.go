@@ -1,4 +1,4 @@
-package node
+package linkquality
 
 import (
 	"math/rand/v2"
@@ -44,7 +44,7 @@ func BenchmarkEdgeCostPass(b *testing.B) {
 	}
 	// The floor it is judged against: decoding every record on every edge.
 	b.Run("decode-per-edge", func(b *testing.B) { pass(b, edgeCost) })
-	b.Run("cached", func(b *testing.B) { pass(b, newEdgeCoster().cost) })
+	b.Run("cached", func(b *testing.B) { pass(b, NewEdgeCoster().Cost) })
 }
 
 // The cache changes the cost of nothing: over records listing a peer or not,
@@ -73,12 +73,12 @@ func TestEdgeCosterMatchesEdgeCost(t *testing.T) {
 		}
 		recs = append(recs, &overlay.Record{Seq: 1, Extensions: []overlay.Extension{{Type: selection.ExtensionType, Value: v}}})
 	}
-	c := newEdgeCoster()
+	c := NewEdgeCoster()
 	for round := range 2 {
 		for _, u := range ids {
 			for _, v := range ids {
 				ru, rv := recs[rng.IntN(len(recs))], recs[rng.IntN(len(recs))]
-				if got, want := c.cost(u, v, ru, rv, 3*time.Millisecond), edgeCost(u, v, ru, rv, 3*time.Millisecond); got != want {
+				if got, want := c.Cost(u, v, ru, rv, 3*time.Millisecond), edgeCost(u, v, ru, rv, 3*time.Millisecond); got != want {
 					t.Fatalf("round %d: cost %v, edgeCost %v", round, got, want)
 				}
 			}

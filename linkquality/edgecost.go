@@ -1,4 +1,4 @@
-package node
+package linkquality
 
 import (
 	"slices"
@@ -11,7 +11,7 @@ import (
 	"parley/selection"
 )
 
-// edgeCoster is the overlay's EdgeCost (edgeCost) with each record's published
+// EdgeCoster is the overlay's EdgeCost (edgeCost) with each record's published
 // link figures decoded once. A graph pass asks for the cost of every edge it
 // reads, up to 262,144 listings, and edgeCost decodes both ends' selection
 // extension and scans their link lists each time: 3.8 s and 2.9 GB allocated for
@@ -19,7 +19,7 @@ import (
 // a cost anyone can force by publishing such records. Records are immutable once
 // held, so their figures are cached, keyed by a weak pointer: a replaced record
 // is not kept alive by the cache.
-type edgeCoster struct {
+type EdgeCoster struct {
 	mu      sync.Mutex
 	figures map[weak.Pointer[overlay.Record]][]linkFigures
 	held    int // figures held in all, against edgeCacheFigures
@@ -37,12 +37,13 @@ type linkFigures struct {
 // starts again; entries of records gone since count until then.
 const edgeCacheFigures = 2 * 262144
 
-func newEdgeCoster() *edgeCoster {
-	return &edgeCoster{figures: map[weak.Pointer[overlay.Record]][]linkFigures{}}
+// NewEdgeCoster returns an empty cache; its Cost is overlay.Config.EdgeCost.
+func NewEdgeCoster() *EdgeCoster {
+	return &EdgeCoster{figures: map[weak.Pointer[overlay.Record]][]linkFigures{}}
 }
 
-// cost is edgeCost with cached figures.
-func (c *edgeCoster) cost(u, v identity.PeerID, ru, rv *overlay.Record, rtt time.Duration) time.Duration {
+// Cost is edgeCost with cached figures.
+func (c *EdgeCoster) Cost(u, v identity.PeerID, ru, rv *overlay.Record, rtt time.Duration) time.Duration {
 	li := selection.LinkInfo{RTT: rtt}
 	for _, end := range [2]struct {
 		rec  *overlay.Record
@@ -60,7 +61,7 @@ func (c *edgeCoster) cost(u, v identity.PeerID, ru, rv *overlay.Record, rtt time
 }
 
 // of returns rec's link figures sorted by peer, decoding them on first use.
-func (c *edgeCoster) of(rec *overlay.Record) []linkFigures {
+func (c *EdgeCoster) of(rec *overlay.Record) []linkFigures {
 	if rec == nil {
 		return nil
 	}
@@ -71,7 +72,7 @@ func (c *edgeCoster) of(rec *overlay.Record) []linkFigures {
 	if ok {
 		return figs
 	}
-	if m, ok := published(rec); ok && len(m.Links) > 0 {
+	if m, ok := Published(rec); ok && len(m.Links) > 0 {
 		figs = make([]linkFigures, len(m.Links))
 		for i, l := range m.Links {
 			figs[i] = linkFigures{peer: l.Peer, rttVar: l.RTTVar, jitter: l.Jitter, loss: l.Loss}
@@ -87,4 +88,30 @@ func (c *edgeCoster) of(rec *overlay.Record) []linkFigures {
 	c.held += len(figs)
 	c.mu.Unlock()
 	return figs
+}
+
+// edgeCost is the overlay's routing weight for chat: the chat-forwarding cost of the
+// link u→v from what both ends published (the worse view of each figure counts). It
+// runs under the overlay's lock, so it reads only the records it is given. It
+// decodes both records on every call; EdgeCoster.Cost is the same with the
+// figures cached, and TestEdgeCosterMatchesEdgeCost holds them equal.
+func edgeCost(u, v identity.PeerID, ru, rv *overlay.Record, rtt time.Duration) time.Duration {
+	li := selection.LinkInfo{A: u.String(), B: v.String(), RTT: rtt}
+	for _, end := range []struct {
+		rec  *overlay.Record
+		peer identity.PeerID
+	}{{ru, v}, {rv, u}} {
+		m, ok := Published(end.rec)
+		if !ok {
+			continue
+		}
+		for _, l := range m.Links {
+			if l.Peer == end.peer {
+				li.RTTVar = max(li.RTTVar, l.RTTVar)
+				li.Jitter = max(li.Jitter, l.Jitter)
+				li.Loss = max(li.Loss, l.Loss)
+			}
+		}
+	}
+	return time.Duration(selection.EdgeCost(selection.ChatForward, li) * float64(time.Millisecond))
 }
