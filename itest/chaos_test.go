@@ -364,7 +364,7 @@ func TestChaosKillDuringTraffic(t *testing.T) {
 			mu.Lock()
 			reqs[req] = to
 			mu.Unlock()
-			_ = n.Send(cmd) // a node killed under us simply never answers
+			_ = n.SendRaw(cmd) // a node killed under us simply never answers
 		}
 	}()
 	for _, victim := range []string{"b", "a", "c", "b"} {

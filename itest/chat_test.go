@@ -134,7 +134,7 @@ func burstPair(t *testing.T, c *cluster, total int) (h1, h2 *netlab.Host, n1, n2
 	n1.waitPeerUp(10*time.Second, n2)
 	n2.waitPeerUp(10*time.Second, n1)
 	for i := 0; i < total; i++ {
-		if err := n1.Send(map[string]any{"cmd": "send", "to": n2.id, "text": fmt.Sprintf("burst %04d", i), "req": i}); err != nil {
+		if err := n1.SendRaw(map[string]any{"cmd": "send", "to": n2.id, "text": fmt.Sprintf("burst %04d", i), "req": i}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -151,7 +151,7 @@ func place(caller *proc, callees []*proc) (string, error) {
 	for _, c := range callees {
 		ids = append(ids, c.id)
 	}
-	if err := caller.Send(map[string]any{"cmd": "call", "peers": ids}); err != nil {
+	if err := caller.SendRaw(map[string]any{"cmd": "call", "peers": ids}); err != nil {
 		return "", err
 	}
 	ok, err := caller.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "ok" && e.Str("cmd") == "call" })
@@ -166,7 +166,7 @@ func place(caller *proc, callees []*proc) (string, error) {
 		if _, err := c.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("call") == id }); err != nil {
 			return "", fmt.Errorf("%s not rung: %w", c.name, err)
 		}
-		if err := c.Send(map[string]any{"cmd": "answer", "call": id}); err != nil {
+		if err := c.SendRaw(map[string]any{"cmd": "answer", "call": id}); err != nil {
 			return "", err
 		}
 	}
@@ -174,7 +174,7 @@ func place(caller *proc, callees []*proc) (string, error) {
 }
 
 func hangup(p *proc, id string, others []*proc) error {
-	if err := p.Send(map[string]any{"cmd": "hangup", "call": id}); err != nil {
+	if err := p.SendRaw(map[string]any{"cmd": "hangup", "call": id}); err != nil {
 		return err
 	}
 	for _, o := range append([]*proc{p}, others...) {
@@ -345,7 +345,7 @@ func group(ps []*proc, window time.Duration) error {
 		}
 	}
 	mixer := ""
-	if err := ps[0].Send(map[string]any{"cmd": "calls"}); err != nil {
+	if err := ps[0].SendRaw(map[string]any{"cmd": "calls"}); err != nil {
 		return err
 	}
 	if e, err := ps[0].WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "calls" }); err == nil {

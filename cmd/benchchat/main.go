@@ -113,7 +113,7 @@ func run(bin string, count int) error {
 // linkRTT prints the overlay's own per-hop figure: the ping round trip of the TLS
 // link (1 ping a second while the benchmark ran), halved for one way.
 func linkRTT(a, d *proc) error {
-	if err := a.Send(map[string]any{"cmd": "links", "req": "bench"}); err != nil {
+	if err := a.SendRaw(map[string]any{"cmd": "links", "req": "bench"}); err != nil {
 		return err
 	}
 	e, err := a.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "links" })
@@ -139,7 +139,7 @@ func measure(from, to *proc, n int) ([]time.Duration, error) {
 	for i := 0; i < n; i++ {
 		text := fmt.Sprintf("latency probe %d", i)
 		t0 := time.Now()
-		if err := from.Send(map[string]any{"cmd": "send", "to": to.id, "text": text}); err != nil {
+		if err := from.SendRaw(map[string]any{"cmd": "send", "to": to.id, "text": text}); err != nil {
 			return nil, err
 		}
 		e, err := to.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("text") == text })

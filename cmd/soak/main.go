@@ -392,7 +392,7 @@ func (s *soak) traffic(stop <-chan struct{}) {
 		s.msgs[req] = msg
 		s.byText[msg.text] = msg
 		s.mu.Unlock()
-		if err := p.Send(cmd); err != nil {
+		if err := p.SendRaw(cmd); err != nil {
 			// The node died under us (churn); the message was never acknowledged.
 			continue
 		}
@@ -453,7 +453,7 @@ func (s *soak) churn(stop <-chan struct{}) {
 // in shutdown: it gets SIGQUIT, so the Go runtime writes every goroutine's stack
 // to its log, which is kept (copied next to the soak's temp files) for diagnosis.
 func (s *soak) quit(m *member, p *netlab.Proc) error {
-	_ = p.Send(map[string]any{"cmd": "quit"})
+	_ = p.SendRaw(map[string]any{"cmd": "quit"})
 	deadline := time.Now().Add(10 * time.Second)
 	for !p.Exited() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)

@@ -95,6 +95,13 @@ func (c *conn) Deliver(line []byte) bool {
 	return true
 }
 
+// IsAnswer reports whether line answers a request a client made (its "req"
+// starts with ReqPrefix): Deliver will take it.
+func IsAnswer(line []byte) bool {
+	_, ok := reqOf(line)
+	return ok
+}
+
 // reqOf returns the line's "req" when it is one the client made.
 func reqOf(line []byte) (string, bool) {
 	var env struct {
