@@ -30,6 +30,7 @@ func startChatProbe(a, d *proc, gap time.Duration, stop <-chan struct{}) *chatPr
 			p.mu.Lock()
 			p.sent[text] = time.Now()
 			p.mu.Unlock()
+			// Not a.Send: waiting for each answer would stretch the probe's gap.
 			a.SendRaw(map[string]any{"cmd": "send", "to": d.id, "text": text})
 		}
 	}()
