@@ -52,7 +52,7 @@ func TestForgedBeaconsRejected(t *testing.T) {
 			ctr["beacon_drop_size"] >= before["beacon_drop_size"]+1
 	})
 	roster := n1.roster()
-	if len(roster) != 1 || roster[n2.id] == nil || roster[n2.id]["online"] != true {
+	if len(roster) != 1 || roster[n2.id] == nil || !roster[n2.id].Online {
 		t.Fatalf("n1 roster after forged beacons: %v", roster)
 	}
 	// The honest peers still talk.

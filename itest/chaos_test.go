@@ -544,7 +544,7 @@ func TestChaosRestartMidCall(t *testing.T) {
 		t.Fatalf("restarted callee holds calls: %v", l)
 	}
 	a.waitPeerUp(20*time.Second, b)
-	eventually(t, 20*time.Second, "a to see b online again", func() bool { return a.roster()[b.id]["online"] == true })
+	eventually(t, 20*time.Second, "a to see b online again", func() bool { p := a.roster()[b.id]; return p != nil && p.Online })
 	id2 := ringAndAnswer(t, a, b)
 	a.request(map[string]any{"cmd": "hangup", "call": id2}, "ok")
 	for _, n := range []*node{a, b} {

@@ -168,7 +168,7 @@ func TestHostileLinkResources(t *testing.T) {
 	}
 	evilLinks := 0
 	for _, l := range n1.links() {
-		if r, _ := l["remote"].(string); strings.HasPrefix(r, evilHost.IP(c.seg)+":") {
+		if strings.HasPrefix(l.Remote, evilHost.IP(c.seg)+":") {
 			evilLinks++
 		}
 	}

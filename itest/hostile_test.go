@@ -128,7 +128,7 @@ func TestHostileForgeryReplayMITM(t *testing.T) {
 	eventually(t, 5*time.Second, "the attacker to capture n2's record", func() bool { return len(link.Records(n2id)) > 0 })
 	old := link.Records(n2id)[0]
 	n2.request(map[string]any{"cmd": "presence", "status": "busy", "text": "on shift"}, "ok")
-	eventually(t, 5*time.Second, "n1 to see n2 busy", func() bool { return n1.roster()[n2.id]["presence"] == "busy" })
+	eventually(t, 5*time.Second, "n1 to see n2 busy", func() bool { p := n1.roster()[n2.id]; return p != nil && p.Presence == "busy" })
 
 	// The impostor: DNS-SD says n3 is at the attacker's address; the attacker's TLS
 	// key is its own, so it cannot prove n3's ID.
@@ -273,10 +273,10 @@ func TestHostileForgeryReplayMITM(t *testing.T) {
 	// record did not roll it back, the forged goodbye did not take it away), n3 not
 	// back, the impostor's link never made, the attacker's garbage never shown.
 	roster := n1.roster()
-	if p := roster[n2.id]; p == nil || p["online"] != true || p["presence"] != "busy" {
+	if p := roster[n2.id]; p == nil || !p.Online || p.Presence != "busy" {
 		t.Errorf("n1's view of n2 after the attack: %v", p)
 	}
-	if p := roster[victimGone]; p != nil && p["online"] == true {
+	if p := roster[victimGone]; p != nil && p.Online {
 		t.Errorf("n3 came back online through the impostor: %v", p)
 	}
 	for _, n := range []*node{n1, n2} {

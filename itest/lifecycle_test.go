@@ -81,7 +81,7 @@ func TestPresenceMessageAndLeave(t *testing.T) {
 		}
 	}
 	t.Logf("crash seen by all within %v of kill -9", time.Since(killAt).Round(time.Millisecond))
-	if r := n1.roster()[n4.id]; r == nil || r["online"] != false {
+	if r := n1.roster()[n4.id]; r == nil || r.Online {
 		t.Fatalf("n1 roster still has n4 online: %v", r)
 	}
 }

@@ -42,7 +42,7 @@ func TestReconnectFromRosterWithoutMulticast(t *testing.T) {
 	})
 	outbound := 0
 	for _, l := range n1.links() {
-		if l["outbound"] == true {
+		if l.Outbound {
 			outbound++
 		}
 	}

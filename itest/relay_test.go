@@ -117,7 +117,7 @@ func TestRelayChoiceFollowsShaping(t *testing.T) {
 	_, _, costs = relays()
 	t.Logf("after the swap: costs r1=%.1f r2=%.1f", costs[r1.id], costs[r2.id])
 	// The roster carries what r1 publishes about its links and machine.
-	if q, _ := a.roster()[r1.id]["quality"].(map[string]any); q == nil || q["spare_up_kbps"].(float64) < 1000 || q["power"] != "mains" {
-		t.Fatalf("r1's published quality in a's roster: %v", q)
+	if p := a.roster()[r1.id]; p == nil || p.Quality == nil || p.Quality.SpareUpKbps < 1000 || p.Quality.Power != "mains" {
+		t.Fatalf("r1's published quality in a's roster: %+v", p)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"parley/internal/netlab"
 	"parley/internal/team"
+	parleynode "parley/node"
 )
 
 func teamFile(t *testing.T, passphrase string) string {
@@ -104,8 +105,9 @@ func TestTrustDecisions(t *testing.T) {
 	if e.Str("peer") != b2.id || e.Str("name") != "bob" || len(prev) != 1 || prev[0] != b.id || e["previous_verified"] != true {
 		t.Fatalf("key_changed: %v", e)
 	}
-	if r := a.roster(); r[b.id]["verified"] != true || r[b2.id]["verified"] == true {
-		t.Fatalf("verified flags: old %v, new %v", r[b.id]["verified"], r[b2.id]["verified"])
+	verified := func(p *parleynode.PeerView) bool { return p != nil && p.Verified }
+	if r := a.roster(); !verified(r[b.id]) || verified(r[b2.id]) {
+		t.Fatalf("verified flags: old %v, new %v", verified(r[b.id]), verified(r[b2.id]))
 	}
 
 	// Block the newcomer: the link goes and stays gone.
@@ -119,7 +121,7 @@ func TestTrustDecisions(t *testing.T) {
 	if ctr := a.counters(); ctr["link_refused_blocked"] == 0 {
 		t.Fatalf("no refusal counted: %v", ctr)
 	}
-	if r := a.roster(); r[b2.id]["blocked"] != true {
+	if r := a.roster(); r[b2.id] == nil || !r[b2.id].Blocked {
 		t.Fatalf("roster does not show the block: %v", r[b2.id])
 	}
 	// Unblock: it comes back.
