@@ -207,15 +207,13 @@ func (f *fleet) verifyExactlyOnce(l ledger, room string, timeout time.Duration) 
 		for other := range names {
 			if other != name {
 				for _, m := range n.history("peer", f.get(other).id) {
-					id, _ := m["id"].(string)
-					stored[id]++
+					stored[m.ID]++
 				}
 			}
 		}
 		if room != "" {
 			for _, m := range n.history("room", room) {
-				id, _ := m["id"].(string)
-				stored[id]++
+				stored[m.ID]++
 			}
 		}
 		seen := shown(name)
@@ -263,16 +261,14 @@ func (f *fleet) storedIDs(name string) map[string]int {
 	f.mu.Unlock()
 	for _, id := range others {
 		for _, m := range n.history("peer", id) {
-			mid, _ := m["id"].(string)
-			out[mid]++
+			out[m.ID]++
 		}
 	}
 	list, _ := n.request(map[string]any{"cmd": "rooms"}, "rooms")["rooms"].([]any)
 	for _, r := range list {
 		rid, _ := r.(map[string]any)["id"].(string)
 		for _, m := range n.history("room", rid) {
-			mid, _ := m["id"].(string)
-			out[mid]++
+			out[m.ID]++
 		}
 	}
 	return out

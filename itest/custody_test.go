@@ -54,7 +54,7 @@ func TestCustodianDeliversWhileSenderIsGone(t *testing.T) {
 		t.Fatalf("r showed %d messages, want exactly 1", n)
 	}
 	hist := r.history("peer", s.id)
-	if len(hist) != 1 || hist[0]["id"] != id {
+	if len(hist) != 1 || hist[0].ID != id {
 		t.Fatalf("r history: %v", hist)
 	}
 }
