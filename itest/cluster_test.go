@@ -220,6 +220,16 @@ func (a answer[T]) on(n *node) T {
 	return a.v
 }
 
+// quit asks n to exit and waits for its "bye" (which carries no req, so the
+// client cannot wait for it), failing the test without one.
+func (n *node) quit() {
+	n.c.t.Helper()
+	n.ok(n.Client.Quit())
+	if _, err := n.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "bye" }); err != nil {
+		n.c.t.Fatalf("%s: no bye after quit: %v\n%s", n.name, err, n.Tail())
+	}
+}
+
 // counters fetches the node's stats counters.
 func (n *node) counters() map[string]float64 {
 	n.c.t.Helper()
