@@ -27,7 +27,7 @@ func TestCustodianDeliversWhileSenderIsGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	const text = "held for you by a neighbour"
-	id := s.request(map[string]any{"cmd": "send", "to": r.id, "text": text}, "sent").Str("id")
+	id := must(s.Send(r.id, text)).on(s)
 	if _, err := s.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "queued" && e.Str("id") == id }); err != nil {
 		t.Fatalf("no queued event: %v", err)
 	}

@@ -32,16 +32,12 @@ func TestRelayChoiceFollowsShaping(t *testing.T) {
 	a.waitPeerUp(20*time.Second, r1, r2, cc)
 
 	relays := func() (chosen string, switched bool, costs map[string]float64) {
-		e := a.request(map[string]any{"cmd": "relays", "purpose": "voice", "to": cc.id}, "relays")
-		chosen, _ = e["chosen"].(string)
-		switched, _ = e["switched"].(bool)
+		choice := must(a.Relays("voice", cc.id)).on(a)
 		costs = map[string]float64{}
-		list, _ := e["ranking"].([]any)
-		for _, r := range list {
-			m := r.(map[string]any)
-			costs[m["id"].(string)], _ = m["cost"].(float64)
+		for _, r := range choice.Ranking {
+			costs[r.ID] = r.Cost
 		}
-		return chosen, switched, costs
+		return choice.Chosen, choice.Switched, costs
 	}
 	// Both candidates ranked, the shaped one clearly worse: the spare bandwidth R1
 	// publishes after probing its shaped links makes the difference.
@@ -57,14 +53,9 @@ func TestRelayChoiceFollowsShaping(t *testing.T) {
 	// as the link's loss, must see it.
 	var sent, retrans float64
 	eventually(t, 30*time.Second, "r1's shaped links to count retransmissions", func() bool {
-		e := r1.request(map[string]any{"cmd": "links"}, "links")
-		list, _ := e["links"].([]any)
 		sent, retrans = 0, 0
-		for _, l := range list {
-			q, _ := l.(map[string]any)["quality"].(map[string]any)
-			s, _ := q["segs_sent"].(float64)
-			r, _ := q["segs_retrans"].(float64)
-			sent, retrans = sent+s, retrans+r
+		for _, l := range must(r1.Links()).on(r1) {
+			sent, retrans = sent+float64(l.Quality.SegsSent), retrans+float64(l.Quality.SegsRetrans)
 		}
 		return retrans > 0
 	})
