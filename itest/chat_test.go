@@ -10,6 +10,7 @@ import (
 
 	"parley/headless/client"
 	"parley/internal/netlab"
+	parleynode "parley/node"
 	"parley/store"
 )
 
@@ -341,8 +342,8 @@ func TestRooms(t *testing.T) {
 	must(n2.SetTopic(room, "shift handover at 18:00")).on(n2)
 	for _, n := range []*node{n1, n3, n4} {
 		if _, err := n.WaitEvent(10*time.Second, func(e netlab.Event) bool {
-			r, _ := e["room"].(map[string]any)
-			return e.Name() == "room_update" && r["id"] == room && r["topic"] == "shift handover at 18:00"
+			u, ok := netlab.As[parleynode.RoomUpdate](e)
+			return ok && u.Room.ID == room && u.Room.Topic == "shift handover at 18:00"
 		}); err != nil {
 			t.Fatalf("%s did not see the topic: %v", n.name, err)
 		}

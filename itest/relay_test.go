@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"parley/internal/netlab"
+	parleynode "parley/node"
 )
 
 // TestRelayChoiceFollowsShaping: A (segment 1) and C (segment 2) can only reach each
@@ -63,12 +64,8 @@ func TestRelayChoiceFollowsShaping(t *testing.T) {
 	// What made r1 worse reached a as a peer_quality event: r1's spare bandwidth, as
 	// published after its probes.
 	if _, err := a.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
-		if e.Name() != "peer_quality" || peerID(e) != r1.id {
-			return false
-		}
-		p, _ := e["peer"].(map[string]any)
-		q, _ := p["quality"].(map[string]any)
-		return q != nil && q["power"] == "mains"
+		pq, ok := netlab.As[parleynode.QualityChanged](e)
+		return ok && pq.Peer.ID == r1.id && pq.Peer.Quality != nil && pq.Peer.Quality.Power == "mains"
 	}); err != nil {
 		t.Errorf("no peer_quality event for r1 with its published figures: %v", err)
 	}

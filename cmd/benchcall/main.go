@@ -25,6 +25,7 @@ import (
 
 	"parley/headless/client"
 	"parley/internal/netlab"
+	"parley/node"
 )
 
 func main() {
@@ -132,8 +133,8 @@ func run(bin string, calls int, window time.Duration, groups bool) error {
 
 func waitUp(p, o *proc) error {
 	_, err := p.WaitEventAny(20*time.Second, func(e netlab.Event) bool {
-		m, _ := e["peer"].(map[string]any)
-		return e.Name() == "peer_up" && m["id"] == o.id
+		up, ok := netlab.As[node.PeerUp](e)
+		return ok && up.Peer.ID == o.id
 	})
 	if err != nil {
 		return fmt.Errorf("%s never saw %s: %w", p.name, o.name, err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"parley/internal/netlab"
+	"parley/node"
 )
 
 func main() {
@@ -87,8 +88,8 @@ func run(bin string, count int) error {
 	}
 	for _, peer := range []*proc{d, c} {
 		if _, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool {
-			p, _ := e["peer"].(map[string]any)
-			return e.Name() == "peer_up" && p["id"] == peer.id
+			up, ok := netlab.As[node.PeerUp](e)
+			return ok && up.Peer.ID == peer.id
 		}); err != nil {
 			return fmt.Errorf("a never saw %s: %w", peer.id, err)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"parley/identity"
 	"parley/internal/netlab"
+	"parley/node"
 )
 
 type bench struct {
@@ -49,8 +50,8 @@ func (b *bench) start(name string, extra ...string) (*proc, error) {
 
 func (p *proc) waitPeer(o *proc) error {
 	_, err := p.WaitEventAny(20*time.Second, func(e netlab.Event) bool {
-		q, _ := e["peer"].(map[string]any)
-		return e.Name() == "peer_up" && q["id"] == o.id
+		up, ok := netlab.As[node.PeerUp](e)
+		return ok && up.Peer.ID == o.id
 	})
 	if err != nil {
 		return fmt.Errorf("never saw %s: %w", o.id, err)

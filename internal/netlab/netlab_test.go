@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"parley/headless/client"
+	"parley/node"
 )
 
 func TestMain(m *testing.M) {
@@ -610,5 +611,19 @@ func TestProcClient(t *testing.T) {
 	start := time.Now()
 	if _, err := p.Stats(); err == nil || time.Since(start) > time.Second {
 		t.Errorf("Stats on an exited process: %v after %v", err, time.Since(start))
+	}
+}
+
+func TestAs(t *testing.T) {
+	up := Event{"event": "peer_up", "time": "x", "peer": map[string]any{"id": "p1", "online": true}}
+	if v, ok := As[node.PeerUp](up); !ok || v.Peer.ID != "p1" || !v.Peer.Online {
+		t.Errorf("As[PeerUp] = %+v, %v", v, ok)
+	}
+	if _, ok := As[node.PeerDown](up); ok {
+		t.Error("a peer_up decoded as PeerDown")
+	}
+	bad := Event{"event": "peer_up", "peer": "not an object"}
+	if _, ok := As[node.PeerUp](bad); ok {
+		t.Error("a peer_up with a string peer decoded")
 	}
 }
