@@ -2,6 +2,7 @@ package client
 
 import (
 	"bufio"
+	"context"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -211,5 +212,18 @@ func TestRepliesDecodeGolden(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("no golden %q reply to check", name)
 		}
+	}
+}
+
+func TestWithContext(t *testing.T) {
+	c, _ := fake(t, func(map[string]any) string { return "" }) // never answers
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.With(ctx).Rooms(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Rooms with a cancelled context: %v", err)
+	}
+	// The view does not change the client it came from.
+	if c.ctx != nil || c.timeout != DefaultTimeout {
+		t.Error("With changed the original client")
 	}
 }
