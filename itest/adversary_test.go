@@ -1,7 +1,6 @@
 package itest
 
 import (
-	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +21,9 @@ func TestForgedBeaconsRejected(t *testing.T) {
 	n1.waitPeerUp(10*time.Second, n2)
 	n2.waitPeerUp(10*time.Second, n1)
 
-	self := n2.request(map[string]any{"cmd": "self"}, "self")
-	victimKey, err := base64.StdEncoding.DecodeString(self.Str("pubkey"))
-	if err != nil || len(victimKey) != 32 {
-		t.Fatalf("victim key %q: %v", self.Str("pubkey"), err)
+	victimKey := must(n2.Self()).on(n2).PubKey
+	if len(victimKey) != 32 {
+		t.Fatalf("victim key %x: %d bytes, want 32", victimKey, len(victimKey))
 	}
 	evil, _ := identity.Generate()
 	forge := func(kind discovery.BeaconKind) []byte {
@@ -52,11 +50,11 @@ func TestForgedBeaconsRejected(t *testing.T) {
 			ctr["beacon_drop_size"] >= before["beacon_drop_size"]+1
 	})
 	roster := n1.roster()
-	if len(roster) != 1 || roster[n2.id] == nil || roster[n2.id]["online"] != true {
+	if len(roster) != 1 || roster[n2.id] == nil || !roster[n2.id].Online {
 		t.Fatalf("n1 roster after forged beacons: %v", roster)
 	}
 	// The honest peers still talk.
-	id := n1.request(map[string]any{"cmd": "send", "to": n2.id, "text": "still here?"}, "sent").Str("id")
+	id := must(n1.Send(n2.id, "still here?")).on(n1)
 	if _, err := n1.WaitEvent(5*time.Second, func(e netlab.Event) bool {
 		return e.Name() == "delivered" && e.Str("id") == id
 	}); err != nil {

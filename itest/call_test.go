@@ -66,7 +66,7 @@ func callEvent(state, reason string) func(e netlab.Event) bool {
 // ringAndAnswer has from call to, to answer, and waits until both are active.
 func ringAndAnswer(t *testing.T, from, to *node) string {
 	t.Helper()
-	id := from.request(map[string]any{"cmd": "call", "to": to.id}, "ok").Str("call")
+	id := must(from.Call(to.id)).on(from)
 	in, err := to.WaitEventAny(10*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("call") == id })
 	if err != nil {
 		t.Fatalf("%s was not rung: %v\n%s", to.name, err, to.Tail())
@@ -74,7 +74,7 @@ func ringAndAnswer(t *testing.T, from, to *node) string {
 	if in.Str("from") != from.id {
 		t.Fatalf("call_incoming from %q, want %s", in.Str("from"), from.id)
 	}
-	to.request(map[string]any{"cmd": "answer", "call": id}, "ok")
+	to.ok(to.Answer(id))
 	for _, n := range []*node{from, to} {
 		active := callEvent("active", "")
 		if _, err := n.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return active(e) && e.Str("call") == id }); err != nil {
@@ -119,7 +119,7 @@ func TestCallCarriesAudio(t *testing.T) {
 	if st.Str("codec") != "opus/48000" || st.Str("relay") != "" || strings.Contains(st.Str("path"), "relay") {
 		t.Fatalf("stats: %v", st)
 	}
-	a.request(map[string]any{"cmd": "hangup", "call": id}, "ok")
+	a.ok(a.Hangup(id))
 	if _, err := b.WaitEventAny(10*time.Second, callEvent("ended", "remote_hangup")); err != nil {
 		t.Fatalf("b: %v", err)
 	}
@@ -182,17 +182,17 @@ func TestCallControl(t *testing.T) {
 	}
 
 	t.Run("decline", func(t *testing.T) {
-		id := a.request(map[string]any{"cmd": "call", "to": b.id}, "ok").Str("call")
+		id := must(a.Call(b.id)).on(a)
 		if _, err := b.WaitEventAny(10*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("call") == id }); err != nil {
 			t.Fatal(err)
 		}
-		b.request(map[string]any{"cmd": "decline", "call": id}, "ok")
+		b.ok(b.Decline(id))
 		if _, err := a.WaitEvent(10*time.Second, callEvent("ended", "declined")); err != nil {
 			t.Fatalf("a: %v", err)
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
-		a.request(map[string]any{"cmd": "call", "to": b.id}, "ok")
+		must(a.Call(b.id)).on(a)
 		if _, err := a.WaitEvent(10*time.Second, callEvent("ended", "timeout")); err != nil {
 			t.Fatalf("a: %v", err)
 		}
@@ -202,11 +202,11 @@ func TestCallControl(t *testing.T) {
 	})
 	t.Run("busy", func(t *testing.T) {
 		id := ringAndAnswer(t, a, b)
-		cc.request(map[string]any{"cmd": "call", "to": b.id}, "ok")
+		must(cc.Call(b.id)).on(cc)
 		if _, err := cc.WaitEvent(10*time.Second, callEvent("ended", "busy")); err != nil {
 			t.Fatalf("c: %v", err)
 		}
-		a.request(map[string]any{"cmd": "hangup", "call": id}, "ok")
+		a.ok(a.Hangup(id))
 		if _, err := b.WaitEvent(10*time.Second, callEvent("ended", "remote_hangup")); err != nil {
 			t.Fatalf("b: %v", err)
 		}
@@ -257,7 +257,7 @@ func groupCall(t *testing.T, size int) {
 	for _, n := range nodes[1:] {
 		peers = append(peers, n.id)
 	}
-	id := nodes[0].request(map[string]any{"cmd": "call", "peers": peers}, "ok").Str("call")
+	id := must(nodes[0].Call(peers...)).on(nodes[0])
 	for _, n := range nodes[1:] {
 		in, err := n.WaitEventAny(10*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("call") == id })
 		if err != nil {
@@ -266,16 +266,16 @@ func groupCall(t *testing.T, size int) {
 		if parts, _ := in["participants"].([]any); len(parts) != size {
 			t.Fatalf("%s: call_incoming lists %v", n.name, in["participants"])
 		}
-		n.request(map[string]any{"cmd": "answer", "call": id}, "ok")
+		n.ok(n.Answer(id))
 	}
 	// Who mixes, if anyone: every node's calls command names the same one.
 	mixer := ""
 	for i, n := range nodes {
-		calls, _ := n.request(map[string]any{"cmd": "calls"}, "calls")["calls"].([]any)
+		calls := must(n.Calls()).on(n)
 		if len(calls) != 1 {
 			t.Fatalf("%s lists calls %v", n.name, calls)
 		}
-		m, _ := calls[0].(map[string]any)["mixer"].(string)
+		m := calls[0].Mixer
 		if i == 0 {
 			mixer = m
 		} else if m != mixer {
@@ -299,7 +299,7 @@ func groupCall(t *testing.T, size int) {
 		}
 	}
 	for _, n := range nodes {
-		n.request(map[string]any{"cmd": "quit"}, "bye")
+		n.quit()
 	}
 	for _, n := range nodes {
 		if err := n.Wait(); err != nil {

@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"parley/internal/netlab"
+	parleynode "parley/node"
 	"parley/store"
 )
 
@@ -207,15 +208,13 @@ func (f *fleet) verifyExactlyOnce(l ledger, room string, timeout time.Duration) 
 		for other := range names {
 			if other != name {
 				for _, m := range n.history("peer", f.get(other).id) {
-					id, _ := m["id"].(string)
-					stored[id]++
+					stored[m.ID]++
 				}
 			}
 		}
 		if room != "" {
 			for _, m := range n.history("room", room) {
-				id, _ := m["id"].(string)
-				stored[id]++
+				stored[m.ID]++
 			}
 		}
 		seen := shown(name)
@@ -263,16 +262,12 @@ func (f *fleet) storedIDs(name string) map[string]int {
 	f.mu.Unlock()
 	for _, id := range others {
 		for _, m := range n.history("peer", id) {
-			mid, _ := m["id"].(string)
-			out[mid]++
+			out[m.ID]++
 		}
 	}
-	list, _ := n.request(map[string]any{"cmd": "rooms"}, "rooms")["rooms"].([]any)
-	for _, r := range list {
-		rid, _ := r.(map[string]any)["id"].(string)
-		for _, m := range n.history("room", rid) {
-			mid, _ := m["id"].(string)
-			out[mid]++
+	for _, r := range must(n.Rooms()).on(n) {
+		for _, m := range n.history("room", r.ID) {
+			out[m.ID]++
 		}
 	}
 	return out
@@ -282,20 +277,16 @@ func (f *fleet) storedIDs(name string) map[string]int {
 // all list all as members.
 func joinRoom(t *testing.T, name string, first *node, others ...*node) string {
 	t.Helper()
-	room := first.request(map[string]any{"cmd": "join", "room": name}, "ok")["room"].(map[string]any)["id"].(string)
+	room := must(first.Join(name)).on(first).ID
 	members := func(n *node) int {
-		list, _ := n.request(map[string]any{"cmd": "rooms"}, "rooms")["rooms"].([]any)
-		for _, r := range list {
-			if m := r.(map[string]any); m["id"] == room {
-				ms, _ := m["members"].([]any)
-				return len(ms)
-			}
+		if r := n.room(room); r != nil {
+			return len(r.Members)
 		}
 		return 0
 	}
 	for _, n := range others {
 		eventually(t, 15*time.Second, n.name+" to learn the room", func() bool { return members(n) > 0 })
-		n.request(map[string]any{"cmd": "join", "room": room}, "ok")
+		must(n.Join(room)).on(n)
 	}
 	all := append([]*node{first}, others...)
 	for _, n := range all {
@@ -364,7 +355,7 @@ func TestChaosKillDuringTraffic(t *testing.T) {
 			mu.Lock()
 			reqs[req] = to
 			mu.Unlock()
-			_ = n.Send(cmd) // a node killed under us simply never answers
+			_ = n.SendRaw(cmd) // a node killed under us simply never answers
 		}
 	}()
 	for _, victim := range []string{"b", "a", "c", "b"} {
@@ -531,22 +522,19 @@ func TestChaosRestartMidCall(t *testing.T) {
 		}
 		outcome = "recovered (" + e.Str("state") + ") after the callee restarted"
 		if e.Str("state") == "active" {
-			a.request(map[string]any{"cmd": "hangup", "call": id}, "ok")
+			a.ok(a.Hangup(id))
 		}
 	}
 	t.Logf("callee killed mid-call: caller's call %s", outcome)
-	calls := func(n *node) []any {
-		l, _ := n.request(map[string]any{"cmd": "calls"}, "calls")["calls"].([]any)
-		return l
-	}
+	calls := func(n *node) []parleynode.CallInfo { return must(n.Calls()).on(n) }
 	eventually(t, 10*time.Second, "no call left on the caller", func() bool { return len(calls(a)) == 0 })
 	if l := calls(b); len(l) != 0 {
 		t.Fatalf("restarted callee holds calls: %v", l)
 	}
 	a.waitPeerUp(20*time.Second, b)
-	eventually(t, 20*time.Second, "a to see b online again", func() bool { return a.roster()[b.id]["online"] == true })
+	eventually(t, 20*time.Second, "a to see b online again", func() bool { p := a.roster()[b.id]; return p != nil && p.Online })
 	id2 := ringAndAnswer(t, a, b)
-	a.request(map[string]any{"cmd": "hangup", "call": id2}, "ok")
+	a.ok(a.Hangup(id2))
 	for _, n := range []*node{a, b} {
 		if _, err := n.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
 			return e.Name() == "call_state" && e.Str("call") == id2 && e.Str("state") == "ended"
@@ -689,10 +677,9 @@ func TestRoomMessageRightAfterRestart(t *testing.T) {
 	}
 	f.crash("a")
 	a = f.get("a")
-	said := a.request(map[string]any{"cmd": "say", "room": room, "text": "anyone there?"}, "sent")
-	id := said.Str("id")
+	id := must(a.Say(room, "anyone there?")).on(a)
 	if id == "" {
-		t.Fatalf("say answered %v", said)
+		t.Fatalf("say answered no id")
 	}
 	b = f.start("b")
 	if _, err := b.WaitEventAny(30*time.Second, func(e netlab.Event) bool {

@@ -8,35 +8,45 @@ import (
 	"testing"
 	"time"
 
+	"parley/headless/client"
 	"parley/internal/netlab"
+	parleynode "parley/node"
 	"parley/store"
 )
 
 // history returns every message of a conversation, oldest first, following the
 // paging cursors.
-func (n *node) history(key, value string) []map[string]any {
+func (n *node) history(key, value string) []client.Message {
 	n.c.t.Helper()
-	var all []map[string]any
-	before := ""
+	var all []client.Message
+	q := client.HistoryQuery{Limit: 500}
+	switch key {
+	case "peer":
+		q.Peer = value
+	case "room":
+		q.Room = value
+	default:
+		n.c.t.Fatalf("history by %q", key)
+	}
 	for {
-		cmd := map[string]any{"cmd": "history", key: value, "limit": 500}
-		if before != "" {
-			cmd["before"] = before
-		}
-		e := n.request(cmd, "history")
-		var page []map[string]any
-		list, _ := e["messages"].([]any)
-		for _, m := range list {
-			if mm, ok := m.(map[string]any); ok {
-				page = append(page, mm)
-			}
-		}
-		all = append(page, all...)
-		before = e.Str("next")
-		if before == "" {
+		page := must(n.History(q)).on(n)
+		all = append(page.Messages, all...)
+		q.Before = page.Next
+		if q.Before == "" {
 			return all
 		}
 	}
+}
+
+// room is the room with ID id as n lists it, or nil.
+func (n *node) room(id string) *client.Room {
+	n.c.t.Helper()
+	for _, r := range must(n.Rooms()).on(n) {
+		if r.ID == id {
+			return &r
+		}
+	}
+	return nil
 }
 
 // TestChatAcrossSegments: A (segment 1) and C (segment 2) chat through B, the only
@@ -59,7 +69,7 @@ func TestChatAcrossSegments(t *testing.T) {
 	}
 
 	const secret = "the relay must never see this: 7f3a9c"
-	id := a.request(map[string]any{"cmd": "send", "to": cc.id, "text": secret}, "sent").Str("id")
+	id := must(a.Send(cc.id, secret)).on(a)
 	got, err := cc.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == id })
 	if err != nil {
 		t.Fatalf("c did not receive a's message: %v", err)
@@ -90,7 +100,7 @@ func TestChatAcrossSegments(t *testing.T) {
 	if _, err := a.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == cc.id }); err != nil {
 		t.Fatalf("a did not notice c became unreachable: %v", err)
 	}
-	id2 := a.request(map[string]any{"cmd": "send", "to": cc.id, "text": "while b is down"}, "sent").Str("id")
+	id2 := must(a.Send(cc.id, "while b is down")).on(a)
 	if _, err := a.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "queued" && e.Str("id") == id2 }); err != nil {
 		t.Fatalf("no queued event for a message to an unreachable peer: %v", err)
 	}
@@ -105,7 +115,7 @@ func TestChatAcrossSegments(t *testing.T) {
 	}
 	count := 0
 	for _, m := range cc.history("peer", a.id) {
-		if m["id"] == id2 {
+		if m.ID == id2 {
 			count++
 		}
 	}
@@ -134,7 +144,7 @@ func burstPair(t *testing.T, c *cluster, total int) (h1, h2 *netlab.Host, n1, n2
 	n1.waitPeerUp(10*time.Second, n2)
 	n2.waitPeerUp(10*time.Second, n1)
 	for i := 0; i < total; i++ {
-		if err := n1.Send(map[string]any{"cmd": "send", "to": n2.id, "text": fmt.Sprintf("burst %04d", i), "req": i}); err != nil {
+		if err := n1.SendRaw(map[string]any{"cmd": "send", "to": n2.id, "text": fmt.Sprintf("burst %04d", i), "req": i}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -163,8 +173,7 @@ func holdsExactlyOnce(t *testing.T, a, b *node, want map[string]bool, receivers 
 	}{{a, b.id}, {b, a.id}} {
 		seen := map[string]int{}
 		for _, m := range side.n.history("peer", side.peer) {
-			id, _ := m["id"].(string)
-			seen[id]++
+			seen[m.ID]++
 		}
 		for id := range want {
 			if seen[id] != 1 {
@@ -251,7 +260,7 @@ func TestBurstSurvivesSenderKill(t *testing.T) {
 	eventually(t, 120*time.Second, "every acknowledged message in the receiver's history", func() bool {
 		held := map[string]bool{}
 		for _, m := range n2.history("peer", n1.id) {
-			held[m["id"].(string)] = true
+			held[m.ID] = true
 		}
 		for id := range acked {
 			if !held[id] {
@@ -286,30 +295,18 @@ func TestRooms(t *testing.T) {
 		n.waitPeerUp(15*time.Second, nodes...)
 	}
 	n1, n2, n3, n4 := nodes[0], nodes[1], nodes[2], nodes[3]
-	room := n1.request(map[string]any{"cmd": "join", "room": "ops"}, "ok")["room"].(map[string]any)["id"].(string)
+	room := must(n1.Join("ops")).on(n1).ID
 	for _, n := range []*node{n2, n3} {
 		// Joining by name finds n1's room (advertised in its record).
-		eventually(t, 10*time.Second, n.name+" sees the room", func() bool {
-			list, _ := n.request(map[string]any{"cmd": "rooms"}, "rooms")["rooms"].([]any)
-			for _, r := range list {
-				if r.(map[string]any)["id"] == room {
-					return true
-				}
-			}
-			return false
-		})
-		got := n.request(map[string]any{"cmd": "join", "room": "ops"}, "ok")["room"].(map[string]any)["id"]
+		eventually(t, 10*time.Second, n.name+" sees the room", func() bool { return n.room(room) != nil })
+		got := must(n.Join("ops")).on(n).ID
 		if got != room {
 			t.Fatalf("%s joined %v, want %s", n.name, got, room)
 		}
 	}
 	members := func(n *node) int {
-		list, _ := n.request(map[string]any{"cmd": "rooms"}, "rooms")["rooms"].([]any)
-		for _, r := range list {
-			if m := r.(map[string]any); m["id"] == room {
-				ms, _ := m["members"].([]any)
-				return len(ms)
-			}
+		if r := n.room(room); r != nil {
+			return len(r.Members)
 		}
 		return 0
 	}
@@ -317,7 +314,7 @@ func TestRooms(t *testing.T) {
 
 	say := func(from *node, text string, want, not []*node) {
 		t.Helper()
-		id := from.request(map[string]any{"cmd": "say", "room": room, "text": text}, "sent").Str("id")
+		id := must(from.Say(room, text)).on(from)
 		for _, n := range want {
 			if _, err := n.WaitEvent(10*time.Second, func(e netlab.Event) bool {
 				return e.Name() == "room_message" && e.Str("id") == id && e.Str("room") == room && e.Str("text") == text
@@ -337,29 +334,29 @@ func TestRooms(t *testing.T) {
 	say(n1, "hello room", []*node{n2, n3}, []*node{n4})
 
 	// n4 joins late.
-	n4.request(map[string]any{"cmd": "join", "room": room}, "ok")
+	must(n4.Join(room)).on(n4)
 	eventually(t, 10*time.Second, "four members everywhere", func() bool { return members(n1) == 4 && members(n2) == 4 && members(n3) == 4 && members(n4) == 4 })
 	say(n2, "welcome n4", []*node{n1, n3, n4}, nil)
 
 	// Topic from n2 reaches everyone.
-	n2.request(map[string]any{"cmd": "topic", "room": room, "topic": "shift handover at 18:00"}, "ok")
+	must(n2.SetTopic(room, "shift handover at 18:00")).on(n2)
 	for _, n := range []*node{n1, n3, n4} {
 		if _, err := n.WaitEvent(10*time.Second, func(e netlab.Event) bool {
-			r, _ := e["room"].(map[string]any)
-			return e.Name() == "room_update" && r["id"] == room && r["topic"] == "shift handover at 18:00"
+			u, ok := netlab.As[parleynode.RoomUpdate](e)
+			return ok && u.Room.ID == room && u.Room.Topic == "shift handover at 18:00"
 		}); err != nil {
 			t.Fatalf("%s did not see the topic: %v", n.name, err)
 		}
 	}
 
 	// n3 leaves; it gets nothing more.
-	n3.request(map[string]any{"cmd": "leave", "room": room}, "ok")
+	must(n3.Leave(room)).on(n3)
 	eventually(t, 10*time.Second, "n3 gone from the member lists", func() bool { return members(n1) == 3 && members(n2) == 3 && members(n4) == 3 })
 	say(n1, "after n3 left", []*node{n2, n4}, []*node{n3})
 
 	// History is kept for members: n4 has the messages since it joined.
 	hist := n4.history("room", room)
-	if len(hist) != 2 || hist[0]["text"] != "welcome n4" || hist[1]["text"] != "after n3 left" {
+	if len(hist) != 2 || hist[0].Text != "welcome n4" || hist[1].Text != "after n3 left" {
 		t.Fatalf("n4 room history: %v", hist)
 	}
 }

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"parley/headless/client"
 	"parley/internal/netlab"
 	"parley/internal/testwait"
+	parleynode "parley/node"
 )
 
 func TestMain(m *testing.M) {
@@ -142,8 +144,8 @@ func (c *cluster) ready(h *netlab.Host, name string, p *netlab.Proc) *node {
 			c.t.Logf("--- %s (%s) ---\n%s", name, n.id, p.Tail())
 			// The counters say what the events do not: what was dropped, and why.
 			if !p.Exited() {
-				if e, err := p.Request(map[string]any{"cmd": "stats"}, 2*time.Second, "stats"); err == nil {
-					c.t.Logf("--- %s counters: %v", name, e["counters"])
+				if counters, err := p.Within(2 * time.Second).Stats(); err == nil {
+					c.t.Logf("--- %s counters: %v", name, counters)
 				}
 			}
 		}
@@ -183,7 +185,8 @@ func (n *node) waitPeerUp(timeout time.Duration, others ...*node) {
 	}
 }
 
-// request sends a command and returns the named reply, failing the test on error.
+// request sends a hand-made command and returns the named reply, failing the
+// test on error. Typed commands go through must and ok.
 func (n *node) request(cmd map[string]any, reply string) netlab.Event {
 	n.c.t.Helper()
 	e, err := n.Request(cmd, 10*time.Second, reply)
@@ -193,43 +196,66 @@ func (n *node) request(cmd map[string]any, reply string) netlab.Event {
 	return e
 }
 
+// ok fails the test when a typed command failed: n.ok(n.Hangup(id)).
+func (n *node) ok(err error) {
+	n.c.t.Helper()
+	if err != nil {
+		n.c.t.Fatalf("%s: %v\n%s", n.name, err, n.Tail())
+	}
+}
+
+// answer is a typed command's result and error; on fails the test on the error.
+type answer[T any] struct {
+	v   T
+	err error
+}
+
+// must takes a typed command's two results: must(n.Send(to, text)).on(n).
+func must[T any](v T, err error) answer[T] { return answer[T]{v, err} }
+
+// on returns the result, failing the test (with n's tail) on an error.
+func (a answer[T]) on(n *node) T {
+	n.c.t.Helper()
+	n.ok(a.err)
+	return a.v
+}
+
+// quit asks n to exit and waits for its "bye" (which carries no req, so the
+// client cannot wait for it), failing the test without one.
+func (n *node) quit() {
+	n.c.t.Helper()
+	n.ok(n.Client.Quit())
+	if _, err := n.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "bye" }); err != nil {
+		n.c.t.Fatalf("%s: no bye after quit: %v\n%s", n.name, err, n.Tail())
+	}
+}
+
 // counters fetches the node's stats counters.
 func (n *node) counters() map[string]float64 {
-	e := n.request(map[string]any{"cmd": "stats"}, "stats")
+	n.c.t.Helper()
 	out := map[string]float64{}
-	if m, ok := e["counters"].(map[string]any); ok {
-		for k, v := range m {
-			f, _ := v.(float64)
-			out[k] = f
-		}
+	for k, v := range must(n.Stats()).on(n) {
+		out[k] = float64(v)
 	}
 	return out
 }
 
 // roster returns peers by id.
-func (n *node) roster() map[string]map[string]any {
-	e := n.request(map[string]any{"cmd": "roster"}, "roster")
-	out := map[string]map[string]any{}
-	list, _ := e["peers"].([]any)
-	for _, p := range list {
-		if m, ok := p.(map[string]any); ok {
-			id, _ := m["id"].(string)
-			out[id] = m
-		}
+func (n *node) roster() map[string]*parleynode.PeerView {
+	n.c.t.Helper()
+	out := map[string]*parleynode.PeerView{}
+	for _, p := range must(n.Roster()).on(n) {
+		out[p.ID] = &p
 	}
 	return out
 }
 
 // links returns the node's direct links by peer id.
-func (n *node) links() map[string]map[string]any {
-	e := n.request(map[string]any{"cmd": "links"}, "links")
-	out := map[string]map[string]any{}
-	list, _ := e["links"].([]any)
-	for _, l := range list {
-		if m, ok := l.(map[string]any); ok {
-			id, _ := m["peer"].(string)
-			out[id] = m
-		}
+func (n *node) links() map[string]*client.Link {
+	n.c.t.Helper()
+	out := map[string]*client.Link{}
+	for _, l := range must(n.Links()).on(n) {
+		out[l.Peer] = &l
 	}
 	return out
 }

@@ -27,7 +27,7 @@ func TestCustodianDeliversWhileSenderIsGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	const text = "held for you by a neighbour"
-	id := s.request(map[string]any{"cmd": "send", "to": r.id, "text": text}, "sent").Str("id")
+	id := must(s.Send(r.id, text)).on(s)
 	if _, err := s.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "queued" && e.Str("id") == id }); err != nil {
 		t.Fatalf("no queued event: %v", err)
 	}
@@ -54,7 +54,7 @@ func TestCustodianDeliversWhileSenderIsGone(t *testing.T) {
 		t.Fatalf("r showed %d messages, want exactly 1", n)
 	}
 	hist := r.history("peer", s.id)
-	if len(hist) != 1 || hist[0]["id"] != id {
+	if len(hist) != 1 || hist[0].ID != id {
 		t.Fatalf("r history: %v", hist)
 	}
 }

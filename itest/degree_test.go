@@ -28,7 +28,7 @@ func TestLargeLANBoundsDialDegree(t *testing.T) {
 		for _, n := range nodes {
 			online := 0
 			for _, p := range n.roster() {
-				if p["online"] == true {
+				if p.Online {
 					online++
 				}
 			}
@@ -57,9 +57,7 @@ func TestLargeLANBoundsDialDegree(t *testing.T) {
 		accepted += after["record_accepted"] - before[i]["record_accepted"]
 		duplicate += after["record_duplicate"] - before[i]["record_duplicate"]
 		for _, l := range n.links() {
-			q, _ := l["quality"].(map[string]any)
-			v, _ := q["rx_bps"].(float64)
-			rx += v
+			rx += l.Quality.RxBps
 		}
 	}
 	t.Logf("idle 30 s: %.1f records accepted per node, %.2f full copies per record accepted, %.0f B/s received per node (links' rx_bps)",
@@ -76,7 +74,7 @@ func TestLargeLANBoundsDialDegree(t *testing.T) {
 		own := 0
 		links := n.links()
 		for _, l := range links {
-			if l["outbound"] == true {
+			if l.Outbound {
 				own++
 			}
 		}

@@ -31,7 +31,7 @@ func TestDiscoveryModes(t *testing.T) {
 						continue
 					}
 					p := roster[o.id]
-					if p == nil || p["online"] != true || p["name"] != o.name {
+					if p == nil || !p.Online || p.Name != o.name {
 						t.Fatalf("%s roster entry for %s: %v", n.name, o.name, p)
 					}
 				}

@@ -74,7 +74,7 @@ func TestFilesMaliciousSourceRefetched(t *testing.T) {
 	}
 	d.waitFileEvent("file_offer", id, 20*time.Second)
 	sentA, sentE := a.counters()["files_bytes_sent"], e.counters()["files_bytes_sent"]
-	d.request(map[string]any{"cmd": "accept_file", "id": id}, "ok")
+	d.ok(d.AcceptFile(id))
 	done := d.waitFileEvent("file_done", id, 90*time.Second)
 	if fileHash(t, done.Str("path")) != sum {
 		t.Fatal("d's copy differs from the original")
@@ -138,7 +138,7 @@ func TestFilesMaliciousOnlySource(t *testing.T) {
 		t.Helper()
 		d.waitFileEvent("file_offer", id, 20*time.Second)
 		start := time.Now()
-		d.request(map[string]any{"cmd": "accept_file", "id": id}, "ok")
+		d.ok(d.AcceptFile(id))
 		ev, err := d.WaitEventAny(timeout, func(ev netlab.Event) bool {
 			return (ev.Name() == "file_failed" || ev.Name() == "file_done") && ev.Str("id") == id && ev["out"] == nil
 		})
@@ -176,9 +176,9 @@ func TestFilesMaliciousOnlySource(t *testing.T) {
 	if left := downloadsLeft(t, c.dirs["d"]); len(left) != 0 {
 		t.Fatalf("d's downloads folder after two failed downloads: %v", left)
 	}
-	for _, tr := range d.request(map[string]any{"cmd": "transfers"}, "transfers")["transfers"].([]any) {
-		if m := tr.(map[string]any); m["state"] != "failed" {
-			t.Fatalf("transfer %v is %v, want failed", m["id"], m["state"])
+	for _, tr := range must(d.Transfers()).on(d) {
+		if tr.State != "failed" {
+			t.Fatalf("transfer %v is %v, want failed", tr.ID, tr.State)
 		}
 	}
 }

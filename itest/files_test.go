@@ -43,15 +43,23 @@ func fileHash(t *testing.T, path string) [32]byte {
 // offerFile sends a file and returns the offer's ID.
 func (n *node) offerFile(key, value, path string) string {
 	n.c.t.Helper()
-	e, err := n.Request(map[string]any{"cmd": "send_file", key: value, "path": path}, 60*time.Second, "file_sent")
+	var to, room string
+	switch key {
+	case "to":
+		to = value
+	case "room":
+		room = value
+	default:
+		n.c.t.Fatalf("offerFile by %q", key)
+	}
+	ids, err := n.Within(60*time.Second).SendFile(to, room, path)
 	if err != nil {
 		n.c.t.Fatalf("%s send_file: %v\n%s", n.name, err, n.Tail())
 	}
-	ids, _ := e["ids"].([]any)
 	if len(ids) != 1 {
-		n.c.t.Fatalf("send_file answered %v", e)
+		n.c.t.Fatalf("send_file answered %v", ids)
 	}
-	return ids[0].(string)
+	return ids[0]
 }
 
 func (n *node) waitFileEvent(name, id string, timeout time.Duration) netlab.Event {
@@ -67,7 +75,7 @@ func (n *node) waitFileEvent(name, id string, timeout time.Duration) netlab.Even
 func (n *node) receive(id string, timeout time.Duration) netlab.Event {
 	n.c.t.Helper()
 	n.waitFileEvent("file_offer", id, 20*time.Second)
-	n.request(map[string]any{"cmd": "accept_file", "id": id}, "ok")
+	n.ok(n.AcceptFile(id))
 	return n.waitFileEvent("file_done", id, timeout)
 }
 
@@ -90,7 +98,7 @@ func TestFilesBigFileArrivesIdentical(t *testing.T) {
 		t.Fatalf("downloads folder exists before accepting: %v", err)
 	}
 	start := time.Now()
-	b.request(map[string]any{"cmd": "accept_file", "id": id}, "ok")
+	b.ok(b.AcceptFile(id))
 	done := b.waitFileEvent("file_done", id, 120*time.Second)
 	el := time.Since(start)
 	if want := filepath.Join(c.dirs["b"], "downloads", "holiday.mov"); done.Str("path") != want {
@@ -135,7 +143,7 @@ func TestFilesResumeAfterKill(t *testing.T) {
 	src, sum := makeFile(t, "dataset.bin", total, 2)
 	id := a.offerFile("to", b.id, src)
 	b.waitFileEvent("file_offer", id, 20*time.Second)
-	b.request(map[string]any{"cmd": "accept_file", "id": id}, "ok")
+	b.ok(b.AcceptFile(id))
 	// Chat on the same link stays responsive while the file fills it: chunks go
 	// on the bulk lane, behind every chat frame.
 	if _, err := b.WaitEventAny(30*time.Second, func(e netlab.Event) bool {
@@ -144,7 +152,7 @@ func TestFilesResumeAfterKill(t *testing.T) {
 		t.Fatalf("transfer did not start: %v", err)
 	}
 	t0 := time.Now()
-	msg := a.request(map[string]any{"cmd": "send", "to": b.id, "text": "still there?"}, "sent").Str("id")
+	msg := must(a.Send(b.id, "still there?")).on(a)
 	if _, err := b.WaitEventAny(5*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == msg }); err != nil {
 		t.Fatalf("chat message stuck behind the transfer: %v", err)
 	}
@@ -240,7 +248,7 @@ func TestFilesDeclineWritesNothing(t *testing.T) {
 	src, _ := makeFile(t, "unwanted.zip", 4<<20, 4)
 	id := a.offerFile("to", b.id, src)
 	b.waitFileEvent("file_offer", id, 20*time.Second)
-	b.request(map[string]any{"cmd": "decline_file", "id": id}, "ok")
+	b.ok(b.DeclineFile(id))
 	if _, err := a.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
 		return e.Name() == "file_failed" && e.Str("id") == id && e.Str("reason") == "declined"
 	}); err != nil {
@@ -266,28 +274,14 @@ func TestFilesRoomMultiSource(t *testing.T) {
 	}
 	a, b, cc, d := nodes[0], nodes[1], nodes[2], nodes[3]
 	a.waitPeerUp(15*time.Second, b, cc, d)
-	room := a.request(map[string]any{"cmd": "join", "room": "crew"}, "ok")["room"].(map[string]any)["id"].(string)
+	room := must(a.Join("crew")).on(a).ID
 	for _, n := range []*node{b, cc} {
-		eventually(t, 10*time.Second, n.name+" sees the room", func() bool {
-			list, _ := n.request(map[string]any{"cmd": "rooms"}, "rooms")["rooms"].([]any)
-			for _, r := range list {
-				if r.(map[string]any)["id"] == room {
-					return true
-				}
-			}
-			return false
-		})
-		n.request(map[string]any{"cmd": "join", "room": room}, "ok")
+		eventually(t, 10*time.Second, n.name+" sees the room", func() bool { return n.room(room) != nil })
+		must(n.Join(room)).on(n)
 	}
 	eventually(t, 10*time.Second, "a sees b and c in the room", func() bool {
-		list, _ := a.request(map[string]any{"cmd": "rooms"}, "rooms")["rooms"].([]any)
-		for _, r := range list {
-			if m := r.(map[string]any); m["id"] == room {
-				ms, _ := m["members"].([]any)
-				return len(ms) == 3
-			}
-		}
-		return false
+		r := a.room(room)
+		return r != nil && len(r.Members) == 3
 	})
 	const total = 24 << 20
 	src, sum := makeFile(t, "talk.mp4", total, 5)
@@ -304,7 +298,7 @@ func TestFilesRoomMultiSource(t *testing.T) {
 	for _, n := range []*node{a, b, cc} {
 		before[n] = n.counters()["files_bytes_sent"]
 	}
-	d.request(map[string]any{"cmd": "join", "room": room}, "ok")
+	must(d.Join(room)).on(d)
 	done := d.receive(id, 90*time.Second)
 	if fileHash(t, done.Str("path")) != sum {
 		t.Fatal("the newcomer's copy differs")
@@ -338,13 +332,13 @@ func TestFilesAutoAcceptFromVerifiedPeers(t *testing.T) {
 		n.waitPeerUp(15*time.Second, b)
 		b.waitPeerUp(15*time.Second, n)
 	}
-	if e := b.request(map[string]any{"cmd": "auto_accept"}, "ok"); e["verified"] != false {
-		t.Fatalf("auto-accept is on by default: %v", e)
+	if on := must(b.AutoAccept()).on(b); on {
+		t.Fatalf("auto-accept is on by default: %v", on)
 	}
-	if e := b.request(map[string]any{"cmd": "auto_accept", "on": true}, "ok"); e["verified"] != true {
-		t.Fatalf("auto_accept on answered %v", e)
+	if on := must(b.SetAutoAccept(true)).on(b); !on {
+		t.Fatalf("auto_accept on answered %v", on)
 	}
-	b.request(map[string]any{"cmd": "verify", "peer": a.id, "on": true}, "ok")
+	must(b.Verify(a.id, true)).on(b)
 
 	src, sum := makeFile(t, "minutes.pdf", 3<<20, 7)
 	id := a.offerFile("to", b.id, src)
@@ -365,9 +359,9 @@ func TestFilesAutoAcceptFromVerifiedPeers(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(c.dirs["b"], "downloads", "unknown.bin")); !os.IsNotExist(err) {
 		t.Fatalf("the unverified peer's file was written: %v", err)
 	}
-	for _, tr := range b.request(map[string]any{"cmd": "transfers"}, "transfers")["transfers"].([]any) {
-		if m := tr.(map[string]any); m["id"] == id2 && m["state"] != "offered" {
-			t.Fatalf("the unverified peer's transfer is %v, want offered", m["state"])
+	for _, tr := range must(b.Transfers()).on(b) {
+		if tr.ID == id2 && tr.State != "offered" {
+			t.Fatalf("the unverified peer's transfer is %v, want offered", tr.State)
 		}
 	}
 }

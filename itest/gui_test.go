@@ -53,7 +53,7 @@ func TestDesktopSmoke(t *testing.T) {
 	p2 := c.start(h2, "p2")
 	g := c.startMode(hg, "desk", "--control")
 	g.waitPeerUp(20*time.Second, p1, p2)
-	id := g.request(map[string]any{"cmd": "send", "to": p1.id, "text": "hello from the desktop"}, "sent").Str("id")
+	id := must(g.Send(p1.id, "hello from the desktop")).on(g)
 	if _, err := p1.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == id }); err != nil {
 		t.Fatalf("p1 did not get the desktop's message: %v", err)
 	}

@@ -74,7 +74,7 @@ func TestHostileBlockedCallAndFileOffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	blocked := blockedIDs[0]
-	victim.request(map[string]any{"cmd": "block", "peer": blocked.ID.String(), "on": true}, "ok")
+	must(victim.Block(blocked.ID.String(), true)).on(victim)
 	victimKey := ed25519.PublicKey(victim.pubKey())
 	victimID := identity.IDFromPublicKey(victimKey)
 	honestID, _ := identity.ParsePeerID(honest.id)

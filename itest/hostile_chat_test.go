@@ -173,7 +173,7 @@ func TestHostileBlockedNoPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := evil.ID // the blocked identity
-	n1.request(map[string]any{"cmd": "block", "peer": e.ID.String(), "on": true}, "ok")
+	must(n1.Block(e.ID.String(), true)).on(n1)
 	before := n1.counters()
 	victim := n1.pubKey()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

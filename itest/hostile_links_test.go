@@ -168,7 +168,7 @@ func TestHostileLinkResources(t *testing.T) {
 	}
 	evilLinks := 0
 	for _, l := range n1.links() {
-		if r, _ := l["remote"].(string); strings.HasPrefix(r, evilHost.IP(c.seg)+":") {
+		if strings.HasPrefix(l.Remote, evilHost.IP(c.seg)+":") {
 			evilLinks++
 		}
 	}
@@ -210,7 +210,7 @@ func TestHostileLinkResources(t *testing.T) {
 	if n1.links()[n2.id] == nil {
 		t.Errorf("n1 lost its link to n2 during the attack")
 	}
-	id := n1.request(map[string]any{"cmd": "send", "to": n2.id, "text": "after the link attack"}, "sent").Str("id")
+	id := must(n1.Send(n2.id, "after the link attack")).on(n1)
 	if _, err := n1.WaitEvent(15*time.Second, func(e netlab.Event) bool { return e.Name() == "delivered" && e.Str("id") == id }); err != nil {
 		t.Fatalf("no delivery after the attack: %v", err)
 	}

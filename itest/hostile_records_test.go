@@ -96,7 +96,7 @@ func TestHostileRecordFloodNewcomer(t *testing.T) {
 	var slowest time.Duration
 	for _, n := range honest {
 		sent := time.Now()
-		id := n.request(map[string]any{"cmd": "send", "to": n4.id, "text": "welcome from " + n.name}, "sent").Str("id")
+		id := must(n.Send(n4.id, "welcome from "+n.name)).on(n)
 		if _, err := n.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "delivered" && e.Str("id") == id }); err != nil {
 			t.Errorf("%s → newcomer: not delivered within 5 s: %v", n.name, err)
 			continue

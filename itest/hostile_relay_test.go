@@ -241,7 +241,7 @@ func TestRelayRevokedAtHangup(t *testing.T) {
 	waitStats(t, a, 15*time.Second, "a relayed path", func(e netlab.Event) bool {
 		return e.Str("relay") == b.id && e.Num("frames_sent") > 0
 	})
-	a.request(map[string]any{"cmd": "hangup", "call": id}, "ok")
+	a.ok(a.Hangup(id))
 	eventually(t, 10*time.Second, "b to revoke the relayed leg", func() bool {
 		return b.counters()["call_relay_released"] >= 1
 	})

@@ -3,7 +3,6 @@ package itest
 import (
 	"context"
 	"debug/buildinfo"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"strconv"
@@ -41,7 +40,7 @@ func attackMemBoundMiB(t *testing.T, bin string) int {
 // linkAddr is where n's link listener answers, on the lab's main segment.
 func (n *node) linkAddr() string {
 	n.c.t.Helper()
-	port := n.request(map[string]any{"cmd": "self"}, "self").Num("port")
+	port := must(n.Self()).on(n).Port
 	return net.JoinHostPort(n.host.IP(n.c.seg), strconv.Itoa(int(port)))
 }
 
@@ -76,9 +75,9 @@ func victimPair(t *testing.T) (c *cluster, n1, n2 *node, evilHost *netlab.Host) 
 
 func (n *node) pubKey() []byte {
 	n.c.t.Helper()
-	k, err := base64.StdEncoding.DecodeString(n.request(map[string]any{"cmd": "self"}, "self").Str("pubkey"))
-	if err != nil || len(k) != 32 {
-		n.c.t.Fatalf("%s pubkey: %v", n.name, err)
+	k := must(n.Self()).on(n).PubKey
+	if len(k) != 32 {
+		n.c.t.Fatalf("%s pubkey: %d bytes, want 32", n.name, len(k))
 	}
 	return k
 }
@@ -127,8 +126,8 @@ func TestHostileForgeryReplayMITM(t *testing.T) {
 	// newer one (n2 changes presence) so the captured one is old.
 	eventually(t, 5*time.Second, "the attacker to capture n2's record", func() bool { return len(link.Records(n2id)) > 0 })
 	old := link.Records(n2id)[0]
-	n2.request(map[string]any{"cmd": "presence", "status": "busy", "text": "on shift"}, "ok")
-	eventually(t, 5*time.Second, "n1 to see n2 busy", func() bool { return n1.roster()[n2.id]["presence"] == "busy" })
+	n2.ok(n2.Presence("busy", "on shift"))
+	eventually(t, 5*time.Second, "n1 to see n2 busy", func() bool { p := n1.roster()[n2.id]; return p != nil && p.Presence == "busy" })
 
 	// The impostor: DNS-SD says n3 is at the attacker's address; the attacker's TLS
 	// key is its own, so it cannot prove n3's ID.
@@ -273,10 +272,10 @@ func TestHostileForgeryReplayMITM(t *testing.T) {
 	// record did not roll it back, the forged goodbye did not take it away), n3 not
 	// back, the impostor's link never made, the attacker's garbage never shown.
 	roster := n1.roster()
-	if p := roster[n2.id]; p == nil || p["online"] != true || p["presence"] != "busy" {
+	if p := roster[n2.id]; p == nil || !p.Online || p.Presence != "busy" {
 		t.Errorf("n1's view of n2 after the attack: %v", p)
 	}
-	if p := roster[victimGone]; p != nil && p["online"] == true {
+	if p := roster[victimGone]; p != nil && p.Online {
 		t.Errorf("n3 came back online through the impostor: %v", p)
 	}
 	for _, n := range []*node{n1, n2} {
@@ -475,7 +474,7 @@ func TestHostileFloodAndSybils(t *testing.T) {
 	if n1.links()[n2.id] == nil {
 		t.Errorf("n1 lost its link to n2 during the attack")
 	}
-	id := n1.request(map[string]any{"cmd": "send", "to": n2.id, "text": "after the storm"}, "sent").Str("id")
+	id := must(n1.Send(n2.id, "after the storm")).on(n1)
 	if _, err := n1.WaitEvent(15*time.Second, func(e netlab.Event) bool { return e.Name() == "delivered" && e.Str("id") == id }); err != nil {
 		t.Fatalf("no delivery after the attack: %v", err)
 	}

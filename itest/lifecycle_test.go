@@ -23,7 +23,7 @@ func TestPresenceMessageAndLeave(t *testing.T) {
 	n1, n2, n3, n4 := nodes[0], nodes[1], nodes[2], nodes[3]
 
 	// Presence.
-	n1.request(map[string]any{"cmd": "presence", "status": "away", "text": "at lunch"}, "ok")
+	n1.ok(n1.Presence("away", "at lunch"))
 	for _, o := range nodes[1:] {
 		e, err := o.WaitEvent(5*time.Second, func(e netlab.Event) bool {
 			return e.Name() == "presence" && peerID(e) == n1.id
@@ -37,8 +37,7 @@ func TestPresenceMessageAndLeave(t *testing.T) {
 	}
 
 	// A message and its acknowledgement.
-	sent := n1.request(map[string]any{"cmd": "send", "to": n2.id, "text": "hello n2 ✓"}, "sent")
-	msgID := sent.Str("id")
+	msgID := must(n1.Send(n2.id, "hello n2 ✓")).on(n1)
 	got, err := n2.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == msgID })
 	if err != nil {
 		t.Fatalf("n2 did not receive the message: %v", err)
@@ -81,7 +80,7 @@ func TestPresenceMessageAndLeave(t *testing.T) {
 		}
 	}
 	t.Logf("crash seen by all within %v of kill -9", time.Since(killAt).Round(time.Millisecond))
-	if r := n1.roster()[n4.id]; r == nil || r["online"] != false {
+	if r := n1.roster()[n4.id]; r == nil || r.Online {
 		t.Fatalf("n1 roster still has n4 online: %v", r)
 	}
 }

@@ -44,7 +44,7 @@ func chatLatencyWhile(t *testing.T, from, to *node, n int, gap time.Duration, bu
 	for i := 0; i < n || running(); i++ {
 		text := fmt.Sprintf("probe %d", probeSeq.Add(1))
 		t0 := time.Now()
-		if err := from.Send(map[string]any{"cmd": "send", "to": to.id, "text": text}); err != nil {
+		if _, err := from.Send(to.id, text); err != nil {
 			t.Fatal(err)
 		}
 		e, err := to.WaitEvent(15*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("text") == text })

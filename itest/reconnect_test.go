@@ -42,7 +42,7 @@ func TestReconnectFromRosterWithoutMulticast(t *testing.T) {
 	})
 	outbound := 0
 	for _, l := range n1.links() {
-		if l["outbound"] == true {
+		if l.Outbound {
 			outbound++
 		}
 	}
@@ -56,12 +56,11 @@ func TestReconnectFromRosterWithoutMulticast(t *testing.T) {
 
 	// Add by address: discovery off, one address typed in.
 	n4 := c.start(c.host("h4"), "n4", "--discovery", "none")
-	ok := n4.request(map[string]any{"cmd": "add_peer", "addr": n2.host.IP(c.seg) + ":48556"}, "ok")
-	if ok.Str("id") != n2.id {
-		t.Fatalf("add_peer answered %v, want id %s", ok, n2.id)
+	if id := must(n4.AddPeer(n2.host.IP(c.seg) + ":48556")).on(n4); id != n2.id {
+		t.Fatalf("add_peer answered %v, want id %s", id, n2.id)
 	}
 	n4.waitPeerUp(10*time.Second, n1, n2, n3)
-	if _, err := n4.Request(map[string]any{"cmd": "add_peer", "addr": "not-an-address"}, 5*time.Second, "ok"); err == nil {
+	if _, err := n4.Within(5 * time.Second).AddPeer("not-an-address"); err == nil {
 		t.Fatal("add_peer with a bad address did not fail")
 	}
 }

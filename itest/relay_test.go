@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"parley/internal/netlab"
+	parleynode "parley/node"
 )
 
 // TestRelayChoiceFollowsShaping: A (segment 1) and C (segment 2) can only reach each
@@ -32,16 +33,12 @@ func TestRelayChoiceFollowsShaping(t *testing.T) {
 	a.waitPeerUp(20*time.Second, r1, r2, cc)
 
 	relays := func() (chosen string, switched bool, costs map[string]float64) {
-		e := a.request(map[string]any{"cmd": "relays", "purpose": "voice", "to": cc.id}, "relays")
-		chosen, _ = e["chosen"].(string)
-		switched, _ = e["switched"].(bool)
+		choice := must(a.Relays("voice", cc.id)).on(a)
 		costs = map[string]float64{}
-		list, _ := e["ranking"].([]any)
-		for _, r := range list {
-			m := r.(map[string]any)
-			costs[m["id"].(string)], _ = m["cost"].(float64)
+		for _, r := range choice.Ranking {
+			costs[r.ID] = r.Cost
 		}
-		return chosen, switched, costs
+		return choice.Chosen, choice.Switched, costs
 	}
 	// Both candidates ranked, the shaped one clearly worse: the spare bandwidth R1
 	// publishes after probing its shaped links makes the difference.
@@ -57,14 +54,9 @@ func TestRelayChoiceFollowsShaping(t *testing.T) {
 	// as the link's loss, must see it.
 	var sent, retrans float64
 	eventually(t, 30*time.Second, "r1's shaped links to count retransmissions", func() bool {
-		e := r1.request(map[string]any{"cmd": "links"}, "links")
-		list, _ := e["links"].([]any)
 		sent, retrans = 0, 0
-		for _, l := range list {
-			q, _ := l.(map[string]any)["quality"].(map[string]any)
-			s, _ := q["segs_sent"].(float64)
-			r, _ := q["segs_retrans"].(float64)
-			sent, retrans = sent+s, retrans+r
+		for _, l := range must(r1.Links()).on(r1) {
+			sent, retrans = sent+float64(l.Quality.SegsSent), retrans+float64(l.Quality.SegsRetrans)
 		}
 		return retrans > 0
 	})
@@ -72,12 +64,8 @@ func TestRelayChoiceFollowsShaping(t *testing.T) {
 	// What made r1 worse reached a as a peer_quality event: r1's spare bandwidth, as
 	// published after its probes.
 	if _, err := a.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
-		if e.Name() != "peer_quality" || peerID(e) != r1.id {
-			return false
-		}
-		p, _ := e["peer"].(map[string]any)
-		q, _ := p["quality"].(map[string]any)
-		return q != nil && q["power"] == "mains"
+		pq, ok := netlab.As[parleynode.QualityChanged](e)
+		return ok && pq.Peer.ID == r1.id && pq.Peer.Quality != nil && pq.Peer.Quality.Power == "mains"
 	}); err != nil {
 		t.Errorf("no peer_quality event for r1 with its published figures: %v", err)
 	}
@@ -117,7 +105,7 @@ func TestRelayChoiceFollowsShaping(t *testing.T) {
 	_, _, costs = relays()
 	t.Logf("after the swap: costs r1=%.1f r2=%.1f", costs[r1.id], costs[r2.id])
 	// The roster carries what r1 publishes about its links and machine.
-	if q, _ := a.roster()[r1.id]["quality"].(map[string]any); q == nil || q["spare_up_kbps"].(float64) < 1000 || q["power"] != "mains" {
-		t.Fatalf("r1's published quality in a's roster: %v", q)
+	if p := a.roster()[r1.id]; p == nil || p.Quality == nil || p.Quality.SpareUpKbps < 1000 || p.Quality.Power != "mains" {
+		t.Fatalf("r1's published quality in a's roster: %+v", p)
 	}
 }

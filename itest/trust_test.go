@@ -8,6 +8,7 @@ import (
 
 	"parley/internal/netlab"
 	"parley/internal/team"
+	parleynode "parley/node"
 )
 
 func teamFile(t *testing.T, passphrase string) string {
@@ -48,7 +49,7 @@ func TestClosedTeam(t *testing.T) {
 	d := c.start(c.host("d"), "d", "--team-file", other)
 	a.waitPeerUp(15*time.Second, b)
 	b.waitPeerUp(15*time.Second, a)
-	id := a.request(map[string]any{"cmd": "send", "to": b.id, "text": "inside the team"}, "sent").Str("id")
+	id := must(a.Send(b.id, "inside the team")).on(a)
 	if _, err := b.WaitEventAny(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == id }); err != nil {
 		t.Fatalf("b: %v", err)
 	}
@@ -64,8 +65,8 @@ func TestClosedTeam(t *testing.T) {
 	for _, n := range []*node{cc, d} {
 		// The outsider c, which checks no proof, may think for a moment that
 		// it linked; d checks a's proof and fails at once. a must hold neither.
-		e, err := n.Request(map[string]any{"cmd": "add_peer", "addr": addr}, 10*time.Second, "ok")
-		t.Logf("%s add_peer %s: %v %v", n.name, addr, e, err)
+		id, err := n.AddPeer(addr)
+		t.Logf("%s add_peer %s: %q %v", n.name, addr, id, err)
 	}
 	eventually(t, 5*time.Second, "a to refuse both", func() bool { return a.counters()["link_refused_team"] >= 2 })
 	for _, n := range []*node{cc, d} {
@@ -87,13 +88,12 @@ func TestTrustDecisions(t *testing.T) {
 	a := c.start(ha, "a")
 	b := c.start(hb, "bob")
 	a.waitPeerUp(15*time.Second, b)
-	v := a.request(map[string]any{"cmd": "verify", "peer": b.id, "on": true}, "ok")
-	if p, _ := v["peer"].(map[string]any); p["verified"] != true {
-		t.Fatalf("verify reply: %v", v)
+	if v := must(a.Verify(b.id, true)).on(a); !v.Verified {
+		t.Fatalf("verify reply: %+v", v)
 	}
 
 	// "bob" comes back with a new identity (a fresh data dir).
-	b.request(map[string]any{"cmd": "quit"}, "bye")
+	b.quit()
 	b.Wait()
 	b2 := c.start(hb, "bob2", "--name", "bob")
 	e, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return e.Name() == "key_changed" })
@@ -104,13 +104,14 @@ func TestTrustDecisions(t *testing.T) {
 	if e.Str("peer") != b2.id || e.Str("name") != "bob" || len(prev) != 1 || prev[0] != b.id || e["previous_verified"] != true {
 		t.Fatalf("key_changed: %v", e)
 	}
-	if r := a.roster(); r[b.id]["verified"] != true || r[b2.id]["verified"] == true {
-		t.Fatalf("verified flags: old %v, new %v", r[b.id]["verified"], r[b2.id]["verified"])
+	verified := func(p *parleynode.PeerView) bool { return p != nil && p.Verified }
+	if r := a.roster(); !verified(r[b.id]) || verified(r[b2.id]) {
+		t.Fatalf("verified flags: old %v, new %v", verified(r[b.id]), verified(r[b2.id]))
 	}
 
 	// Block the newcomer: the link goes and stays gone.
 	a.waitPeerUp(15*time.Second, b2)
-	a.request(map[string]any{"cmd": "block", "peer": b2.id, "on": true}, "ok")
+	must(a.Block(b2.id, true)).on(a)
 	eventually(t, 10*time.Second, "the link to the blocked peer to close", func() bool { return a.links()[b2.id] == nil })
 	time.Sleep(6 * time.Second) // beacons and reconnect attempts come and go
 	if a.links()[b2.id] != nil {
@@ -119,10 +120,10 @@ func TestTrustDecisions(t *testing.T) {
 	if ctr := a.counters(); ctr["link_refused_blocked"] == 0 {
 		t.Fatalf("no refusal counted: %v", ctr)
 	}
-	if r := a.roster(); r[b2.id]["blocked"] != true {
+	if r := a.roster(); r[b2.id] == nil || !r[b2.id].Blocked {
 		t.Fatalf("roster does not show the block: %v", r[b2.id])
 	}
 	// Unblock: it comes back.
-	a.request(map[string]any{"cmd": "block", "peer": b2.id, "on": false}, "ok")
+	must(a.Block(b2.id, false)).on(a)
 	eventually(t, 20*time.Second, "the unblocked peer to link again", func() bool { return a.links()[b2.id] != nil })
 }

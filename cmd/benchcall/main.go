@@ -13,6 +13,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -22,7 +23,9 @@ import (
 	"strings"
 	"time"
 
+	"parley/headless/client"
 	"parley/internal/netlab"
+	"parley/node"
 )
 
 func main() {
@@ -130,8 +133,8 @@ func run(bin string, calls int, window time.Duration, groups bool) error {
 
 func waitUp(p, o *proc) error {
 	_, err := p.WaitEventAny(20*time.Second, func(e netlab.Event) bool {
-		m, _ := e["peer"].(map[string]any)
-		return e.Name() == "peer_up" && m["id"] == o.id
+		up, ok := netlab.As[node.PeerUp](e)
+		return ok && up.Peer.ID == o.id
 	})
 	if err != nil {
 		return fmt.Errorf("%s never saw %s: %w", p.name, o.name, err)
@@ -151,22 +154,15 @@ func place(caller *proc, callees []*proc) (string, error) {
 	for _, c := range callees {
 		ids = append(ids, c.id)
 	}
-	if err := caller.Send(map[string]any{"cmd": "call", "peers": ids}); err != nil {
-		return "", err
-	}
-	ok, err := caller.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "ok" && e.Str("cmd") == "call" })
+	id, err := caller.Call(ids...)
 	if err != nil {
-		return "", err
-	}
-	id := ok.Str("call")
-	if id == "" {
-		return "", fmt.Errorf("call refused: %v", ok)
+		return "", fmt.Errorf("call refused: %w", err)
 	}
 	for _, c := range callees {
 		if _, err := c.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("call") == id }); err != nil {
 			return "", fmt.Errorf("%s not rung: %w", c.name, err)
 		}
-		if err := c.Send(map[string]any{"cmd": "answer", "call": id}); err != nil {
+		if err := c.Answer(id); err != nil {
 			return "", err
 		}
 	}
@@ -174,7 +170,9 @@ func place(caller *proc, callees []*proc) (string, error) {
 }
 
 func hangup(p *proc, id string, others []*proc) error {
-	if err := p.Send(map[string]any{"cmd": "hangup", "call": id}); err != nil {
+	// An error answer (the call already ended for p) is no failure: the
+	// ended state below is what counts.
+	if err := p.Hangup(id); err != nil && !errors.As(err, new(*client.Error)) {
 		return err
 	}
 	for _, o := range append([]*proc{p}, others...) {
@@ -345,13 +343,8 @@ func group(ps []*proc, window time.Duration) error {
 		}
 	}
 	mixer := ""
-	if err := ps[0].Send(map[string]any{"cmd": "calls"}); err != nil {
-		return err
-	}
-	if e, err := ps[0].WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "calls" }); err == nil {
-		if list, _ := e["calls"].([]any); len(list) == 1 {
-			mixer, _ = list[0].(map[string]any)["mixer"].(string)
-		}
+	if calls, err := ps[0].Within(5 * time.Second).Calls(); err == nil && len(calls) == 1 {
+		mixer = calls[0].Mixer
 	}
 	time.Sleep(2 * time.Second) // every leg connected and playing
 	use, err := measure(ps, window)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"parley/internal/netlab"
+	"parley/node"
 )
 
 func main() {
@@ -87,8 +88,8 @@ func run(bin string, count int) error {
 	}
 	for _, peer := range []*proc{d, c} {
 		if _, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool {
-			p, _ := e["peer"].(map[string]any)
-			return e.Name() == "peer_up" && p["id"] == peer.id
+			up, ok := netlab.As[node.PeerUp](e)
+			return ok && up.Peer.ID == peer.id
 		}); err != nil {
 			return fmt.Errorf("a never saw %s: %w", peer.id, err)
 		}
@@ -113,23 +114,17 @@ func run(bin string, count int) error {
 // linkRTT prints the overlay's own per-hop figure: the ping round trip of the TLS
 // link (1 ping a second while the benchmark ran), halved for one way.
 func linkRTT(a, d *proc) error {
-	if err := a.Send(map[string]any{"cmd": "links", "req": "bench"}); err != nil {
-		return err
-	}
-	e, err := a.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "links" })
+	links, err := a.Within(5 * time.Second).Links()
 	if err != nil {
 		return err
 	}
-	list, _ := e["links"].([]any)
-	for _, l := range list {
-		m, _ := l.(map[string]any)
-		if m["peer"] != d.id {
+	for _, l := range links {
+		if l.Peer != d.id {
 			continue
 		}
-		qual, _ := m["quality"].(map[string]any)
-		us := func(k string) time.Duration { f, _ := qual[k].(float64); return time.Duration(f) * time.Microsecond }
+		us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
 		fmt.Printf("Link ping over TLS (a↔d, %v samples): smoothed RTT %s, min RTT %s, so one hop one way ≈ %s\n",
-			qual["samples"], ms(us("srtt_us")), ms(us("min_rtt_us")), ms(us("srtt_us")/2))
+			l.Quality.Samples, ms(us(l.Quality.SRTTus)), ms(us(l.Quality.MinRTTus)), ms(us(l.Quality.SRTTus)/2))
 	}
 	return nil
 }
@@ -139,7 +134,7 @@ func measure(from, to *proc, n int) ([]time.Duration, error) {
 	for i := 0; i < n; i++ {
 		text := fmt.Sprintf("latency probe %d", i)
 		t0 := time.Now()
-		if err := from.Send(map[string]any{"cmd": "send", "to": to.id, "text": text}); err != nil {
+		if _, err := from.Send(to.id, text); err != nil {
 			return nil, err
 		}
 		e, err := to.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("text") == text })

@@ -224,7 +224,7 @@ func (b *bench) trial(mode string) (r result, err error) {
 
 	// Clean leave: from the quit command to the last peer_down.
 	t0 := time.Now()
-	if err := joiner.Send(map[string]any{"cmd": "quit"}); err != nil {
+	if err := joiner.Client.Quit(); err != nil {
 		return r, err
 	}
 	if r.leave, err = lastSeen(rest, joiner.id, t0); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"parley/identity"
 	"parley/internal/netlab"
+	"parley/node"
 )
 
 type bench struct {
@@ -49,8 +50,8 @@ func (b *bench) start(name string, extra ...string) (*proc, error) {
 
 func (p *proc) waitPeer(o *proc) error {
 	_, err := p.WaitEventAny(20*time.Second, func(e netlab.Event) bool {
-		q, _ := e["peer"].(map[string]any)
-		return e.Name() == "peer_up" && q["id"] == o.id
+		up, ok := netlab.As[node.PeerUp](e)
+		return ok && up.Peer.ID == o.id
 	})
 	if err != nil {
 		return fmt.Errorf("never saw %s: %w", o.id, err)
@@ -71,21 +72,13 @@ func (p *proc) cpu() time.Duration {
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
-func (p *proc) request(cmd map[string]any, reply string, timeout time.Duration) (netlab.Event, error) {
-	e, err := p.Request(cmd, timeout, reply)
+// offer sends path from a to d and waits until d has the offer.
+func offer(a, d *proc, path string) (string, error) {
+	ids, err := a.Within(120*time.Second).SendFile(d.id, "", path)
 	if err != nil {
-		return nil, fmt.Errorf("%v: %w", cmd["cmd"], err)
+		return "", fmt.Errorf("send_file: %w", err)
 	}
-	return e, nil
-}
-
-// offer sends path from a to key=value and waits until d has the offer.
-func offer(a, d *proc, key, value, path string) (string, error) {
-	e, err := a.request(map[string]any{"cmd": "send_file", key: value, "path": path}, "file_sent", 120*time.Second)
-	if err != nil {
-		return "", err
-	}
-	id := e["ids"].([]any)[0].(string)
+	id := ids[0]
 	if _, err := d.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return e.Name() == "file_offer" && e.Str("id") == id }); err != nil {
 		return "", fmt.Errorf("no offer: %w", err)
 	}
@@ -96,7 +89,7 @@ func offer(a, d *proc, key, value, path string) (string, error) {
 // between the first and last progress events.
 func accept(d *proc, id string, size int) (time.Duration, float64, error) {
 	t0 := time.Now()
-	if _, err := d.request(map[string]any{"cmd": "accept_file", "id": id}, "ok", 10*time.Second); err != nil {
+	if err := d.AcceptFile(id); err != nil {
 		return 0, 0, err
 	}
 	if _, err := d.WaitEventAny(300*time.Second, func(e netlab.Event) bool { return e.Name() == "file_done" && e.Str("id") == id }); err != nil {
@@ -232,16 +225,16 @@ func selfCPU() time.Duration {
 // multi times one file from one shaped source, then from three.
 func (b *bench) multi(p map[string]*proc, size int, rate string) error {
 	a, pb, pc, d := p["a"], p["b"], p["c"], p["d"]
-	room, err := a.request(map[string]any{"cmd": "join", "room": "bench"}, "ok", 10*time.Second)
+	room, err := a.Join("bench")
 	if err != nil {
 		return err
 	}
-	roomID := room["room"].(map[string]any)["id"].(string)
+	roomID := room.ID
 	for _, n := range []*proc{pb, pc} {
 		if err := waitRoom(n, roomID); err != nil {
 			return err
 		}
-		if _, err := n.request(map[string]any{"cmd": "join", "room": roomID}, "ok", 10*time.Second); err != nil {
+		if _, err := n.Join(roomID); err != nil {
 			return err
 		}
 	}
@@ -250,11 +243,11 @@ func (b *bench) multi(p map[string]*proc, size int, rate string) error {
 	if err != nil {
 		return err
 	}
-	e, err := a.request(map[string]any{"cmd": "send_file", "room": roomID, "path": path}, "file_sent", 60*time.Second)
+	ids, err := a.Within(60*time.Second).SendFile("", roomID, path)
 	if err != nil {
 		return err
 	}
-	id := e["ids"].([]any)[0].(string)
+	id := ids[0]
 	for _, n := range []*proc{pb, pc} {
 		if _, err := n.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return e.Name() == "file_offer" && e.Str("id") == id }); err != nil {
 			return fmt.Errorf("room offer: %w", err)
@@ -268,7 +261,7 @@ func (b *bench) multi(p map[string]*proc, size int, rate string) error {
 			return err
 		}
 	}
-	oneID, err := offer(a, d, "to", d.id, path)
+	oneID, err := offer(a, d, path)
 	if err != nil {
 		return err
 	}
@@ -276,7 +269,7 @@ func (b *bench) multi(p map[string]*proc, size int, rate string) error {
 	if err != nil {
 		return fmt.Errorf("single source: %w", err)
 	}
-	if _, err := d.request(map[string]any{"cmd": "join", "room": roomID}, "ok", 10*time.Second); err != nil {
+	if _, err := d.Join(roomID); err != nil {
 		return err
 	}
 	if _, err := d.WaitEventAny(30*time.Second, func(e netlab.Event) bool { return e.Name() == "file_offer" && e.Str("id") == id }); err != nil {
@@ -303,13 +296,12 @@ func (b *bench) multi(p map[string]*proc, size int, rate string) error {
 func waitRoom(n *proc, room string) error {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		e, err := n.request(map[string]any{"cmd": "rooms"}, "rooms", 5*time.Second)
+		list, err := n.Within(5 * time.Second).Rooms()
 		if err != nil {
 			return err
 		}
-		list, _ := e["rooms"].([]any)
 		for _, r := range list {
-			if r.(map[string]any)["id"] == room {
+			if r.ID == room {
 				return nil
 			}
 		}
@@ -319,11 +311,9 @@ func waitRoom(n *proc, room string) error {
 }
 
 func counter(n *proc, name string) float64 {
-	e, err := n.request(map[string]any{"cmd": "stats"}, "stats", 5*time.Second)
+	counters, err := n.Within(5 * time.Second).Stats()
 	if err != nil {
 		return 0
 	}
-	m, _ := e["counters"].(map[string]any)
-	f, _ := m[name].(float64)
-	return f
+	return float64(counters[name])
 }

@@ -125,7 +125,7 @@ func run(bin string, size, multiSize int, rate string) error {
 	}
 	os.Remove(filepath.Join(shm, "raw.out"))
 	// The same file to m, whose downloads folder is in RAM.
-	idRAM, err := offer(a, m, "to", m.id, big)
+	idRAM, err := offer(a, m, big)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func run(bin string, size, multiSize int, rate string) error {
 		return err
 	}
 	cpuRAM := a.cpu() + m.cpu() - cpuRAM0
-	id, err := offer(a, d, "to", d.id, big)
+	id, err := offer(a, d, big)
 	if err != nil {
 		return err
 	}

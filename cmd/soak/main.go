@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"parley/headless/client"
 	"parley/internal/netlab"
 )
 
@@ -235,14 +236,13 @@ func (s *soak) waitMesh(timeout time.Duration) error {
 	for _, m := range s.members {
 		for {
 			p, _, _ := m.current()
-			e, err := p.Request(map[string]any{"cmd": "roster"}, 10*time.Second, "roster")
+			list, err := p.Roster()
 			if err != nil {
 				return err
 			}
 			online := 0
-			list, _ := e["peers"].([]any)
-			for _, x := range list {
-				if pm, _ := x.(map[string]any); pm["online"] == true {
+			for _, pv := range list {
+				if pv.Online {
 					online++
 				}
 			}
@@ -260,24 +260,22 @@ func (s *soak) waitMesh(timeout time.Duration) error {
 
 func (s *soak) setupRoom() error {
 	p0, _, _ := s.members[0].current()
-	e, err := p0.Request(map[string]any{"cmd": "join", "room": "soak"}, 10*time.Second, "ok")
+	r, err := p0.Join("soak")
 	if err != nil {
 		return err
 	}
-	r, _ := e["room"].(map[string]any)
-	s.room, _ = r["id"].(string)
+	s.room = r.ID
 	for _, m := range s.members[1:] {
 		p, _, _ := m.current()
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			e, err := p.Request(map[string]any{"cmd": "rooms"}, 10*time.Second, "rooms")
+			list, err := p.Rooms()
 			if err != nil {
 				return err
 			}
 			known := false
-			list, _ := e["rooms"].([]any)
-			for _, x := range list {
-				if rm, _ := x.(map[string]any); rm["id"] == s.room {
+			for _, rm := range list {
+				if rm.ID == s.room {
 					known = true
 				}
 			}
@@ -289,7 +287,7 @@ func (s *soak) setupRoom() error {
 			}
 			time.Sleep(300 * time.Millisecond)
 		}
-		if _, err := p.Request(map[string]any{"cmd": "join", "room": s.room}, 10*time.Second, "ok"); err != nil {
+		if _, err := p.Join(s.room); err != nil {
 			return err
 		}
 	}
@@ -299,16 +297,14 @@ func (s *soak) setupRoom() error {
 		p, _, _ := m.current()
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			e, err := p.Request(map[string]any{"cmd": "rooms"}, 10*time.Second, "rooms")
+			list, err := p.Rooms()
 			if err != nil {
 				return err
 			}
 			n := 0
-			list, _ := e["rooms"].([]any)
-			for _, x := range list {
-				if rm, _ := x.(map[string]any); rm["id"] == s.room {
-					ms, _ := rm["members"].([]any)
-					n = len(ms)
+			for _, rm := range list {
+				if rm.ID == s.room {
+					n = len(rm.Members)
 				}
 			}
 			if n >= s.nodes {
@@ -328,15 +324,14 @@ func (s *soak) setupRoom() error {
 func (s *soak) startCall() (string, error) {
 	a, _, _ := s.members[0].current()
 	b, _, _ := s.members[1].current()
-	e, err := a.Request(map[string]any{"cmd": "call", "to": s.members[1].id}, 10*time.Second, "ok")
+	id, err := a.Call(s.members[1].id)
 	if err != nil {
 		return "", err
 	}
-	id := e.Str("call")
 	if _, err := b.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("call") == id }); err != nil {
 		return "", err
 	}
-	if _, err := b.Request(map[string]any{"cmd": "answer", "call": id}, 10*time.Second, "ok"); err != nil {
+	if err := b.Answer(id); err != nil {
 		return "", err
 	}
 	for _, p := range []*netlab.Proc{a, b} {
@@ -392,7 +387,7 @@ func (s *soak) traffic(stop <-chan struct{}) {
 		s.msgs[req] = msg
 		s.byText[msg.text] = msg
 		s.mu.Unlock()
-		if err := p.Send(cmd); err != nil {
+		if err := p.SendRaw(cmd); err != nil {
 			// The node died under us (churn); the message was never acknowledged.
 			continue
 		}
@@ -453,7 +448,7 @@ func (s *soak) churn(stop <-chan struct{}) {
 // in shutdown: it gets SIGQUIT, so the Go runtime writes every goroutine's stack
 // to its log, which is kept (copied next to the soak's temp files) for diagnosis.
 func (s *soak) quit(m *member, p *netlab.Proc) error {
-	_ = p.Send(map[string]any{"cmd": "quit"})
+	_ = p.Client.Quit()
 	deadline := time.Now().Add(10 * time.Second)
 	for !p.Exited() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -561,10 +556,8 @@ func (s *soak) sample() sample {
 		rss, thr, gor := 0, 0, 0
 		if up {
 			rss, thr = procStatus(p.PID())
-			if e, err := p.Request(map[string]any{"cmd": "stats"}, 10*time.Second, "stats"); err == nil {
-				c, _ := e["counters"].(map[string]any)
-				g, _ := c["go_goroutines"].(float64)
-				gor = int(g)
+			if c, err := p.Stats(); err == nil {
+				gor = int(c["go_goroutines"])
 			}
 		}
 		sm.rss = append(sm.rss, rss)
@@ -600,16 +593,15 @@ func (s *soak) callState(id string) string {
 	var states []string
 	for _, m := range s.members[:2] {
 		p, _, _ := m.current()
-		e, err := p.Request(map[string]any{"cmd": "calls"}, 10*time.Second, "calls")
+		list, err := p.Calls()
 		if err != nil {
 			states = append(states, m.name+": "+err.Error())
 			continue
 		}
 		st := "none"
-		list, _ := e["calls"].([]any)
-		for _, x := range list {
-			if c, _ := x.(map[string]any); c["call"] == id {
-				st, _ = c["state"].(string)
+		for _, c := range list {
+			if c.Call == id {
+				st = c.State
 			}
 		}
 		ended := 0
@@ -733,22 +725,20 @@ func history(p *netlab.Proc, key, value string) []string {
 	var ids []string
 	before := ""
 	for {
-		cmd := map[string]any{"cmd": "history", key: value, "limit": 500}
-		if before != "" {
-			cmd["before"] = before
+		q := client.HistoryQuery{Before: before, Limit: 500}
+		if key == "room" {
+			q.Room = value
+		} else {
+			q.Peer = value
 		}
-		e, err := p.Request(cmd, 20*time.Second, "history")
+		page, err := p.Within(20 * time.Second).History(q)
 		if err != nil {
 			return ids
 		}
-		list, _ := e["messages"].([]any)
-		for _, x := range list {
-			if mm, _ := x.(map[string]any); mm != nil {
-				id, _ := mm["id"].(string)
-				ids = append(ids, id)
-			}
+		for _, mm := range page.Messages {
+			ids = append(ids, mm.ID)
 		}
-		before = e.Str("next")
+		before = page.Next
 		if before == "" {
 			return ids
 		}

@@ -45,4 +45,14 @@
 // Per-process files (the built binary, process logs) live under
 // $TMPDIR/prl<pid>/; Close removes its lab's logs unless NETLAB_KEEP_LOGS is
 // set, and SweepStale removes the directories of dead processes.
+//
+// # Driving a process
+//
+// A Proc speaks the headless protocol through the typed client it embeds
+// (package parley/headless/client): p.Send(to, text), p.Join(room),
+// p.Within(d).SendFile(…) send one command each and take its answer by its
+// "req". Every stdout line is also kept as an Event (a decoded JSON object)
+// for WaitEvent and WaitEventAny; the client's answers among them are marked
+// consumed. SendRaw and Request are for hand-made lines only: a test's own
+// "req", a deliberately malformed command.
 package netlab

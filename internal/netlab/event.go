@@ -3,6 +3,9 @@ package netlab
 import (
 	"encoding/json"
 	"fmt"
+
+	"parley/headless/client"
+	"parley/node"
 )
 
 // InvalidEvent is the name of the synthetic event recorded for a stdout line
@@ -27,6 +30,25 @@ func (e Event) Str(key string) string {
 func (e Event) Num(key string) float64 {
 	f, _ := e[key].(float64)
 	return f
+}
+
+// As decodes e into the node's event type T (client.Decode) when e is that
+// event: As[node.PeerUp](e) in a WaitEvent match. ok is false for any other
+// event, and for one whose fields do not decode.
+func As[T node.Event](e Event) (v T, ok bool) {
+	if e.Name() != v.EventName() {
+		return v, false
+	}
+	raw, err := json.Marshal(map[string]any(e))
+	if err != nil {
+		return v, false
+	}
+	ev, err := client.Decode(raw)
+	if err != nil {
+		return v, false
+	}
+	v, ok = ev.(T)
+	return v, ok
 }
 
 // String is the event as a JSON line, for messages.

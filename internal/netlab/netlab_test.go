@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"parley/headless/client"
+	"parley/node"
 )
 
 func TestMain(m *testing.M) {
@@ -412,7 +415,7 @@ func TestProc(t *testing.T) {
 		t.Errorf("error event: ev=%v err=%v", ev, err)
 	}
 
-	if err := p.Send(map[string]any{"cmd": "garbage"}); err != nil {
+	if err := p.SendRaw(map[string]any{"cmd": "garbage"}); err != nil {
 		t.Fatal(err)
 	}
 	if ev, err := p.WaitEvent(5*time.Second, func(e Event) bool { return e.Name() == InvalidEvent }); err != nil || ev.Str("raw") != "not json" {
@@ -428,7 +431,7 @@ func TestProc(t *testing.T) {
 		}
 	}
 	for _, c := range []string{"first", "second"} {
-		if err := p.Send(map[string]any{"cmd": c}); err != nil {
+		if err := p.SendRaw(map[string]any{"cmd": c}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -462,7 +465,7 @@ func TestProc(t *testing.T) {
 	if _, err := p.WaitEvent(10*time.Second, isCmd("never")); err == nil || time.Since(start) > time.Second {
 		t.Errorf("WaitEvent on an exited process: err=%v after %v", err, time.Since(start))
 	}
-	if err := p.Send(map[string]any{"cmd": "x"}); err == nil {
+	if err := p.SendRaw(map[string]any{"cmd": "x"}); err == nil {
 		t.Error("Send to a dead process succeeded")
 	}
 	if log, err := os.ReadFile(p.LogPath()); err != nil || !bytes.Contains(log, []byte(`got {"cmd":"roster","n":7}`)) {
@@ -559,4 +562,68 @@ func recv(c *net.UDPConn, timeout time.Duration) ([]byte, error) {
 		return nil, err
 	}
 	return buf[:n], nil
+}
+
+// fakeAnswers answers send with a "sent" carrying the command's req, after an
+// event of its own, and every other command with an error.
+const fakeAnswers = `
+while read -r l; do
+  req=$(printf '%s' "$l" | sed -n 's/.*"req":"\([^"]*\)".*/\1/p')
+  case "$l" in
+    *'"cmd":"send"'*) printf '{"event":"message","id":"X","from":"p","text":"t"}\n{"event":"sent","id":"M1","to":"bob","req":"%s"}\n' "$req";;
+    *) printf '{"event":"error","reason":"no","req":"%s"}\n' "$req";;
+  esac
+done`
+
+// TestProcClient: typed commands take their answers by req, the answers never
+// reach WaitEvent, other events do, and an exit fails a command at once.
+func TestProcClient(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	s, err := l.AddSegment("lan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := l.AddHost("h", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.Start("sh", "-c", fakeAnswers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := p.Send("bob", "hi"); err != nil || id != "M1" {
+		t.Fatalf("Send = %q, %v\n%s", id, err, p.Tail())
+	}
+	if _, err := p.WaitEvent(5*time.Second, func(e Event) bool { return e.Name() == "message" }); err != nil {
+		t.Errorf("the node's own event is not there: %v", err)
+	}
+	if ev, err := p.WaitEvent(100*time.Millisecond, func(e Event) bool { return e.Name() == "sent" }); err == nil {
+		t.Errorf("WaitEvent returned the client's answer %s", ev)
+	}
+	var ce *client.Error
+	if _, err := p.Rooms(); !errors.As(err, &ce) || ce.Reason != "no" {
+		t.Errorf("Rooms error = %v", err)
+	}
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := p.Stats(); err == nil || time.Since(start) > time.Second {
+		t.Errorf("Stats on an exited process: %v after %v", err, time.Since(start))
+	}
+}
+
+func TestAs(t *testing.T) {
+	up := Event{"event": "peer_up", "time": "x", "peer": map[string]any{"id": "p1", "online": true}}
+	if v, ok := As[node.PeerUp](up); !ok || v.Peer.ID != "p1" || !v.Peer.Online {
+		t.Errorf("As[PeerUp] = %+v, %v", v, ok)
+	}
+	if _, ok := As[node.PeerDown](up); ok {
+		t.Error("a peer_up decoded as PeerDown")
+	}
+	bad := Event{"event": "peer_up", "peer": "not an object"}
+	if _, ok := As[node.PeerUp](bad); ok {
+		t.Error("a peer_up with a string peer decoded")
+	}
 }

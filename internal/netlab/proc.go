@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"parley/headless/client"
 )
 
 const (
@@ -33,7 +35,14 @@ const (
 // not match stay available to later calls, so waiting for A then B works
 // whichever order they arrived in. WaitEventAny and Events look at the whole
 // history without consuming.
+//
+// The embedded Client sends typed commands (p.Send(to, text), p.Join(room),
+// …) and takes their answers by "req"; those answers are kept in the history
+// already consumed, so WaitEvent never returns them. SendRaw and Request stay
+// for hand-made command lines.
 type Proc struct {
+	*client.Client
+
 	name    string // host/binary, for messages
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
@@ -124,6 +133,7 @@ func (p *Proc) start(ns, bin string, args []string) error {
 		return err
 	}
 	p.cmd, p.stdin = cmd, stdin
+	p.Client = client.New(p.name, stdin)
 
 	var readers sync.WaitGroup
 	readers.Add(2)
@@ -149,11 +159,15 @@ func (p *Proc) readEvents(r io.Reader) {
 		if err != nil {
 			ev = Event{"event": InvalidEvent, "raw": line, "error": err.Error()}
 		}
+		answer := client.IsAnswer([]byte(line))
 		p.mu.Lock()
 		p.events = append(p.events, ev)
-		p.consumed = append(p.consumed, false)
+		p.consumed = append(p.consumed, answer)
 		p.notifyLocked()
 		p.mu.Unlock()
+		if answer {
+			p.Deliver([]byte(line))
+		}
 	}
 	if err := sc.Err(); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 		p.mu.Lock()
@@ -221,6 +235,7 @@ func (p *Proc) waitExit(outR, errR, logFile *os.File, readers *sync.WaitGroup) {
 	close(p.done)
 	p.notifyLocked()
 	p.mu.Unlock()
+	p.Close(fmt.Errorf("%s exited (%v); log %s; stderr ends:\n%s", p.name, err, p.logPath, p.lastStderr(5)))
 }
 
 // notifyLocked wakes every waiter; they re-check state under p.mu.
@@ -235,8 +250,10 @@ func (p *Proc) PID() int { return p.cmd.Process.Pid }
 // LogPath is the file collecting the process's stderr.
 func (p *Proc) LogPath() string { return p.logPath }
 
-// Send writes cmd as one JSON line to the process's stdin.
-func (p *Proc) Send(cmd map[string]any) error {
+// SendRaw writes cmd as one JSON line to the process's stdin: for hand-made
+// commands (a req of the test's own, a malformed field). Typed commands go
+// through the embedded Client.
+func (p *Proc) SendRaw(cmd map[string]any) error {
 	b, err := json.Marshal(cmd)
 	if err != nil {
 		return fmt.Errorf("netlab: %s: send: %w", p.name, err)
@@ -277,7 +294,7 @@ func (p *Proc) Request(cmd map[string]any, timeout time.Duration, eventName stri
 	p.mu.Lock()
 	from := len(p.events) // the answer cannot precede the question
 	p.mu.Unlock()
-	if err := p.Send(cmd); err != nil {
+	if err := p.SendRaw(cmd); err != nil {
 		return nil, err
 	}
 	ev, err := p.wait(timeout, from, true, func(e Event) bool {
@@ -383,7 +400,7 @@ func (p *Proc) Kill() error {
 func (p *Proc) Quit(timeout time.Duration) error {
 	if !p.isDone() {
 		// A failed send means stdin is closed: the process is exiting anyway.
-		_ = p.Send(map[string]any{"cmd": "quit"})
+		_ = p.Client.Quit()
 	}
 	select {
 	case <-p.done:
