@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"parley/node"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
-
-	"parley/files"
 )
 
 // What the user does with files. As with calls, every core command runs in
@@ -57,7 +56,7 @@ func (u *ui) sendFiles(paths []string) {
 	}
 	type result struct {
 		ids  []string
-		list []files.Info
+		list []node.Transfer
 	}
 	background(u, func() (result, error) {
 		ids, err := u.files.SendFile(peer, room, paths...)

@@ -123,7 +123,7 @@ func (r *rosterView) bind(p node.PeerView, row *listRow) {
 	if _, changed := r.u.keyChanges[p.ID]; changed && !p.Verified {
 		conflict = true
 	}
-	row.set(dot, name, sub, conflict, r.u.unread[convKey(p.ID, "")])
+	row.set(dot, name, sub, conflict, r.u.unread[node.ConvOf(p.ID, "")])
 	row.setTrust(p.Verified, p.Blocked)
 }
 

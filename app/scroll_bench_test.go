@@ -2,14 +2,13 @@ package app
 
 import (
 	"fmt"
+	"parley/node"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
-
-	"parley/store"
 )
 
 // BenchmarkScrollHistory scrolls a 10,000-message conversation from its newest
@@ -30,7 +29,7 @@ func BenchmarkScrollHistory(b *testing.B) {
 			ms[i].Text = strings.Repeat("a longer message that wraps across the bubble ", 1+i%5)
 		}
 	}
-	fc.addHistory(store.DirectConv(bobID), ms...)
+	fc.addHistory(node.DirectConv(bobID), ms...)
 	h := newHarness(b, fc)
 	c := h.u.conv
 	h.openPeer(bobID)
