@@ -1,13 +1,14 @@
 package app
 
 import (
-	"parley/node"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"parley/node"
 )
 
 const (

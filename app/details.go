@@ -119,7 +119,7 @@ func (d *detailsView) loadLinks() {
 func (d *detailsView) refresh() {
 	p, ok := d.u.peers[d.id]
 	if !ok {
-		p = node.PeerView{ID: d.id, Presence: "offline"}
+		p = node.PeerView{ID: d.id, Presence: node.PresenceOffline}
 	}
 	d.name.SetText(d.u.peerName(d.id))
 	d.peerID.SetText(p.ID)

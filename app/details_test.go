@@ -1,10 +1,11 @@
 package app
 
 import (
-	"parley/node"
 	"strings"
 	"testing"
 	"time"
+
+	"parley/node"
 )
 
 var (

@@ -159,7 +159,7 @@ func (u *ui) handle(ev node.Event) {
 		u.upsertPeer(e.Peer)
 	case node.PeerDown:
 		p := e.Peer
-		p.Online, p.Direct, p.Presence = false, false, "offline"
+		p.Online, p.Direct, p.Presence = false, false, node.PresenceOffline
 		u.upsertPeer(p)
 	case node.PresenceChanged:
 		u.upsertPeer(e.Peer)

@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"net/url"
-	"parley/node"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+
+	"parley/node"
 )
 
 // fileFake is the fake core with file sharing. SendFile may block like a node

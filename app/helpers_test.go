@@ -1,7 +1,6 @@
 package app
 
 import (
-	"parley/node"
 	"slices"
 	"strings"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"parley/node"
 )
 
 // walk visits the visible objects under o, widgets through their renderers.

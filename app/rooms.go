@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"parley/node"
 	"slices"
 	"strings"
 
@@ -11,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
+
+	"parley/node"
 )
 
 // roomsView lists the known rooms (joined first) and joins or creates one by name.

@@ -2,13 +2,14 @@ package app
 
 import (
 	"fmt"
-	"parley/node"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
+
+	"parley/node"
 )
 
 // BenchmarkScrollHistory scrolls a 10,000-message conversation from its newest

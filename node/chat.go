@@ -234,6 +234,7 @@ func (n *Node) MarkRead(peer, room, upTo string) ([]string, error) {
 }
 
 // SendAsync queues a 1:1 message without waiting for its commit (benchmarks).
-func (n *Node) SendAsync(to identity.PeerID, text string) (store.Message, <-chan error) {
-	return n.chat.SendAsync(to, text)
+func (n *Node) SendAsync(to identity.PeerID, text string) (Message, <-chan error) {
+	m, done := n.chat.SendAsync(to, text)
+	return messageView(m), done
 }

@@ -41,6 +41,26 @@ func ConvOf(peer, room string) Conv {
 // this is the one place to change if the store's keys ever change.
 func convOfStored(key string) Conv { return Conv(key) }
 
+// Presence values: PeerView.Presence, and what SetPresence takes (all but
+// offline, which only says a peer is not reachable).
+const (
+	PresenceAvailable = "available"
+	PresenceAway      = "away"
+	PresenceBusy      = "busy"
+	PresenceOffline   = "offline"
+)
+
+// presenceView names a peer's published presence (TestPresenceMatchesOverlay).
+func presenceView(p overlay.Presence) string {
+	switch p {
+	case overlay.Away:
+		return PresenceAway
+	case overlay.Busy:
+		return PresenceBusy
+	}
+	return PresenceAvailable
+}
+
 // Message states as the skins see them. Outgoing: queued → sent → delivered →
 // read. Incoming: received → read (by this user).
 const (

@@ -112,3 +112,17 @@ func TestTransferStatesMatchFiles(t *testing.T) {
 		}
 	}
 }
+
+// Every presence a peer can publish has its view name, and SetPresence takes
+// the names back.
+func TestPresenceMatchesOverlay(t *testing.T) {
+	for _, p := range []overlay.Presence{overlay.Available, overlay.Away, overlay.Busy} {
+		name := presenceView(p)
+		if back, err := overlay.ParsePresence(name); err != nil || back != p {
+			t.Errorf("presence %d shows as %q, which parses back as %d (%v)", p, name, back, err)
+		}
+	}
+	if _, err := overlay.ParsePresence(PresenceOffline); err == nil {
+		t.Error("offline must not be a presence one can publish")
+	}
+}
