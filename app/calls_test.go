@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"parley/chat"
 	"parley/node"
 )
 
@@ -347,7 +346,7 @@ func TestHangupBeforeTheCallHasAnID(t *testing.T) {
 func TestCallRoomMembers(t *testing.T) {
 	fc := fivePeers()
 	room := roomID("ops")
-	fc.rooms[room] = chat.RoomInfo{ID: room, Name: "ops", Joined: true,
+	fc.rooms[room] = node.Room{ID: room, Name: "ops", Joined: true,
 		Members: []string{selfID, daveID, carolID, bobID, aliceID}}
 	h, cf := callHarness(t, fc)
 	h.u.openRoom(room)
@@ -376,7 +375,7 @@ func TestCallBigRoomAsksWhom(t *testing.T) {
 	}
 	fc := newFakeCore(peers...)
 	room := roomID("all-hands")
-	fc.rooms[room] = chat.RoomInfo{ID: room, Name: "all-hands", Joined: true, Members: members}
+	fc.rooms[room] = node.Room{ID: room, Name: "all-hands", Joined: true, Members: members}
 	h, cf := callHarness(t, fc)
 	h.u.openRoom(room)
 	b := h.tipButton("Call room")

@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
-	"parley/chat"
 	"parley/node"
 )
 
@@ -160,7 +159,7 @@ func TestRetryAFailedMessage(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			fc := fivePeers()
 			design := roomID("design")
-			fc.rooms[design] = chat.RoomInfo{ID: design, Name: "design", Members: []string{selfID, bobID}, Joined: true}
+			fc.rooms[design] = node.Room{ID: design, Name: "design", Members: []string{selfID, bobID}, Joined: true}
 			h := newHarness(t, fc)
 			if room {
 				h.u.openRoom(design)

@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"parley/store"
+	"parley/node"
 )
 
 const (
@@ -27,16 +27,17 @@ type convItem struct {
 // convView is the open conversation: header, messages (paged in from history as
 // the user scrolls up), the offline notice and the composer.
 type convView struct {
-	u               *ui
-	key, peer, room string
-	gen             int // bumps on every open, so late results for another conversation are dropped
+	u          *ui
+	key        node.Conv
+	peer, room string
+	gen        int // bumps on every open, so late results for another conversation are dropped
 
-	msgs    []store.Message // oldest first
-	index   map[string]int  // message ID → index in msgs
+	msgs    []node.Message // oldest first
+	index   map[string]int // message ID → index in msgs
 	items   []convItem
 	msgItem []int // index in msgs → index in items
 	wraps   map[string][]string
-	next    store.Cursor       // cursor of the older page ("" when none)
+	next    string             // cursor of the older page ("" when none)
 	heights map[string]float32 // message ID → bubble height, so a page load does not re-measure every row
 	loading bool
 	armed   bool // binding the "older" row loads the older page
@@ -100,7 +101,7 @@ func (u *ui) openPeer(id string) { u.conv.open(id, "") }
 func (u *ui) openRoom(id string) { u.conv.open("", id) }
 
 func (c *convView) open(peer, room string) {
-	key := convKey(peer, room)
+	key := node.ConvOf(peer, room)
 	if key == c.key {
 		return
 	}
@@ -123,8 +124,8 @@ func (c *convView) open(peer, room string) {
 		c.u.unreadChanged()
 	}
 	c.u.markRead(peer, room, "")
-	background(c.u, func() (store.Page, error) { return c.u.core.History(peer, room, "", pageSize) },
-		func(p store.Page, err error) {
+	background(c.u, func() (node.Page, error) { return c.u.core.History(peer, room, "", pageSize) },
+		func(p node.Page, err error) {
 			if gen != c.gen {
 				return
 			}
@@ -152,8 +153,8 @@ func (c *convView) loadOlder() {
 	}
 	c.loading = true
 	gen, peer, room, cursor := c.gen, c.peer, c.room, string(c.next)
-	background(c.u, func() (store.Page, error) { return c.u.core.History(peer, room, cursor, pageSize) },
-		func(p store.Page, err error) {
+	background(c.u, func() (node.Page, error) { return c.u.core.History(peer, room, cursor, pageSize) },
+		func(p node.Page, err error) {
 			if gen != c.gen {
 				return
 			}
@@ -175,8 +176,8 @@ func (c *convView) loadOlder() {
 }
 
 // prepend puts older messages before the shown ones, skipping any already shown.
-func (c *convView) prepend(ms []store.Message) {
-	var add []store.Message
+func (c *convView) prepend(ms []node.Message) {
+	var add []node.Message
 	for _, m := range ms {
 		if _, ok := c.index[m.ID]; !ok {
 			add = append(add, m)
@@ -195,7 +196,7 @@ func (c *convView) reindex() {
 
 // appendMessage adds a new message at the end (or updates one already shown) and
 // follows it when the view was at the bottom or the message is our own.
-func (c *convView) appendMessage(m store.Message) {
+func (c *convView) appendMessage(m node.Message) {
 	if i, ok := c.index[m.ID]; ok {
 		c.msgs[i] = m
 		c.refreshItem(c.msgItem[i])
@@ -290,7 +291,7 @@ func (c *convView) bind(i int, row *convRow) {
 }
 
 // bubble is how a message is shown.
-func (c *convView) bubble(m store.Message) bubble {
+func (c *convView) bubble(m node.Message) bubble {
 	own := m.From == c.u.self.ID
 	lines, ok := c.wraps[m.ID]
 	if !ok {

@@ -10,13 +10,12 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"parley/node"
-	"parley/store"
 )
 
 // bobHistory is 120 messages one hour apart, so they span six days.
 func bobHistory(fc *fakeCore) time.Time {
 	start := time.Now().Add(-130 * time.Hour).Truncate(time.Hour)
-	fc.addHistory(store.DirectConv(bobID), msgs(bobID, start, 120, "bob")...)
+	fc.addHistory(node.DirectConv(bobID), msgs(bobID, start, 120, "bob")...)
 	return start
 }
 
@@ -94,10 +93,10 @@ func TestDaySeparatorsBetweenDays(t *testing.T) {
 	day := func(t time.Time, h int) time.Time {
 		return time.Date(t.Year(), t.Month(), t.Day(), h, 0, 0, 0, time.Local)
 	}
-	fc.addHistory(store.DirectConv(bobID),
-		store.Message{ID: "a", From: bobID, Text: "old one", Time: day(yesterday, 9), State: store.StateRead},
-		store.Message{ID: "b", From: selfID, Text: "old two", Time: day(yesterday, 10), State: store.StateRead},
-		store.Message{ID: "c", From: bobID, Text: "new one", Time: day(now, 0).Add(time.Minute), State: store.StateRead},
+	fc.addHistory(node.DirectConv(bobID),
+		node.Message{ID: "a", From: bobID, Text: "old one", Time: day(yesterday, 9), State: node.StateRead},
+		node.Message{ID: "b", From: selfID, Text: "old two", Time: day(yesterday, 10), State: node.StateRead},
+		node.Message{ID: "c", From: bobID, Text: "new one", Time: day(now, 0).Add(time.Minute), State: node.StateRead},
 	)
 	h := newHarness(t, fc)
 	h.openPeer(bobID)
@@ -162,7 +161,7 @@ func TestQueuedMarkAndIncomingAppend(t *testing.T) {
 	c := h.u.conv
 	test.Type(c.composer, "see you tomorrow")
 	c.composer.TypedKey(enter())
-	h.waitFor("stored", func() bool { return len(c.msgs) == 1 && c.msgs[0].State == store.StateSent })
+	h.waitFor("stored", func() bool { return len(c.msgs) == 1 && c.msgs[0].State == node.StateSent })
 	h.emit(node.MessageQueued{ID: c.msgs[0].ID, To: carolID})
 	if m := h.bubbleFor("see you tomorrow").b.meta; !strings.HasSuffix(m, "queued") {
 		t.Fatalf("queued message shows %q", m)
@@ -171,7 +170,7 @@ func TestQueuedMarkAndIncomingAppend(t *testing.T) {
 	if b := h.bubbleFor("back now"); b == nil || b.b.own {
 		t.Fatal("the incoming message is not shown as someone else's in the open conversation")
 	}
-	if h.u.unread[convKey(carolID, "")] != 0 {
+	if h.u.unread[node.ConvOf(carolID, "")] != 0 {
 		t.Error("a message in the open, focused conversation counts as unread")
 	}
 }
@@ -195,8 +194,8 @@ func (h *harness) dayRows() []string {
 func TestDaySeparatorsFollowTheDate(t *testing.T) {
 	fc := fivePeers()
 	evening := time.Date(2025, 3, 10, 21, 0, 0, 0, time.Local)
-	fc.addHistory(store.DirectConv(bobID),
-		store.Message{ID: "a", From: bobID, Text: "good night", Time: evening, State: store.StateRead})
+	fc.addHistory(node.DirectConv(bobID),
+		node.Message{ID: "a", From: bobID, Text: "good night", Time: evening, State: node.StateRead})
 	h := newHarness(t, fc)
 	clock := evening.Add(time.Hour)
 	h.u.now = func() time.Time { return clock }

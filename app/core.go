@@ -3,11 +3,7 @@ package app
 import (
 	"context"
 
-	"parley/chat"
-	"parley/files"
 	"parley/node"
-	"parley/overlay"
-	"parley/store"
 )
 
 // Core is everything the GUI needs from the node. *node.Node satisfies it; tests use
@@ -20,14 +16,14 @@ type Core interface {
 	SetName(name string) error
 	Send(to, text string) (string, error)
 	AddPeer(ctx context.Context, addr string) (string, error)
-	Rooms() []chat.RoomInfo
-	Join(room string) (chat.RoomInfo, error)
-	Leave(room string) (chat.RoomInfo, error)
-	SetTopic(room, topic string) (chat.RoomInfo, error)
-	Say(room, text string) (store.Message, error)
-	History(peer, room, before string, limit int) (store.Page, error)
+	Rooms() []node.Room
+	Join(room string) (node.Room, error)
+	Leave(room string) (node.Room, error)
+	SetTopic(room, topic string) (node.Room, error)
+	Say(room, text string) (node.Message, error)
+	History(peer, room, before string, limit int) (node.Page, error)
 	MarkRead(peer, room, upTo string) ([]string, error)
-	Links() []overlay.LinkInfo
+	Links() []node.Link
 	// SetVerified records that the user compared safety numbers with a peer;
 	// Block cuts a peer off (or lets it back). Both return the peer as it is now.
 	SetVerified(peer string, on bool) (node.PeerView, error)
@@ -70,7 +66,7 @@ type fileCore interface {
 	AcceptFile(id string) error
 	DeclineFile(id string) error
 	CancelFile(id string) error
-	Transfers() []files.Info
+	Transfers() []node.Transfer
 }
 
 // autoAcceptCore is optional: a core that can take file offers from verified

@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"parley/node"
-	"parley/overlay"
 )
 
 // detailsView shows what is known about one peer: safety number, addresses, link
@@ -33,7 +32,7 @@ type detailsView struct {
 	verified    *widget.Check
 	block       *widget.Button
 	setting     bool // refresh is setting the check: not the user's doing
-	links       []overlay.LinkInfo
+	links       []node.Link
 	linksLoaded bool
 	obj         fyne.CanvasObject
 }
@@ -110,8 +109,8 @@ func (u *ui) showPeerDetails(id string) {
 
 // loadLinks asks the core for the current link measurements.
 func (d *detailsView) loadLinks() {
-	background(d.u, func() ([]overlay.LinkInfo, error) { return d.u.core.Links(), nil },
-		func(links []overlay.LinkInfo, _ error) {
+	background(d.u, func() ([]node.Link, error) { return d.u.core.Links(), nil },
+		func(links []node.Link, _ error) {
 			d.links, d.linksLoaded = links, true
 			d.refresh()
 		})
@@ -120,7 +119,7 @@ func (d *detailsView) loadLinks() {
 func (d *detailsView) refresh() {
 	p, ok := d.u.peers[d.id]
 	if !ok {
-		p = node.PeerView{ID: d.id, Presence: "offline"}
+		p = node.PeerView{ID: d.id, Presence: node.PresenceOffline}
 	}
 	d.name.SetText(d.u.peerName(d.id))
 	d.peerID.SetText(p.ID)
@@ -148,7 +147,7 @@ func (d *detailsView) refresh() {
 
 func (d *detailsView) linkText(p node.PeerView) string {
 	for _, l := range d.links {
-		if l.Peer.String() != d.id {
+		if l.Peer != d.id {
 			continue
 		}
 		q := l.Quality
@@ -157,7 +156,7 @@ func (d *detailsView) linkText(p node.PeerView) string {
 			dir = "outbound"
 		}
 		return fmt.Sprintf("direct (%s, %s), up since %s\nRTT %s ± %s (min %s), jitter %s\nping loss %.1f %% (%d of %d lost)",
-			dir, l.Remote, l.Since.Local().Format("2 Jan 15:04"), ms(q.SRTT), ms(q.RTTVar), ms(q.MinRTT), ms(q.Jitter),
+			dir, l.Remote, l.Since.Local().Format("2 Jan 15:04"), us(q.SRTTus), us(q.RTTVarUs), us(q.MinRTTus), us(q.JitterUs),
 			q.Loss*100, q.Lost, q.Sent)
 	}
 	switch {
@@ -190,6 +189,9 @@ func (d *detailsView) publishedText(p node.PeerView) string {
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 }
+
+// us shows a count of microseconds (the unit of node.LinkQuality) as ms.
+func us(n int64) string { return ms(time.Duration(n) * time.Microsecond) }
 
 func orDash(s string) string {
 	if s == "" {

@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"parley/identity"
-	"parley/overlay"
+	"parley/node"
 )
 
 var (
@@ -52,12 +51,8 @@ func TestSameNameOnTwoKeysWarns(t *testing.T) {
 
 func TestDetailsShowFingerprintAddressesAndLinkQuality(t *testing.T) {
 	fc := fivePeers()
-	id, err := identity.ParsePeerID(bobID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc.links = []overlay.LinkInfo{{Peer: id, Remote: "192.168.1.20:48556", Outbound: true, Since: time.Now(),
-		Quality: overlay.Quality{SRTT: 1500 * time.Microsecond, RTTVar: 200 * time.Microsecond, Sent: 100, Lost: 2, Loss: 0.02}}}
+	fc.links = []node.Link{{Peer: bobID, Remote: "192.168.1.20:48556", Outbound: true, Since: time.Now(),
+		Quality: node.LinkQuality{SRTTus: 1500, RTTVarUs: 200, Sent: 100, Lost: 2, Loss: 0.02}}}
 	h := newHarness(t, fc)
 	h.u.showPeerDetails(bobID)
 	h.waitFor("link figures", func() bool { return h.u.details.linksLoaded })

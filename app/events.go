@@ -5,10 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"parley/chat"
-	"parley/files"
 	"parley/node"
-	"parley/store"
 )
 
 // start loads the first picture from the core and follows its events.
@@ -19,10 +16,10 @@ func (u *ui) start(ctx context.Context) {
 	type snapshot struct {
 		self             node.Ready
 		peers            []node.PeerView
-		rooms            []chat.RoomInfo
+		rooms            []node.Room
 		presence, status string
 		calls            []node.CallInfo
-		transfers        []files.Info
+		transfers        []node.Transfer
 	}
 	background(u, func() (snapshot, error) {
 		s := snapshot{self: u.core.Self(), rooms: u.core.Rooms()}
@@ -68,7 +65,7 @@ func (u *ui) start(ctx context.Context) {
 
 // loadUnread counts, per conversation, the received messages not yet read (from the
 // newest page of each history).
-func (u *ui) loadUnread(self string, peers []node.PeerView, rooms []chat.RoomInfo) {
+func (u *ui) loadUnread(self string, peers []node.PeerView, rooms []node.Room) {
 	type conv struct{ peer, room string }
 	var convs []conv
 	for _, p := range peers {
@@ -79,21 +76,21 @@ func (u *ui) loadUnread(self string, peers []node.PeerView, rooms []chat.RoomInf
 			convs = append(convs, conv{room: r.ID})
 		}
 	}
-	background(u, func() (map[string]int, error) {
-		counts := map[string]int{}
+	background(u, func() (map[node.Conv]int, error) {
+		counts := map[node.Conv]int{}
 		for _, c := range convs {
 			page, err := u.core.History(c.peer, c.room, "", pageSize)
 			if err != nil {
 				continue
 			}
 			for _, m := range page.Messages {
-				if m.From != self && m.State == store.StateReceived {
-					counts[convKey(c.peer, c.room)]++
+				if m.From != self && m.State == node.StateReceived {
+					counts[node.ConvOf(c.peer, c.room)]++
 				}
 			}
 		}
 		return counts, nil
-	}, func(counts map[string]int, _ error) {
+	}, func(counts map[node.Conv]int, _ error) {
 		for k, n := range counts {
 			if k != u.conv.key {
 				u.unread[k] = max(u.unread[k], n)
@@ -162,26 +159,26 @@ func (u *ui) handle(ev node.Event) {
 		u.upsertPeer(e.Peer)
 	case node.PeerDown:
 		p := e.Peer
-		p.Online, p.Direct, p.Presence = false, false, "offline"
+		p.Online, p.Direct, p.Presence = false, false, node.PresenceOffline
 		u.upsertPeer(p)
 	case node.PresenceChanged:
 		u.upsertPeer(e.Peer)
 	case node.QualityChanged:
 		u.upsertPeer(e.Peer)
 	case node.MessageReceived:
-		u.incoming(store.Message{ID: e.ID, Conv: store.DirectConv(e.From), From: e.From, To: u.self.ID,
-			Text: e.Text, Time: e.Sent, State: store.StateReceived}, e.From, "")
+		u.incoming(node.Message{ID: e.ID, Conv: node.DirectConv(e.From), From: e.From, To: u.self.ID,
+			Text: e.Text, Time: e.Sent, State: node.StateReceived}, e.From, "")
 	case node.RoomMessage:
-		u.incoming(store.Message{ID: e.ID, Conv: store.RoomConv(e.Room), From: e.From, Room: e.Room,
-			Text: e.Text, Time: e.Sent, State: store.StateReceived}, "", e.Room)
+		u.incoming(node.Message{ID: e.ID, Conv: node.RoomConv(e.Room), From: e.From, Room: e.Room,
+			Text: e.Text, Time: e.Sent, State: node.StateReceived}, "", e.Room)
 	case node.MessageDelivered:
-		u.receipt(e.ID, store.StateDelivered)
+		u.receipt(e.ID, node.StateDelivered)
 	case node.MessagesRead:
 		for _, id := range e.IDs {
-			u.receipt(id, store.StateRead)
+			u.receipt(id, node.StateRead)
 		}
 	case node.MessageQueued:
-		u.receipt(e.ID, store.StateQueued)
+		u.receipt(e.ID, node.StateQueued)
 	case node.RoomUpdate:
 		u.upsertRoom(e.Room)
 	case node.CallIncoming:
@@ -236,7 +233,7 @@ func (u *ui) peersChanged() {
 	}
 }
 
-func (u *ui) upsertRoom(r chat.RoomInfo) {
+func (u *ui) upsertRoom(r node.Room) {
 	if r.ID == "" {
 		return
 	}
@@ -246,14 +243,14 @@ func (u *ui) upsertRoom(r chat.RoomInfo) {
 }
 
 // incoming shows a new message: in the open conversation, or as unread.
-func (u *ui) incoming(m store.Message, peer, room string) {
+func (u *ui) incoming(m node.Message, peer, room string) {
 	if m.From == u.self.ID {
 		return
 	}
 	if m.Time.IsZero() {
 		m.Time = u.now()
 	}
-	key := convKey(peer, room)
+	key := node.ConvOf(peer, room)
 	open := u.conv.key == key
 	if open {
 		u.conv.appendMessage(m)
@@ -299,7 +296,7 @@ const maxReceipts = 4096
 // late, smaller receipt never moves it back (the store's one ordering; the
 // provisional "sending" ranks below every stored state).
 func (u *ui) receipt(id, state string) {
-	if !store.Advances(u.receipts[id], state) {
+	if !node.StateAdvances(u.receipts[id], state) {
 		return
 	}
 	if len(u.receipts) >= maxReceipts {
@@ -312,8 +309,8 @@ func (u *ui) receipt(id, state string) {
 }
 
 // shownState is the best known state of a message.
-func (u *ui) shownState(m store.Message) string {
-	if r, ok := u.receipts[m.ID]; ok && store.Advances(m.State, r) {
+func (u *ui) shownState(m node.Message) string {
+	if r, ok := u.receipts[m.ID]; ok && node.StateAdvances(m.State, r) {
 		return r
 	}
 	return m.State

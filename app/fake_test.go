@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,11 +16,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"parley/assets"
-	"parley/chat"
 	"parley/identity"
 	"parley/node"
-	"parley/overlay"
-	"parley/store"
 )
 
 var selfID = mkID("self")
@@ -35,8 +33,8 @@ type fakeCore struct {
 	mu        sync.Mutex
 	self      node.Ready
 	peers     []node.PeerView
-	rooms     map[string]chat.RoomInfo
-	history   map[string][]store.Message // conversation key → messages, oldest first
+	rooms     map[string]node.Room
+	history   map[node.Conv][]node.Message // conversation → messages, oldest first
 	events    chan node.Event
 	sendDelay time.Duration
 	sendErr   error // Send and Say fail with it while set
@@ -48,7 +46,7 @@ type fakeCore struct {
 	marked       []string // "peer|room|upTo"
 	cursors      []string // the before cursor of every History call for an open conversation
 	pending      int      // Send calls in progress
-	links        []overlay.LinkInfo
+	links        []node.Link
 	trust        []string // "verify|peer|true", "block|peer|false"
 
 	// Network interfaces (netsettings_test.go): the machine's, the choice,
@@ -64,8 +62,8 @@ func newFakeCore(peers ...node.PeerView) *fakeCore {
 	return &fakeCore{
 		self:    node.Ready{ID: selfID, Name: "Me", Fingerprint: "11111 22222 33333 44444 55555 66666", Addrs: []string{"192.168.1.10"}, Port: 48556},
 		peers:   peers,
-		rooms:   map[string]chat.RoomInfo{},
-		history: map[string][]store.Message{},
+		rooms:   map[string]node.Room{},
+		history: map[node.Conv][]node.Message{},
 		events:  make(chan node.Event, 64),
 		netIfaces: []node.NetInterface{{Name: "eth0", Up: true, Addrs: []string{"192.168.1.10"}},
 			{Name: "wlan0", Up: true, Addrs: []string{"10.0.0.7"}}, {Name: "eth1"}},
@@ -88,7 +86,7 @@ func fingerprintOf(id string) string {
 }
 
 // addHistory stores messages for a conversation (oldest first).
-func (f *fakeCore) addHistory(key string, ms ...store.Message) {
+func (f *fakeCore) addHistory(key node.Conv, ms ...node.Message) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.history[key] = append(f.history[key], ms...)
@@ -136,8 +134,8 @@ func (f *fakeCore) Send(to, text string) (string, error) {
 	f.seq++
 	id := fmt.Sprintf("sent-%03d", f.seq)
 	f.sent = append(f.sent, to+"|"+text)
-	f.history[store.DirectConv(to)] = append(f.history[store.DirectConv(to)],
-		store.Message{ID: id, From: selfID, To: to, Text: text, Time: time.Now(), State: store.StateSent})
+	f.history[node.DirectConv(to)] = append(f.history[node.DirectConv(to)],
+		node.Message{ID: id, From: selfID, To: to, Text: text, Time: time.Now(), State: node.StateSent})
 	return id, nil
 }
 
@@ -145,22 +143,25 @@ func (f *fakeCore) AddPeer(ctx context.Context, addr string) (string, error) {
 	return "", fmt.Errorf("no network in tests")
 }
 
-func (f *fakeCore) Rooms() []chat.RoomInfo {
+func (f *fakeCore) Rooms() []node.Room {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []chat.RoomInfo
+	var out []node.Room
 	for _, r := range f.rooms {
 		out = append(out, r)
 	}
 	return out
 }
 
+// errUnknownRoom is what the node answers for a room it does not know.
+var errUnknownRoom = errors.New("unknown room")
+
 func roomID(name string) string {
 	sum := sha256.Sum256([]byte(name))
 	return hex.EncodeToString(sum[:16])
 }
 
-func (f *fakeCore) Join(room string) (chat.RoomInfo, error) {
+func (f *fakeCore) Join(room string) (node.Room, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.joined = append(f.joined, room)
@@ -173,9 +174,9 @@ func (f *fakeCore) Join(room string) (chat.RoomInfo, error) {
 		}
 	}
 	if !ok && len(room) == 32 {
-		info = chat.RoomInfo{ID: room, Name: "room " + room[:4]} // known from an event only
+		info = node.Room{ID: room, Name: "room " + room[:4]} // known from an event only
 	} else if !ok {
-		info = chat.RoomInfo{ID: roomID(room), Name: room}
+		info = node.Room{ID: roomID(room), Name: room}
 	}
 	info.Joined = true
 	info.Members = append(info.Members, selfID)
@@ -183,13 +184,13 @@ func (f *fakeCore) Join(room string) (chat.RoomInfo, error) {
 	return info, nil
 }
 
-func (f *fakeCore) Leave(room string) (chat.RoomInfo, error) {
+func (f *fakeCore) Leave(room string) (node.Room, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.left = append(f.left, room)
 	info, ok := f.rooms[room]
 	if !ok {
-		return info, chat.ErrUnknownRoom
+		return info, errUnknownRoom
 	}
 	info.Joined = false
 	var members []string
@@ -203,7 +204,7 @@ func (f *fakeCore) Leave(room string) (chat.RoomInfo, error) {
 	return info, nil
 }
 
-func (f *fakeCore) SetTopic(room, topic string) (chat.RoomInfo, error) {
+func (f *fakeCore) SetTopic(room, topic string) (node.Room, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	info := f.rooms[room]
@@ -212,39 +213,39 @@ func (f *fakeCore) SetTopic(room, topic string) (chat.RoomInfo, error) {
 	return info, nil
 }
 
-func (f *fakeCore) Say(room, text string) (store.Message, error) {
+func (f *fakeCore) Say(room, text string) (node.Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.sendErr != nil {
-		return store.Message{}, f.sendErr
+		return node.Message{}, f.sendErr
 	}
 	f.seq++
 	f.sent = append(f.sent, "#"+room+"|"+text)
-	m := store.Message{ID: fmt.Sprintf("say-%03d", f.seq), Conv: store.RoomConv(room), From: selfID, Room: room,
-		Text: text, Time: time.Now(), State: store.StateSent}
+	m := node.Message{ID: fmt.Sprintf("say-%03d", f.seq), Conv: node.RoomConv(room), From: selfID, Room: room,
+		Text: text, Time: time.Now(), State: node.StateSent}
 	f.history[m.Conv] = append(f.history[m.Conv], m)
 	return m, nil
 }
 
 // History pages like the store: the newest limit messages before the cursor (an
 // index here), oldest first, and the cursor of the page before.
-func (f *fakeCore) History(peer, room, before string, limit int) (store.Page, error) {
+func (f *fakeCore) History(peer, room, before string, limit int) (node.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cursors = append(f.cursors, before)
-	ms := f.history[convKey(peer, room)]
+	ms := f.history[node.ConvOf(peer, room)]
 	end := len(ms)
 	if before != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(before, "c"))
 		if err != nil {
-			return store.Page{}, err
+			return node.Page{}, err
 		}
 		end = n
 	}
 	start := max(0, end-limit)
-	p := store.Page{Messages: append([]store.Message(nil), ms[start:end]...)}
+	p := node.Page{Messages: append([]node.Message(nil), ms[start:end]...)}
 	if start > 0 {
-		p.Next = store.Cursor("c" + strconv.Itoa(start))
+		p.Next = "c" + strconv.Itoa(start)
 	}
 	return p, nil
 }
@@ -256,7 +257,7 @@ func (f *fakeCore) MarkRead(peer, room, upTo string) ([]string, error) {
 	return nil, nil
 }
 
-func (f *fakeCore) Links() []overlay.LinkInfo {
+func (f *fakeCore) Links() []node.Link {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.links

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 
-	"parley/files"
+	"parley/node"
 )
 
 // What the user does with files. As with calls, every core command runs in
@@ -57,7 +57,7 @@ func (u *ui) sendFiles(paths []string) {
 	}
 	type result struct {
 		ids  []string
-		list []files.Info
+		list []node.Transfer
 	}
 	background(u, func() (result, error) {
 		ids, err := u.files.SendFile(peer, room, paths...)

@@ -12,7 +12,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"parley/files"
+	"parley/node"
 )
 
 // fileFake is the fake core with file sharing. SendFile may block like a node
@@ -25,8 +25,8 @@ type fileFake struct {
 	ops       []string // "send|to|room|path,path", "accept|id", "decline|id", "cancel|id"
 	inside    int      // SendFile calls in progress
 	seq       int
-	list      []files.Info // what Transfers reports
-	auto      bool         // AutoAcceptVerified
+	list      []node.Transfer // what Transfers reports
+	auto      bool            // AutoAcceptVerified
 }
 
 func (f *fileFake) SendFile(to, room string, paths ...string) ([]string, error) {
@@ -47,8 +47,8 @@ func (f *fileFake) SendFile(to, room string, paths ...string) ([]string, error) 
 		f.seq++
 		id := fmt.Sprintf("file-%d", f.seq)
 		ids = append(ids, id)
-		f.list = append(f.list, files.Info{ID: id, Out: true, Name: filepath.Base(p), Size: 1500, Peer: to, Room: room,
-			State: files.StateOffered, Path: p})
+		f.list = append(f.list, node.Transfer{ID: id, Out: true, Name: filepath.Base(p), Size: 1500, Peer: to, Room: room,
+			State: node.TransferOffered, Path: p})
 	}
 	return ids, nil
 }
@@ -77,7 +77,7 @@ func (f *fileFake) SetAutoAcceptVerified(on bool) error {
 	return f.op(fmt.Sprintf("auto|%v", on))
 }
 
-func (f *fileFake) Transfers() []files.Info {
+func (f *fileFake) Transfers() []node.Transfer {
 	f.fmu.Lock()
 	defer f.fmu.Unlock()
 	return slices.Clone(f.list)

@@ -20,8 +20,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"parley/chat"
-	"parley/files"
 	"parley/node"
 )
 
@@ -136,7 +134,7 @@ func TestFileProgressDoneAndFailed(t *testing.T) {
 func TestDropSendsToOpenConversation(t *testing.T) {
 	fc := fivePeers()
 	room := roomID("site")
-	fc.rooms[room] = chat.RoomInfo{ID: room, Name: "site", Joined: true, Members: []string{selfID, bobID}}
+	fc.rooms[room] = node.Room{ID: room, Name: "site", Joined: true, Members: []string{selfID, bobID}}
 	h, ff, _ := fileHarness(t, fc)
 	h.u.dropped([]fyne.URI{storage.NewFileURI("/tmp/a.txt"), storage.NewFileURI("/tmp/b.png")})
 	h.pump()
@@ -238,9 +236,9 @@ func writePNG(t *testing.T, path string, w, h int) {
 // when the window opens.
 func TestTransfersAdoptedAtStart(t *testing.T) {
 	test.NewTempApp(t)
-	ff := &fileFake{fakeCore: fivePeers(), list: []files.Info{
-		{ID: "old", Name: "done.txt", State: files.StateDone, Peer: bobID},
-		{ID: "open", Name: "offer.txt", Size: 10, State: files.StateOffered, Peer: bobID},
+	ff := &fileFake{fakeCore: fivePeers(), list: []node.Transfer{
+		{ID: "old", Name: "done.txt", State: node.TransferDone, Peer: bobID},
+		{ID: "open", Name: "offer.txt", Size: 10, State: node.TransferOffered, Peer: bobID},
 	}}
 	h := newHarnessFor(t, ff)
 	h.openPeer(bobID)
@@ -281,8 +279,8 @@ func TestUnknownTransferIsLookedUp(t *testing.T) {
 	h, ff, _ := fileHarness(t, fivePeers())
 	h.openPeer(bobID)
 	ff.fmu.Lock()
-	ff.list = append(ff.list, files.Info{ID: "ext", Out: true, Name: "script.txt", Size: 4000, Peer: bobID,
-		State: files.StateActive})
+	ff.list = append(ff.list, node.Transfer{ID: "ext", Out: true, Name: "script.txt", Size: 4000, Peer: bobID,
+		State: node.TransferActive})
 	ff.fmu.Unlock()
 	h.emit(node.FileProgress{ID: "ext", Bytes: 1000, Total: 4000, Out: true})
 	h.waitFor("the looked-up card", func() bool { return h.u.strip.cards["ext"] != nil })

@@ -33,7 +33,7 @@ type convHeader struct {
 
 func newConvHeader(c *convView) *convHeader {
 	h := &convHeader{c: c,
-		dot:      canvas.NewCircle(presenceColour("offline")),
+		dot:      canvas.NewCircle(presenceColour(node.PresenceOffline)),
 		title:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		subtitle: newSubtleLabel(theme.SizeNameText),
 		warning:  widget.NewLabel(""),
@@ -78,7 +78,7 @@ func (c *convView) refreshHeader() {
 		name := c.u.peerName(c.peer)
 		h.dot.FillColor = presenceColour(p.Presence)
 		if p.Blocked {
-			h.dot.FillColor = presenceColour("offline")
+			h.dot.FillColor = presenceColour(node.PresenceOffline)
 		}
 		h.dot.Show()
 		h.title.SetText(name)

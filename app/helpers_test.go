@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"parley/store"
+	"parley/node"
 )
 
 // walk visits the visible objects under o, widgets through their renderers.
@@ -101,14 +101,14 @@ func (h *harness) openPeer(id string) {
 }
 
 // msgs makes n messages between peer and self, one every hour from start.
-func msgs(peer string, start time.Time, n int, prefix string) []store.Message {
-	var out []store.Message
+func msgs(peer string, start time.Time, n int, prefix string) []node.Message {
+	var out []node.Message
 	for i := 0; i < n; i++ {
-		from, to, state := peer, selfID, store.StateRead
+		from, to, state := peer, selfID, node.StateRead
 		if i%3 == 0 {
-			from, to, state = selfID, peer, store.StateRead
+			from, to, state = selfID, peer, node.StateRead
 		}
-		out = append(out, store.Message{ID: prefix + "-" + itoa3(i), Conv: store.DirectConv(peer), From: from, To: to,
+		out = append(out, node.Message{ID: prefix + "-" + itoa3(i), Conv: node.DirectConv(peer), From: from, To: to,
 			Text: prefix + " message " + itoa3(i), Time: start.Add(time.Duration(i) * time.Hour), State: state})
 	}
 	return out

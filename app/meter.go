@@ -5,6 +5,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"parley/node"
 )
 
 // levelMeter is a small bar that fills with the loudness of the audio that
@@ -51,7 +53,7 @@ func (r *meterRenderer) MinSize() fyne.Size { return fyne.NewSize(48, 8) }
 // Refresh also runs on a theme change, so the colours follow the theme.
 func (r *meterRenderer) Refresh() {
 	r.track.FillColor = theme.Color(theme.ColorNameInputBackground)
-	r.fill.FillColor = presenceColour("available")
+	r.fill.FillColor = presenceColour(node.PresenceAvailable)
 	r.Layout(r.m.Size())
 	r.track.Refresh()
 	r.fill.Refresh()

@@ -6,6 +6,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"parley/node"
 )
 
 var presenceOptions = []string{"Available", "Away", "Busy"}
@@ -65,11 +67,11 @@ func (p *profileView) refresh() {
 func presenceValue(label string) string {
 	switch label {
 	case "Away":
-		return "away"
+		return node.PresenceAway
 	case "Busy":
-		return "busy"
+		return node.PresenceBusy
 	}
-	return "available"
+	return node.PresenceAvailable
 }
 
 // setPresence publishes presence and status text; the selector shows the new state

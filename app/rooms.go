@@ -11,14 +11,14 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
-	"parley/chat"
+	"parley/node"
 )
 
 // roomsView lists the known rooms (joined first) and joins or creates one by name.
 type roomsView struct {
 	u      *ui
 	list   *widget.List
-	rows   []chat.RoomInfo
+	rows   []node.Room
 	hint   *listHint // why the list is empty, when it is
 	name   *keyEntry
 	join   *widget.Button
@@ -54,7 +54,7 @@ func (r *roomsView) object() fyne.CanvasObject {
 	return container.New(layout.NewBorderLayout(nil, join, nil, nil), r.hint.over(r.list), join)
 }
 
-func (r *roomsView) bind(info chat.RoomInfo, row *listRow) {
+func (r *roomsView) bind(info node.Room, row *listRow) {
 	sub := membersText(len(info.Members))
 	if !info.Joined {
 		sub = "not joined · " + sub
@@ -62,7 +62,7 @@ func (r *roomsView) bind(info chat.RoomInfo, row *listRow) {
 	if info.Topic != "" {
 		sub += " — " + info.Topic
 	}
-	row.set("", "# "+info.Name, sub, false, r.u.unread[convKey("", info.ID)])
+	row.set("", "# "+info.Name, sub, false, r.u.unread[node.ConvOf("", info.ID)])
 }
 
 func membersText(n int) string {
@@ -80,7 +80,7 @@ func (r *roomsView) refresh() {
 			r.rows = append(r.rows, info)
 		}
 	}
-	slices.SortFunc(r.rows, func(a, b chat.RoomInfo) int {
+	slices.SortFunc(r.rows, func(a, b node.Room) int {
 		if a.Joined != b.Joined {
 			if a.Joined {
 				return -1
@@ -115,16 +115,16 @@ func (r *roomsView) joinNamed() {
 		return
 	}
 	r.join.Disable()
-	r.u.joinRoom(name, func(info chat.RoomInfo) {
+	r.u.joinRoom(name, func(info node.Room) {
 		r.name.SetText("")
 		r.joined = info.ID
 	}, r.join.Enable)
 }
 
 // joinRoom joins a room by ID or name in the background and opens it.
-func (u *ui) joinRoom(room string, ok func(chat.RoomInfo), done func()) {
-	background(u, func() (chat.RoomInfo, error) { return u.core.Join(room) },
-		func(info chat.RoomInfo, err error) {
+func (u *ui) joinRoom(room string, ok func(node.Room), done func()) {
+	background(u, func() (node.Room, error) { return u.core.Join(room) },
+		func(info node.Room, err error) {
 			if done != nil {
 				done()
 			}
@@ -143,8 +143,8 @@ func (u *ui) joinRoom(room string, ok func(chat.RoomInfo), done func()) {
 
 // leaveRoom leaves a room in the background.
 func (u *ui) leaveRoom(room string) {
-	background(u, func() (chat.RoomInfo, error) { return u.core.Leave(room) },
-		func(info chat.RoomInfo, err error) {
+	background(u, func() (node.Room, error) { return u.core.Leave(room) },
+		func(info node.Room, err error) {
 			if err != nil {
 				u.showError("Leaving the room", err)
 				return
@@ -166,8 +166,8 @@ func (u *ui) editTopic(room string) {
 				return
 			}
 			topic := entry.Text
-			background(u, func() (chat.RoomInfo, error) { return u.core.SetTopic(room, topic) },
-				func(info chat.RoomInfo, err error) {
+			background(u, func() (node.Room, error) { return u.core.SetTopic(room, topic) },
+				func(info node.Room, err error) {
 					if err != nil {
 						u.showError("Setting the topic", err)
 						return

@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"parley/chat"
 	"parley/node"
 )
 
@@ -39,7 +38,7 @@ func TestCreateJoinAndLeaveRoom(t *testing.T) {
 	h.waitFor("say", func() bool { return slices.Contains(h.sent(), "#"+roomID("design")+"|hi all") })
 
 	// Others' room messages show their names; the topic shows in the header.
-	h.emit(node.RoomUpdate{Room: chat.RoomInfo{ID: roomID("design"), Name: "design", Topic: "logo review",
+	h.emit(node.RoomUpdate{Room: node.Room{ID: roomID("design"), Name: "design", Topic: "logo review",
 		Members: []string{selfID, bobID}, Joined: true}})
 	if !strings.Contains(h.u.conv.header.subtitle.Text, "logo review") || !strings.Contains(h.u.conv.header.subtitle.Text, "2 members") {
 		t.Errorf("room subtitle %q", h.u.conv.header.subtitle.Text)
@@ -66,7 +65,7 @@ func TestCreateJoinAndLeaveRoom(t *testing.T) {
 
 func TestRoomUpdateAddsRoom(t *testing.T) {
 	h := newHarness(t, fivePeers())
-	h.emit(node.RoomUpdate{Room: chat.RoomInfo{ID: roomID("ops"), Name: "ops", Members: []string{bobID}}})
+	h.emit(node.RoomUpdate{Room: node.Room{ID: roomID("ops"), Name: "ops", Members: []string{bobID}}})
 	if rows := h.u.roomsV.rows; len(rows) != 1 || rows[0].Name != "ops" || rows[0].Joined {
 		t.Fatalf("rooms %+v", rows)
 	}

@@ -21,7 +21,7 @@ type rosterView struct {
 	conflicts map[string][]node.PeerView
 }
 
-var presenceRank = map[string]int{"available": 0, "away": 1, "busy": 2}
+var presenceRank = map[string]int{node.PresenceAvailable: 0, node.PresenceAway: 1, node.PresenceBusy: 2}
 
 func presenceOrder(p node.PeerView) int {
 	if !p.Online {
@@ -112,7 +112,7 @@ func (r *rosterView) bind(p node.PeerView, row *listRow) {
 	dot := p.Presence
 	switch {
 	case p.Blocked:
-		sub, dot = "Blocked", "offline"
+		sub, dot = "Blocked", node.PresenceOffline
 	case p.Online:
 		sub = presenceLabel(p.Presence)
 		if p.Status != "" {
@@ -123,7 +123,7 @@ func (r *rosterView) bind(p node.PeerView, row *listRow) {
 	if _, changed := r.u.keyChanges[p.ID]; changed && !p.Verified {
 		conflict = true
 	}
-	row.set(dot, name, sub, conflict, r.u.unread[convKey(p.ID, "")])
+	row.set(dot, name, sub, conflict, r.u.unread[node.ConvOf(p.ID, "")])
 	row.setTrust(p.Verified, p.Blocked)
 }
 

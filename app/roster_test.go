@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"parley/chat"
 	"parley/node"
 )
 
@@ -144,11 +143,11 @@ func TestNotificationWhenNotFocused(t *testing.T) {
 	if len(h.notes) != 1 || h.notes[0] != "Bob: are you there?" {
 		t.Fatalf("notifications %q", h.notes)
 	}
-	if h.u.unread[convKey(bobID, "")] != 1 {
+	if h.u.unread[node.ConvOf(bobID, "")] != 1 {
 		t.Error("a message in the open conversation of an unfocused window is not counted unread")
 	}
 	h.u.setFocused(true)
-	if h.u.unread[convKey(bobID, "")] != 0 {
+	if h.u.unread[node.ConvOf(bobID, "")] != 0 {
 		t.Error("focusing the window does not mark the open conversation read")
 	}
 	h.emit(node.MessageReceived{ID: "m2", From: bobID, Text: "ok", Sent: time.Now()})
@@ -196,7 +195,7 @@ func TestEnterInFilterOpensFirstMatch(t *testing.T) {
 func TestFilterMatchesInOtherTab(t *testing.T) {
 	fc := fivePeers()
 	design := roomID("design")
-	fc.rooms[design] = chat.RoomInfo{ID: design, Name: "design", Members: []string{selfID}, Joined: true}
+	fc.rooms[design] = node.Room{ID: design, Name: "design", Members: []string{selfID}, Joined: true}
 	h := newHarness(t, fc)
 	if h.u.roster.hint.box.Visible() || h.u.roomsV.hint.box.Visible() {
 		t.Fatal("a hint over lists that have entries")

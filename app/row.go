@@ -10,31 +10,33 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"parley/node"
 )
 
 // Presence colours: green, amber, red, grey.
 var presenceColours = map[string]color.Color{
-	"available": color.NRGBA{R: 0x2e, G: 0xb8, B: 0x4b, A: 0xff},
-	"away":      color.NRGBA{R: 0xf5, G: 0xa6, B: 0x23, A: 0xff},
-	"busy":      color.NRGBA{R: 0xe0, G: 0x38, B: 0x3e, A: 0xff},
-	"offline":   color.NRGBA{R: 0x8e, G: 0x8e, B: 0x8e, A: 0xff},
+	node.PresenceAvailable: color.NRGBA{R: 0x2e, G: 0xb8, B: 0x4b, A: 0xff},
+	node.PresenceAway:      color.NRGBA{R: 0xf5, G: 0xa6, B: 0x23, A: 0xff},
+	node.PresenceBusy:      color.NRGBA{R: 0xe0, G: 0x38, B: 0x3e, A: 0xff},
+	node.PresenceOffline:   color.NRGBA{R: 0x8e, G: 0x8e, B: 0x8e, A: 0xff},
 }
 
 func presenceColour(p string) color.Color {
 	if c, ok := presenceColours[p]; ok {
 		return c
 	}
-	return presenceColours["offline"]
+	return presenceColours[node.PresenceOffline]
 }
 
 // presenceLabel is a presence as people read it.
 func presenceLabel(p string) string {
 	switch p {
-	case "available":
+	case node.PresenceAvailable:
 		return "Available"
-	case "away":
+	case node.PresenceAway:
 		return "Away"
-	case "busy":
+	case node.PresenceBusy:
 		return "Busy"
 	}
 	return "Offline"
@@ -58,7 +60,7 @@ type listRow struct {
 
 func newListRow() *listRow {
 	r := &listRow{
-		dot:      canvas.NewCircle(presenceColour("offline")),
+		dot:      canvas.NewCircle(presenceColour(node.PresenceOffline)),
 		title:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		subtitle: newSubtleLabel(theme.SizeNameCaptionText),
 		warn:     widget.NewIcon(keyWarningIcon),

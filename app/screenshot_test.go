@@ -14,10 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
-	"parley/chat"
-	"parley/files"
 	"parley/node"
-	"parley/store"
 )
 
 var update = flag.Bool("update", false, "write app/testdata screenshots")
@@ -48,29 +45,29 @@ func demoCore() *fakeCore {
 		return time.Date(d.Year(), d.Month(), d.Day(), h, m, 0, 0, time.Local)
 	}
 	today := time.Now()
-	conv := store.DirectConv(aliceID)
+	conv := node.DirectConv(aliceID)
 	add := func(id, from, text string, t time.Time, state string) {
-		fc.addHistory(conv, store.Message{ID: id, Conv: conv, From: from, Text: text, Time: t, State: state})
+		fc.addHistory(conv, node.Message{ID: id, Conv: conv, From: from, Text: text, Time: t, State: state})
 	}
-	add("d1", aliceID, "Are we still on for the site visit tomorrow?", at(y, 16, 2), store.StateRead)
-	add("d2", selfID, "Yes — 9:30 at the north entrance. I'll bring the radios.", at(y, 16, 5), store.StateRead)
-	add("d3", aliceID, "Great. The Wi-Fi there has no internet, so Parley is our only channel.", at(y, 16, 6), store.StateRead)
-	add("d4", aliceID, "Morning! I'm at the gate.", at(today, 9, 24), store.StateRead)
-	add("d5", selfID, "Two minutes away.\nParking at the back.", at(today, 9, 26), store.StateRead)
-	add("d6", selfID, "Found you 👋", at(today, 9, 31), store.StateDelivered)
+	add("d1", aliceID, "Are we still on for the site visit tomorrow?", at(y, 16, 2), node.StateRead)
+	add("d2", selfID, "Yes — 9:30 at the north entrance. I'll bring the radios.", at(y, 16, 5), node.StateRead)
+	add("d3", aliceID, "Great. The Wi-Fi there has no internet, so Parley is our only channel.", at(y, 16, 6), node.StateRead)
+	add("d4", aliceID, "Morning! I'm at the gate.", at(today, 9, 24), node.StateRead)
+	add("d5", selfID, "Two minutes away.\nParking at the back.", at(today, 9, 26), node.StateRead)
+	add("d6", selfID, "Found you 👋", at(today, 9, 31), node.StateDelivered)
 	room := roomID("site-team")
-	fc.rooms[room] = chat.RoomInfo{ID: room, Name: "site-team", Topic: "Visit on Thursday — bring ID badges",
+	fc.rooms[room] = node.Room{ID: room, Name: "site-team", Topic: "Visit on Thursday — bring ID badges",
 		Members: []string{selfID, aliceID, bobID, daveID}, Joined: true}
-	fc.rooms[roomID("lunch")] = chat.RoomInfo{ID: roomID("lunch"), Name: "lunch", Members: []string{bobID}}
-	rc := store.RoomConv(room)
+	fc.rooms[roomID("lunch")] = node.Room{ID: roomID("lunch"), Name: "lunch", Members: []string{bobID}}
+	rc := node.RoomConv(room)
 	for i, m := range []struct{ from, text string }{
 		{daveID, "Badges are at reception."},
 		{bobID, "I'll be 10 minutes late — start without me."},
 		{aliceID, "Room 2.14 is free for the debrief."},
 		{selfID, "Booked it until noon."},
 	} {
-		fc.addHistory(rc, store.Message{ID: "r" + itoa3(i), Conv: rc, From: m.from, Room: room, Text: m.text,
-			Time: at(today, 10, 2+3*i), State: store.StateSent})
+		fc.addHistory(rc, node.Message{ID: "r" + itoa3(i), Conv: rc, From: m.from, Room: room, Text: m.text,
+			Time: at(today, 10, 2+3*i), State: node.StateSent})
 	}
 	return fc
 }
@@ -87,7 +84,7 @@ func (d demoFake) SendFile(to, room string, paths ...string) ([]string, error) {
 func (d demoFake) AcceptFile(id string) error  { return d.ff.AcceptFile(id) }
 func (d demoFake) DeclineFile(id string) error { return d.ff.DeclineFile(id) }
 func (d demoFake) CancelFile(id string) error  { return d.ff.CancelFile(id) }
-func (d demoFake) Transfers() []files.Info     { return d.ff.Transfers() }
+func (d demoFake) Transfers() []node.Transfer  { return d.ff.Transfers() }
 
 // TestScreenshot renders the main window (1000×650) with the software painter. With
 // -update or PARLEY_SCREENSHOTS=1 it writes app/testdata/main.png (light),

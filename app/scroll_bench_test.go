@@ -9,7 +9,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"parley/store"
+	"parley/node"
 )
 
 // BenchmarkScrollHistory scrolls a 10,000-message conversation from its newest
@@ -30,7 +30,7 @@ func BenchmarkScrollHistory(b *testing.B) {
 			ms[i].Text = strings.Repeat("a longer message that wraps across the bubble ", 1+i%5)
 		}
 	}
-	fc.addHistory(store.DirectConv(bobID), ms...)
+	fc.addHistory(node.DirectConv(bobID), ms...)
 	h := newHarness(b, fc)
 	c := h.u.conv
 	h.openPeer(bobID)

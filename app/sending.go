@@ -3,7 +3,7 @@ package app
 import (
 	"fmt"
 
-	"parley/store"
+	"parley/node"
 )
 
 // submit sends the composer's text: shown at once as "sending…", confirmed (or
@@ -15,7 +15,7 @@ func (c *convView) submit(text string) {
 	key, peer, room := c.key, c.peer, c.room
 	c.seq++
 	tmp := fmt.Sprintf("pending-%d", c.seq)
-	m := store.Message{ID: tmp, Conv: key, From: c.u.self.ID, To: peer, Room: room, Text: text,
+	m := node.Message{ID: tmp, Conv: key, From: c.u.self.ID, To: peer, Room: room, Text: text,
 		Time: c.u.now(), State: stateSending}
 	c.appendMessage(m)
 	c.deliver(key, m)
@@ -37,23 +37,23 @@ func (c *convView) retry(tmp string) {
 
 // deliver hands a provisional message m (still under its provisional ID) to the
 // core and resolves it with the answer.
-func (c *convView) deliver(key string, m store.Message) {
+func (c *convView) deliver(key node.Conv, m node.Message) {
 	tmp, peer, room, text := m.ID, m.To, m.Room, m.Text
 	if room != "" {
-		background(c.u, func() (store.Message, error) { return c.u.core.Say(room, text) },
-			func(sent store.Message, err error) { c.resolve(key, tmp, sent, err) })
+		background(c.u, func() (node.Message, error) { return c.u.core.Say(room, text) },
+			func(sent node.Message, err error) { c.resolve(key, tmp, sent, err) })
 		return
 	}
 	background(c.u, func() (string, error) { return c.u.core.Send(peer, text) },
 		func(id string, err error) {
 			sent := m
-			sent.ID, sent.State = id, store.StateSent
+			sent.ID, sent.State = id, node.StateSent
 			c.resolve(key, tmp, sent, err)
 		})
 }
 
 // resolve replaces a provisional message with the stored one (or marks it failed).
-func (c *convView) resolve(key, tmp string, sent store.Message, err error) {
+func (c *convView) resolve(key node.Conv, tmp string, sent node.Message, err error) {
 	if err != nil {
 		c.u.showError("Sending", err)
 	}
@@ -67,7 +67,7 @@ func (c *convView) resolve(key, tmp string, sent store.Message, err error) {
 		return
 	}
 	if sent.State == "" {
-		sent.State = store.StateSent
+		sent.State = node.StateSent
 	}
 	if sent.Time.IsZero() {
 		sent.Time = c.msgs[i].Time
@@ -90,16 +90,16 @@ func stateMark(state string, room bool) string {
 		return "sending…"
 	case stateFailed:
 		return "not sent — right-click to retry"
-	case store.StateQueued:
+	case node.StateQueued:
 		return "queued"
-	case store.StateSent:
+	case node.StateSent:
 		return "✓"
-	case store.StateDelivered:
+	case node.StateDelivered:
 		if room {
 			return "✓"
 		}
 		return "✓✓"
-	case store.StateRead:
+	case node.StateRead:
 		if room {
 			return "✓"
 		}

@@ -6,23 +6,21 @@ import (
 	"slices"
 	"strings"
 
-	"parley/files"
 	"parley/node"
-	"parley/store"
 )
 
 // What the window knows of file transfers, from the core's events and its
 // Transfers list. The cards (transfercard.go) only draw this.
 
-// Transfer states: the core's (files.State*) and one of the window's own.
+// Transfer states: the core's (node.Transfer*) and one of the window's own.
 const (
 	xferPreparing = "preparing" // SendFile is still hashing; the core has no ID yet
-	xferOffered   = files.StateOffered
-	xferActive    = files.StateActive
-	xferDone      = files.StateDone
-	xferDeclined  = files.StateDeclined
-	xferCancelled = files.StateCancelled
-	xferFailed    = files.StateFailed
+	xferOffered   = node.TransferOffered
+	xferActive    = node.TransferActive
+	xferDone      = node.TransferDone
+	xferDeclined  = node.TransferDeclined
+	xferCancelled = node.TransferCancelled
+	xferFailed    = node.TransferFailed
 )
 
 // transfer is one file on its way in or out.
@@ -34,7 +32,7 @@ type transfer struct {
 	size   uint64
 	peer   string // the sender of an incoming file; the recipient of a 1:1 outgoing one
 	room   string
-	conv   string // the conversation it is shown in (convKey)
+	conv   node.Conv // the conversation it is shown in
 	state  string
 	bytes  uint64
 	rate   float64 // bytes per second, as the core measured it
@@ -59,14 +57,14 @@ func (u *ui) addTransfer(t *transfer) {
 	u.xferSeq++
 	t.seq = u.xferSeq
 	if t.conv == "" {
-		t.conv = convKey(t.peer, t.room)
+		t.conv = node.ConvOf(t.peer, t.room)
 	}
 	u.transfers[t.id] = t
 	u.strip.refresh()
 }
 
 // fromInfo makes a transfer from the core's list entry.
-func fromInfo(in files.Info) *transfer {
+func fromInfo(in node.Transfer) *transfer {
 	t := &transfer{id: in.ID, out: in.Out, name: in.Name, mime: in.MediaType, size: in.Size, peer: in.Peer,
 		room: in.Room, state: in.State, bytes: in.Bytes, path: in.Path}
 	if in.Reason != "" {
@@ -77,8 +75,8 @@ func fromInfo(in files.Info) *transfer {
 
 // adoptTransfers shows what the core had going when the window opened: open
 // offers and transfers under way. Finished ones are history, not news.
-func (u *ui) adoptTransfers(list []files.Info) {
-	slices.SortFunc(list, func(a, b files.Info) int { return strings.Compare(a.ID, b.ID) })
+func (u *ui) adoptTransfers(list []node.Transfer) {
+	slices.SortFunc(list, func(a, b node.Transfer) int { return strings.Compare(a.ID, b.ID) })
 	for _, in := range list {
 		if _, ok := u.transfers[in.ID]; ok || (in.State != xferOffered && in.State != xferActive) {
 			continue
@@ -98,9 +96,9 @@ func (u *ui) onFileOffer(e node.FileOffer) {
 		t.state = xferActive // accepted by the core: a verified sender, auto-accept on
 	}
 	if e.Room != "" {
-		t.conv = store.RoomConv(e.Room)
+		t.conv = node.RoomConv(e.Room)
 	} else {
-		t.conv = store.DirectConv(e.From)
+		t.conv = node.DirectConv(e.From)
 	}
 	u.addTransfer(t)
 	// Unlike a message, an offer leaves no unread badge, so one in a
@@ -183,8 +181,8 @@ func (u *ui) lookUp(id string) {
 		return
 	}
 	u.lookups[id] = true
-	background(u, func() ([]files.Info, error) { return u.files.Transfers(), nil },
-		func(list []files.Info, _ error) {
+	background(u, func() ([]node.Transfer, error) { return u.files.Transfers(), nil },
+		func(list []node.Transfer, _ error) {
 			delete(u.lookups, id)
 			for _, in := range list {
 				if _, ok := u.transfers[in.ID]; in.ID == id && !ok && !u.dismissed[id] {

@@ -17,9 +17,7 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
-	"parley/chat"
 	"parley/node"
-	"parley/store"
 )
 
 // Minimum window size (the content's minimum size is the window's).
@@ -47,8 +45,8 @@ type ui struct {
 	self             node.Ready
 	presence, status string
 	peers            map[string]node.PeerView
-	rooms            map[string]chat.RoomInfo
-	unread           map[string]int    // conversation key → unread messages
+	rooms            map[string]node.Room
+	unread           map[node.Conv]int // conversation → unread messages
 	receipts         map[string]string // message ID → best state learnt from events
 	// trustBusy: a SetVerified or Block is in flight for these peers.
 	trustBusy map[string]bool
@@ -90,8 +88,8 @@ type ui struct {
 
 func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
 	u := &ui{core: core, opts: opts, win: win, do: do, focused: true,
-		peers: map[string]node.PeerView{}, rooms: map[string]chat.RoomInfo{},
-		unread: map[string]int{}, receipts: map[string]string{},
+		peers: map[string]node.PeerView{}, rooms: map[string]node.Room{},
+		unread: map[node.Conv]int{}, receipts: map[string]string{},
 		presence: "available", status: opts.Status, ctx: context.Background(),
 		trustBusy: map[string]bool{}, keyChanges: map[string]node.KeyChanged{},
 		transfers: map[string]*transfer{}, lookups: map[string]bool{}, dismissed: map[string]bool{},
@@ -285,14 +283,6 @@ func (u *ui) peerName(id string) string {
 		return id[:8]
 	}
 	return id
-}
-
-// convKey names a conversation: store.DirectConv(peer) or store.RoomConv(room).
-func convKey(peer, room string) string {
-	if room != "" {
-		return store.RoomConv(room)
-	}
-	return store.DirectConv(peer)
 }
 
 // totalUnread sums the unread counts.

@@ -28,11 +28,11 @@ const (
 
 // RoomInfo describes a room as this node sees it.
 type RoomInfo struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	Topic   string   `json:"topic"`
-	Members []string `json:"members"`
-	Joined  bool     `json:"joined"`
+	ID      string
+	Name    string
+	Topic   string
+	Members []string
+	Joined  bool
 }
 
 type roomAd struct {

@@ -132,18 +132,18 @@ func (s *Service) saveLocked(x *xfer) error {
 
 // Info describes one transfer (Transfers).
 type Info struct {
-	ID        string `json:"id"`
-	Out       bool   `json:"out"`
-	Name      string `json:"name"`
-	MediaType string `json:"type,omitempty"`
-	Size      uint64 `json:"size"`
-	Bytes     uint64 `json:"bytes"`
-	State     string `json:"state"`
-	Peer      string `json:"peer,omitempty"`
-	Room      string `json:"room,omitempty"`
-	Path      string `json:"path,omitempty"`
-	Hash      string `json:"hash"`
-	Reason    string `json:"reason,omitempty"`
+	ID        string
+	Out       bool
+	Name      string
+	MediaType string
+	Size      uint64
+	Bytes     uint64
+	State     string
+	Peer      string
+	Room      string
+	Path      string
+	Hash      string
+	Reason    string
 }
 
 // Transfers lists every known transfer.

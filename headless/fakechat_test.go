@@ -5,9 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"parley/chat"
 	"parley/node"
-	"parley/store"
 )
 
 // The chat half of fakeNode: rooms and history kept in memory, enough to check how
@@ -15,43 +13,43 @@ import (
 
 var errNoRoom = errors.New("unknown room")
 
-func (f *fakeNode) Join(room string) (chat.RoomInfo, error) {
+func (f *fakeNode) Join(room string) (node.Room, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.joined = append(f.joined, room)
-	return chat.RoomInfo{ID: "r-" + room, Name: room, Joined: true, Members: []string{"me"}}, nil
+	return node.Room{ID: "r-" + room, Name: room, Joined: true, Members: []string{"me"}}, nil
 }
 
-func (f *fakeNode) Leave(room string) (chat.RoomInfo, error) {
+func (f *fakeNode) Leave(room string) (node.Room, error) {
 	if room != "r-ops" {
-		return chat.RoomInfo{}, errNoRoom
+		return node.Room{}, errNoRoom
 	}
-	return chat.RoomInfo{ID: room, Name: "ops"}, nil
+	return node.Room{ID: room, Name: "ops"}, nil
 }
 
-func (f *fakeNode) SetTopic(room, topic string) (chat.RoomInfo, error) {
+func (f *fakeNode) SetTopic(room, topic string) (node.Room, error) {
 	if room != "r-ops" {
-		return chat.RoomInfo{}, errNoRoom
+		return node.Room{}, errNoRoom
 	}
-	return chat.RoomInfo{ID: room, Name: "ops", Topic: topic, Joined: true}, nil
+	return node.Room{ID: room, Name: "ops", Topic: topic, Joined: true}, nil
 }
 
-func (f *fakeNode) Rooms() []chat.RoomInfo {
-	return []chat.RoomInfo{{ID: "r-ops", Name: "ops", Joined: true, Members: []string{"me"}}}
+func (f *fakeNode) Rooms() []node.Room {
+	return []node.Room{{ID: "r-ops", Name: "ops", Joined: true, Members: []string{"me"}}}
 }
 
-func (f *fakeNode) Say(room, text string) (store.Message, error) {
+func (f *fakeNode) Say(room, text string) (node.Message, error) {
 	if room != "r-ops" {
-		return store.Message{}, errNoRoom
+		return node.Message{}, errNoRoom
 	}
-	return store.Message{ID: "M1", Room: room, Text: text}, nil
+	return node.Message{ID: "M1", Room: room, Text: text}, nil
 }
 
-func (f *fakeNode) History(peer, room, before string, limit int) (store.Page, error) {
+func (f *fakeNode) History(peer, room, before string, limit int) (node.Page, error) {
 	if before == "" {
-		return store.Page{Messages: []store.Message{{ID: "M2", Text: "newer"}}, Next: "cursor-1"}, nil
+		return node.Page{Messages: []node.Message{{ID: "M2", Text: "newer"}}, Next: "cursor-1"}, nil
 	}
-	return store.Page{Messages: []store.Message{{ID: "M1", Text: "older"}}}, nil
+	return node.Page{Messages: []node.Message{{ID: "M1", Text: "older"}}}, nil
 }
 
 func (f *fakeNode) MarkRead(peer, room, upTo string) ([]string, error) {

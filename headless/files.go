@@ -1,6 +1,6 @@
 package headless
 
-import "parley/files"
+import "parley/node"
 
 // FileSharer is the part of the node that shares files. It is separate from Node
 // so skins and fakes without file sharing still satisfy Node.
@@ -9,7 +9,7 @@ type FileSharer interface {
 	AcceptFile(id string) error
 	DeclineFile(id string) error
 	CancelFile(id string) error
-	Transfers() []files.Info
+	Transfers() []node.Transfer
 }
 
 // AutoAccepter is the optional part of a FileSharer that takes offers from

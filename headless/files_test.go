@@ -9,7 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"parley/files"
 	"parley/node"
 )
 
@@ -39,7 +38,9 @@ func (f *fileNode) CancelFile(id string) error {
 	f.record("cancel " + id)
 	return errors.New("no file transfer " + id)
 }
-func (f *fileNode) Transfers() []files.Info { return []files.Info{{ID: "f1", Name: "a.txt", Size: 3}} }
+func (f *fileNode) Transfers() []node.Transfer {
+	return []node.Transfer{{ID: "f1", Name: "a.txt", Size: 3}}
+}
 
 // startFileSession is startSession for a node of another type.
 func startFileSession(t *testing.T, n Node) *session {

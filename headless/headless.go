@@ -19,10 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"parley/chat"
 	"parley/node"
-	"parley/overlay"
-	"parley/store"
 )
 
 // MaxLine bounds one command line; longer lines are rejected with an error event.
@@ -38,13 +35,13 @@ type Node interface {
 	AddPeer(ctx context.Context, addr string) (string, error)
 	Self() node.Ready
 	Stats() map[string]uint64
-	Links() []overlay.LinkInfo
-	Join(room string) (chat.RoomInfo, error)
-	Leave(room string) (chat.RoomInfo, error)
-	SetTopic(room, topic string) (chat.RoomInfo, error)
-	Rooms() []chat.RoomInfo
-	Say(room, text string) (store.Message, error)
-	History(peer, room, before string, limit int) (store.Page, error)
+	Links() []node.Link
+	Join(room string) (node.Room, error)
+	Leave(room string) (node.Room, error)
+	SetTopic(room, topic string) (node.Room, error)
+	Rooms() []node.Room
+	Say(room, text string) (node.Message, error)
+	History(peer, room, before string, limit int) (node.Page, error)
 	MarkRead(peer, room, upTo string) ([]string, error)
 	Relays(purpose string, to []string) (node.RelayChoice, error)
 }

@@ -11,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"parley/identity"
 	"parley/node"
-	"parley/overlay"
 )
 
 // fakeNode implements Node and records what it was asked to do.
@@ -84,11 +82,12 @@ func (f *fakeNode) Self() node.Ready {
 
 func (f *fakeNode) Stats() map[string]uint64 { return map[string]uint64{"beacon_sent": 3} }
 
-func (f *fakeNode) Links() []overlay.LinkInfo {
-	return []overlay.LinkInfo{{Peer: testPeer, Remote: "192.0.2.2:48556", Outbound: true}}
+func (f *fakeNode) Links() []node.Link {
+	return []node.Link{{Peer: testPeer, Remote: "192.0.2.2:48556", Outbound: true}}
 }
 
-var testPeer = identity.PeerID{1, 2, 3}
+// testPeer is the text of identity.PeerID{1, 2, 3}.
+const testPeer = "aebagaaaaaaaaaaaaaaaaaaaaa"
 
 // session runs Run over pipes and decodes what it writes.
 type session struct {
@@ -242,7 +241,7 @@ func TestSessionCommands(t *testing.T) {
 	s.expect("stats", map[string]any{"counters": map[string]any{"beacon_sent": 3}})
 	s.send(`{"cmd":"links","req":"l"}` + "\n")
 	ev = s.expect("links", map[string]any{"req": "l"})
-	if links, _ := ev["links"].([]any); len(links) != 1 || links[0].(map[string]any)["peer"] != testPeer.String() {
+	if links, _ := ev["links"].([]any); len(links) != 1 || links[0].(map[string]any)["peer"] != testPeer {
 		t.Fatalf("links %v", ev["links"])
 	}
 

@@ -137,7 +137,7 @@ func (n *Node) updateRooms(peer identity.PeerID, rec *overlay.Record) {
 	}
 	for _, id := range changed {
 		if info, ok := n.rooms.Info(id); ok {
-			n.emit(RoomUpdate{Room: info})
+			n.emit(RoomUpdate{Room: roomView(info)})
 		}
 	}
 }
@@ -152,40 +152,43 @@ func (n *Node) republishExtensions() error {
 }
 
 // Join joins (or creates) a room by ID or name.
-func (n *Node) Join(room string) (chat.RoomInfo, error) {
+func (n *Node) Join(room string) (Room, error) {
 	info, err := n.rooms.Join(room)
 	if err != nil {
-		return info, err
+		return roomView(info), err
 	}
-	n.emit(RoomUpdate{Room: info})
-	return info, n.republishExtensions()
+	n.emit(RoomUpdate{Room: roomView(info)})
+	return roomView(info), n.republishExtensions()
 }
 
 // Leave leaves a room.
-func (n *Node) Leave(room string) (chat.RoomInfo, error) {
+func (n *Node) Leave(room string) (Room, error) {
 	info, err := n.rooms.Leave(room)
 	if err != nil {
-		return info, err
+		return roomView(info), err
 	}
-	n.emit(RoomUpdate{Room: info})
-	return info, n.republishExtensions()
+	n.emit(RoomUpdate{Room: roomView(info)})
+	return roomView(info), n.republishExtensions()
 }
 
 // SetTopic sets a room's topic.
-func (n *Node) SetTopic(room, topic string) (chat.RoomInfo, error) {
+func (n *Node) SetTopic(room, topic string) (Room, error) {
 	info, err := n.rooms.SetTopic(room, topic)
 	if err != nil {
-		return info, err
+		return roomView(info), err
 	}
-	n.emit(RoomUpdate{Room: info})
-	return info, n.republishExtensions()
+	n.emit(RoomUpdate{Room: roomView(info)})
+	return roomView(info), n.republishExtensions()
 }
 
 // Rooms lists known rooms.
-func (n *Node) Rooms() []chat.RoomInfo { return n.rooms.List() }
+func (n *Node) Rooms() []Room { return views(n.rooms.List(), roomView) }
 
 // Say writes to a room.
-func (n *Node) Say(room, text string) (store.Message, error) { return n.chat.Say(room, text) }
+func (n *Node) Say(room, text string) (Message, error) {
+	m, err := n.chat.Say(room, text)
+	return messageView(m), err
+}
 
 // conversation resolves a peer ID or room ID to a conversation key.
 func (n *Node) conversation(peer, room string) (string, error) {
@@ -208,12 +211,13 @@ func (n *Node) conversation(peer, room string) (string, error) {
 }
 
 // History pages through a conversation, newest page first; Next continues.
-func (n *Node) History(peer, room, before string, limit int) (store.Page, error) {
+func (n *Node) History(peer, room, before string, limit int) (Page, error) {
 	conv, err := n.conversation(peer, room)
 	if err != nil {
-		return store.Page{}, err
+		return Page{}, err
 	}
-	return n.db.History(conv, store.Cursor(before), limit)
+	p, err := n.db.History(conv, store.Cursor(before), limit)
+	return pageView(p), err
 }
 
 // MarkRead marks a conversation read up to a message (or entirely).
@@ -230,6 +234,7 @@ func (n *Node) MarkRead(peer, room, upTo string) ([]string, error) {
 }
 
 // SendAsync queues a 1:1 message without waiting for its commit (benchmarks).
-func (n *Node) SendAsync(to identity.PeerID, text string) (store.Message, <-chan error) {
-	return n.chat.SendAsync(to, text)
+func (n *Node) SendAsync(to identity.PeerID, text string) (Message, <-chan error) {
+	m, done := n.chat.SendAsync(to, text)
+	return messageView(m), done
 }

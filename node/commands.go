@@ -114,7 +114,7 @@ func (n *Node) Stats() map[string]uint64 {
 }
 
 // Links describes the direct links and their measured quality.
-func (n *Node) Links() []overlay.LinkInfo { return n.ov.Links() }
+func (n *Node) Links() []Link { return views(n.ov.Links(), linkView) }
 
 // Presence is this node's own presence and status text.
 func (n *Node) Presence() (status, text string) {

@@ -3,7 +3,6 @@ package node
 import (
 	"time"
 
-	"parley/chat"
 	"parley/store"
 )
 
@@ -124,7 +123,7 @@ type MessageQueued struct {
 
 // RoomUpdate: a room appeared, or its topic or members changed.
 type RoomUpdate struct {
-	Room chat.RoomInfo `json:"room"`
+	Room Room `json:"room"`
 }
 
 // ErrorEvent reports a failure not tied to a command's return value.

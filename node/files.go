@@ -211,4 +211,4 @@ func (n *Node) DeclineFile(id string) error { return n.files.Decline(id) }
 func (n *Node) CancelFile(id string) error { return n.files.Cancel(id) }
 
 // Transfers lists file transfers, sent and received.
-func (n *Node) Transfers() []files.Info { return n.files.Transfers() }
+func (n *Node) Transfers() []Transfer { return views(n.files.Transfers(), transferView) }

@@ -21,15 +21,18 @@
 //     except roster events, which are withheld and later sent again as current
 //     state (eventstream.go).
 //   - What a command returns is a view type (PeerView, CallInfo, Ready,
-//     RelayChoice, AudioDevice, NetInterface, …), shaped for the skins rather
-//     than for storage or the wire.
+//     RelayChoice, AudioDevice, NetInterface, and in views.go Message, Page, Room,
+//     Link, Transfer, Conv), shaped for the skins rather than for storage or the
+//     wire, and built from the service's own type by one function (messageView,
+//     roomView, …).
 //
 // The services report to the node through callbacks (chat and files through their
 // Emit, calls through call.Config.Emit), and onChat, onFiles and onCall turn what
-// they report into events. Some methods still return a core package's type
-// (store.Message, store.Page, chat.RoomInfo, overlay.LinkInfo, files.Info); issue 21
-// replaces them with view types here, so that a storage format can change without
-// touching the skins or the headless protocol.
+// they report into events. So a feature travels: core service → a method or event
+// of this package carrying view types → skin. JSON tags live on the view types
+// only (TestViewJSON pins them), so a storage format or a service's type changes
+// without touching the skins or the headless protocol; app and headless import no
+// core package but node and identity (TestSkinsImportOnlyNode).
 //
 // Adding a feature therefore touches: a method and its event types here, a headless
 // command (docs/headless.md), and, for the window, an optional interface in

@@ -17,7 +17,7 @@ import (
 
 // peerView assembles what is known of a peer from its record, link and roster entry.
 func (n *Node) peerView(id identity.PeerID) PeerView {
-	v := PeerView{ID: id.String(), Presence: "offline"}
+	v := PeerView{ID: id.String(), Presence: PresenceOffline}
 	rec := n.ov.RecordOf(id)
 	if rec != nil {
 		v.Name, v.Status = rec.Name, rec.Status
@@ -34,7 +34,7 @@ func (n *Node) peerView(id identity.PeerID) PeerView {
 	}
 	if n.ov.Online(id) && rec != nil {
 		v.Online = true
-		v.Presence = rec.Presence.String()
+		v.Presence = presenceView(rec.Presence)
 	}
 	if l := n.ov.Link(id); l != nil && v.Online {
 		v.Direct = true

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -295,26 +294,6 @@ type Quality struct {
 	// passively (EWMA over ping intervals), i.e. the throughput the link carries.
 	TxBytes, RxBytes uint64
 	TxBps, RxBps     float64
-}
-
-// MarshalJSON writes durations as integer microseconds, the unit the headless
-// protocol uses for every RTT.
-func (q Quality) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		SRTT    int64   `json:"srtt_us"`
-		RTTVar  int64   `json:"rttvar_us"`
-		MinRTT  int64   `json:"min_rtt_us"`
-		Samples uint64  `json:"samples"`
-		Sent    uint64  `json:"pings_sent"`
-		Lost    uint64  `json:"pings_lost"`
-		Jitter  int64   `json:"jitter_us"`
-		Loss    float64 `json:"loss"`
-		TxBps   float64 `json:"tx_bps"`
-		RxBps   float64 `json:"rx_bps"`
-		Segs    uint64  `json:"segs_sent,omitempty"`
-		Retrans uint64  `json:"segs_retrans,omitempty"`
-	}{q.SRTT.Microseconds(), q.RTTVar.Microseconds(), q.MinRTT.Microseconds(), q.Samples, q.Sent, q.Lost,
-		q.Jitter.Microseconds(), q.Loss, q.TxBps, q.RxBps, q.SegsSent, q.SegsRetrans})
 }
 
 // rttStats keeps RFC 6298 style smoothed RTT and variance from ping/pong, jitter,

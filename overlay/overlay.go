@@ -312,11 +312,11 @@ func (o *Overlay) Send(id identity.PeerID, typ uint8, payload []byte) error {
 
 // LinkInfo describes a direct link.
 type LinkInfo struct {
-	Peer     identity.PeerID `json:"peer"`
-	Remote   string          `json:"remote"`
-	Outbound bool            `json:"outbound"`
-	Since    time.Time       `json:"since"`
-	Quality  Quality         `json:"quality"`
+	Peer     identity.PeerID
+	Remote   string
+	Outbound bool
+	Since    time.Time
+	Quality  Quality
 }
 
 // Links lists the current direct links. Each link's quality reads the kernel's

@@ -26,14 +26,18 @@ const (
 // (committed while its peer was absent: it waits in the outbox), then delivered,
 // then read; queued ranks above sent because it is what was learnt last about a
 // message that was first reported sent. Received is an incoming message's first
-// state. The skins order what they show by the same ranks (Advances).
+// state. The skins order what they show by the same ranks (Advances, through
+// node.StateAdvances).
 var stateRank = map[string]int{StateSent: 1, StateReceived: 1, StateQueued: 2, StateDelivered: 3, StateRead: 4}
 
 // Advances says whether a message in state from moves forward to state to: the
 // one ordering of message states, for the store and every skin.
 func Advances(from, to string) bool { return stateRank[to] > stateRank[from] }
 
-// Message is one stored message, incoming or outgoing, 1:1 or in a room.
+// Message is one stored message, incoming or outgoing, 1:1 or in a room. Its
+// JSON encoding is the bbolt format of the conversation buckets (PutMessage),
+// so the tags stay as long as stored data uses them; the headless protocol's
+// message is node.Message, with tags of its own.
 type Message struct {
 	ID    string    `json:"id"`
 	Conv  string    `json:"conv"`           // "d:<peer>" or "r:<room>"
@@ -236,8 +240,8 @@ func (c Cursor) key() ([]byte, error) {
 // Page is one page of history, oldest first. Next, when not empty, fetches the page
 // before it.
 type Page struct {
-	Messages []Message `json:"messages"`
-	Next     Cursor    `json:"next,omitempty"`
+	Messages []Message
+	Next     Cursor
 }
 
 // History returns up to limit messages of a conversation that come before the
