@@ -1,80 +1,31 @@
 package client
 
-import "time"
+import "parley/node"
 
-// The replies below mirror types of storage and transport packages (store,
-// chat, overlay, files) field for field, JSON tags included, so that the client
-// needs only node. They are the few points to reconcile when node owns these
-// view types; TestRepliesDecodeGolden pins them to the protocol's bytes.
+// The replies reuse node's view types, the one place their JSON tags live;
+// TestRepliesDecodeGolden pins them to the protocol's bytes.
 
-// Message is one message of a history page (store.Message on the wire).
-type Message struct {
-	ID    string    `json:"id"`
-	Conv  string    `json:"conv"`
-	From  string    `json:"from"`
-	To    string    `json:"to,omitempty"`
-	Room  string    `json:"room,omitempty"`
-	Text  string    `json:"text"`
-	HLC   uint64    `json:"hlc"`
-	Time  time.Time `json:"time"`
-	State string    `json:"state"`
-}
+// Message is one message of a history page.
+type Message = node.Message
 
 // Page is the history reply: messages oldest first, and the cursor of the page
-// before them ("" at the start of the conversation).
+// before them ("" at the start of the conversation). The reply names the
+// conversation it pages, which node.Page leaves to the caller.
 type Page struct {
-	Peer     string    `json:"peer"`
-	Room     string    `json:"room"`
-	Messages []Message `json:"messages"`
-	Next     string    `json:"next"`
+	Peer     string         `json:"peer"`
+	Room     string         `json:"room"`
+	Messages []node.Message `json:"messages"`
+	Next     string         `json:"next"`
 }
 
-// Room is one room (chat.RoomInfo on the wire).
-type Room struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	Topic   string   `json:"topic"`
-	Members []string `json:"members"`
-	Joined  bool     `json:"joined"`
-}
+// Room is one room.
+type Room = node.Room
 
-// Link is one direct link (overlay.LinkInfo on the wire).
-type Link struct {
-	Peer     string      `json:"peer"`
-	Remote   string      `json:"remote"`
-	Outbound bool        `json:"outbound"`
-	Since    time.Time   `json:"since"`
-	Quality  LinkQuality `json:"quality"`
-}
+// Link is one direct link and its measured quality.
+type (
+	Link        = node.Link
+	LinkQuality = node.LinkQuality
+)
 
-// LinkQuality is a link's measured quality (overlay.Quality on the wire).
-type LinkQuality struct {
-	SRTTus      int64   `json:"srtt_us"`
-	RTTVarUs    int64   `json:"rttvar_us"`
-	MinRTTus    int64   `json:"min_rtt_us"`
-	Samples     uint64  `json:"samples"`
-	PingsSent   uint64  `json:"pings_sent"`
-	PingsLost   uint64  `json:"pings_lost"`
-	JitterUs    int64   `json:"jitter_us"`
-	Loss        float64 `json:"loss"`
-	TxBps       float64 `json:"tx_bps"`
-	RxBps       float64 `json:"rx_bps"`
-	SegsSent    uint64  `json:"segs_sent,omitempty"`
-	SegsRetrans uint64  `json:"segs_retrans,omitempty"`
-}
-
-// Transfer is one file transfer (files.Info on the wire).
-type Transfer struct {
-	ID        string `json:"id"`
-	Out       bool   `json:"out"`
-	Name      string `json:"name"`
-	MediaType string `json:"type,omitempty"`
-	Size      uint64 `json:"size"`
-	Bytes     uint64 `json:"bytes"`
-	State     string `json:"state"`
-	Peer      string `json:"peer,omitempty"`
-	Room      string `json:"room,omitempty"`
-	Path      string `json:"path,omitempty"`
-	Hash      string `json:"hash"`
-	Reason    string `json:"reason,omitempty"`
-}
+// Transfer is one file transfer.
+type Transfer = node.Transfer
