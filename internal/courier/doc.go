@@ -47,16 +47,25 @@
 //
 // # Rate limits: which layer limits what
 //
-// The courier holds no budget of its own; limits live where their key is
-// known. The overlay bounds links, routed frames per hop and bytes per link
-// (overlay/inbound.go, overlay/route.go). Chat plugs its envelope budgets in
-// through Admit: per link 1,000 envelopes/s, per (link, sealed sender)
-// 200/s, node-wide 500/s of frames not from their author's own link
-// (chat/ratelimit.go), custody requests 20/s per link (chat/custody.go, direct
-// frames, not envelopes). Files bound what a peer can make them hold (pending
-// offers, chunk requests; files/doc.go); calls bound ringing and relay grants
-// (media/call). Every budget is spent by the verified sealed sender, never
-// by a claimed routed source.
+// The courier holds no budget of its own: a limit lives where its key is
+// known, and every budget is spent by the verified sealed sender, never by a
+// claimed routed source.
+//
+//   - The overlay bounds links per source address, bytes queued per link, one
+//     frame being read per link, routed frames' hops and queues
+//     (overlay/doc.go, overlay/inbound.go, overlay/route.go), and drops routed
+//     frames naming a blocked source as a pre-filter (route_drop_blocked).
+//   - Chat plugs its envelope budgets in through Admit (chat/ratelimit.go):
+//     per link 1,000 envelopes/s, per (link, sealed sender) 200/s, node-wide
+//     500/s of frames not from their author's own link; custody requests 20/s
+//     per link (chat/custody.go: plain frames on a direct link, not
+//     envelopes). They stay in chat because they are shaped by its
+//     store-and-forward queues (chat/inbound.go).
+//   - Files and calls have no envelope budget: their envelopes are opened as
+//     fast as the link delivers them, bounded by the overlay's per-link limits
+//     and TCP backpressure. They bound what a peer can make them hold instead:
+//     pending offers, chunk requests and sources (files/doc.go); message size,
+//     participants, pending candidates and relay grants (media/call).
 //
 // # Wire format
 //
