@@ -32,15 +32,7 @@ func (n *Node) setupCalls() error {
 		n.log.Warn("TURN relay not started", "err", err)
 		n.turn = nil
 	}
-	// Calls are live (courier.Live): a call message is only ever from its
-	// author, so a sealed sender other than the link peer or routed source is
-	// dropped (docs/security.md, "The sealed sender decides").
-	n.callSealed, err = courier.New(courier.Config{
-		Identity: n.id, Net: overlayNet{n.ov}, Sealed: TypeCall, Policy: courier.Live,
-		Blocked: func(p identity.PeerID) bool { return n.trust.isBlocked(p) },
-		Stats:   &n.stats, Names: callNames, Log: n.log,
-	})
-	if err != nil {
+	if n.callSealed, err = n.newCallCourier(); err != nil {
 		return fmt.Errorf("calls: %w", err)
 	}
 	n.loadAudio()
@@ -92,6 +84,18 @@ func (n *Node) relayAddrs() []netip.Addr {
 
 // callNames are the call counters on the shared secure-send path.
 var callNames = courier.Counters{Blocked: "call_drop_blocked", Unsealable: "call_drop_unsealed", Mismatch: "call_drop_sender"}
+
+// newCallCourier makes the secure-send path of call signalling. Calls are live
+// (courier.Live): a call message is only ever from its author, so a sealed
+// sender other than the link peer or routed source is dropped
+// (docs/security.md, "The sealed sender decides").
+func (n *Node) newCallCourier() (*courier.Courier, error) {
+	return courier.New(courier.Config{
+		Identity: n.id, Net: overlayNet{n.ov}, Sealed: TypeCall, Policy: courier.Live,
+		Blocked: func(p identity.PeerID) bool { return n.trust.isBlocked(p) },
+		Stats:   &n.stats, Names: callNames, Log: n.log,
+	})
+}
 
 // sendCallMessage seals m to peer (signed by us, readable only by peer) and
 // sends it however peer can be reached: call signalling is always sealed, on
