@@ -106,14 +106,6 @@ func DecodeIDs(p []byte) ([]string, error) {
 	return ids, nil
 }
 
-// sealedInner splits a sealed plaintext into its inner type and body.
-func sealedInner(plain []byte) (uint8, []byte, error) {
-	if len(plain) < 1 {
-		return 0, nil, errors.New("sealed chat frame: empty")
-	}
-	switch plain[0] {
-	case TypeMessage, TypeAck, TypeRead, TypeHandover, TypeHandoverDone:
-		return plain[0], plain[1:], nil
-	}
-	return 0, nil, fmt.Errorf("sealed chat frame: inner type %d", plain[0])
-}
+// sealedTypes are the frames a chat envelope may carry: never an envelope, nor
+// custody requests (direct links only).
+var sealedTypes = []uint8{TypeMessage, TypeAck, TypeRead, TypeHandover, TypeHandoverDone}

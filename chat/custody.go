@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/courier"
 	"parley/internal/seal"
 	"parley/internal/wire"
 	"parley/store"
@@ -64,12 +65,13 @@ func (s *Service) entrust(e store.OutboxEntry) {
 	if err != nil {
 		return
 	}
-	pub := s.cfg.Net.PublicKey(to)
 	holder, ok := s.cfg.Custodians.Custodian(to)
-	if pub == nil || !ok {
+	if !ok {
 		return
 	}
-	env, err := seal.Seal(s.cfg.Identity, pub, append([]byte{TypeMessage}, e.Payload...))
+	// Sealed as the courier would route it, so the hand-over opens like any
+	// sealed chat frame.
+	env, err := s.courier.Seal(to, append([]byte{TypeMessage}, e.Payload...))
 	if err != nil {
 		return
 	}
@@ -197,9 +199,9 @@ func (s *Service) handOver(to identity.PeerID) {
 }
 
 // handleHandover runs on the recipient: the inner envelope must be from its author
-// to us, and passes the same checks as any sealed frame (handleSealed: the link's
-// budget, the author's block and standing); the message is then processed as if
-// the author had sent it. own says the custodian handed it over on its own link:
+// to us, and passes the same checks as any sealed frame (courier.Open with no
+// routed source, so no mismatch: the author's block, the link's budget, the
+// author's standing); the message is then processed as if the author had sent it. own says the custodian handed it over on its own link:
 // then it may wait for room like the custodian's own frames (stalling only that
 // link), so a full store handed over at once is not dropped in part; carried by
 // anyone else it never blocks (inbound.go).
@@ -209,34 +211,24 @@ func (s *Service) handleHandover(via, holder identity.PeerID, payload []byte, ow
 		s.cfg.Stats.Add("custody_drop_malformed", 1)
 		return
 	}
-	author, _, err := seal.Inspect(env)
-	if err != nil {
-		s.cfg.Stats.Add("chat_drop_unsealable", 1)
-		return
-	}
-	if s.blocked(author) {
-		// Dropped, and the custodian is told it may drop its copy too: otherwise
-		// it would hand it over again at every reconnection until it expires.
-		s.cfg.Stats.Add("chat_drop_blocked", 1)
+	f, err := s.courier.OpenFrame(via, identity.PeerID{}, env)
+	switch {
+	case errors.Is(err, courier.ErrBlocked):
+		// Dropped (chat_drop_blocked), and the custodian is told it may drop its
+		// copy too: otherwise it would hand it over again at every reconnection
+		// until it expires.
 		s.handoverDone(holder, id)
 		return
-	}
-	if !s.admitSender(via, author) {
-		return
-	}
-	opened, err := s.opener.Open(env)
-	if err != nil || opened.SenderID != author {
-		s.cfg.Stats.Add("chat_drop_unsealable", 1)
-		return
-	}
-	inner, body, err := sealedInner(opened.Plaintext)
-	if err != nil || inner != TypeMessage {
+	case err != nil:
+		return // counted by the courier or admitSender
+	case f.Type != TypeMessage:
 		s.cfg.Stats.Add("chat_drop_malformed", 1)
 		return
 	}
+	author := f.Sender
 	// The ID that counts is the one inside the seal (the author signed it); the
 	// custodian's copy outside must match it.
-	b, err := DecodeBody(body)
+	b, err := DecodeBody(f.Body)
 	if err != nil || b.ID != id {
 		s.cfg.Stats.Add("chat_drop_malformed", 1)
 		return

@@ -22,7 +22,11 @@
 //     flooding peer fills only its own queue (and then stalls on TCP backpressure),
 //     so others keep their share.
 //   - The sealed sender is who a frame is from; a routed source is a routing hint.
-//     Blocking, budgets and authorisation use the sealed sender. Frames from a
+//     Blocking, budgets and authorisation use the sealed sender. Sending and
+//     opening go through package internal/courier, whose documentation states the
+//     one policy of chat, files and calls; chat declares it Relayed (a sealed
+//     sender other than the routed source is counted, chat_source_mismatch, and
+//     accepted) and plugs its budgets in as the courier's Admit hook. Frames from a
 //     blocked author are dropped however they arrive (its link, sealed over another
 //     link, routed under a forged source, handed over by a custodian:
 //     chat_drop_blocked); a sealed sender this node has no record or roster entry

@@ -12,8 +12,8 @@ import (
 
 	"parley/identity"
 	"parley/internal/counters"
+	"parley/internal/courier"
 	"parley/internal/hlc"
-	"parley/internal/seal"
 	"parley/store"
 )
 
@@ -85,10 +85,10 @@ const batchBytes = 4 << 20
 
 // Service sends, receives, stores and acknowledges messages.
 type Service struct {
-	cfg    Config
-	self   identity.PeerID
-	opener *seal.Opener
-	routed *routedLimiter
+	cfg     Config
+	self    identity.PeerID
+	courier *courier.Courier // sends and opens sealed frames (handleSealed)
+	routed  *routedLimiter
 
 	carrier *routedLimiter // per link, before any envelope is opened (ratelimit.go)
 	relayed *routedLimiter // every frame not from its author's own link (ratelimit.go)
@@ -136,20 +136,22 @@ type sendReq struct {
 	done  chan error
 }
 
+// sealedNames are chat's counters on the shared secure-send path.
+var sealedNames = courier.Counters{
+	Blocked: "chat_drop_blocked", Unsealable: "chat_drop_unsealable", Mismatch: "chat_source_mismatch",
+	Malformed: "chat_drop_malformed", SealedSent: "chat_sealed_sent", RouteFailed: "chat_route_failed",
+}
+
 // New makes a Service; Run starts its committer.
 func New(cfg Config) (*Service, error) {
-	op, err := seal.NewOpener(cfg.Identity)
-	if err != nil {
-		return nil, err
-	}
 	if cfg.RetryEvery == 0 {
 		cfg.RetryEvery = time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{
-		cfg: cfg, self: cfg.Identity.ID, opener: op,
+	s := &Service{
+		cfg: cfg, self: cfg.Identity.ID,
 		routed:  newRoutedLimiter(routedRate, routedBurst, cfg.Now),
 		carrier: newRoutedLimiter(carrierRate, carrierBurst, cfg.Now),
 		relayed: newRoutedLimiter(relayedRate, relayedBurst, cfg.Now),
@@ -160,7 +162,21 @@ func New(cfg Config) (*Service, error) {
 		ready:   make(chan struct{}, 1),
 		local:   make(chan *sendReq, 1024),
 		ctx:     context.Background(),
-	}, nil
+	}
+	// Chat is store-and-forward: a relay or custodian carries someone else's
+	// sealed message, so a sealed sender other than the routed source is
+	// accepted as the sealed sender's (courier.Relayed); its budgets are
+	// spent by the verified sealed sender before decryption (admitSender).
+	var err error
+	s.courier, err = courier.New(courier.Config{
+		Identity: cfg.Identity, Net: cfg.Net, Sealed: TypeSealed, Inner: sealedTypes,
+		Policy: courier.Relayed, Blocked: cfg.Blocked, Admit: s.admitSender,
+		Stats: cfg.Stats, Names: sealedNames, Log: cfg.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func (s *Service) emit(ev Event) {
@@ -520,30 +536,11 @@ func (s *Service) transmitEntry(e store.OutboxEntry) bool {
 	return true
 }
 
-// transmit sends a chat frame: plain over a direct link (TLS authenticates it),
-// sealed to the recipient when it has to be routed through other peers.
+// transmit sends a chat frame on the shared secure-send path (package
+// internal/courier): plain over a direct link (TLS authenticates it), sealed to
+// the recipient when it has to be routed through other peers.
 func (s *Service) transmit(to identity.PeerID, typ uint8, body []byte) bool {
-	if s.cfg.Net.Linked(to) {
-		if err := s.cfg.Net.Send(to, typ, body); err == nil {
-			return true
-		}
-	}
-	pub := s.cfg.Net.PublicKey(to)
-	if pub == nil {
-		return false
-	}
-	plain := append([]byte{typ}, body...)
-	env, err := seal.Seal(s.cfg.Identity, pub, plain)
-	if err != nil {
-		s.cfg.Log.Warn("seal", "to", to.Short(), "err", err)
-		return false
-	}
-	if _, err := s.cfg.Net.SendTo(to, TypeSealed, env); err != nil {
-		s.cfg.Stats.Add("chat_route_failed", 1)
-		return false
-	}
-	s.cfg.Stats.Add("chat_sealed_sent", 1)
-	return true
+	return s.courier.Send(to, typ, body) == nil
 }
 
 // HandleDirect receives a chat frame from a direct neighbour.
@@ -560,11 +557,6 @@ func (s *Service) HandleRouted(src, via identity.PeerID, payload []byte) {
 	s.handleSealed(via, src, payload, true)
 }
 
-// blocked says whether the user blocked id.
-func (s *Service) blocked(id identity.PeerID) bool {
-	return s.cfg.Blocked != nil && s.cfg.Blocked(id)
-}
-
 // known says whether id may author frames here.
 func (s *Service) known(id identity.PeerID) bool {
 	if s.cfg.Known != nil {
@@ -573,19 +565,16 @@ func (s *Service) known(id identity.PeerID) bool {
 	return s.cfg.Net.PublicKey(id) != nil
 }
 
-// admitSender runs the checks every envelope passes before it is opened, in
-// order of cost: the link's budget (so a link cannot make us open envelopes
-// faster than carrierRate), the claimed sender's block and standing, the
-// (link, sender) budget and, for a frame not from its author's own link, the
-// node's relayed budget. The sender is the envelope's claim: the caller opens
-// the envelope next, which fails unless that sender signed it, so a false
-// claim can only get a frame dropped, never accepted.
+// admitSender is chat's courier.Config.Admit: the checks every envelope passes
+// after its signature is verified and its sender found unblocked (courier.Open)
+// and before it is decrypted, in order of cost: the link's budget (so a link
+// cannot make us open envelopes faster than carrierRate), the sender's
+// standing, the (link, sender) budget and, for a frame not from its author's
+// own link, the node's relayed budget.
 func (s *Service) admitSender(via, sender identity.PeerID) bool {
 	switch {
 	case !s.carrier.allow(bucketKey{via: via, src: via}):
 		s.cfg.Stats.Add("chat_drop_rate", 1)
-	case s.blocked(sender):
-		s.cfg.Stats.Add("chat_drop_blocked", 1)
 	case !s.known(sender):
 		s.cfg.Stats.Add("chat_drop_unknown_sender", 1)
 	case !s.routed.allow(bucketKey{via: via, src: sender}):
@@ -601,12 +590,13 @@ func (s *Service) admitSender(via, sender identity.PeerID) bool {
 // handleSealed opens a sealed frame that arrived on via's link, either routed
 // (src is the routed source) or directly (src is via).
 //
-// Policy (the same for calls and files): the sealed sender is who a frame is
-// from; the routed source is only a routing hint. Blocking, budgets and every
-// authorisation use the sealed sender. A sealed sender that differs from the
-// routed source (or, on a direct link, from the link's peer) is counted
-// (chat_source_mismatch) and accepted, because chat is store-and-forward: a
-// custodian or relay legitimately carries someone else's sealed message.
+// The policy is the one of package internal/courier (and docs/security.md, "The
+// sealed sender decides"): the sealed sender is who a frame is from; the routed
+// source is only a routing hint. Blocking, budgets and every authorisation use
+// the sealed sender. Chat is courier.Relayed: a sealed sender that differs from
+// the routed source (or, on a direct link, from the link's peer) is counted
+// (chat_source_mismatch) and accepted, because a custodian or relay
+// legitimately carries someone else's sealed message.
 //
 // An unknown sender (no record, no roster entry) may send nothing: its frames
 // are dropped before they are opened (chat_drop_unknown_sender) and never get a
@@ -614,37 +604,18 @@ func (s *Service) admitSender(via, sender identity.PeerID) bool {
 // reaches the recipient along the same paths; an honest message that overtakes
 // its author's record is sent again from the author's outbox (within 3 s).
 func (s *Service) handleSealed(via, src identity.PeerID, payload []byte, routed bool) {
-	sender, _, err := seal.Inspect(payload)
+	f, err := s.courier.OpenFrame(via, src, payload)
 	if err != nil {
-		s.cfg.Stats.Add("chat_drop_unsealable", 1)
-		return
-	}
-	if !s.admitSender(via, sender) {
-		return
-	}
-	opened, err := s.opener.Open(payload)
-	if err != nil || opened.SenderID != sender {
-		s.cfg.Stats.Add("chat_drop_unsealable", 1)
-		s.cfg.Log.Debug("sealed frame dropped", "claimed", src.Short(), "err", err)
-		return
-	}
-	if sender != src {
-		s.cfg.Stats.Add("chat_source_mismatch", 1)
-	}
-	inner, body, err := sealedInner(opened.Plaintext)
-	if err != nil {
-		s.cfg.Stats.Add("chat_drop_malformed", 1)
-		return
+		return // counted by the courier or admitSender
 	}
 	// Only the author's own link may make it wait (inbound.go).
-	s.handle(via, sender, inner, body, routed || sender != via)
+	s.handle(via, f.Sender, f.Type, f.Body, routed || f.Sender != via)
 }
 
 // handle decodes one chat frame authored by from that arrived on via's link;
 // relayed says it must never block that link's reader (inbound.go).
 func (s *Service) handle(via, from identity.PeerID, typ uint8, payload []byte, relayed bool) {
-	if s.blocked(from) {
-		s.cfg.Stats.Add("chat_drop_blocked", 1)
+	if s.courier.Refused(from) { // chat_drop_blocked
 		return
 	}
 	switch typ {

@@ -318,14 +318,6 @@ func DecodeChunk(b []byte) (Chunk, error) {
 	return c, nil
 }
 
-// sealedInner splits a sealed control plaintext into inner type and body.
-func sealedInner(plain []byte) (uint8, []byte, error) {
-	if len(plain) < 1 {
-		return 0, nil, errors.New("sealed file frame: empty")
-	}
-	switch plain[0] {
-	case TypeOffer, TypeAnswer, TypeQuery, TypeHave, TypeReq:
-		return plain[0], plain[1:], nil
-	}
-	return 0, nil, fmt.Errorf("sealed file frame: inner type %d", plain[0])
-}
+// sealedTypes are the control frames a files envelope (TypeSealed) may carry;
+// chunks travel in envelopes of their own (TypeSealedChunk, no inner type).
+var sealedTypes = []uint8{TypeOffer, TypeAnswer, TypeQuery, TypeHave, TypeReq}

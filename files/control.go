@@ -5,9 +5,17 @@ import (
 	"time"
 
 	"parley/identity"
-	"parley/internal/seal"
+	"parley/internal/courier"
 	"parley/store"
 )
+
+// sealedNames are the files counters on the shared secure-send path; a chunk
+// or control frame that cannot be sealed or routed is files_send_unreachable.
+var sealedNames = courier.Counters{
+	Blocked: "files_drop_blocked", Unsealable: "files_drop_unsealable", Mismatch: "files_drop_sender",
+	Malformed: "files_drop_malformed", SealedSent: "files_sealed_sent",
+	RouteFailed: "files_send_unreachable", Unreachable: "files_send_unreachable",
+}
 
 // outMsg is a control frame decided under the lock and sent after it.
 type outMsg struct {
@@ -33,30 +41,11 @@ func (s *Service) sendAll(msgs []outMsg) {
 	}
 }
 
-// sendControl sends a control frame: plain over a direct link (TLS protects it),
-// sealed to the recipient when it must be routed through other peers.
+// sendControl sends a control frame on the shared secure-send path (package
+// internal/courier): plain over a direct link (TLS protects it), sealed to the
+// recipient when it must be routed through other peers.
 func (s *Service) sendControl(to identity.PeerID, typ uint8, body []byte) bool {
-	if s.cfg.Net.Linked(to) {
-		if err := s.cfg.Net.Send(to, typ, body); err == nil {
-			return true
-		}
-	}
-	pub := s.cfg.Net.PublicKey(to)
-	if pub == nil {
-		s.count("files_send_unreachable")
-		return false
-	}
-	env, err := seal.Seal(s.cfg.Identity, pub, append([]byte{typ}, body...))
-	if err != nil {
-		s.cfg.Log.Warn("seal file frame", "to", to.Short(), "err", err)
-		return false
-	}
-	if _, err := s.cfg.Net.SendTo(to, TypeSealed, env); err != nil {
-		s.count("files_send_unreachable")
-		return false
-	}
-	s.count("files_sealed_sent")
-	return true
+	return s.courier.Send(to, typ, body) == nil
 }
 
 // HandleDirect returns the handler for frames of typ from a direct neighbour.
@@ -77,45 +66,34 @@ func (s *Service) HandleRouted(typ uint8) func(src, via identity.PeerID, payload
 	}
 }
 
-// handle takes a frame from a link peer or a routed source (from). Sealed
-// frames are from their sealed sender; file frames are live, so one whose
-// sealed sender is not from is dropped (files_drop_sender): the project's
-// policy lets only store-and-forward kinds (chat, custody) arrive from someone
-// other than their author. Nothing a blocked peer sends or signs is taken
-// (files_drop_blocked), whatever the path.
+// handle takes a frame from a link peer or a routed source (from). Envelopes
+// are opened by the courier under the one policy of package internal/courier
+// (docs/security.md, "The sealed sender decides"): a sealed frame is from its
+// sealed sender; file frames are courier.Live, so one whose sealed sender is
+// not from is dropped (files_drop_sender): only store-and-forward kinds (chat,
+// custody) may arrive from someone other than their author. Nothing a blocked
+// peer sends or signs is taken (files_drop_blocked), whatever the path.
 func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
-	if s.refused(from) {
-		s.count("files_drop_blocked")
-		return
-	}
 	switch typ {
-	case TypeSealed, TypeSealedChunk:
-		opened, err := s.opener.Open(payload)
+	case TypeSealed:
+		f, err := s.courier.OpenFrame(from, from, payload)
 		if err != nil {
-			s.count("files_drop_unsealable")
-			return
+			return // counted by the courier
 		}
-		if s.refused(opened.SenderID) {
-			s.count("files_drop_blocked")
-			return
+		typ, payload = f.Type, f.Body
+	case TypeSealedChunk:
+		if f, err := s.courier.Open(from, from, payload); err == nil {
+			s.handleChunk(from, f.Body, false)
 		}
-		if opened.SenderID != from {
-			s.count("files_drop_sender")
-			return
-		}
-		if typ == TypeSealedChunk {
-			s.handleChunk(from, opened.Plaintext, false)
-			return
-		}
-		inner, body, err := sealedInner(opened.Plaintext)
-		if err != nil {
-			s.count("files_drop_malformed")
-			return
-		}
-		typ, payload = inner, body
-	case TypeChunk:
-		s.handleChunk(from, payload, true) // the overlay's frame, ours to recycle
 		return
+	default:
+		if s.courier.Refused(from) { // files_drop_blocked
+			return
+		}
+		if typ == TypeChunk {
+			s.handleChunk(from, payload, true) // the overlay's frame, ours to recycle
+			return
+		}
 	}
 	var err error
 	switch typ {
@@ -136,10 +114,6 @@ func (s *Service) handle(from identity.PeerID, typ uint8, payload []byte) {
 		s.count("files_drop_malformed")
 		s.cfg.Log.Debug("file frame dropped", "from", from.Short(), "type", typ, "err", err)
 	}
-}
-
-func (s *Service) refused(p identity.PeerID) bool {
-	return s.cfg.Refuse != nil && s.cfg.Refuse(p)
 }
 
 // Bounds on offers waiting for an answer, so a peer cannot fill our memory or

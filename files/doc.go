@@ -47,8 +47,10 @@
 //     only with the direct-only calls, and plain frames arriving routed are
 //     dropped. The offer carries its author's signature in every case, so its
 //     manifest can be trusted whoever serves the data. A sealed frame is from
-//     its sealed sender; file frames are live, so one whose sealed sender is
-//     not the link peer or routed source is dropped (files_drop_sender), and
+//     its sealed sender; file frames are live (courier.Live, in the one policy
+//     of package internal/courier, which sends and opens them), so one whose
+//     sealed sender is not the link peer or routed source is dropped
+//     (files_drop_sender), and
 //     nothing a blocked peer (Config.Refuse) sends or signs is taken
 //     (files_drop_blocked).
 //   - Bounds: at most 64 unanswered offers per peer (1,024 in all) holding at

@@ -10,7 +10,6 @@ import (
 
 	"parley/identity"
 	"parley/internal/bufpool"
-	"parley/internal/seal"
 )
 
 // Serving: requests are queued per requesting peer and served by one goroutine
@@ -193,14 +192,10 @@ func (s *Service) sendChunk(ctx context.Context, to identity.PeerID, frame []byt
 			return false
 		}
 	}
-	pub := s.cfg.Net.PublicKey(to)
-	if pub == nil {
-		s.count("files_send_unreachable")
-		return false
-	}
-	env, err := seal.Seal(s.cfg.Identity, pub, frame)
+	// Sealed by the courier (files_send_unreachable without a record key), sent
+	// on the bulk lane here: chunks have envelopes of their own, no inner type.
+	env, err := s.courier.Seal(to, frame)
 	if err != nil {
-		s.cfg.Log.Warn("seal chunk", "to", to.Short(), "err", err)
 		return false
 	}
 	if _, err := s.cfg.Net.SendBulk(ctx, to, TypeSealedChunk, env); err != nil {

@@ -12,7 +12,7 @@ import (
 
 	"parley/identity"
 	"parley/internal/counters"
-	"parley/internal/seal"
+	"parley/internal/courier"
 	"parley/store"
 )
 
@@ -123,9 +123,10 @@ type Config struct {
 
 // Service offers, fetches and serves files.
 type Service struct {
-	cfg    Config
-	self   identity.PeerID
-	opener *seal.Opener
+	cfg  Config
+	self identity.PeerID
+	// courier sends and opens envelopes (control.go, serve.go).
+	courier *courier.Courier
 
 	mu      sync.Mutex
 	sendMu  sync.Mutex // orders control sends; taken while holding mu (control.go)
@@ -162,10 +163,6 @@ type xfer struct {
 // New makes a Service and restores stored transfers: unfinished downloads
 // resume once sources answer, and finished or offered files are served again.
 func New(cfg Config) (*Service, error) {
-	op, err := seal.NewOpener(cfg.Identity)
-	if err != nil {
-		return nil, fmt.Errorf("files: %w", err)
-	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
@@ -185,10 +182,19 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("files: no downloads folder")
 	}
 	s := &Service{
-		cfg: cfg, self: cfg.Identity.ID, opener: op,
+		cfg: cfg, self: cfg.Identity.ID,
 		xfers: map[OfferID]*xfer{}, byRoot: map[Hash][]*xfer{}, seeds: map[Hash][]*xfer{},
 		servers: map[identity.PeerID]*server{}, ctx: context.Background(),
 		work: make(chan chunkJob, chunkQueue), quit: make(chan struct{}),
+	}
+	// File frames are live (courier.Live): see handle.
+	var err error
+	s.courier, err = courier.New(courier.Config{
+		Identity: cfg.Identity, Net: cfg.Net, Sealed: TypeSealed, Inner: sealedTypes,
+		Policy: courier.Live, Blocked: cfg.Refuse, Stats: cfg.Stats, Names: sealedNames, Log: cfg.Log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("files: %w", err)
 	}
 	out, err := s.load()
 	if err != nil {

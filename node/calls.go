@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -8,7 +9,7 @@ import (
 	"time"
 
 	"parley/identity"
-	"parley/internal/seal"
+	"parley/internal/courier"
 	"parley/media/call"
 	"parley/media/relay"
 	"parley/overlay"
@@ -31,11 +32,9 @@ func (n *Node) setupCalls() error {
 		n.log.Warn("TURN relay not started", "err", err)
 		n.turn = nil
 	}
-	opener, err := seal.NewOpener(n.id)
-	if err != nil {
+	if n.callSealed, err = n.newCallCourier(); err != nil {
 		return fmt.Errorf("calls: %w", err)
 	}
-	n.callOpener = opener
 	n.loadAudio()
 	n.calls, err = call.New(call.Config{
 		Self:            n.id.ID,
@@ -83,52 +82,55 @@ func (n *Node) relayAddrs() []netip.Addr {
 	return out
 }
 
+// callNames are the call counters on the shared secure-send path.
+var callNames = courier.Counters{Blocked: "call_drop_blocked", Unsealable: "call_drop_unsealed", Mismatch: "call_drop_sender"}
+
+// newCallCourier makes the secure-send path of call signalling. Calls are live
+// (courier.Live): a call message is only ever from its author, so a sealed
+// sender other than the link peer or routed source is dropped
+// (docs/security.md, "The sealed sender decides").
+func (n *Node) newCallCourier() (*courier.Courier, error) {
+	return courier.New(courier.Config{
+		Identity: n.id, Net: overlayNet{n.ov}, Sealed: TypeCall, Policy: courier.Live,
+		Blocked: func(p identity.PeerID) bool { return n.trust.isBlocked(p) },
+		Stats:   &n.stats, Names: callNames, Log: n.log,
+	})
+}
+
 // sendCallMessage seals m to peer (signed by us, readable only by peer) and
-// sends it however peer can be reached.
+// sends it however peer can be reached: call signalling is always sealed, on
+// a direct link too (courier.SendSealed).
 func (n *Node) sendCallMessage(peer identity.PeerID, m *call.Message) error {
-	rec := n.ov.RecordOf(peer)
-	if rec == nil {
-		return fmt.Errorf("call signalling to %s: %w", peer.Short(), overlay.ErrUnreachable)
-	}
 	b, err := m.Encode()
 	if err != nil {
 		return err
 	}
-	env, err := seal.Seal(n.id, rec.PubKey, b)
-	if err != nil {
-		return fmt.Errorf("seal call message: %w", err)
-	}
-	if _, err := n.ov.SendTo(peer, TypeCall, env); err != nil {
+	err = n.callSealed.SendSealed(peer, b)
+	switch {
+	case errors.Is(err, courier.ErrNoKey):
+		return fmt.Errorf("call signalling to %s: %w", peer.Short(), overlay.ErrUnreachable)
+	case err != nil:
 		return fmt.Errorf("call signalling to %s: %w", peer.Short(), err)
 	}
 	return nil
 }
 
-// onCallFrame opens a sealed call message; the sealed sender, not the routed
-// source, is who it is from. Calls are live: a sealed sender that differs from
-// the link peer or routed source is dropped (the project's policy: only
-// store-and-forward kinds may arrive from someone other than their author), and
-// so is everything a blocked peer signs, however it was routed.
+// onCallFrame opens a sealed call message under the policy of package
+// internal/courier: the sealed sender, not the routed source, is who it is
+// from; a sealed sender that differs from the link peer or routed source is
+// dropped (call_drop_sender), and so is everything a blocked peer sends or
+// signs (call_drop_blocked), however it was routed.
 func (n *Node) onCallFrame(src identity.PeerID, env []byte) {
-	opened, err := n.callOpener.Open(env)
+	f, err := n.callSealed.Open(src, src, env)
 	if err != nil {
-		n.stats.Add("call_drop_unsealed", 1)
-		return
+		return // counted by the courier
 	}
-	if opened.SenderID != src {
-		n.stats.Add("call_drop_sender", 1)
-		return
-	}
-	if n.trust.isBlocked(opened.SenderID) {
-		n.stats.Add("call_drop_blocked", 1)
-		return
-	}
-	m, err := call.Decode(opened.Plaintext)
+	m, err := call.Decode(f.Body)
 	if err != nil {
 		n.stats.Add("call_drop_malformed", 1)
 		return
 	}
-	n.calls.Handle(opened.SenderID, m)
+	n.calls.Handle(f.Sender, m)
 }
 
 // voiceRelays ranks relay candidates for a call to peer (selection's voice

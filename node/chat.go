@@ -1,7 +1,6 @@
 package node
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"time"
@@ -12,24 +11,6 @@ import (
 	"parley/overlay"
 	"parley/store"
 )
-
-// chatNet adapts the overlay to what chat needs.
-type chatNet struct{ ov *overlay.Overlay }
-
-func (c chatNet) Linked(id identity.PeerID) bool { return c.ov.Linked(id) }
-func (c chatNet) Online(id identity.PeerID) bool { return c.ov.Online(id) }
-func (c chatNet) Send(to identity.PeerID, typ uint8, p []byte) error {
-	return c.ov.Send(to, typ, p)
-}
-func (c chatNet) SendTo(to identity.PeerID, typ uint8, p []byte) (bool, error) {
-	return c.ov.SendTo(to, typ, p)
-}
-func (c chatNet) PublicKey(id identity.PeerID) ed25519.PublicKey {
-	if r := c.ov.RecordOf(id); r != nil {
-		return r.PubKey
-	}
-	return nil
-}
 
 // custodians picks, among directly linked online peers, the one with the lowest
 // smoothed RTT to hold messages for an absent peer. (Issue 5's link-quality ranking
@@ -63,7 +44,7 @@ func (n *Node) setupChat() error {
 		return err
 	}
 	n.chat, err = chat.New(chat.Config{
-		Identity: n.id, Net: chatNet{n.ov}, DB: n.db, Clock: n.clock, Emit: n.onChat,
+		Identity: n.id, Net: overlayNet{n.ov}, DB: n.db, Clock: n.clock, Emit: n.onChat,
 		Log: n.log, Stats: &n.stats, Rooms: n.rooms, Custodians: custodians{n.ov},
 		Blocked: n.trust.isBlocked, Known: n.knownPeer, Now: n.cfg.Now,
 	})

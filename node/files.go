@@ -1,14 +1,11 @@
 package node
 
 import (
-	"context"
-	"crypto/ed25519"
 	"fmt"
 	"path/filepath"
 
 	"parley/files"
 	"parley/identity"
-	"parley/overlay"
 	"parley/selection"
 )
 
@@ -58,28 +55,6 @@ func (FileProgress) EventName() string { return "file_progress" }
 func (FileDone) EventName() string     { return "file_done" }
 func (FileFailed) EventName() string   { return "file_failed" }
 
-// filesNet adapts the overlay to what files needs.
-type filesNet struct{ ov *overlay.Overlay }
-
-func (f filesNet) Linked(id identity.PeerID) bool { return f.ov.Linked(id) }
-func (f filesNet) Online(id identity.PeerID) bool { return f.ov.Online(id) }
-func (f filesNet) PublicKey(id identity.PeerID) ed25519.PublicKey {
-	if r := f.ov.RecordOf(id); r != nil {
-		return r.PubKey
-	}
-	return nil
-}
-func (f filesNet) Send(to identity.PeerID, typ uint8, p []byte) error { return f.ov.Send(to, typ, p) }
-func (f filesNet) SendTo(to identity.PeerID, typ uint8, p []byte) (bool, error) {
-	return f.ov.SendTo(to, typ, p)
-}
-func (f filesNet) SendBulkDirect(ctx context.Context, to identity.PeerID, typ uint8, p []byte) error {
-	return f.ov.SendBulkDirect(ctx, to, typ, p)
-}
-func (f filesNet) SendBulk(ctx context.Context, to identity.PeerID, typ uint8, p []byte) (bool, error) {
-	return f.ov.SendBulk(ctx, to, typ, p)
-}
-
 // bulkRanker ranks file sources with the link-quality ranking for bulk transfer.
 type bulkRanker struct{ n *Node }
 
@@ -114,7 +89,7 @@ func (n *Node) downloadsDir() string {
 func (n *Node) setupFiles() error {
 	var err error
 	n.files, err = files.New(files.Config{
-		Identity: n.id, Net: filesNet{n.ov}, Store: n.db, Rooms: n.rooms, Ranker: bulkRanker{n},
+		Identity: n.id, Net: overlayNet{n.ov}, Store: n.db, Rooms: n.rooms, Ranker: bulkRanker{n},
 		Downloads: n.downloadsDir(), Emit: n.onFiles, Log: n.log, Stats: &n.stats, Now: n.cfg.Now,
 		Refuse: n.trust.isBlocked,
 	})

@@ -56,8 +56,8 @@ import (
 	"parley/identity"
 	"parley/internal/clockwait"
 	"parley/internal/counters"
+	"parley/internal/courier"
 	"parley/internal/hlc"
-	"parley/internal/seal"
 	"parley/internal/sysinfo"
 	"parley/internal/team"
 	"parley/linkquality"
@@ -130,12 +130,13 @@ type Node struct {
 	stats   counters.Set
 	files   *files.Service // file sharing (node/files.go)
 	// calls runs voice calls; turn is this node's TURN relay for others' calls
-	// (nil when it could not start); callOpener opens sealed call signalling.
+	// (nil when it could not start); callSealed sends and opens sealed call
+	// signalling (node/calls.go).
 	calls      *call.Manager
 	audioIn    string // call audio source and sink specs; guarded by mu
 	audioOut   string
 	turn       *relay.Server
-	callOpener *seal.Opener
+	callSealed *courier.Courier
 	trust      *trust
 	teamKey    *team.Key // nil: open network
 	// ifaces are the interfaces discovery and calls keep (empty: all): --iface,
