@@ -226,8 +226,13 @@ func (l *Link) Done() <-chan struct{} { return l.closed }
 
 // writeLoop drains the queue, flushing when it runs dry so bursts share syscalls and
 // TLS records. A write that stalls for 10 s means the peer is gone: the link closes.
+//
+// After a TypeSuperseded frame (supersede) the writer is what says the link's
+// last frames are out: once it has written that frame and found the ordinary
+// lane empty, it flushes and closes the link supersedeLinger later.
 func (l *Link) writeLoop() {
 	bw := bufio.NewWriterSize(l.conn, 64<<10)
+	superseding, lingering := false, false
 	for {
 		var frame []byte
 		bulk := false
@@ -260,6 +265,15 @@ func (l *Link) writeLoop() {
 		if err != nil {
 			l.Close()
 			return
+		}
+		superseding = superseding || (!bulk && frame[1] == TypeSuperseded)
+		if superseding && !lingering && len(l.queue) == 0 {
+			if err := bw.Flush(); err != nil {
+				l.Close()
+				return
+			}
+			lingering = true
+			time.AfterFunc(supersedeLinger, l.Close)
 		}
 		if len(l.queue) == 0 && len(l.bulk) == 0 {
 			if err := bw.Flush(); err != nil {
