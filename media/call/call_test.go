@@ -1,12 +1,14 @@
 package call
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
+	"parley/internal/testwait"
 	"parley/media/audio"
 	"parley/media/signal"
 )
@@ -24,15 +26,12 @@ func answerIncoming(t *testing.T, p *party) ID {
 // waitFrames waits until p has played n frames.
 func waitFrames(t *testing.T, p *party, n int) [][]int16 {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for time.Now().Before(deadline) {
-		if f := p.out.snapshot(); len(f) >= n {
-			return f
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("played only %d of %d frames", len(p.out.snapshot()), n)
-	return nil
+	var f [][]int16
+	testwait.Until(t, waitLimit, 20*time.Millisecond, fmt.Sprintf("%d frames played", n), func() bool {
+		f = p.out.snapshot()
+		return len(f) >= n
+	})
+	return f
 }
 
 // audible returns the frames from the first one carrying sound.
