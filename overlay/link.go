@@ -78,6 +78,11 @@ type Link struct {
 	probe      probeState
 	lazy       lazyLink // references and wants waiting to go out (lazy.go)
 
+	// closeWhenDrained is set by supersede when its superseded frame did not fit
+	// in a full queue: the writer then lingers and closes once the queue is
+	// drained, as it does after writing that frame.
+	closeWhenDrained atomic.Bool
+
 	// queued and bulkQueued are the bytes waiting in queue and bulk (bounded by
 	// linkQueueBytes and bulkQueueBytes); the writer subtracts what it takes.
 	queued, bulkQueued atomic.Int64
@@ -266,7 +271,7 @@ func (l *Link) writeLoop() {
 			l.Close()
 			return
 		}
-		superseding = superseding || (!bulk && frame[1] == TypeSuperseded)
+		superseding = superseding || (!bulk && frame[1] == TypeSuperseded) || l.closeWhenDrained.Load()
 		if superseding && !lingering && len(l.queue) == 0 {
 			if err := bw.Flush(); err != nil {
 				l.Close()

@@ -78,3 +78,40 @@ func TestSupersedeBackstopClosesStuckLink(t *testing.T) {
 		}
 	})
 }
+
+// A superseded frame that does not fit a full queue is not sent, but what is
+// queued still goes out, and the link closes supersedeLinger after the last of
+// it (as the polling version did), not at once and not at the backstop.
+func TestSupersedeFullQueueDrainsThenCloses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		near, far := net.Pipe()
+		defer far.Close()
+		l := newLink(near, identity.PeerID{1}, nil, true, time.Now())
+		queued := 0
+		for l.send(TypePing, []byte{1}) == nil {
+			queued++
+		}
+		supersede(l, true)
+		go l.writeLoop()
+		fr := newFrameReader(far)
+		read := 0
+		var lastAt time.Time
+		for {
+			f, err := fr.Next()
+			if err != nil {
+				break
+			}
+			if f.Type != TypePing {
+				t.Fatalf("frame type %d after a full queue, want pings only", f.Type)
+			}
+			read++
+			lastAt = time.Now()
+		}
+		if read != queued {
+			t.Fatalf("peer read %d of %d queued frames", read, queued)
+		}
+		if d := time.Since(lastAt); d != supersedeLinger {
+			t.Fatalf("closed %v after the last frame, want %v", d, supersedeLinger)
+		}
+	})
+}

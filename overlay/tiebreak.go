@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"net"
 	"time"
 
@@ -73,9 +74,10 @@ func supersede(l *Link, running bool) {
 		l.Close()
 		return
 	}
-	if l.send(TypeSuperseded, nil) != nil {
-		l.Close()
-		return
+	if errors.Is(l.send(TypeSuperseded, nil), ErrQueueFull) {
+		// The peer is not told, but still gets what is queued, as when a loop
+		// polled the queue.
+		l.closeWhenDrained.Store(true)
 	}
 	time.AfterFunc(supersedeFlush+supersedeLinger, l.Close)
 }
@@ -94,7 +96,7 @@ const supersedeFlush = time.Second
 // them — so the peer sees a link going down rather than a supersede (LinkDown,
 // a new record, and a redial). 20 ms is what the polling version it replaces
 // waited after the queue drained (b8827d0); TestLargeLANBoundsDialDegree (itest)
-// re-measures the record copies this affects, TestSupersedeLingers the timing.
+// re-measures the record copies this affects, TestSupersedeFlushesThenCloses the timing.
 const supersedeLinger = 20 * time.Millisecond
 
 // supersedeGrace is how long a superseded link's peer stays "linked" while the
