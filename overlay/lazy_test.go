@@ -176,7 +176,7 @@ func TestFullMeshSendsEachRecordOnce(t *testing.T) {
 		}
 		for i := range nodes {
 			for j := i + 1; j < count; j++ {
-				dial(t, nodes[i], nodes[j])
+				linkBoth(t, nodes[i], nodes[j])
 			}
 		}
 		// Wait until everyone holds everyone's record listing the full mesh, so that
@@ -244,7 +244,7 @@ func TestStarPullsBeyondTheFanout(t *testing.T) {
 		nodes := make([]*testNode, leaves)
 		for i := range nodes {
 			nodes[i] = startMemNode(t, n, byte(i+2), fmt.Sprintf("leaf%d", i), nil)
-			dial(t, nodes[i], hub)
+			linkBoth(t, nodes[i], hub)
 		}
 		waitUntil(t, "every leaf to know every other pulls", func() bool {
 			for _, x := range append(nodes, hub) {
