@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"parley/identity"
@@ -324,18 +325,19 @@ func TestInterfacesRereadWithoutRun(t *testing.T) {
 	if len(Interfaces(nil)) == 0 {
 		t.Skip("no interface that discovery could use on this machine")
 	}
-	var keep atomic.Bool
-	s := New(Config{Identity: testIdentity(t, 1), IfacePoll: time.Millisecond,
-		KeepIface: func(net.Interface) bool { return keep.Load() }})
-	if got := s.LocalAddrs(); len(got) != 0 {
-		t.Fatalf("LocalAddrs with no interface kept: %v", got)
-	}
-	keep.Store(true)
-	deadline := time.Now().Add(5 * time.Second)
-	for len(s.LocalAddrs()) == 0 {
-		if time.Now().After(deadline) {
+	// In a bubble the IfacePoll passes on virtual time: exactly one poll later
+	// the next ask must re-read the interfaces.
+	synctest.Test(t, func(t *testing.T) {
+		var keep atomic.Bool
+		s := New(Config{Identity: testIdentity(t, 1), IfacePoll: time.Millisecond,
+			KeepIface: func(net.Interface) bool { return keep.Load() }})
+		if got := s.LocalAddrs(); len(got) != 0 {
+			t.Fatalf("LocalAddrs with no interface kept: %v", got)
+		}
+		keep.Store(true)
+		time.Sleep(time.Millisecond)
+		if len(s.LocalAddrs()) == 0 {
 			t.Fatal("the interfaces were not re-read without Run")
 		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	})
 }

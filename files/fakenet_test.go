@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/testwait"
 )
 
 // fakeFrame is one frame on the fake network.
@@ -245,13 +246,7 @@ func (n *fakeNet) quiet() bool {
 // not a guess at how long something takes).
 func (n *fakeNet) settle() {
 	n.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !n.quiet() {
-		if time.Now().After(deadline) {
-			n.t.Fatal("fake network never became quiet")
-		}
-		time.Sleep(50 * time.Microsecond)
-	}
+	testwait.Until(n.t, 20*time.Second, 50*time.Microsecond, "the fake network to become quiet", n.quiet)
 }
 
 // frames returns what was sent so far.

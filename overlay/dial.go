@@ -94,8 +94,14 @@ func (o *Overlay) Dial(ctx context.Context, id identity.PeerID, addrs []netip.Ad
 }
 
 func (o *Overlay) dialOne(ctx context.Context, want identity.PeerID, ap netip.AddrPort) (*tls.Conn, ed25519.PublicKey, error) {
-	d := net.Dialer{Timeout: 3 * time.Second}
-	raw, err := d.DialContext(ctx, "tcp", ap.String())
+	var raw net.Conn
+	var err error
+	if o.dialConn != nil {
+		raw, err = o.dialConn(ctx, ap)
+	} else {
+		d := net.Dialer{Timeout: 3 * time.Second}
+		raw, err = d.DialContext(ctx, "tcp", ap.String())
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -77,6 +77,11 @@ type Link struct {
 	probe      probeState
 	lazy       lazyLink // references and wants waiting to go out (lazy.go)
 
+	// closeWhenDrained is set by supersede when its superseded frame did not fit
+	// in a full queue: the writer then lingers and closes once the queue is
+	// drained, as it does after writing that frame.
+	closeWhenDrained atomic.Bool
+
 	// queued and bulkQueued are the bytes waiting in queue and bulk (bounded by
 	// linkQueueBytes and bulkQueueBytes); the writer subtracts what it takes.
 	queued, bulkQueued atomic.Int64
@@ -225,8 +230,13 @@ func (l *Link) Done() <-chan struct{} { return l.closed }
 
 // writeLoop drains the queue, flushing when it runs dry so bursts share syscalls and
 // TLS records. A write that stalls for 10 s means the peer is gone: the link closes.
+//
+// After a TypeSuperseded frame (supersede) the writer is what says the link's
+// last frames are out: once it has written that frame and found the ordinary
+// lane empty, it flushes and closes the link supersedeLinger later.
 func (l *Link) writeLoop() {
 	bw := bufio.NewWriterSize(l.conn, 64<<10)
+	superseding, lingering := false, false
 	for {
 		var frame []byte
 		bulk := false
@@ -259,6 +269,15 @@ func (l *Link) writeLoop() {
 		if err != nil {
 			l.Close()
 			return
+		}
+		superseding = superseding || (!bulk && frame[1] == TypeSuperseded) || l.closeWhenDrained.Load()
+		if superseding && !lingering && len(l.queue) == 0 {
+			if err := bw.Flush(); err != nil {
+				l.Close()
+				return
+			}
+			lingering = true
+			time.AfterFunc(supersedeLinger, l.Close)
 		}
 		if len(l.queue) == 0 && len(l.bulk) == 0 {
 			if err := bw.Flush(); err != nil {

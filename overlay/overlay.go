@@ -104,6 +104,11 @@ type Overlay struct {
 	port uint16
 	cert tls.Certificate
 
+	// dialConn, when set, replaces the TCP dial of an outbound link: tests
+	// connect overlays over in-memory pipes with it (memnet_test.go), so they can
+	// run in a synctest bubble.
+	dialConn func(ctx context.Context, ap netip.AddrPort) (net.Conn, error)
+
 	mu      sync.Mutex
 	links   map[identity.PeerID]*Link
 	dialing map[identity.PeerID]bool

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"parley/identity"
@@ -69,6 +70,7 @@ type testNode struct {
 	log  *eventLog
 	stop context.CancelFunc
 	done chan error
+	mem  *memNet // set by startMemNode: the node listens and dials on it
 }
 
 // countingListener counts accepted connections.
@@ -461,10 +463,16 @@ func dialRaw(t *testing.T, seed byte, to *testNode) *rawPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: waitLimit}, "tcp", to.addr().String(), &tls.Config{
+	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
 		NextProtos: []string{"parley/1"}, InsecureSkipVerify: true,
-	})
+	}
+	var conn *tls.Conn
+	if to.mem != nil {
+		conn, err = memTLS(t, to, cfg)
+	} else {
+		conn, err = tls.DialWithDialer(&net.Dialer{Timeout: waitLimit}, "tcp", to.addr().String(), cfg)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -743,25 +751,27 @@ func TestRecordTableCap(t *testing.T) {
 // publishes once per change, not once per change plus once per refresh beat, and
 // a quiet node still re-issues its record every RefreshEvery.
 func TestRefreshCountsFromTheLastRecord(t *testing.T) {
-	const refresh = 300 * time.Millisecond
-	a := startNodeCfg(t, 1, "alice", func(c *Config) { c.RefreshEvery = refresh }, nil)
-	waitUntil(t, "the first record", func() bool { return a.ov.SelfRecord() != nil })
-	before := a.ov.Stats()["record_published"]
-	const changes = 12
-	for k := range changes {
-		if err := a.ov.SetProfile(Profile{Name: "alice", Status: fmt.Sprint(k)}); err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		const refresh = 300 * time.Millisecond
+		a := startMemNode(t, newMemNet(), 1, "alice", func(c *Config) { c.RefreshEvery = refresh })
+		waitUntil(t, "the first record", func() bool { return a.ov.SelfRecord() != nil })
+		before := a.ov.Stats()["record_published"]
+		const changes = 12
+		for k := range changes {
+			if err := a.ov.SetProfile(Profile{Name: "alice", Status: fmt.Sprint(k)}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(refresh / 3)
 		}
-		time.Sleep(refresh / 3)
-	}
-	busy := a.ov.Stats()["record_published"] - before
-	// 12 changes over 1.2 s; a fixed 300 ms beat would have added 4 records.
-	if busy > changes+1 {
-		t.Errorf("%d records for %d changes: the refresh beat published on top of them", busy, changes)
-	}
-	quiet := a.ov.Stats()["record_published"]
-	time.Sleep(3*refresh + refresh/2)
-	if n := a.ov.Stats()["record_published"] - quiet; n < 2 || n > 4 {
-		t.Errorf("%d records in %v of quiet, want about 3 (one per %v)", n, 3*refresh+refresh/2, refresh)
-	}
+		busy := a.ov.Stats()["record_published"] - before
+		// 12 changes over 1.2 s; a fixed 300 ms beat would have added 4 records.
+		if busy > changes+1 {
+			t.Errorf("%d records for %d changes: the refresh beat published on top of them", busy, changes)
+		}
+		quiet := a.ov.Stats()["record_published"]
+		time.Sleep(3*refresh + refresh/2)
+		if n := a.ov.Stats()["record_published"] - quiet; n < 2 || n > 4 {
+			t.Errorf("%d records in %v of quiet, want about 3 (one per %v)", n, 3*refresh+refresh/2, refresh)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"net"
 	"time"
 
@@ -61,7 +62,10 @@ func (o *Overlay) register(conn net.Conn, id identity.PeerID, pub ed25519.Public
 }
 
 // supersede closes a connection that lost the duplicate-link tie-break, telling the
-// peer why first. running says whether its writer goroutine is already started.
+// peer why first. running says whether its writer goroutine is already started;
+// if it is, the writer closes the link supersedeLinger after the superseded frame
+// and everything queued before it are out (writeLoop), and a timer closes it
+// after supersedeFlush + supersedeLinger if the peer never takes them.
 func supersede(l *Link, running bool) {
 	frame := AppendFrame(nil, TypeSuperseded, nil)
 	if !running {
@@ -70,21 +74,30 @@ func supersede(l *Link, running bool) {
 		l.Close()
 		return
 	}
-	l.send(TypeSuperseded, nil)
-	go func() {
-		deadline := time.Now().Add(supersedeFlush)
-		for len(l.queue) > 0 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		time.Sleep(20 * time.Millisecond) // let the writer flush what it dequeued
-		l.Close()
-	}()
+	if errors.Is(l.send(TypeSuperseded, nil), ErrQueueFull) {
+		// The peer is not told, but still gets what is queued, as when a loop
+		// polled the queue.
+		l.closeWhenDrained.Store(true)
+	}
+	time.AfterFunc(supersedeFlush+supersedeLinger, l.Close)
 }
 
 // supersedeFlush bounds how long a superseded link may take to write its last
 // frames: they are at most the 4 MiB of one queue (linkQueueBytes), which a LAN
 // peer that reads at all takes in well under a second.
 const supersedeFlush = time.Second
+
+// supersedeLinger is how long a superseded link stays open after its last
+// frames are written. Its reader still takes what the peer sent before it read
+// our superseded frame (typically the peer's record sync on this link), and
+// frames queued meanwhile still go out. Closing at once (commit 5d2dc9d) can
+// close a socket with unread bytes, which makes the kernel reset the
+// connection and drop what it had not yet sent — the superseded frame among
+// them — so the peer sees a link going down rather than a supersede (LinkDown,
+// a new record, and a redial). 20 ms is what the polling version it replaces
+// waited after the queue drained (b8827d0); TestLargeLANBoundsDialDegree (itest)
+// re-measures the record copies this affects, TestSupersedeFlushesThenCloses the timing.
+const supersedeLinger = 20 * time.Millisecond
 
 // supersedeGrace is how long a superseded link's peer stays "linked" while the
 // winning connection finishes its handshake.

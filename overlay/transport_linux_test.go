@@ -1,10 +1,12 @@
 package overlay
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"parley/identity"
+	"parley/internal/testwait"
 )
 
 // TestLinkReadsKernelSegmentCounters checks that a real TLS-over-TCP link reports
@@ -36,19 +38,15 @@ func TestLinkReadsKernelSegmentCounters(t *testing.T) {
 			t.Fatalf("frame %d not delivered", i)
 		}
 	}
-	deadline := time.Now().Add(waitLimit)
-	for {
-		q := la.Quality()
-		if q.SegsSent >= before.SegsSent+20 {
-			if q.SegsRetrans > q.SegsSent {
-				t.Fatalf("%d retransmissions of %d segments", q.SegsRetrans, q.SegsSent)
-			}
-			t.Logf("segments sent %d → %d, retransmitted %d", before.SegsSent, q.SegsSent, q.SegsRetrans)
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("20 frames sent but the segment counter went from %d only to %d", before.SegsSent, q.SegsSent)
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The kernel's counters over a real socket: waited on, not synctest (a
+	// socket is not durably blocking).
+	var q Quality
+	testwait.Until(t, waitLimit, 10*time.Millisecond, fmt.Sprintf("the segment counter to count 20 frames sent (from %d)", before.SegsSent), func() bool {
+		q = la.Quality()
+		return q.SegsSent >= before.SegsSent+20
+	})
+	if q.SegsRetrans > q.SegsSent {
+		t.Fatalf("%d retransmissions of %d segments", q.SegsRetrans, q.SegsSent)
 	}
+	t.Logf("segments sent %d → %d, retransmitted %d", before.SegsSent, q.SegsSent, q.SegsRetrans)
 }

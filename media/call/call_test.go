@@ -1,12 +1,15 @@
 package call
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"parley/internal/testwait"
 	"parley/media/audio"
 	"parley/media/signal"
 )
@@ -24,15 +27,12 @@ func answerIncoming(t *testing.T, p *party) ID {
 // waitFrames waits until p has played n frames.
 func waitFrames(t *testing.T, p *party, n int) [][]int16 {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for time.Now().Before(deadline) {
-		if f := p.out.snapshot(); len(f) >= n {
-			return f
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("played only %d of %d frames", len(p.out.snapshot()), n)
-	return nil
+	var f [][]int16
+	testwait.Until(t, waitLimit, 20*time.Millisecond, fmt.Sprintf("%d frames played", n), func() bool {
+		f = p.out.snapshot()
+		return len(f) >= n
+	})
+	return f
 }
 
 // audible returns the frames from the first one carrying sound.
@@ -54,79 +54,81 @@ func flatten(frames [][]int16) []int16 {
 }
 
 func TestCallCarriesTheTone(t *testing.T) {
-	alice, bob := twoParties(t)
+	synctest.Test(t, func(t *testing.T) {
+		alice, bob := twoParties(t)
 
-	id, err := alice.m.Call(bob.id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := answerIncoming(t, bob); got != id {
-		t.Fatalf("bob was rung for %s, alice placed %s", got, id)
-	}
-	alice.ev.waitState(t, StateRinging)
-	alice.ev.waitState(t, StateActive)
-	bob.ev.waitState(t, StateActive)
-	frames := waitFrames(t, bob, 150)
+		id, err := alice.m.Call(bob.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := answerIncoming(t, bob); got != id {
+			t.Fatalf("bob was rung for %s, alice placed %s", got, id)
+		}
+		alice.ev.waitState(t, StateRinging)
+		alice.ev.waitState(t, StateActive)
+		bob.ev.waitState(t, StateActive)
+		frames := waitFrames(t, bob, 150)
 
-	heard := flatten(audible(frames))
-	if len(heard) < 50*960 {
-		t.Fatalf("bob heard %d samples of sound in %d frames", len(heard), len(frames))
-	}
-	sent := alice.src.samples()
-	lag, corr := signal.Align(sent, heard, len(sent))
-	t.Logf("aligned at lag %d (corr %.3f), whole-recording SNR %.1f dB", lag, corr, signal.SNR(sent, heard, lag))
-	// Every 200 ms must reach 20 dB, bar two windows per frame bob's jitter
-	// buffer stretched or skipped (it does under load: a concealed frame, and
-	// the decoder settling after it, cost a window what one lag over the whole
-	// recording charged all of it, 15.7 dB seen). The splices are those of a
-	// report that counts at least the frames recorded, so none in the recording
-	// is missed. 550 Hz has 11 periods in a frame: a splice shifts nothing, and
-	// the recording is judged at one lag (JudgeOptions.Steady). The first
-	// audible frame is left out: it begins with the encoder's look-ahead, 6.5 ms
-	// of fade-in from silence (3 dB).
-	rec := bob.ev.wait(t, "stats counting the recorded frames", func(ev any) bool {
-		s, ok := ev.(Stats)
-		return ok && s.Call == id && s.FramesPlayed+s.Concealed+s.Recovered >= uint64(len(frames))
-	}).(Stats)
-	judge := signal.JudgeOptions{
-		Window: audio.SampleRate / 5, Frame: audio.FrameSamples, MinSNR: 20, MinWindows: 10,
-		Steady: true, Logf: t.Logf,
-	}
-	if err := signal.JudgeWindows(sent, heard[audio.FrameSamples:], lag-audio.FrameSamples, int(rec.Stretched+rec.Skipped), judge); err != nil {
-		t.Fatalf("on a clean link: %v", err)
-	}
-	if f := signal.DominantFrequency(heard, 48000); f < 540 || f > 560 {
-		t.Fatalf("bob heard %.0f Hz, alice sent 550", f)
-	}
-	st := bob.ev.wait(t, "stats with audio", func(ev any) bool {
-		s, ok := ev.(Stats)
-		return ok && s.FramesPlayed > 0 && s.SetupTime > 0
-	}).(Stats)
-	if st.Codec != "opus/48000" || st.Path == "" || !st.Relay.IsZero() {
-		t.Fatalf("stats: %+v", st)
-	}
-	// A clean link reports no loss, so alice's FEC stays off: after 3 s of
-	// reports (about one a second) her encoder still expects none.
-	late := alice.ev.wait(t, "alice's stats after 3 s of audio", func(ev any) bool {
-		s, ok := ev.(Stats)
-		return ok && s.FramesSent > 150
-	}).(Stats)
-	if late.FECLoss != 0 {
-		t.Fatalf("FEC tuned for %d %% loss on a clean link", late.FECLoss)
-	}
+		heard := flatten(audible(frames))
+		if len(heard) < 50*960 {
+			t.Fatalf("bob heard %d samples of sound in %d frames", len(heard), len(frames))
+		}
+		sent := alice.src.samples()
+		lag, corr := signal.Align(sent, heard, len(sent))
+		t.Logf("aligned at lag %d (corr %.3f), whole-recording SNR %.1f dB", lag, corr, signal.SNR(sent, heard, lag))
+		// Every 200 ms must reach 20 dB, bar two windows per frame bob's jitter
+		// buffer stretched or skipped (it does under load: a concealed frame, and
+		// the decoder settling after it, cost a window what one lag over the whole
+		// recording charged all of it, 15.7 dB seen). The splices are those of a
+		// report that counts at least the frames recorded, so none in the recording
+		// is missed. 550 Hz has 11 periods in a frame: a splice shifts nothing, and
+		// the recording is judged at one lag (JudgeOptions.Steady). The first
+		// audible frame is left out: it begins with the encoder's look-ahead, 6.5 ms
+		// of fade-in from silence (3 dB).
+		rec := bob.ev.wait(t, "stats counting the recorded frames", func(ev any) bool {
+			s, ok := ev.(Stats)
+			return ok && s.Call == id && s.FramesPlayed+s.Concealed+s.Recovered >= uint64(len(frames))
+		}).(Stats)
+		judge := signal.JudgeOptions{
+			Window: audio.SampleRate / 5, Frame: audio.FrameSamples, MinSNR: 20, MinWindows: 10,
+			Steady: true, Logf: t.Logf,
+		}
+		if err := signal.JudgeWindows(sent, heard[audio.FrameSamples:], lag-audio.FrameSamples, int(rec.Stretched+rec.Skipped), judge); err != nil {
+			t.Fatalf("on a clean link: %v", err)
+		}
+		if f := signal.DominantFrequency(heard, 48000); f < 540 || f > 560 {
+			t.Fatalf("bob heard %.0f Hz, alice sent 550", f)
+		}
+		st := bob.ev.wait(t, "stats with audio", func(ev any) bool {
+			s, ok := ev.(Stats)
+			return ok && s.FramesPlayed > 0 && s.SetupTime > 0
+		}).(Stats)
+		if st.Codec != "opus/48000" || st.Path == "" || !st.Relay.IsZero() {
+			t.Fatalf("stats: %+v", st)
+		}
+		// A clean link reports no loss, so alice's FEC stays off: after 3 s of
+		// reports (about one a second) her encoder still expects none.
+		late := alice.ev.wait(t, "alice's stats after 3 s of audio", func(ev any) bool {
+			s, ok := ev.(Stats)
+			return ok && s.FramesSent > 150
+		}).(Stats)
+		if late.FECLoss != 0 {
+			t.Fatalf("FEC tuned for %d %% loss on a clean link", late.FECLoss)
+		}
 
-	if err := alice.m.Hangup(id); err != nil {
-		t.Fatal(err)
-	}
-	if e := alice.ev.waitState(t, StateEnded); e.Reason != ReasonHangup {
-		t.Fatalf("alice ended with %q", e.Reason)
-	}
-	if e := bob.ev.waitState(t, StateEnded); e.Reason != ReasonRemoteHang {
-		t.Fatalf("bob ended with %q", e.Reason)
-	}
-	if len(alice.m.Active())+len(bob.m.Active()) != 0 {
-		t.Fatal("calls left after hang-up")
-	}
+		if err := alice.m.Hangup(id); err != nil {
+			t.Fatal(err)
+		}
+		if e := alice.ev.waitState(t, StateEnded); e.Reason != ReasonHangup {
+			t.Fatalf("alice ended with %q", e.Reason)
+		}
+		if e := bob.ev.waitState(t, StateEnded); e.Reason != ReasonRemoteHang {
+			t.Fatalf("bob ended with %q", e.Reason)
+		}
+		if len(alice.m.Active())+len(bob.m.Active()) != 0 {
+			t.Fatal("calls left after hang-up")
+		}
+	})
 }
 
 // TestCallStaysContinuousAtFivePercentLoss runs a call over a virtual network

@@ -2,6 +2,7 @@ package call
 
 import (
 	"testing"
+	"testing/synctest"
 
 	"parley/identity"
 	"parley/media/audio"
@@ -89,66 +90,70 @@ func checkHearsOthers(t *testing.T, parties []*party) {
 }
 
 func TestFourPartyMesh(t *testing.T) {
-	lab := newVnetLab(t, 0, 0, nil)
-	var b bus
-	var parties []*party
-	for i := byte(1); i <= 4; i++ {
-		parties = append(parties, b.newParty(t, i, lab.net(t), nil))
-	}
-	lab.start(t)
-	runGroup(t, parties)
-	// Full mesh: everyone has a leg to each of the three others.
-	for _, p := range parties {
-		for _, c := range p.m.Active() {
-			if !c.Mixer.IsZero() {
-				t.Fatalf("a 4-party call got a mixer")
-			}
-			if n := p.legCount(c.Call); n != 3 {
-				t.Fatalf("party %d has %d legs, want 3", p.id[0], n)
+	synctest.Test(t, func(t *testing.T) {
+		lab := newVnetLab(t, 0, 0, nil)
+		var b bus
+		var parties []*party
+		for i := byte(1); i <= 4; i++ {
+			parties = append(parties, b.newParty(t, i, lab.net(t), nil))
+		}
+		lab.start(t)
+		runGroup(t, parties)
+		// Full mesh: everyone has a leg to each of the three others.
+		for _, p := range parties {
+			for _, c := range p.m.Active() {
+				if !c.Mixer.IsZero() {
+					t.Fatalf("a 4-party call got a mixer")
+				}
+				if n := p.legCount(c.Call); n != 3 {
+					t.Fatalf("party %d has %d legs, want 3", p.id[0], n)
+				}
 			}
 		}
-	}
-	checkHearsOthers(t, parties)
+		checkHearsOthers(t, parties)
 
-	// One leaves; the other three carry on.
-	c := parties[3].m.Active()[0].Call
-	if err := parties[3].m.Hangup(c); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range parties[:3] {
-		p.ev.wait(t, "leg gone", func(any) bool { return p.legCount(c) == 2 })
-		if st := p.m.Active(); len(st) != 1 || st[0].State != StateActive {
-			t.Fatalf("party %d after one left: %+v", p.id[0], st)
+		// One leaves; the other three carry on.
+		c := parties[3].m.Active()[0].Call
+		if err := parties[3].m.Hangup(c); err != nil {
+			t.Fatal(err)
 		}
-	}
+		for _, p := range parties[:3] {
+			p.ev.wait(t, "leg gone", func(any) bool { return p.legCount(c) == 2 })
+			if st := p.m.Active(); len(st) != 1 || st[0].State != StateActive {
+				t.Fatalf("party %d after one left: %+v", p.id[0], st)
+			}
+		}
+	})
 }
 
 func TestFivePartyCallIsMixed(t *testing.T) {
-	lab := newVnetLab(t, 0, 0, nil)
-	var b bus
-	var parties []*party
-	mixer := identity.PeerID{}
-	pick := func(c *Config) {
-		c.ChooseMixer = func(parts []identity.PeerID) identity.PeerID { return parts[2] }
-	}
-	for i := byte(1); i <= 5; i++ {
-		parties = append(parties, b.newParty(t, i, lab.net(t), pick))
-	}
-	mixer = parties[2].id
-	lab.start(t)
-	runGroup(t, parties)
-	for _, p := range parties {
-		c := p.m.Active()[0]
-		if c.Mixer != mixer {
-			t.Fatalf("party %d: mixer %s, want %s", p.id[0], c.Mixer.Short(), mixer.Short())
+	synctest.Test(t, func(t *testing.T) {
+		lab := newVnetLab(t, 0, 0, nil)
+		var b bus
+		var parties []*party
+		mixer := identity.PeerID{}
+		pick := func(c *Config) {
+			c.ChooseMixer = func(parts []identity.PeerID) identity.PeerID { return parts[2] }
 		}
-		want := 1
-		if p.id == mixer {
-			want = 4
+		for i := byte(1); i <= 5; i++ {
+			parties = append(parties, b.newParty(t, i, lab.net(t), pick))
 		}
-		if n := p.legCount(c.Call); n != want {
-			t.Fatalf("party %d has %d legs, want %d", p.id[0], n, want)
+		mixer = parties[2].id
+		lab.start(t)
+		runGroup(t, parties)
+		for _, p := range parties {
+			c := p.m.Active()[0]
+			if c.Mixer != mixer {
+				t.Fatalf("party %d: mixer %s, want %s", p.id[0], c.Mixer.Short(), mixer.Short())
+			}
+			want := 1
+			if p.id == mixer {
+				want = 4
+			}
+			if n := p.legCount(c.Call); n != want {
+				t.Fatalf("party %d has %d legs, want %d", p.id[0], n, want)
+			}
 		}
-	}
-	checkHearsOthers(t, parties)
+		checkHearsOthers(t, parties)
+	})
 }
