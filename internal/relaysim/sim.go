@@ -102,6 +102,10 @@ type PurposeResult struct {
 	UnhystereticPerHour          float64
 	AbsGapP50, AbsGapP95         float64
 	OracleVsRandom, OracleP50    float64
+
+	// Sessions are the per-session samples the statistics across seeds are made
+	// of (Aggregate): every strategy's mean cost and, for voice, E-model rating.
+	Sessions []SessionSample
 }
 
 // epoch anchors the virtual clock; only differences matter.
@@ -176,6 +180,7 @@ func Run(cfg Config) (Result, error) {
 			nextVivaldi += cfg.VivaldiEvery
 		}
 	}
+	ev.finish()
 	return w.result(ev), nil
 }
 
