@@ -38,11 +38,21 @@ func main() {
 	flag.Float64Var(&h.SlowRatio, "slow-ratio", h.SlowRatio, "persistent gain: fraction of the current cost (≥ 1 disables)")
 	flag.DurationVar(&h.Hold, "hold", h.Hold, "persistent gain: how long it must last")
 	flag.DurationVar(&h.Dwell, "dwell", h.Dwell, "minimum time between voluntary switches")
+	worldFlag := flag.String("world", "", "worlds where the model is wrong: pairs,bursty,contention,load or all (default: the base world)")
+	modelFlag := flag.String("model", "full", "estimation model: full, no-floor or no-shares")
+	sizes := flag.String("peers", "50,200", "network sizes, comma-separated")
 	knows := flag.String("knows", "", "diagnostic: give the peers true loss, delay, peers (self state) or pairs (every pair measured), comma-separated")
 	flag.Parse()
 	k, ok := relaysim.ParseKnowledge(*knows)
 	if !ok {
 		fmt.Fprintf(os.Stderr, "benchrelay: -knows %q: want a comma-separated list of loss, delay, peers, pairs\n", *knows)
+		os.Exit(2)
+	}
+	world, ok := relaysim.ParseWorld(*worldFlag)
+	model, ok2 := relaysim.ParseModel(*modelFlag)
+	peers, err := parseSeeds(*sizes)
+	if !ok || !ok2 || err != nil {
+		fmt.Fprintf(os.Stderr, "benchrelay: bad -world %q, -model %q or -peers %q\n", *worldFlag, *modelFlag, *sizes)
 		os.Exit(2)
 	}
 	seeds := relaysim.HeldOutSeeds()
@@ -56,19 +66,21 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	if err := run(seeds, *duration, *decisions, *degree, h, k, *ticks); err != nil {
+	if err := run(seeds, peers, *duration, *decisions, *degree, h, k, world, model, *ticks); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrelay:", err)
 		os.Exit(1)
 	}
 }
 
-func run(seeds []uint64, duration time.Duration, decisions, degree int, h selection.Hysteresis, k relaysim.Knowledge, ticks bool) error {
+func run(seeds, peers []uint64, duration time.Duration, decisions, degree int, h selection.Hysteresis,
+	k relaysim.Knowledge, world relaysim.World, model relaysim.Model, ticks bool) error {
 	var cfgs []relaysim.Config
 	for _, seed := range seeds {
 		for _, t := range relaysim.Topologies() {
-			for _, n := range []int{50, 200} {
-				c := relaysim.DefaultConfig(t, n, seed)
+			for _, n := range peers {
+				c := relaysim.DefaultConfig(t, int(n), seed)
 				c.Duration, c.Decisions, c.Degree, c.Hysteresis, c.Knows = duration, decisions, degree, h, k
+				c.World, c.Model = world, model
 				cfgs = append(cfgs, c)
 			}
 		}
@@ -109,6 +121,9 @@ func run(seeds []uint64, duration time.Duration, decisions, degree int, h select
 		relaysim.SeedList(seeds), held, duration, cfgs[0].Warmup, decisions, cfgs[0].Tick)
 	fmt.Printf("Hysteresis: switch at once if > %g ms and < %.3g × current; after %v if > %g ms and < %.3g × current, and %v after the last switch.\n\n",
 		h.MinGain, h.Ratio, h.Hold, h.SlowMinGain, h.SlowRatio, h.Dwell)
+	if world != 0 || model != relaysim.ModelFull {
+		fmt.Printf("World: %v; estimation model: %v.\n\n", world, model)
+	}
 	if k != 0 {
 		fmt.Printf("Diagnostic, not the protocol: the peers know the true %v.\n\n", k)
 	}

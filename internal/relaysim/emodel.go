@@ -41,14 +41,17 @@ const (
 // RFactor is the E-model rating of a call whose one-way network delay is
 // oneWayMs (before the fixed codec and buffer delay) and whose packet loss is the
 // fraction loss.
-func RFactor(oneWayMs, loss float64) float64 {
+func RFactor(oneWayMs, loss float64) float64 { return rFactor(oneWayMs, loss, burstRatio) }
+
+// rFactor is RFactor with G.107's burst ratio (1: random loss; above 1: bursty).
+func rFactor(oneWayMs, loss, burstR float64) float64 {
 	ta := oneWayMs + fixedMouthToEar
 	id := 0.024 * ta
 	if ta > 177.3 {
 		id += 0.11 * (ta - 177.3)
 	}
 	ppl := 100 * math.Max(0, math.Min(loss, 1))
-	ieff := opusIe + (95-opusIe)*ppl/(ppl/burstRatio+opusBpl)
+	ieff := opusIe + (95-opusIe)*ppl/(ppl/burstR+opusBpl)
 	return emodelR0 - id - ieff
 }
 
@@ -58,11 +61,12 @@ func RFactor(oneWayMs, loss float64) float64 {
 func (w *world) voiceR(c *node, ends []*node) float64 {
 	worst := math.Inf(1)
 	for i, a := range ends {
-		la := w.truth(c, a)
+		la := w.relayLeg(c, a)
 		for _, b := range ends[i+1:] {
-			lb := w.truth(c, b)
+			lb := w.relayLeg(c, b)
 			d := (la.mean+lb.mean)/2 + jitterBufferPerJitter*math.Hypot(la.jitter, lb.jitter)
-			r := RFactor(d, 1-(1-la.loss)*(1-lb.loss))
+			loss := 1 - (1-la.loss)*(1-lb.loss)
+			r := rFactor(d, loss, w.burstRatio(loss))
 			worst = math.Min(worst, r)
 		}
 	}

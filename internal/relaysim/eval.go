@@ -128,6 +128,7 @@ func (ev *evaluator) newSession(d *decision) {
 // tick evaluates every live decision once.
 func (ev *evaluator) tick() error {
 	w := ev.w
+	ev.carry()
 	base := w.graph()
 	if w.cfg.Knows != 0 {
 		base = w.knownGraph(base, ev.byID)
@@ -166,7 +167,7 @@ func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
 		own = w.knownLinks(own, ev.byID)
 	}
 	g := base.WithOwn(own)
-	ranked := selection.Rank(g, req, selection.DefaultWeights(d.purpose), nil)
+	ranked := selection.Rank(g, req, w.weights(d.purpose), nil)
 	if len(ranked) == 0 {
 		return nil
 	}
