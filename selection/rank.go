@@ -70,7 +70,7 @@ func Rank(g *Graph, req Request, w Weights, cm *CostMap) []Ranked {
 		}
 		r := Ranked{ID: id}
 		for i := range ends {
-			legs[i] = leg(x, p, ci, &ends[i], cm)
+			legs[i] = leg(x, p, ci, &ends[i], cm, w)
 			switch legs[i].Source {
 			case Estimated:
 				r.Estimated++
@@ -170,7 +170,7 @@ func endpoints(req Request) []string {
 // endpoint e: a measured link if there is one (own measurement first), else a
 // Vivaldi estimate with the ends' access shares of loss and jitter, else the
 // pessimistic unknown leg.
-func leg(x *index, c PeerInfo, ci int, e *end, cm *CostMap) Leg {
+func leg(x *index, c PeerInfo, ci int, e *end, cm *CostMap, w Weights) Leg {
 	if c.ID == e.id {
 		return Leg{Source: Local}
 	}
@@ -183,10 +183,13 @@ func leg(x *index, c PeerInfo, ci int, e *end, cm *CostMap) Leg {
 		s, ok = x.links[pairKey(ci, e.pos)]
 	}
 	var ac accessEst
-	if ci >= 0 {
+	if ci >= 0 && !w.NoAccessShares {
 		ac = x.access[ci]
 	}
 	ae := e.acc
+	if w.NoAccessShares {
+		ae = accessEst{}
+	}
 	if ok {
 		l.RTT, l.RTTVar, l.Jitter, l.Loss, l.Source = s.rtt, s.rttVar, s.jitter, s.loss, Measured
 		if ac.linked && ae.linked {
@@ -200,7 +203,7 @@ func leg(x *index, c PeerInfo, ci int, e *end, cm *CostMap) Leg {
 	if usable(c.Coord) && usable(e.peer.Coord) {
 		l.Source = Estimated
 		l.RTT = c.Coord.DistanceMs(e.peer.Coord)
-		if ac.linked && ae.linked {
+		if ac.linked && ae.linked && !w.NoFloor {
 			l.RTT = math.Max(l.RTT, estimateFloor*(ac.rtt+ae.rtt))
 		}
 		l.RelErr = math.Min((c.Coord.Error+e.peer.Coord.Error)/2, 1)

@@ -20,6 +20,13 @@ type Weights struct {
 	Wireless   float64 // fixed penalty for a wireless candidate (half if unknown)
 	PerSession float64 // per relay session the candidate already carries
 	CPU        float64 // ms-equivalent at 50 % CPU; scales as ρ/(1−ρ) (queueing delay)
+
+	// Model switches, for the simulator's comparison in worlds where the model is
+	// wrong (benchrelay -model); the zero value is the protocol. NoAccessShares
+	// ranks without the access-share model: an estimated leg gets no loss,
+	// variation or jitter, a measured leg's loss is not shrunk toward the shares,
+	// and there is no floor. NoFloor drops only the floor under estimated legs.
+	NoAccessShares, NoFloor bool
 }
 
 // DefaultWeights returns the documented weights for p (zero Weights for an unknown

@@ -44,9 +44,16 @@
 // fresh random endpoints: cross-segment ones in the bridged topology) are re-ranked
 // every 10 s by the requesting endpoint, from the shared picture of published
 // records plus its own fresh measurements, through a selection.Chooser. Each tick
-// the true cost of the chosen candidate is compared with the oracle (the best true
-// cost over all online candidates), a random candidate (kept while online) and the
-// RTT-only choice (same hysteresis).
+// the true cost of each Strategy's choice (the protocol and the baselines: random,
+// Tailscale's rule, wired first, measured candidates only, RTT only) is compared
+// with the oracle (the best true cost over all online candidates), and for voice
+// and the mixer rated with the ITU-T G.107 E-model (emodel.go).
+//
+// # Statistics
+//
+// The unit is a relay session (SessionSample: means over its ticks). Aggregate
+// pools sessions over seeds, with 95 % intervals from a bootstrap over seeds.
+// Seeds from FirstHeldOutSeed (11) on are held out: never used for tuning.
 //
 // # Truth
 //
@@ -65,10 +72,19 @@
 // missing information the gap to the oracle comes from. The zero value is the
 // protocol as the node runs it.
 //
+// # Worlds
+//
+// Config.World adds what the estimation model does not assume (worlds.go): loss
+// and jitter per pair, bursty loss, Wi-Fi airtime paid twice by a relay on its
+// endpoint's access point, and load on chosen relays; Config.Model ranks without
+// the floor or the access shares. The zero values are the base world and the
+// protocol, whose output they leave byte for byte unchanged.
+//
 // # Limits
 //
-// Chosen relays carry no load (sessions do not consume the bandwidth of the relay
-// they pick, so herding on one good relay is not punished); goodbyes are heard at
-// once; records reach everyone instantly; the Wi-Fi model has no airtime contention
-// between peers of a cell; loss is independent per packet; no cost map is used.
+// In the base world chosen relays carry no load, loss is independent per packet
+// and relaying costs no airtime (see Worlds); goodbyes are heard at once; records
+// reach everyone instantly; no cost map is used. The peers' self-metrics and
+// Vivaldi pings differ from the node's (docs/relay-selection.md, "Node and
+// simulator").
 package relaysim

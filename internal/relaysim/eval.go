@@ -27,6 +27,8 @@ type decision struct {
 	lastTop string // Rank's previous top choice, to count flapping without hysteresis
 	// probes are the session's own measurements of short-listed legs (KnowShortlist).
 	probes map[uint64]*selection.LinkEstimator
+	// cur sums the current session's ticks: the unit the statistics count.
+	cur SessionSample
 }
 
 const (
@@ -40,6 +42,7 @@ type evaluator struct {
 	w         *world
 	decisions []*decision
 	sel, rtt  *selection.Chooser
+	ch        [numStrategies]*selection.Chooser // per strategy (nil for Random)
 	acc       map[selection.Purpose]*accum
 	costs     []float64 // scratch: true cost per node index, NaN if not a candidate
 	byID      map[string]*node
@@ -54,6 +57,7 @@ type accum struct {
 	switches, forced                    int
 	topChanges                          int
 	ticks                               int
+	sessions                            []SessionSample
 }
 
 func (w *world) newEvaluator() *evaluator {
@@ -68,6 +72,10 @@ func (w *world) newEvaluator() *evaluator {
 	for _, n := range w.nodes {
 		ev.byID[n.id] = n
 	}
+	ev.ch[Selection], ev.ch[RTTOnly] = ev.sel, ev.rtt
+	ev.ch[Tailscale] = selection.NewChooser(tailscaleHysteresis())
+	ev.ch[WiredFirst] = selection.NewChooser(w.cfg.Hysteresis)
+	ev.ch[MeasuredOnly] = selection.NewChooser(w.cfg.Hysteresis)
 	for _, p := range selection.Purposes() {
 		ev.acc[p] = &accum{}
 		for i := range w.cfg.Decisions {
@@ -107,8 +115,8 @@ func (w *world) pickEndpoints(p selection.Purpose) []*node {
 func (ev *evaluator) newSession(d *decision) {
 	w := ev.w
 	if d.key != "" {
-		ev.sel.Forget(d.key)
-		ev.rtt.Forget(d.key)
+		ev.forget(d.key)
+		ev.flush(d)
 	}
 	d.session++
 	d.key = fmt.Sprintf("%v/%d/%d", d.purpose, d.slot, d.session)
@@ -120,6 +128,7 @@ func (ev *evaluator) newSession(d *decision) {
 // tick evaluates every live decision once.
 func (ev *evaluator) tick() error {
 	w := ev.w
+	ev.carry()
 	base := w.graph()
 	if w.cfg.Knows != 0 {
 		base = w.knownGraph(base, ev.byID)
@@ -135,8 +144,7 @@ func (ev *evaluator) tick() error {
 		if !live {
 			if d.active {
 				d.active, d.random, d.lastTop = false, nil, ""
-				ev.sel.Forget(d.key)
-				ev.rtt.Forget(d.key)
+				ev.forget(d.key)
 			}
 			continue
 		}
@@ -159,7 +167,7 @@ func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
 		own = w.knownLinks(own, ev.byID)
 	}
 	g := base.WithOwn(own)
-	ranked := selection.Rank(g, req, selection.DefaultWeights(d.purpose), nil)
+	ranked := selection.Rank(g, req, w.weights(d.purpose), nil)
 	if len(ranked) == 0 {
 		return nil
 	}
@@ -174,7 +182,26 @@ func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
 			a.forced++
 		}
 	}
-	rttChoice, _ := ev.rtt.ChooseAt(w.clock(), d.key, rttOnly(ranked, selection.DefaultWeights(d.purpose)))
+	var picks [numStrategies]string
+	picks[Selection] = choice.ID
+	if switched && had {
+		d.cur.Switches[Selection]++
+	}
+	for _, s := range []Strategy{Tailscale, WiredFirst, MeasuredOnly, RTTOnly} {
+		var r []selection.Ranked
+		if s == RTTOnly {
+			r = rttOnly(ranked, selection.DefaultWeights(d.purpose))
+		} else {
+			r = rerank(s, ranked, selection.DefaultWeights(d.purpose))
+		}
+		_, had := ev.ch[s].Current(d.key)
+		c, sw := ev.ch[s].ChooseAt(w.clock(), d.key, r)
+		picks[s] = c.ID
+		if sw && had {
+			d.cur.Switches[s]++
+		}
+	}
+	rttChoice := selection.Ranked{ID: picks[RTTOnly]}
 	top := ranked[0].ID // what Rank alone would pick now: the gap without hysteresis
 	if d.lastTop != "" && d.lastTop != top {
 		a.topChanges++
@@ -184,6 +211,7 @@ func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
 	// Ground truth over the same candidate set Rank uses by default.
 	wt := selection.DefaultWeights(d.purpose)
 	oracle := math.Inf(1)
+	var best *node
 	cands := ev.cands[:0]
 	for _, c := range w.nodes {
 		ev.costs[c.idx] = math.NaN()
@@ -193,12 +221,18 @@ func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
 		cands = append(cands, c)
 		cost := w.trueCost(wt, c, d.ends)
 		ev.costs[c.idx] = cost
-		oracle = math.Min(oracle, cost)
+		if cost < oracle {
+			oracle, best = cost, c
+		}
 	}
 	ev.cands = cands
 	if d.random == nil || !d.random.online {
+		if d.random != nil {
+			d.cur.Switches[Random]++
+		}
 		d.random = cands[w.rnd.IntN(len(cands))]
 	}
+	picks[Random] = d.random.id
 	chosen := ev.costOf(choice.ID)
 	rttCost := ev.costOf(rttChoice.ID)
 	if math.IsNaN(chosen) || math.IsNaN(rttCost) || !(oracle > 0) {
@@ -215,6 +249,7 @@ func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
 	a.sumChosen += chosen
 	a.sumRTT += rttCost
 	a.ticks++
+	ev.addTick(d, picks, oracle, best)
 	return nil
 }
 
@@ -253,6 +288,7 @@ func (a *accum) result(p selection.Purpose, tick time.Duration) PurposeResult {
 		InstantGapP50: quantile(a.instant, 0.5), InstantGapP95: quantile(a.instant, 0.95),
 		AbsGapP50: quantile(a.absGaps, 0.5), AbsGapP95: quantile(a.absGaps, 0.95),
 		OracleVsRandom: quantile(a.headroom, 0.5), OracleP50: quantile(a.oracles, 0.5),
+		Sessions: a.sessions,
 	}
 	if a.sumRTT > 0 {
 		r.VsRTTOnly = 1 - a.sumChosen/a.sumRTT

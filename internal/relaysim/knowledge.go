@@ -133,7 +133,7 @@ func (w *world) probeShortlist(g *selection.Graph, own []selection.LinkInfo, req
 			extra = append(extra, est.Info(a.id, b.id))
 		}
 	}
-	return selection.Rank(g.WithOwn(extra), req, selection.DefaultWeights(d.purpose), nil)
+	return selection.Rank(g.WithOwn(extra), req, w.weights(d.purpose), nil)
 }
 
 // knownGraph is the shared picture g with cfg.Knows applied.

@@ -122,7 +122,7 @@ func (w *world) probe(measuring bool) error {
 				n.links[j] = e
 			}
 			e.AddRTT(msDur(w.sample(r)))
-			e.AddLoss(w.lost(s.loss), packetsPerProbe)
+			e.AddLoss(w.lostOn(n, o, s.loss), packetsPerProbe)
 			if measuring {
 				w.probeBytes += 2 * probeFrameBytes
 			}
@@ -205,8 +205,8 @@ func (w *world) selfMetrics(n *node) selection.SelfMetrics {
 		n.cpu+0.03*w.rnd.NormFloat64())
 	m := selection.SelfMetrics{
 		Power: n.power, LinkType: n.link,
-		RelaySessions: uint16(n.bgSessions),
-		RelayKbps:     uint32(float64(n.bgSessions) * bgKbps),
+		RelaySessions: uint16(n.sessions()),
+		RelayKbps:     uint32(n.relayKbps()),
 		Coord:         n.coord,
 	}
 	n.self.Apply(&m)

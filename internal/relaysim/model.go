@@ -60,6 +60,7 @@ type attach struct {
 	q         float64 // ms: mean queueing delay per sample (exponential)
 	spikeP    float64 // chance per sample of a 10–60 ms power-save / retry spike
 	loss      float64 // packet loss through this attachment
+	load      float64 // WorldLoad: extra queueing, as a fraction of q, from carried sessions
 }
 
 // node is one simulated peer: ground truth plus its protocol state.
@@ -76,6 +77,7 @@ type node struct {
 	utilUp, utilDown float64 // share of the capacity used by the owner's own traffic
 	cpu              float64
 	bgSessions       int // relay sessions for others (not simulated decisions)
+	carried          int // WorldLoad: live decisions whose selection picks this node
 	online, pinned   bool
 	nextUtil         time.Duration
 	nextCPU          time.Duration
@@ -94,8 +96,16 @@ const (
 
 // trueSpare is what the node could give to relaying now, kbit/s.
 func (n *node) trueSpare() (up, down float64) {
-	used := float64(n.bgSessions) * bgKbps
+	used := float64(n.bgSessions)*bgKbps + float64(n.carried)*loadKbpsSession
 	return math.Max(1, n.capUp*(1-n.utilUp)-used), math.Max(1, n.capDown*(1-n.utilDown)-used)
+}
+
+// sessions is how many relay sessions n carries: its background ones and, in
+// the load world, the simulated decisions that picked it. A node knows both.
+func (n *node) sessions() int { return n.bgSessions + n.carried }
+
+func (n *node) relayKbps() float64 {
+	return float64(n.bgSessions)*bgKbps + float64(n.carried)*loadKbpsSession
 }
 
 // truePeer is the node as an all-knowing observer would describe it.
@@ -104,7 +114,7 @@ func (n *node) truePeer() selection.PeerInfo {
 	return selection.PeerInfo{
 		ID: n.id, Power: n.power, LinkType: n.link,
 		SpareUpKbps: uint32(up), SpareDownKbps: uint32(down),
-		RelaySessions: uint16(n.bgSessions), RelayKbps: uint32(float64(n.bgSessions) * bgKbps),
+		RelaySessions: uint16(n.sessions()), RelayKbps: uint32(n.relayKbps()),
 		CPULoad: float32(n.cpu), Online: n.online,
 	}
 }

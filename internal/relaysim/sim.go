@@ -36,6 +36,10 @@ type Config struct {
 	// Knows replaces parts of the peers' information with ground truth (a
 	// diagnostic; zero in the benchmark).
 	Knows Knowledge
+	// World adds effects the estimation model does not assume; Model switches
+	// parts of the model off (both zero in the benchmark's main table).
+	World World
+	Model Model
 }
 
 // DefaultConfig is the benchmark's configuration.
@@ -57,6 +61,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%d peers: need at least 8", c.Peers)
 	case c.Probe <= 0 || c.Tick < c.Probe || c.Tick%c.Probe != 0:
 		return fmt.Errorf("tick %v must be a positive multiple of probe %v", c.Tick, c.Probe)
+	case c.Model > ModelNoShares:
+		return fmt.Errorf("unknown model %d", c.Model)
 	case c.Duration <= 0 || c.Warmup < 0 || c.Degree < 2 || c.Decisions < 1 || c.VivaldiEvery <= 0:
 		return fmt.Errorf("bad durations or counts in %+v", c)
 	}
@@ -102,6 +108,10 @@ type PurposeResult struct {
 	UnhystereticPerHour          float64
 	AbsGapP50, AbsGapP95         float64
 	OracleVsRandom, OracleP50    float64
+
+	// Sessions are the per-session samples the statistics across seeds are made
+	// of (Aggregate): every strategy's mean cost and, for voice, E-model rating.
+	Sessions []SessionSample
 }
 
 // epoch anchors the virtual clock; only differences matter.
@@ -116,7 +126,9 @@ type world struct {
 	cells   []cell
 	nodes   []*node
 	bridges []int
-	pairF   []float32 // non-metric factor per ordered pair
+	pairF   []float32       // non-metric factor per ordered pair
+	pairN   []float32       // WorldPairs: noise factor per ordered pair
+	burst   map[uint64]bool // WorldBursty: each measured link's Gilbert state (bad?)
 
 	now        time.Duration
 	g          *selection.Graph
@@ -149,6 +161,7 @@ func Run(cfg Config) (Result, error) {
 	}
 	w := &world{cfg: cfg, rnd: newRand(cfg)}
 	w.build()
+	w.buildWorld()
 	w.chooseNeighbours()
 	w.initProcesses()
 	ev := w.newEvaluator()
@@ -176,6 +189,7 @@ func Run(cfg Config) (Result, error) {
 			nextVivaldi += cfg.VivaldiEvery
 		}
 	}
+	ev.finish()
 	return w.result(ev), nil
 }
 

@@ -59,6 +59,7 @@ func TestRunIsSane(t *testing.T) {
 			if p.OracleVsRandom <= 0 || p.VsRandom <= 0 {
 				t.Errorf("%v %v: not better than random: %+v", topo, p.Purpose, p)
 			}
+			checkSessions(t, topo, p)
 		}
 		if res.VivaldiErr <= 0 || res.VivaldiErr > 0.5 {
 			t.Errorf("%v: Vivaldi median error %.2f", topo, res.VivaldiErr)
@@ -115,5 +116,26 @@ func TestCrossSegmentPathsUseABridge(t *testing.T) {
 	w.truthEpoch++
 	if r, _, ok := w.route(a, b); !ok || r.hops[0].y.idx != w.bridges[0] {
 		t.Fatal("did not fall back to the remaining bridge")
+	}
+}
+
+// checkSessions: every session was scored, no strategy beats the oracle (it is
+// the best of the same candidates every tick), and voice sessions carry E-model
+// ratings.
+func checkSessions(t *testing.T, topo Topology, p PurposeResult) {
+	t.Helper()
+	if len(p.Sessions) == 0 {
+		t.Errorf("%v %v: no sessions", topo, p.Purpose)
+	}
+	voice := p.Purpose == selection.VoiceRelay || p.Purpose == selection.CallMixer
+	for _, s := range p.Sessions {
+		for _, st := range Strategies() {
+			if s.Ticks == 0 || s.Cost[st] < s.Oracle-1e-9 || !(s.Oracle > 0) {
+				t.Fatalf("%v %v: %v costs %v, oracle %v over %d ticks", topo, p.Purpose, st, s.Cost[st], s.Oracle, s.Ticks)
+			}
+			if voice != !math.IsNaN(s.R[st]) || (voice && (s.R[st] > emodelR0 || s.R[st] < 0)) {
+				t.Fatalf("%v %v: %v rated R %v", topo, p.Purpose, st, s.R[st])
+			}
+		}
 	}
 }

@@ -99,10 +99,19 @@ type route struct {
 // cell's current interference.
 func (w *world) effective(a *attach) (q, spikeP, loss float64) {
 	if !a.wireless {
-		return a.q, a.spikeP, a.loss
+		return a.q * (1 + a.load), a.spikeP, a.loss
 	}
 	m := w.cells[a.cell].mult
-	return a.q * m, math.Min(a.spikeP*m, 0.3), math.Min(a.loss*m, 0.2)
+	return a.q * m * (1 + a.load), math.Min(a.spikeP*m, 0.3), math.Min(a.loss*m, 0.2)
+}
+
+// hopEffective is effective with the pair's own factor (WorldPairs) applied.
+func (w *world) hopEffective(h hop, a *attach) (q, spikeP, loss float64) {
+	q, spikeP, loss = w.effective(a)
+	if f := w.pairNoise(h); f != 1 {
+		q, spikeP, loss = q*f, math.Min(spikeP*f, 0.3), math.Min(loss*f, 0.3)
+	}
+	return q, spikeP, loss
 }
 
 func (w *world) baseRTT(h hop) float64 {
@@ -118,7 +127,7 @@ func (w *world) hopMean(h hop, z *noise) (mean, loss float64) {
 	mean = w.baseRTT(h)
 	delivered := 1.0
 	for _, a := range [2]*attach{h.ax, h.ay} {
-		q, sp, l := w.effective(a)
+		q, sp, l := w.hopEffective(h, a)
 		mean += q + sp*spikeMean
 		delivered *= 1 - l
 		z.add(q, sp)
@@ -222,7 +231,7 @@ func (w *world) sample(r route) float64 {
 		h := r.hops[i]
 		v += w.baseRTT(h)
 		for _, a := range [2]*attach{h.ax, h.ay} {
-			q, sp, _ := w.effective(a)
+			q, sp, _ := w.hopEffective(h, a)
 			v += q * w.rnd.ExpFloat64()
 			if sp > 0 && w.rnd.Float64() < sp {
 				v += 10 + 50*w.rnd.Float64()
@@ -244,7 +253,7 @@ func (w *world) trueCost(wt selection.Weights, c *node, ends []*node) float64 {
 			legs = append(legs, selection.Leg{Source: selection.Local})
 			continue
 		}
-		legs = append(legs, w.truth(c, e).asLeg())
+		legs = append(legs, w.relayLeg(c, e).asLeg())
 	}
 	w.legBuf = legs
 	cost, _ := selection.CandidateCost(wt, c.truePeer(), legs)
