@@ -15,7 +15,9 @@ build=${1:?usage: libopus.sh BUILD}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 suite=${DEBIAN_SUITE:-$(. /etc/os-release && echo "$VERSION_CODENAME")}
 prefix="$build/opus-win64"
-[ -e "$prefix/lib/libopus.a" ] && exit 0
+# The stamp names the configuration: a libopus built otherwise is built again.
+stamp="$prefix/.parley-v3"
+[ -e "$stamp" ] && exit 0
 
 apt="$build/apt"
 mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/sourceparts" "$build/src"
@@ -27,10 +29,15 @@ rm -rf "$build/src" && mkdir -p "$build/src"
 (cd "$build/src" && apt-get "${aptopts[@]}" source -qq opus)
 src=$(find "$build/src" -maxdepth 1 -mindepth 1 -type d -name 'opus-*' | head -1)
 cd "$src"
-# Static only; no docs, no demo programs. -fstack-protector is left out: mingw's
-# libssp would then be needed at link time.
+# Static only; no docs, no demo programs. Hardening (_FORTIFY_SOURCE) and the
+# stack protector are left out: with them the objects call __memcpy_chk and
+# friends from mingw's libssp, which the Go link does not bring in.
+rm -rf "$prefix"
 ./configure -q --host=x86_64-w64-mingw32 --prefix="$prefix" \
 	--disable-shared --enable-static --disable-doc --disable-extra-programs \
-	CFLAGS="-O2"
+	--disable-hardening --disable-stack-protector CFLAGS="-O2"
+# opus 1.3.1 adds -D_FORTIFY_SOURCE=2 whatever --disable-hardening says.
+sed -i 's/-D_FORTIFY_SOURCE=2//' Makefile
 make -s -j"$(nproc)"
 make -s install
+touch "$stamp"
