@@ -7,11 +7,15 @@ import (
 )
 
 // Interfaces lists the up, multicast-capable, non-loopback interfaces that pass keep
-// (nil keeps all). These are the interfaces beacons and mDNS run on.
+// (nil keeps all). These are the interfaces beacons and mDNS run on. A system that
+// lists none (Wine) gets the stand-in for its default interface (unlisted.go).
 func Interfaces(keep func(net.Interface) bool) []net.Interface {
 	all, err := net.Interfaces()
-	if err != nil {
-		return nil
+	if err != nil || len(all) == 0 {
+		if keep != nil && !keep(defaultIface) {
+			return nil
+		}
+		return []net.Interface{defaultIface}
 	}
 	var out []net.Interface
 	for _, ifc := range all {
