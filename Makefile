@@ -29,7 +29,7 @@ FYNE_TOOL := bin/tools/fyne
 # the work tree so every clone on this machine (CI's too) reuses it.
 WIN_BUILD := .build/windows
 WIN_PKGS  := gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 pkg-config dpkg-dev imagemagick zip
-WINE_TEST_PKGS := $(WIN_PKGS) debootstrap xvfb iproute2
+WINE_TEST_PKGS := $(WIN_PKGS) debootstrap xvfb x11-utils iproute2
 WINE_ROOT ?= /var/cache/parley/wine-trixie
 WIN_OPUS  := $(WIN_BUILD)/opus-win64/lib/libopus.a
 WIN_ENV   := GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
