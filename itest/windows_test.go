@@ -1,6 +1,8 @@
 package itest
 
 import (
+	"bytes"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,7 +37,9 @@ const wineTimeout = 3 * time.Minute
 
 // wineNode starts the Windows build under Wine on h in mode ("--headless", or
 // "--control" for the window with the JSON lines beside it).
-func wineNode(t *testing.T, c *cluster, h *netlab.Host, name, mode string, extra ...string) *node {
+// It returns the node and its folder as the test sees it (hostDir) and as Windows
+// sees it (winDir, Z:\...); accepted files land in dl below both.
+func wineNode(t *testing.T, c *cluster, h *netlab.Host, name, mode string, extra ...string) (n *node, hostDir, winDir string) {
 	t.Helper()
 	exe, root := os.Getenv("NETLAB_PARLEY_WINE_EXE"), os.Getenv("NETLAB_WINE_ROOT")
 	if exe == "" || root == "" {
@@ -61,7 +65,7 @@ func wineNode(t *testing.T, c *cluster, h *netlab.Host, name, mode string, extra
 	}
 	win := `Z:\` + strings.ReplaceAll(rel, "/", `\`)
 	args := append([]string{root, "/" + rel + "/prefix", "/" + rel + "/parley.exe",
-		mode, "--data", win + `\data`, "--name", name, "--log-level", "debug"}, extra...)
+		mode, "--data", win + `\data`, "--downloads", win + `\dl`, "--name", name, "--log-level", "debug"}, extra...)
 	p, err := h.Start(wrapper, args...)
 	if err != nil {
 		t.Fatal(err)
@@ -70,23 +74,24 @@ func wineNode(t *testing.T, c *cluster, h *netlab.Host, name, mode string, extra
 	if err != nil {
 		t.Fatalf("%s (Wine) not ready: %v\n%s", name, err, p.Tail())
 	}
-	n := &node{Proc: p, name: name, id: ready.Str("id"), host: h, c: c}
+	n = &node{Proc: p, name: name, id: ready.Str("id"), host: h, c: c}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("--- %s (Wine, %s) ---\n%s", name, n.id, p.Tail())
 		}
 	})
-	return n
+	return n, dir, win
 }
 
 // TestWindowsHeadless: parley.exe under Wine and parley on Linux, each in its own
 // namespace on one segment, find each other, exchange messages both ways with
-// receipts, and the Windows node's quit is seen as a goodbye.
+// receipts, send a file each way (bit-identical), and the Windows node's quit is
+// seen as a goodbye.
 func TestWindowsHeadless(t *testing.T) {
 	c := newPlainCluster(t)
 	hw, hl := c.host("win", c.seg), c.host("lin", c.seg)
 	start := time.Now()
-	w := wineNode(t, c, hw, "win", "--headless")
+	w, wHost, wWin := wineNode(t, c, hw, "win", "--headless")
 	t.Logf("Windows node ready under Wine after %v", time.Since(start).Round(time.Millisecond))
 	l := c.start(hl, "lin")
 
@@ -120,6 +125,29 @@ func TestWindowsHeadless(t *testing.T) {
 		if _, err := dir.from.WaitEvent(20*time.Second, func(e netlab.Event) bool { return e.Name() == "delivered" && e.Str("id") == id }); err != nil {
 			t.Fatalf("%s got no receipt from %s: %v", dir.from.name, dir.to.name, err)
 		}
+	}
+
+	// A file each way, bit-identical (1 MiB of random bytes: several chunks).
+	data := make([]byte, 1<<20)
+	rand.Read(data)
+	if err := os.WriteFile(filepath.Join(wHost, "from-win.bin"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id := w.offerFile("to", l.id, wWin+`\from-win.bin`)
+	done := l.receive(id, 60*time.Second)
+	if got, err := os.ReadFile(done.Str("path")); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("windows -> linux file differs (read err %v)", err)
+	}
+	linFile := filepath.Join(t.TempDir(), "from-lin.bin")
+	rand.Read(data)
+	if err := os.WriteFile(linFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id = l.offerFile("to", w.id, linFile)
+	done = w.receive(id, 60*time.Second)
+	t.Logf("the Windows node saved the file as %s", done.Str("path"))
+	if got, err := os.ReadFile(filepath.Join(wHost, "dl", "from-lin.bin")); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("linux -> windows file differs (read err %v)", err)
 	}
 
 	// A clean exit of the Windows node is a goodbye on Linux.
@@ -167,7 +195,7 @@ func TestWindowsWindow(t *testing.T) {
 
 	l := c.start(hl, "lin")
 	start := time.Now()
-	w := wineNode(t, c, hw, "win", "--control")
+	w, _, _ := wineNode(t, c, hw, "win", "--control")
 	w.waitPeerUp(60*time.Second, l)
 
 	shot := filepath.Join(t.TempDir(), "windows-window.png")
