@@ -105,7 +105,7 @@ vet-cross: deps-windows $(WIN_OPUS)
 # media/call runs real-time calls (paced audio over pion's virtual network): it gets
 # the machine to itself, after the other packages, so a busy neighbour package
 # cannot starve its audio clock.
-test: deps-test fmt-check vet
+test: deps-test fmt-check vet vet-cross
 	$(GO) test $(TAGS) -race -count=1 $$($(GO) list ./... | grep -v -e /itest -e /media/call)
 	$(GO) test $(TAGS) -race -count=1 ./media/call/
 	$(MAKE) test-integration
