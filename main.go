@@ -4,6 +4,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -11,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -58,7 +58,7 @@ func run() error {
 		teamFile     = flag.String("team-file", "", "team invitation file, made by --new-team (a closed team network; also $PARLEY_TEAM)")
 		newTeam      = flag.String("new-team", "", "write an invitation for a new closed team to this file and exit (passphrase: $PARLEY_TEAM, else generated)")
 		relayPort    = flag.Int("relay-port", 0, "UDP port of this node's TURN relay for others' calls (default 48557)")
-		downloads    = flag.String("downloads", "", "folder accepted files land in (default: DATA/downloads)")
+		downloads    = flag.String("downloads", "", "folder accepted files land in (default: DATA/downloads; on Windows the Downloads folder)")
 	)
 	flag.Parse()
 	if *showVersion {
@@ -88,7 +88,7 @@ func run() error {
 	cfg := node.Config{DataDir: *dataDir, Name: *name, Listen: *listen, BeaconPort: *beaconPort, Log: log,
 		Power: *power, ProbeInterval: *probeEvery, QualityInterval: *qualityEvery, CostMap: *costMap,
 		AudioIn: *audioIn, AudioOut: *audioOut, RelayPort: *relayPort, RingTimeout: *ringTimeout,
-		Downloads: *downloads}
+		Downloads: cmp.Or(*downloads, defaultDownloads())}
 	switch *accept {
 	case "lan":
 	case "any":
@@ -167,13 +167,6 @@ func haveDisplay() bool {
 		return true
 	}
 	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
-}
-
-func defaultDataDir() string {
-	if dir, err := os.UserConfigDir(); err == nil {
-		return filepath.Join(dir, "parley")
-	}
-	return ".parley"
 }
 
 // teamInvitation reads the team invitation from a file (its first line) or

@@ -8,11 +8,9 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"syscall"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
-	"golang.org/x/sys/unix"
 
 	"parley/internal/counters"
 )
@@ -70,18 +68,6 @@ type multicastTransport struct {
 type packet struct {
 	data []byte
 	src  netip.Addr
-}
-
-// reusePort lets several Parley nodes share the beacon port on one host (tests, two
-// users on one machine); multicast datagrams are delivered to every such socket.
-func reusePort(_, _ string, c syscall.RawConn) error {
-	var serr error
-	err := c.Control(func(fd uintptr) {
-		serr = errors.Join(
-			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
-			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
-	})
-	return errors.Join(err, serr)
 }
 
 // NewMulticastTransport opens the beacon sockets. Either family may be missing (an
@@ -222,10 +208,10 @@ func (t *multicastTransport) SetInterfaces(ifcs []net.Interface) {
 		ifc := ifc
 		var err4, err6 error
 		if t.v4 != nil {
-			err4 = t.v4.JoinGroup(&ifc, &net.UDPAddr{IP: BeaconGroup4.AsSlice()})
+			err4 = t.v4.JoinGroup(ifacePtr(ifc), &net.UDPAddr{IP: BeaconGroup4.AsSlice()})
 		}
 		if t.v6 != nil {
-			err6 = t.v6.JoinGroup(&ifc, &net.UDPAddr{IP: BeaconGroup6.AsSlice()})
+			err6 = t.v6.JoinGroup(ifacePtr(ifc), &net.UDPAddr{IP: BeaconGroup6.AsSlice()})
 		}
 		if err4 != nil || err6 != nil {
 			t.log.Debug("beacon join", "iface", ifc.Name, "v4", err4, "v6", err6)
@@ -241,14 +227,14 @@ func (t *multicastTransport) Send(pkt []byte) error {
 	for _, ifc := range t.ifaces {
 		ifc := ifc
 		if t.v4 != nil {
-			if err := t.v4.SetMulticastInterface(&ifc); err == nil {
+			if err := setMulticastIface(t.v4.SetMulticastInterface, ifc); err == nil {
 				_, err = t.v4.WriteTo(pkt, nil, &net.UDPAddr{IP: BeaconGroup4.AsSlice(), Port: t.port})
 				errs = append(errs, err)
 			}
 		}
 		if t.v6 != nil {
-			if err := t.v6.SetMulticastInterface(&ifc); err == nil {
-				_, err = t.v6.WriteTo(pkt, nil, &net.UDPAddr{IP: BeaconGroup6.AsSlice(), Port: t.port, Zone: ifc.Name})
+			if err := setMulticastIface(t.v6.SetMulticastInterface, ifc); err == nil {
+				_, err = t.v6.WriteTo(pkt, nil, &net.UDPAddr{IP: BeaconGroup6.AsSlice(), Port: t.port, Zone: zoneOf(ifc)})
 				errs = append(errs, err)
 			}
 		}

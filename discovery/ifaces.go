@@ -7,11 +7,15 @@ import (
 )
 
 // Interfaces lists the up, multicast-capable, non-loopback interfaces that pass keep
-// (nil keeps all). These are the interfaces beacons and mDNS run on.
+// (nil keeps all). These are the interfaces beacons and mDNS run on. A system that
+// lists none (Wine) gets the stand-in for its default interface (unlisted.go).
 func Interfaces(keep func(net.Interface) bool) []net.Interface {
 	all, err := net.Interfaces()
-	if err != nil {
-		return nil
+	if err != nil || len(all) == 0 {
+		if keep != nil && !keep(defaultIface) {
+			return nil
+		}
+		return []net.Interface{defaultIface}
 	}
 	var out []net.Interface
 	for _, ifc := range all {
@@ -31,6 +35,16 @@ func Interfaces(keep func(net.Interface) bool) []net.Interface {
 func InterfaceAddrs(ifcs []net.Interface) []netip.Addr {
 	var v4, v6 []netip.Addr
 	for _, ifc := range ifcs {
+		if isDefaultIface(ifc) {
+			for _, a := range defaultRouteAddrs() {
+				if a.Is4() {
+					v4 = append(v4, a)
+				} else {
+					v6 = append(v6, a)
+				}
+			}
+			continue
+		}
 		addrs, err := ifc.Addrs()
 		if err != nil {
 			continue
@@ -60,6 +74,10 @@ func InterfacePrefixes(ifcs []net.Interface) map[int][]netip.Prefix {
 	out := make(map[int][]netip.Prefix, len(ifcs))
 	for _, ifc := range ifcs {
 		out[ifc.Index] = nil // in use, even with no address yet (IPv6 link-local still works)
+		if isDefaultIface(ifc) {
+			out[ifc.Index] = unlistedPrefixes
+			continue
+		}
 		addrs, err := ifc.Addrs()
 		if err != nil {
 			continue
@@ -93,8 +111,13 @@ func OnLink(nets map[int][]netip.Prefix, ifIndex int, src netip.Addr) bool {
 		return false
 	}
 	if ifIndex != 0 {
-		ps, ok := nets[ifIndex]
-		return ok && match(ps)
+		if ps, ok := nets[ifIndex]; ok {
+			return match(ps)
+		}
+		// The stand-in for an unlisted default interface has no index to match.
+		if _, ok := nets[defaultIface.Index]; !ok {
+			return false
+		}
 	}
 	for _, ps := range nets {
 		if match(ps) {

@@ -86,7 +86,7 @@ func (s *Service) startMDNSServers() []*mdns.Server {
 			s.log.Warn("mdns service", "iface", ifc.Name, "err", err)
 			continue
 		}
-		srv, err := mdns.NewServer(&mdns.Config{Zone: zone, Iface: &ifc, Logger: quietLogger})
+		srv, err := mdns.NewServer(&mdns.Config{Zone: zone, Iface: ifacePtr(ifc), Logger: quietLogger})
 		if err != nil {
 			s.log.Warn("mdns responder", "iface", ifc.Name, "err", err)
 			continue
@@ -119,7 +119,7 @@ func (s *Service) browseOnce(ctx context.Context) {
 			}()
 			params := &mdns.QueryParam{
 				Service: ServiceType, Domain: "local", Timeout: mdnsQueryTimeout,
-				Interface: &ifc, Entries: entries, Logger: quietLogger,
+				Interface: ifacePtr(ifc), Entries: entries, Logger: quietLogger,
 			}
 			if err := mdns.QueryContext(ctx, params); err != nil {
 				s.stats.Add("mdns_query_errors", 1)
