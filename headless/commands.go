@@ -300,3 +300,14 @@ func checkSendFile(c Command) error {
 	}
 	return nil
 }
+
+// Replies names, for every command of the table, the event that answers its
+// success: what a client waits for (headless/client checks its own table
+// against it).
+func Replies() map[string]string {
+	m := make(map[string]string, len(commands))
+	for name, c := range commands {
+		m[name] = c.reply
+	}
+	return m
+}

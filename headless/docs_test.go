@@ -1,14 +1,10 @@
 package headless
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
-	"path/filepath"
+	"parley/node"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -153,60 +149,12 @@ func firstCode(cell string) string {
 	return code
 }
 
-// nodeEventNames reads package node's source for the names its events report:
-// every `func (T) EventName() string { return "<name>" }`.
+// nodeEventNames are the names of the node's events, from its one list.
 func nodeEventNames(t *testing.T) []string {
 	t.Helper()
-	paths, err := filepath.Glob("../node/*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var names []string
-	fset := token.NewFileSet()
-	for _, path := range paths {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, decl := range f.Decls {
-			fn, ok := decl.(*ast.FuncDecl)
-			if !ok || fn.Recv == nil || fn.Name.Name != "EventName" || fn.Body == nil {
-				continue
-			}
-			name, ok := returnedString(fn.Body)
-			if !ok {
-				t.Fatalf("%s: EventName of %s does not return a string literal", fset.Position(fn.Pos()), recvType(fn))
-			}
-			if !slices.Contains(names, name) {
-				names = append(names, name)
-			}
-		}
+	for _, e := range node.EventTypes() {
+		names = append(names, e.EventName())
 	}
 	return names
-}
-
-func returnedString(body *ast.BlockStmt) (string, bool) {
-	if len(body.List) != 1 {
-		return "", false
-	}
-	ret, ok := body.List[0].(*ast.ReturnStmt)
-	if !ok || len(ret.Results) != 1 {
-		return "", false
-	}
-	lit, ok := ret.Results[0].(*ast.BasicLit)
-	if !ok || lit.Kind != token.STRING {
-		return "", false
-	}
-	s, err := strconv.Unquote(lit.Value)
-	return s, err == nil
-}
-
-func recvType(fn *ast.FuncDecl) string {
-	if id, ok := fn.Recv.List[0].Type.(*ast.Ident); ok {
-		return id.Name
-	}
-	return "?"
 }

@@ -1,6 +1,9 @@
 package client
 
-import "parley/node"
+import (
+	"parley/headless"
+	"parley/node"
+)
 
 // commands is the client's side of the headless command table: for each
 // command, the method that sends it and the event that answers it.
@@ -39,27 +42,9 @@ var commands = map[string]struct{ method, reply string }{
 	"auto_accept":  {"AutoAccept", "ok"},
 }
 
-// args are a command's fields, as headless.Command names them.
-type args struct {
-	To      string   `json:"to,omitempty"`
-	Text    string   `json:"text,omitempty"`
-	Status  string   `json:"status,omitempty"`
-	Addr    string   `json:"addr,omitempty"`
-	Name    string   `json:"name,omitempty"`
-	Room    string   `json:"room,omitempty"`
-	Topic   *string  `json:"topic,omitempty"`
-	Peer    string   `json:"peer,omitempty"`
-	Before  string   `json:"before,omitempty"`
-	Limit   int      `json:"limit,omitempty"`
-	UpTo    string   `json:"up_to,omitempty"`
-	Purpose string   `json:"purpose,omitempty"`
-	Peers   []string `json:"peers,omitempty"`
-	Call    string   `json:"call,omitempty"`
-	On      *bool    `json:"on,omitempty"`
-	Path    string   `json:"path,omitempty"`
-	Paths   []string `json:"paths,omitempty"`
-	ID      string   `json:"id,omitempty"`
-}
+// args are a command's fields: headless's own Command, so a field added there
+// is one the client can send (Cmd and Req are set by commandLine).
+type args = headless.Command
 
 // run sends cmd and decodes its answer into out, the reply named in commands.
 func (c *Client) run(cmd string, a *args, out any) error {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"parley/node"
 )
@@ -13,35 +14,21 @@ import (
 // each; 16 MiB is what netlab's reader always allowed.
 const MaxLine = 16 << 20
 
-// events maps every event the node emits to its type. TestDecodeEveryNodeEvent
-// checks it against package node's EventName methods.
-var events = map[string]func([]byte) (node.Event, error){
-	"ready":         decodeAs[node.Ready],
-	"peer_up":       decodeAs[node.PeerUp],
-	"peer_down":     decodeAs[node.PeerDown],
-	"presence":      decodeAs[node.PresenceChanged],
-	"peer_quality":  decodeAs[node.QualityChanged],
-	"message":       decodeAs[node.MessageReceived],
-	"delivered":     decodeAs[node.MessageDelivered],
-	"room_message":  decodeAs[node.RoomMessage],
-	"read":          decodeAs[node.MessagesRead],
-	"queued":        decodeAs[node.MessageQueued],
-	"room_update":   decodeAs[node.RoomUpdate],
-	"error":         decodeAs[node.ErrorEvent],
-	"call_incoming": decodeAs[node.CallIncoming],
-	"call_state":    decodeAs[node.CallState],
-	"call_stats":    decodeAs[node.CallStats],
-	"key_changed":   decodeAs[node.KeyChanged],
-	"file_offer":    decodeAs[node.FileOffer],
-	"file_progress": decodeAs[node.FileProgress],
-	"file_done":     decodeAs[node.FileDone],
-	"file_failed":   decodeAs[node.FileFailed],
-}
+// events maps every event name the node emits to a decoder into its type,
+// built from node.EventTypes, the node's one list of them.
+var events = eventDecoders(node.EventTypes())
 
-func decodeAs[T node.Event](line []byte) (node.Event, error) {
-	var v T
-	err := json.Unmarshal(line, &v)
-	return v, err
+func eventDecoders(types []node.Event) map[string]func([]byte) (node.Event, error) {
+	m := make(map[string]func([]byte) (node.Event, error), len(types))
+	for _, e := range types {
+		typ := reflect.TypeOf(e)
+		m[e.EventName()] = func(line []byte) (node.Event, error) {
+			v := reflect.New(typ)
+			err := json.Unmarshal(line, v.Interface())
+			return v.Elem().Interface().(node.Event), err
+		}
+	}
+	return m
 }
 
 // Reply is a line that is no node event: the answer to a command ("ok",

@@ -26,7 +26,7 @@
 // (TestDecodeEveryNodeEvent fails when the node gains an event Decode does not
 // know). Raw and Do stay for tests that send malformed or hand-made lines.
 //
-// The replies whose Go types belong to storage or transport packages (history,
-// rooms, links, transfers) decode into this package's own types in replies.go,
-// so the client imports only node.
+// Commands are headless.Command values and replies decode into node's view
+// types (replies.go), so the client imports headless and node and nothing of
+// the core behind them.
 package client

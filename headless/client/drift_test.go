@@ -1,26 +1,19 @@
 package client
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
+	"parley/headless"
+	"parley/node"
 	"reflect"
+	"slices"
 	"strconv"
-	"strings"
 	"testing"
 )
 
 // TestCommandsMatchHeadless fails when a command is added to the headless
 // command table without a client method, or the other way round, or when the
-// two disagree on the event that answers it. It reads the table from
-// headless's source: the client must not import headless (and its core).
+// two disagree on the event that answers it.
 func TestCommandsMatchHeadless(t *testing.T) {
-	table := headlessCommands(t)
-	// Guards against a parse that finds nothing and so checks nothing.
-	if len(table) < 20 {
-		t.Fatalf("found only %d commands in headless's table: %v", len(table), table)
-	}
+	table := headless.Replies()
 	ct := reflect.TypeOf(&Client{})
 	for name, reply := range table {
 		c, ok := commands[name]
@@ -40,78 +33,6 @@ func TestCommandsMatchHeadless(t *testing.T) {
 			t.Errorf("client command %q is not in headless's table", name)
 		}
 	}
-}
-
-// headlessCommands reads `var commands = map[string]command{…}` in package
-// headless: command name → the "reply" field of its entry.
-func headlessCommands(t *testing.T) map[string]string {
-	t.Helper()
-	paths, err := filepath.Glob("../*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	var table *ast.CompositeLit
-	for _, path := range paths {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			vs, ok := n.(*ast.ValueSpec)
-			if !ok || len(vs.Names) != 1 || vs.Names[0].Name != "commands" || len(vs.Values) != 1 {
-				return true
-			}
-			if lit, ok := vs.Values[0].(*ast.CompositeLit); ok {
-				table = lit
-			}
-			return false
-		})
-	}
-	if table == nil {
-		t.Fatal("no `var commands = map[string]command{…}` in package headless")
-	}
-	out := map[string]string{}
-	for _, elt := range table.Elts {
-		kv, ok := elt.(*ast.KeyValueExpr)
-		if !ok {
-			t.Fatalf("%s: table entry is not key: value", fset.Position(elt.Pos()))
-		}
-		name := stringLit(t, fset, kv.Key)
-		entry, ok := kv.Value.(*ast.CompositeLit)
-		if !ok {
-			t.Fatalf("%s: entry %q is not a composite literal", fset.Position(kv.Pos()), name)
-		}
-		reply := ""
-		for _, f := range entry.Elts {
-			if fkv, ok := f.(*ast.KeyValueExpr); ok {
-				if id, ok := fkv.Key.(*ast.Ident); ok && id.Name == "reply" {
-					reply = stringLit(t, fset, fkv.Value)
-				}
-			}
-		}
-		if reply == "" {
-			t.Fatalf("%s: entry %q names no reply", fset.Position(kv.Pos()), name)
-		}
-		out[name] = reply
-	}
-	return out
-}
-
-func stringLit(t *testing.T, fset *token.FileSet, e ast.Expr) string {
-	t.Helper()
-	lit, ok := e.(*ast.BasicLit)
-	if !ok || lit.Kind != token.STRING {
-		t.Fatalf("%s: not a string literal", fset.Position(e.Pos()))
-	}
-	s, err := strconv.Unquote(lit.Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // TestDecodeEveryNodeEvent fails when package node gains an event that Decode
@@ -136,53 +57,18 @@ func TestDecodeEveryNodeEvent(t *testing.T) {
 		}
 	}
 	for name := range events {
-		if !contains(names, name) {
+		if !slices.Contains(names, name) {
 			t.Errorf("the client decodes %q, which package node does not emit", name)
 		}
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// nodeEventNames reads package node's source for every
-// `func (T) EventName() string { return "<name>" }`.
+// nodeEventNames are the names of the node's events, from its one list.
 func nodeEventNames(t *testing.T) []string {
 	t.Helper()
-	paths, err := filepath.Glob("../../node/*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var names []string
-	fset := token.NewFileSet()
-	for _, path := range paths {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, decl := range f.Decls {
-			fn, ok := decl.(*ast.FuncDecl)
-			if !ok || fn.Recv == nil || fn.Name.Name != "EventName" || fn.Body == nil || len(fn.Body.List) != 1 {
-				continue
-			}
-			ret, ok := fn.Body.List[0].(*ast.ReturnStmt)
-			if !ok || len(ret.Results) != 1 {
-				t.Fatalf("%s: EventName does not return one value", fset.Position(fn.Pos()))
-			}
-			name := stringLit(t, fset, ret.Results[0])
-			if !contains(names, name) {
-				names = append(names, name)
-			}
-		}
+	for _, e := range node.EventTypes() {
+		names = append(names, e.EventName())
 	}
 	return names
 }
