@@ -70,7 +70,7 @@ func TestDocsEventTable(t *testing.T) {
 		}
 		documented = append(documented, name)
 	}
-	emitted := nodeEventNames(t)
+	emitted := node.EventNames()
 	// Guards against a parse that finds nothing and so checks nothing.
 	if len(emitted) < 10 {
 		t.Fatalf("found only %d event names in package node: %v", len(emitted), emitted)
@@ -147,14 +147,4 @@ func firstCode(cell string) string {
 	}
 	code, _, _ := strings.Cut(rest, "`")
 	return code
-}
-
-// nodeEventNames are the names of the node's events, from its one list.
-func nodeEventNames(t *testing.T) []string {
-	t.Helper()
-	var names []string
-	for _, e := range node.EventTypes() {
-		names = append(names, e.EventName())
-	}
-	return names
 }

@@ -14,3 +14,13 @@ func EventTypes() []Event {
 		FileOffer{}, FileProgress{}, FileDone{}, FileFailed{},
 	}
 }
+
+// EventNames are the names of EventTypes, in the same order.
+func EventNames() []string {
+	types := EventTypes()
+	names := make([]string, len(types))
+	for i, e := range types {
+		names[i] = e.EventName()
+	}
+	return names
+}

@@ -38,7 +38,7 @@ func TestCommandsMatchHeadless(t *testing.T) {
 // TestDecodeEveryNodeEvent fails when package node gains an event that Decode
 // does not know, or Decode maps a name to a type that reports another name.
 func TestDecodeEveryNodeEvent(t *testing.T) {
-	names := nodeEventNames(t)
+	names := node.EventNames()
 	if len(names) < 10 {
 		t.Fatalf("found only %d event names in package node: %v", len(names), names)
 	}
@@ -61,14 +61,4 @@ func TestDecodeEveryNodeEvent(t *testing.T) {
 			t.Errorf("the client decodes %q, which package node does not emit", name)
 		}
 	}
-}
-
-// nodeEventNames are the names of the node's events, from its one list.
-func nodeEventNames(t *testing.T) []string {
-	t.Helper()
-	var names []string
-	for _, e := range node.EventTypes() {
-		names = append(names, e.EventName())
-	}
-	return names
 }

@@ -372,19 +372,7 @@ done`
 
 func TestProc(t *testing.T) {
 	t.Parallel()
-	l := newLab(t)
-	s, err := l.AddSegment("lan")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := l.AddHost("h", s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := h.Start("sh", "-c", fakeParley)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, h := startScript(t, fakeParley)
 
 	ev, err := p.Request(map[string]any{"cmd": "roster", "n": 7}, 5*time.Second, "echo")
 	if err != nil {
@@ -579,19 +567,7 @@ done`
 // reach WaitEvent, other events do, and an exit fails a command at once.
 func TestProcClient(t *testing.T) {
 	t.Parallel()
-	l := newLab(t)
-	s, err := l.AddSegment("lan")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := l.AddHost("h", s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := h.Start("sh", "-c", fakeAnswers)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := startScript(t, fakeAnswers)
 	if id, err := p.Send("bob", "hi"); err != nil || id != "M1" {
 		t.Fatalf("Send = %q, %v\n%s", id, err, p.Tail())
 	}
@@ -626,4 +602,24 @@ func TestAs(t *testing.T) {
 	if _, ok := As[node.PeerUp](bad); ok {
 		t.Error("a peer_up with a string peer decoded")
 	}
+}
+
+// startScript runs a shell script standing in for parley on a host of a new
+// lab's one segment.
+func startScript(t *testing.T, script string) (*Proc, *Host) {
+	t.Helper()
+	l := newLab(t)
+	s, err := l.AddSegment("lan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := l.AddHost("h", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.Start("sh", "-c", script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, h
 }
