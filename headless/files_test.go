@@ -1,11 +1,7 @@
 package headless
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"sync"
 	"testing"
 
@@ -42,34 +38,9 @@ func (f *fileNode) Transfers() []node.Transfer {
 	return []node.Transfer{{ID: "f1", Name: "a.txt", Size: 3}}
 }
 
-// startFileSession is startSession for a node of another type.
-func startFileSession(t *testing.T, n Node) *session {
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &session{t: t, in: inW, out: make(chan map[string]any, 64), done: make(chan error, 1), stop: cancel}
-	go func() { s.done <- Run(ctx, n, inR, outW); outW.Close() }()
-	go func() {
-		defer close(s.out)
-		r := bufio.NewReader(outR)
-		for {
-			line, err := r.ReadBytes('\n')
-			if err != nil {
-				return
-			}
-			var ev map[string]any
-			if json.Unmarshal(line, &ev) == nil {
-				s.out <- ev
-			}
-		}
-	}()
-	t.Cleanup(func() { cancel(); inW.Close(); outR.Close() })
-	return s
-}
-
 func TestFileCommands(t *testing.T) {
 	fn := &fileNode{fakeNode: newFakeNode()}
-	s := startFileSession(t, fn)
+	s := startSession(t, fn)
 	s.expect("ready", nil)
 	s.send(`{"cmd":"send_file","to":"peer1","path":"/tmp/a.txt","req":1}` + "\n")
 	s.expect("file_sent", map[string]any{"ids": []string{"f1"}, "to": "peer1", "req": 1})
@@ -132,7 +103,7 @@ func (a *autoNode) SetAutoAcceptVerified(on bool) error {
 
 func TestAutoAcceptCommand(t *testing.T) {
 	an := &autoNode{fileNode: fileNode{fakeNode: newFakeNode()}}
-	s := startFileSession(t, an)
+	s := startSession(t, an)
 	s.expect("ready", nil)
 	s.send(`{"cmd":"auto_accept","req":1}` + "\n")
 	s.expect("ok", map[string]any{"cmd": "auto_accept", "verified": false, "req": 1})
@@ -142,7 +113,7 @@ func TestAutoAcceptCommand(t *testing.T) {
 	s.expect("ok", map[string]any{"cmd": "auto_accept", "verified": false})
 
 	// A sharer without it says so.
-	s2 := startFileSession(t, &fileNode{fakeNode: newFakeNode()})
+	s2 := startSession(t, &fileNode{fakeNode: newFakeNode()})
 	s2.expect("ready", nil)
 	s2.send(`{"cmd":"auto_accept","on":true}` + "\n")
 	s2.expect("error", map[string]any{"reason": "auto_accept: this node cannot accept files by itself"})

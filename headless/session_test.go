@@ -98,7 +98,7 @@ type session struct {
 	stop context.CancelFunc
 }
 
-func startSession(t *testing.T, n *fakeNode) *session {
+func startSession(t *testing.T, n Node) *session {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
