@@ -100,9 +100,11 @@ func (v *inviteView) build() {
 	heading := func(s string) *widget.Label {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
+	// The guests before the fingerprint: the list changes, the fingerprint
+	// is read once per browser.
 	v.obj = container.NewVScroll(container.NewVBox(how, v.cards,
-		heading("Certificate fingerprint"), fpHelp, v.fingerprint,
-		widget.NewSeparator(), heading("Guests"), v.list))
+		heading("Guests"), v.list, widget.NewSeparator(),
+		heading("Certificate fingerprint"), fpHelp, v.fingerprint))
 }
 
 // setURLs shows one card per address: QR code, selectable text, Copy.
@@ -184,8 +186,8 @@ func (v *inviteView) redraw() {
 			}
 		}
 		v.rows[id] = r
-		texts := container.New(layout.NewCustomPaddedVBoxLayout(0), r.name, r.state)
-		v.list.Add(container.NewBorder(nil, nil, nil, container.NewHBox(buttons...), texts))
+		texts := container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*2), r.name, r.state)
+		v.list.Add(container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(buttons...)), texts))
 	}
 	v.list.Refresh()
 }
