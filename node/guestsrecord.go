@@ -16,16 +16,19 @@ import (
 //
 // RecordExtVia (type 4), in the guest's own record: who hosts it.
 //
-//	offset 0, 32 bytes: the host's peer ID (identity.PeerID, the hash of its key)
+//	offset 0, 16 bytes: the host's peer ID (identity.PeerID, identity.IDLen: the
+//	                    truncated hash of its key)
 //
-// Any other length is malformed and ignored (guest_ext_malformed).
+// Any other length, or an all-zero ID, is malformed and ignored
+// (guest_ext_malformed).
 //
 // RecordExtGuests (type 6), in the host's record: the guests it hosts now.
 //
-//	offset 0, 1 byte:   count, 1 to 32 (maxListedGuests)
-//	offset 1, 32 bytes: a guest's peer ID, count times, no duplicates
+//	offset 0, 1 byte:         count, 1 to 32 (maxListedGuests)
+//	offset 1+16×i, 16 bytes:  guest i's peer ID, i = 0 … count-1; none zero,
+//	                          no duplicates
 //
-// The length must be exactly 1 + 32×count; anything else is malformed and the
+// The length must be exactly 1 + 16×count; anything else is malformed and the
 // whole list ignored. A host with no guests publishes no extension.
 //
 // A peer shows another as a guest of HOST (PeerView.Guest, .Via) only when both
@@ -33,7 +36,7 @@ import (
 // nobody passes itself off as someone's guest, and no host claims a stranger.
 
 // maxListedGuests bounds RecordExtGuests, and with it Config.MaxGuests: 32
-// guests are 1 KiB of the 16 KiB a record may carry (overlay.MaxRecord).
+// guests are 513 bytes of the 16 KiB a record may carry (overlay.MaxRecord).
 const maxListedGuests = 32
 
 const (
