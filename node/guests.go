@@ -98,15 +98,15 @@ func (g *Guest) Detach() { g.once.Do(func() { g.host.detachGuest(g.h) }) }
 // guestHost is a node's hosted guests; its zero value is ready.
 type guestHost struct {
 	mu       sync.Mutex
-	hosted   map[identity.PeerID]*hostedGuest   // running or starting nodes
-	pending  map[identity.PeerID]*pendingGuest  // waiting for AdmitGuest
-	stopping map[identity.PeerID]chan struct{}  // closed when that node stopped
+	hosted   map[identity.PeerID]*hostedGuest    // running or starting nodes
+	pending  map[identity.PeerID]*pendingGuest   // waiting for AdmitGuest
+	stopping map[identity.PeerID]chan struct{}   // closed when that node stopped
 	admitted map[identity.PeerID]rememberedGuest // remembered admissions
-	loaded   bool                               // admitted was read from settings
-	closed   bool                               // the host is stopping
-	grace    time.Duration                      // 0: defaultGuestGrace (tests set it)
-	timers   sync.WaitGroup                     // grace stops scheduled or running
-	persist  sync.Mutex                         // orders writes of admitted
+	loaded   bool                                // admitted was read from settings
+	closed   bool                                // the host is stopping
+	grace    time.Duration                       // 0: defaultGuestGrace (tests set it)
+	timers   sync.WaitGroup                      // grace stops scheduled or running
+	persist  sync.Mutex                          // orders writes of admitted
 }
 
 type hostedGuest struct {
