@@ -1,0 +1,103 @@
+package webbridge
+
+import (
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v3"
+
+	"parley/media/audio"
+	"parley/media/opus"
+	"parley/media/signal"
+)
+
+// receive decodes the browser's track into the frame queue until the track
+// ends (the connection closed). Packets are decoded as they arrive, in
+// order; a packet behind the newest is late and dropped (on a LAN reordering
+// is rare, and the frames around it were already queued), a short gap is
+// filled with the decoder's concealment.
+func (b *Bridge) receive(t *webrtc.TrackRemote) {
+	if t.Kind() != webrtc.RTPCodecTypeAudio || !strings.EqualFold(t.Codec().MimeType, webrtc.MimeTypeOpus) {
+		// CheckOffer admits nothing else; read nothing, pion drops it.
+		b.log.Warn("browser media: unexpected track", "kind", t.Kind().String(), "codec", t.Codec().MimeType)
+		return
+	}
+	dec, err := opus.NewDecoder()
+	if err != nil {
+		b.log.Warn("browser media: no decoder", "err", err)
+		return
+	}
+	pt := uint8(t.PayloadType())
+	buf := make([]byte, 1500) // an Ethernet MTU: no RTP packet over UDP on a LAN is larger
+	// 120 ms, the longest Opus packet; Decode keeps only what fits.
+	pcm := make([]int16, 6*audio.FrameSamples)
+	frame := make([]int16, audio.FrameSamples)
+	var pkt rtp.Packet
+	var last uint16
+	started := false
+	for {
+		n, _, err := t.Read(buf)
+		if errors.Is(err, io.ErrShortBuffer) {
+			b.count(func(c *inCounters) { c.refused++ })
+			continue
+		}
+		if err != nil {
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != pt || len(pkt.Payload) == 0 || len(pkt.Payload) > maxPayload {
+			b.count(func(c *inCounters) { c.refused++ })
+			continue
+		}
+		conceal := 0
+		if started {
+			switch d := int16(pkt.SequenceNumber - last); {
+			case d <= 0 && d > -maxMisorder:
+				b.count(func(c *inCounters) { c.late++ })
+				continue
+			case d <= 0:
+				b.count(func(c *inCounters) { c.restarts++ })
+			case d > 1 && d <= maxConceal+1:
+				conceal = int(d) - 1
+			}
+		}
+		started, last = true, pkt.SequenceNumber
+		for range conceal {
+			if dec.DecodePLC(frame) == nil {
+				b.push(frame, nil, func(c *inCounters) { c.concealed++ })
+			}
+		}
+		got, err := dec.Decode(pkt.Payload, pcm)
+		if err != nil {
+			// One bad packet costs one frame, not the stream.
+			if dec.DecodePLC(frame) != nil {
+				clear(frame)
+			}
+			b.push(frame, nil, func(c *inCounters) { c.decodeErrors++ })
+			continue
+		}
+		level := signal.DBFS(signal.RMS(pcm[:got]))
+		b.push(pcm[:got], &level, func(c *inCounters) { c.packets++ })
+	}
+}
+
+// push queues decoded samples and counts, under the lock; level, if given,
+// becomes the reported inbound level.
+func (b *Bridge) push(pcm []int16, level *float64, count func(*inCounters)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	count(&b.in)
+	if level != nil {
+		b.level = max(floorDBFS, *level)
+	}
+	if !b.closed {
+		b.q.push(pcm)
+	}
+}
+
+func (b *Bridge) count(f func(*inCounters)) {
+	b.mu.Lock()
+	f(&b.in)
+	b.mu.Unlock()
+}
