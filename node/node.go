@@ -158,6 +158,8 @@ type Node struct {
 	persisted map[identity.PeerID]persisted    // last roster write per peer
 	roster    *rosterWriter                    // roster writes, batched off the event path
 	stopped   bool
+
+	media guestMedia // a browser's audio bridge (guestmedia.go)
 }
 
 // New opens the data dir (refusing a second instance), loads or creates the identity
@@ -405,6 +407,7 @@ func (n *Node) Stop() {
 	n.stopped = true
 	n.mu.Unlock()
 	n.calls.Close() // hangs up, telling the peers, while links are still up
+	n.stopMedia()
 	if n.cfg.Beacons {
 		n.disc.Goodbye()
 	}

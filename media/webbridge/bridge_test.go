@@ -43,7 +43,7 @@ func judgeTone(t *testing.T, who string, x []int16, hz, amp float64) {
 // to Sink reaches the browser, over a real DTLS-SRTP connection on loopback.
 func TestToneBothWays(t *testing.T) {
 	f, b := connect(t, nil)
-	f.sendTone(440, 0.3)
+	f.SendTone(440, 0.3)
 	waitFor(t, 10*time.Second, "the browser's audio", func() bool { return b.Stats().PacketsIn >= 10 })
 	if s := b.State(); s != "connected" {
 		t.Fatalf("state %q with audio flowing", s)
@@ -70,8 +70,8 @@ func TestToneBothWays(t *testing.T) {
 	<-sinkDone
 	judgeTone(t, "the call (from the browser)", heard[min(len(heard), audio.FrameSamples):], 440, 0.3)
 
-	waitFor(t, 5*time.Second, "the call's audio at the browser", func() bool { _, n := f.recording(); return n >= 75 })
-	got, _ := f.recording()
+	waitFor(t, 5*time.Second, "the call's audio at the browser", func() bool { _, n := f.Recording(); return n >= 75 })
+	got, _ := f.Recording()
 	judgeTone(t, "the browser", dropSilence(got), 660, 0.3)
 
 	s := b.Stats()
@@ -96,7 +96,7 @@ func TestPeerReflexiveWithoutBrowserCandidates(t *testing.T) {
 		}
 		return o
 	})
-	f.sendTone(440, 0.3)
+	f.SendTone(440, 0.3)
 	waitFor(t, 15*time.Second, "the browser's audio", func() bool { return b.Stats().PacketsIn >= 10 })
 	heard := dropSilence(readPaced(t, b.Source(), 75))
 	judgeTone(t, "the call", heard[min(len(heard), audio.FrameSamples):], 440, 0.3)
@@ -221,12 +221,12 @@ func TestCloseLeavesNothingBehind(t *testing.T) {
 	before := runtime.NumGoroutine()
 	t.Run("connected", func(t *testing.T) {
 		f, b := connect(t, nil)
-		f.sendTone(440, 0.3)
+		f.SendTone(440, 0.3)
 		waitFor(t, 10*time.Second, "audio", func() bool { return b.Stats().PacketsIn > 0 })
 		if err := b.Close(); err != nil {
 			t.Fatal(err)
 		}
-		f.close()
+		f.Close()
 	})
 	waitGoroutines(t, before)
 }
