@@ -21,6 +21,11 @@ import (
 // does, and a page that reconnects (a reload, a new offer) replaces the
 // bridge under a call without ending it.
 type guestMedia struct {
+	// answering admits one ConnectMedia at a time: each sets up a peer
+	// connection with its sockets, and a page that floods offers should
+	// cost no more than one.
+	answering chan struct{}
+
 	mu      sync.Mutex
 	bridge  *webbridge.Bridge // nil: none connected
 	browser bool              // audio is the browser's even with no bridge
@@ -38,7 +43,25 @@ var ErrMediaStopped = errors.New("media: node stopped")
 // bridge in place.
 func (n *Node) ConnectMedia(ctx context.Context, offerSDP string) (string, error) {
 	if err := webbridge.CheckOffer(offerSDP); err != nil {
+		n.stats.Add("media_offer_refused", 1)
 		return "", err
+	}
+	m := &n.media
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return "", ErrMediaStopped
+	}
+	if m.answering == nil {
+		m.answering = make(chan struct{}, 1)
+	}
+	answering := m.answering
+	m.mu.Unlock()
+	select {
+	case answering <- struct{}{}:
+		defer func() { <-answering }()
+	case <-ctx.Done():
+		return "", ctx.Err()
 	}
 	b, err := webbridge.New(webbridge.Config{Interfaces: n.keepIfaceName, IPs: n.isLinkIP, Log: n.log})
 	if err != nil {
@@ -46,12 +69,12 @@ func (n *Node) ConnectMedia(ctx context.Context, offerSDP string) (string, error
 	}
 	answer, err := b.Answer(ctx, offerSDP)
 	if err != nil {
+		n.stats.Add("media_answer_failed", 1)
 		b.Close()
 		return "", err
 	}
-	m := &n.media
 	m.mu.Lock()
-	if m.closed {
+	if m.closed { // stopped while answering
 		m.mu.Unlock()
 		b.Close()
 		return "", ErrMediaStopped

@@ -248,6 +248,9 @@ func TestConnectMediaRefusesBadOffers(t *testing.T) {
 	if _, ok := a.MediaStats(); ok {
 		t.Error("a refused offer left a bridge")
 	}
+	if n := a.stats.Get("media_offer_refused"); n != 2 {
+		t.Errorf("media_offer_refused = %d, want 2", n)
+	}
 	// A node that never connected a page opens its own audio for calls.
 	src, sink, err := a.openAudio()
 	if err != nil {
@@ -260,7 +263,7 @@ func TestConnectMediaRefusesBadOffers(t *testing.T) {
 	}
 	a.Stop()
 	br := webbridgetest.New(t, webbridgetest.Loopback)
-	if _, err := a.ConnectMedia(ctx, br.Offer()); err == nil {
-		t.Error("a stopped node connected a page")
+	if _, err := a.ConnectMedia(ctx, br.Offer()); !errors.Is(err, ErrMediaStopped) {
+		t.Errorf("a stopped node: %v", err)
 	}
 }

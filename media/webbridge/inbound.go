@@ -24,19 +24,13 @@ func (b *Bridge) receive(t *webrtc.TrackRemote) {
 		b.log.Warn("browser media: unexpected track", "kind", t.Kind().String(), "codec", t.Codec().MimeType)
 		return
 	}
-	dec, err := opus.NewDecoder()
+	in, err := b.newInbound(uint8(t.PayloadType()))
 	if err != nil {
 		b.log.Warn("browser media: no decoder", "err", err)
 		return
 	}
-	pt := uint8(t.PayloadType())
 	buf := make([]byte, 1500) // an Ethernet MTU: no RTP packet over UDP on a LAN is larger
-	// 120 ms, the longest Opus packet; Decode keeps only what fits.
-	pcm := make([]int16, 6*audio.FrameSamples)
-	frame := make([]int16, audio.FrameSamples)
 	var pkt rtp.Packet
-	var last uint16
-	started := false
 	for {
 		n, _, err := t.Read(buf)
 		if errors.Is(err, io.ErrShortBuffer) {
@@ -46,40 +40,70 @@ func (b *Bridge) receive(t *webrtc.TrackRemote) {
 		if err != nil {
 			return
 		}
-		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != pt || len(pkt.Payload) == 0 || len(pkt.Payload) > maxPayload {
+		if pkt.Unmarshal(buf[:n]) != nil {
 			b.count(func(c *inCounters) { c.refused++ })
 			continue
 		}
-		conceal := 0
-		if started {
-			switch d := int16(pkt.SequenceNumber - last); {
-			case d <= 0 && d > -maxMisorder:
-				b.count(func(c *inCounters) { c.late++ })
-				continue
-			case d <= 0:
-				b.count(func(c *inCounters) { c.restarts++ })
-			case d > 1 && d <= maxConceal+1:
-				conceal = int(d) - 1
-			}
-		}
-		started, last = true, pkt.SequenceNumber
-		for range conceal {
-			if dec.DecodePLC(frame) == nil {
-				b.push(frame, nil, func(c *inCounters) { c.concealed++ })
-			}
-		}
-		got, err := dec.Decode(pkt.Payload, pcm)
-		if err != nil {
-			// One bad packet costs one frame, not the stream.
-			if dec.DecodePLC(frame) != nil {
-				clear(frame)
-			}
-			b.push(frame, nil, func(c *inCounters) { c.decodeErrors++ })
-			continue
-		}
-		level := signal.DBFS(signal.RMS(pcm[:got]))
-		b.push(pcm[:got], &level, func(c *inCounters) { c.packets++ })
+		in.packet(&pkt)
 	}
+}
+
+// inbound is the receiving loop's state: the decoder and the last sequence
+// number.
+type inbound struct {
+	b       *Bridge
+	pt      uint8
+	dec     *opus.Decoder
+	pcm     []int16 // 120 ms, the longest Opus packet; Decode keeps only what fits
+	frame   []int16
+	last    uint16
+	started bool
+}
+
+func (b *Bridge) newInbound(pt uint8) (*inbound, error) {
+	dec, err := opus.NewDecoder()
+	if err != nil {
+		return nil, err
+	}
+	return &inbound{b: b, pt: pt, dec: dec, pcm: make([]int16, 6*audio.FrameSamples), frame: make([]int16, audio.FrameSamples)}, nil
+}
+
+// packet decodes one RTP packet into the queue.
+func (in *inbound) packet(pkt *rtp.Packet) {
+	b := in.b
+	if pkt.PayloadType != in.pt || len(pkt.Payload) == 0 || len(pkt.Payload) > maxPayload {
+		b.count(func(c *inCounters) { c.refused++ })
+		return
+	}
+	conceal := 0
+	if in.started {
+		switch d := int16(pkt.SequenceNumber - in.last); {
+		case d <= 0 && d > -maxMisorder:
+			b.count(func(c *inCounters) { c.late++ })
+			return
+		case d <= 0:
+			b.count(func(c *inCounters) { c.restarts++ })
+		case d > 1 && d <= maxConceal+1:
+			conceal = int(d) - 1
+		}
+	}
+	in.started, in.last = true, pkt.SequenceNumber
+	for range conceal {
+		if in.dec.DecodePLC(in.frame) == nil {
+			b.push(in.frame, nil, func(c *inCounters) { c.concealed++ })
+		}
+	}
+	got, err := in.dec.Decode(pkt.Payload, in.pcm)
+	if err != nil {
+		// One bad packet costs one frame, not the stream.
+		if in.dec.DecodePLC(in.frame) != nil {
+			clear(in.frame)
+		}
+		b.push(in.frame, nil, func(c *inCounters) { c.decodeErrors++ })
+		return
+	}
+	level := signal.DBFS(signal.RMS(in.pcm[:got]))
+	b.push(in.pcm[:got], &level, func(c *inCounters) { c.packets++ })
 }
 
 // push queues decoded samples and counts, under the lock; level, if given,
