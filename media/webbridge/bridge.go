@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -106,7 +107,7 @@ type Bridge struct {
 	answered bool
 	in       inCounters
 	out      outCounters
-	level    float64 // dBFS of the last decoded packet
+	power    float64 // mean square of the decoded packets, smoothed (levelWeight)
 
 	wg sync.WaitGroup
 }
@@ -305,7 +306,7 @@ type Stats struct {
 	// payload type, empty or too large), late packets dropped, stream
 	// restarts; frames handed to the call, reads that found nothing (silence),
 	// frames dropped by a full queue and by latency trimming; the queue's
-	// depth now; the level of the last packet in dBFS (-100 for silence).
+	// depth now; the level (Level) in dBFS.
 	PacketsIn    uint64  `json:"packets_in"`
 	Concealed    uint64  `json:"concealed"`
 	DecodeErrors uint64  `json:"decode_errors"`
@@ -335,17 +336,21 @@ func (b *Bridge) Stats() Stats {
 		PacketsIn: b.in.packets, Concealed: b.in.concealed, DecodeErrors: b.in.decodeErrors,
 		Refused: b.in.refused, Late: b.in.late, Restarts: b.in.restarts,
 		FramesIn: b.q.frames, Silent: b.q.silent, Dropped: b.q.dropped, Trimmed: b.q.trimmed,
-		Queued: b.q.n, Level: b.level,
+		Queued: b.q.n, Level: b.levelDBFS(),
 		FramesOut: b.out.frames, PacketsOut: b.out.packets, EncodeErrors: b.out.encodeErrors, SendErrors: b.out.sendErrors,
 	}
 }
 
-// Level is the inbound level: RMS of the browser's last packet in dBFS
-// (-100 for silence or before any audio).
+// Level is the inbound level: the RMS of the browser's audio over about the
+// last 100 ms of packets, in dBFS (-100 for silence or before any audio).
 func (b *Bridge) Level() float64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.level
+	return b.levelDBFS()
+}
+
+func (b *Bridge) levelDBFS() float64 {
+	return max(floorDBFS, 10*math.Log10(b.power))
 }
 
 // Source is the browser's audio as a call's source: one 20 ms frame per

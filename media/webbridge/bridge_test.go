@@ -12,6 +12,7 @@ import (
 
 	"parley/media/audio"
 	"parley/media/signal"
+	"parley/media/webbridge/webbridgetest"
 )
 
 // judgeTone checks that x carries a tone of hz at about amp of full scale
@@ -242,5 +243,33 @@ func waitGoroutines(t *testing.T, before int) {
 			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A page without a microphone offers to receive only; it still hears the
+// call, and the call hears silence from it.
+func TestReceiveOnlyPage(t *testing.T) {
+	fc := webbridgetest.Loopback
+	fc.ReceiveOnly = true
+	f, b := connectWith(t, fc, Config{Interfaces: loopbackOnly, IncludeLoopback: true}, nil)
+	tone, sink := audio.NewTone(660, 0.3), b.Sink()
+	frame := make([]int16, audio.FrameSamples)
+	tick := time.NewTicker(audio.FrameDuration)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		<-tick.C
+		tone.ReadFrame(frame)
+		sink.WriteFrame(frame)
+		if _, n := f.Recording(); n >= 75 {
+			break
+		}
+		if i > 15*50 {
+			t.Fatal("the page heard nothing in 15 s")
+		}
+	}
+	got, _ := f.Recording()
+	judgeTone(t, "the page", dropSilence(got), 660, 0.3)
+	if err := b.Source().ReadFrame(frame); err != nil || signal.RMS(frame) != 0 {
+		t.Errorf("the call hears %v, %.3f from a page without a microphone", err, signal.RMS(frame))
 	}
 }

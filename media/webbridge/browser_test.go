@@ -19,8 +19,14 @@ func loopbackOnly(name string) bool { return name == "lo" }
 // loopback, with edit applied to the offer first (nil: as is).
 func connect(t *testing.T, edit func(string) string) (*webbridgetest.Browser, *Bridge) {
 	t.Helper()
-	f := webbridgetest.New(t, webbridgetest.Loopback)
-	b, err := New(Config{Interfaces: loopbackOnly, IncludeLoopback: true})
+	return connectWith(t, webbridgetest.Loopback, Config{Interfaces: loopbackOnly, IncludeLoopback: true}, edit)
+}
+
+// connectWith is connect with the browser's and the bridge's configuration.
+func connectWith(t *testing.T, fc webbridgetest.Config, cfg Config, edit func(string) string) (*webbridgetest.Browser, *Bridge) {
+	t.Helper()
+	f := webbridgetest.New(t, fc)
+	b, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

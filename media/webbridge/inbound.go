@@ -102,18 +102,23 @@ func (in *inbound) packet(pkt *rtp.Packet) {
 		b.push(in.frame, nil, func(c *inCounters) { c.decodeErrors++ })
 		return
 	}
-	level := signal.DBFS(signal.RMS(in.pcm[:got]))
-	b.push(in.pcm[:got], &level, func(c *inCounters) { c.packets++ })
+	r := signal.RMS(in.pcm[:got])
+	b.push(in.pcm[:got], &r, func(c *inCounters) { c.packets++ })
 }
 
-// push queues decoded samples and counts, under the lock; level, if given,
-// becomes the reported inbound level.
-func (b *Bridge) push(pcm []int16, level *float64, count func(*inCounters)) {
+// levelWeight smooths the inbound level over about five packets (100 ms, a
+// level meter's usual integration time): one packet after a loss, decoded
+// while the decoder recovers, would otherwise read 10 dB low.
+const levelWeight = 0.2
+
+// push queues decoded samples and counts, under the lock; rms, if given (a
+// packet decoded, as a fraction of full scale), moves the inbound level.
+func (b *Bridge) push(pcm []int16, rms *float64, count func(*inCounters)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	count(&b.in)
-	if level != nil {
-		b.level = max(floorDBFS, *level)
+	if rms != nil {
+		b.power += levelWeight * (*rms**rms - b.power)
 	}
 	if !b.closed {
 		b.q.push(pcm)

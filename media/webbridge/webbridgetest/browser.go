@@ -15,6 +15,7 @@ import (
 	"github.com/pion/ice/v2"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
+	"github.com/pion/transport/v2"
 	"github.com/pion/webrtc/v3"
 
 	"parley/media/audio"
@@ -31,7 +32,9 @@ type Browser struct {
 	track *webrtc.TrackLocalStaticRTP
 	stop  chan struct{}
 	once  sync.Once
-	wg    sync.WaitGroup
+	// recvOnly: no microphone (Config.ReceiveOnly).
+	recvOnly bool
+	wg       sync.WaitGroup
 
 	mu    sync.Mutex
 	heard []int16
@@ -44,6 +47,11 @@ type Config struct {
 	// IncludeLoopback lets it use loopback candidates.
 	Interfaces      func(name string) bool
 	IncludeLoopback bool
+	// ReceiveOnly offers to receive audio only (a page without a
+	// microphone); SendTone then does nothing.
+	ReceiveOnly bool
+	// Net replaces the OS network (pion vnet); nil: the OS's.
+	Net transport.Net
 }
 
 // Loopback gathers on the loopback interface only: nothing leaves the machine.
@@ -69,6 +77,9 @@ func New(t testing.TB, cfg Config) *Browser {
 		se.SetInterfaceFilter(cfg.Interfaces)
 	}
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
+	if cfg.Net != nil {
+		se.SetNet(cfg.Net)
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -78,13 +89,19 @@ func New(t testing.TB, cfg Config) *Browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sender, err := pc.AddTrack(track)
-	if err != nil {
-		t.Fatal(err)
+	b := &Browser{t: t, pc: pc, track: track, stop: make(chan struct{}), recvOnly: cfg.ReceiveOnly}
+	if cfg.ReceiveOnly {
+		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		sender, err := pc.AddTrack(track)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.wg.Add(1)
+		go func() { defer b.wg.Done(); drain(sender.Read) }()
 	}
-	b := &Browser{t: t, pc: pc, track: track, stop: make(chan struct{})}
-	b.wg.Add(1)
-	go func() { defer b.wg.Done(); drain(sender.Read) }()
 	pc.OnTrack(func(tr *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		select {
 		case <-b.stop:
@@ -166,6 +183,9 @@ func (b *Browser) Accept(answer string) {
 // SendTone sends a tone of hz at amp (fraction of full scale) in 20 ms Opus
 // packets, one every 20 ms, until Close.
 func (b *Browser) SendTone(hz, amp float64) {
+	if b.recvOnly {
+		return
+	}
 	enc, err := opus.NewEncoder(opus.Options{})
 	if err != nil {
 		b.t.Fatal(err)
