@@ -59,6 +59,7 @@ func run() error {
 		newTeam      = flag.String("new-team", "", "write an invitation for a new closed team to this file and exit (passphrase: $PARLEY_TEAM, else generated)")
 		relayPort    = flag.Int("relay-port", 0, "UDP port of this node's TURN relay for others' calls (default 48557)")
 		downloads    = flag.String("downloads", "", "folder accepted files land in (default: DATA/downloads; on Windows the Downloads folder)")
+		guests       = flag.String("guests", "ask", "who may join through this node from a browser: open, ask (admit each one) or off")
 	)
 	flag.Parse()
 	if *showVersion {
@@ -101,6 +102,9 @@ func run() error {
 		return err
 	}
 	cfg.Team = invitation
+	if cfg.Guests, err = node.ParseGuestMode(*guests); err != nil {
+		return fmt.Errorf("--guests: %w", err)
+	}
 	switch *disc {
 	case "both":
 		cfg.Beacons, cfg.MDNS = true, true
