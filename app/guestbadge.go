@@ -48,6 +48,9 @@ func (b *guestBadge) Refresh() {
 	b.BaseWidget.Refresh()
 }
 
+// guestOf tells whether a peer is a browser guest and which peer hosts it.
+func guestOf(p node.PeerView) (guest bool, via string) { return p.Guest, p.Via }
+
 // guestText explains a guest peer in its details: a browser, and which peer
 // hosts (and vouches for) it. "" for other peers.
 func (u *ui) guestText(p node.PeerView) string {

@@ -7,6 +7,21 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
+
+	"parley/node"
+)
+
+// The node's guest API (node/guests.go) under the names this package uses.
+type (
+	guestView    = node.GuestView
+	guestRequest = node.GuestRequest
+	guestChanged = node.GuestChanged
+)
+
+// Guest states (node.GuestView.State).
+const (
+	guestPending  = node.GuestPending
+	guestAdmitted = node.GuestAdmitted
 )
 
 // guestCore is optional: a core that hosts browser guests (node/guests.go).
@@ -25,12 +40,6 @@ type guestCore interface {
 type webURLsCore interface {
 	WebURLs() []string
 }
-
-// Guest states (node.GuestView.State).
-const (
-	guestPending  = "pending"
-	guestAdmitted = "admitted"
-)
 
 // guestDesk is the desktop side of guest hosting: the admission prompts and
 // the invite dialog. A nil *guestDesk (a core without guests) does nothing.

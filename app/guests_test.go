@@ -326,10 +326,8 @@ func TestGuestBadgeAndHost(t *testing.T) {
 	ann := peer(mkID("ann"), "Ann", node.PresenceAvailable, "")
 	kim := peer(kimID, "Kim", node.PresenceAvailable, "")
 	mine := peer(leeID, "Lee", node.PresenceAvailable, "")
-	guests := map[string]string{kimID: ann.ID, leeID: selfID} // guest → host
-	old := guestOf
-	guestOf = func(p node.PeerView) (bool, string) { via, ok := guests[p.ID]; return ok, via }
-	t.Cleanup(func() { guestOf = old })
+	kim.Guest, kim.Via = true, ann.ID
+	mine.Guest, mine.Via = true, selfID
 
 	h := newHarness(t, newFakeCore(ann, kim, mine))
 	for name, want := range map[string]bool{"Ann": false, "Kim": true, "Lee": true} {

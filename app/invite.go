@@ -38,6 +38,17 @@ type inviteGuestRow struct {
 	admit, refuse, remove *widget.Button
 }
 
+// webFingerprint is the SHA-256 fingerprint of the guest web server's
+// certificate, "" when unknown.
+// TODO(merge web): read u.self.WebFingerprint (node.Ready) once node/webcert.go
+// is in main; until then a core that has WebFingerprint() is asked.
+func (u *ui) webFingerprint() string {
+	if f, ok := u.core.(interface{ WebFingerprint() string }); ok {
+		return f.WebFingerprint()
+	}
+	return ""
+}
+
 // showInvite opens the invite dialog (or brings the open one forward).
 func (g *guestDesk) showInvite() {
 	if g == nil {
