@@ -59,7 +59,7 @@ func (g *guestDesk) onRequest(e guestRequest) {
 	if !g.u.focused {
 		g.u.notify("Guest waiting", name+" asks to join as a guest")
 	}
-	g.refreshInvite()
+	g.reload() // the invite dialog lists the newcomer
 }
 
 // openAdmissions opens the (empty) admission dialog.

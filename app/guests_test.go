@@ -354,3 +354,19 @@ func TestGuestBadgeAndHost(t *testing.T) {
 		t.Errorf("Ann is no guest, yet details say %q", l.Text)
 	}
 }
+
+// A guest asking while the invite dialog is open shows up in it at once.
+func TestInviteListsANewcomer(t *testing.T) {
+	gf := newGuestFake(newFakeCore())
+	test.NewTempApp(t)
+	h := newHarnessFor(t, gf)
+	v := h.openInvite()
+	gf.set(func([]guestView) []guestView {
+		return []guestView{{ID: kimID, Name: "Kim", State: guestPending, From: "192.168.1.33"}}
+	})
+	h.emit(guestRequest{Guest: kimID, Name: "Kim", From: "192.168.1.33"})
+	h.waitFor("Kim in the invite dialog", func() bool { return v.rows[kimID] != nil && v.rows[kimID].admit != nil })
+	if h.promptShown(kimID) == nil {
+		t.Error("no admission prompt with the invite dialog open")
+	}
+}
