@@ -257,12 +257,13 @@ func (n *Node) startGuest(gid *identity.Identity, name, from string) (*Guest, er
 		g.hosted = map[identity.PeerID]*hostedGuest{}
 	}
 	g.hosted[gid.ID] = h
-	_, known := g.admitted[gid.ID]
-	if !known {
+	r, known := g.admitted[gid.ID]
+	save := !known || r.Name != name // a new guest, or one that renamed itself
+	if save {
 		n.rememberLocked(gid.ID, name)
 	}
 	g.mu.Unlock()
-	if !known {
+	if save {
 		n.saveAdmitted()
 	}
 	// The host vouches first, so peers that hear of the guest see it agreed.

@@ -327,3 +327,63 @@ func TestGuestAdmission(t *testing.T) {
 		}
 	})
 }
+
+// Two guests of one host do not link to each other (siblingGuest) yet talk
+// and share files through their host like any two peers.
+func TestGuestsOfOneHostTalkThroughIt(t *testing.T) {
+	host := startTestNode(t, "host", Config{Guests: "open"})
+	ctx := context.Background()
+	g1, err := host.HostGuest(ctx, GuestJoin{Seed: guestSeed(20), Name: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := host.HostGuest(ctx, GuestJoin{Seed: guestSeed(21), Name: "two"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := g1.Node(), g2.Node()
+	eventually(t, "each guest sees the other as the host's guest", func() bool {
+		p, _ := rosterEntry(a, g2.ID())
+		q, _ := rosterEntry(b, g1.ID())
+		return p.Online && p.Guest && q.Online && q.Guest
+	})
+	id, err := a.Send(g2.ID(), "hi sibling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, b, func(m MessageReceived) bool { return m.ID == id })
+	waitEvent(t, a, func(d MessageDelivered) bool { return d.ID == id })
+
+	src := filepath.Join(t.TempDir(), "pic.bin")
+	body := bytes.Repeat([]byte{1, 2, 3, 5, 8}, 50000)
+	if err := os.WriteFile(src, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SendFile(g1.ID(), "", src); err != nil {
+		t.Fatal(err)
+	}
+	offer := waitEvent(t, a, func(o FileOffer) bool { return o.From == g2.ID() })
+	if err := a.AcceptFile(offer.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := waitEvent(t, a, func(d FileDone) bool { return d.ID == offer.ID })
+	if got, err := os.ReadFile(done.Path); err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("file between guests: %v", err)
+	}
+	if a.ov.Linked(b.ID()) {
+		t.Error("two guests of one host linked to each other")
+	}
+	// Nor would the reconnect loop dial one: the sibling is in the roster with
+	// its address, and still no candidate.
+	eventually(t, "the sibling's address is in the roster", func() bool {
+		p, ok, _ := a.db.GetPeer(g2.ID())
+		return ok && len(p.Addrs) > 0
+	})
+	p, _, _ := a.db.GetPeer(g2.ID())
+	if _, ok := a.dialCandidate(p); ok {
+		t.Error("a guest would dial its host's other guest")
+	}
+	if _, ok := host.dialCandidate(p); !ok && !host.ov.Linked(b.ID()) {
+		t.Error("the check above proves nothing: not even the host would dial the guest")
+	}
+}
