@@ -141,6 +141,31 @@ type rememberedGuest struct {
 // asking, also after a host restart; calling it again while the guest's node runs
 // (another tab, a reload) returns the same node.
 func (n *Node) HostGuest(ctx context.Context, j GuestJoin) (*Guest, error) {
+	g, err := n.hostGuest(ctx, j)
+	n.stats.Add(guestJoinCounter(err), 1)
+	return g, err
+}
+
+// guestJoinCounter names the counter of a join's outcome (Stats).
+func guestJoinCounter(err error) string {
+	switch {
+	case err == nil:
+		return "guest_joined"
+	case errors.Is(err, ErrGuestsOff):
+		return "guest_refused_off"
+	case errors.Is(err, ErrGuestsFull):
+		return "guest_refused_full"
+	case errors.Is(err, ErrGuestPassphrase):
+		return "guest_refused_passphrase"
+	case errors.Is(err, ErrGuestRefused):
+		return "guest_refused"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "guest_join_withdrawn"
+	}
+	return "guest_join_failed" // a bad seed or name, or the guest's node did not start
+}
+
+func (n *Node) hostGuest(ctx context.Context, j GuestJoin) (*Guest, error) {
 	if n.cfg.guest != nil {
 		return nil, ErrGuestsOff // a guest hosts no guests
 	}

@@ -294,6 +294,9 @@ func TestGuestAdmission(t *testing.T) {
 		if len(host.Guests()) != 0 {
 			t.Errorf("a refused join left a guest: %+v", host.Guests())
 		}
+		if got := host.Stats()["guest_join_failed"]; got != 4 {
+			t.Errorf("guest_join_failed = %d, want 4", got)
+		}
 	})
 
 	t.Run("full", func(t *testing.T) {
