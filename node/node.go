@@ -166,7 +166,8 @@ type Node struct {
 	roster    *rosterWriter                    // roster writes, batched off the event path
 	stopped   bool
 
-	guests guestHost // the browser guests this node hosts (guests.go)
+	guests guestHost  // the browser guests this node hosts (guests.go)
+	media  guestMedia // a browser's audio bridge (guestmedia.go)
 }
 
 // New opens the data dir (refusing a second instance), loads or creates the identity
@@ -417,6 +418,7 @@ func (n *Node) Stop() {
 	n.mu.Unlock()
 	n.stopGuests()  // their goodbyes go out through this node's links
 	n.calls.Close() // hangs up, telling the peers, while links are still up
+	n.stopMedia()
 	if n.cfg.Beacons {
 		n.disc.Goodbye()
 	}
