@@ -44,8 +44,8 @@ const guestDialTimeout = 5 * time.Second
 
 // startGuestNode makes and starts a guest's node beside this one: no discovery
 // (peers learn of it through records), no TURN relay (it relays for nobody),
-// ports the OS picks, the host's team and interfaces, silent audio until the
-// browser bridges its own (node/guestmedia.go), and a first link to its host.
+// ports the OS picks, the host's team and interfaces, the browser's audio
+// (node/guestmedia.go), and a first link to its host.
 func (n *Node) startGuestNode(gid *identity.Identity, name string) (*Node, error) {
 	dir := n.guestDir(gid.ID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -67,6 +67,9 @@ func (n *Node) startGuestNode(gid *identity.Identity, name string) (*Node, error
 	if err != nil {
 		return nil, fmt.Errorf("guest: %w", err)
 	}
+	// Calls hear and speak through the browser (ConnectMedia), silence until
+	// its page connects: never the host's own sound devices.
+	child.useBrowserAudio()
 	if err := child.Start(context.Background()); err != nil {
 		child.Stop()
 		return nil, fmt.Errorf("guest: %w", err)

@@ -128,6 +128,12 @@ func TestGuestIsAPeerToOthers(t *testing.T) {
 	if child.ov.Port() == host.ov.Port() || child.turn != nil {
 		t.Errorf("guest node shares the host's port %d or runs a TURN relay", child.ov.Port())
 	}
+	child.media.mu.Lock()
+	browserAudio := child.media.browser
+	child.media.mu.Unlock()
+	if !browserAudio {
+		t.Error("the guest's calls would use the host's sound devices, not the browser's")
+	}
 	if _, err := os.Stat(filepath.Join(host.cfg.DataDir, "guests", gid, identity.KeyFile)); err == nil {
 		t.Error("the guest's key was written to disk")
 	}
