@@ -80,20 +80,31 @@ type GuestView struct {
 // Guest is one attachment of a browser to its guest node. Several may share a
 // node (a reload before the old page's Detach).
 type Guest struct {
-	h    *hostedGuest
-	host *Node
-	once sync.Once
+	h      *hostedGuest
+	host   *Node
+	once   sync.Once
+	events *eventStream // this attachment's own subscription to the guest's node
 }
 
 // Node is the guest's own node: every command and event of the guest.
 func (g *Guest) Node() *Node { return g.h.node }
+
+// Events is this attachment's own stream of the guest node's events (bounded
+// like Node.Events), so two pages of one guest (a reload before the old page's
+// Detach) each get every event. After Detach nothing more arrives on it.
+func (g *Guest) Events() <-chan Event { return g.events.ch }
 
 // ID is the guest's peer ID.
 func (g *Guest) ID() string { return g.h.id.String() }
 
 // Detach says the browser went away. When no attachment is left, the guest's node
 // says goodbye and stops after the grace (10 s) unless the browser is back by then.
-func (g *Guest) Detach() { g.once.Do(func() { g.host.detachGuest(g.h) }) }
+func (g *Guest) Detach() {
+	g.once.Do(func() {
+		g.h.node.unsubscribe(g.events)
+		g.host.detachGuest(g.h)
+	})
+}
 
 // guestHost is a node's hosted guests; its zero value is ready.
 type guestHost struct {
@@ -314,8 +325,20 @@ func (n *Node) attached(h *hostedGuest) (*Guest, error) {
 	if h.err != nil {
 		return nil, h.err
 	}
+	g := &Guest{h: h, host: n, events: newEventStream()}
+	h.node.subsMu.Lock()
+	h.node.streams = append(h.node.streams, g.events)
+	h.node.subsMu.Unlock()
 	n.emit(GuestChanged{Guest: n.hostedView(h)})
-	return &Guest{h: h, host: n}, nil
+	return g, nil
+}
+
+// unsubscribe stops offering events to s. The channel stays open: a resync
+// under way may still put one event into it, which nobody reads.
+func (n *Node) unsubscribe(s *eventStream) {
+	n.subsMu.Lock()
+	defer n.subsMu.Unlock()
+	n.streams = slices.DeleteFunc(n.streams, func(x *eventStream) bool { return x == s })
 }
 
 // detachGuest ends one attachment; the last one schedules the grace stop.

@@ -292,3 +292,61 @@ func summarise(dump string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// Two pages of one guest (a reload before the old page detached) share its
+// node, and each has its own event stream; a detached one gets nothing more.
+func TestGuestAttachmentsEachGetEvents(t *testing.T) {
+	host := startTestNode(t, "host", Config{Guests: "open"})
+	bob := startTestNode(t, "bob", Config{})
+	linkNodes(t, bob, host)
+	join := GuestJoin{Seed: guestSeed(15), Name: "Gina"}
+	g1, err := host.HostGuest(context.Background(), join)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := host.HostGuest(context.Background(), join)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g2.Detach()
+	if g1.Node() != g2.Node() {
+		t.Fatal("two pages of one guest got two nodes")
+	}
+	eventually(t, "bob sees the guest", func() bool { p, _ := rosterEntry(bob, g1.ID()); return p.Online })
+	received := func(ch <-chan Event, id string) bool {
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case ev := <-ch:
+				if m, ok := ev.(MessageReceived); ok && m.ID == id {
+					return true
+				}
+			case <-timeout:
+				return false
+			}
+		}
+	}
+	id, err := bob.Send(g1.ID(), "to both pages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !received(g1.Events(), id) || !received(g2.Events(), id) {
+		t.Fatal("a page missed the message")
+	}
+	g1.Detach()
+	id, err = bob.Send(g1.ID(), "to the page left")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !received(g2.Events(), id) {
+		t.Fatal("the remaining page missed the message")
+	}
+	for len(g1.Events()) > 0 {
+		if m, ok := (<-g1.Events()).(MessageReceived); ok && m.ID == id {
+			t.Error("a detached page still got events")
+		}
+	}
+	if gs := host.Guests(); len(gs) != 1 || !gs[0].Connected {
+		t.Errorf("with one page left: %+v", gs)
+	}
+}
