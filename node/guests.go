@@ -118,6 +118,9 @@ type guestHost struct {
 	grace    time.Duration                       // 0: defaultGuestGrace (tests set it)
 	timers   sync.WaitGroup                      // grace stops scheduled or running
 	persist  sync.Mutex                          // orders writes of admitted
+	// lists are the guest lists other hosts publish, as last seen
+	// (noteGuestList), by host.
+	lists map[identity.PeerID]string
 }
 
 type hostedGuest struct {

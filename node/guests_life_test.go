@@ -93,6 +93,29 @@ func TestGuestBadgeNeedsBothRecords(t *testing.T) {
 	if rec := bob.ov.RecordOf(fakeID.ID); rec == nil || extValue(rec, recordExtVia) == nil {
 		t.Fatal("mallory's record carries no via claim: the check above proves nothing")
 	}
+
+	// Once the host lists it, the badge appears, and bob's skin hears of it
+	// (a roster event) without reading the roster again; and it goes when the
+	// host drops it.
+	badge := func(want bool) {
+		t.Helper()
+		e := waitEvent(t, bob, func(e PresenceChanged) bool { return e.Peer.ID == fakeID.ID.String() })
+		if e.Peer.Guest != want || (e.Peer.Via == host.ID().String()) != want {
+			t.Errorf("presence event with guest %v via %q, want guest %v", e.Peer.Guest, e.Peer.Via, want)
+		}
+	}
+	ready := make(chan struct{})
+	close(ready)
+	host.guests.mu.Lock()
+	host.guests.hosted[fakeID.ID] = &hostedGuest{id: fakeID.ID, name: "mallory", ready: ready}
+	host.guests.mu.Unlock()
+	host.republishGuests()
+	badge(true)
+	host.guests.mu.Lock()
+	delete(host.guests.hosted, fakeID.ID)
+	host.guests.mu.Unlock()
+	host.republishGuests()
+	badge(false)
 }
 
 // A detached guest keeps its node through the grace (a reload finds it), then
