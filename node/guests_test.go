@@ -6,13 +6,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"parley/identity"
+	"parley/overlay"
 )
 
 // Guest tests run several real nodes in one process, linked over loopback
@@ -394,5 +397,32 @@ func TestGuestsOfOneHostTalkThroughIt(t *testing.T) {
 	}
 	if _, ok := host.dialCandidate(p); !ok && !host.ov.Linked(b.ID()) {
 		t.Error("the check above proves nothing: not even the host would dial the guest")
+	}
+}
+
+// A guest's node beside a host listening on the interfaces in use (Listen "",
+// as the binary runs) takes a port the OS picks: never the default port, which
+// belongs to the host (or to the next instance on this machine).
+func TestGuestNodeNeverTakesTheDefaultPort(t *testing.T) {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(overlay.DefaultPort)))
+	if err != nil {
+		t.Skipf("the default port is in use here, so this would prove nothing: %v", err)
+	}
+	ln.Close()
+	id, err := identity.FromSeed(guestSeed(30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(Config{DataDir: t.TempDir(), Name: "guest", AudioIn: "null", AudioOut: "null",
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), guest: &guestConfig{identity: id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	if g.ov.Port() == overlay.DefaultPort {
+		t.Errorf("the guest's node took the default port %d", overlay.DefaultPort)
+	}
+	if g.turn != nil {
+		t.Error("the guest's node runs a TURN relay")
 	}
 }
