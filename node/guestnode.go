@@ -133,3 +133,17 @@ func (n *Node) siblingGuest(id identity.PeerID) bool {
 	via, ok := decodeVia(extValue(rec, recordExtVia))
 	return ok && via == n.cfg.guest.via
 }
+
+// guestLinkBuffer is a guest's node's link buffer size (overlay.Config.LinkBuffer):
+// one TLS record. The default 64 KiB read and write buffers per link were most
+// of an idle guest's cost once it linked to the peers of a LAN
+// (TestGuestIdleMemoryOnALAN).
+const guestLinkBuffer = 16 << 10
+
+// linkBuffer is cfg's overlay link buffer size (0: the overlay's default).
+func linkBuffer(cfg Config) int {
+	if cfg.guest != nil {
+		return guestLinkBuffer
+	}
+	return 0
+}

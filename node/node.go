@@ -261,7 +261,7 @@ func New(cfg Config) (*Node, error) {
 		ListenOn:   listenOn,
 		AcceptFrom: func(a netip.Addr) bool { return cfg.AcceptAny || a.IsLoopback() || n.disc.OnLink(a) },
 		Caps:       []string{"chat/1"}, Now: cfg.Now, Log: cfg.Log,
-		Refuse: n.trust.isBlocked, Team: n.teamKey, Seq: seq, AnyPort: cfg.guest != nil,
+		Refuse: n.trust.isBlocked, Team: n.teamKey, Seq: seq, AnyPort: cfg.guest != nil, LinkBuffer: linkBuffer(cfg),
 	})
 	if err != nil {
 		db.Close()
