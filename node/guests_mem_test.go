@@ -35,7 +35,7 @@ func guestMemory(t *testing.T, peers int) (heap, rss int64) {
 	if os.Getenv("GUEST_HEAP_PROFILE") != "" {
 		runtime.MemProfileRate = 1
 	}
-	time.Sleep(time.Second)
+	time.Sleep(500 * time.Millisecond)
 	before, rssBefore := settle(), residentBytes()
 	var guests []*Guest
 	for i := range idleGuests {
@@ -45,9 +45,9 @@ func guestMemory(t *testing.T, peers int) (heap, rss int64) {
 		}
 		guests = append(guests, g)
 	}
-	// Idle: every guest linked to the host (and, through records, to each other);
-	// the first quality probe and record exchanges are over after a few seconds.
-	time.Sleep(3 * time.Second)
+	// Idle: every guest linked to the host (and to the peers, if any); record
+	// exchanges are over after a second or two.
+	time.Sleep(2 * time.Second)
 	after, rssAfter := settle(), residentBytes()
 	if path := os.Getenv("GUEST_HEAP_PROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
