@@ -80,20 +80,31 @@ type GuestView struct {
 // Guest is one attachment of a browser to its guest node. Several may share a
 // node (a reload before the old page's Detach).
 type Guest struct {
-	h    *hostedGuest
-	host *Node
-	once sync.Once
+	h      *hostedGuest
+	host   *Node
+	once   sync.Once
+	events *eventStream // this attachment's own subscription to the guest's node
 }
 
 // Node is the guest's own node: every command and event of the guest.
 func (g *Guest) Node() *Node { return g.h.node }
+
+// Events is this attachment's own stream of the guest node's events (bounded
+// like Node.Events), so two pages of one guest (a reload before the old page's
+// Detach) each get every event. After Detach nothing more arrives on it.
+func (g *Guest) Events() <-chan Event { return g.events.ch }
 
 // ID is the guest's peer ID.
 func (g *Guest) ID() string { return g.h.id.String() }
 
 // Detach says the browser went away. When no attachment is left, the guest's node
 // says goodbye and stops after the grace (10 s) unless the browser is back by then.
-func (g *Guest) Detach() { g.once.Do(func() { g.host.detachGuest(g.h) }) }
+func (g *Guest) Detach() {
+	g.once.Do(func() {
+		g.h.node.unsubscribe(g.events)
+		g.host.detachGuest(g.h)
+	})
+}
 
 // guestHost is a node's hosted guests; its zero value is ready.
 type guestHost struct {
@@ -107,6 +118,9 @@ type guestHost struct {
 	grace    time.Duration                       // 0: defaultGuestGrace (tests set it)
 	timers   sync.WaitGroup                      // grace stops scheduled or running
 	persist  sync.Mutex                          // orders writes of admitted
+	// lists are the guest lists other hosts publish, as last seen
+	// (noteGuestList), by host.
+	lists map[identity.PeerID]string
 }
 
 type hostedGuest struct {
@@ -141,6 +155,31 @@ type rememberedGuest struct {
 // asking, also after a host restart; calling it again while the guest's node runs
 // (another tab, a reload) returns the same node.
 func (n *Node) HostGuest(ctx context.Context, j GuestJoin) (*Guest, error) {
+	g, err := n.hostGuest(ctx, j)
+	n.stats.Add(guestJoinCounter(err), 1)
+	return g, err
+}
+
+// guestJoinCounter names the counter of a join's outcome (Stats).
+func guestJoinCounter(err error) string {
+	switch {
+	case err == nil:
+		return "guest_joined"
+	case errors.Is(err, ErrGuestsOff):
+		return "guest_refused_off"
+	case errors.Is(err, ErrGuestsFull):
+		return "guest_refused_full"
+	case errors.Is(err, ErrGuestPassphrase):
+		return "guest_refused_passphrase"
+	case errors.Is(err, ErrGuestRefused):
+		return "guest_refused"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "guest_join_withdrawn"
+	}
+	return "guest_join_failed" // a bad seed or name, or the guest's node did not start
+}
+
+func (n *Node) hostGuest(ctx context.Context, j GuestJoin) (*Guest, error) {
 	if n.cfg.guest != nil {
 		return nil, ErrGuestsOff // a guest hosts no guests
 	}
@@ -257,12 +296,13 @@ func (n *Node) startGuest(gid *identity.Identity, name, from string) (*Guest, er
 		g.hosted = map[identity.PeerID]*hostedGuest{}
 	}
 	g.hosted[gid.ID] = h
-	_, known := g.admitted[gid.ID]
-	if !known {
+	r, known := g.admitted[gid.ID]
+	save := !known || r.Name != name // a new guest, or one that renamed itself
+	if save {
 		n.rememberLocked(gid.ID, name)
 	}
 	g.mu.Unlock()
-	if !known {
+	if save {
 		n.saveAdmitted()
 	}
 	// The host vouches first, so peers that hear of the guest see it agreed.
@@ -288,8 +328,20 @@ func (n *Node) attached(h *hostedGuest) (*Guest, error) {
 	if h.err != nil {
 		return nil, h.err
 	}
+	g := &Guest{h: h, host: n, events: newEventStream()}
+	h.node.subsMu.Lock()
+	h.node.streams = append(h.node.streams, g.events)
+	h.node.subsMu.Unlock()
 	n.emit(GuestChanged{Guest: n.hostedView(h)})
-	return &Guest{h: h, host: n}, nil
+	return g, nil
+}
+
+// unsubscribe stops offering events to s. The channel stays open: a resync
+// under way may still put one event into it, which nobody reads.
+func (n *Node) unsubscribe(s *eventStream) {
+	n.subsMu.Lock()
+	defer n.subsMu.Unlock()
+	n.streams = slices.DeleteFunc(n.streams, func(x *eventStream) bool { return x == s })
 }
 
 // detachGuest ends one attachment; the last one schedules the grace stop.
