@@ -184,7 +184,7 @@ func (b *Bridge) newAPI() (*webrtc.API, error) {
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
 		return nil, fmt.Errorf("webbridge: interceptors: %w", err)
 	}
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: pionLogs{b.log}}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)
 	// IPv4 as the calls: link addresses are IPv4 on the LANs Parley serves,
 	// and a browser offers its IPv4 candidates too.
