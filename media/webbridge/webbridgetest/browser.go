@@ -52,6 +52,10 @@ type Config struct {
 	ReceiveOnly bool
 	// Net replaces the OS network (pion vnet); nil: the OS's.
 	Net transport.Net
+	// MDNS hides the browser's host addresses behind a random ".local" name
+	// answered over mDNS, as Chrome and Firefox do for a page without
+	// microphone permission.
+	MDNS bool
 }
 
 // Loopback gathers on the loopback interface only: nothing leaves the machine.
@@ -72,6 +76,9 @@ func New(t testing.TB, cfg Config) *Browser {
 	}
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if cfg.MDNS {
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
+	}
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	if cfg.Interfaces != nil {
 		se.SetInterfaceFilter(cfg.Interfaces)
