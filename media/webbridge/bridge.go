@@ -301,6 +301,10 @@ func (b *Bridge) State() string {
 // Stats describes both directions of the bridge.
 type Stats struct {
 	State string `json:"state"`
+	// Remote is the kind of the browser's candidate in the pair in use:
+	// "host" (an address it offered, or an mDNS name resolved), "prflx"
+	// (learned from its checks), "" before a pair is chosen.
+	Remote string `json:"remote"`
 	// Inbound (browser → call): packets received, frames concealed for lost
 	// packets, packets libopus rejected, packets refused (not RTP, wrong
 	// payload type, empty or too large), late packets dropped, stream
@@ -329,16 +333,26 @@ type Stats struct {
 
 // Stats returns the current figures; safe from any goroutine.
 func (b *Bridge) Stats() Stats {
+	remote := b.remoteKind()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return Stats{
-		State:     b.State(),
+		State: b.State(), Remote: remote,
 		PacketsIn: b.in.packets, Concealed: b.in.concealed, DecodeErrors: b.in.decodeErrors,
 		Refused: b.in.refused, Late: b.in.late, Restarts: b.in.restarts,
 		FramesIn: b.q.frames, Silent: b.q.silent, Dropped: b.q.dropped, Trimmed: b.q.trimmed,
 		Queued: b.q.n, Level: b.levelDBFS(),
 		FramesOut: b.out.frames, PacketsOut: b.out.packets, EncodeErrors: b.out.encodeErrors, SendErrors: b.out.sendErrors,
 	}
+}
+
+// remoteKind is the type of the remote candidate of the selected pair.
+func (b *Bridge) remoteKind() string {
+	p, err := b.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || p == nil || p.Remote == nil {
+		return ""
+	}
+	return p.Remote.Typ.String()
 }
 
 // Level is the inbound level: the RMS of the browser's audio over about the

@@ -80,6 +80,9 @@ func TestToneBothWays(t *testing.T) {
 	if want := sineDBFS(0.3); math.Abs(s.Level-want) > 3 {
 		t.Errorf("inbound level %.1f dBFS, the browser sends %.1f", s.Level, want)
 	}
+	if s.Remote != "host" {
+		t.Errorf("the pair in use has a %q remote candidate, the browser offered host ones", s.Remote)
+	}
 	if s.FramesIn == 0 || s.FramesOut != 100 || s.PacketsOut == 0 || s.DecodeErrors+s.Refused+s.EncodeErrors+s.SendErrors != 0 {
 		t.Errorf("counters: %+v", s)
 	}
@@ -101,6 +104,9 @@ func TestPeerReflexiveWithoutBrowserCandidates(t *testing.T) {
 	waitFor(t, 15*time.Second, "the browser's audio", func() bool { return b.Stats().PacketsIn >= 10 })
 	heard := dropSilence(readPaced(t, b.Source(), 75))
 	judgeTone(t, "the call", heard[min(len(heard), audio.FrameSamples):], 440, 0.3)
+	if r := b.Stats().Remote; r != "prflx" {
+		t.Errorf("the pair in use has a %q remote candidate, want prflx", r)
+	}
 }
 
 // A canned browser offer (Chrome 120's shape, trimmed): what CheckOffer
