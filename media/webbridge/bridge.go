@@ -113,7 +113,7 @@ type Bridge struct {
 }
 
 type inCounters struct {
-	packets, concealed, decodeErrors, refused, late, restarts uint64
+	packets, concealed, decodeErrors, refused, late, restarts, flooded uint64
 }
 
 type outCounters struct {
@@ -308,15 +308,17 @@ type Stats struct {
 	// Inbound (browser → call): packets received, frames concealed for lost
 	// packets, packets libopus rejected, packets refused (not RTP, wrong
 	// payload type, empty or too large), late packets dropped, stream
-	// restarts; frames handed to the call, reads that found nothing (silence),
-	// frames dropped by a full queue and by latency trimming; the queue's
-	// depth now; the level (Level) in dBFS.
+	// restarts, packets over the rate limit (maxPacketRate); frames handed
+	// to the call, reads that found nothing (silence), frames dropped by a
+	// full queue and by latency trimming; the queue's depth now; the level
+	// (Level) in dBFS.
 	PacketsIn    uint64  `json:"packets_in"`
 	Concealed    uint64  `json:"concealed"`
 	DecodeErrors uint64  `json:"decode_errors"`
 	Refused      uint64  `json:"refused"`
 	Late         uint64  `json:"late"`
 	Restarts     uint64  `json:"restarts"`
+	Flooded      uint64  `json:"flooded"`
 	FramesIn     uint64  `json:"frames_in"`
 	Silent       uint64  `json:"silent"`
 	Dropped      uint64  `json:"dropped"`
@@ -339,7 +341,7 @@ func (b *Bridge) Stats() Stats {
 	return Stats{
 		State: b.State(), Remote: remote,
 		PacketsIn: b.in.packets, Concealed: b.in.concealed, DecodeErrors: b.in.decodeErrors,
-		Refused: b.in.refused, Late: b.in.late, Restarts: b.in.restarts,
+		Refused: b.in.refused, Late: b.in.late, Restarts: b.in.restarts, Flooded: b.in.flooded,
 		FramesIn: b.q.frames, Silent: b.q.silent, Dropped: b.q.dropped, Trimmed: b.q.trimmed,
 		Queued: b.q.n, Level: b.levelDBFS(),
 		FramesOut: b.out.frames, PacketsOut: b.out.packets, EncodeErrors: b.out.encodeErrors, SendErrors: b.out.sendErrors,
