@@ -92,14 +92,17 @@ func recordMore(t *testing.T, path string, from int, skip, seconds float64) []in
 
 // hearTone waits for the recording at path to carry hz (and none of
 // absent) over 1.5 s starting at least a second after from (the WAV header
-// lags by up to that), looking at windows half a second apart. On this
-// shared machine the call between the nodes can stall for a moment (seen
-// once in a dozen runs under load: a second of silence at b); the tone
-// must be heard within 8 s.
+// lags by up to that), looking at windows half a second apart, for up to
+// 15 s. Starved of CPU (-race on a loaded 2-vCPU machine, or -cpu 1) the
+// call between the two nodes itself can go quiet both ways for several
+// seconds — both nodes' call stats then show the jitter buffers playing
+// almost nothing (29 of 470 frames, 15 % loss, 35 skipped) while the
+// bridge's side is clean — and recovers; that is media/call's, not the
+// bridge's, and the test waits it out rather than judging it.
 func hearTone(t *testing.T, who, path string, from int, hz float64, absent ...float64) bool {
 	t.Helper()
 	best := 0.0
-	for start := from + audio.SampleRate; start < from+8*audio.SampleRate; start += audio.SampleRate / 2 {
+	for start := from + audio.SampleRate; start < from+15*audio.SampleRate; start += audio.SampleRate / 2 {
 		x := recordMore(t, path, start, 0, 1.5)
 		lvl, clean := toneAt(x, hz), true
 		for _, a := range absent {
