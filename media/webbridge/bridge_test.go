@@ -109,6 +109,36 @@ func TestPeerReflexiveWithoutBrowserCandidates(t *testing.T) {
 	}
 }
 
+// Firefox gives Opus payload type 109: the answer follows, and the audio
+// flows both ways under it.
+func TestFirefoxPayloadType(t *testing.T) {
+	fc := webbridgetest.Loopback
+	fc.PayloadType = 109
+	f, b := connectWith(t, fc, Config{Interfaces: loopbackOnly, IncludeLoopback: true}, nil)
+	f.SendTone(440, 0.3)
+	waitFor(t, 10*time.Second, "the browser's audio", func() bool { return b.Stats().PacketsIn >= 10 })
+	sink, frame := b.Sink(), make([]int16, audio.FrameSamples)
+	tone := audio.NewTone(660, 0.3)
+	tick := time.NewTicker(audio.FrameDuration)
+	defer tick.Stop()
+	var heard []int16
+	for range 75 {
+		<-tick.C
+		tone.ReadFrame(frame)
+		sink.WriteFrame(frame)
+		b.Source().ReadFrame(frame)
+		heard = append(heard, frame...)
+	}
+	heard = dropSilence(heard)
+	judgeTone(t, "the call", heard[min(len(heard), audio.FrameSamples):], 440, 0.3)
+	waitFor(t, 5*time.Second, "the call's audio at the browser", func() bool { _, n := f.Recording(); return n >= 50 })
+	got, _ := f.Recording()
+	judgeTone(t, "the browser", dropSilence(got), 660, 0.3)
+	if s := b.Stats(); s.Refused != 0 {
+		t.Errorf("%d packets refused", s.Refused)
+	}
+}
+
 // A canned browser offer (Chrome 120's shape, trimmed): what CheckOffer
 // accepts, and the base of the hostile variants.
 const chromeOffer = "v=0\r\n" +
