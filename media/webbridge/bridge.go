@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,8 +74,12 @@ const (
 	floorDBFS = -100
 )
 
-// ErrClosed is returned by Answer on a closed bridge.
-var ErrClosed = errors.New("webbridge: closed")
+// ErrClosed is returned by Answer on a closed bridge, ErrNoCandidates when
+// no interface gave an address to offer the page.
+var (
+	ErrClosed       = errors.New("webbridge: closed")
+	ErrNoCandidates = errors.New("webbridge: no local address to offer the browser")
+)
 
 // opusFmtp is what we ask of the browser's encoder (in-band FEC) and say of
 // ours (RFC 7587), as the calls do.
@@ -262,7 +267,13 @@ func (b *Bridge) Answer(ctx context.Context, offer string) (string, error) {
 	case <-timer.C:
 		return "", fmt.Errorf("webbridge: gathering candidates took over %v", b.cfg.GatherTimeout)
 	}
-	return b.pc.LocalDescription().SDP, nil
+	sdpText := b.pc.LocalDescription().SDP
+	if !strings.Contains(sdpText, "a=candidate:") {
+		// Nothing the page could send its checks to: say so now rather than
+		// let it wait for a connection that cannot come.
+		return "", ErrNoCandidates
+	}
+	return sdpText, nil
 }
 
 // drainRTCP reads RTCP until the reader fails (closed): pion's interceptors

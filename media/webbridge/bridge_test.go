@@ -253,6 +253,20 @@ func TestHostileOffersLeaveNothingBehind(t *testing.T) {
 	waitGoroutines(t, before)
 }
 
+// A bridge with no interface to gather on says so instead of answering
+// with nowhere for the page to connect.
+func TestNoCandidates(t *testing.T) {
+	f := webbridgetest.New(t, webbridgetest.Loopback)
+	b, err := New(Config{Interfaces: func(string) bool { return false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.Answer(context.Background(), f.Offer()); !errors.Is(err, ErrNoCandidates) {
+		t.Fatalf("answer with no interfaces: %v", err)
+	}
+}
+
 // A connected bridge and its browser, closed, leave no goroutine behind.
 func TestCloseLeavesNothingBehind(t *testing.T) {
 	before := runtime.NumGoroutine()
