@@ -264,7 +264,7 @@ func New(cfg Config) (*Node, error) {
 		ListenOn:   listenOn,
 		AcceptFrom: func(a netip.Addr) bool { return cfg.AcceptAny || a.IsLoopback() || n.disc.OnLink(a) },
 		Caps:       []string{"chat/1"}, Now: cfg.Now, Log: cfg.Log,
-		Refuse: n.trust.isBlocked, Team: n.teamKey, Seq: seq, AnyPort: cfg.guest != nil,
+		Refuse: n.trust.isBlocked, Team: n.teamKey, Seq: seq, AnyPort: cfg.guest != nil, LinkBuffer: linkBuffer(cfg),
 	})
 	if err != nil {
 		db.Close()
@@ -496,6 +496,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 	switch ev.Kind {
 	case overlay.PeerOnline:
 		n.checkKey(ev.Peer, ev.Record)
+		n.noteGuestList(ev.Peer, ev.Record)
 		n.persistPeer(ev.Peer, true)
 		n.updateRooms(ev.Peer, ev.Record)
 		n.chat.PeerReachable(ev.Peer)
@@ -513,6 +514,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 		}
 	case overlay.PeerOffline:
 		n.persistPeer(ev.Peer, true)
+		n.noteGuestList(ev.Peer, nil)
 		n.mu.Lock()
 		delete(n.shown, ev.Peer)
 		n.mu.Unlock()
@@ -524,6 +526,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 		n.emit(PeerDown{Peer: n.peerView(ev.Peer), Reason: reason})
 	case overlay.RecordChanged:
 		n.checkKey(ev.Peer, ev.Record)
+		n.noteGuestList(ev.Peer, ev.Record)
 		// Only peers reachable in the overlay go to the roster (PeerOnline writes
 		// them at once). Records of unreachable authors cost anyone nothing to mint:
 		// writing each to disk let a flood of throwaway identities spend one
