@@ -75,7 +75,7 @@ func (n *Node) knownPeer(id identity.PeerID) bool {
 // extensions are the record extensions this node publishes: its rooms and its
 // measured link quality.
 func (n *Node) extensions() []overlay.Extension {
-	return []overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}, n.qual.Extension()}
+	return append([]overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}, n.qual.Extension()}, n.webExtensions()...)
 }
 
 func (n *Node) onChat(ev chat.Event) {

@@ -64,6 +64,7 @@ const (
 	RecordExtRooms uint8 = 1
 	RecordExtSelf  uint8 = 2
 	RecordExtTeam  uint8 = 3
+	RecordExtWeb   uint8 = 5
 )
 
 // Beacon extension types: [type u8][len u8][value] in a discovery beacon
@@ -120,6 +121,7 @@ var RecordExts = [256]Entry{
 	RecordExtRooms: {"RecordExtRooms", "chat", "chat/rooms.go", "peer-record extension type carrying the rooms"},
 	RecordExtSelf:  {"RecordExtSelf", "selection", "selection/doc.go", "# Self-metrics wire format"},
 	RecordExtTeam:  {"RecordExtTeam", "overlay", "overlay/admit.go", "RecordExtTeam is the record extension"},
+	RecordExtWeb:   {"RecordExtWeb", "node", "node/webcert.go", "RecordExtWeb is the peer-record extension"},
 }
 
 // BeaconExts lists every beacon extension type by number.
