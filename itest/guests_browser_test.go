@@ -49,7 +49,7 @@ func startBrowser(t *testing.T, h *netlab.Host, name, toneWAV string) *browser {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
 		chromedp.Flag("headless", "new"),
-		chromedp.NoSandbox, // root in a container: the sandbox needs user namespaces we do not set up
+		chromedp.NoSandbox,                               // root in a container: the sandbox needs user namespaces we do not set up
 		chromedp.Flag("ignore-certificate-errors", true), // the node's self-signed page certificate
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
@@ -426,7 +426,9 @@ func TestGuestsInBrowser(t *testing.T) {
 		eval[string](g, `document.getElementById('audio-level').dataset.max = '0'`)
 		id := must(q.Call(guest)).on(q)
 		g.click(button("Answer"))
-		if _, err := q.WaitEvent(20*time.Second, func(e netlab.Event) bool { return e.Name() == "call_state" && e.Str("call") == id && e.Str("state") == "active" }); err != nil {
+		if _, err := q.WaitEvent(20*time.Second, func(e netlab.Event) bool {
+			return e.Name() == "call_state" && e.Str("call") == id && e.Str("state") == "active"
+		}); err != nil {
 			t.Fatalf("q: %v", err)
 		}
 		g.waitJS(20*time.Second, "incoming audio level", `Number(document.getElementById('audio-level').dataset.max || 0) > 0.01`)
@@ -472,7 +474,9 @@ func TestGuestsInBrowser(t *testing.T) {
 		g.waitJS(60*time.Second, "reconnected", `document.getElementById('status').textContent.startsWith('Connected')`)
 		p = c.start(hp, "p", "--audio-in", "null", "--audio-out", "null")
 		for _, s := range texts {
-			if _, err := p.WaitEventAny(60*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("from") == guest && e.Str("text") == s }); err != nil {
+			if _, err := p.WaitEventAny(60*time.Second, func(e netlab.Event) bool {
+				return e.Name() == "message" && e.Str("from") == guest && e.Str("text") == s
+			}); err != nil {
 				t.Fatalf("p never got %q: %v", s, err)
 			}
 		}
