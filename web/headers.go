@@ -20,9 +20,10 @@ func staticFS() fs.FS {
 
 // CSP allows the page's own scripts, styles and connections only: no inline
 // script or style (so injected markup cannot run), no plug-ins, no framing.
-// blob: and data: cover received images and the call's audio element.
+// blob: and data: cover received files (held as blob: URLs, which the page may
+// read back: connect-src) and the call's audio element.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
-	"media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"media-src 'self' blob:; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; " +
 	"frame-ancestors 'none'; form-action 'self'"
 
 // secure sets the headers every answer carries.

@@ -203,7 +203,12 @@ func (s *Server) media(ctx context.Context, sess *session, c cmdMsg) {
 	}
 	mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	answer, err := sess.guest.Node().ConnectMedia(mctx, c.SDP)
+	mc, ok := sess.guest.Node().(MediaConnector)
+	if !ok {
+		sess.fail(ctx, c.Req, "media: this host cannot carry browser audio")
+		return
+	}
+	answer, err := mc.ConnectMedia(mctx, c.SDP)
 	if err != nil {
 		s.count("web_media_failed")
 		sess.fail(ctx, c.Req, "media: "+err.Error())

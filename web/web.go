@@ -52,13 +52,18 @@ type Guest interface {
 	Detach()
 }
 
-// GuestNode is what a guest's browser drives: the headless protocol, plus
-// browser media and the upload folder.
+// GuestNode is what a guest's browser drives: the headless protocol, with
+// calls, files and trust decisions.
 type GuestNode interface {
 	headless.Node
 	headless.Caller
 	headless.FileSharer
 	headless.Truster
+}
+
+// MediaConnector is the optional part of a GuestNode that bridges the
+// browser's WebRTC audio into the node's calls (node.ConnectMedia).
+type MediaConnector interface {
 	ConnectMedia(ctx context.Context, offerSDP string) (string, error)
 }
 

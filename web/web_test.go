@@ -61,7 +61,7 @@ func (g *fakeGuest) Detach()         { g.once.Do(func() {}) }
 // fakeNode implements the few methods the tests reach; the rest of GuestNode
 // panics (a test reaching it is a test that lets a command through it should not).
 type fakeNode struct {
-	GuestNode
+	GuestNode // nil: the methods below are all a test may reach
 	events    chan node.Event
 	mu        sync.Mutex
 	sent      []string
