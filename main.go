@@ -61,6 +61,7 @@ func run() error {
 		relayPort    = flag.Int("relay-port", 0, "UDP port of this node's TURN relay for others' calls (default 48557)")
 		downloads    = flag.String("downloads", "", "folder accepted files land in (default: DATA/downloads; on Windows the Downloads folder)")
 		webAddr      = flag.String("web", ":"+web.DefaultPort, "guest web page (HTTPS): host:port, :port on the link addresses and loopback, or off")
+		guests       = flag.String("guests", "ask", "who may join through this node from a browser: open, ask (admit each one) or off")
 	)
 	flag.Parse()
 	if *showVersion {
@@ -103,6 +104,9 @@ func run() error {
 		return err
 	}
 	cfg.Team = invitation
+	if cfg.Guests, err = node.ParseGuestMode(*guests); err != nil {
+		return fmt.Errorf("--guests: %w", err)
+	}
 	switch *disc {
 	case "both":
 		cfg.Beacons, cfg.MDNS = true, true

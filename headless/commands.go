@@ -206,6 +206,24 @@ var commands = map[string]command{
 			}
 			return map[string]any{"verified": aa.AutoAcceptVerified()}, nil
 		}},
+
+	// Browser guests: {"cmd":"admit_guest","guest":…,"on":true} answers a guest_request.
+	"admit_guest": {check: checkAdmitGuest, need: []string{"guest"}, uses: []capability{guestHosting}, reply: "ok",
+		run: func(_ context.Context, s *Session, c Command) (any, error) {
+			return map[string]any{"guest": c.Guest, "on": *c.On}, s.node.(GuestHoster).AdmitGuest(c.Guest, *c.On)
+		}},
+	"remove_guest": {need: []string{"guest"}, uses: []capability{guestHosting}, reply: "ok",
+		run: func(_ context.Context, s *Session, c Command) (any, error) {
+			return map[string]any{"guest": c.Guest}, s.node.(GuestHoster).RemoveGuest(c.Guest)
+		}},
+	"guests": {uses: []capability{guestHosting}, reply: "guests",
+		run: func(_ context.Context, s *Session, c Command) (any, error) {
+			guests := s.node.(GuestHoster).Guests()
+			if guests == nil {
+				guests = []node.GuestView{} // an empty list, not null
+			}
+			return map[string]any{"guests": guests}, nil
+		}},
 }
 
 // validate checks c's fields against the command's entry.
@@ -245,6 +263,8 @@ func (c Command) field(name string) string {
 		return c.Call
 	case "id":
 		return c.ID
+	case "guest":
+		return c.Guest
 	}
 	panic("headless: the command table needs an unknown field " + name) // TestCommandTableFields
 }
@@ -287,6 +307,14 @@ func checkRelays(c Command) error {
 func checkCall(c Command) error {
 	if c.To == "" && len(c.Peers) == 0 {
 		return errors.New(`call: missing field "to" (or "peers" for a group call)`)
+	}
+	return nil
+}
+
+// checkAdmitGuest wants the decision spelled out: a missing "on" must not admit.
+func checkAdmitGuest(c Command) error {
+	if c.On == nil {
+		return errors.New(`admit_guest: missing field "on"`)
 	}
 	return nil
 }

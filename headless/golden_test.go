@@ -65,6 +65,19 @@ func (f *fullNode) Block(peer string, on bool) (node.PeerView, error) {
 	return node.PeerView{ID: peer, Blocked: on}, nil
 }
 
+func (f *fullNode) AdmitGuest(id string, on bool) error { return guestErr(id) }
+func (f *fullNode) RemoveGuest(id string) error         { return guestErr(id) }
+func (f *fullNode) Guests() []node.GuestView {
+	return []node.GuestView{{ID: "g1", Name: "Gina <b>", State: "pending", From: "192.0.2.7:50000"}}
+}
+
+func guestErr(id string) error {
+	if id == "nope" {
+		return errors.New("no guest nope is waiting")
+	}
+	return nil
+}
+
 // rawSession runs Run over pipes and hands back its output lines unparsed.
 type rawSession struct {
 	t   *testing.T
@@ -239,6 +252,17 @@ var goldenSteps = []struct{ node, line string }{
 	{"full", `{"cmd":"auto_accept","req":1}`},
 	{"full", `{"cmd":"auto_accept","on":true}`},
 	{"full", `{"cmd":"auto_accept","on":false}`},
+	// Guests.
+	{"full", `{"cmd":"admit_guest","guest":"g1","on":true,"req":1}`},
+	{"full", `{"cmd":"admit_guest","guest":"g1","on":false}`},
+	{"full", `{"cmd":"admit_guest","guest":"nope","on":true}`},
+	{"full", `{"cmd":"admit_guest","guest":"g1"}`},
+	{"full", `{"cmd":"admit_guest","on":true}`},
+	{"full", `{"cmd":"remove_guest","guest":"g1"}`},
+	{"full", `{"cmd":"remove_guest","guest":"nope"}`},
+	{"full", `{"cmd":"remove_guest"}`},
+	{"full", `{"cmd":"guests"}`},
+	{"bare", `{"cmd":"guests"}`},
 	// A node without the optional parts.
 	{"bare", `{"cmd":"call","to":"p1"}`},
 	{"bare", `{"cmd":"calls","req":1}`},

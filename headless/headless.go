@@ -73,6 +73,8 @@ type Command struct {
 	Path  string   `json:"path,omitempty"`
 	Paths []string `json:"paths,omitempty"`
 	ID    string   `json:"id,omitempty"`
+	// Guest names a browser guest (admit_guest, remove_guest).
+	Guest string `json:"guest,omitempty"`
 }
 
 // ParseCommand decodes one line and validates it against the command table.

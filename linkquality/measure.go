@@ -17,6 +17,7 @@ func (q *Monitor) measure() selection.SelfMetrics {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	cpu := q.cpu.update(total, idle, ok)
+	now := q.cfg.Now()
 	m := selection.SelfMetrics{
 		Power: q.powerSource(), LinkType: q.cachedLinkType(q.cfg.Now()), CPULoad: float32(cpu),
 		RelaySessions: uint16(min(load.Sessions, math.MaxUint16)), RelayKbps: uint32(load.Bps / 1000),
@@ -61,6 +62,7 @@ func (q *Monitor) measure() selection.SelfMetrics {
 	if m.SpareDownKbps == 0 {
 		m.SpareDownKbps = m.SpareUpKbps
 	}
+	q.smoothSelf(&m, now, total, idle, ok)
 	slices.SortFunc(m.Links, func(a, b selection.LinkMetric) int { return a.Peer.Compare(b.Peer) })
 	if len(m.Links) > selection.MaxSelfLinks {
 		m.Links = m.Links[:selection.MaxSelfLinks]

@@ -83,6 +83,12 @@ type Monitor struct {
 	probedAt map[identity.PeerID]time.Time
 	cpu      cpuLoad
 	media    linkMedium
+	// self smooths the spare bandwidth and CPU load this node publishes, one
+	// reading per selfReadEvery (selfread.go); selfCPU is the CPU load between
+	// two of those readings, selfAt when the last was folded in.
+	self    selection.SelfEstimator
+	selfCPU cpuLoad
+	selfAt  time.Time
 	// publisher is guarded by mu (a Publisher is not safe for concurrent use).
 	publisher *selection.Publisher
 	// current is the latest measurement, every link (this node's own rankings use

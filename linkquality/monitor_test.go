@@ -173,11 +173,14 @@ func TestMonitorProbesAndPublishes(t *testing.T) {
 		if m.SpareUpKbps != 9000 || m.SpareDownKbps != 9000 {
 			t.Fatalf("spare %d/%d kbit/s, want 9000/9000", m.SpareUpKbps, m.SpareDownKbps)
 		}
-		// A peer's probe of us measures the way down.
+		// A peer's probe of us measures the way down. It is a reading like any
+		// other: folded in at the next 5 s reading, and, being clearly worse than
+		// the estimate, with gain 1/2 (selection.SelfEstimator).
 		q.OnProbeSeen(peer(2), 4e6)
+		time.Sleep(selfReadEvery)
 		q.Publish()
-		if got := q.Graph().Peers[peer(9).String()]; got.SpareUpKbps != 9000 || got.SpareDownKbps != 3800 {
-			t.Fatalf("own spare after a probe of us %d/%d kbit/s, want 9000/3800", got.SpareUpKbps, got.SpareDownKbps)
+		if got := q.Graph().Peers[peer(9).String()]; got.SpareUpKbps != 9000 || got.SpareDownKbps != 6400 {
+			t.Fatalf("own spare after a probe of us %d/%d kbit/s, want 9000/6400 (half way to 3800)", got.SpareUpKbps, got.SpareDownKbps)
 		}
 		cancel()
 		<-done
@@ -251,4 +254,50 @@ func TestRTTMovesCoordOnlyWithPeerCoord(t *testing.T) {
 			t.Fatalf("link RTT published as %v after 20 ms samples", l.RTT)
 		}
 	}
+}
+
+// What a node publishes about itself goes through selection.SelfEstimator, one
+// reading per selfReadEvery, as the simulator's peers do: however often a ranking
+// asks for fresh figures, a better reading creeps in at 1/8 per reading and a
+// clearly worse one lands half way at once. Before any probe the spare bandwidth
+// stays unknown (0) rather than being averaged in as none.
+func TestSelfReadingsSmoothed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q, ov, _, _ := newFake(t, Config{})
+		ov.links = ov.links[:1] // the fast link only: 10 Mbit/s probed, 1 Mbit/s carried
+		q.Publish()
+		if got := q.Graph().Peers[peer(9).String()]; got.SpareUpKbps != 0 || got.SpareDownKbps != 0 {
+			t.Fatalf("spare %d/%d before any probe, want 0/0 (unknown)", got.SpareUpKbps, got.SpareDownKbps)
+		}
+		time.Sleep(probeSettle)
+		q.probeDue(t.Context())
+		spare := func() uint32 {
+			t.Helper()
+			q.Publish()
+			return q.Graph().Peers[peer(9).String()].SpareUpKbps
+		}
+		for range 8 { // the first readings count 1/n: a constant reading is exact
+			if got := spare(); got != 9000 {
+				t.Fatalf("spare %d after a first probe, want 9000", got)
+			}
+			time.Sleep(selfReadEvery)
+		}
+		// The link gets busy: 5 Mbit/s carried, so 5000 spare, clearly worse.
+		ov.links[0].Quality.TxBps = 625_000
+		if got := spare(); got != 7000 {
+			t.Fatalf("spare %d one reading after it fell to 5000, want 7000 (gain 1/2)", got)
+		}
+		// Rankings asking again within the 5 s read the same estimate.
+		for range 10 {
+			if got := spare(); got != 7000 {
+				t.Fatalf("spare %d on a second ask within %v, want 7000 unchanged", got, selfReadEvery)
+			}
+		}
+		// Idle again: 9000 is better, folded at 1/8 per reading.
+		ov.links[0].Quality.TxBps = 125_000
+		time.Sleep(selfReadEvery)
+		if got := spare(); got != 7250 {
+			t.Fatalf("spare %d one reading after recovering, want 7250 (gain 1/8)", got)
+		}
+	})
 }

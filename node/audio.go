@@ -91,8 +91,12 @@ func (n *Node) loadAudio() {
 	n.audioIn, n.audioOut = orDefault(in, "device"), orDefault(out, "device")
 }
 
-// openAudio opens the current source and sink for a call.
+// openAudio opens the current source and sink for a call: the browser's
+// while one is connected (node/guestmedia.go), else the chosen devices.
 func (n *Node) openAudio() (audio.Source, audio.Sink, error) {
+	if src, sink, ok := n.bridgedAudio(); ok {
+		return src, sink, nil
+	}
 	in, out := n.Audio()
 	src, err := audio.ParseSource(in)
 	if err != nil {

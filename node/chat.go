@@ -75,7 +75,9 @@ func (n *Node) knownPeer(id identity.PeerID) bool {
 // extensions are the record extensions this node publishes: its rooms and its
 // measured link quality.
 func (n *Node) extensions() []overlay.Extension {
-	return append([]overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}, n.qual.Extension()}, n.webExtensions()...)
+	exts := []overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}, n.qual.Extension()}
+	exts = append(exts, n.webExtensions()...)   // node/webcert.go
+	return append(exts, n.guestExtensions()...) // node/guestsrecord.go
 }
 
 func (n *Node) onChat(ev chat.Event) {

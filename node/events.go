@@ -30,6 +30,10 @@ type PeerView struct {
 	// WebFingerprint is the SHA-256 of the peer's guest-page certificate, from
 	// its signed record (node/webcert.go): what a guest compares.
 	WebFingerprint string `json:"web_fingerprint,omitempty"`
+	// Guest: a browser guest hosted by Via (a peer ID); shown only when the
+	// guest's record and its host's agree (node/guestsrecord.go).
+	Guest bool   `json:"guest,omitempty"`
+	Via   string `json:"via,omitempty"`
 }
 
 // PublishedQuality is a peer's published link quality (see selection.SelfMetrics).
@@ -229,3 +233,20 @@ type KeyChanged struct {
 }
 
 func (KeyChanged) EventName() string { return "key_changed" }
+
+// GuestRequest: a browser asks to join through this node as a guest (Config.Guests
+// "ask"); AdmitGuest answers it.
+type GuestRequest struct {
+	Guest string `json:"guest"` // the guest's peer ID
+	Name  string `json:"name"`
+	From  string `json:"from"` // the browser's address
+}
+
+// GuestChanged: a guest of this node asked, was admitted, came, left or was
+// removed; Guest is its state now ("gone" once refused or removed).
+type GuestChanged struct {
+	Guest GuestView `json:"guest"`
+}
+
+func (GuestRequest) EventName() string { return "guest_request" }
+func (GuestChanged) EventName() string { return "guest" }

@@ -12,6 +12,7 @@ func EventTypes() []Event {
 		MessageQueued{}, RoomUpdate{}, ErrorEvent{}, KeyChanged{},
 		CallIncoming{}, CallState{}, CallStats{},
 		FileOffer{}, FileProgress{}, FileDone{}, FileFailed{},
+		GuestRequest{}, GuestChanged{},
 	}
 }
 

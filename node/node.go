@@ -109,8 +109,15 @@ type Config struct {
 	// passphrase in one line): only nodes that share it form an overlay
 	// together (package team); "" is an open network.
 	Team string
-	Log  *slog.Logger
-	Now  func() time.Time
+	// Guests says who may join through this node from a browser (node/guests.go):
+	// "open", "ask" ("" too) or "off"; MaxGuests caps them at once (0 = 32).
+	Guests    string
+	MaxGuests int
+	Log       *slog.Logger
+	Now       func() time.Time
+
+	// guest is set only on a browser guest's node, by its host (guestnode.go).
+	guest *guestConfig
 }
 
 // Node is a running Parley peer.
@@ -159,6 +166,9 @@ type Node struct {
 	persisted map[identity.PeerID]persisted    // last roster write per peer
 	roster    *rosterWriter                    // roster writes, batched off the event path
 	stopped   bool
+
+	guests guestHost  // the browser guests this node hosts (guests.go)
+	media  guestMedia // a browser's audio bridge (guestmedia.go)
 }
 
 // New opens the data dir (refusing a second instance), loads or creates the identity
@@ -177,7 +187,7 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, err := identity.LoadOrCreate(cfg.DataDir)
+	id, err := loadIdentity(cfg)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -210,7 +220,9 @@ func New(cfg Config) (*Node, error) {
 		db.Close()
 		return nil, err
 	}
-	if cfg.Team != "" {
+	if cfg.guest != nil {
+		n.teamKey = cfg.guest.teamKey // the host's, not derived again (guestnode.go)
+	} else if cfg.Team != "" {
 		inv, err := team.ParseInvitation(cfg.Team)
 		if err == nil {
 			n.teamKey, err = team.Derive(inv)
@@ -250,7 +262,7 @@ func New(cfg Config) (*Node, error) {
 		ListenOn:   listenOn,
 		AcceptFrom: func(a netip.Addr) bool { return cfg.AcceptAny || a.IsLoopback() || n.disc.OnLink(a) },
 		Caps:       []string{"chat/1"}, Now: cfg.Now, Log: cfg.Log,
-		Refuse: n.trust.isBlocked, Team: n.teamKey, Seq: seq,
+		Refuse: n.trust.isBlocked, Team: n.teamKey, Seq: seq, AnyPort: cfg.guest != nil,
 	})
 	if err != nil {
 		db.Close()
@@ -406,7 +418,9 @@ func (n *Node) Stop() {
 	}
 	n.stopped = true
 	n.mu.Unlock()
+	n.stopGuests()  // their goodbyes go out through this node's links
 	n.calls.Close() // hangs up, telling the peers, while links are still up
+	n.stopMedia()
 	if n.cfg.Beacons {
 		n.disc.Goodbye()
 	}

@@ -32,6 +32,7 @@ func (n *Node) peerView(id identity.PeerID) PeerView {
 			v.Quality = publishedView(m)
 		}
 		v.WebFingerprint = n.recordWebFingerprint(rec)
+		v.Guest, v.Via = n.guestOf(rec)
 	}
 	if n.ov.Online(id) && rec != nil {
 		v.Online = true

@@ -11,7 +11,7 @@ import (
 	"parley/identity"
 )
 
-func listen(addr string) (net.Listener, error) {
+func listen(addr string, anyPort bool) (net.Listener, error) {
 	if addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -19,8 +19,10 @@ func listen(addr string) (net.Listener, error) {
 		}
 		return ln, nil
 	}
-	if ln, err := net.Listen("tcp", fmt.Sprintf(":%d", DefaultPort)); err == nil {
-		return ln, nil
+	if !anyPort {
+		if ln, err := net.Listen("tcp", fmt.Sprintf(":%d", DefaultPort)); err == nil {
+			return ln, nil
+		}
 	}
 	ln, err := net.Listen("tcp", ":0")
 	if err != nil {

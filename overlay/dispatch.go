@@ -21,7 +21,7 @@ func (o *Overlay) readLoop(l *Link) {
 			return
 		}
 		l.lastRx.Store(o.cfg.Now().UnixNano())
-		l.quality.countRx(frameHeaderLen + len(f.Payload))
+		l.quality.countRx(f.Type, frameHeaderLen+len(f.Payload))
 		o.dispatch(l, f)
 	}
 }

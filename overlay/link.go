@@ -261,7 +261,7 @@ func (l *Link) writeLoop() {
 			l.queued.Add(-int64(len(frame)))
 		}
 		l.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		l.quality.countTx(len(frame))
+		l.quality.countTx(frame)
 		_, err := bw.Write(frame)
 		if bulk {
 			bufpool.Put(frame) // written or copied into bw: sendBulk's buffer is free
@@ -322,10 +322,12 @@ type rttStats struct {
 	q       Quality
 	pending map[uint64]time.Time
 	nonce   uint64
-	// byte counters since the last rate update
-	tx, rx   atomic.Uint64
-	rateAt   time.Time
-	onSample func(rtt time.Duration)
+	// byte counters since the last rate update; probeTx/probeRx are the part of
+	// them that was capacity-probe bursts (TestProbeBurstIsNotCarriedLoad)
+	tx, rx           atomic.Uint64
+	probeTx, probeRx atomic.Uint64
+	rateAt           time.Time
+	onSample         func(rtt time.Duration)
 	// Pings sent within [quietFrom, quietUntil) are not sampled: they queued behind
 	// a capacity probe's burst, and their RTT says nothing about the link at rest.
 	quietFrom, quietUntil time.Time
@@ -342,20 +344,36 @@ func (s *rttStats) quiet(from, until time.Time) {
 }
 
 // countTx and countRx are called per frame; they are lock-free on the hot path.
-func (s *rttStats) countTx(n int) { s.tx.Add(uint64(n)) }
-func (s *rttStats) countRx(n int) { s.rx.Add(uint64(n)) }
+// A probe burst is counted as bytes but not as carried load: the spare bandwidth a
+// node publishes is capacity minus load, and a probe's own burst is not load.
+func (s *rttStats) countTx(frame []byte) {
+	s.tx.Add(uint64(len(frame)))
+	if len(frame) > 1 && frame[1] == TypeProbe {
+		s.probeTx.Add(uint64(len(frame)))
+	}
+}
+
+func (s *rttStats) countRx(typ uint8, n int) {
+	s.rx.Add(uint64(n))
+	if typ == TypeProbe {
+		s.probeRx.Add(uint64(n))
+	}
+}
 
 // updateRates folds the bytes since the last call into the EWMA rates.
 func (s *rttStats) updateRates(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// min: a probe frame counted between the two swaps is never subtracted from a
+	// total that does not hold it.
 	tx, rx := s.tx.Swap(0), s.rx.Swap(0)
+	ptx, prx := min(s.probeTx.Swap(0), tx), min(s.probeRx.Swap(0), rx)
 	s.q.TxBytes += tx
 	s.q.RxBytes += rx
 	if !s.rateAt.IsZero() {
 		if dt := now.Sub(s.rateAt).Seconds(); dt > 0 {
-			s.q.TxBps = 0.7*s.q.TxBps + 0.3*float64(tx)/dt
-			s.q.RxBps = 0.7*s.q.RxBps + 0.3*float64(rx)/dt
+			s.q.TxBps = 0.7*s.q.TxBps + 0.3*float64(tx-ptx)/dt
+			s.q.RxBps = 0.7*s.q.RxBps + 0.3*float64(rx-prx)/dt
 		}
 	}
 	s.rateAt = now

@@ -43,11 +43,15 @@ type addrListener struct {
 	wg     sync.WaitGroup
 }
 
-// listenOn opens the loopback socket on DefaultPort (any port if that is taken);
-// the rest are bound by sync.
-func listenOn(want func() []netip.Addr, log *slog.Logger) (*addrListener, error) {
+// listenOn opens the loopback socket on DefaultPort (any port if that is taken,
+// or at once with anyPort); the rest are bound by sync.
+func listenOn(want func() []netip.Addr, anyPort bool, log *slog.Logger) (*addrListener, error) {
 	lo := netip.MustParseAddr("127.0.0.1")
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(lo, DefaultPort).String())
+	port := uint16(DefaultPort)
+	if anyPort {
+		port = 0
+	}
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(lo, port).String())
 	if err != nil {
 		if ln, err = net.Listen("tcp", netip.AddrPortFrom(lo, 0).String()); err != nil {
 			return nil, fmt.Errorf("link listener: %w", err)

@@ -68,6 +68,10 @@ type Config struct {
 	// Seq issues the own records' sequence numbers (records.go); nil: from the
 	// clock, not persisted.
 	Seq SeqSource
+	// AnyPort makes the listener take a port the OS picks, never DefaultPort:
+	// a browser guest's node runs inside its host's process (node/guestnode.go),
+	// and must neither take the default port from the host nor collide with it.
+	AnyPort bool
 }
 
 // EventKind says what changed.
@@ -191,9 +195,9 @@ func New(cfg Config) (*Overlay, error) {
 	}
 	var ln net.Listener
 	if cfg.Listen == "" && cfg.ListenOn != nil {
-		ln, err = listenOn(cfg.ListenOn, cfg.Log.With("component", "overlay"))
+		ln, err = listenOn(cfg.ListenOn, cfg.AnyPort, cfg.Log.With("component", "overlay"))
 	} else {
-		ln, err = listen(cfg.Listen)
+		ln, err = listen(cfg.Listen, cfg.AnyPort)
 	}
 	if err != nil {
 		return nil, err

@@ -65,3 +65,31 @@ func TestUnfinishedProbeBurstQuietsBriefly(t *testing.T) {
 		t.Fatalf("after the quiet spell: %d samples, want 1", n)
 	}
 }
+
+// A capacity probe is measurement, not load: its burst must not show in the
+// link's carried rate, or the spare bandwidth published right after a probe
+// (capacity minus carried) reads near zero on a slow link and ranking flaps
+// (TestRelayChoiceFollowsShaping saw r2's spare term jump 5120 ↔ 256 between
+// two probes of the same 256 kbit/s link). The bytes still count as sent: the
+// loss fold reads segments per byte (linkquality/lossfold.go).
+func TestProbeBurstIsNotCarriedLoad(t *testing.T) {
+	var s rttStats
+	t0 := time.Unix(5000, 0)
+	s.updateRates(t0)
+	frame := AppendFrame(nil, TypeProbe, make([]byte, probeFrameSize-frameHeaderLen))
+	for range probeFrames {
+		s.countTx(frame)
+		s.countRx(TypeProbe, len(frame))
+	}
+	chat := AppendFrame(nil, 16, make([]byte, 994))
+	s.countTx(chat)
+	s.countRx(16, len(chat))
+	s.updateRates(t0.Add(time.Second))
+	q := s.snapshot()
+	if want := float64(0.3 * 1000); q.TxBps != want || q.RxBps != want {
+		t.Fatalf("carried rate after a probe burst: tx %.0f rx %.0f B/s, want %.0f (the chat frame only)", q.TxBps, q.RxBps, want)
+	}
+	if want := uint64(probeFrames*len(frame) + len(chat)); q.TxBytes != want || q.RxBytes != want {
+		t.Fatalf("bytes counted: tx %d rx %d, want %d", q.TxBytes, q.RxBytes, want)
+	}
+}

@@ -1,5 +1,3 @@
-//go:build guestapi
-
 package web
 
 import (

@@ -40,6 +40,9 @@ var commands = map[string]struct{ method, reply string }{
 	"cancel_file":  {"CancelFile", "ok"},
 	"transfers":    {"Transfers", "transfers"},
 	"auto_accept":  {"AutoAccept", "ok"},
+	"admit_guest":  {"AdmitGuest", "ok"},
+	"remove_guest": {"RemoveGuest", "ok"},
+	"guests":       {"Guests", "guests"},
 }
 
 // args are a command's fields: headless's own Command, so a field added there
@@ -307,4 +310,23 @@ func (c *Client) SetAutoAccept(on bool) (bool, error) {
 	var r autoReply
 	err := c.run("auto_accept", &args{On: &on}, &r)
 	return r.Verified, err
+}
+
+// AdmitGuest answers a guest_request: on admits the browser guest, else refuses it.
+func (c *Client) AdmitGuest(guest string, on bool) error {
+	return c.run("admit_guest", &args{Guest: guest, On: &on}, nil)
+}
+
+// RemoveGuest stops a guest's node now and forgets its admission.
+func (c *Client) RemoveGuest(guest string) error {
+	return c.run("remove_guest", &args{Guest: guest}, nil)
+}
+
+// Guests lists the node's browser guests, waiting ones first.
+func (c *Client) Guests() ([]node.GuestView, error) {
+	var r struct {
+		Guests []node.GuestView `json:"guests"`
+	}
+	err := c.run("guests", nil, &r)
+	return r.Guests, err
 }

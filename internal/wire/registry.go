@@ -61,10 +61,12 @@ const (
 // Peer-record extension types: [type u8][len u16][value] in a signed peer record
 // (overlay/doc.go, the record layout).
 const (
-	RecordExtRooms uint8 = 1
-	RecordExtSelf  uint8 = 2
-	RecordExtTeam  uint8 = 3
-	RecordExtWeb   uint8 = 5
+	RecordExtRooms  uint8 = 1
+	RecordExtSelf   uint8 = 2
+	RecordExtTeam   uint8 = 3
+	RecordExtVia    uint8 = 4
+	RecordExtWeb    uint8 = 5
+	RecordExtGuests uint8 = 6
 )
 
 // Beacon extension types: [type u8][len u8][value] in a discovery beacon
@@ -118,10 +120,12 @@ var Frames = [256]Entry{
 
 // RecordExts lists every peer-record extension type by number.
 var RecordExts = [256]Entry{
-	RecordExtRooms: {"RecordExtRooms", "chat", "chat/rooms.go", "peer-record extension type carrying the rooms"},
-	RecordExtSelf:  {"RecordExtSelf", "selection", "selection/doc.go", "# Self-metrics wire format"},
-	RecordExtTeam:  {"RecordExtTeam", "overlay", "overlay/admit.go", "RecordExtTeam is the record extension"},
-	RecordExtWeb:   {"RecordExtWeb", "node", "node/webcert.go", "RecordExtWeb is the peer-record extension"},
+	RecordExtRooms:  {"RecordExtRooms", "chat", "chat/rooms.go", "peer-record extension type carrying the rooms"},
+	RecordExtSelf:   {"RecordExtSelf", "selection", "selection/doc.go", "# Self-metrics wire format"},
+	RecordExtTeam:   {"RecordExtTeam", "overlay", "overlay/admit.go", "RecordExtTeam is the record extension"},
+	RecordExtVia:    {"RecordExtVia", "node", "node/guestsrecord.go", "RecordExtVia (type 4)"},
+	RecordExtWeb:    {"RecordExtWeb", "node", "node/webcert.go", "RecordExtWeb is the peer-record extension"},
+	RecordExtGuests: {"RecordExtGuests", "node", "node/guestsrecord.go", "RecordExtGuests (type 6)"},
 }
 
 // BeaconExts lists every beacon extension type by number.
