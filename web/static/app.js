@@ -36,7 +36,9 @@ const state = {
   peers: new Map(), rooms: new Map(), conv: null, msgs: new Map(),
   call: null, pc: null, levelTimer: 0, transfers: new Map(), retry: 0, joined: false,
 };
-window.parley = { ready: false, roster: 0 }; // read by tests: loaded, roster shown
+// Read by tests and the page-load figure: loaded, roster size, when the roster was
+// first shown (ms since navigation), how often the socket joined (reconnects).
+window.parley = { ready: false, roster: 0, rosterShownAt: 0, joins: 0 };
 
 function status(text) { $('status').textContent = text; }
 
@@ -89,6 +91,7 @@ const handlers = {
   refused(ev) { state.joined = false; status('The host did not let you in: ' + ev.reason); $('join-button').disabled = false; },
   joined(ev) {
     state.joined = true; state.retry = 0; state.token = ev.token; state.self = ev.id;
+    window.parley.joins++;
     localStorage.setItem('parley.joined', '1');
     $('join-view').hidden = true; $('app-view').hidden = false;
     $('self-id').textContent = ev.id;
