@@ -135,8 +135,10 @@ const handlers = {
 async function refresh() {
   try {
     const [roster, rooms, self] = await Promise.all([send({ cmd: 'roster' }), send({ cmd: 'rooms' }), send({ cmd: 'self' })]);
-    state.peers.clear();
-    for (const p of roster.peers || []) state.peers.set(p.id, p);
+    // Merged, not replaced: a peer_up that overtook this answer (the roster was
+    // read before the peer was known, the event written before the answer)
+    // must not be wiped out. The roster never drops anyone.
+    for (const p of roster.peers || []) state.peers.set(p.id, { ...state.peers.get(p.id), ...p });
     renderRoster();
     for (const r of rooms.rooms || []) state.rooms.set(r.id, r);
     renderRooms();
