@@ -133,12 +133,16 @@ const handlers = {
 };
 
 async function refresh() {
+  const asked = performance.now();
   try {
     const [roster, rooms, self] = await Promise.all([send({ cmd: 'roster' }), send({ cmd: 'rooms' }), send({ cmd: 'self' })]);
     // Merged, not replaced: a peer_up that overtook this answer (the roster was
     // read before the peer was known, the event written before the answer)
     // must not be wiped out. The roster never drops anyone.
-    for (const p of roster.peers || []) state.peers.set(p.id, { ...state.peers.get(p.id), ...p });
+    for (const p of roster.peers || []) {
+      const known = state.peers.get(p.id);
+      if (!known || !(known.updated >= asked)) state.peers.set(p.id, { ...known, ...p });
+    }
     renderRoster();
     for (const r of rooms.rooms || []) state.rooms.set(r.id, r);
     renderRooms();
@@ -152,7 +156,7 @@ function peerName(id) { return state.peers.get(id)?.name || id.slice(0, 8); }
 
 function putPeer(p) {
   if (!p || p.id === state.self) return;
-  state.peers.set(p.id, { ...state.peers.get(p.id), ...p });
+  state.peers.set(p.id, { ...state.peers.get(p.id), ...p, updated: performance.now() });
   renderRoster();
   if (state.conv?.peer === p.id) showConvHeader();
 }
