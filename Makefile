@@ -136,6 +136,8 @@ bench: deps-test build
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchfiles -bin "$(CURDIR)/$(BIN)"
 	$(GO) run ./cmd/benchrelay
 	$(GO) run ./cmd/benchgui -bin "$(CURDIR)/$(BIN)"
+	$(SUDO) env "PATH=$(PATH)" NETLAB_PARLEY_BIN="$(CURDIR)/$(BIN)" $(GO) test $(TAGS) -count=1 -v \
+		-run 'TestGuestsInBrowser/(join|reload|figure)' ./itest/ | grep ': figure:'
 
 # A bounded soak on 8 namespaces (chat, one call, churn every 30 s) that prints
 # sent/delivered/lost/duplicated, p99 latency, RSS and goroutines; root needed.

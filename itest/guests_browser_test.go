@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -326,11 +327,18 @@ func TestGuestsInBrowser(t *testing.T) {
 		// app is served no-store, so a reload fetches every file again; the
 		// socket then rejoins (no admission: the host remembers the guest) and
 		// asks for the roster. Judged generously on a shared machine.
-		g.waitJS(10*time.Second, "the roster", `window.parley.rosterShownAt > 0`)
-		ms := eval[float64](g, `window.parley.rosterShownAt`)
-		t.Logf("figure: page load to roster shown: %.0f ms", ms)
-		if ms > 5000 {
-			t.Errorf("page load to roster shown took %.0f ms", ms)
+		var loads []float64
+		for i := range 5 {
+			if i > 0 {
+				g.run(30*time.Second, "reload", chromedp.Reload())
+			}
+			g.waitJS(10*time.Second, "the roster", `window.parley.rosterShownAt > 0`)
+			loads = append(loads, eval[float64](g, `window.parley.rosterShownAt`))
+		}
+		slices.Sort(loads)
+		t.Logf("figure: page load to roster shown (reload, n=%d): p50 %.0f ms, max %.0f ms", len(loads), loads[len(loads)/2], loads[len(loads)-1])
+		if loads[len(loads)-1] > 5000 {
+			t.Errorf("page load to roster shown took up to %.0f ms", loads[len(loads)-1])
 		}
 		g.openChat("p")
 		g.waitMessage(15*time.Second, "hello from the browser")
@@ -351,6 +359,35 @@ func TestGuestsInBrowser(t *testing.T) {
 		}
 		must(p.Say(room.ID, "hi guest")).on(p)
 		g.waitMessage(15*time.Second, "hi guest")
+	})
+
+	t.Run("figure: guest to peer message latency", func(t *testing.T) {
+		g.t = t
+		g.openChat("p")
+		// From the click on Send (the clock the namespaces share) to p's
+		// headless "message" line: page, socket, the guest's node, h, p.
+		var lat []time.Duration
+		for i := range 20 {
+			text := fmt.Sprintf("latency %d", i)
+			g.typeInto("Message", text)
+			t0 := time.Now()
+			g.click(button("Send"))
+			e, err := p.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("text") == text })
+			if err != nil {
+				t.Fatalf("p: %v", err)
+			}
+			at, err := time.Parse(time.RFC3339Nano, e.Str("time"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lat = append(lat, at.Sub(t0))
+		}
+		slices.Sort(lat)
+		t.Logf("figure: guest → peer message (click to the peer's event, n=%d): p50 %v, max %v",
+			len(lat), lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
+		if lat[len(lat)/2] > time.Second {
+			t.Errorf("median guest → peer latency %v", lat[len(lat)/2])
+		}
 	})
 
 	var g2 *browser
