@@ -23,6 +23,14 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no session", http.StatusUnauthorized)
 		return
 	}
+	select {
+	case sess.uploads <- struct{}{}:
+		defer func() { <-sess.uploads }()
+	default:
+		s.count("web_upload_busy")
+		http.Error(w, "too many uploads at once", http.StatusTooManyRequests)
+		return
+	}
 	q := r.URL.Query()
 	to, room := q.Get("to"), q.Get("room")
 	if (to == "") == (room == "") {
@@ -70,6 +78,25 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 }
 
 var errTooLarge = errors.New("file too large")
+
+// uploadsKept is how long an uploaded file stays in UploadDir: the guest's
+// node reads it while the transfer runs, and offers do not outlive the
+// host's process, so files older than a day are leftovers of earlier runs.
+const uploadsKept = 24 * time.Hour
+
+// sweepUploads removes upload folders older than uploadsKept (at start).
+func sweepUploads(dir string, now time.Time) {
+	guests, _ := os.ReadDir(dir)
+	for _, g := range guests {
+		gdir := filepath.Join(dir, g.Name())
+		ups, _ := os.ReadDir(gdir)
+		for _, u := range ups {
+			if info, err := u.Info(); err == nil && now.Sub(info.ModTime()) > uploadsKept {
+				os.RemoveAll(filepath.Join(gdir, u.Name()))
+			}
+		}
+	}
+}
 
 // receive copies the body to path at the guest's byte rate, up to the cap.
 func (s *Server) receive(r *http.Request, sess *session, path string) (int64, error) {

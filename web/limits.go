@@ -21,8 +21,13 @@ type Limits struct {
 	UploadBytesPerSec float64
 	// MaxUpload caps one uploaded file.
 	MaxUpload int64
-	// Joins per source address: asking the host is a prompt on someone's screen.
+	// Joins per source address: asking the host is a prompt on someone's
+	// screen. Every page load joins (a known guest without a prompt), so the
+	// burst lets a few quick reloads through; a flood of new names stays slow.
 	JoinsPerMinute, JoinBurst float64
+	// UploadsAtOnce bounds one guest's concurrent uploads (each holds a file
+	// open and a request).
+	UploadsAtOnce int
 	// MaxSessions bounds open guest sockets (the node bounds guests themselves).
 	MaxSessions int
 }
@@ -40,10 +45,13 @@ func (l Limits) withDefaults() Limits {
 	def(&l.CallsPerSec, 0.5)
 	def(&l.CallBurst, 4)
 	def(&l.UploadBytesPerSec, 32<<20)
-	def(&l.JoinsPerMinute, 6)
-	def(&l.JoinBurst, 6)
+	def(&l.JoinsPerMinute, 12)
+	def(&l.JoinBurst, 20)
 	if l.MaxUpload <= 0 {
 		l.MaxUpload = 4 << 30
+	}
+	if l.UploadsAtOnce <= 0 {
+		l.UploadsAtOnce = 4
 	}
 	if l.MaxSessions <= 0 {
 		l.MaxSessions = 64 // 32 guests, each with a reload's overlap

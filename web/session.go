@@ -77,6 +77,7 @@ type session struct {
 	messages *bucket
 	calls    *bucket
 	upload   *bucket
+	uploads  chan struct{} // a slot per upload under way (Limits.UploadsAtOnce)
 	writeMu  sync.Mutex
 }
 
@@ -130,7 +131,8 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 		commands: newBucket(s.lim.CommandsPerSec, s.lim.CommandBurst),
 		messages: newBucket(s.lim.MessagesPerSec, s.lim.MessageBurst),
 		calls:    newBucket(s.lim.CallsPerSec, s.lim.CallBurst),
-		upload:   newBucket(s.lim.UploadBytesPerSec, s.lim.UploadBytesPerSec)}
+		upload:   newBucket(s.lim.UploadBytesPerSec, s.lim.UploadBytesPerSec),
+		uploads:  make(chan struct{}, s.lim.UploadsAtOnce)}
 	s.addSession(sess)
 	defer s.removeSession(sess)
 	self := s.host.Self()

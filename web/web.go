@@ -98,6 +98,9 @@ func New(host Host, opts Options) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
+	if opts.UploadDir != "" {
+		go sweepUploads(opts.UploadDir, time.Now())
+	}
 	return &Server{host: host, opts: opts, log: log.With("part", "web"), lim: lim,
 		joins: newPerKey(lim.JoinsPerMinute/60, lim.JoinBurst, 4096), static: staticFS(),
 		sessions: map[string]*session{}}

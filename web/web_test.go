@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -418,5 +419,46 @@ func TestSafeName(t *testing.T) {
 	}
 	if got := safeName(strings.Repeat("é", 200)); len(got) > 255 || !strings.HasPrefix(got, "é") || strings.ContainsRune(got, 0xFFFD) {
 		t.Errorf("long name cut to %d bytes: %q", len(got), got)
+	}
+}
+
+func TestUploadsAtOnce(t *testing.T) {
+	h := newHarness(t, Limits{UploadsAtOnce: 2})
+	_, token := h.join()
+	h.web.mu.Lock()
+	sess := h.web.sessions[token]
+	h.web.mu.Unlock()
+	sess.uploads <- struct{}{} // two uploads under way
+	sess.uploads <- struct{}{}
+	req, _ := http.NewRequest("POST", h.srv.URL+"/api/upload?to=bob&name=a", strings.NewReader("x"))
+	req.Header.Set("Authorization", "Bearer "+token)
+	r, err := h.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusTooManyRequests || h.web.Stats()["web_upload_busy"] != 1 {
+		t.Fatalf("a third upload at once: %d, counters %v", r.StatusCode, h.web.Stats())
+	}
+}
+
+func TestSweepUploads(t *testing.T) {
+	dir := t.TempDir()
+	old, fresh := filepath.Join(dir, "g1", "old"), filepath.Join(dir, "g1", "fresh")
+	for _, d := range []string{old, fresh} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	if err := os.Chtimes(old, now.Add(-25*time.Hour), now.Add(-25*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	sweepUploads(dir, now)
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("a day-old upload folder is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a fresh upload folder went: %v", err)
 	}
 }
