@@ -196,12 +196,13 @@ function showConvHeader() {
     $('conv-title').textContent = 'Chat with ' + (p.name || c.peer.slice(0, 8));
     $('conv-safety').hidden = !p.fingerprint;
     $('conv-safety-number').textContent = p.fingerprint || '';
+    $('verified').checked = !!p.verified;
   } else {
     const r = state.rooms.get(c.room);
     $('conv-title').textContent = 'Room #' + (r ? r.name : c.room);
     $('conv-safety').hidden = true;
   }
-  $('call-button').disabled = !c.peer;
+  $('call-button').disabled = false; // a peer, or a room's members (a group call)
   for (const id of ['message', 'send-button', 'file-input']) $(id).disabled = false;
 }
 
@@ -319,14 +320,23 @@ function watchLevel(pc) {
   }, 250);
 }
 
+// roomPeers are the members of a room to call with it: the online ones, at
+// most five others (a call has at most 6 people).
+function roomPeers(id) {
+  const r = state.rooms.get(id);
+  return (r?.members || []).filter((m) => m !== state.self && state.peers.get(m)?.online).slice(0, 5);
+}
+
 async function call() {
-  const peer = state.conv?.peer;
-  if (!peer) return;
+  const c = state.conv;
+  if (!c) return;
+  const peers = c.peer ? [c.peer] : roomPeers(c.room);
+  if (!peers.length) { $('call-status').textContent = 'Nobody in this room is online.'; return; }
   try {
     $('call-status').textContent = 'Starting the microphone…';
     await startMedia();
-    const r = await send({ cmd: 'call', to: peer });
-    state.call = { id: r.call, peer };
+    const r = await send({ cmd: 'call', peers });
+    state.call = { id: r.call, peer: peers[0] };
     $('hangup-button').hidden = false;
   } catch (e) { stopMedia(); $('call-status').textContent = 'Call failed: ' + e.message; }
 }
@@ -419,6 +429,12 @@ async function init() {
     try { const ok = await send({ cmd: 'join', room: n }); putRoom(ok.room); $('room-name').value = ''; openConv({ room: ok.room.id }); } catch (err) { status(err.message); }
   });
   $('call-button').addEventListener('click', call);
+  $('presence').addEventListener('change', (e) => send({ cmd: 'presence', status: e.target.value }).catch((err) => status(err.message)));
+  $('verified').addEventListener('change', async (e) => {
+    const peer = state.conv?.peer;
+    if (!peer) return;
+    try { const r = await send({ cmd: 'verify', peer, on: e.target.checked }); putPeer(r.peer); } catch (err) { status(err.message); }
+  });
   $('answer-button').addEventListener('click', answer);
   $('decline-button').addEventListener('click', () => state.call && send({ cmd: 'decline', call: state.call.id }).catch(() => {}));
   $('hangup-button').addEventListener('click', () => state.call && send({ cmd: 'hangup', call: state.call.id }).catch(() => {}));
