@@ -2,20 +2,14 @@ package node
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"parley/identity"
-	"parley/internal/team"
 )
 
 // Browser guests (issue 17; /work/notes/GUESTS-DESIGN.md). A browser cannot run
@@ -80,20 +74,31 @@ type GuestView struct {
 // Guest is one attachment of a browser to its guest node. Several may share a
 // node (a reload before the old page's Detach).
 type Guest struct {
-	h    *hostedGuest
-	host *Node
-	once sync.Once
+	h      *hostedGuest
+	host   *Node
+	once   sync.Once
+	events *eventStream // this attachment's own subscription to the guest's node
 }
 
 // Node is the guest's own node: every command and event of the guest.
 func (g *Guest) Node() *Node { return g.h.node }
+
+// Events is this attachment's own stream of the guest node's events (bounded
+// like Node.Events), so two pages of one guest (a reload before the old page's
+// Detach) each get every event. After Detach nothing more arrives on it.
+func (g *Guest) Events() <-chan Event { return g.events.ch }
 
 // ID is the guest's peer ID.
 func (g *Guest) ID() string { return g.h.id.String() }
 
 // Detach says the browser went away. When no attachment is left, the guest's node
 // says goodbye and stops after the grace (10 s) unless the browser is back by then.
-func (g *Guest) Detach() { g.once.Do(func() { g.host.detachGuest(g.h) }) }
+func (g *Guest) Detach() {
+	g.once.Do(func() {
+		g.h.node.unsubscribe(g.events)
+		g.host.detachGuest(g.h)
+	})
+}
 
 // guestHost is a node's hosted guests; its zero value is ready.
 type guestHost struct {
@@ -107,6 +112,9 @@ type guestHost struct {
 	grace    time.Duration                       // 0: defaultGuestGrace (tests set it)
 	timers   sync.WaitGroup                      // grace stops scheduled or running
 	persist  sync.Mutex                          // orders writes of admitted
+	// lists are the guest lists other hosts publish, as last seen
+	// (noteGuestList), by host.
+	lists map[identity.PeerID]string
 }
 
 type hostedGuest struct {
@@ -141,6 +149,31 @@ type rememberedGuest struct {
 // asking, also after a host restart; calling it again while the guest's node runs
 // (another tab, a reload) returns the same node.
 func (n *Node) HostGuest(ctx context.Context, j GuestJoin) (*Guest, error) {
+	g, err := n.hostGuest(ctx, j)
+	n.stats.Add(guestJoinCounter(err), 1)
+	return g, err
+}
+
+// guestJoinCounter names the counter of a join's outcome (Stats).
+func guestJoinCounter(err error) string {
+	switch {
+	case err == nil:
+		return "guest_joined"
+	case errors.Is(err, ErrGuestsOff):
+		return "guest_refused_off"
+	case errors.Is(err, ErrGuestsFull):
+		return "guest_refused_full"
+	case errors.Is(err, ErrGuestPassphrase):
+		return "guest_refused_passphrase"
+	case errors.Is(err, ErrGuestRefused):
+		return "guest_refused"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "guest_join_withdrawn"
+	}
+	return "guest_join_failed" // a bad seed or name, or the guest's node did not start
+}
+
+func (n *Node) hostGuest(ctx context.Context, j GuestJoin) (*Guest, error) {
 	if n.cfg.guest != nil {
 		return nil, ErrGuestsOff // a guest hosts no guests
 	}
@@ -246,114 +279,6 @@ func (n *Node) withdrawRequest(id identity.PeerID, p *pendingGuest) {
 		v.State = GuestGone
 		n.emit(GuestChanged{Guest: v})
 	}
-}
-
-// startGuest starts an admitted guest's node; called with g.mu held, which it
-// releases.
-func (n *Node) startGuest(gid *identity.Identity, name, from string) (*Guest, error) {
-	g := &n.guests
-	h := &hostedGuest{id: gid.ID, name: name, from: from, ready: make(chan struct{}), attached: 1}
-	if g.hosted == nil {
-		g.hosted = map[identity.PeerID]*hostedGuest{}
-	}
-	g.hosted[gid.ID] = h
-	_, known := g.admitted[gid.ID]
-	if !known {
-		n.rememberLocked(gid.ID, name)
-	}
-	g.mu.Unlock()
-	if !known {
-		n.saveAdmitted()
-	}
-	// The host vouches first, so peers that hear of the guest see it agreed.
-	n.republishGuests()
-	child, err := n.startGuestNode(gid, name)
-	g.mu.Lock()
-	h.node, h.err = child, err
-	if err != nil && g.hosted[gid.ID] == h {
-		delete(g.hosted, gid.ID)
-	}
-	close(h.ready)
-	g.mu.Unlock()
-	if err != nil {
-		n.republishGuests()
-		return nil, err
-	}
-	return n.attached(h)
-}
-
-// attached returns a new attachment of a running (or starting) guest node.
-func (n *Node) attached(h *hostedGuest) (*Guest, error) {
-	<-h.ready
-	if h.err != nil {
-		return nil, h.err
-	}
-	n.emit(GuestChanged{Guest: n.hostedView(h)})
-	return &Guest{h: h, host: n}, nil
-}
-
-// detachGuest ends one attachment; the last one schedules the grace stop.
-func (n *Node) detachGuest(h *hostedGuest) {
-	g := &n.guests
-	g.mu.Lock()
-	h.attached--
-	if h.attached == 0 && g.hosted[h.id] == h && !g.closed {
-		grace := g.grace
-		if grace <= 0 {
-			grace = defaultGuestGrace
-		}
-		g.timers.Add(1)
-		h.timer = time.AfterFunc(grace, func() {
-			defer g.timers.Done()
-			n.graceOver(h)
-		})
-	}
-	g.mu.Unlock()
-	n.emit(GuestChanged{Guest: n.hostedView(h)})
-}
-
-// graceOver stops a guest's node whose browser did not come back.
-func (n *Node) graceOver(h *hostedGuest) {
-	g := &n.guests
-	g.mu.Lock()
-	if g.hosted[h.id] != h || h.attached > 0 || g.closed {
-		g.mu.Unlock()
-		return
-	}
-	h.timer = nil
-	ch := n.unhostLocked(h)
-	g.mu.Unlock()
-	n.stopHosted(h, ch)
-	n.emit(GuestChanged{Guest: n.hostedView(h)})
-}
-
-// unhostLocked takes h out of the hosted set and marks it stopping.
-func (n *Node) unhostLocked(h *hostedGuest) chan struct{} {
-	g := &n.guests
-	delete(g.hosted, h.id)
-	ch := make(chan struct{})
-	if g.stopping == nil {
-		g.stopping = map[identity.PeerID]chan struct{}{}
-	}
-	g.stopping[h.id] = ch
-	return ch
-}
-
-// stopHosted stops an unhosted guest's node: the host stops vouching, the
-// guest's node says goodbye, and its store is free for the next visit.
-func (n *Node) stopHosted(h *hostedGuest, ch chan struct{}) {
-	n.republishGuests()
-	<-h.ready
-	if h.node != nil {
-		h.node.Stop()
-	}
-	g := &n.guests
-	g.mu.Lock()
-	if g.stopping[h.id] == ch {
-		delete(g.stopping, h.id)
-	}
-	g.mu.Unlock()
-	close(ch)
 }
 
 // AdmitGuest answers a GuestRequest: on admits the guest (and remembers it, so it
@@ -479,199 +404,4 @@ func (n *Node) hostedView(h *hostedGuest) GuestView {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return GuestView{ID: h.id.String(), Name: h.name, State: GuestAdmitted, Connected: h.attached > 0 && g.hosted[h.id] == h, From: h.from}
-}
-
-// listed are the guests this node vouches for in its record: those whose node
-// runs or is starting.
-func (g *guestHost) listed() []identity.PeerID {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	ids := make([]identity.PeerID, 0, len(g.hosted))
-	for id := range g.hosted {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, identity.PeerID.Compare)
-	return ids
-}
-
-// republishGuests puts the current guest list into this node's record.
-func (n *Node) republishGuests() {
-	if err := n.republishExtensions(); err != nil {
-		n.log.Warn("publish guests", "err", err)
-	}
-}
-
-// stopGuests stops every guest's node (the host is stopping): pending requests
-// are refused, grace timers cancelled, and each node says goodbye while the
-// host's links still carry it.
-func (n *Node) stopGuests() {
-	g := &n.guests
-	g.mu.Lock()
-	g.closed = true
-	var stops []func()
-	for _, p := range g.pending {
-		stops = append(stops, func() { close(p.done) })
-	}
-	g.pending = nil
-	for _, h := range g.hosted {
-		if h.timer != nil && h.timer.Stop() {
-			g.timers.Done()
-		}
-		h.timer = nil
-		ch := n.unhostLocked(h)
-		stops = append(stops, func() { n.stopHosted(h, ch) })
-	}
-	var inFlight []chan struct{}
-	for _, ch := range g.stopping {
-		inFlight = append(inFlight, ch)
-	}
-	g.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, stop := range stops {
-		wg.Go(stop)
-	}
-	wg.Wait()
-	for _, ch := range inFlight {
-		<-ch
-	}
-	g.timers.Wait()
-}
-
-// guestMode is Config.Guests, with anything unknown read as off.
-func (n *Node) guestMode() string {
-	switch n.cfg.Guests {
-	case "", "ask":
-		return "ask"
-	case "open":
-		return "open"
-	}
-	return "off"
-}
-
-// ParseGuestMode checks a --guests value.
-func ParseGuestMode(s string) (string, error) {
-	switch s {
-	case "open", "ask", "off":
-		return s, nil
-	case "":
-		return "ask", nil
-	}
-	return "", fmt.Errorf("guests %q: want open, ask or off", s)
-}
-
-func (n *Node) maxGuests() int {
-	if m := n.cfg.MaxGuests; m > 0 {
-		return min(m, maxListedGuests)
-	}
-	return DefaultMaxGuests
-}
-
-// teamPassphrase compares a guest's passphrase with this node's team invitation's,
-// in constant time (a timing difference would let a browser guess it byte by byte).
-func (n *Node) teamPassphrase(p string) bool {
-	inv, err := team.ParseInvitation(n.cfg.Team)
-	if err != nil {
-		return false
-	}
-	want := []byte(inv.Passphrase)
-	got := []byte(strings.TrimSpace(p))
-	// ConstantTimeCompare returns at once on a length mismatch; comparing
-	// digests of equal length hides the length too.
-	g, w := sha256.Sum256(got), sha256.Sum256(want)
-	return len(want) > 0 && subtle.ConstantTimeCompare(g[:], w[:]) == 1
-}
-
-// guestName trims and bounds a guest's display name.
-func guestName(s string) (string, error) {
-	s = boundText(s, maxGuestName)
-	if s == "" {
-		return "", errors.New("guest: a name is required")
-	}
-	return s, nil
-}
-
-// boundText makes browser text safe to show: valid UTF-8, no control characters,
-// trimmed, at most max bytes (cut at a character boundary).
-func boundText(s string, max int) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	for len(s) > max {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
-	}
-	return strings.TrimSpace(s)
-}
-
-// loadAdmittedLocked reads the remembered admissions once.
-func (n *Node) loadAdmittedLocked() error {
-	g := &n.guests
-	if g.loaded {
-		return nil
-	}
-	g.admitted = map[identity.PeerID]rememberedGuest{}
-	raw, ok, err := n.db.Setting(settingGuests)
-	if err != nil {
-		return err
-	}
-	g.loaded = true
-	if !ok || raw == "" {
-		return nil
-	}
-	var list []rememberedGuest
-	if err := json.Unmarshal([]byte(raw), &list); err != nil {
-		n.log.Warn("remembered guests unreadable; they will be asked again", "err", err)
-		return nil
-	}
-	for _, r := range list {
-		if id, err := identity.ParsePeerID(r.ID); err == nil {
-			g.admitted[id] = r
-		}
-	}
-	return nil
-}
-
-// rememberLocked records an admission, forgetting the oldest beyond the bound.
-func (n *Node) rememberLocked(id identity.PeerID, name string) {
-	g := &n.guests
-	if g.admitted == nil {
-		g.admitted = map[identity.PeerID]rememberedGuest{}
-	}
-	g.admitted[id] = rememberedGuest{ID: id.String(), Name: name, Since: n.cfg.Now()}
-	for len(g.admitted) > maxRememberedGuests {
-		var oldest identity.PeerID
-		var at time.Time
-		for id, r := range g.admitted {
-			if at.IsZero() || r.Since.Before(at) {
-				oldest, at = id, r.Since
-			}
-		}
-		delete(g.admitted, oldest)
-	}
-}
-
-// saveAdmitted writes the remembered admissions to the settings.
-func (n *Node) saveAdmitted() {
-	g := &n.guests
-	g.persist.Lock()
-	defer g.persist.Unlock()
-	g.mu.Lock()
-	list := make([]rememberedGuest, 0, len(g.admitted))
-	for _, r := range g.admitted {
-		list = append(list, r)
-	}
-	g.mu.Unlock()
-	slices.SortFunc(list, func(a, b rememberedGuest) int { return strings.Compare(a.ID, b.ID) })
-	b, err := json.Marshal(list)
-	if err == nil {
-		err = n.db.SetSetting(settingGuests, string(b))
-	}
-	if err != nil {
-		n.log.Warn("remember guests", "err", err)
-	}
 }

@@ -93,6 +93,29 @@ func TestGuestBadgeNeedsBothRecords(t *testing.T) {
 	if rec := bob.ov.RecordOf(fakeID.ID); rec == nil || extValue(rec, recordExtVia) == nil {
 		t.Fatal("mallory's record carries no via claim: the check above proves nothing")
 	}
+
+	// Once the host lists it, the badge appears, and bob's skin hears of it
+	// (a roster event) without reading the roster again; and it goes when the
+	// host drops it.
+	badge := func(want bool) {
+		t.Helper()
+		e := waitEvent(t, bob, func(e PresenceChanged) bool { return e.Peer.ID == fakeID.ID.String() })
+		if e.Peer.Guest != want || (e.Peer.Via == host.ID().String()) != want {
+			t.Errorf("presence event with guest %v via %q, want guest %v", e.Peer.Guest, e.Peer.Via, want)
+		}
+	}
+	ready := make(chan struct{})
+	close(ready)
+	host.guests.mu.Lock()
+	host.guests.hosted[fakeID.ID] = &hostedGuest{id: fakeID.ID, name: "mallory", ready: ready}
+	host.guests.mu.Unlock()
+	host.republishGuests()
+	badge(true)
+	host.guests.mu.Lock()
+	delete(host.guests.hosted, fakeID.ID)
+	host.guests.mu.Unlock()
+	host.republishGuests()
+	badge(false)
 }
 
 // A detached guest keeps its node through the grace (a reload finds it), then
@@ -291,4 +314,62 @@ func summarise(dump string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Two pages of one guest (a reload before the old page detached) share its
+// node, and each has its own event stream; a detached one gets nothing more.
+func TestGuestAttachmentsEachGetEvents(t *testing.T) {
+	host := startTestNode(t, "host", Config{Guests: "open"})
+	bob := startTestNode(t, "bob", Config{})
+	linkNodes(t, bob, host)
+	join := GuestJoin{Seed: guestSeed(15), Name: "Gina"}
+	g1, err := host.HostGuest(context.Background(), join)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := host.HostGuest(context.Background(), join)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g2.Detach()
+	if g1.Node() != g2.Node() {
+		t.Fatal("two pages of one guest got two nodes")
+	}
+	eventually(t, "bob sees the guest", func() bool { p, _ := rosterEntry(bob, g1.ID()); return p.Online })
+	received := func(ch <-chan Event, id string) bool {
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case ev := <-ch:
+				if m, ok := ev.(MessageReceived); ok && m.ID == id {
+					return true
+				}
+			case <-timeout:
+				return false
+			}
+		}
+	}
+	id, err := bob.Send(g1.ID(), "to both pages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !received(g1.Events(), id) || !received(g2.Events(), id) {
+		t.Fatal("a page missed the message")
+	}
+	g1.Detach()
+	id, err = bob.Send(g1.ID(), "to the page left")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !received(g2.Events(), id) {
+		t.Fatal("the remaining page missed the message")
+	}
+	for len(g1.Events()) > 0 {
+		if m, ok := (<-g1.Events()).(MessageReceived); ok && m.ID == id {
+			t.Error("a detached page still got events")
+		}
+	}
+	if gs := host.Guests(); len(gs) != 1 || !gs[0].Connected {
+		t.Errorf("with one page left: %+v", gs)
+	}
 }

@@ -6,13 +6,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"parley/identity"
+	"parley/overlay"
 )
 
 // Guest tests run several real nodes in one process, linked over loopback
@@ -127,6 +130,12 @@ func TestGuestIsAPeerToOthers(t *testing.T) {
 	}
 	if child.ov.Port() == host.ov.Port() || child.turn != nil {
 		t.Errorf("guest node shares the host's port %d or runs a TURN relay", child.ov.Port())
+	}
+	child.media.mu.Lock()
+	browserAudio := child.media.browser
+	child.media.mu.Unlock()
+	if !browserAudio {
+		t.Error("the guest's calls would use the host's sound devices, not the browser's")
 	}
 	if _, err := os.Stat(filepath.Join(host.cfg.DataDir, "guests", gid, identity.KeyFile)); err == nil {
 		t.Error("the guest's key was written to disk")
@@ -294,6 +303,9 @@ func TestGuestAdmission(t *testing.T) {
 		if len(host.Guests()) != 0 {
 			t.Errorf("a refused join left a guest: %+v", host.Guests())
 		}
+		if got := host.Stats()["guest_join_failed"]; got != 4 {
+			t.Errorf("guest_join_failed = %d, want 4", got)
+		}
 	})
 
 	t.Run("full", func(t *testing.T) {
@@ -326,4 +338,91 @@ func TestGuestAdmission(t *testing.T) {
 			t.Errorf("name %q", got)
 		}
 	})
+}
+
+// Two guests of one host do not link to each other (siblingGuest) yet talk
+// and share files through their host like any two peers.
+func TestGuestsOfOneHostTalkThroughIt(t *testing.T) {
+	host := startTestNode(t, "host", Config{Guests: "open"})
+	ctx := context.Background()
+	g1, err := host.HostGuest(ctx, GuestJoin{Seed: guestSeed(20), Name: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := host.HostGuest(ctx, GuestJoin{Seed: guestSeed(21), Name: "two"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := g1.Node(), g2.Node()
+	eventually(t, "each guest sees the other as the host's guest", func() bool {
+		p, _ := rosterEntry(a, g2.ID())
+		q, _ := rosterEntry(b, g1.ID())
+		return p.Online && p.Guest && q.Online && q.Guest
+	})
+	id, err := a.Send(g2.ID(), "hi sibling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, b, func(m MessageReceived) bool { return m.ID == id })
+	waitEvent(t, a, func(d MessageDelivered) bool { return d.ID == id })
+
+	src := filepath.Join(t.TempDir(), "pic.bin")
+	body := bytes.Repeat([]byte{1, 2, 3, 5, 8}, 50000)
+	if err := os.WriteFile(src, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SendFile(g1.ID(), "", src); err != nil {
+		t.Fatal(err)
+	}
+	offer := waitEvent(t, a, func(o FileOffer) bool { return o.From == g2.ID() })
+	if err := a.AcceptFile(offer.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := waitEvent(t, a, func(d FileDone) bool { return d.ID == offer.ID })
+	if got, err := os.ReadFile(done.Path); err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("file between guests: %v", err)
+	}
+	if a.ov.Linked(b.ID()) {
+		t.Error("two guests of one host linked to each other")
+	}
+	// Nor would the reconnect loop dial one: the sibling is in the roster with
+	// its address, and still no candidate.
+	eventually(t, "the sibling's address is in the roster", func() bool {
+		p, ok, _ := a.db.GetPeer(g2.ID())
+		return ok && len(p.Addrs) > 0
+	})
+	p, _, _ := a.db.GetPeer(g2.ID())
+	if _, ok := a.dialCandidate(p); ok {
+		t.Error("a guest would dial its host's other guest")
+	}
+	if _, ok := host.dialCandidate(p); !ok && !host.ov.Linked(b.ID()) {
+		t.Error("the check above proves nothing: not even the host would dial the guest")
+	}
+}
+
+// A guest's node beside a host listening on the interfaces in use (Listen "",
+// as the binary runs) takes a port the OS picks: never the default port, which
+// belongs to the host (or to the next instance on this machine).
+func TestGuestNodeNeverTakesTheDefaultPort(t *testing.T) {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(overlay.DefaultPort)))
+	if err != nil {
+		t.Skipf("the default port is in use here, so this would prove nothing: %v", err)
+	}
+	ln.Close()
+	id, err := identity.FromSeed(guestSeed(30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(Config{DataDir: t.TempDir(), Name: "guest", AudioIn: "null", AudioOut: "null",
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), guest: &guestConfig{identity: id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	if g.ov.Port() == overlay.DefaultPort {
+		t.Errorf("the guest's node took the default port %d", overlay.DefaultPort)
+	}
+	if g.turn != nil {
+		t.Error("the guest's node runs a TURN relay")
+	}
 }

@@ -143,3 +143,41 @@ func (n *Node) guestOf(rec *overlay.Record) (bool, string) {
 	}
 	return true, via.String()
 }
+
+// maxTrackedGuestLists bounds the hosts whose guest lists a node remembers for
+// noteGuestList: the overlay holds at most 4,096 records (overlay.Config.MaxRecords).
+const maxTrackedGuestLists = 4096
+
+// noteGuestList follows a host's published guest list (its record came, changed
+// or went, rec nil or offline): a guest it adds or drops gains or loses its
+// badge, and a presence event for each online one tells the skins, which
+// otherwise would show the badge only from their next roster read.
+func (n *Node) noteGuestList(host identity.PeerID, rec *overlay.Record) {
+	var raw string
+	if rec != nil && !rec.Offline {
+		raw = string(extValue(rec, recordExtGuests))
+	}
+	g := &n.guests
+	g.mu.Lock()
+	prev, tracked := g.lists[host]
+	switch {
+	case prev == raw:
+		g.mu.Unlock()
+		return
+	case raw == "":
+		delete(g.lists, host)
+	case tracked || len(g.lists) < maxTrackedGuestLists:
+		if g.lists == nil {
+			g.lists = map[identity.PeerID]string{}
+		}
+		g.lists[host] = raw
+	}
+	g.mu.Unlock()
+	before, _ := decodeGuestList([]byte(prev))
+	after, _ := decodeGuestList([]byte(raw))
+	for _, id := range append(before, after...) {
+		if slices.Contains(before, id) != slices.Contains(after, id) && n.ov.Online(id) {
+			n.emit(PresenceChanged{Peer: n.peerView(id)})
+		}
+	}
+}

@@ -262,7 +262,7 @@ func New(cfg Config) (*Node, error) {
 		ListenOn:   listenOn,
 		AcceptFrom: func(a netip.Addr) bool { return cfg.AcceptAny || a.IsLoopback() || n.disc.OnLink(a) },
 		Caps:       []string{"chat/1"}, Now: cfg.Now, Log: cfg.Log,
-		Refuse: n.trust.isBlocked, Team: n.teamKey, Seq: seq, AnyPort: cfg.guest != nil,
+		Refuse: n.trust.isBlocked, Team: n.teamKey, Seq: seq, AnyPort: cfg.guest != nil, LinkBuffer: linkBuffer(cfg),
 	})
 	if err != nil {
 		db.Close()
@@ -495,6 +495,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 	switch ev.Kind {
 	case overlay.PeerOnline:
 		n.checkKey(ev.Peer, ev.Record)
+		n.noteGuestList(ev.Peer, ev.Record)
 		n.persistPeer(ev.Peer, true)
 		n.updateRooms(ev.Peer, ev.Record)
 		n.chat.PeerReachable(ev.Peer)
@@ -512,6 +513,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 		}
 	case overlay.PeerOffline:
 		n.persistPeer(ev.Peer, true)
+		n.noteGuestList(ev.Peer, nil)
 		n.mu.Lock()
 		delete(n.shown, ev.Peer)
 		n.mu.Unlock()
@@ -523,6 +525,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 		n.emit(PeerDown{Peer: n.peerView(ev.Peer), Reason: reason})
 	case overlay.RecordChanged:
 		n.checkKey(ev.Peer, ev.Record)
+		n.noteGuestList(ev.Peer, ev.Record)
 		// Only peers reachable in the overlay go to the roster (PeerOnline writes
 		// them at once). Records of unreachable authors cost anyone nothing to mint:
 		// writing each to disk let a flood of throwaway identities spend one

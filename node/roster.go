@@ -353,7 +353,7 @@ func (n *Node) dialCandidate(p store.Peer) (identity.PeerID, bool) {
 		return identity.PeerID{}, false
 	}
 	id, err := identity.ParsePeerID(p.ID)
-	if err != nil || id == n.id.ID || n.ov.Linked(id) {
+	if err != nil || id == n.id.ID || n.ov.Linked(id) || n.siblingGuest(id) {
 		return identity.PeerID{}, false
 	}
 	return id, true

@@ -9,7 +9,7 @@ import (
 
 func (o *Overlay) readLoop(l *Link) {
 	defer o.unregister(l)
-	fr := newFrameReader(l.conn)
+	fr := newFrameReaderSize(l.conn, l.bufferSize())
 	for {
 		f, err := fr.Next()
 		if errors.Is(err, errSkipped) {

@@ -60,8 +60,10 @@ type frameReader struct {
 	header [frameHeaderLen]byte
 }
 
-func newFrameReader(r io.Reader) *frameReader {
-	return &frameReader{r: bufio.NewReaderSize(r, 64<<10)}
+func newFrameReader(r io.Reader) *frameReader { return newFrameReaderSize(r, defaultLinkBuffer) }
+
+func newFrameReaderSize(r io.Reader, size int) *frameReader {
+	return &frameReader{r: bufio.NewReaderSize(r, size)}
 }
 
 // Next returns the next frame. An error wrapping errSkipped means the frame was

@@ -76,6 +76,7 @@ type Link struct {
 	quality    rttStats
 	probe      probeState
 	lazy       lazyLink // references and wants waiting to go out (lazy.go)
+	bufSize    int      // read and write buffers (Config.LinkBuffer; 0: default)
 
 	// closeWhenDrained is set by supersede when its superseded frame did not fit
 	// in a full queue: the writer then lingers and closes once the queue is
@@ -225,6 +226,17 @@ func (l *Link) Close() {
 	})
 }
 
+// bufferSize is the size of the link's read and write buffers (Config.LinkBuffer).
+func (l *Link) bufferSize() int {
+	if l.bufSize > 0 {
+		return l.bufSize
+	}
+	return defaultLinkBuffer
+}
+
+// defaultLinkBuffer is Config.LinkBuffer's default.
+const defaultLinkBuffer = 64 << 10
+
 // Done is closed when the link is closed.
 func (l *Link) Done() <-chan struct{} { return l.closed }
 
@@ -235,7 +247,7 @@ func (l *Link) Done() <-chan struct{} { return l.closed }
 // last frames are out: once it has written that frame and found the ordinary
 // lane empty, it flushes and closes the link supersedeLinger later.
 func (l *Link) writeLoop() {
-	bw := bufio.NewWriterSize(l.conn, 64<<10)
+	bw := bufio.NewWriterSize(l.conn, l.bufferSize())
 	superseding, lingering := false, false
 	for {
 		var frame []byte

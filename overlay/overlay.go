@@ -72,6 +72,10 @@ type Config struct {
 	// a browser guest's node runs inside its host's process (node/guestnode.go),
 	// and must neither take the default port from the host nor collide with it.
 	AnyPort bool
+	// LinkBuffer is the size of each link's read and write buffers (0: 64 KiB,
+	// which lets bulk transfers share syscalls). A guest's node carries one
+	// person's traffic and uses less: each link costs both buffers.
+	LinkBuffer int
 }
 
 // EventKind says what changed.

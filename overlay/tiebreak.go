@@ -18,6 +18,7 @@ func (o *Overlay) register(conn net.Conn, id identity.PeerID, pub ed25519.Public
 	now := o.cfg.Now()
 	l := newLink(conn, id, pub, outbound, now)
 	l.stats = &o.stats
+	l.bufSize = o.cfg.LinkBuffer
 	if hook := o.cfg.OnRTTSample; hook != nil {
 		l.quality.onSample = func(rtt time.Duration) { hook(id, rtt) }
 	}
