@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"parley/headless"
+	"parley/node"
 )
 
 const (
@@ -154,7 +155,7 @@ func (s *Server) run(ctx context.Context, sess *session) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		headless.Run(ctx, sess.guest.Node(), inR, out)
+		headless.Run(ctx, attached{sess.guest.Node(), sess.guest.Events()}, inR, out)
 		sess.cancel()
 	}()
 	defer func() { sess.cancel(); inR.Close(); <-done }()
@@ -250,6 +251,14 @@ func (sess *session) writeRaw(ctx context.Context, b []byte) error {
 	}
 	return err
 }
+
+// attached is a guest's node as one page sees it: its own event stream.
+type attached struct {
+	GuestNode
+	events <-chan node.Event
+}
+
+func (a attached) Events() <-chan node.Event { return a.events }
 
 // lineWriter sends each line headless writes as one socket message.
 type lineWriter struct {

@@ -48,6 +48,9 @@ type Join struct {
 type Guest interface {
 	ID() string
 	Node() GuestNode
+	// Events is this attachment's own stream of the node's events (two pages
+	// of one guest, a reload overlapping, each see every event).
+	Events() <-chan node.Event
 	// Detach: the browser went away (the host keeps the guest a grace period).
 	Detach()
 }

@@ -55,9 +55,10 @@ type fakeGuest struct {
 	once     sync.Once
 }
 
-func (g *fakeGuest) ID() string      { return "guestid" }
-func (g *fakeGuest) Node() GuestNode { return g.n }
-func (g *fakeGuest) Detach()         { g.once.Do(func() {}) }
+func (g *fakeGuest) ID() string                { return "guestid" }
+func (g *fakeGuest) Node() GuestNode           { return g.n }
+func (g *fakeGuest) Detach()                   { g.once.Do(func() {}) }
+func (g *fakeGuest) Events() <-chan node.Event { return g.n.events }
 
 // fakeNode implements the few methods the tests reach; the rest of GuestNode
 // panics (a test reaching it is a test that lets a command through it should not).
