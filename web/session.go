@@ -289,9 +289,20 @@ func readJoin(ctx context.Context, c *websocket.Conn) (Join, error) {
 	if err != nil {
 		return Join{}, errors.New("no join message")
 	}
+	if typ != websocket.MessageText {
+		return Join{}, errJoinFirst
+	}
+	return parseJoin(msg)
+}
+
+var errJoinFirst = errors.New(`the first message must be {"cmd":"join",…}`)
+
+// parseJoin checks a join message: a 32-byte seed, a name of 1–64 bytes of
+// UTF-8 after trimming, a passphrase of at most 1 KiB (FuzzParseJoin).
+func parseJoin(msg []byte) (Join, error) {
 	var m joinMsg
-	if typ != websocket.MessageText || json.Unmarshal(msg, &m) != nil || m.Cmd != "join" {
-		return Join{}, errors.New(`the first message must be {"cmd":"join",…}`)
+	if json.Unmarshal(msg, &m) != nil || m.Cmd != "join" {
+		return Join{}, errJoinFirst
 	}
 	seed, err := decodeSeed(m.Seed)
 	if err != nil {

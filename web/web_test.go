@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -462,4 +463,20 @@ func TestSweepUploads(t *testing.T) {
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("a fresh upload folder went: %v", err)
 	}
+}
+
+func FuzzParseJoin(f *testing.F) {
+	f.Add([]byte(`{"cmd":"join","name":"Gus","seed":"` + seedB64() + `"}`))
+	f.Add([]byte(`{"cmd":"join","name":"\u00e9\u0301","seed":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","passphrase":"x"}`))
+	f.Add([]byte(`{"cmd":"say"}`))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		j, err := parseJoin(msg)
+		if err != nil {
+			return
+		}
+		if len(j.Seed) != 32 || j.Name == "" || len(j.Name) > maxName || !utf8.ValidString(j.Name) ||
+			strings.TrimSpace(j.Name) != j.Name || len(j.Passphrase) > 1024 {
+			t.Fatalf("accepted %q as %+v", msg, j)
+		}
+	})
 }
