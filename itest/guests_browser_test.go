@@ -235,6 +235,9 @@ func toneWAV(t *testing.T, path string, hz float64, seconds int) {
 // strings, reload, rooms, a second guest, files both ways, calls both ways and a
 // host restart.
 func TestGuestsInBrowser(t *testing.T) {
+	if _, err := exec.LookPath("chromium"); err != nil {
+		t.Skip("chromium is not installed (Debian package chromium; make's TEST_PKGS)")
+	}
 	c := newCluster(t)
 	dir := t.TempDir()
 	tone := filepath.Join(dir, "tone440.wav")
