@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -270,16 +271,42 @@ type lineWriter struct {
 func (w *lineWriter) Write(p []byte) (int, error) {
 	w.buf = append(w.buf, p...)
 	for {
-		i := strings.IndexByte(string(w.buf), '\n')
+		i := bytes.IndexByte(w.buf, '\n')
 		if i < 0 {
 			return len(p), nil
 		}
-		line := w.buf[:i]
+		line := withoutHostPaths(w.buf[:i])
 		if err := w.sess.writeRaw(w.ctx, line); err != nil {
 			return 0, err
 		}
 		w.buf = w.buf[i+1:]
 	}
+}
+
+// withoutHostPaths drops the "path" fields of file events and transfer lists:
+// where a guest's files sit on the host's disk is none of the page's business
+// (it fetches a received file by transfer ID).
+func withoutHostPaths(line []byte) []byte {
+	if !bytes.Contains(line, []byte(`"path"`)) {
+		return line
+	}
+	var ev map[string]any
+	if json.Unmarshal(line, &ev) != nil {
+		return line
+	}
+	delete(ev, "path")
+	if ts, ok := ev["transfers"].([]any); ok {
+		for _, t := range ts {
+			if m, ok := t.(map[string]any); ok {
+				delete(m, "path")
+			}
+		}
+	}
+	out, err := json.Marshal(ev)
+	if err != nil {
+		return line
+	}
+	return out
 }
 
 func readJoin(ctx context.Context, c *websocket.Conn) (Join, error) {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -479,4 +480,26 @@ func FuzzParseJoin(f *testing.F) {
 			t.Fatalf("accepted %q as %+v", msg, j)
 		}
 	})
+}
+
+func TestHostPathsWithheld(t *testing.T) {
+	h := newHarness(t, Limits{})
+	c, _ := h.join()
+	n := h.host.guests[0].n
+	n.events <- node.FileDone{ID: "f1", Path: "/var/lib/parley/guests/x/downloads/a.txt", Hash: "ab"}
+	ev := h.next(c)
+	if ev["event"] != "file_done" || ev["id"] != "f1" || ev["hash"] != "ab" {
+		t.Fatalf("file_done: %v", ev)
+	}
+	if _, ok := ev["path"]; ok {
+		t.Fatalf("the page was told a host path: %v", ev)
+	}
+	n.mu.Lock()
+	n.transfers = []node.Transfer{{ID: "t1", Path: "/secret/a", Name: "a"}}
+	n.mu.Unlock()
+	h.sendRaw(c, map[string]any{"cmd": "transfers", "req": 1})
+	ev = h.next(c)
+	if ev["event"] != "transfers" || strings.Contains(fmt.Sprint(ev), "/secret") {
+		t.Fatalf("transfers: %v", ev)
+	}
 }
