@@ -393,12 +393,12 @@ func TestGuestsInBrowser(t *testing.T) {
 		}
 	})
 
-	var g2 *browser
+	var guest2 string
 	t.Run("two guests on one host", func(t *testing.T) {
 		g.t = t
-		g2 = startBrowser(t, laptop, "laptop", tone)
+		g2 := startBrowser(t, laptop, "laptop", tone) // closed when this subtest ends
 		g2.join(url, "Lars")
-		guest2 := admit(t, h, "Lars")
+		guest2 = admit(t, h, "Lars")
 		if guest2 == guest {
 			t.Fatal("two browsers, one peer ID")
 		}
@@ -457,6 +457,39 @@ func TestGuestsInBrowser(t *testing.T) {
 		g.t = t
 		h.waitPeerUp(5*time.Second, q)
 		g.waitJS(20*time.Second, "q in the roster", fmt.Sprintf(`document.evaluate(%q, document, null, 9, null).singleNodeValue !== null`, rosterEntry("q")))
+		// A room call: the guest calls #lobby, whose other members p and q answer.
+		lobby := must(q.Join("lobby")).on(q)
+		g.click(`//ul[@aria-label="Rooms"]/li[.//button[normalize-space()="#lobby"]]//button`)
+		g.waitJS(20*time.Second, "p and q in #lobby", `[...document.querySelectorAll('#rooms li')].some(li => li.textContent.includes('#lobby') && li.textContent.includes(' 3 members'))`)
+		g.click(button("Call"))
+		var roomCall string
+		for _, n := range []*node{p, q} {
+			in, err := n.WaitEvent(20*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("from") == guest })
+			if err != nil {
+				t.Fatalf("%s: no room call: %v", n.name, err)
+			}
+			roomCall = in.Str("call")
+			n.ok(n.Answer(roomCall))
+		}
+		for _, n := range []*node{p, q} {
+			if _, err := n.WaitEvent(20*time.Second, func(e netlab.Event) bool {
+				return e.Name() == "call_state" && e.Str("call") == roomCall && e.Str("state") == "active"
+			}); err != nil {
+				t.Fatalf("%s: the room call never became active: %v", n.name, err)
+			}
+		}
+		g.waitJS(20*time.Second, "the room call's audio", `Number(document.getElementById('audio-level').dataset.max || 0) > 0.01`)
+		g.click(button("Hang up"))
+		g.waitJS(15*time.Second, "the guest out of the call", `document.getElementById('hangup-button').hidden`)
+		// p and q talk on without the guest until q hangs up too.
+		q.ok(q.Hangup(roomCall))
+		for _, n := range []*node{p, q} {
+			if _, err := n.WaitEvent(15*time.Second, callEvent("ended", "")); err != nil {
+				t.Fatalf("%s: %v", n.name, err)
+			}
+		}
+		must(q.Leave(lobby.ID)).on(q)
+		eval[string](g, `document.getElementById('audio-level').dataset.max = '0'`)
 		g.openChat("q")
 
 		// q calls the guest, who answers; the page reports the level it hears
@@ -514,6 +547,18 @@ func TestGuestsInBrowser(t *testing.T) {
 		t.Logf("q heard the browser's 440 Hz at %.3f of full scale (best second; 523 Hz there: %.3f)", best, other)
 		if best < 0.03 || best < 5*other {
 			t.Fatalf("q barely heard the browser: 440 Hz at %.3f, 523 Hz at %.3f", best, other)
+		}
+	})
+
+	t.Run("a closed tab goes offline", func(t *testing.T) {
+		g.t = t
+		if guest2 == "" {
+			t.Skip("no second guest")
+		}
+		// Lars's browser closed with its subtest; after the grace (10 s) its
+		// node says goodbye.
+		if _, err := p.WaitEventAny(30*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == guest2 }); err != nil {
+			t.Fatalf("p still has Lars online after the tab closed: %v", err)
 		}
 	})
 

@@ -14,7 +14,9 @@ type Limits struct {
 	// Messages: say and send. 5/s is faster than anyone types; the burst lets a
 	// paste of a few lines through.
 	MessagesPerSec, MessageBurst float64
-	// Calls: call and media (a WebRTC answerer each). One every 2 s.
+	// Calls: call and media (a WebRTC answerer each; a call from the page is
+	// both, an answer one). One every 2 s, with room for a few calls in a row
+	// (TestGuestsInBrowser makes three within seconds).
 	CallsPerSec, CallBurst float64
 	// UploadBytesPerSec: upload body rate per guest (LAN speed for a phone,
 	// while one guest cannot fill the host's disk at wire speed).
@@ -43,7 +45,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MessagesPerSec, 5)
 	def(&l.MessageBurst, 20)
 	def(&l.CallsPerSec, 0.5)
-	def(&l.CallBurst, 4)
+	def(&l.CallBurst, 10)
 	def(&l.UploadBytesPerSec, 32<<20)
 	def(&l.JoinsPerMinute, 12)
 	def(&l.JoinBurst, 20)

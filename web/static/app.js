@@ -178,7 +178,8 @@ function putRoom(r) { state.rooms.set(r.id, r); renderRooms(); }
 
 function renderRooms() {
   $('rooms').replaceChildren(...[...state.rooms.values()].map((r) => el('li', { 'data-room': r.id },
-    el('button', { type: 'button', onclick: () => openRoom(r) }, '#' + r.name), r.joined ? '' : ' (not joined)')));
+    el('button', { type: 'button', onclick: () => openRoom(r) }, '#' + r.name),
+    el('span', { class: 'members' }, ` ${(r.members || []).length} members`), r.joined ? '' : ' (not joined)')));
 }
 
 async function openRoom(r) {
