@@ -22,6 +22,10 @@
 //     port 48557 so that two peers who cannot reach each other can still call
 //     through a third, with per-call credentials and caps on sessions, hosts and
 //     bandwidth.
+//   - webbridge: a browser guest's audio. A pion answerer for the page's offer
+//     (non-trickle, one Opus track each way) whose inbound audio is a Source and
+//     whose Sink is sent to the page, so a guest's node calls with the browser as
+//     its microphone and loudspeaker (node/guestmedia.go).
 //   - signal: measurements for tests only: alignment, SNR, pitch and level of a
 //     recording.
 //

@@ -30,6 +30,14 @@ type guestMedia struct {
 	bridge  *webbridge.Bridge // nil: none connected
 	browser bool              // audio is the browser's even with no bridge
 	closed  bool              // the node stopped
+	// users are the calls' source/sink pairs open now, oldest first, by
+	// number (next numbers them). The page has one microphone and one
+	// loudspeaker: only the newest call uses them, and an older call on hold
+	// gets silence and discard until the newer one ends. Two calls reading
+	// and writing at once would each hear half the page's frames, and the
+	// page would get twice the frames it plays.
+	users []uint64
+	next  uint64
 }
 
 // ErrMediaStopped is returned by ConnectMedia on a stopped node.
@@ -134,6 +142,33 @@ func (m *guestMedia) current() *webbridge.Bridge {
 	return m.bridge
 }
 
+// open registers a call's pair and returns its number.
+func (m *guestMedia) open() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.next++
+	m.users = append(m.users, m.next)
+	return m.next
+}
+
+// release forgets a call's pair (its source or sink closed; twice is fine).
+func (m *guestMedia) release(user uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.users = slices.DeleteFunc(m.users, func(u uint64) bool { return u == user })
+}
+
+// bridgeFor is the bridge user may use now: the current one if user is the
+// newest open pair, else nil.
+func (m *guestMedia) bridgeFor(user uint64) *webbridge.Bridge {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.users) == 0 || m.users[len(m.users)-1] != user {
+		return nil
+	}
+	return m.bridge
+}
+
 // bridgedAudio returns a call's source and sink when this node's audio is
 // the browser's. The source is paced here, as a tone or file source is: the
 // bridge's own never waits.
@@ -145,7 +180,8 @@ func (n *Node) bridgedAudio() (audio.Source, audio.Sink, bool) {
 	if !on {
 		return nil, nil, false
 	}
-	return audio.Paced(bridgeSource{m}, nil), bridgeSink{m}, true
+	user := m.open()
+	return audio.Paced(bridgeSource{m, user}, nil), bridgeSink{m, user}, true
 }
 
 // isLinkIP keeps the node's link addresses for the bridge's ICE candidates:
@@ -159,27 +195,33 @@ func (n *Node) isLinkIP(ip net.IP) bool {
 	return len(addrs) == 0 || slices.Contains(addrs, a.Unmap())
 }
 
-// bridgeSource reads the current bridge, silence with none; bridgeSink
-// writes to it, discarding with none. Closing them (a call ended) leaves
-// the bridge to the next call.
-type bridgeSource struct{ m *guestMedia }
+// bridgeSource reads the current bridge, silence with none (or while a newer
+// call has the page); bridgeSink writes to it, discarding likewise. Closing
+// them (their call ended) leaves the bridge to the other calls.
+type bridgeSource struct {
+	m    *guestMedia
+	user uint64
+}
 
 func (s bridgeSource) ReadFrame(dst []int16) error {
-	if b := s.m.current(); b != nil {
+	if b := s.m.bridgeFor(s.user); b != nil {
 		return b.Source().ReadFrame(dst)
 	}
 	return audio.NewNull().ReadFrame(dst)
 }
 
-func (bridgeSource) Close() error { return nil }
+func (s bridgeSource) Close() error { s.m.release(s.user); return nil }
 
-type bridgeSink struct{ m *guestMedia }
+type bridgeSink struct {
+	m    *guestMedia
+	user uint64
+}
 
 func (s bridgeSink) WriteFrame(src []int16) error {
-	if b := s.m.current(); b != nil {
+	if b := s.m.bridgeFor(s.user); b != nil {
 		return b.Sink().WriteFrame(src)
 	}
 	return audio.NewNull().WriteFrame(src)
 }
 
-func (bridgeSink) Close() error { return nil }
+func (s bridgeSink) Close() error { s.m.release(s.user); return nil }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,8 +74,12 @@ const (
 	floorDBFS = -100
 )
 
-// ErrClosed is returned by Answer on a closed bridge.
-var ErrClosed = errors.New("webbridge: closed")
+// ErrClosed is returned by Answer on a closed bridge, ErrNoCandidates when
+// no interface gave an address to offer the page.
+var (
+	ErrClosed       = errors.New("webbridge: closed")
+	ErrNoCandidates = errors.New("webbridge: no local address to offer the browser")
+)
 
 // opusFmtp is what we ask of the browser's encoder (in-band FEC) and say of
 // ours (RFC 7587), as the calls do.
@@ -113,7 +118,7 @@ type Bridge struct {
 }
 
 type inCounters struct {
-	packets, concealed, decodeErrors, refused, late, restarts uint64
+	packets, concealed, decodeErrors, refused, late, restarts, flooded uint64
 }
 
 type outCounters struct {
@@ -184,7 +189,7 @@ func (b *Bridge) newAPI() (*webrtc.API, error) {
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
 		return nil, fmt.Errorf("webbridge: interceptors: %w", err)
 	}
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: pionLogs{b.log}}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)
 	// IPv4 as the calls: link addresses are IPv4 on the LANs Parley serves,
 	// and a browser offers its IPv4 candidates too.
@@ -262,7 +267,13 @@ func (b *Bridge) Answer(ctx context.Context, offer string) (string, error) {
 	case <-timer.C:
 		return "", fmt.Errorf("webbridge: gathering candidates took over %v", b.cfg.GatherTimeout)
 	}
-	return b.pc.LocalDescription().SDP, nil
+	sdpText := b.pc.LocalDescription().SDP
+	if !strings.Contains(sdpText, "a=candidate:") {
+		// Nothing the page could send its checks to: say so now rather than
+		// let it wait for a connection that cannot come.
+		return "", ErrNoCandidates
+	}
+	return sdpText, nil
 }
 
 // drainRTCP reads RTCP until the reader fails (closed): pion's interceptors
@@ -301,18 +312,24 @@ func (b *Bridge) State() string {
 // Stats describes both directions of the bridge.
 type Stats struct {
 	State string `json:"state"`
+	// Remote is the kind of the browser's candidate in the pair in use:
+	// "host" (an address it offered, or an mDNS name resolved), "prflx"
+	// (learned from its checks), "" before a pair is chosen.
+	Remote string `json:"remote"`
 	// Inbound (browser → call): packets received, frames concealed for lost
 	// packets, packets libopus rejected, packets refused (not RTP, wrong
 	// payload type, empty or too large), late packets dropped, stream
-	// restarts; frames handed to the call, reads that found nothing (silence),
-	// frames dropped by a full queue and by latency trimming; the queue's
-	// depth now; the level (Level) in dBFS.
+	// restarts, packets over the rate limit (maxPacketRate); frames handed
+	// to the call, reads that found nothing (silence), frames dropped by a
+	// full queue and by latency trimming; the queue's depth now; the level
+	// (Level) in dBFS.
 	PacketsIn    uint64  `json:"packets_in"`
 	Concealed    uint64  `json:"concealed"`
 	DecodeErrors uint64  `json:"decode_errors"`
 	Refused      uint64  `json:"refused"`
 	Late         uint64  `json:"late"`
 	Restarts     uint64  `json:"restarts"`
+	Flooded      uint64  `json:"flooded"`
 	FramesIn     uint64  `json:"frames_in"`
 	Silent       uint64  `json:"silent"`
 	Dropped      uint64  `json:"dropped"`
@@ -329,16 +346,26 @@ type Stats struct {
 
 // Stats returns the current figures; safe from any goroutine.
 func (b *Bridge) Stats() Stats {
+	remote := b.remoteKind()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return Stats{
-		State:     b.State(),
+		State: b.State(), Remote: remote,
 		PacketsIn: b.in.packets, Concealed: b.in.concealed, DecodeErrors: b.in.decodeErrors,
-		Refused: b.in.refused, Late: b.in.late, Restarts: b.in.restarts,
+		Refused: b.in.refused, Late: b.in.late, Restarts: b.in.restarts, Flooded: b.in.flooded,
 		FramesIn: b.q.frames, Silent: b.q.silent, Dropped: b.q.dropped, Trimmed: b.q.trimmed,
 		Queued: b.q.n, Level: b.levelDBFS(),
 		FramesOut: b.out.frames, PacketsOut: b.out.packets, EncodeErrors: b.out.encodeErrors, SendErrors: b.out.sendErrors,
 	}
+}
+
+// remoteKind is the type of the remote candidate of the selected pair.
+func (b *Bridge) remoteKind() string {
+	p, err := b.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || p == nil || p.Remote == nil {
+		return ""
+	}
+	return p.Remote.Typ.String()
 }
 
 // Level is the inbound level: the RMS of the browser's audio over about the

@@ -80,6 +80,9 @@ func TestToneBothWays(t *testing.T) {
 	if want := sineDBFS(0.3); math.Abs(s.Level-want) > 3 {
 		t.Errorf("inbound level %.1f dBFS, the browser sends %.1f", s.Level, want)
 	}
+	if s.Remote != "host" {
+		t.Errorf("the pair in use has a %q remote candidate, the browser offered host ones", s.Remote)
+	}
 	if s.FramesIn == 0 || s.FramesOut != 100 || s.PacketsOut == 0 || s.DecodeErrors+s.Refused+s.EncodeErrors+s.SendErrors != 0 {
 		t.Errorf("counters: %+v", s)
 	}
@@ -101,6 +104,39 @@ func TestPeerReflexiveWithoutBrowserCandidates(t *testing.T) {
 	waitFor(t, 15*time.Second, "the browser's audio", func() bool { return b.Stats().PacketsIn >= 10 })
 	heard := dropSilence(readPaced(t, b.Source(), 75))
 	judgeTone(t, "the call", heard[min(len(heard), audio.FrameSamples):], 440, 0.3)
+	if r := b.Stats().Remote; r != "prflx" {
+		t.Errorf("the pair in use has a %q remote candidate, want prflx", r)
+	}
+}
+
+// Firefox gives Opus payload type 109: the answer follows, and the audio
+// flows both ways under it.
+func TestFirefoxPayloadType(t *testing.T) {
+	fc := webbridgetest.Loopback
+	fc.PayloadType = 109
+	f, b := connectWith(t, fc, Config{Interfaces: loopbackOnly, IncludeLoopback: true}, nil)
+	f.SendTone(440, 0.3)
+	waitFor(t, 10*time.Second, "the browser's audio", func() bool { return b.Stats().PacketsIn >= 10 })
+	sink, frame := b.Sink(), make([]int16, audio.FrameSamples)
+	tone := audio.NewTone(660, 0.3)
+	tick := time.NewTicker(audio.FrameDuration)
+	defer tick.Stop()
+	var heard []int16
+	for range 75 {
+		<-tick.C
+		tone.ReadFrame(frame)
+		sink.WriteFrame(frame)
+		b.Source().ReadFrame(frame)
+		heard = append(heard, frame...)
+	}
+	heard = dropSilence(heard)
+	judgeTone(t, "the call", heard[min(len(heard), audio.FrameSamples):], 440, 0.3)
+	waitFor(t, 5*time.Second, "the call's audio at the browser", func() bool { _, n := f.Recording(); return n >= 50 })
+	got, _ := f.Recording()
+	judgeTone(t, "the browser", dropSilence(got), 660, 0.3)
+	if s := b.Stats(); s.Refused != 0 {
+		t.Errorf("%d packets refused", s.Refused)
+	}
 }
 
 // A canned browser offer (Chrome 120's shape, trimmed): what CheckOffer
@@ -215,6 +251,20 @@ func TestHostileOffersLeaveNothingBehind(t *testing.T) {
 		}
 	}
 	waitGoroutines(t, before)
+}
+
+// A bridge with no interface to gather on says so instead of answering
+// with nowhere for the page to connect.
+func TestNoCandidates(t *testing.T) {
+	f := webbridgetest.New(t, webbridgetest.Loopback)
+	b, err := New(Config{Interfaces: func(string) bool { return false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.Answer(context.Background(), f.Offer()); !errors.Is(err, ErrNoCandidates) {
+		t.Fatalf("answer with no interfaces: %v", err)
+	}
 }
 
 // A connected bridge and its browser, closed, leave no goroutine behind.

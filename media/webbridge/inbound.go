@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v3"
@@ -31,6 +32,7 @@ func (b *Bridge) receive(t *webrtc.TrackRemote) {
 	}
 	buf := make([]byte, 1500) // an Ethernet MTU: no RTP packet over UDP on a LAN is larger
 	var pkt rtp.Packet
+	var budget packetBudget
 	for {
 		n, _, err := t.Read(buf)
 		if errors.Is(err, io.ErrShortBuffer) {
@@ -40,12 +42,45 @@ func (b *Bridge) receive(t *webrtc.TrackRemote) {
 		if err != nil {
 			return
 		}
+		if !budget.allow(time.Now()) {
+			b.count(func(c *inCounters) { c.flooded++ })
+			continue
+		}
 		if pkt.Unmarshal(buf[:n]) != nil {
 			b.count(func(c *inCounters) { c.refused++ })
 			continue
 		}
 		in.packet(&pkt)
 	}
+}
+
+// Inbound packets are rate-limited before they are decoded (≈30 µs each):
+// a browser sends 50 a second (20 ms packets), 100 at its shortest ptime;
+// anything else speaking WebRTC to the bridge could send thousands. The
+// burst covers a Wi-Fi stall of 2 s delivered at once.
+const (
+	maxPacketRate  = 200 // per second, sustained
+	maxPacketBurst = 100
+)
+
+// packetBudget is a token bucket of inbound packets.
+type packetBudget struct {
+	tokens float64
+	last   time.Time
+}
+
+func (p *packetBudget) allow(now time.Time) bool {
+	if p.last.IsZero() {
+		p.tokens = maxPacketBurst
+	} else if d := now.Sub(p.last); d > 0 {
+		p.tokens = min(maxPacketBurst, p.tokens+d.Seconds()*maxPacketRate)
+	}
+	p.last = now
+	if p.tokens < 1 {
+		return false
+	}
+	p.tokens--
+	return true
 }
 
 // inbound is the receiving loop's state: the decoder and the last sequence

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/pion/rtp"
 
@@ -163,4 +164,36 @@ func BenchmarkBridgedFrame(b *testing.B) {
 	b.Run("both", func(b *testing.B) { run(b, true, true) })
 	b.Run("decode", func(b *testing.B) { run(b, true, false) })
 	b.Run("encode", func(b *testing.B) { run(b, false, true) })
+}
+
+// The packet budget lets a burst through, then the sustained rate only.
+func TestPacketBudget(t *testing.T) {
+	var p packetBudget
+	now := time.Unix(1000, 0)
+	for i := range maxPacketBurst {
+		if !p.allow(now) {
+			t.Fatalf("packet %d of a burst refused", i)
+		}
+	}
+	if p.allow(now) {
+		t.Fatal("a packet over the burst allowed")
+	}
+	// 50 ms later: 10 more at 200/s.
+	now = now.Add(50 * time.Millisecond)
+	allowed := 0
+	for range 20 {
+		if p.allow(now) {
+			allowed++
+		}
+	}
+	if allowed != maxPacketRate/20 {
+		t.Fatalf("%d allowed after 50 ms, want %d", allowed, maxPacketRate/20)
+	}
+	// A browser's steady 50 a second is never refused.
+	for i := range 500 {
+		now = now.Add(20 * time.Millisecond)
+		if !p.allow(now) {
+			t.Fatalf("packet %d of a 50/s stream refused", i)
+		}
+	}
 }

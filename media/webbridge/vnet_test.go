@@ -8,7 +8,6 @@ import (
 
 	"github.com/pion/logging"
 	"github.com/pion/transport/v2/vnet"
-	"github.com/pion/webrtc/v3"
 
 	"parley/media/audio"
 	"parley/media/webbridge/webbridgetest"
@@ -48,9 +47,7 @@ func TestLossyVirtualNetwork(t *testing.T) {
 	}
 	t.Cleanup(func() { wan.Stop() })
 
-	// Quiet: pion says at error level that vnet has no multicast for mDNS.
-	quiet := func(se *webrtc.SettingEngine) { se.LoggerFactory = lf }
-	f, b := connectWith(t, webbridgetest.Config{Net: browserNet}, Config{Net: bridgeNet, SettingEngine: quiet}, nil)
+	f, b := connectWith(t, webbridgetest.Config{Net: browserNet}, Config{Net: bridgeNet}, nil)
 	f.SendTone(440, 0.3)
 	waitFor(t, 15*time.Second, "the browser's audio", func() bool { return b.Stats().PacketsIn >= 10 })
 	heard := dropSilence(readPaced(t, b.Source(), 100))

@@ -52,6 +52,13 @@ type Config struct {
 	ReceiveOnly bool
 	// Net replaces the OS network (pion vnet); nil: the OS's.
 	Net transport.Net
+	// PayloadType is the one the browser gives Opus: 0 means 111 (Chrome's);
+	// Firefox uses 109.
+	PayloadType uint8
+	// MDNS hides the browser's host addresses behind a random ".local" name
+	// answered over mDNS, as Chrome and Firefox do for a page without
+	// microphone permission.
+	MDNS bool
 }
 
 // Loopback gathers on the loopback interface only: nothing leaves the machine.
@@ -63,7 +70,11 @@ func New(t testing.TB, cfg Config) *Browser {
 	me := &webrtc.MediaEngine{}
 	// Chrome's Opus line.
 	opusLine := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusLine, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
+	pt := cfg.PayloadType
+	if pt == 0 {
+		pt = 111
+	}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusLine, PayloadType: webrtc.PayloadType(pt)}, webrtc.RTPCodecTypeAudio); err != nil {
 		t.Fatal(err)
 	}
 	ir := &interceptor.Registry{}
@@ -72,6 +83,9 @@ func New(t testing.TB, cfg Config) *Browser {
 	}
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if cfg.MDNS {
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
+	}
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	if cfg.Interfaces != nil {
 		se.SetInterfaceFilter(cfg.Interfaces)
@@ -212,7 +226,7 @@ func (b *Browser) SendTone(hz, amp float64) {
 				b.t.Error(err)
 				return
 			}
-			b.track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq, Timestamp: ts}, Payload: buf[:n]})
+			b.track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111 /* pion puts the negotiated one */, SequenceNumber: seq, Timestamp: ts}, Payload: buf[:n]})
 			seq++
 			ts += audio.FrameSamples
 		}
