@@ -62,6 +62,10 @@ function connect(name, passphrase) {
       status('Connection to the host lost; reconnecting…');
       const wait = Math.min(5000, 500 * 2 ** state.retry++);
       setTimeout(() => connect(name, passphrase), wait);
+    } else if (!$('status').textContent.startsWith('The host did not')) {
+      // Never joined: unreachable, or too many attempts from here (HTTP 429).
+      status('Could not join the host; try again in a minute.');
+      $('join-button').disabled = false;
     }
   };
 }
@@ -88,7 +92,12 @@ function onEvent(ev) {
 
 const handlers = {
   waiting() { status('Waiting for the host to let you in…'); },
-  refused(ev) { state.joined = false; status('The host did not let you in: ' + ev.reason); $('join-button').disabled = false; },
+  refused(ev) {
+    state.joined = false;
+    status('The host did not let you in: ' + ev.reason);
+    $('join-view').hidden = false; $('app-view').hidden = true;
+    $('join-button').disabled = false;
+  },
   joined(ev) {
     state.joined = true; state.retry = 0; state.token = ev.token; state.self = ev.id;
     window.parley.joins++;
