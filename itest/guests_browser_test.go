@@ -397,7 +397,17 @@ func TestGuestsInBrowser(t *testing.T) {
 	t.Run("two guests on one host", func(t *testing.T) {
 		g.t = t
 		g2 := startBrowser(t, laptop, "laptop", tone) // closed when this subtest ends
+		// Refused first: the page says so and offers Join again.
 		g2.join(url, "Lars")
+		req, err := h.WaitEvent(20*time.Second, func(e netlab.Event) bool { return e.Name() == "guest_request" && e.Str("name") == "Lars" })
+		if err != nil {
+			t.Fatalf("h: no guest_request: %v", err)
+		}
+		if _, err := h.Request(map[string]any{"cmd": "admit_guest", "guest": req.Str("guest"), "on": false}, 10*time.Second, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		g2.waitJS(15*time.Second, "the refusal", `document.getElementById('status').textContent.startsWith('The host did not let you in')`)
+		g2.click(button("Join"))
 		guest2 = admit(t, h, "Lars")
 		if guest2 == guest {
 			t.Fatal("two browsers, one peer ID")
