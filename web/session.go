@@ -218,6 +218,9 @@ func (s *Server) media(ctx context.Context, sess *session, c cmdMsg) {
 		sess.fail(ctx, c.Req, "media: "+err.Error())
 		return
 	}
+	s.mu.Lock()
+	s.bridges[sess.guest.ID()] = sess
+	s.mu.Unlock()
 	ev := map[string]any{"event": "media", "sdp": answer}
 	if len(c.Req) > 0 {
 		ev["req"] = c.Req
@@ -426,10 +429,21 @@ func (s *Server) addSession(sess *session) {
 	s.sessions[sess.token] = sess
 }
 
+// removeSession forgets a closed page. If its bridge is the guest node's
+// current one, the node's call audio is cut (a call hears silence) rather
+// than left on a peer connection nobody answers; a newer page's bridge is
+// left alone.
 func (s *Server) removeSession(sess *session) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	delete(s.sessions, sess.token)
+	current := s.bridges[sess.guest.ID()] == sess
+	if current {
+		delete(s.bridges, sess.guest.ID())
+	}
+	s.mu.Unlock()
+	if mc, ok := sess.guest.Node().(MediaConnector); ok && current {
+		mc.DisconnectMedia()
+	}
 }
 
 func (s *Server) sessionCount() int {

@@ -68,6 +68,7 @@ type GuestNode interface {
 // browser's WebRTC audio into the node's calls (node.ConnectMedia).
 type MediaConnector interface {
 	ConnectMedia(ctx context.Context, offerSDP string) (string, error)
+	DisconnectMedia()
 }
 
 // Options bound the server; zero values take the defaults below.
@@ -91,6 +92,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session // by token
+	bridges  map[string]*session // by guest ID: the page whose bridge is connected
 	stats    sync.Map            // counter name → *atomic.Uint64
 }
 
@@ -106,7 +108,7 @@ func New(host Host, opts Options) *Server {
 	}
 	return &Server{host: host, opts: opts, log: log.With("part", "web"), lim: lim,
 		joins: newPerKey(lim.JoinsPerMinute/60, lim.JoinBurst, 4096), static: staticFS(),
-		sessions: map[string]*session{}}
+		sessions: map[string]*session{}, bridges: map[string]*session{}}
 }
 
 // Handler routes the app, the API and the socket, with the security headers.

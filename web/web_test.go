@@ -65,12 +65,13 @@ func (g *fakeGuest) Events() <-chan node.Event { return g.n.events }
 // fakeNode implements the few methods the tests reach; the rest of GuestNode
 // panics (a test reaching it is a test that lets a command through it should not).
 type fakeNode struct {
-	GuestNode // nil: the methods below are all a test may reach
-	events    chan node.Event
-	mu        sync.Mutex
-	sent      []string
-	files     []string
-	transfers []node.Transfer
+	GuestNode   // nil: the methods below are all a test may reach
+	events      chan node.Event
+	mu          sync.Mutex
+	sent        []string
+	files       []string
+	transfers   []node.Transfer
+	disconnects int
 }
 
 func (n *fakeNode) Events() <-chan node.Event { return n.events }
@@ -97,6 +98,11 @@ func (n *fakeNode) Transfers() []node.Transfer {
 }
 func (n *fakeNode) ConnectMedia(ctx context.Context, offer string) (string, error) {
 	return "answer to " + offer, nil
+}
+func (n *fakeNode) DisconnectMedia() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.disconnects++
 }
 
 type harness struct {
@@ -252,6 +258,24 @@ func TestJoinAndAllowList(t *testing.T) {
 	if ev := h.next(c); ev["event"] != "media" || ev["sdp"] != "answer to offer" {
 		t.Fatalf("media: %v", ev)
 	}
+	defer func() {
+		// The page that connected the bridge closes: the node's audio is cut.
+		c.Close(websocket.StatusNormalClosure, "")
+		n := h.host.guests[0].n
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			n.mu.Lock()
+			d := n.disconnects
+			n.mu.Unlock()
+			if d == 1 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("DisconnectMedia called %d times after the page closed", d)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
 	// A command line split by a raw newline inside the object stays one command.
 	if err := c.Write(context.Background(), websocket.MessageText, []byte("{\"cmd\":\"send\",\n\"to\":\"bob\",\"text\":\"x\",\"req\":3}")); err != nil {
 		t.Fatal(err)
