@@ -182,7 +182,7 @@ func (s *Server) run(ctx context.Context, sess *session) {
 		if !sess.commands.take(1) || (messageCmds[c.Cmd] && !sess.messages.take(1)) ||
 			(callCmds[c.Cmd] && !sess.calls.take(1)) {
 			s.count("web_rate_limited")
-			sess.fail(ctx, c.Req, c.Cmd+": too fast; wait a moment")
+			sess.fail(ctx, c.Req, truncate(c.Cmd, 32)+": too fast; wait a moment")
 			continue
 		}
 		switch {
