@@ -146,9 +146,20 @@ func (b *browser) typeInto(fieldName, text string) {
 	b.run(10*time.Second, "type into "+fieldName, chromedp.SendKeys(field(fieldName), text))
 }
 
+// click clicks the element sel finds, finding it again when the page redrew
+// it between the lookup and the click (lists are rebuilt on every event).
 func (b *browser) click(sel string) {
 	b.t.Helper()
-	b.run(15*time.Second, "click "+sel, chromedp.WaitVisible(sel), chromedp.Click(sel))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := b.try(time.Until(deadline), chromedp.WaitVisible(sel), chromedp.Click(sel))
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) || !strings.Contains(err.Error(), "Could not find node") {
+			b.t.Fatalf("%s: click %s: %v", b.name, sel, err)
+		}
+	}
 }
 
 // selfID is the guest's peer ID as the page shows it.
@@ -393,6 +404,28 @@ func TestGuestsInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("figure: host CPU with a guest in a call", func(t *testing.T) {
+		g.t = t
+		g.openChat("p")
+		const window = 3 * time.Second
+		idle := cpuShare(t, h, window)
+		g.click(button("Call"))
+		in, err := p.WaitEvent(20*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("from") == guest })
+		if err != nil {
+			t.Fatalf("p: %v", err)
+		}
+		p.ok(p.Answer(in.Str("call")))
+		waitStats(t, p, 20*time.Second, "audio from the browser", func(e netlab.Event) bool { return e.Num("frames_played") >= 50 })
+		busy := cpuShare(t, h, window)
+		t.Logf("figure: host CPU, one guest idle / in a call (browser bridge, Opus both ways): %.1f%% / %.1f%% of a core",
+			100*idle, 100*busy)
+		g.click(button("Hang up"))
+		if _, err := p.WaitEvent(15*time.Second, callEvent("ended", "")); err != nil {
+			t.Fatalf("p: %v", err)
+		}
+		g.waitJS(15*time.Second, "the call over", `document.getElementById('hangup-button').hidden`)
+	})
+
 	var guest2 string
 	t.Run("two guests on one host", func(t *testing.T) {
 		g.t = t
@@ -469,8 +502,9 @@ func TestGuestsInBrowser(t *testing.T) {
 		g.waitJS(20*time.Second, "q in the roster", fmt.Sprintf(`document.evaluate(%q, document, null, 9, null).singleNodeValue !== null`, rosterEntry("q")))
 		// A room call: the guest calls #lobby, whose other members p and q answer.
 		lobby := must(q.Join("lobby")).on(q)
-		g.click(`//ul[@aria-label="Rooms"]/li[.//button[normalize-space()="#lobby"]]//button`)
 		g.waitJS(20*time.Second, "p and q in #lobby", `[...document.querySelectorAll('#rooms li')].some(li => li.textContent.includes('#lobby') && li.textContent.includes(' 3 members'))`)
+		g.click(`//ul[@aria-label="Rooms"]/li[.//button[normalize-space()="#lobby"]]//button`)
+		g.waitJS(10*time.Second, "the room open", `document.getElementById('conv-title').textContent === 'Room #lobby'`)
 		g.click(button("Call"))
 		var roomCall string
 		for _, n := range []*node{p, q} {
@@ -602,6 +636,27 @@ func TestGuestsInBrowser(t *testing.T) {
 			}
 		}
 	})
+}
+
+// cpuShare is the share of one core n's process used over d (utime+stime
+// from /proc, in clock ticks of 1/100 s, Linux's USER_HZ).
+func cpuShare(t *testing.T, n *node, d time.Duration) float64 {
+	t.Helper()
+	ticks := func() float64 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.PID()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The fields after the command name (in parentheses, which may hold spaces).
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+		var ut, st float64
+		fmt.Sscan(f[11], &ut) // utime, field 14 of stat
+		fmt.Sscan(f[12], &st) // stime, field 15
+		return ut + st
+	}
+	t0, c0 := time.Now(), ticks()
+	time.Sleep(d) // a measurement window, not a wait for a condition
+	return (ticks() - c0) / 100 / time.Since(t0).Seconds()
 }
 
 // mustPeer is p's roster entry of id.
