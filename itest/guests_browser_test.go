@@ -404,6 +404,28 @@ func TestGuestsInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("older history pages", func(t *testing.T) {
+		g.t = t
+		for i := range 110 { // more than the page's first page of 100
+			must(p.Send(guest, fmt.Sprintf("old %d", i))).on(p)
+		}
+		g.openChat("p")
+		g.waitMessage(20*time.Second, "old 109")
+		g.run(30*time.Second, "reload", chromedp.Reload())
+		g.selfID()
+		g.openChat("p")
+		g.waitMessage(15*time.Second, "old 109")
+		if eval[bool](g, `[...document.querySelectorAll('#messages li .text')].some(e => e.textContent === 'old 0')`) {
+			t.Fatal("the first page already holds the oldest message; the test proves nothing")
+		}
+		g.click(button("Load older messages"))
+		g.waitMessage(15*time.Second, "old 0")
+		if !eval[bool](g, `(() => { const t = [...document.querySelectorAll('#messages li .text')].map(e => e.textContent);
+			return t.indexOf('old 0') < t.indexOf('old 109'); })()`) {
+			t.Fatal("older messages are not above newer ones")
+		}
+	})
+
 	t.Run("figure: host CPU with a guest in a call", func(t *testing.T) {
 		g.t = t
 		g.openChat("p")

@@ -220,13 +220,37 @@ async function openConv(c) {
   state.conv = c;
   state.msgs.clear();
   $('messages').replaceChildren();
+  setOlder('');
   if (c.peer && state.peers.has(c.peer)) { state.peers.get(c.peer).unread = 0; renderRoster(); }
   showConvHeader();
   try {
     const page = await send({ cmd: 'history', ...c, limit: 100 });
     if (!sameConv(state.conv, c)) return;
     for (const m of page.messages || []) addMessage(m);
+    setOlder(page.next);
     markRead();
+  } catch (e) { status(e.message); }
+}
+
+// setOlder keeps the cursor of the next older page ('' when there is none).
+function setOlder(next) {
+  state.older = next || '';
+  $('older-button').hidden = !state.older;
+}
+
+async function loadOlder() {
+  const c = state.conv;
+  if (!c || !state.older) return;
+  try {
+    const page = await send({ cmd: 'history', ...c, before: state.older, limit: 100 });
+    if (!sameConv(state.conv, c)) return;
+    const first = $('messages').firstChild;
+    for (const m of page.messages || []) {
+      if (state.msgs.has(m.id)) continue;
+      addMessage(m);
+      $('messages').insertBefore(state.msgs.get(m.id).li, first); // older ones go on top
+    }
+    setOlder(page.next);
   } catch (e) { status(e.message); }
 }
 
@@ -262,10 +286,17 @@ function incoming(m, conv) {
   }
 }
 
+// markRead tells the node the open conversation was read up to its newest
+// message from others. Coalesced: a burst of arrivals sends one "read", not
+// one each (the host rate-limits a page's commands).
 function markRead() {
-  if (!state.conv || document.hidden) return;
-  const last = [...state.msgs.entries()].filter(([, m]) => m.from !== state.self).pop();
-  if (last) send({ cmd: 'read', ...state.conv, up_to: last[0] }).catch(() => {});
+  if (state.readTimer) return;
+  state.readTimer = setTimeout(() => {
+    state.readTimer = 0;
+    if (!state.conv || document.hidden) return;
+    const last = [...state.msgs.entries()].filter(([, m]) => m.from !== state.self).pop();
+    if (last) send({ cmd: 'read', ...state.conv, up_to: last[0] }).catch(() => {});
+  }, 200);
 }
 
 async function sendMessage(text) {
@@ -439,6 +470,7 @@ async function init() {
     try { const ok = await send({ cmd: 'join', room: n }); putRoom(ok.room); $('room-name').value = ''; openConv({ room: ok.room.id }); } catch (err) { status(err.message); }
   });
   $('call-button').addEventListener('click', call);
+  $('older-button').addEventListener('click', loadOlder);
   $('presence').addEventListener('change', (e) => send({ cmd: 'presence', status: e.target.value }).catch((err) => status(err.message)));
   $('verified').addEventListener('change', async (e) => {
     const peer = state.conv?.peer;
