@@ -26,6 +26,7 @@ import (
 
 // fakeHost admits per admit (nil: everyone) and hands out fakeGuests.
 type fakeHost struct {
+	team   bool
 	admit  func(Join) error
 	mu     sync.Mutex
 	guests []*fakeGuest
@@ -36,7 +37,7 @@ func (h *fakeHost) Self() node.Ready {
 	return node.Ready{ID: "hostid", Name: "Host", WebFingerprint: "AA:BB"}
 }
 func (h *fakeHost) WebCertificate() (tls.Certificate, error) { return tls.Certificate{}, nil }
-func (h *fakeHost) Team() bool                               { return false }
+func (h *fakeHost) Team() bool                               { return h.team }
 func (h *fakeHost) Admit(ctx context.Context, j Join) (Guest, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -525,5 +526,38 @@ func TestHostPathsWithheld(t *testing.T) {
 	ev = h.next(c)
 	if ev["event"] != "transfers" || strings.Contains(fmt.Sprint(ev), "/secret") {
 		t.Fatalf("transfers: %v", ev)
+	}
+}
+
+// TestTeamPassphrase: a closed team's page asks for the passphrase (info says
+// team), and what the guest typed reaches the host's admission as it is.
+func TestTeamPassphrase(t *testing.T) {
+	h := newHarness(t, Limits{})
+	h.host.team = true
+	r, err := h.srv.Client().Get(h.srv.URL + "/api/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info map[string]any
+	json.NewDecoder(r.Body).Decode(&info)
+	r.Body.Close()
+	if info["team"] != true {
+		t.Fatalf("info %v: a closed team's page must ask for the passphrase", info)
+	}
+	h.host.admit = func(j Join) error {
+		if j.Passphrase != "correct horse battery" {
+			return errors.New("wrong team passphrase")
+		}
+		return nil
+	}
+	c, _, err := h.dial(h.origin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	h.sendRaw(c, map[string]any{"cmd": "join", "name": "Gus", "seed": seedB64(), "passphrase": "correct horse battery"})
+	h.next(c) // waiting
+	if ev := h.next(c); ev["event"] != "joined" {
+		t.Fatalf("with the passphrase: %v", ev)
 	}
 }
