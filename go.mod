@@ -5,10 +5,17 @@ go 1.26.0
 require (
 	filippo.io/edwards25519 v1.2.0
 	fyne.io/fyne/v2 v2.7.1
+	github.com/chromedp/chromedp v0.23.1
+	github.com/coder/websocket v1.8.15
 	github.com/hashicorp/mdns v1.0.7
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/net v0.48.0
 	golang.org/x/sys v0.49.0
+)
+
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 )
 
 require (
