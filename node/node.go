@@ -149,6 +149,7 @@ type Node struct {
 	callSealed *courier.Courier
 	trust      *trust
 	teamKey    *team.Key // nil: open network
+	web        webCert   // the guest page's HTTPS certificate (webcert.go)
 	// ifaces are the interfaces discovery and calls keep (empty: all): --iface,
 	// else the stored choice (node/ifaces.go).
 	ifaces atomic.Pointer[[]string]
@@ -407,6 +408,7 @@ func (n *Node) readyEvent() Ready {
 	if n.teamKey != nil {
 		r.Team = n.teamKey.Hint()
 	}
+	r.WebFingerprint = n.WebFingerprint()
 	return r
 }
 
