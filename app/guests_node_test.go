@@ -31,6 +31,9 @@ func TestGuestAdmittedThroughTheWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := n.WebCertificate(); err != nil { // as main does with --web on
+		t.Fatal(err)
+	}
 	if err := n.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +84,9 @@ func TestGuestAdmittedThroughTheWindow(t *testing.T) {
 		t.Error("the prompt stayed after Admit")
 	}
 	v := h.openInvite()
+	if fp := n.Self().WebFingerprint; len(fp) != 95 || len(h.labelsContaining(fp)) != 1 {
+		t.Errorf("the invite dialog does not show the web fingerprint %q", fp)
+	}
 	if r := v.rows[id]; r == nil || r.remove == nil {
 		t.Fatalf("the admitted guest is not listed with Remove: %+v", v.guests)
 	}

@@ -27,9 +27,11 @@ type guestFake struct {
 }
 
 func newGuestFake(fc *fakeCore, guests ...guestView) *guestFake {
-	return &guestFake{fakeCore: fc, guests: guests,
+	f := &guestFake{fakeCore: fc, guests: guests,
 		urls: []string{"https://192.168.1.10:48558/", "https://[fd00::5]:48558/"},
 		fp:   "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"}
+	fc.self.WebFingerprint = f.fp
+	return f
 }
 
 func (f *guestFake) Guests() []guestView {

@@ -38,17 +38,6 @@ type inviteGuestRow struct {
 	admit, refuse, remove *widget.Button
 }
 
-// webFingerprint is the SHA-256 fingerprint of the guest web server's
-// certificate, "" when unknown.
-// TODO(merge web): read u.self.WebFingerprint (node.Ready) once node/webcert.go
-// is in main; until then a core that has WebFingerprint() is asked.
-func (u *ui) webFingerprint() string {
-	if f, ok := u.core.(interface{ WebFingerprint() string }); ok {
-		return f.WebFingerprint()
-	}
-	return ""
-}
-
 // showInvite opens the invite dialog (or brings the open one forward).
 func (g *guestDesk) showInvite() {
 	if g == nil {
@@ -67,7 +56,7 @@ func (g *guestDesk) showInvite() {
 		guests []guestView
 	}
 	background(g.u, func() (facts, error) {
-		f := facts{fp: g.u.webFingerprint(), guests: g.core.Guests()}
+		f := facts{fp: g.u.core.Self().WebFingerprint, guests: g.core.Guests()}
 		if w, ok := g.u.core.(webURLsCore); ok {
 			f.urls = w.WebURLs()
 		}

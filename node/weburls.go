@@ -1,6 +1,7 @@
 package node
 
 import (
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -16,6 +17,20 @@ func (n *Node) WebURLs() []string {
 		addrs = append(addrs, ap.Addr())
 	}
 	return webURLs(addrs, n.cfg.WebPort)
+}
+
+// WebPortOf is the port of a --web value ("host:port" or ":port"); 0 for "off"
+// or anything without a valid port, which leaves WebURLs empty.
+func WebPortOf(addr string) int {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p <= 0 || p > 65535 {
+		return 0
+	}
+	return p
 }
 
 // webURLs makes the guest URLs for addrs. IPv6 link-local addresses are left

@@ -24,3 +24,12 @@ func TestWebURLs(t *testing.T) {
 		t.Fatalf("web server off: %q, want none", got)
 	}
 }
+
+func TestWebPortOf(t *testing.T) {
+	for in, want := range map[string]int{":48558": 48558, "192.168.1.10:9000": 9000, "[::1]:443": 443,
+		"off": 0, "": 0, ":0": 0, ":http": 0, ":70000": 0} {
+		if got := WebPortOf(in); got != want {
+			t.Errorf("WebPortOf(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
