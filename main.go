@@ -107,6 +107,7 @@ func run() error {
 	if cfg.Guests, err = node.ParseGuestMode(*guests); err != nil {
 		return fmt.Errorf("--guests: %w", err)
 	}
+	cfg.WebPort = node.WebPortOf(*webAddr) // the desktop's "Invite a guest" URLs
 	switch *disc {
 	case "both":
 		cfg.Beacons, cfg.MDNS = true, true
