@@ -104,10 +104,15 @@ vet-cross: deps-windows $(WIN_OPUS)
 # then the multi-host integration tests, which need root (sudo is used otherwise).
 # media/call runs real-time calls (paced audio over pion's virtual network): it gets
 # the machine to itself, after the other packages, so a busy neighbour package
-# cannot starve its audio clock.
+# cannot starve its audio clock. So do node's real-time call tests (REALTIME_NODE:
+# a browser's tone through a call between two nodes judged by its level), which
+# failed at 0.066 of full scale with 66 % of frames lost when run beside the
+# other packages under the race detector.
+REALTIME_NODE := ^TestBrowserAudioThroughACall$$
 test: deps-test fmt-check vet vet-cross
-	$(GO) test $(TAGS) -race -count=1 $$($(GO) list ./... | grep -v -e /itest -e /media/call)
+	$(GO) test $(TAGS) -race -count=1 -skip '$(REALTIME_NODE)' $$($(GO) list ./... | grep -v -e /itest -e /media/call)
 	$(GO) test $(TAGS) -race -count=1 ./media/call/
+	$(GO) test $(TAGS) -race -count=1 -run '$(REALTIME_NODE)' ./node/
 	$(MAKE) test-integration
 	$(MAKE) test-windows
 
