@@ -32,6 +32,7 @@ func (n *Node) peerView(id identity.PeerID) PeerView {
 			v.Quality = publishedView(m)
 		}
 		v.Guest, v.Via = n.guestOf(rec)
+		v.SIP = v.Guest && isSIPDevice(rec) // node/devicesrecord.go
 	}
 	if n.ov.Online(id) && rec != nil {
 		v.Online = true

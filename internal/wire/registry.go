@@ -66,6 +66,7 @@ const (
 	RecordExtTeam   uint8 = 3
 	RecordExtVia    uint8 = 4
 	RecordExtGuests uint8 = 6
+	RecordExtDevice uint8 = 7
 )
 
 // Beacon extension types: [type u8][len u8][value] in a discovery beacon
@@ -124,6 +125,7 @@ var RecordExts = [256]Entry{
 	RecordExtTeam:   {"RecordExtTeam", "overlay", "overlay/admit.go", "RecordExtTeam is the record extension"},
 	RecordExtVia:    {"RecordExtVia", "node", "node/guestsrecord.go", "RecordExtVia (type 4)"},
 	RecordExtGuests: {"RecordExtGuests", "node", "node/guestsrecord.go", "RecordExtGuests (type 6)"},
+	RecordExtDevice: {"RecordExtDevice", "node", "node/devicesrecord.go", "RecordExtDevice (type 7)"},
 }
 
 // BeaconExts lists every beacon extension type by number.
