@@ -23,6 +23,7 @@ import (
 	"parley/headless"
 	"parley/internal/team"
 	"parley/node"
+	"parley/sip"
 )
 
 var version = "0.1.0-dev"
@@ -60,6 +61,8 @@ func run() error {
 		relayPort    = flag.Int("relay-port", 0, "UDP port of this node's TURN relay for others' calls (default 48557)")
 		downloads    = flag.String("downloads", "", "folder accepted files land in (default: DATA/downloads; on Windows the Downloads folder)")
 		guests       = flag.String("guests", "ask", "who may join through this node from a browser: open, ask (admit each one) or off")
+		sipAddr      = flag.String("sip", "", "SIP registrar for phones on host:port, UDP and TCP, e.g. :5060 (default off; docs/sip.md)")
+		sipMinExp    = flag.Duration("sip-min-expires", time.Minute, "shortest SIP registration accepted (shorter asks get 423)")
 	)
 	flag.Parse()
 	if *showVersion {
@@ -133,6 +136,13 @@ func run() error {
 		n.Stop()
 		return err
 	}
+	var phones *sip.Server
+	if *sipAddr != "" {
+		if phones, err = sip.Start(n, sip.Config{Addr: *sipAddr, MinExpires: *sipMinExp}); err != nil {
+			n.Stop()
+			return fmt.Errorf("--sip: %w", err)
+		}
+	}
 	if *headlessMode {
 		err = headless.Run(ctx, n, os.Stdin, os.Stdout)
 	} else {
@@ -147,6 +157,9 @@ func run() error {
 		}
 		err = app.Run(n, app.Options{DataDir: *dataDir, DataDirByFlag: dataByFlag, SetDataDir: setDataDir,
 			Listen: *listen, Ifaces: cfg.Ifaces, Discovery: *disc, Version: version})
+	}
+	if phones != nil {
+		phones.Close() // the phones' nodes say goodbye through this node's links
 	}
 	n.Stop()
 	if errors.Is(err, context.Canceled) {

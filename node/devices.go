@@ -257,3 +257,7 @@ func (n *Node) stopDevices() {
 	}
 	wg.Wait()
 }
+
+// CountSIP adds one to the counter "sip_"+name (Stats): the SIP skin counts
+// what it refuses and drops there.
+func (n *Node) CountSIP(name string) { n.stats.Add("sip_"+name, 1) }

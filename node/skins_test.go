@@ -18,7 +18,7 @@ import (
 var skinImports = map[string]bool{"parley/node": true, "parley/identity": true, "parley/assets": true}
 
 // skins are the directories (from this one) of the skins, tests included.
-var skins = []string{"../app", "../headless"}
+var skins = []string{"../app", "../headless", "../sip"}
 
 func TestSkinsImportOnlyNode(t *testing.T) {
 	for _, dir := range skins {

@@ -42,7 +42,7 @@ type Stats struct {
 	// Drops by reason: from an address other than the phone's, not RTP, a
 	// payload type not negotiated, too long, over the rate, queue full.
 	DropSource, DropMalformed, DropPT, DropSize, DropRate, DropQueue uint64
-	SilentReads                                                       uint64 // the call read with nothing queued
+	SilentReads                                                      uint64 // the call read with nothing queued
 }
 
 // Bridge is one call's RTP session with a phone.
@@ -65,9 +65,9 @@ type Bridge struct {
 	lastSec  int64 // unix second of rate counting
 	secCount int
 
-	packetsIn, packetsOut                                             atomic.Uint64
+	packetsIn, packetsOut                                            atomic.Uint64
 	dropSource, dropMalformed, dropPT, dropSize, dropRate, dropQueue atomic.Uint64
-	silentReads                                                       atomic.Uint64
+	silentReads                                                      atomic.Uint64
 
 	done chan struct{}
 }
