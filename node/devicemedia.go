@@ -92,6 +92,7 @@ func (n *Node) sipMedia(phone netip.Addr, body []byte) (rtpbridge.Media, error) 
 		n.stats.Add("sip_sdp_refused", 1)
 		return m, ErrNotOnLAN
 	}
+	m.Also = phone.Unmap()
 	return m, nil
 }
 

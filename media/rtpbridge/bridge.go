@@ -150,9 +150,9 @@ func (b *Bridge) receive(pkt []byte, from netip.AddrPort, pcm8 []int16) {
 	b.secCount++
 	over := b.secCount > maxPacketRate
 	b.mu.Unlock()
-	// Only the phone the SDP named: its address (the port may differ
-	// behind symmetric setups, so the IP alone is checked).
-	if !remote.Addr.IsValid() || from.Addr().Unmap() != remote.Addr.Addr() {
+	// Only the phone: the address its SDP named, or the one it signals
+	// from (Media.Also); the port may differ, so the IP alone is checked.
+	if src := from.Addr().Unmap(); !remote.Addr.IsValid() || (src != remote.Addr.Addr() && src != remote.Also) {
 		b.dropSource.Add(1)
 		return
 	}

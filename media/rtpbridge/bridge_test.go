@@ -85,6 +85,10 @@ func TestBridgeDropsStrangers(t *testing.T) {
 	waitFor(t, func() bool { return b.Stats().DropSize == 1 })
 	send(PTPCMU, make([]byte, 160))
 	waitFor(t, func() bool { return b.Stats().PacketsIn == 1 })
+	// The SDP names another address of the phone; its signalling one counts.
+	b.SetRemote(Media{Addr: netip.MustParseAddrPort("127.0.0.2:9"), PT: PTPCMU, Also: loopback})
+	send(PTPCMU, make([]byte, 160))
+	waitFor(t, func() bool { return b.Stats().PacketsIn == 2 })
 }
 
 func waitFor(t *testing.T, ok func() bool) {

@@ -32,6 +32,11 @@ var (
 type Media struct {
 	Addr netip.AddrPort // where to send RTP
 	PT   uint8          // PTPCMU or PTPCMA
+	// Also is a second address RTP is accepted from: the phone's signalling
+	// address. A phone with several addresses may name one in its SDP and
+	// send from another (baresip names its first interface's and sends
+	// from the one the route picks).
+	Also netip.Addr
 }
 
 // ParseSDP reads the first audio stream of an SDP body that offers PCMU or
