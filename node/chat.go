@@ -47,6 +47,7 @@ func (n *Node) setupChat() error {
 		Identity: n.id, Net: overlayNet{n.ov}, DB: n.db, Clock: n.clock, Emit: n.onChat,
 		Log: n.log, Stats: &n.stats, Rooms: n.rooms, Custodians: custodians{n.ov},
 		Blocked: n.trust.isBlocked, Known: n.knownPeer, Now: n.cfg.Now,
+		DeferDirectAcks: n.cfg.guest != nil && n.cfg.guest.sip, // devices.go: the phone confirms
 	})
 	if err != nil {
 		return err

@@ -261,3 +261,15 @@ func (n *Node) stopDevices() {
 // CountSIP adds one to the counter "sip_"+name (Stats): the SIP skin counts
 // what it refuses and drops there.
 func (n *Node) CountSIP(name string) { n.stats.Add("sip_"+name, 1) }
+
+// ConfirmDelivery says a SIP phone took a 1:1 message (its MESSAGE got a
+// 2xx): only then does the sender see it delivered (a phone's node defers
+// its acknowledgements, chat.Config.DeferDirectAcks).
+func (n *Node) ConfirmDelivery(from, id string) error {
+	pid, err := identity.ParsePeerID(from)
+	if err != nil {
+		return err
+	}
+	n.chat.Ack(pid, id)
+	return nil
+}

@@ -84,3 +84,49 @@ func TestSIPAccountNames(t *testing.T) {
 		}
 	}
 }
+
+// A message to a phone is delivered only once the phone took it
+// (ConfirmDelivery, after its MESSAGE got 200), not when its node stored it.
+func TestDeviceDeliveredWhenThePhoneTookIt(t *testing.T) {
+	host := startTestNode(t, "host", Config{})
+	peer := startTestNode(t, "peer", Config{})
+	linkNodes(t, peer, host)
+	if err := host.SetSIPAccount("radio1", "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := host.HostDevice(context.Background(), DeviceJoin{User: "radio1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the peer sees the phone", func() bool { v, ok := rosterEntry(peer, d.ID()); return ok && v.Online })
+	id, err := peer.Send(d.ID(), "hello phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got MessageReceived
+	for got.ID != id {
+		select {
+		case ev := <-d.Events():
+			if m, ok := ev.(MessageReceived); ok {
+				got = m
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the phone's node never got the message")
+		}
+	}
+	deadline := time.After(time.Second)
+	for waiting := true; waiting; {
+		select {
+		case ev := <-peer.Events():
+			if e, ok := ev.(MessageDelivered); ok && e.ID == id {
+				t.Fatal("delivered before the phone took it")
+			}
+		case <-deadline:
+			waiting = false
+		}
+	}
+	if err := d.Node().ConfirmDelivery(got.From, got.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, peer, func(e MessageDelivered) bool { return e.ID == id })
+}

@@ -108,7 +108,9 @@ func (s *Server) resolve(d *device, user string) (string, error) {
 
 // sendMessage delivers a chat message the phone's node received as a SIP
 // MESSAGE from sip:<sender's peer ID>@<this node> (so a reply goes back),
-// the sender's name as display name.
+// the sender's name as display name. Its 2xx is Parley's "delivered": the
+// phone's node acknowledges the message only then; without it the sender
+// retries later and the phone is offered the message again.
 func (d *device) sendMessage(m node.MessageReceived) {
 	s := d.s
 	contact, ip := d.target()
@@ -134,5 +136,6 @@ func (d *device) sendMessage(m node.MessageReceived) {
 		s.log.Warn("sip: the phone refused a message", "user", d.user, "status", res.StatusCode)
 	default:
 		s.n.CountSIP("message_out")
+		d.dev.Node().ConfirmDelivery(m.From, m.ID) // the sender sees it delivered now
 	}
 }
