@@ -287,6 +287,14 @@ func TestSIPPhones(t *testing.T) {
 			t.Fatal("still registered at h")
 		}
 	})
+	h.ok(h.Quit(10 * time.Second))
+	log, err := os.ReadFile(h.LogPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(log, []byte("DATA RACE")) {
+		t.Fatalf("the registrar's node raced (race build):\n%s", log[bytes.Index(log, []byte("DATA RACE")):][:4000])
+	}
 }
 
 // judgeTone checks x carries hz clearly and not absent, as the call tests
