@@ -147,11 +147,13 @@ func (n *Node) SIPAccounts() ([]SIPAccountView, error) {
 			v.ID = id.ID.String()
 		}
 		if d := n.devices.hosted[a.User]; d != nil {
+			d.mu.Lock()
 			v.Registered, v.Contact = true, d.contact
 			if !d.expires.IsZero() {
 				e := d.expires
 				v.Expires = &e
 			}
+			d.mu.Unlock()
 		}
 		out = append(out, v)
 	}

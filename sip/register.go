@@ -11,7 +11,7 @@ import (
 )
 
 // onRegister is the registrar (RFC 3261 §10.3): one contact per account (a
-// phone), bound for the expiry it asked, clamped to [minExpires, maxExpires].
+// phone), bound for the expiry it asked, clamped to [Config.MinExpires, maxExpires].
 func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	src, _ := sourceAddr(req)
 	user, ok := s.authenticate(req, tx, src)
@@ -42,9 +42,9 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden (contact not on this LAN)", nil))
 		return
 	}
-	if exp < minExpires {
+	if exp < s.minExpires {
 		res := sip.NewResponseFromRequest(req, sip.StatusIntervalToBrief, "Interval Too Brief", nil)
-		res.AppendHeader(sip.NewHeader("Min-Expires", strconv.Itoa(int(minExpires/time.Second))))
+		res.AppendHeader(sip.NewHeader("Min-Expires", strconv.Itoa(int(s.minExpires/time.Second))))
 		tx.Respond(res)
 		return
 	}

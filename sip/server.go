@@ -29,6 +29,8 @@ type Server struct {
 	nonces nonces
 	limits *limiter
 	now    func() time.Time
+	// minExpires is the shortest registration accepted (Config.MinExpires).
+	minExpires time.Duration
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -61,8 +63,6 @@ const (
 	maxBody = 8 << 10
 )
 
-var minExpires = defaultMinExpires
-
 // Start listens on cfg.Addr (UDP and TCP) and serves until Close.
 func Start(n *node.Node, cfg Config) (*Server, error) {
 	host, portText, err := net.SplitHostPort(cfg.Addr)
@@ -77,25 +77,28 @@ func Start(n *node.Node, cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	minExpires := defaultMinExpires
 	if cfg.MinExpires > 0 {
 		minExpires = cfg.MinExpires
 	}
+	stack := slog.New(quiet{log.Handler()}).With("skin", "sip", "part", "sipgo")
+	sip.SetDefaultLogger(stack) // the transport layer's parse errors (process-wide: one registrar)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Parley"))
 	if err != nil {
 		return nil, err
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(log))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(stack))
 	if err != nil {
 		ua.Close()
 		return nil, err
 	}
-	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(log))
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(stack))
 	if err != nil {
 		ua.Close()
 		return nil, err
 	}
 	s := &Server{n: n, log: log.With("skin", "sip"), port: port, ua: ua, srv: srv, client: client,
-		now: time.Now, limits: newLimiter(time.Now), devices: map[string]*device{}, calls: map[string]*call{}}
+		now: time.Now, minExpires: minExpires, limits: newLimiter(time.Now), devices: map[string]*device{}, calls: map[string]*call{}}
 	s.nonces.now = time.Now
 	rand.Read(s.nonces.secret[:])
 	s.ctx, s.cancel = context.WithCancel(context.Background())
