@@ -205,3 +205,26 @@ func TestRegistrarBounds(t *testing.T) {
 		t.Fatalf("after the flood: %q", got)
 	}
 }
+
+// TCP too: a REGISTER over a TCP connection is challenged like one over UDP.
+func TestRegistrarOverTCP(t *testing.T) {
+	n, registrar := startRegistrar(t)
+	c, err := net.DialTimeout("tcp", registrar, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	me := c.LocalAddr().String()
+	fmt.Fprintf(c, "REGISTER sip:%s;transport=tcp SIP/2.0\r\nVia: SIP/2.0/TCP %s;branch=z9hG4bKt1\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:radio1@%s>;tag=t\r\nTo: <sip:radio1@%s>\r\nCall-ID: tcp-1\r\nCSeq: 1 REGISTER\r\n"+
+		"Contact: <sip:radio1@%s;transport=tcp>\r\nContent-Length: 0\r\n\r\n", registrar, me, registrar, registrar, me)
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 4096)
+	k, err := c.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := string(buf[:k]); !strings.HasPrefix(res, "SIP/2.0 401") || !strings.Contains(res, n.SIPRealm()) {
+		t.Fatalf("over TCP: %q", res)
+	}
+}
