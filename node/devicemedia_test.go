@@ -94,3 +94,27 @@ func TestPhoneAudioThroughACall(t *testing.T) {
 	expectTone(t, "phone", got[len(got)-2*audio.SampleRate:], 660, 440)
 	a.SIPMediaEnd()
 }
+
+// A phone that answers 486 makes its node refuse the call as busy: the
+// caller sees "busy".
+func TestDeclineBusy(t *testing.T) {
+	a := mediaTestNode(t, "a", "null", "null")
+	b := mediaTestNode(t, "b", "null", "null")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := a.AddPeer(ctx, fmt.Sprintf("127.0.0.1:%d", b.ov.Port())); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "b online at a", func() bool { return a.ov.Online(b.ID()) })
+	id, err := a.Call(b.ID().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCallState(t, b, "incoming")
+	if err := b.DeclineBusy(id); err != nil {
+		t.Fatal(err)
+	}
+	if e := waitCallState(t, a, "ended"); e.Reason != "busy" {
+		t.Fatalf("the caller's call ended %q, want busy", e.Reason)
+	}
+}

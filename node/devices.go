@@ -273,3 +273,13 @@ func (n *Node) ConfirmDelivery(from, id string) error {
 	n.chat.Ack(pid, id)
 	return nil
 }
+
+// DeclineBusy refuses a ringing call as busy (the phone answered 486 Busy
+// Here): the caller sees "busy", not "declined".
+func (n *Node) DeclineBusy(id string) error {
+	c, err := n.callID(id)
+	if err != nil {
+		return err
+	}
+	return n.calls.Busy(c)
+}

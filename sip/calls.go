@@ -19,7 +19,7 @@ import (
 // Outcomes map so (SIP → Parley call_state reasons, and back):
 //
 //	phone answers (200)              → the call is answered (active)
-//	486 Busy Here / 600 Busy Everywhere → declined (the caller sees "declined")
+//	486 Busy Here / 600 Busy Everywhere → busy (the caller sees "busy")
 //	603 Decline, other 4xx–6xx       → declined
 //	phone sends BYE                  → hang-up (the peer sees "remote_hangup")
 //	Parley caller gives up / times out → CANCEL to the phone
@@ -149,11 +149,17 @@ wait:
 	}
 	if werr != nil {
 		var dr *sipgo.ErrDialogResponse
+		busy := false
 		if errors.As(werr, &dr) {
 			s.log.Info("sip: the phone did not take the call", "user", d.user, "status", dr.Res.StatusCode)
+			busy = dr.Res.StatusCode == sip.StatusBusyHere || dr.Res.StatusCode == 600
 		}
 		s.n.CountSIP("call_out_refused")
-		n.Decline(in.Call)
+		if busy {
+			n.DeclineBusy(in.Call)
+		} else {
+			n.Decline(in.Call)
+		}
 		return
 	}
 	if err := n.SIPAccept(ip, sess.InviteResponse.Body()); err != nil {
