@@ -157,12 +157,15 @@ func (p *phone) heard(t *testing.T) []int16 {
 
 func TestSIPPhones(t *testing.T) {
 	c := newCluster(t)
-	hh, ha, hp, hq := c.host("h"), c.host("a"), c.host("p"), c.host("q")
+	hh, ha, hb, hp, hq := c.host("h"), c.host("a"), c.host("b"), c.host("p"), c.host("q")
 	registrar := hh.IP(c.seg) + ":5060"
 	wav := filepath.Join(t.TempDir(), "a.wav")
 	h := c.start(hh, "h", "--sip", registrar, "--sip-min-expires", "5s", "--audio-in", "null", "--audio-out", "null")
 	a := c.start(ha, "a", "--audio-in", "tone:700", "--audio-out", wav)
+	bwav := filepath.Join(t.TempDir(), "b.wav")
+	b := c.start(hb, "b", "--audio-in", "null", "--audio-out", bwav)
 	a.waitPeerUp(15*time.Second, h)
+	b.waitPeerUp(15*time.Second, h)
 	if _, err := h.Request(map[string]any{"cmd": "sip_account", "user": "radio1", "password": "rightpass1"}, 5*time.Second, "ok"); err != nil {
 		t.Fatal(err)
 	}
@@ -245,6 +248,43 @@ func TestSIPPhones(t *testing.T) {
 			t.Fatalf("the phone recorded %d samples", len(heard))
 		}
 		judgeTone(t, "phone", heard[audio.SampleRate:], 700, 440)
+	})
+
+	t.Run("the phone is one participant of a group call", func(t *testing.T) {
+		id := must(a.Call(b.id, device)).on(a)
+		if _, err := b.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("call") == id }); err != nil {
+			t.Fatalf("b was not rung: %v", err)
+		}
+		b.ok(b.Answer(id))
+		if _, err := b.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == id }); err != nil {
+			t.Fatalf("b: the group call never became active: %v", err)
+		}
+		// b hears the phone's 440 Hz (beside a's 700) once the phone's leg is up.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			time.Sleep(time.Second)
+			got := readWAV(t, bwav)
+			if len(got) > 2*audio.SampleRate {
+				x := got[len(got)-audio.SampleRate:]
+				if lvl := signal.MedianToneLevel(x, 440, audio.SampleRate, audio.SampleRate/5); lvl >= 0.05 {
+					t.Logf("b hears the phone's 440 Hz at %.3f of full scale in the group call", lvl)
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("b never heard the phone in the group call")
+			}
+		}
+		byes := strings.Count(p.out.String(), "BYE sip:")
+		a.ok(a.Hangup(id)) // b and the phone talk on
+		b.ok(b.Hangup(id))
+		deadline = time.Now().Add(10 * time.Second)
+		for strings.Count(p.out.String(), "BYE sip:") == byes {
+			if time.Now().After(deadline) {
+				t.Fatal("the phone got no BYE once everyone else left")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 
 	t.Run("the phone calls a by name", func(t *testing.T) {
