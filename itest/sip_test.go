@@ -230,10 +230,12 @@ func TestSIPPhones(t *testing.T) {
 	})
 
 	t.Run("a calls the phone and each hears the other", func(t *testing.T) {
+		began := time.Now()
 		id := must(a.Call(device)).on(a)
 		if _, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == id }); err != nil {
 			t.Fatalf("the call never became active: %v", err)
 		}
+		t.Logf("a's call to the phone: active %v after the call command (INVITE, auto-answer, ICE to the phone's node)", time.Since(began).Round(time.Millisecond))
 		start := len(readWAV(t, wav))
 		time.Sleep(4 * time.Second)
 		a.ok(a.Hangup(id))
@@ -288,6 +290,7 @@ func TestSIPPhones(t *testing.T) {
 	})
 
 	t.Run("the phone calls a by name", func(t *testing.T) {
+		began := time.Now()
 		p.do(t, "dial", "sip:a@"+registrar)
 		in, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("from") == device })
 		if err != nil {
@@ -297,6 +300,7 @@ func TestSIPPhones(t *testing.T) {
 		if _, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == in.Str("call") }); err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("the phone's dial: a rung %v after the dial command (INVITE, 407, INVITE, overlay call)", time.Since(began).Round(time.Millisecond))
 		p.waitOutput(t, "INVITE sip:a@"+registrar, 10*time.Second)
 		p.waitOutput(t, "SIP/2.0 180 Ringing", 10*time.Second)
 		time.Sleep(time.Second) // a second of talk
