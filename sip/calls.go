@@ -35,6 +35,9 @@ type call struct {
 	sipID  string
 	client *sipgo.DialogClientSession // an outgoing INVITE's dialog, or
 	server *sipgo.DialogServerSession // an incoming one's
+	// gone is closed when the phone's node stopped (expired, unregistered):
+	// its events stop, so the call's SIP side ends on this instead.
+	gone <-chan struct{}
 }
 
 // ringTimeout bounds how long the phone rings for a Parley caller; the
@@ -91,7 +94,7 @@ func (s *Server) dialogUA(phone sip.Uri) *sipgo.DialogUA {
 func (d *device) ringPhone(in node.CallIncoming) {
 	s, n := d.s, d.dev.Node()
 	contact, ip := d.target()
-	c := &call{parley: in.Call, states: make(chan node.CallState, 16)}
+	c := &call{parley: in.Call, states: make(chan node.CallState, 16), gone: d.dev.Done()}
 	s.addCall(c)
 	defer s.dropCall(c)
 	defer n.SIPMediaEnd()
@@ -145,6 +148,10 @@ wait:
 				s.n.CountSIP("call_out_cancelled")
 				return
 			}
+		case <-c.gone:
+			cancel()
+			<-answered
+			return
 		}
 	}
 	if werr != nil {
@@ -191,6 +198,9 @@ func (s *Server) bridgeUntilEnd(c *call, dialog context.Context, bye func(), n *
 			}
 		case <-dialog.Done(): // the phone's BYE
 			n.Hangup(c.parley)
+			return
+		case <-c.gone: // the phone's node said goodbye (its peers' calls ended)
+			bye()
 			return
 		case <-s.ctx.Done():
 			bye()
@@ -257,7 +267,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		sess.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
 		return
 	}
-	c := &call{parley: callID, states: make(chan node.CallState, 16), server: sess}
+	c := &call{parley: callID, states: make(chan node.CallState, 16), server: sess, gone: d.dev.Done()}
 	if id := req.CallID(); id != nil {
 		c.sipID = id.Value()
 	}
@@ -283,6 +293,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			}
 		case <-sess.Context().Done(): // CANCEL, or the transaction died
 			n.Hangup(callID)
+			return
+		case <-c.gone:
+			sess.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
 			return
 		case <-s.ctx.Done():
 			n.Hangup(callID)

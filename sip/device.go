@@ -22,7 +22,16 @@ type device struct {
 	mu        sync.Mutex
 	contact   sip.Uri
 	transport string
+
+	// sending bounds the MESSAGEs to the phone in flight: a peer sending a
+	// burst waits in its own outbox (unacknowledged, it retries) rather
+	// than in goroutines here.
+	sending chan struct{}
 }
+
+// maxSending is how many MESSAGEs one phone may have in flight; a phone
+// answers each in milliseconds.
+const maxSending = 4
 
 // track starts following a device's node once, and keeps its contact current.
 func (s *Server) track(user string, dev *node.Device, contact sip.Uri, transport string) {
@@ -30,7 +39,7 @@ func (s *Server) track(user string, dev *node.Device, contact sip.Uri, transport
 	d := s.devices[user]
 	fresh := d == nil || d.dev != dev
 	if fresh {
-		d = &device{s: s, user: user, dev: dev}
+		d = &device{s: s, user: user, dev: dev, sending: make(chan struct{}, maxSending)}
 		s.devices[user] = d
 	}
 	s.mu.Unlock()
@@ -70,7 +79,16 @@ func (d *device) run() {
 func (d *device) handle(ev node.Event) {
 	switch e := ev.(type) {
 	case node.MessageReceived:
-		d.s.wg.Go(func() { d.sendMessage(e) })
+		select {
+		case d.sending <- struct{}{}:
+			d.s.wg.Go(func() {
+				defer func() { <-d.sending }()
+				d.sendMessage(e)
+			})
+		default:
+			// Unacknowledged: the sender's outbox offers it again later.
+			d.s.n.CountSIP("message_out_deferred")
+		}
 	case node.CallIncoming:
 		d.s.wg.Go(func() { d.ringPhone(e) })
 	case node.CallState:
