@@ -43,6 +43,8 @@ var commands = map[string]struct{ method, reply string }{
 	"admit_guest":  {"AdmitGuest", "ok"},
 	"remove_guest": {"RemoveGuest", "ok"},
 	"guests":       {"Guests", "guests"},
+	"sip_account":  {"SetSIPAccount", "ok"},
+	"sip_accounts": {"SIPAccounts", "sip_accounts"},
 }
 
 // args are a command's fields: headless's own Command, so a field added there
@@ -329,4 +331,21 @@ func (c *Client) Guests() ([]node.GuestView, error) {
 	}
 	err := c.run("guests", nil, &r)
 	return r.Guests, err
+}
+
+// SetSIPAccount makes or changes the SIP account user (an empty password deletes
+// it); the node keeps only the digest's HA1.
+func (c *Client) SetSIPAccount(user, password string) error {
+	return c.run("sip_account", &args{User: user, Password: password}, nil)
+}
+
+// SIPAccounts lists the node's SIP accounts with their registration state, and
+// the node's digest realm.
+func (c *Client) SIPAccounts() (accounts []node.SIPAccountView, realm string, err error) {
+	var r struct {
+		Accounts []node.SIPAccountView `json:"accounts"`
+		Realm    string                `json:"realm"`
+	}
+	err = c.run("sip_accounts", nil, &r)
+	return r.Accounts, r.Realm, err
 }
