@@ -205,7 +205,7 @@ var goldenSteps = []struct{ node, line string }{
 	{"full", `{"cmd":"read"}`},
 	{"full", `{"cmd":"search","text":"cafe","limit":5,"req":1}`},
 	{"full", `{"cmd":"search","text":"none"}`},
-	{"full", `{"cmd":"search","text":"`+strings.Repeat("x", 257)+`"}`},
+	{"full", `{"cmd":"search","text":"` + strings.Repeat("x", 257) + `"}`},
 	{"full", `{"cmd":"search"}`},
 	// Relays.
 	{"full", `{"cmd":"relays","to":"p1"}`},
