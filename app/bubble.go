@@ -40,6 +40,8 @@ type bubble struct {
 	text  string   // original text (copy)
 	// failed: an own message the core refused, which the menu offers to retry.
 	failed bool
+	// found: the message a search result opened, outlined.
+	found bool
 }
 
 func textHeight(size float32, bold bool) float32 {
@@ -256,6 +258,10 @@ func (rr *convRowRenderer) refreshBubble() {
 		rr.bg.StrokeWidth = 1
 		rr.textColour = theme.Color(theme.ColorNameForeground)
 		rr.metaColour = theme.Color(theme.ColorNamePlaceHolder)
+	}
+	if b.found {
+		rr.bg.StrokeColor = theme.Color(theme.ColorNameWarning)
+		rr.bg.StrokeWidth = 3
 	}
 	rr.bg.Refresh()
 	for len(rr.lines) < len(b.lines) {

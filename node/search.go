@@ -28,3 +28,7 @@ const (
 	SearchDefaultLimit = store.DefaultSearchLimit
 	SearchMaxLimit     = store.MaxSearchLimit
 )
+
+// FoldText is the folding Search compares by (store.Fold: no case, no
+// accents), so a skin can find where a result matched to show that part.
+func FoldText(s string) string { return store.Fold(s) }
