@@ -168,6 +168,8 @@ type Node struct {
 
 	guests guestHost  // the browser guests this node hosts (guests.go)
 	media  guestMedia // a browser's audio bridge (guestmedia.go)
+
+	sounds soundPlayer // rings and chimes (sounds.go)
 }
 
 // New opens the data dir (refusing a second instance), loads or creates the identity
@@ -419,6 +421,7 @@ func (n *Node) Stop() {
 	n.stopGuests()  // their goodbyes go out through this node's links
 	n.calls.Close() // hangs up, telling the peers, while links are still up
 	n.stopMedia()
+	n.stopSounds()
 	if n.cfg.Beacons {
 		n.disc.Goodbye()
 	}
