@@ -150,6 +150,10 @@ func (u *ui) showSettings() {
 		audio = newAudioSettings(u)
 		items = append(items[:1], append(audio.items(), items[1:]...)...)
 	}
+	sounds := newSoundSettings(u)
+	if sounds != nil {
+		items = append(items[:1], append(sounds.items(), items[1:]...)...)
+	}
 	auto := newAutoAcceptSetting(u)
 	if auto != nil {
 		items = append(items[:1], append([]*widget.FormItem{auto.item()}, items[1:]...)...)
@@ -166,6 +170,9 @@ func (u *ui) showSettings() {
 		}
 		if auto != nil {
 			auto.save()
+		}
+		if sounds != nil {
+			sounds.save()
 		}
 		if ifaces != nil {
 			ifaces.save()

@@ -267,6 +267,7 @@ func (u *ui) incoming(m node.Message, peer, room string) {
 			title += " in #" + u.roomName(room)
 		}
 		u.notify(title, m.Text)
+		u.messageSound()
 	}
 }
 

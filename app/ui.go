@@ -85,6 +85,8 @@ type ui struct {
 	strip     *transferStrip
 	// openURL hands a file:// URL to the desktop (tests record it instead).
 	openURL func(*url.URL) error
+
+	snd soundState // the ring, ringback and chime asked of the core (sounds.go)
 }
 
 func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
