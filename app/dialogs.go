@@ -150,6 +150,10 @@ func (u *ui) showSettings() {
 		audio = newAudioSettings(u)
 		items = append(items[:1], append(audio.items(), items[1:]...)...)
 	}
+	downloads := newDownloadsSetting(u)
+	if downloads != nil {
+		items = append(items[:1], append([]*widget.FormItem{downloads.item}, items[1:]...)...)
+	}
 	sounds := newSoundSettings(u)
 	if sounds != nil {
 		items = append(items[:1], append(sounds.items(), items[1:]...)...)
@@ -173,6 +177,9 @@ func (u *ui) showSettings() {
 		}
 		if sounds != nil {
 			sounds.save()
+		}
+		if downloads != nil {
+			downloads.save()
 		}
 		if ifaces != nil {
 			ifaces.save()

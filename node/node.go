@@ -93,7 +93,11 @@ type Config struct {
 	// prefixes, combined with the peer-published metrics in relay selection.
 	CostMap string
 	// Downloads is where accepted files land ("" = DATA/downloads; node/files.go).
-	Downloads string
+	// Set (--downloads), it wins over the folder chosen in the settings
+	// (SetDownloads); DownloadsDefault is the folder when neither chose one
+	// (the user's Downloads folder for the window; "" = DATA/downloads).
+	Downloads        string
+	DownloadsDefault string
 	// AudioIn and AudioOut choose a call's audio source and sink (see
 	// audio.ParseSource: device, null, tone:HZ, FILE.wav); "" = the default device.
 	AudioIn, AudioOut string
