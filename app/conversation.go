@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -308,7 +309,8 @@ func (c *convView) bubble(m node.Message) bubble {
 		lines = wrapText(m.Text, bubbleTextWidth, textSize())
 		c.wraps[m.ID] = lines
 	}
-	b := bubble{own: own, lines: lines, text: m.Text, meta: m.Time.Local().Format("15:04"), found: m.ID == c.found}
+	b := bubble{own: own, lines: lines, text: m.Text, meta: m.Time.Local().Format("15:04"), found: m.ID == c.found,
+		links: strings.Contains(m.Text, "://")}
 	if c.room != "" && !own {
 		b.name = c.u.peerName(m.From)
 	}
