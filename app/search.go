@@ -1,12 +1,15 @@
 package app
 
 import (
+	"image/color"
 	"strconv"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"parley/node"
@@ -32,8 +35,11 @@ const (
 	// the newest down): 20 reads of 500 at most, ≈ 10,000 messages.
 	revealPage = 500
 	revealMax  = 10_000
-	// snippetLead is how much of the text before the match a result shows.
-	snippetLead = 24
+	// snippetLead is how much of the text before the match a result shows;
+	// a text of snippetShort runes or fewer is shown whole (about what fits
+	// on a result's line).
+	snippetLead  = 24
+	snippetShort = 40
 )
 
 // searchView is the Search tab: a query box and the messages found in every
@@ -116,6 +122,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 type resultRow struct {
 	widget.BaseWidget
 	where, when, text *widget.Label
+	box               *fyne.Container
 }
 
 func newResultRow() fyne.CanvasObject {
@@ -124,13 +131,16 @@ func newResultRow() fyne.CanvasObject {
 	r.where.Truncation = fyne.TextTruncateEllipsis
 	r.when.Importance = widget.LowImportance
 	r.text.Truncation = fyne.TextTruncateEllipsis
+	// The gap keeps the time clear of the list's scroll bar, which is drawn
+	// over the rows' right edge.
+	gap := canvas.NewRectangle(color.Transparent)
+	gap.SetMinSize(fyne.NewSize(theme.ScrollBarSize(), 0))
+	r.box = container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(r.when, gap), r.where), r.text)
 	r.ExtendBaseWidget(r)
 	return r
 }
 
-func (r *resultRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewVBox(container.NewBorder(nil, nil, nil, r.when, r.where), r.text))
-}
+func (r *resultRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.box) }
 
 func (s *searchView) bind(i int, r *resultRow) {
 	if i >= len(s.results) {
@@ -140,6 +150,7 @@ func (s *searchView) bind(i int, r *resultRow) {
 	r.where.SetText(s.u.resultPlace(m))
 	r.when.SetText(resultTime(m.Time, s.u.now()))
 	r.text.SetText(snippet(m.Text, s.query))
+	r.box.Refresh() // lays the row out again: the time's width changed
 }
 
 // resultPlace names where a message was said: the room, or the other person
@@ -192,6 +203,9 @@ func snippet(text, query string) string {
 		return flat
 	}
 	runes := []rune(flat)
+	if len(runes) <= snippetShort {
+		return flat
+	}
 	at := matchRune(runes, words[0])
 	if at <= snippetLead {
 		return flat
