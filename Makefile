@@ -11,7 +11,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GUI_PKGS  := libgl1-mesa-dev xorg-dev
 # Voice: Opus through libopus (cgo, found with pkg-config).
 MEDIA_PKGS := libopus-dev libopusfile-dev pkg-config
-TEST_PKGS := $(GUI_PKGS) $(MEDIA_PKGS) iproute2 iputils-ping xvfb imagemagick ca-certificates
+TEST_PKGS := $(GUI_PKGS) $(MEDIA_PKGS) iproute2 iputils-ping xvfb imagemagick ca-certificates chromium
 RUN_PKGS  := $(GUI_PKGS) $(MEDIA_PKGS) ca-certificates
 # Fyne's fyne.Do migration: the app is built and tested with this tag.
 TAGS      := -tags migrated_fynedo
@@ -137,6 +137,8 @@ bench: deps-test build
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchfiles -bin "$(CURDIR)/$(BIN)"
 	$(GO) run ./cmd/benchrelay
 	$(GO) run ./cmd/benchgui -bin "$(CURDIR)/$(BIN)"
+	$(SUDO) env "PATH=$(PATH)" NETLAB_PARLEY_BIN="$(CURDIR)/$(BIN)" $(GO) test $(TAGS) -count=1 -v \
+		-run 'TestGuestsInBrowser/(join|reload|figure)' ./itest/ | grep ': figure:'
 
 # A bounded soak on 8 namespaces (chat, one call, churn every 30 s) that prints
 # sent/delivered/lost/duplicated, p99 latency, RSS and goroutines; root needed.

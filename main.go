@@ -22,6 +22,7 @@ import (
 	"parley/headless"
 	"parley/internal/team"
 	"parley/node"
+	"parley/web"
 )
 
 var version = "0.1.0-dev"
@@ -58,6 +59,7 @@ func run() error {
 		newTeam      = flag.String("new-team", "", "write an invitation for a new closed team to this file and exit (passphrase: $PARLEY_TEAM, else generated)")
 		relayPort    = flag.Int("relay-port", 0, "UDP port of this node's TURN relay for others' calls (default 48557)")
 		downloads    = flag.String("downloads", "", "folder accepted files land in (default: the one chosen in settings, else the Downloads folder; DATA/downloads with --data or headless, except on Windows)")
+		webAddr      = flag.String("web", ":"+web.DefaultPort, "guest web page (HTTPS): host:port, :port on the link addresses and loopback, or off")
 		guests       = flag.String("guests", "ask", "who may join through this node from a browser: open, ask (admit each one) or off")
 	)
 	flag.Parse()
@@ -104,6 +106,7 @@ func run() error {
 	if cfg.Guests, err = node.ParseGuestMode(*guests); err != nil {
 		return fmt.Errorf("--guests: %w", err)
 	}
+	cfg.WebPort = node.WebPortOf(*webAddr) // the desktop's "Invite a guest" URLs
 	switch *disc {
 	case "both":
 		cfg.Beacons, cfg.MDNS = true, true
@@ -133,9 +136,19 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *webAddr != "off" {
+		// Made before Start, so the first record already carries its fingerprint.
+		if _, err := n.WebCertificate(); err != nil {
+			n.Stop()
+			return err
+		}
+	}
 	if err := n.Start(ctx); err != nil {
 		n.Stop()
 		return err
+	}
+	if *webAddr != "off" {
+		go web.Start(ctx, n, *webAddr, *dataDir, log)
 	}
 	if *headlessMode {
 		err = headless.Run(ctx, n, os.Stdin, os.Stdout)

@@ -92,6 +92,8 @@ var (
 	_ callCore       = (*node.Node)(nil)
 	_ audioCore      = (*node.Node)(nil)
 	_ fileCore       = (*node.Node)(nil)
+	_ guestCore      = (*node.Node)(nil)
+	_ webURLsCore    = (*node.Node)(nil)
 )
 
 // Options are the start-up settings the window shows (most are flags).

@@ -29,6 +29,7 @@ type detailsView struct {
 	link        *widget.Label
 	published   *widget.Label
 	warning     *widget.Label
+	guest       *widget.Label // who hosts a browser guest (guestbadge.go)
 	verified    *widget.Check
 	block       *widget.Button
 	setting     bool // refresh is setting the check: not the user's doing
@@ -45,7 +46,7 @@ func newDetailsView(u *ui, id string) *detailsView {
 		return w
 	}
 	d := &detailsView{u: u, id: id, name: l(), peerID: l(), fingerprint: l(), presence: l(),
-		addrs: l(), link: l(), published: l(), warning: widget.NewLabel("")}
+		addrs: l(), link: l(), published: l(), warning: widget.NewLabel(""), guest: l()}
 	d.name.TextStyle.Bold = true
 	d.fingerprint.TextStyle.Monospace = true
 	d.peerID.TextStyle.Monospace = true
@@ -81,7 +82,7 @@ func newDetailsView(u *ui, id string) *detailsView {
 	)
 	// Block stays in view below the scrolling facts: it is the one action here.
 	d.obj = container.NewBorder(nil, container.NewHBox(d.block, layout.NewSpacer(), refresh), nil, nil,
-		container.NewVScroll(container.NewVBox(d.warning, form)))
+		container.NewVScroll(container.NewVBox(d.warning, d.guest, form)))
 	return d
 }
 
@@ -129,6 +130,12 @@ func (d *detailsView) refresh() {
 	d.link.SetText(d.linkText(p))
 	d.published.SetText(d.publishedText(p))
 	d.u.showTrustWarning(d.warning, d.id)
+	if t := d.u.guestText(p); t != "" {
+		d.guest.SetText(t)
+		d.guest.Show()
+	} else {
+		d.guest.Hide()
+	}
 	d.setting = true
 	d.verified.SetChecked(p.Verified)
 	d.setting = false

@@ -198,6 +198,10 @@ func (u *ui) handle(ev node.Event) {
 		u.onFileDone(e)
 	case node.FileFailed:
 		u.onFileFailed(e)
+	case guestRequest:
+		u.guests.onRequest(e)
+	case guestChanged:
+		u.guests.onChanged(e)
 	case node.ErrorEvent:
 		slog.Warn("core error", "reason", e.Reason)
 	case interface{ apply(*ui) }: // events made inside this package (tests)

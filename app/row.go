@@ -54,7 +54,8 @@ type listRow struct {
 	badge     *fyne.Container
 	badgeBg   *canvas.Rectangle
 	badgeText *canvas.Text
-	right     *fyne.Container // the marks: verified, warning, unread
+	guest     *guestBadge     // a browser guest hosted by some peer (guestbadge.go)
+	right     *fyne.Container // the marks: guest, verified, warning, unread
 	content   fyne.CanvasObject
 }
 
@@ -65,8 +66,10 @@ func newListRow() *listRow {
 		subtitle: newSubtleLabel(theme.SizeNameCaptionText),
 		warn:     widget.NewIcon(keyWarningIcon),
 		verified: widget.NewIcon(verifiedIcon),
+		guest:    newGuestBadge(),
 	}
 	r.verified.Hide()
+	r.guest.Hide()
 	r.dot.Resize(fyne.NewSize(12, 12))
 	r.title.Truncation = fyne.TextTruncateEllipsis
 	r.warn.Hide()
@@ -81,7 +84,7 @@ func newListRow() *listRow {
 	r.badge.Hide()
 	dotBox := container.NewGridWrap(fyne.NewSize(12, 12), r.dot)
 	texts := container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*2), r.title, r.subtitle)
-	r.right = container.NewHBox(r.verified, r.warn, container.NewCenter(r.badge))
+	r.right = container.NewHBox(r.guest, r.verified, r.warn, container.NewCenter(r.badge))
 	r.content = container.NewBorder(nil, nil, container.NewCenter(dotBox), r.right, texts)
 	r.ExtendBaseWidget(r)
 	return r

@@ -86,6 +86,9 @@ type ui struct {
 	// openURL hands a file:// URL to the desktop (tests record it instead).
 	openURL func(*url.URL) error
 
+	// guests: nil when the core hosts no browser guests (guests.go).
+	guests *guestDesk
+
 	snd soundState // the ring, ringback and chime asked of the core (sounds.go)
 }
 
@@ -101,6 +104,9 @@ func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
 	u.calls, _ = core.(callCore)
 	u.audio, _ = core.(audioCore)
 	u.files, _ = core.(fileCore)
+	if gc, ok := core.(guestCore); ok {
+		u.guests = newGuestDesk(u, gc)
+	}
 	u.openURL = func(l *url.URL) error { return fyne.CurrentApp().OpenURL(l) }
 	if opts.Presence != "" {
 		u.presence = opts.Presence
@@ -138,7 +144,7 @@ func (u *ui) build() fyne.CanvasObject {
 	addPeer := widget.NewButton("Add peer…", u.showAddPeer)
 	settings := widget.NewButton("Settings…", u.showSettings)
 	side := border(container.NewVBox(u.profile.object(), widget.NewSeparator(), u.filter),
-		u.tabs, container.NewGridWithColumns(2, addPeer, settings))
+		u.tabs, u.inviteButtonRow(container.NewGridWithColumns(2, addPeer, settings)))
 	split := container.NewHSplit(side, u.conv.object())
 	split.Offset = 0.3
 	floor := canvas.NewRectangle(color.Transparent)

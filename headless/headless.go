@@ -112,7 +112,7 @@ func Run(ctx context.Context, n Node, in io.Reader, out io.Writer) error {
 	go s.pumpEvents(ctx)
 	lines := make(chan []byte)
 	readErr := make(chan error, 1)
-	go func() { readErr <- readLines(in, lines, s) }()
+	go func() { readErr <- readLines(ctx, in, lines, s) }()
 	for {
 		select {
 		case <-ctx.Done():
@@ -128,8 +128,10 @@ func Run(ctx context.Context, n Node, in io.Reader, out io.Writer) error {
 	}
 }
 
-// readLines splits input into lines, rejecting (and skipping) over-long ones.
-func readLines(in io.Reader, lines chan<- []byte, s *Session) error {
+// readLines splits input into lines, rejecting (and skipping) over-long ones. It
+// stops when ctx ends, so a line read after the session ended (the one after
+// quit) does not wait forever for a taker (TestRunLeavesNoReaderBehind).
+func readLines(ctx context.Context, in io.Reader, lines chan<- []byte, s *Session) error {
 	r := bufio.NewReaderSize(in, 64<<10)
 	for {
 		line, err := readLine(r)
@@ -138,7 +140,11 @@ func readLines(in io.Reader, lines chan<- []byte, s *Session) error {
 			continue
 		}
 		if len(line) > 0 {
-			lines <- line
+			select {
+			case lines <- line:
+			case <-ctx.Done():
+				return nil
+			}
 		}
 		if err == io.EOF {
 			return nil

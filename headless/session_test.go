@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"parley/node"
@@ -349,4 +350,16 @@ func TestSessionAddPeerDoesNotBlock(t *testing.T) {
 	s.expect("self", map[string]any{"req": "meanwhile"})
 	close(n.addPeer)
 	s.expect("ok", map[string]any{"cmd": "add_peer", "req": "slow"})
+}
+
+// A line read after the session ended (here the one after quit) must not keep
+// the reading goroutine waiting for a taker forever: in a synctest bubble a
+// goroutine left blocked fails the test.
+func TestRunLeavesNoReaderBehind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		in := strings.NewReader("{\"cmd\":\"quit\"}\n{\"cmd\":\"self\"}\n")
+		if err := Run(t.Context(), newFakeNode(), in, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -251,10 +251,10 @@ func TestWindowsCall(t *testing.T) {
 		t.Fatalf("the Windows node was not rung: %v", err)
 	}
 	w.request(map[string]any{"cmd": "answer", "call": id}, "ok")
-	// Wine gap: pion builds its network from net.Interfaces, which fails under Wine
-	// (GetAdaptersAddresses), so the Windows leg cannot gather candidates and the
-	// call ends "failed" at once. Then the test says so and checks what it can: the
-	// ring, the answer, and that both sides end the call instead of hanging.
+	// Wine lists no network interfaces (GetAdaptersAddresses fails), so pion
+	// could gather no candidates here until calls gained a stand-in interface
+	// holding the address the system sends from (media/call/netfallback.go):
+	// the Windows leg must now connect and play, not end.
 	first, err := w.WaitEventAny(30*time.Second, func(e netlab.Event) bool {
 		return (e.Name() == "call_state" && e.Str("state") == "ended") ||
 			(e.Name() == "call_stats" && e.Num("frames_played") >= 1)
@@ -263,18 +263,7 @@ func TestWindowsCall(t *testing.T) {
 		t.Fatalf("the Windows leg neither played audio nor ended: %v", err)
 	}
 	if first.Name() == "call_state" {
-		log, _ := os.ReadFile(w.LogPath())
-		if !strings.Contains(string(log), "getadaptersaddresses") {
-			t.Fatalf("the Windows leg ended (%s) for a reason other than the known Wine gap", first.Str("reason"))
-		}
-		if _, err := l.WaitEventAny(30*time.Second, func(e netlab.Event) bool {
-			return e.Name() == "call_state" && e.Str("call") == id && e.Str("state") == "ended"
-		}); err != nil {
-			t.Fatalf("the Linux side did not end the failed call: %v", err)
-		}
-		t.Log("WINE GAP (not a Windows result): the call rang and was answered, but under Wine pion cannot " +
-			"list interfaces (GetAdaptersAddresses fails), so no media candidates: no audio checked; both sides ended the call")
-		return
+		t.Fatalf("the Windows leg ended (%s) instead of carrying audio", first.Str("reason"))
 	}
 	for _, pair := range [][2]*node{{w, l}, {l, w}} {
 		n, o := pair[0], pair[1]

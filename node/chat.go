@@ -76,6 +76,7 @@ func (n *Node) knownPeer(id identity.PeerID) bool {
 // measured link quality.
 func (n *Node) extensions() []overlay.Extension {
 	exts := []overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}, n.qual.Extension()}
+	exts = append(exts, n.webExtensions()...)   // node/webcert.go
 	return append(exts, n.guestExtensions()...) // node/guestsrecord.go
 }
 

@@ -27,6 +27,9 @@ type PeerView struct {
 	// Verified: the user compared safety numbers. Blocked: cut off by the user.
 	Verified bool `json:"verified"`
 	Blocked  bool `json:"blocked,omitempty"`
+	// WebFingerprint is the SHA-256 of the peer's guest-page certificate, from
+	// its signed record (node/webcert.go): what a guest compares.
+	WebFingerprint string `json:"web_fingerprint,omitempty"`
 	// Guest: a browser guest hosted by Via (a peer ID); shown only when the
 	// guest's record and its host's agree (node/guestsrecord.go).
 	Guest bool   `json:"guest,omitempty"`
@@ -66,6 +69,9 @@ type Ready struct {
 	// Team is a short public hint of the team key when the node is in a closed
 	// team (so members can tell two teams apart); empty on an open network.
 	Team string `json:"team,omitempty"`
+	// WebFingerprint is the guest page's certificate fingerprint (webcert.go);
+	// empty when the node serves no guest page.
+	WebFingerprint string `json:"web_fingerprint,omitempty"`
 }
 
 // PeerUp: a peer became reachable.

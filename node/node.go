@@ -81,6 +81,9 @@ type Config struct {
 	MDNS      bool     // DNS-SD over mDNS
 	// BeaconPort overrides the beacon UDP port (tests running several labs).
 	BeaconPort int
+	// WebPort is the TCP port of the guest web server (package web) on the link
+	// addresses, 0 when it is off; only WebURLs reads it (node/weburls.go).
+	WebPort int
 	// Power overrides the power source read from the OS ("mains", "battery", "" = auto).
 	Power string
 	// ProbeInterval is how often each link's capacity is probed (10 min; every new
@@ -150,6 +153,7 @@ type Node struct {
 	callSealed *courier.Courier
 	trust      *trust
 	teamKey    *team.Key // nil: open network
+	web        webCert   // the guest page's HTTPS certificate (webcert.go)
 	// ifaces are the interfaces discovery and calls keep (empty: all): --iface,
 	// else the stored choice (node/ifaces.go).
 	ifaces atomic.Pointer[[]string]
@@ -410,6 +414,7 @@ func (n *Node) readyEvent() Ready {
 	if n.teamKey != nil {
 		r.Team = n.teamKey.Hint()
 	}
+	r.WebFingerprint = n.WebFingerprint()
 	return r
 }
 

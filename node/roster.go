@@ -31,6 +31,7 @@ func (n *Node) peerView(id identity.PeerID) PeerView {
 		if m, ok := published(rec); ok {
 			v.Quality = publishedView(m)
 		}
+		v.WebFingerprint = n.recordWebFingerprint(rec)
 		v.Guest, v.Via = n.guestOf(rec)
 	}
 	if n.ov.Online(id) && rec != nil {

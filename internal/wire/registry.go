@@ -65,6 +65,7 @@ const (
 	RecordExtSelf   uint8 = 2
 	RecordExtTeam   uint8 = 3
 	RecordExtVia    uint8 = 4
+	RecordExtWeb    uint8 = 5
 	RecordExtGuests uint8 = 6
 )
 
@@ -123,6 +124,7 @@ var RecordExts = [256]Entry{
 	RecordExtSelf:   {"RecordExtSelf", "selection", "selection/doc.go", "# Self-metrics wire format"},
 	RecordExtTeam:   {"RecordExtTeam", "overlay", "overlay/admit.go", "RecordExtTeam is the record extension"},
 	RecordExtVia:    {"RecordExtVia", "node", "node/guestsrecord.go", "RecordExtVia (type 4)"},
+	RecordExtWeb:    {"RecordExtWeb", "node", "node/webcert.go", "RecordExtWeb is the peer-record extension"},
 	RecordExtGuests: {"RecordExtGuests", "node", "node/guestsrecord.go", "RecordExtGuests (type 6)"},
 }
 

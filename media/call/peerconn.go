@@ -39,9 +39,13 @@ func (m *Manager) newAPI() (*webrtc.API, error) {
 	if m.cfg.Interfaces != nil {
 		se.SetInterfaceFilter(m.cfg.Interfaces)
 	}
-	if m.cfg.Net != nil {
-		se.SetNet(m.cfg.Net)
+	// The system's network, with a stand-in interface where the system lists
+	// none (Wine; netfallback.go); tests give a virtual one.
+	nw := m.cfg.Net
+	if nw == nil {
+		nw = systemNet(m.cfg.Log)
 	}
+	se.SetNet(nw)
 	se.SetIncludeLoopbackCandidate(m.cfg.IncludeLoopback)
 	// A vanished peer is noticed in ~4 s and given up in 8 s; keepalives every
 	// second keep relay permissions fresh.
