@@ -52,3 +52,39 @@ func TestDistinctPrefix(t *testing.T) {
 		t.Errorf("without a safety number: %q", got)
 	}
 }
+
+// The same-name warning is one sentence however many others share the name.
+func TestConflictWarningOneLine(t *testing.T) {
+	a := node.PeerView{ID: "a", Name: "Alice", Fingerprint: "11111 22222"}
+	b := node.PeerView{ID: "b", Name: "Alice", Fingerprint: "33333 44444"}
+	one := conflictWarning([]node.PeerView{a})
+	two := conflictWarning([]node.PeerView{a, b})
+	for _, w := range []string{one, two} {
+		if strings.Contains(w, "\n") {
+			t.Errorf("more than one line: %q", w)
+		}
+	}
+	if !strings.Contains(one, "Another peer uses the name Alice with a different key (fingerprint 11111 22222)") {
+		t.Errorf("one other: %q", one)
+	}
+	if !strings.Contains(two, "2 other peers use the name Alice") || !strings.Contains(two, "11111 22222; 33333 44444") {
+		t.Errorf("two others: %q", two)
+	}
+}
+
+// A room's header says who can see and join it.
+func TestRoomSaysWhoSeesIt(t *testing.T) {
+	fc := fivePeers()
+	room := roomID("ops")
+	fc.rooms[room] = node.Room{ID: room, Name: "ops", Topic: "night shift", Members: []string{selfID, bobID}, Joined: true}
+	h := newHarness(t, fc)
+	h.u.openRoom(room)
+	if got := h.u.conv.header.subtitle.Text; got != "night shift · 2 members · open to everyone on this network" {
+		t.Errorf("open network: %q", got)
+	}
+	h.u.self.Team = "k7f3"
+	h.u.conv.refreshHeader()
+	if got := h.u.conv.header.subtitle.Text; !strings.HasSuffix(got, "open to everyone in the team") {
+		t.Errorf("team: %q", got)
+	}
+}
