@@ -104,9 +104,10 @@ func (c *convView) refreshHeader() {
 		r := c.u.rooms[c.room]
 		h.dot.Hide()
 		h.title.SetText("# " + c.u.roomName(c.room))
-		sub := membersText(len(r.Members)) + " · " + roomAudience(c.u.self.Team)
+		// Who can see the room first: a long topic is what gets cut.
+		sub := roomAudience(c.u.self.Team) + " · " + membersText(len(r.Members))
 		if r.Topic != "" {
-			sub = r.Topic + " · " + sub
+			sub += " · " + r.Topic
 		}
 		h.subtitle.SetText(sub)
 		h.warning.Hide()

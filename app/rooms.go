@@ -69,9 +69,9 @@ func (r *roomsView) bind(info node.Room, row *listRow) {
 // the network, or everyone in the team (rooms are open; issue 16).
 func roomAudience(team string) string {
 	if team == "" {
-		return "open to everyone on this network"
+		return "Open to this network"
 	}
-	return "open to everyone in the team"
+	return "Open to the team"
 }
 
 func membersText(n int) string {

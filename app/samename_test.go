@@ -79,12 +79,12 @@ func TestRoomSaysWhoSeesIt(t *testing.T) {
 	fc.rooms[room] = node.Room{ID: room, Name: "ops", Topic: "night shift", Members: []string{selfID, bobID}, Joined: true}
 	h := newHarness(t, fc)
 	h.u.openRoom(room)
-	if got := h.u.conv.header.subtitle.Text; got != "night shift · 2 members · open to everyone on this network" {
+	if got := h.u.conv.header.subtitle.Text; got != "Open to this network · 2 members · night shift" {
 		t.Errorf("open network: %q", got)
 	}
 	h.u.self.Team = "k7f3"
 	h.u.conv.refreshHeader()
-	if got := h.u.conv.header.subtitle.Text; !strings.HasSuffix(got, "open to everyone in the team") {
+	if got := h.u.conv.header.subtitle.Text; !strings.HasPrefix(got, "Open to the team · ") {
 		t.Errorf("team: %q", got)
 	}
 }
