@@ -42,3 +42,22 @@ func TestUserDownloads(t *testing.T) {
 		t.Errorf("with user-dirs.dirs: %q", got)
 	}
 }
+
+func TestUserInstance(t *testing.T) {
+	userConfig(t)
+	def := defaultDataDir()
+	for _, tc := range []struct {
+		dir    string
+		byFlag bool
+		want   bool
+	}{
+		{def, false, true},
+		{"/elsewhere/chosen", false, true}, // chosen in the settings
+		{def + "/", true, true},            // make run: --data ~/.config/parley
+		{"/tmp/node-a", true, false},       // another instance
+	} {
+		if got := userInstance(tc.dir, tc.byFlag); got != tc.want {
+			t.Errorf("userInstance(%q, %v) = %v", tc.dir, tc.byFlag, got)
+		}
+	}
+}

@@ -58,7 +58,7 @@ func run() error {
 		teamFile     = flag.String("team-file", "", "team invitation file, made by --new-team (a closed team network; also $PARLEY_TEAM)")
 		newTeam      = flag.String("new-team", "", "write an invitation for a new closed team to this file and exit (passphrase: $PARLEY_TEAM, else generated)")
 		relayPort    = flag.Int("relay-port", 0, "UDP port of this node's TURN relay for others' calls (default 48557)")
-		downloads    = flag.String("downloads", "", "folder accepted files land in (default: the one chosen in settings, else the Downloads folder; DATA/downloads with --data or headless, except on Windows)")
+		downloads    = flag.String("downloads", "", "folder accepted files land in (default: the one chosen in settings, else the Downloads folder; DATA/downloads when headless or with another instance's --data, except on Windows)")
 		webAddr      = flag.String("web", ":"+web.DefaultPort, "guest web page (HTTPS): host:port, :port on the link addresses and loopback, or off")
 		guests       = flag.String("guests", "ask", "who may join through this node from a browser: open, ask (admit each one) or off")
 	)
@@ -127,7 +127,7 @@ func run() error {
 	}
 	// The user's Downloads folder is the default for the window's own instance
 	// (and on Windows for every instance, as before); the settings change it.
-	if runtime.GOOS == "windows" || !*headlessMode && !dataByFlag {
+	if runtime.GOOS == "windows" || !*headlessMode && userInstance(*dataDir, dataByFlag) {
 		cfg.DownloadsDefault = defaultDownloads()
 	}
 	n, err := node.New(cfg)
