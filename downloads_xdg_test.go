@@ -61,3 +61,16 @@ func TestUserInstance(t *testing.T) {
 		}
 	}
 }
+
+// FuzzXDGDownloadDir: any user-dirs.dirs gives "" or a clean absolute path.
+func FuzzXDGDownloadDir(f *testing.F) {
+	for _, s := range []string{"XDG_DOWNLOAD_DIR=\"$HOME/Downloads\"", "XDG_DOWNLOAD_DIR=\"\"", "XDG_DOWNLOAD_DIR=\"", "XDG_DOWNLOAD_DIR=\"$HOME\""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, file string) {
+		got := xdgDownloadDir(bufio.NewScanner(strings.NewReader(file)), "/home/ada")
+		if got != "" && (!filepath.IsAbs(got) || filepath.Clean(got) != got) {
+			t.Fatalf("%q gave %q", file, got)
+		}
+	})
+}

@@ -113,3 +113,24 @@ func TestSelectText(t *testing.T) {
 		t.Fatal("no selectable text")
 	}
 }
+
+// FuzzLinkSpans: a message is anyone's text; its link spans are in bounds, in
+// order, apart, and each an http or https address with a host.
+func FuzzLinkSpans(f *testing.F) {
+	for _, s := range []string{"see https://a.b/c.", "(http://x.org/a_(b))", "https://", "http://[::1", "HTTPS://X.Y/%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		end := 0
+		for _, sp := range linkSpans(s) {
+			if sp[0] < end || sp[1] <= sp[0] || sp[1] > len(s) {
+				t.Fatalf("%q: span %v after %d", s, sp, end)
+			}
+			end = sp[1]
+			u, err := url.Parse(s[sp[0]:sp[1]])
+			if err != nil || u.Host == "" || !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https") {
+				t.Fatalf("%q: span %q is not a web address", s, s[sp[0]:sp[1]])
+			}
+		}
+	})
+}

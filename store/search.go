@@ -76,13 +76,29 @@ func Fold(s string) string {
 	// Folding can expose marks again (a case pair that decomposes differently),
 	// hence the second decomposition after cases.Fold. A Chain keeps state, so
 	// each call builds its own.
-	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), cases.Fold(),
+	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), cases.Fold(), runes.Map(cherokeeUpper),
 		norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(t, strings.ToValidUTF8(s, "\uFFFD"))
 	if err != nil {
 		return strings.ToLower(s)
 	}
 	return out
+}
+
+// cherokeeUpper finishes cases.Fold for Cherokee, which it folds the wrong
+// way round (capitals to small letters, small letters to capitals), so
+// folding twice would not give the same text and a query in one case would
+// miss text in the other (FuzzFold found it). Unicode's case folding maps
+// Cherokee to its capitals: U+AB70–U+ABBF to U+13A0–U+13EF and U+13F8–U+13FD
+// to U+13F0–U+13F5.
+func cherokeeUpper(r rune) rune {
+	switch {
+	case r >= 0xAB70 && r <= 0xABBF:
+		return r - 0xAB70 + 0x13A0
+	case r >= 0x13F8 && r <= 0x13FD:
+		return r - 8
+	}
+	return r
 }
 
 // searchTerms splits a query into the distinct folded words every result must

@@ -27,6 +27,7 @@ func TestFold(t *testing.T) {
 		"ΣΊΣΥΦΟΣ σίσυφος": "σισυφοσ σισυφοσ",
 		"Ça va? Déjà vu!": "ca va? deja vu!",
 		"İstanbul":        "istanbul",
+		"ᏣᎳᎩ ꮳꮃꭹ":         "ᏣᎳᎩ ᏣᎳᎩ", // Cherokee folds to its capitals
 		"":                "",
 	} {
 		if got := Fold(in); got != want {
