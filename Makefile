@@ -11,7 +11,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GUI_PKGS  := libgl1-mesa-dev xorg-dev
 # Voice: Opus through libopus (cgo, found with pkg-config).
 MEDIA_PKGS := libopus-dev libopusfile-dev pkg-config
-TEST_PKGS := $(GUI_PKGS) $(MEDIA_PKGS) iproute2 iputils-ping xvfb imagemagick ca-certificates chromium
+TEST_PKGS := $(GUI_PKGS) $(MEDIA_PKGS) iproute2 iputils-ping xvfb imagemagick ca-certificates chromium baresip
 RUN_PKGS  := $(GUI_PKGS) $(MEDIA_PKGS) ca-certificates
 # Fyne's fyne.Do migration: the app is built and tested with this tag.
 TAGS      := -tags migrated_fynedo
@@ -104,10 +104,15 @@ vet-cross: deps-windows $(WIN_OPUS)
 # then the multi-host integration tests, which need root (sudo is used otherwise).
 # media/call runs real-time calls (paced audio over pion's virtual network): it gets
 # the machine to itself, after the other packages, so a busy neighbour package
-# cannot starve its audio clock.
+# cannot starve its audio clock. So do node's real-time call tests (REALTIME_NODE:
+# a browser's tone through a call between two nodes judged by its level), which
+# failed at 0.066 of full scale with 66 % of frames lost when run beside the
+# other packages under the race detector.
+REALTIME_NODE := ^TestBrowserAudioThroughACall$$
 test: deps-test fmt-check vet vet-cross
-	$(GO) test $(TAGS) -race -count=1 $$($(GO) list ./... | grep -v -e /itest -e /media/call)
+	$(GO) test $(TAGS) -race -count=1 -skip '$(REALTIME_NODE)' $$($(GO) list ./... | grep -v -e /itest -e /media/call)
 	$(GO) test $(TAGS) -race -count=1 ./media/call/
+	$(GO) test $(TAGS) -race -count=1 -run '$(REALTIME_NODE)' ./node/
 	$(MAKE) test-integration
 	$(MAKE) test-windows
 

@@ -22,6 +22,7 @@ import (
 	"parley/headless"
 	"parley/internal/team"
 	"parley/node"
+	"parley/sip"
 	"parley/web"
 )
 
@@ -61,6 +62,8 @@ func run() error {
 		downloads    = flag.String("downloads", "", "folder accepted files land in (default: the one chosen in settings, else the Downloads folder; DATA/downloads when headless or with another instance's --data, except on Windows)")
 		webAddr      = flag.String("web", ":"+web.DefaultPort, "guest web page (HTTPS): host:port, :port on the link addresses and loopback, or off")
 		guests       = flag.String("guests", "ask", "who may join through this node from a browser: open, ask (admit each one) or off")
+		sipAddr      = flag.String("sip", "", "SIP registrar for phones on host:port, UDP and TCP, e.g. :5060 (default off; docs/sip.md)")
+		sipMinExp    = flag.Duration("sip-min-expires", time.Minute, "shortest SIP registration accepted (shorter asks get 423)")
 	)
 	flag.Parse()
 	if *showVersion {
@@ -150,6 +153,13 @@ func run() error {
 	if *webAddr != "off" {
 		go web.Start(ctx, n, *webAddr, *dataDir, log)
 	}
+	var phones *sip.Server
+	if *sipAddr != "" {
+		if phones, err = sip.Start(n, sip.Config{Addr: *sipAddr, MinExpires: *sipMinExp}); err != nil {
+			n.Stop()
+			return fmt.Errorf("--sip: %w", err)
+		}
+	}
 	if *headlessMode {
 		err = headless.Run(ctx, n, os.Stdin, os.Stdout)
 	} else {
@@ -164,6 +174,9 @@ func run() error {
 		}
 		err = app.Run(n, app.Options{DataDir: *dataDir, DataDirByFlag: dataByFlag, SetDataDir: setDataDir,
 			Listen: *listen, Ifaces: cfg.Ifaces, Discovery: *disc, Version: version})
+	}
+	if phones != nil {
+		phones.Close() // the phones' nodes say goodbye through this node's links
 	}
 	n.Stop()
 	if errors.Is(err, context.Canceled) {

@@ -37,7 +37,8 @@ type fakeCore struct {
 	history   map[node.Conv][]node.Message // conversation → messages, oldest first
 	events    chan node.Event
 	sendDelay time.Duration
-	sendErr   error // Send and Say fail with it while set
+	sendGate  chan struct{} // when set, Send also waits until it is closed
+	sendErr   error         // Send and Say fail with it while set
 	seq       int
 
 	sent         []string // "to|text" or "#room|text"
@@ -122,9 +123,12 @@ func (f *fakeCore) SetName(name string) error {
 func (f *fakeCore) Send(to, text string) (string, error) {
 	f.mu.Lock()
 	f.pending++
-	delay := f.sendDelay
+	delay, gate := f.sendDelay, f.sendGate
 	f.mu.Unlock()
 	time.Sleep(delay)
+	if gate != nil {
+		<-gate
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.pending--

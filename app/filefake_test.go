@@ -21,6 +21,7 @@ type fileFake struct {
 	*fakeCore
 	fmu       sync.Mutex
 	sendDelay time.Duration
+	sendGate  chan struct{} // when set, SendFile also waits until it is closed
 	sendErr   error
 	ops       []string // "send|to|room|path,path", "accept|id", "decline|id", "cancel|id"
 	inside    int      // SendFile calls in progress
@@ -33,9 +34,12 @@ func (f *fileFake) SendFile(to, room string, paths ...string) ([]string, error) 
 	f.fmu.Lock()
 	f.ops = append(f.ops, "send|"+to+"|"+room+"|"+strings.Join(paths, ","))
 	f.inside++
-	delay, err := f.sendDelay, f.sendErr
+	delay, gate, err := f.sendDelay, f.sendGate, f.sendErr
 	f.fmu.Unlock()
 	time.Sleep(delay)
+	if gate != nil {
+		<-gate
+	}
 	f.fmu.Lock()
 	defer f.fmu.Unlock()
 	f.inside--

@@ -76,6 +76,10 @@ type Config struct {
 	// record or roster entry for (nil: it has a record, Net.PublicKey). See
 	// handleSealed for why an unknown sender may send nothing.
 	Known func(identity.PeerID) bool
+	// DeferDirectAcks: a 1:1 message is committed but not acknowledged (so
+	// its sender sees no "delivered" and keeps retrying) until Ack says its
+	// reader took it: a SIP phone's node, whose reader is the phone (issue 19).
+	DeferDirectAcks bool
 }
 
 // batchBytes bounds the text one commit carries, so a commit stays short (tens
@@ -434,6 +438,12 @@ func (s *Service) commit(reqs []*sendReq, items []inbound) {
 	}
 }
 
+// Ack acknowledges a 1:1 message from peer whose acknowledgement was
+// deferred (Config.DeferDirectAcks): its sender sees it delivered.
+func (s *Service) Ack(peer identity.PeerID, id string) {
+	s.transmit(peer, TypeAck, EncodeIDs([]string{id}))
+}
+
 // apply stores one inbound item inside the batch transaction. It returns the events
 // to emit after the commit and the message ID to acknowledge, if any.
 func (s *Service) apply(tx *store.Tx, it inbound) (events []Event, ack string, err error) {
@@ -463,6 +473,10 @@ func (s *Service) apply(tx *store.Tx, it inbound) (events []Event, ack string, e
 		isNew, err := tx.PutMessage(m)
 		if err != nil {
 			return nil, "", err
+		}
+		if deferred := s.cfg.DeferDirectAcks && b.Kind != KindRoom && !it.handedOver; deferred {
+			// Again while unacknowledged: the reader is offered it again.
+			return []Event{Received{Message: m}}, "", nil
 		}
 		if !isNew {
 			s.cfg.Stats.Add("chat_duplicate", 1)

@@ -225,6 +225,21 @@ var commands = map[string]command{
 			}
 			return map[string]any{"guests": guests}, nil
 		}},
+
+	// SIP phones (headless/sip.go): {"cmd":"sip_account","user":…,"password":…}
+	// makes or changes an account ("" deletes it); sip_accounts lists them.
+	"sip_account": {need: []string{"user"}, uses: []capability{sipHosting}, reply: "ok",
+		run: func(_ context.Context, s *Session, c Command) (any, error) {
+			return map[string]any{"user": c.User}, s.node.(SIPHoster).SetSIPAccount(c.User, c.Password)
+		}},
+	"sip_accounts": {uses: []capability{sipHosting}, reply: "sip_accounts",
+		run: func(_ context.Context, s *Session, c Command) (any, error) {
+			accts, err := s.node.(SIPHoster).SIPAccounts()
+			if accts == nil {
+				accts = []node.SIPAccountView{} // an empty list, not null
+			}
+			return map[string]any{"accounts": accts, "realm": s.node.(SIPHoster).SIPRealm()}, err
+		}},
 }
 
 // validate checks c's fields against the command's entry.
@@ -266,6 +281,8 @@ func (c Command) field(name string) string {
 		return c.ID
 	case "guest":
 		return c.Guest
+	case "user":
+		return c.User
 	}
 	panic("headless: the command table needs an unknown field " + name) // TestCommandTableFields
 }

@@ -75,6 +75,9 @@ type Command struct {
 	ID    string   `json:"id,omitempty"`
 	// Guest names a browser guest (admit_guest, remove_guest).
 	Guest string `json:"guest,omitempty"`
+	// User and Password make a SIP account (sip_account; never echoed).
+	User     string `json:"user,omitempty"`
+	Password string `json:"password,omitempty"`
 }
 
 // ParseCommand decodes one line and validates it against the command table.

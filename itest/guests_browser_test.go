@@ -255,7 +255,9 @@ func TestGuestsInBrowser(t *testing.T) {
 	toneWAV(t, tone, 440, 10)
 	hh, hp, hq := c.host("h"), c.host("p"), c.host("q")
 	phone, laptop := c.host("phone"), c.host("laptop")
-	hostFlags := []string{"--guests", "ask", "--audio-in", "null", "--audio-out", "null"}
+	// h sends a tone in its own calls so the CPU baseline encodes sound, as the
+	// guest's call does (silence is cheaper to encode).
+	hostFlags := []string{"--guests", "ask", "--audio-in", "tone:440", "--audio-out", "null"}
 	h := c.start(hh, "h", hostFlags...)
 	p := c.start(hp, "p", "--audio-in", "null", "--audio-out", "null")
 	q := c.start(hq, "q", "--audio-in", "tone:660", "--audio-out", filepath.Join(dir, "q.wav"))
@@ -396,9 +398,31 @@ func TestGuestsInBrowser(t *testing.T) {
 			}
 			lat = append(lat, at.Sub(t0))
 		}
-		slices.Sort(lat)
-		t.Logf("figure: guest → peer message (click to the peer's event, n=%d): p50 %v, max %v",
-			len(lat), lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
+		// The baseline in the same run: the host itself sending to p (its
+		// headless send command to p's line), the floor the guest's path
+		// (page, socket, the guest's node) adds to.
+		var floor []time.Duration
+		for i := range 20 {
+			text := fmt.Sprintf("floor %d", i)
+			t0 := time.Now()
+			must(h.Send(p.id, text)).on(h)
+			e, err := p.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("text") == text })
+			if err != nil {
+				t.Fatalf("p: %v", err)
+			}
+			at, err := time.Parse(time.RFC3339Nano, e.Str("time"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			floor = append(floor, at.Sub(t0))
+		}
+		spread := func(d []time.Duration) string {
+			slices.Sort(d)
+			r := func(x time.Duration) time.Duration { return x.Round(100 * time.Microsecond) }
+			return fmt.Sprintf("min %v p50 %v max %v", r(d[0]), r(d[len(d)/2]), r(d[len(d)-1]))
+		}
+		t.Logf("figure: guest → peer message (click to the peer's event, n=%d): %s; the host's own send to p (baseline, n=%d): %s",
+			len(lat), spread(lat), len(floor), spread(floor))
 		if lat[len(lat)/2] > time.Second {
 			t.Errorf("median guest → peer latency %v", lat[len(lat)/2])
 		}
@@ -439,13 +463,30 @@ func TestGuestsInBrowser(t *testing.T) {
 		p.ok(p.Answer(in.Str("call")))
 		waitStats(t, p, 20*time.Second, "audio from the browser", func(e netlab.Event) bool { return e.Num("frames_played") >= 50 })
 		busy := cpuShare(t, h, window)
-		t.Logf("figure: host CPU, one guest idle / in a call (browser bridge, Opus both ways): %.1f%% / %.1f%% of a core",
-			100*idle, 100*busy)
 		g.click(button("Hang up"))
 		if _, err := p.WaitEvent(15*time.Second, callEvent("ended", "")); err != nil {
 			t.Fatalf("p: %v", err)
 		}
 		g.waitJS(15*time.Second, "the call over", `document.getElementById('hangup-button').hidden`)
+		// The baseline in the same run: the host's own 1:1 call with p (Opus
+		// both ways, no bridge), what the guest's call costs without the
+		// browser's decode and encode.
+		id := must(h.Call(p.id)).on(h)
+		own, err := p.WaitEvent(20*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("from") == h.id })
+		if err != nil {
+			t.Fatalf("p: %v", err)
+		}
+		p.ok(p.Answer(own.Str("call")))
+		waitStats(t, p, 20*time.Second, "audio from h", func(e netlab.Event) bool {
+			return e.Str("call") == own.Str("call") && e.Num("frames_played") >= 50
+		})
+		ownCall := cpuShare(t, h, window)
+		h.ok(h.Hangup(id))
+		if _, err := p.WaitEvent(15*time.Second, callEvent("ended", "")); err != nil {
+			t.Fatalf("p: %v", err)
+		}
+		t.Logf("figure: host CPU (share of a core over %v), one guest idle %.1f%%, the guest in a call (browser bridge, Opus both ways) %.1f%%; baseline, the host's own call with p %.1f%%",
+			window, 100*idle, 100*busy, 100*ownCall)
 	})
 
 	var guest2 string

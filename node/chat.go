@@ -47,6 +47,7 @@ func (n *Node) setupChat() error {
 		Identity: n.id, Net: overlayNet{n.ov}, DB: n.db, Clock: n.clock, Emit: n.onChat,
 		Log: n.log, Stats: &n.stats, Rooms: n.rooms, Custodians: custodians{n.ov},
 		Blocked: n.trust.isBlocked, Known: n.knownPeer, Now: n.cfg.Now,
+		DeferDirectAcks: n.cfg.guest != nil && n.cfg.guest.sip, // devices.go: the phone confirms
 	})
 	if err != nil {
 		return err
@@ -76,8 +77,9 @@ func (n *Node) knownPeer(id identity.PeerID) bool {
 // measured link quality.
 func (n *Node) extensions() []overlay.Extension {
 	exts := []overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}, n.qual.Extension()}
-	exts = append(exts, n.webExtensions()...)   // node/webcert.go
-	return append(exts, n.guestExtensions()...) // node/guestsrecord.go
+	exts = append(exts, n.webExtensions()...)    // node/webcert.go
+	exts = append(exts, n.deviceExtensions()...) // node/devicesrecord.go
+	return append(exts, n.guestExtensions()...)  // node/guestsrecord.go
 }
 
 func (n *Node) onChat(ev chat.Event) {

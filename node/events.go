@@ -34,6 +34,8 @@ type PeerView struct {
 	// guest's record and its host's agree (node/guestsrecord.go).
 	Guest bool   `json:"guest,omitempty"`
 	Via   string `json:"via,omitempty"`
+	// SIP: a phone registered with Via's SIP registrar (node/devices.go).
+	SIP bool `json:"sip,omitempty"`
 }
 
 // PublishedQuality is a peer's published link quality (see selection.SelfMetrics).

@@ -31,7 +31,7 @@ func (n *Node) startGuest(gid *identity.Identity, name, from string) (*Guest, er
 	}
 	// The host vouches first, so peers that hear of the guest see it agreed.
 	n.republishGuests()
-	child, err := n.startGuestNode(gid, name)
+	child, err := n.startGuestNode(gid, name, false)
 	g.mu.Lock()
 	h.node, h.err = child, err
 	if err != nil && g.hosted[gid.ID] == h {

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"parley/media/audio"
+	"parley/media/rtpbridge"
 	"parley/media/webbridge"
 )
 
@@ -28,6 +29,7 @@ type guestMedia struct {
 
 	mu      sync.Mutex
 	bridge  *webbridge.Bridge // nil: none connected
+	rtp     *rtpbridge.Bridge // a SIP phone's call audio (devicemedia.go), before bridge
 	browser bool              // audio is the browser's even with no bridge
 	closed  bool              // the node stopped
 	// users are the calls' source/sink pairs open now, oldest first, by
@@ -134,6 +136,7 @@ func (n *Node) stopMedia() {
 	n.media.closed = true
 	n.media.mu.Unlock()
 	n.DisconnectMedia()
+	n.SIPMediaEnd()
 }
 
 func (m *guestMedia) current() *webbridge.Bridge {
@@ -160,13 +163,26 @@ func (m *guestMedia) release(user uint64) {
 
 // bridgeFor is the bridge user may use now: the current one if user is the
 // newest open pair, else nil.
-func (m *guestMedia) bridgeFor(user uint64) *webbridge.Bridge {
+func (m *guestMedia) bridgeFor(user uint64) audioBridge {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.users) == 0 || m.users[len(m.users)-1] != user {
 		return nil
 	}
-	return m.bridge
+	if m.rtp != nil {
+		return m.rtp
+	}
+	if m.bridge != nil {
+		return m.bridge
+	}
+	return nil
+}
+
+// audioBridge is a client's sound: a browser's (webbridge) or a phone's
+// (rtpbridge).
+type audioBridge interface {
+	Source() audio.Source
+	Sink() audio.Sink
 }
 
 // bridgedAudio returns a call's source and sink when this node's audio is

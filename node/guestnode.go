@@ -23,6 +23,8 @@ type guestConfig struct {
 	// teamKey is the host's: deriving it again (Argon2id, 64 MiB) per guest
 	// would cost more than the guest's whole node.
 	teamKey *team.Key
+	// sip: a registered phone (devices.go), published as RecordExtDevice.
+	sip bool
 }
 
 // loadIdentity is the node's key: a guest's from its seed, else the key file.
@@ -46,7 +48,7 @@ const guestDialTimeout = 5 * time.Second
 // (peers learn of it through records), no TURN relay (it relays for nobody),
 // ports the OS picks, the host's team and interfaces, the browser's audio
 // (node/guestmedia.go), and a first link to its host.
-func (n *Node) startGuestNode(gid *identity.Identity, name string) (*Node, error) {
+func (n *Node) startGuestNode(gid *identity.Identity, name string, sip bool) (*Node, error) {
 	dir := n.guestDir(gid.ID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("guest: %w", err)
@@ -62,7 +64,7 @@ func (n *Node) startGuestNode(gid *identity.Identity, name string) (*Node, error
 		AudioIn: "null", AudioOut: "null", RingTimeout: n.cfg.RingTimeout,
 		Team: n.cfg.Team, Guests: "off",
 		Log: n.log.With("guest", gid.ID.Short()), Now: n.cfg.Now,
-		guest: &guestConfig{identity: gid, via: n.id.ID, teamKey: n.teamKey},
+		guest: &guestConfig{identity: gid, via: n.id.ID, teamKey: n.teamKey, sip: sip},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("guest: %w", err)

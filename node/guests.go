@@ -125,6 +125,7 @@ type hostedGuest struct {
 	err        error
 	attached   int
 	timer      *time.Timer // the grace stop, while detached
+	device     bool        // a registered SIP phone (devices.go), not a browser
 }
 
 type pendingGuest struct {
@@ -378,6 +379,9 @@ func (n *Node) Guests() []GuestView {
 	}
 	seen := map[identity.PeerID]bool{}
 	for id, h := range g.hosted {
+		if h.device {
+			continue // listed by SIPAccounts
+		}
 		seen[id] = true
 		out = append(out, GuestView{ID: id.String(), Name: h.name, State: GuestAdmitted, Connected: h.attached > 0, From: h.from})
 	}

@@ -174,8 +174,9 @@ type Node struct {
 	roster    *rosterWriter                    // roster writes, batched off the event path
 	stopped   bool
 
-	guests guestHost  // the browser guests this node hosts (guests.go)
-	media  guestMedia // a browser's audio bridge (guestmedia.go)
+	guests  guestHost  // the browser guests this node hosts (guests.go)
+	media   guestMedia // a browser's audio bridge (guestmedia.go)
+	devices deviceHost // registered SIP phones (devices.go)
 
 	sounds soundPlayer // rings and chimes (sounds.go)
 }
@@ -427,6 +428,7 @@ func (n *Node) Stop() {
 	}
 	n.stopped = true
 	n.mu.Unlock()
+	n.stopDevices() // SIP phones' nodes (devices.go), before the guests'
 	n.stopGuests()  // their goodbyes go out through this node's links
 	n.calls.Close() // hangs up, telling the peers, while links are still up
 	n.stopMedia()

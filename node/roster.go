@@ -33,6 +33,7 @@ func (n *Node) peerView(id identity.PeerID) PeerView {
 		}
 		v.WebFingerprint = n.recordWebFingerprint(rec)
 		v.Guest, v.Via = n.guestOf(rec)
+		v.SIP = v.Guest && isSIPDevice(rec) // node/devicesrecord.go
 	}
 	if n.ov.Online(id) && rec != nil {
 		v.Online = true

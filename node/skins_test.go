@@ -18,7 +18,7 @@ import (
 var skinImports = map[string]bool{"parley/node": true, "parley/identity": true, "parley/assets": true}
 
 // skins are the directories (from this one) of the skins, tests included.
-var skins = []string{"../app", "../headless", "../web"}
+var skins = []string{"../app", "../headless", "../web", "../sip"}
 
 // skinAlsoImports are further packages one skin may import: the web skin runs
 // each guest's session through the headless protocol rather than a copy of it.

@@ -23,6 +23,9 @@ var withheld = map[string]string{
 	"admit_guest":  "the host's decision",
 	"guests":       "the host's guests",
 	"remove_guest": "the host's decision",
+
+	"sip_account":  "the host's SIP accounts (docs/sip.md)",
+	"sip_accounts": "the host's SIP accounts and its phones' contacts",
 }
 
 func TestEveryHeadlessCommandDecided(t *testing.T) {

@@ -67,6 +67,7 @@ const (
 	RecordExtVia    uint8 = 4
 	RecordExtWeb    uint8 = 5
 	RecordExtGuests uint8 = 6
+	RecordExtDevice uint8 = 7
 )
 
 // Beacon extension types: [type u8][len u8][value] in a discovery beacon
@@ -126,6 +127,7 @@ var RecordExts = [256]Entry{
 	RecordExtVia:    {"RecordExtVia", "node", "node/guestsrecord.go", "RecordExtVia (type 4)"},
 	RecordExtWeb:    {"RecordExtWeb", "node", "node/webcert.go", "RecordExtWeb is the peer-record extension"},
 	RecordExtGuests: {"RecordExtGuests", "node", "node/guestsrecord.go", "RecordExtGuests (type 6)"},
+	RecordExtDevice: {"RecordExtDevice", "node", "node/devicesrecord.go", "RecordExtDevice (type 7)"},
 }
 
 // BeaconExts lists every beacon extension type by number.

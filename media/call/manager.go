@@ -329,6 +329,20 @@ func (m *Manager) Decline(id ID) error {
 	return nil
 }
 
+// Busy refuses a ringing call as busy: the caller's call ends with
+// ReasonBusy, not ReasonDeclined (a SIP phone answered 486 Busy Here).
+func (m *Manager) Busy(id ID) error {
+	c, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	if c.outgoing || c.state() != StateIncoming {
+		return fmt.Errorf("busy %s: %w", id, ErrBadState)
+	}
+	m.finish(c, ReasonBusy, KindBusy)
+	return nil
+}
+
 // Hangup ends a call in any state (an unanswered outgoing call is cancelled,
 // an unanswered incoming one declined).
 func (m *Manager) Hangup(id ID) error {

@@ -1,0 +1,17 @@
+package headless
+
+import "parley/node"
+
+// SIPHoster is the part of the node that keeps SIP accounts
+// (node/devicesaccounts.go); separate from Node so fakes without it still
+// satisfy Node.
+type SIPHoster interface {
+	SetSIPAccount(user, password string) error
+	SIPAccounts() ([]node.SIPAccountView, error)
+	SIPRealm() string
+}
+
+var sipHosting = capability{
+	has:     func(n Node) bool { _, ok := n.(SIPHoster); return ok },
+	missing: "this node keeps no SIP accounts",
+}

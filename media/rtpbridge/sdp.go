@@ -1,0 +1,107 @@
+package rtpbridge
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pion/sdp/v3"
+)
+
+// SDP (RFC 4566) offers and answers, audio only, RTP/AVP with G.711.
+
+// MaxSDP bounds an SDP body: a phone's offer with a dozen codecs is under
+// 1 KiB.
+const MaxSDP = 8 << 10
+
+// Payload types (RFC 3551, static).
+const (
+	PTPCMU = 0
+	PTPCMA = 8
+)
+
+var (
+	ErrSDPTooLong = errors.New("sdp: longer than 8 KiB")
+	ErrNoAudio    = errors.New("sdp: no audio stream with PCMU or PCMA")
+)
+
+// Media is the far end of a negotiated audio stream.
+type Media struct {
+	Addr netip.AddrPort // where to send RTP
+	PT   uint8          // PTPCMU or PTPCMA
+	// Also is a second address RTP is accepted from: the phone's signalling
+	// address. A phone with several addresses may name one in its SDP and
+	// send from another (baresip names its first interface's and sends
+	// from the one the route picks).
+	Also netip.Addr
+}
+
+// ParseSDP reads the first audio stream of an SDP body that offers PCMU or
+// PCMA over RTP/AVP, preferring the order the body gives (the offerer's
+// preference, RFC 3264 §6.1).
+func ParseSDP(body []byte) (Media, error) {
+	if len(body) > MaxSDP {
+		return Media{}, ErrSDPTooLong
+	}
+	var s sdp.SessionDescription
+	if err := s.Unmarshal(body); err != nil {
+		return Media{}, fmt.Errorf("sdp: %w", err)
+	}
+	for _, m := range s.MediaDescriptions {
+		if m.MediaName.Media != "audio" || m.MediaName.Port.Value <= 0 || m.MediaName.Port.Value > 65535 {
+			continue
+		}
+		if !slices.Contains(m.MediaName.Protos, "AVP") {
+			continue
+		}
+		conn := m.ConnectionInformation
+		if conn == nil {
+			conn = s.ConnectionInformation
+		}
+		if conn == nil || conn.Address == nil {
+			continue
+		}
+		host, _, _ := strings.Cut(conn.Address.Address, "/") // a multicast TTL
+		ip, err := netip.ParseAddr(host)
+		if err != nil || ip.IsUnspecified() {
+			continue // a hostname, or 0.0.0.0 (on hold): nothing to send to
+		}
+		for _, f := range m.MediaName.Formats {
+			pt, err := strconv.Atoi(f)
+			if err != nil || (pt != PTPCMU && pt != PTPCMA) {
+				continue
+			}
+			return Media{Addr: netip.AddrPortFrom(ip.Unmap(), uint16(m.MediaName.Port.Value)), PT: uint8(pt)}, nil
+		}
+	}
+	return Media{}, ErrNoAudio
+}
+
+// BuildSDP is this end's SDP: audio at local, offering pts in that order.
+func BuildSDP(local netip.AddrPort, session uint64, pts ...uint8) string {
+	family := "IP4"
+	if local.Addr().Is6() {
+		family = "IP6"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "v=0\r\no=parley %d %d IN %s %s\r\ns=parley\r\nc=IN %s %s\r\nt=0 0\r\n",
+		session, session, family, local.Addr(), family, local.Addr())
+	fmt.Fprintf(&b, "m=audio %d RTP/AVP", local.Port())
+	for _, pt := range pts {
+		fmt.Fprintf(&b, " %d", pt)
+	}
+	b.WriteString("\r\n")
+	for _, pt := range pts {
+		switch pt {
+		case PTPCMU:
+			b.WriteString("a=rtpmap:0 PCMU/8000\r\n")
+		case PTPCMA:
+			b.WriteString("a=rtpmap:8 PCMA/8000\r\n")
+		}
+	}
+	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
+	return b.String()
+}

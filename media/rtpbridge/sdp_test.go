@@ -1,0 +1,47 @@
+package rtpbridge
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+// baresip's offer (1.0, Debian 12), trimmed of its Opus and G.722 lines.
+const baresipOffer = "v=0\r\no=- 1283474923 3781209427 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\n" +
+	"m=audio 10000 RTP/AVP 9 8 0 101\r\na=rtpmap:9 G722/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n" +
+	"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
+
+func TestParseSDP(t *testing.T) {
+	m, err := ParseSDP([]byte(baresipOffer))
+	if err != nil || m.PT != PTPCMA || m.Addr != netip.MustParseAddrPort("10.0.0.2:10000") {
+		t.Fatalf("got %+v, %v; want PCMA at 10.0.0.2:10000", m, err)
+	}
+	// Our own SDP reads back as what it says.
+	local := netip.MustParseAddrPort("192.168.1.5:40000")
+	m, err = ParseSDP([]byte(BuildSDP(local, 7, PTPCMU, PTPCMA)))
+	if err != nil || m.PT != PTPCMU || m.Addr != local {
+		t.Fatalf("own: %+v, %v", m, err)
+	}
+	for name, body := range map[string]string{
+		"no G.711": strings.ReplaceAll(strings.ReplaceAll(baresipOffer, " 8 0 101", " 101"), "", ""),
+		"on hold":  strings.ReplaceAll(baresipOffer, "c=IN IP4 10.0.0.2", "c=IN IP4 0.0.0.0"),
+		"port 0":   strings.ReplaceAll(baresipOffer, "m=audio 10000", "m=audio 0"),
+		"too long": baresipOffer + strings.Repeat("a=x\r\n", 2000),
+		"garbage":  "hello",
+	} {
+		if m, err := ParseSDP([]byte(body)); err == nil {
+			t.Errorf("%s: accepted as %+v", name, m)
+		}
+	}
+}
+
+func FuzzParseSDP(f *testing.F) {
+	f.Add([]byte(baresipOffer))
+	f.Add([]byte(BuildSDP(netip.MustParseAddrPort("[fe80::1]:9"), 1, PTPCMA)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseSDP(b)
+		if err == nil && (!m.Addr.IsValid() || m.Addr.Port() == 0 || (m.PT != PTPCMU && m.PT != PTPCMA)) {
+			t.Fatalf("accepted %+v", m)
+		}
+	})
+}

@@ -1,0 +1,134 @@
+package node
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+
+	"parley/media/rtpbridge"
+)
+
+// A SIP phone's call audio (issue 19): the registrar (sip/) negotiates SDP
+// through these methods of the device's node, and the RTP session
+// (media/rtpbridge, G.711 transcoded to 48 kHz) becomes that node's call
+// audio, as a browser's WebRTC bridge does for a guest (guestmedia.go). One
+// session at a time: a phone has one handset.
+
+// ErrNotOnLAN refuses a phone or media address off this node's subnets.
+var ErrNotOnLAN = errors.New("sip: address not on this node's LAN")
+
+// OnLAN says whether a is loopback or on the subnet of an interface in use:
+// the only places a phone, its contact or its media may be.
+func (n *Node) OnLAN(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsLoopback() || n.disc.OnLink(a)
+}
+
+// SIPOffer opens an RTP session toward the phone at phone and returns this
+// end's SDP offer (PCMU, PCMA); SIPAccept completes it with the phone's answer.
+func (n *Node) SIPOffer(phone netip.Addr) (string, error) {
+	b, err := n.openRTP(phone)
+	if err != nil {
+		return "", err
+	}
+	return rtpbridge.BuildSDP(b.LocalAddr(), uint64(time.Now().Unix()), rtpbridge.PTPCMU, rtpbridge.PTPCMA), nil
+}
+
+// SIPAccept takes the phone's SDP answer to SIPOffer.
+func (n *Node) SIPAccept(phone netip.Addr, answer []byte) error {
+	m, err := n.sipMedia(phone, answer)
+	if err != nil {
+		return err
+	}
+	n.media.mu.Lock()
+	b := n.media.rtp
+	n.media.mu.Unlock()
+	if b == nil {
+		return ErrMediaStopped
+	}
+	b.SetRemote(m)
+	return nil
+}
+
+// SIPAnswer answers the phone's SDP offer: the session is live at once.
+func (n *Node) SIPAnswer(phone netip.Addr, offer []byte) (string, error) {
+	m, err := n.sipMedia(phone, offer)
+	if err != nil {
+		return "", err
+	}
+	b, err := n.openRTP(phone)
+	if err != nil {
+		return "", err
+	}
+	b.SetRemote(m)
+	return rtpbridge.BuildSDP(b.LocalAddr(), uint64(time.Now().Unix()), m.PT), nil
+}
+
+// SIPMediaEnd closes the phone's RTP session (the call ended).
+func (n *Node) SIPMediaEnd() {
+	n.media.mu.Lock()
+	b := n.media.rtp
+	n.media.rtp = nil
+	n.media.mu.Unlock()
+	if b != nil {
+		st := b.Stats()
+		n.log.Debug("sip media ended", "in", st.PacketsIn, "out", st.PacketsOut, "drop_source", st.DropSource,
+			"drop_pt", st.DropPT, "drop_queue", st.DropQueue, "silent", st.SilentReads)
+		n.stats.Add("sip_rtp_in", st.PacketsIn)
+		n.stats.Add("sip_rtp_dropped", st.DropSource+st.DropMalformed+st.DropPT+st.DropSize+st.DropRate+st.DropQueue)
+		b.Close()
+	}
+}
+
+// sipMedia parses and checks a phone's SDP: its media must be on the LAN.
+func (n *Node) sipMedia(phone netip.Addr, body []byte) (rtpbridge.Media, error) {
+	m, err := rtpbridge.ParseSDP(body)
+	if err != nil {
+		n.stats.Add("sip_sdp_refused", 1)
+		return m, err
+	}
+	if !n.OnLAN(m.Addr.Addr()) && m.Addr.Addr() != phone.Unmap() {
+		n.stats.Add("sip_sdp_refused", 1)
+		return m, ErrNotOnLAN
+	}
+	m.Also = phone.Unmap()
+	return m, nil
+}
+
+// openRTP replaces the node's RTP session with a new one on the address this
+// host uses toward the phone.
+func (n *Node) openRTP(phone netip.Addr) (*rtpbridge.Bridge, error) {
+	local, err := localAddrToward(phone)
+	if err != nil {
+		return nil, err
+	}
+	b, err := rtpbridge.Listen(local, n.log)
+	if err != nil {
+		return nil, err
+	}
+	n.media.mu.Lock()
+	if n.media.closed {
+		n.media.mu.Unlock()
+		b.Close()
+		return nil, ErrMediaStopped
+	}
+	old := n.media.rtp
+	n.media.rtp = b
+	n.media.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	return b, nil
+}
+
+// localAddrToward is the source address the kernel picks for packets to a
+// (a connected UDP socket sends nothing).
+func localAddrToward(a netip.Addr) (netip.Addr, error) {
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(a.Unmap(), 9)))
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+}
