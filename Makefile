@@ -133,6 +133,7 @@ test-integration: build
 bench: deps-test build
 	$(GO) test -run '^$$' -bench . -benchmem ./overlay/ ./discovery/ ./internal/seal/ ./internal/hlc/ ./vivaldi/ ./selection/ ./linkquality/ ./files/ ./node/
 	$(GO) test -run '^$$' -bench Durable -benchtime 20000x ./chat/
+	$(GO) test -run '^$$' -bench Search100k -benchmem ./store/
 	$(GO) test -run '^$$' -bench . -benchmem ./media/opus/ ./media/jitter/ ./media/voice/ ./media/signal/
 	$(GO) test $(TAGS) -run '^$$' -bench ScrollHistory -benchtime 5000x ./app/
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchcall -bin "$(CURDIR)/$(BIN)"

@@ -16,6 +16,8 @@ func defaultDataDir() string {
 	return ".parley"
 }
 
-// defaultDownloads is "" here: the node puts accepted files in DATA/downloads, so
-// several instances on one machine (and the tests' nodes) never share a folder.
-func defaultDownloads() string { return "" }
+// defaultDownloads is the user's Downloads folder (XDG user dirs; see
+// userDownloads). main gives it to the window's own instance only: others
+// (--data, headless: the tests' nodes) keep DATA/downloads, so several
+// instances on one machine never share a folder.
+func defaultDownloads() string { return userDownloads() }

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -60,7 +59,7 @@ func run() error {
 		teamFile     = flag.String("team-file", "", "team invitation file, made by --new-team (a closed team network; also $PARLEY_TEAM)")
 		newTeam      = flag.String("new-team", "", "write an invitation for a new closed team to this file and exit (passphrase: $PARLEY_TEAM, else generated)")
 		relayPort    = flag.Int("relay-port", 0, "UDP port of this node's TURN relay for others' calls (default 48557)")
-		downloads    = flag.String("downloads", "", "folder accepted files land in (default: DATA/downloads; on Windows the Downloads folder)")
+		downloads    = flag.String("downloads", "", "folder accepted files land in (default: the one chosen in settings, else the Downloads folder; DATA/downloads when headless or with another instance's --data, except on Windows)")
 		webAddr      = flag.String("web", ":"+web.DefaultPort, "guest web page (HTTPS): host:port, :port on the link addresses and loopback, or off")
 		guests       = flag.String("guests", "ask", "who may join through this node from a browser: open, ask (admit each one) or off")
 		sipAddr      = flag.String("sip", "", "SIP registrar for phones on host:port, UDP and TCP, e.g. :5060 (default off; docs/sip.md)")
@@ -94,7 +93,7 @@ func run() error {
 	cfg := node.Config{DataDir: *dataDir, Name: *name, Listen: *listen, BeaconPort: *beaconPort, Log: log,
 		Power: *power, ProbeInterval: *probeEvery, QualityInterval: *qualityEvery, CostMap: *costMap,
 		AudioIn: *audioIn, AudioOut: *audioOut, RelayPort: *relayPort, RingTimeout: *ringTimeout,
-		Downloads: cmp.Or(*downloads, defaultDownloads())}
+		Downloads: *downloads}
 	switch *accept {
 	case "lan":
 	case "any":
@@ -128,6 +127,11 @@ func run() error {
 	if !*headlessMode && !haveDisplay() {
 		fmt.Fprintln(os.Stderr, "parley: no display (DISPLAY/WAYLAND_DISPLAY unset); running headless (JSON lines on stdin/stdout, see docs/headless.md)")
 		*headlessMode = true
+	}
+	// The user's Downloads folder is the default for the window's own instance
+	// (and on Windows for every instance, as before); the settings change it.
+	if runtime.GOOS == "windows" || !*headlessMode && userInstance(*dataDir, dataByFlag) {
+		cfg.DownloadsDefault = defaultDownloads()
 	}
 	n, err := node.New(cfg)
 	if err != nil {

@@ -40,6 +40,10 @@ type bubble struct {
 	text  string   // original text (copy)
 	// failed: an own message the core refused, which the menu offers to retry.
 	failed bool
+	// found: the message a search result opened, outlined.
+	found bool
+	// links: the text may hold a link (bubbletext.go draws them).
+	links bool
 }
 
 func textHeight(size float32, bold bool) float32 {
@@ -127,10 +131,22 @@ type convRow struct {
 	day    string
 	older  *widget.Button
 	retry  func(id string)
+	// openLink and selectText are the window's (links.go); linkBoxes are
+	// where the bubble's links are drawn, set by the renderer's layout.
+	openLink, selectText func(string)
+	linkBoxes            []linkBox
 }
 
-func newConvRow(onOlder func(), onRetry func(id string)) *convRow {
-	r := &convRow{older: widget.NewButton("Load older messages", onOlder), retry: onRetry}
+// linkBox is where a piece of a link is drawn in a row, and the whole link.
+type linkBox struct {
+	pos  fyne.Position
+	size fyne.Size
+	link string
+}
+
+func newConvRow(onOlder func(), onRetry func(id string), onLink, onSelect func(string)) *convRow {
+	r := &convRow{older: widget.NewButton("Load older messages", onOlder), retry: onRetry,
+		openLink: onLink, selectText: onSelect}
 	r.older.Importance = widget.LowImportance
 	r.ExtendBaseWidget(r)
 	return r
@@ -177,7 +193,36 @@ func (r *convRow) TappedSecondary(ev *fyne.PointEvent) {
 	items = append(items, fyne.NewMenuItem("Copy text", func() {
 		fyne.CurrentApp().Clipboard().SetContent(text)
 	}))
+	if r.selectText != nil {
+		items = append(items, fyne.NewMenuItem("Select text…", func() { r.selectText(text) }))
+	}
+	if r.openLink != nil {
+		for i, l := range links(text) {
+			if i == maxLinkMenu {
+				break
+			}
+			label := l
+			if len(label) > 48 {
+				label = label[:47] + "…"
+			}
+			items = append(items, fyne.NewMenuItem("Open "+label, func() { r.openLink(l) }))
+		}
+	}
 	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), c, ev.AbsolutePosition)
+}
+
+// Tapped opens the link under the pointer, if there is one.
+func (r *convRow) Tapped(ev *fyne.PointEvent) {
+	if r.kind != kindMsg || r.openLink == nil {
+		return
+	}
+	for _, b := range r.linkBoxes {
+		p := ev.Position
+		if p.X >= b.pos.X && p.X < b.pos.X+b.size.Width && p.Y >= b.pos.Y && p.Y < b.pos.Y+b.size.Height {
+			r.openLink(b.link)
+			return
+		}
+	}
 }
 
 // CreateRenderer implements fyne.Widget.
@@ -196,7 +241,9 @@ type convRowRenderer struct {
 	r              *convRow
 	bg             *canvas.Rectangle
 	name, meta     *canvas.Text
-	lines          []*canvas.Text
+	lines          []*canvas.Text // a pool: one per piece of a line (segs)
+	unders         []*canvas.Line // a pool: the links' underlines
+	segs           []textSeg
 	dayText        *canvas.Text
 	ruleL, ruleR   *canvas.Line
 	objects        []fyne.CanvasObject
@@ -257,19 +304,13 @@ func (rr *convRowRenderer) refreshBubble() {
 		rr.textColour = theme.Color(theme.ColorNameForeground)
 		rr.metaColour = theme.Color(theme.ColorNamePlaceHolder)
 	}
+	if b.found {
+		rr.bg.StrokeColor = theme.Color(theme.ColorNameWarning)
+		rr.bg.StrokeWidth = 3
+	}
 	rr.bg.Refresh()
-	for len(rr.lines) < len(b.lines) {
-		rr.lines = append(rr.lines, canvas.NewText("", rr.textColour))
-	}
-	w := float32(0)
 	rr.objects = append(rr.objects[:0], rr.bg)
-	for i, l := range b.lines {
-		t := rr.lines[i]
-		t.Text, t.Color, t.TextSize = l, rr.textColour, rr.textSize
-		t.Refresh()
-		w = max(w, t.MinSize().Width)
-		rr.objects = append(rr.objects, t)
-	}
+	w := rr.refreshLines(b)
 	if b.name != "" {
 		rr.name.Text, rr.name.Color, rr.name.TextSize = b.name, nameColour(rr.r.author), rr.capt
 		rr.name.Refresh()
@@ -320,11 +361,8 @@ func (rr *convRowRenderer) layoutBubble(size fyne.Size) {
 		rr.name.Resize(rr.name.MinSize())
 		y += rr.nameH + bubbleGap
 	}
-	for _, t := range rr.lines[:len(b.lines)] {
-		t.Move(fyne.NewPos(x+bubblePadX, y))
-		t.Resize(fyne.NewSize(w-2*bubblePadX, rr.lineH))
-		y += rr.lineH
-	}
+	rr.layoutLines(x+bubblePadX, y)
+	y += float32(len(b.lines)) * rr.lineH
 	ms := rr.meta.MinSize()
 	rr.meta.Move(fyne.NewPos(x+w-bubblePadX-ms.Width, y+bubbleGap))
 	rr.meta.Resize(ms)

@@ -136,6 +136,7 @@ func (u *ui) answer() bool {
 	}
 	s.answering = true
 	u.ring.refresh()
+	u.syncCallSound() // the ring stops at the click, not when the call connects
 	background(u, func() (struct{}, error) { return struct{}{}, u.calls.Answer(s.id) },
 		func(_ struct{}, err error) {
 			s.answering = false
@@ -155,6 +156,7 @@ func (u *ui) decline() bool {
 	}
 	s.answering = true
 	u.ring.refresh()
+	u.syncCallSound()
 	background(u, func() (struct{}, error) { return struct{}{}, u.calls.Decline(s.id) },
 		func(_ struct{}, err error) {
 			s.answering = false

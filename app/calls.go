@@ -172,6 +172,7 @@ func (u *ui) callChanged() {
 	u.callBar.refresh()
 	u.conv.refreshHeader()
 	u.tray.update()
+	u.syncCallSound()
 	if s := u.call; s != nil && s.state == callActive {
 		u.startCallClock()
 	} else {

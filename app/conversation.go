@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -44,6 +45,10 @@ type convView struct {
 	seq     int
 	olderH  float32 // height of the "older" row
 
+	// found is the message a search result opened (marked while the
+	// conversation stays open); target is that message until it is in view.
+	found, target string
+
 	header  *convHeader
 	list    *widget.List // replaced by rebuild (see there)
 	listBox *fyne.Container
@@ -84,10 +89,14 @@ func newConvView(u *ui) *convView {
 	}
 	bottom := container.NewVBox(u.strip.object(), c.notice, container.NewBorder(nil, nil, left, c.send, c.composer))
 	c.body = border(c.header.object(), c.listBox, bottom)
-	hint := widget.NewLabel("Select a person or a room to start a conversation.\n\n" +
+	keys := "Select a person or a room to start a conversation.\n\n" +
 		"Ctrl+K filters; Enter there opens the first match.\n" +
 		"Ctrl+1 and Ctrl+2 switch between People and Rooms.\n" +
-		"Ctrl+N adds a peer by address.")
+		"Ctrl+N adds a peer by address."
+	if _, ok := u.core.(searchCore); ok {
+		keys += "\nCtrl+F searches every conversation."
+	}
+	hint := widget.NewLabel(keys)
 	hint.Alignment = fyne.TextAlignCenter
 	c.empty = container.NewCenter(hint)
 	c.root = container.NewStack(c.empty)
@@ -111,6 +120,7 @@ func (c *convView) open(peer, room string) {
 	c.msgs, c.index, c.wraps, c.next = nil, map[string]int{}, map[string][]string{}, ""
 	c.heights = map[string]float32{}
 	c.loading, c.armed = true, false
+	c.found, c.target = "", ""
 	c.setNewBelow(false)
 	c.rebuild()
 	c.root.Objects = []fyne.CanvasObject{c.body}
@@ -139,6 +149,7 @@ func (c *convView) open(peer, room string) {
 			c.rebuild()
 			c.list.ScrollToBottom()
 			c.armed = true
+			c.revealTarget() // a search result opened the conversation (search.go)
 		})
 	if c.u.win != nil && !c.composer.Disabled() {
 		c.u.win.Canvas().Focus(c.composer)
@@ -298,7 +309,8 @@ func (c *convView) bubble(m node.Message) bubble {
 		lines = wrapText(m.Text, bubbleTextWidth, textSize())
 		c.wraps[m.ID] = lines
 	}
-	b := bubble{own: own, lines: lines, text: m.Text, meta: m.Time.Local().Format("15:04")}
+	b := bubble{own: own, lines: lines, text: m.Text, meta: m.Time.Local().Format("15:04"), found: m.ID == c.found,
+		links: strings.Contains(m.Text, "://")}
 	if c.room != "" && !own {
 		b.name = c.u.peerName(m.From)
 	}

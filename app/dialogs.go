@@ -150,6 +150,14 @@ func (u *ui) showSettings() {
 		audio = newAudioSettings(u)
 		items = append(items[:1], append(audio.items(), items[1:]...)...)
 	}
+	downloads := newDownloadsSetting(u)
+	if downloads != nil {
+		items = append(items[:1], append([]*widget.FormItem{downloads.item}, items[1:]...)...)
+	}
+	sounds := newSoundSettings(u)
+	if sounds != nil {
+		items = append(items[:1], append(sounds.items(), items[1:]...)...)
+	}
 	auto := newAutoAcceptSetting(u)
 	if auto != nil {
 		items = append(items[:1], append([]*widget.FormItem{auto.item()}, items[1:]...)...)
@@ -166,6 +174,12 @@ func (u *ui) showSettings() {
 		}
 		if auto != nil {
 			auto.save()
+		}
+		if sounds != nil {
+			sounds.save()
+		}
+		if downloads != nil {
+			downloads.save()
 		}
 		if ifaces != nil {
 			ifaces.save()

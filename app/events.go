@@ -99,6 +99,7 @@ func (u *ui) loadUnread(self string, peers []node.PeerView, rooms []node.Room) {
 		u.loaded = true
 		u.unreadChanged()
 	})
+	u.firstRun() // firstrun.go: asks for a name until one was chosen
 }
 
 // watchDate redraws the day separators when the date changes, so a window
@@ -271,6 +272,7 @@ func (u *ui) incoming(m node.Message, peer, room string) {
 			title += " in #" + u.roomName(room)
 		}
 		u.notify(title, m.Text)
+		u.messageSound()
 	}
 }
 

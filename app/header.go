@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -103,9 +104,10 @@ func (c *convView) refreshHeader() {
 		r := c.u.rooms[c.room]
 		h.dot.Hide()
 		h.title.SetText("# " + c.u.roomName(c.room))
-		sub := membersText(len(r.Members))
+		// Who can see the room first: a long topic is what gets cut.
+		sub := roomAudience(c.u.self.Team) + " · " + membersText(len(r.Members))
 		if r.Topic != "" {
-			sub = r.Topic + " · " + sub
+			sub += " · " + r.Topic
 		}
 		h.subtitle.SetText(sub)
 		h.warning.Hide()
@@ -200,19 +202,22 @@ func peerSubtitle(p node.PeerView) string {
 	return s
 }
 
-// conflictWarning says that other keys use the same display name.
+// conflictWarning says that other keys use the same display name, in one
+// sentence however many there are (a line per impostor pushed the
+// conversation down by as many lines).
 func conflictWarning(others []node.PeerView) string {
-	var b strings.Builder
+	fps := make([]string, len(others))
 	for i, o := range others {
-		if i > 0 {
-			b.WriteString("\n")
+		fps[i] = o.Fingerprint
+		if fps[i] == "" {
+			fps[i] = "unknown, peer ID " + o.ID
 		}
-		fp := o.Fingerprint
-		if fp == "" {
-			fp = "unknown, peer ID " + o.ID
-		}
-		b.WriteString("⚠ Another peer uses the name " + o.Name + " with a different key (fingerprint " + fp +
-			"). Compare safety numbers before trusting either.")
 	}
-	return b.String()
+	if len(others) == 1 {
+		return "⚠ Another peer uses the name " + others[0].Name + " with a different key (fingerprint " + fps[0] +
+			"). Compare safety numbers before trusting either."
+	}
+	return "⚠ " + strconv.Itoa(len(others)) + " other peers use the name " + others[0].Name +
+		" with different keys (fingerprints " + strings.Join(fps, "; ") +
+		"). Compare safety numbers before trusting any of them."
 }

@@ -65,6 +65,15 @@ func (r *roomsView) bind(info node.Room, row *listRow) {
 	row.set("", "# "+info.Name, sub, false, r.u.unread[node.ConvOf("", info.ID)])
 }
 
+// roomAudience says who can see and join a room: everyone running Parley on
+// the network, or everyone in the team (rooms are open; issue 16).
+func roomAudience(team string) string {
+	if team == "" {
+		return "Open to this network"
+	}
+	return "Open to the team"
+}
+
 func membersText(n int) string {
 	if n == 1 {
 		return "1 member"

@@ -108,6 +108,7 @@ func (r *rosterView) bind(p node.PeerView, row *listRow) {
 	if name == "" {
 		name = shortID(p.ID)
 	}
+	name = r.tellApart(p, name) // samename.go
 	sub := "Offline"
 	dot := p.Presence
 	switch {

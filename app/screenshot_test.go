@@ -7,6 +7,8 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,7 +49,11 @@ func demoCore() *fakeCore {
 	today := time.Now()
 	conv := node.DirectConv(aliceID)
 	add := func(id, from, text string, t time.Time, state string) {
-		fc.addHistory(conv, node.Message{ID: id, Conv: conv, From: from, Text: text, Time: t, State: state})
+		to := selfID
+		if from == selfID {
+			to = aliceID
+		}
+		fc.addHistory(conv, node.Message{ID: id, Conv: conv, From: from, To: to, Text: text, Time: t, State: state})
 	}
 	add("d1", aliceID, "Are we still on for the site visit tomorrow?", at(y, 16, 2), node.StateRead)
 	add("d2", selfID, "Yes — 9:30 at the north entrance. I'll bring the radios.", at(y, 16, 5), node.StateRead)
@@ -85,13 +91,18 @@ func (d demoFake) AcceptFile(id string) error  { return d.ff.AcceptFile(id) }
 func (d demoFake) DeclineFile(id string) error { return d.ff.DeclineFile(id) }
 func (d demoFake) CancelFile(id string) error  { return d.ff.CancelFile(id) }
 func (d demoFake) Transfers() []node.Transfer  { return d.ff.Transfers() }
+func (d demoFake) Search(q string, limit int) ([]node.Message, error) {
+	return (&searchFake{fakeCore: d.callFake.fakeCore}).Search(q, limit)
+}
 
 // TestScreenshot renders the main window (1000×650) with the software painter. With
 // -update or PARLEY_SCREENSHOTS=1 it writes app/testdata/main.png (light),
 // app/testdata/conversation.png (dark, a room), app/testdata/incoming.png (light,
 // a group call ringing), app/testdata/call.png (dark, the in-call bar),
 // app/testdata/files.png (light, a download under way and an incoming offer) and
-// app/testdata/verify.png (dark, a verified peer's details) for the README.
+// app/testdata/verify.png (dark, a verified peer's details), app/testdata/search.png
+// (light, search results and the conversation opened at one) and
+// app/testdata/firstrun.png (dark, the first run's welcome) for the README.
 func TestScreenshot(t *testing.T) {
 	write := *update || os.Getenv("PARLEY_SCREENSHOTS") == "1"
 	test.NewTempApp(t)
@@ -155,6 +166,20 @@ func TestScreenshot(t *testing.T) {
 			test.Tap(h.u.details.verified)
 			h.waitFor("Alice verified", func() bool { return h.u.peers[aliceID].Verified })
 			h.waitFor("link figures", func() bool { return h.u.details.linksLoaded })
+		}},
+		{"search.png", theme.VariantLight, func() {
+			h.u.escape()
+			h.u.focusSearch()
+			test.Type(h.u.search.entry, "the")
+			h.waitFor("the results", func() bool { return len(h.u.search.results) >= 5 })
+			i := slices.IndexFunc(h.u.search.results, func(m node.Message) bool { return strings.Contains(m.Text, "debrief") })
+			h.u.search.list.Select(i)
+			h.waitFor("the room at the message", func() bool {
+				return h.u.conv.room == roomID("site-team") && !h.u.conv.loading && h.u.conv.target == ""
+			})
+		}},
+		{"firstrun.png", theme.VariantDark, func() {
+			h.u.askName("Sam Rivera")
 		}},
 	}
 	for _, s := range shots {

@@ -59,6 +59,7 @@ type ui struct {
 	conv    *convView
 	tabs    *container.AppTabs
 	filter  *keyEntry
+	search  *searchView  // nil when the core cannot search (search.go)
 	details *detailsView // the open peer-details dialog, if any
 	tray    *trayMenu
 	dialogs []dialog.Dialog // open dialogs, newest last (Escape closes it)
@@ -87,6 +88,8 @@ type ui struct {
 
 	// guests: nil when the core hosts no browser guests (guests.go).
 	guests *guestDesk
+
+	snd soundState // the ring, ringback and chime asked of the core (sounds.go)
 }
 
 func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
@@ -129,10 +132,15 @@ func (u *ui) build() fyne.CanvasObject {
 	u.filter.OnChanged = func(string) { u.roster.refresh(); u.roomsV.refresh() }
 	u.filter.OnSubmitted = func(string) { u.openFirstMatch() }
 
-	u.tabs = container.NewAppTabs(
+	tabs := []*container.TabItem{
 		container.NewTabItem("People", u.roster.object()),
 		container.NewTabItem("Rooms", u.roomsV.object()),
-	)
+	}
+	if sc, ok := u.core.(searchCore); ok {
+		u.search = newSearchView(u, sc)
+		tabs = append(tabs, container.NewTabItem("Search", u.search.object()))
+	}
+	u.tabs = container.NewAppTabs(tabs...)
 	addPeer := widget.NewButton("Add peer…", u.showAddPeer)
 	settings := widget.NewButton("Settings…", u.showSettings)
 	side := border(container.NewVBox(u.profile.object(), widget.NewSeparator(), u.filter),
@@ -167,6 +175,7 @@ func (u *ui) registerShortcuts() {
 	ctrlShift := fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift
 	for _, s := range []*desktop.CustomShortcut{
 		{KeyName: fyne.KeyK, Modifier: fyne.KeyModifierShortcutDefault},
+		{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.Key1, Modifier: fyne.KeyModifierShortcutDefault},
@@ -223,6 +232,8 @@ func (u *ui) shortcut(s fyne.Shortcut) bool {
 		case fyne.KeyN:
 			u.showAddPeer()
 			return true
+		case fyne.KeyF:
+			return u.focusSearch()
 		case fyne.KeyD: // hang up, or decline a ringing call
 			return u.hangup()
 		case fyne.Key1:

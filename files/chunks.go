@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"parley/identity"
@@ -313,5 +314,6 @@ func (s *Service) finish(x *xfer, d *download) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return placeFile(x.rec.Temp, s.cfg.Downloads, name)
+	// The folder it was accepted into (SetDownloads may have moved on since).
+	return placeFile(x.rec.Temp, filepath.Dir(x.rec.Temp), name)
 }

@@ -78,7 +78,7 @@ var required = map[string][]string{
 	"roster": nil, "quit": nil, "stats": nil, "self": nil, "links": nil, "rooms": nil,
 	"presence": {"status"}, "name": {"name"}, "send": {"to", "text"}, "add_peer": {"addr"},
 	"join": {"room"}, "leave": {"room"}, "topic": {"room"}, "say": {"room", "text"}, "relays": nil,
-	"history": nil, "read": nil, "verify": {"peer"}, "block": {"peer"},
+	"history": nil, "read": nil, "search": {"text"}, "verify": {"peer"}, "block": {"peer"},
 	"call": nil, "answer": {"call"}, "decline": {"call"}, "hangup": {"call"}, "mute": {"call"}, "calls": nil,
 	"send_file": nil, "accept_file": {"id"}, "decline_file": {"id"}, "cancel_file": {"id"}, "transfers": nil,
 	"auto_accept": nil,

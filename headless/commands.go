@@ -118,6 +118,7 @@ var commands = map[string]command{
 			page, err := s.node.History(c.Peer, c.Room, c.Before, c.Limit)
 			return map[string]any{"peer": c.Peer, "room": c.Room, "messages": page.Messages, "next": page.Next}, err
 		}},
+	"search": {need: []string{"text"}, uses: []capability{messageSearch}, reply: "search", run: runSearch},
 	"read": {check: oneOf("peer", "room"), reply: "ok",
 		run: func(_ context.Context, s *Session, c Command) (any, error) {
 			ids, err := s.node.MarkRead(c.Peer, c.Room, c.UpTo)

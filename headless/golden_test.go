@@ -203,6 +203,10 @@ var goldenSteps = []struct{ node, line string }{
 	{"full", `{"cmd":"read","peer":"p","up_to":"M9"}`},
 	{"full", `{"cmd":"read","room":"r-ops"}`},
 	{"full", `{"cmd":"read"}`},
+	{"full", `{"cmd":"search","text":"cafe","limit":5,"req":1}`},
+	{"full", `{"cmd":"search","text":"none"}`},
+	{"full", `{"cmd":"search","text":"` + strings.Repeat("x", 257) + `"}`},
+	{"full", `{"cmd":"search"}`},
 	// Relays.
 	{"full", `{"cmd":"relays","to":"p1"}`},
 	{"full", `{"cmd":"relays","purpose":"mixer","to":"p1","peers":["p2","p3"]}`},
@@ -274,6 +278,7 @@ var goldenSteps = []struct{ node, line string }{
 	{"bare", `{"cmd":"accept_file","id":"f1"}`},
 	{"bare", `{"cmd":"transfers"}`},
 	{"bare", `{"cmd":"auto_accept","on":true}`},
+	{"bare", `{"cmd":"search","text":"x"}`},
 	{"sharer", `{"cmd":"auto_accept","on":true}`},
 	{"sharer", `{"cmd":"auto_accept"}`},
 	// Validation comes before the capability check.

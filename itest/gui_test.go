@@ -12,13 +12,17 @@ import (
 	"time"
 
 	"parley/internal/netlab"
+	"parley/media/audio"
+	"parley/media/signal"
 )
 
 // TestDesktopSmoke starts the real binary with its window on an Xvfb display, next to
 // two headless peers in their own namespaces. The window's node is also driven over
 // --control (JSON lines, like --headless) so the test can see what the core under the
 // window sees: the two peers come up, a message goes out and is delivered. Then a
-// screenshot of the X display is taken and must not be blank.
+// screenshot of the X display is taken and must not be blank. Last, p1 calls the
+// window: its ring is played through the call audio output (a WAV file here), so
+// the recording is not silent before the call is answered.
 func TestDesktopSmoke(t *testing.T) {
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		t.Fatal("Xvfb is not installed (make deps-test installs it)")
@@ -49,9 +53,10 @@ func TestDesktopSmoke(t *testing.T) {
 	})
 	t.Setenv("DISPLAY", display)
 
-	p1 := c.start(h1, "p1")
+	p1 := c.start(h1, "p1", "--audio-in", "null", "--audio-out", "null") // it calls the window, last
 	p2 := c.start(h2, "p2")
-	g := c.startMode(hg, "desk", "--control")
+	ringWAV := filepath.Join(t.TempDir(), "desk-out.wav")
+	g := c.startMode(hg, "desk", "--control", "--audio-in", "null", "--audio-out", ringWAV)
 	g.waitPeerUp(20*time.Second, p1, p2)
 	id := must(g.Send(p1.id, "hello from the desktop")).on(g)
 	if _, err := p1.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == id }); err != nil {
@@ -78,6 +83,28 @@ func TestDesktopSmoke(t *testing.T) {
 	if g.Exited() {
 		t.Fatalf("the desktop process exited:\n%s", g.Tail())
 	}
+
+	// The window rings (app/sounds.go → node.PlaySound) while the call waits.
+	call := must(p1.Call(g.id)).on(p1)
+	if _, err := g.WaitEventAny(10*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("call") == call }); err != nil {
+		t.Fatalf("the desktop was not rung: %v\n%s", err, g.Tail())
+	}
+	var rms float64
+	eventually(t, 15*time.Second, "the ring in the recorded output before the answer", func() bool {
+		if st, err := os.Stat(ringWAV); err != nil || st.Size() < 44+2*audio.SampleRate/2 {
+			return false
+		}
+		rms = signal.RMS(readWAV(t, ringWAV))
+		return rms > 0.05
+	})
+	t.Logf("ring before the answer: RMS %.3f", rms)
+	g.ok(g.Answer(call))
+	for _, n := range []*node{p1, g} {
+		if _, err := n.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == call }); err != nil {
+			t.Fatalf("%s: call never active: %v\n%s", n.name, err, n.Tail())
+		}
+	}
+	p1.ok(p1.Hangup(call))
 }
 
 func screenshotColours(t *testing.T, path string) int {

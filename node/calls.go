@@ -41,7 +41,7 @@ func (n *Node) setupCalls() error {
 	n.calls, err = call.New(call.Config{
 		Self:            n.id.ID,
 		Send:            n.sendCallMessage,
-		OpenAudio:       n.openAudio,
+		OpenAudio:       n.openCallAudio, // sounds.go: the sounds mixed in
 		NeedsRelay:      func(p identity.PeerID) bool { return !n.ov.Linked(p) },
 		RelayCandidates: n.voiceRelays,
 		IssueRelay:      n.issueRelay,

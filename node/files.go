@@ -76,11 +76,19 @@ func (r bulkRanker) Rank(cands []identity.PeerID) []identity.PeerID {
 	return out
 }
 
-// downloadsDir is Config.Downloads, by default DATA/downloads: next to the
-// identity and database, so several instances on one machine never share it.
+// downloadsDir is where accepted files land: Config.Downloads, else the
+// folder chosen in the settings, else Config.DownloadsDefault, else
+// DATA/downloads: next to the identity and database, so several instances on
+// one machine never share it (node/downloads.go).
 func (n *Node) downloadsDir() string {
 	if n.cfg.Downloads != "" {
 		return n.cfg.Downloads
+	}
+	if dir, _, _ := n.db.Setting(settingDownloads); dir != "" {
+		return dir
+	}
+	if n.cfg.DownloadsDefault != "" {
+		return n.cfg.DownloadsDefault
 	}
 	return filepath.Join(n.cfg.DataDir, "downloads")
 }

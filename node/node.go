@@ -96,7 +96,11 @@ type Config struct {
 	// prefixes, combined with the peer-published metrics in relay selection.
 	CostMap string
 	// Downloads is where accepted files land ("" = DATA/downloads; node/files.go).
-	Downloads string
+	// Set (--downloads), it wins over the folder chosen in the settings
+	// (SetDownloads); DownloadsDefault is the folder when neither chose one
+	// (the user's Downloads folder for the window; "" = DATA/downloads).
+	Downloads        string
+	DownloadsDefault string
 	// AudioIn and AudioOut choose a call's audio source and sink (see
 	// audio.ParseSource: device, null, tone:HZ, FILE.wav); "" = the default device.
 	AudioIn, AudioOut string
@@ -173,6 +177,8 @@ type Node struct {
 	guests  guestHost  // the browser guests this node hosts (guests.go)
 	media   guestMedia // a browser's audio bridge (guestmedia.go)
 	devices deviceHost // registered SIP phones (devices.go)
+
+	sounds soundPlayer // rings and chimes (sounds.go)
 }
 
 // New opens the data dir (refusing a second instance), loads or creates the identity
@@ -426,6 +432,7 @@ func (n *Node) Stop() {
 	n.stopGuests()  // their goodbyes go out through this node's links
 	n.calls.Close() // hangs up, telling the peers, while links are still up
 	n.stopMedia()
+	n.stopSounds()
 	if n.cfg.Beacons {
 		n.disc.Goodbye()
 	}

@@ -105,6 +105,9 @@ func (t *Tx) PutMessage(m Message) (isNew bool, err error) {
 	if err := conv.Put(key, v); err != nil {
 		return false, err
 	}
+	if err := t.putSearch(m); err != nil {
+		return false, err
+	}
 	ref := append(append([]byte(m.Conv), 0), key[:8]...)
 	if err := idx.Put(ik, ref); err != nil {
 		return false, err

@@ -16,6 +16,7 @@
 //	custidx  recipient "|" message ID → [expires unix ms u64][envelope bytes u32][sender]
 //	         (what the custody limits need, without decoding envelopes; schema 5)
 //	xfers, xfoffer, xfhave  file transfers (transfers.go)
+//	search   HLC (8 bytes) + conversation key 0x00 message ID → folded text (search.go; schema 6)
 //
 // Conversation keys are "d:<peer id>" for 1:1 chats and "r:<room id>" for rooms, so a
 // conversation's history is one ordered cursor walk.
@@ -40,7 +41,7 @@ import (
 const FileName = "parley.db"
 
 // SchemaVersion is the layout this build writes.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 var (
 	bucketMeta     = []byte("meta")
@@ -138,6 +139,7 @@ var migrations = []func(*bolt.Tx) error{
 	},
 	migrateV3ToV4, // transfers.go
 	migrateV4ToV5, // messages.go: msgidx keyed by (ID, author); custody index
+	migrateV5ToV6, // search.go: every message's folded text
 }
 
 // Schema reads the stored schema version.

@@ -86,6 +86,10 @@ func populate(dir string, peers, messages int) error {
 		return err
 	}
 	defer db.Close()
+	// A long-used installation has its name chosen (no first-run welcome).
+	if err := db.SetSetting("name", "Sam"); err != nil {
+		return err
+	}
 	var first string
 	for i := 0; i < peers; i++ {
 		id, _ := identity.Generate()
