@@ -380,42 +380,35 @@ func TestGuestsInBrowser(t *testing.T) {
 	t.Run("figure: guest to peer message latency", func(t *testing.T) {
 		g.t = t
 		g.openChat("p")
-		// From the click on Send (the clock the namespaces share) to p's
-		// headless "message" line: page, socket, the guest's node, h, p.
-		var lat []time.Duration
-		for i := range 20 {
-			text := fmt.Sprintf("latency %d", i)
-			g.typeInto("Message", text)
-			t0 := time.Now()
-			g.click(button("Send"))
-			e, err := p.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("text") == text })
-			if err != nil {
-				t.Fatalf("p: %v", err)
+		// sample times 20 messages to p: prepare (untimed) readies one, send
+		// starts the clock, p's headless "message" line (stamped on the clock
+		// the namespaces share) stops it.
+		sample := func(prefix string, prepare, send func(text string)) []time.Duration {
+			var d []time.Duration
+			for i := range 20 {
+				text := fmt.Sprintf("%s %d", prefix, i)
+				prepare(text)
+				t0 := time.Now()
+				send(text)
+				e, err := p.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("text") == text })
+				if err != nil {
+					t.Fatalf("p: %v", err)
+				}
+				at, err := time.Parse(time.RFC3339Nano, e.Str("time"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				d = append(d, at.Sub(t0))
 			}
-			at, err := time.Parse(time.RFC3339Nano, e.Str("time"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			lat = append(lat, at.Sub(t0))
+			return d
 		}
+		// From the click on Send: page, socket, the guest's node, h, p.
+		lat := sample("latency", func(text string) { g.typeInto("Message", text) },
+			func(string) { g.click(button("Send")) })
 		// The baseline in the same run: the host itself sending to p (its
 		// headless send command to p's line), the floor the guest's path
 		// (page, socket, the guest's node) adds to.
-		var floor []time.Duration
-		for i := range 20 {
-			text := fmt.Sprintf("floor %d", i)
-			t0 := time.Now()
-			must(h.Send(p.id, text)).on(h)
-			e, err := p.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("text") == text })
-			if err != nil {
-				t.Fatalf("p: %v", err)
-			}
-			at, err := time.Parse(time.RFC3339Nano, e.Str("time"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			floor = append(floor, at.Sub(t0))
-		}
+		floor := sample("floor", func(string) {}, func(text string) { must(h.Send(p.id, text)).on(h) })
 		spread := func(d []time.Duration) string {
 			slices.Sort(d)
 			r := func(x time.Duration) time.Duration { return x.Round(100 * time.Microsecond) }
