@@ -12,6 +12,8 @@ import (
 
 	"github.com/pion/transport/v2/test"
 	"github.com/pion/turn/v2"
+
+	"parley/internal/pionlog"
 )
 
 // leakCheck fails the test if goroutines outlive it. Registered first, it runs
@@ -136,7 +138,7 @@ func dialAt(t *testing.T, server string, cred Credentials) (*peer, error) {
 		Password:       cred.Password,
 		Realm:          cred.Realm,
 		Conn:           conn,
-		LoggerFactory:  pionLogs{slog.New(slog.DiscardHandler)},
+		LoggerFactory:  pionlog.Factory{Log: slog.New(slog.DiscardHandler)},
 	})
 	if err != nil {
 		_ = conn.Close()

@@ -10,6 +10,8 @@ import (
 
 	"github.com/pion/stun"
 	"github.com/pion/turn/v2"
+
+	"parley/internal/pionlog"
 )
 
 // listener is the TURN server on one local address. Each address gets its own
@@ -53,7 +55,7 @@ func (s *Server) listen(a netip.Addr) (*listener, error) {
 			RelayAddressGenerator: l,
 			PermissionHandler:     l.permit,
 		}},
-		LoggerFactory: pionLogs{s.log},
+		LoggerFactory: pionlog.Factory{Log: s.log},
 		Realm:         s.cfg.Realm,
 		AuthHandler:   l.auth,
 	})

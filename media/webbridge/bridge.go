@@ -18,6 +18,7 @@ import (
 	"github.com/pion/transport/v2"
 	"github.com/pion/webrtc/v3"
 
+	"parley/internal/pionlog"
 	"parley/media/audio"
 	"parley/media/opus"
 )
@@ -189,7 +190,7 @@ func (b *Bridge) newAPI() (*webrtc.API, error) {
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
 		return nil, fmt.Errorf("webbridge: interceptors: %w", err)
 	}
-	se := webrtc.SettingEngine{LoggerFactory: pionLogs{b.log}}
+	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory{Log: b.log}}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)
 	// IPv4 as the calls: link addresses are IPv4 on the LANs Parley serves,
 	// and a browser offers its IPv4 candidates too.

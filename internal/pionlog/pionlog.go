@@ -1,4 +1,10 @@
-package relay
+// Package pionlog routes pion's logs into slog, all at debug level. pion logs every
+// refused or malformed packet or request as an error, and those are the doing of
+// whoever can send a datagram (a stranger to the TURN relay, a browser page to its
+// audio bridge), so they must not reach a user's log (or stderr, pion's default)
+// at default levels. What matters to an operator the callers count and log
+// themselves.
+package pionlog
 
 import (
 	"context"
@@ -8,14 +14,12 @@ import (
 	"github.com/pion/logging"
 )
 
-// pionLogs routes pion's logs into slog, all at debug level: pion logs every
-// refused or malformed request as an error, and those are triggered by whoever can
-// send us a datagram, so they must not reach a user's log at default levels. What
-// matters to an operator the relay logs itself.
-type pionLogs struct{ log *slog.Logger }
+// Factory is a pion logging.LoggerFactory writing to Log.
+type Factory struct{ Log *slog.Logger }
 
-func (f pionLogs) NewLogger(scope string) logging.LeveledLogger {
-	return pionLogger{f.log.With("pion", scope)}
+// NewLogger returns the logger of one pion scope (ice, dtls, turn, …).
+func (f Factory) NewLogger(scope string) logging.LeveledLogger {
+	return pionLogger{f.Log.With("pion", scope)}
 }
 
 type pionLogger struct{ log *slog.Logger }
@@ -24,7 +28,7 @@ func (l pionLogger) emit(level, msg string) {
 	l.log.Debug(msg, "pion_level", level)
 }
 
-// emitf formats only when debug is on: pion calls Debugf for every relayed packet.
+// emitf formats only when debug is on: pion calls Debugf for every packet.
 func (l pionLogger) emitf(level, format string, args ...any) {
 	if l.log.Enabled(context.Background(), slog.LevelDebug) {
 		l.emit(level, fmt.Sprintf(format, args...))
