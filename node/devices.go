@@ -163,17 +163,8 @@ func (n *Node) HostDevice(ctx context.Context, j DeviceJoin) (*Device, error) {
 	}
 	g.hosted[gid.ID] = h
 	g.mu.Unlock()
-	n.republishGuests() // the host vouches first
-	child, err := n.startGuestNode(gid, name, true)
-	g.mu.Lock()
-	h.node, h.err = child, err
-	if err != nil && g.hosted[gid.ID] == h {
-		delete(g.hosted, gid.ID)
-	}
-	close(h.ready)
-	g.mu.Unlock()
+	child, err := n.launchHosted(h, gid, true)
 	if err != nil {
-		n.republishGuests()
 		return nil, err
 	}
 	d := &Device{h: h, host: n, user: j.User, events: newEventStream(), done: make(chan struct{})}

@@ -29,9 +29,20 @@ func (n *Node) startGuest(gid *identity.Identity, name, from string) (*Guest, er
 	if save {
 		n.saveAdmitted()
 	}
-	// The host vouches first, so peers that hear of the guest see it agreed.
+	if _, err := n.launchHosted(h, gid, false); err != nil {
+		return nil, err
+	}
+	return n.attached(h)
+}
+
+// launchHosted starts the node of a hosted client (a guest, or a phone when sip)
+// whose entry h is already in the host's table. The host vouches first, so peers
+// that hear of the client see both records agree; if the node cannot start, the
+// entry goes and the host's list is published again without it.
+func (n *Node) launchHosted(h *hostedGuest, gid *identity.Identity, sip bool) (*Node, error) {
+	g := &n.guests
 	n.republishGuests()
-	child, err := n.startGuestNode(gid, name, false)
+	child, err := n.startGuestNode(gid, h.name, sip)
 	g.mu.Lock()
 	h.node, h.err = child, err
 	if err != nil && g.hosted[gid.ID] == h {
@@ -43,7 +54,7 @@ func (n *Node) startGuest(gid *identity.Identity, name, from string) (*Guest, er
 		n.republishGuests()
 		return nil, err
 	}
-	return n.attached(h)
+	return child, nil
 }
 
 // attached returns a new attachment of a running (or starting) guest node.
