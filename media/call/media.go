@@ -1,19 +1,17 @@
 package call
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v3"
 
 	"parley/identity"
 	"parley/media/audio"
 	"parley/media/opus"
+	"parley/media/rtpopus"
 	"parley/media/voice"
 )
 
@@ -32,7 +30,7 @@ type callAudio struct {
 	mixing bool
 	enc    *tunedEncoder               // shared encoder (not mixing)
 	track  *webrtc.TrackLocalStaticRTP // shared track (not mixing)
-	pk     packetizer                  // for the shared track
+	pk     rtpopus.Packetizer          // for the shared track
 	muted  atomic.Bool
 	sent   atomic.Uint64
 	once   sync.Once
@@ -55,39 +53,8 @@ type legMedia struct {
 	// Mixing only: the leg's own track and encoder.
 	track *webrtc.TrackLocalStaticRTP
 	enc   *tunedEncoder
-	pk    packetizer
+	pk    rtpopus.Packetizer
 	lim   limiter // scales what this leg hears from the mixer
-}
-
-// packetizer numbers Opus packets as RTP. DTX frames (≤ 2 bytes: silence the
-// far end fills with comfort noise) are not sent: the timestamp moves on while
-// the sequence number does not, which is how a receiver tells a silent pause
-// from loss (RFC 7587), and the first packet after a pause carries the marker.
-type packetizer struct {
-	seq     uint16
-	ts      uint32
-	talking bool
-}
-
-func newPacketizer() packetizer {
-	var b [6]byte
-	rand.Read(b[:])
-	return packetizer{seq: binary.BigEndian.Uint16(b[:2]), ts: binary.BigEndian.Uint32(b[2:])}
-}
-
-// dtxMax is the largest Opus packet that only says "still silent".
-const dtxMax = 2
-
-func (p *packetizer) write(t *webrtc.TrackLocalStaticRTP, payload []byte) (bool, error) {
-	defer func() { p.ts += uint32(audio.FrameSamples) }()
-	if len(payload) <= dtxMax {
-		p.talking = false
-		return false, nil
-	}
-	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: opusPayloadType, SequenceNumber: p.seq, Timestamp: p.ts, Marker: !p.talking}, Payload: payload}
-	p.seq++
-	p.talking = true
-	return true, t.WriteRTP(pkt)
 }
 
 // tunedEncoder is an Opus encoder whose FEC follows its listeners' loss
@@ -143,7 +110,7 @@ func (c *call) attachMedia(l *leg, pc *webrtc.PeerConnection) error {
 		if lm.track, err = newTrack(); err != nil {
 			return fmt.Errorf("audio track: %w", err)
 		}
-		lm.pk, track, enc = newPacketizer(), lm.track, lm.enc
+		lm.pk, track, enc = rtpopus.New(), lm.track, lm.enc
 	}
 	sender, err := pc.AddTrack(track)
 	if err != nil {
@@ -219,7 +186,7 @@ func (c *call) ensureAudio() (*callAudio, error) {
 			sink.Close()
 			return nil, fmt.Errorf("audio encoder: %w", err)
 		}
-		a.pk = newPacketizer()
+		a.pk = rtpopus.New()
 	}
 	a.muted.Store(c.muted)
 	c.audio = a
@@ -293,7 +260,7 @@ func (a *callAudio) run() error {
 			if err != nil {
 				return fmt.Errorf("encode: %w", err)
 			}
-			if sent, _ := a.pk.write(a.track, pkt[:n]); sent {
+			if sent, _ := a.pk.Write(a.track, pkt[:n]); sent {
 				a.sent.Add(1)
 			}
 			continue
@@ -306,7 +273,7 @@ func (a *callAudio) run() error {
 			if err != nil {
 				return fmt.Errorf("encode: %w", err)
 			}
-			lm.pk.write(lm.track, pkt[:n])
+			lm.pk.Write(lm.track, pkt[:n])
 		}
 		a.sent.Add(1)
 	}

@@ -21,6 +21,7 @@ import (
 	"parley/internal/pionlog"
 	"parley/media/audio"
 	"parley/media/opus"
+	"parley/media/rtpopus"
 )
 
 // Config configures a Bridge; the zero value gathers on every interface of the
@@ -104,7 +105,7 @@ type Bridge struct {
 
 	sendMu sync.Mutex // guards the encoder side
 	enc    *opus.Encoder
-	pk     packetizer
+	pk     rtpopus.Packetizer
 	pkt    []byte
 
 	mu       sync.Mutex // guards everything below
@@ -141,7 +142,7 @@ func New(cfg Config) (*Bridge, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	b := &Bridge{cfg: cfg, log: cfg.Log, q: newFrameQueue(cfg.MaxQueue, cfg.KeepQueue), pkt: make([]byte, opus.MaxPacket), pk: newPacketizer()}
+	b := &Bridge{cfg: cfg, log: cfg.Log, q: newFrameQueue(cfg.MaxQueue, cfg.KeepQueue), pkt: make([]byte, opus.MaxPacket), pk: rtpopus.New()}
 	b.state.Store(webrtc.PeerConnectionStateNew)
 	var err error
 	// The same encoder settings as a call's (media/call newEncoder): default
