@@ -45,6 +45,7 @@ var commands = map[string]struct{ method, reply string }{
 	"guests":       {"Guests", "guests"},
 	"sip_account":  {"SetSIPAccount", "ok"},
 	"sip_accounts": {"SIPAccounts", "sip_accounts"},
+	"search":       {"Search", "search"},
 }
 
 // args are a command's fields: headless's own Command, so a field added there
@@ -348,4 +349,14 @@ func (c *Client) SIPAccounts() (accounts []node.SIPAccountView, realm string, er
 	}
 	err = c.run("sip_accounts", nil, &r)
 	return r.Accounts, r.Realm, err
+}
+
+// Search finds messages in every conversation (case- and accent-blind), newest
+// first; limit 0 is the node's default.
+func (c *Client) Search(text string, limit int) ([]node.Message, error) {
+	var r struct {
+		Messages []node.Message `json:"messages"`
+	}
+	err := c.run("search", &args{Text: text, Limit: limit}, &r)
+	return r.Messages, err
 }
