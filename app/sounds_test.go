@@ -87,8 +87,12 @@ func TestCallSounds(t *testing.T) {
 
 	h.u.placeCall([]string{bobID})
 	h.waitOps(sf.callFake, "answer|in-1", "call|"+bobID)
+	// The call's ID arrives when Call returns, after the op is recorded.
+	h.waitFor("the call's ID", func() bool { return h.u.call != nil && h.u.call.id != "" })
 	id := h.u.call.id
 	h.emit(node.CallState{Call: id, Peer: bobID, State: callRinging, Outgoing: true})
+	// The ringback has started before the answer comes.
+	h.waitSounds(sf, "play|ring", "stop|ring", "play|ringback")
 	h.emit(node.CallState{Call: id, Peer: bobID, State: callConnecting, Outgoing: true})
 	h.waitSounds(sf, "play|ring", "stop|ring", "play|ringback", "stop|ringback")
 
