@@ -54,14 +54,12 @@ func (m *Manager) Handle(from identity.PeerID, msg *Message) {
 			return
 		}
 		c.transition(StateConnecting, StateCalling, StateRinging)
-		m.wg.Add(1)
-		go func() {
-			defer m.wg.Done()
+		m.spawn(func() {
 			if err := l.accepted(msg.SDP); err != nil {
 				m.cfg.Log.Warn("applying the answer failed", "call", c.id, "err", err)
 				m.endLeg(l, ReasonFailed, KindHangup)
 			}
-		}()
+		})
 	case KindCandidate:
 		if l != nil {
 			l.remoteCandidate(msg.Candidate)
@@ -118,11 +116,9 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 		if err := m.cfg.Send(from, &Message{Kind: KindRinging, Call: c.id}); err != nil {
 			m.cfg.Log.Debug("ringing not sent", "call", c.id, "err", err)
 		}
-		m.wg.Add(1)
-		go func() {
-			defer m.wg.Done()
+		m.spawn(func() {
 			m.ringTimer(c)
-		}()
+		})
 	} else {
 		m.mu.Unlock()
 		if !c.isParticipant(from) {

@@ -178,11 +178,9 @@ func (l *leg) accepted(sdp string) error {
 	}
 	l.remoteApplied()
 	if relay := l.relayOf(); relay == nil {
-		l.c.m.wg.Add(1)
-		go func() {
-			defer l.c.m.wg.Done()
+		l.c.m.spawn(func() {
 			l.c.m.watchConnect(l)
-		}()
+		})
 	}
 	return nil
 }

@@ -75,6 +75,10 @@ type Manager struct {
 	ctx context.Context
 	end context.CancelFunc
 	wg  sync.WaitGroup
+	// spawnMu guards closing and every wg.Add (spawn): Close waits only once
+	// nothing can start any more.
+	spawnMu sync.Mutex
+	closing bool
 
 	mu    sync.Mutex
 	calls map[ID]*call
@@ -143,7 +147,29 @@ func (m *Manager) Close() {
 	for _, pc := range left {
 		m.closePC(pc)
 	}
+	m.spawnMu.Lock()
+	m.closing = true
+	m.spawnMu.Unlock()
 	m.wg.Wait()
+}
+
+// spawn runs f on a goroutine Close waits for; once Close is about to wait it
+// runs nothing. A WaitGroup's Add must not race its Wait, and invites, answers
+// and leg events keep arriving from the network while the node stops (the race
+// detector caught a ring timer started by an invite against Close's Wait in
+// TestDeclineBusy). What is not started then has nothing left to do: the
+// calls are over and their connections closed.
+func (m *Manager) spawn(f func()) {
+	m.spawnMu.Lock()
+	defer m.spawnMu.Unlock()
+	if m.closing {
+		return
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		f()
+	}()
 }
 
 // trackPC and closePC keep m.open: every peer connection is made through the
@@ -220,11 +246,9 @@ func (m *Manager) Call(peers ...identity.PeerID) (ID, error) {
 			m.cfg.Log.Debug("ring not sent", "call", c.id, "peer", p.Short(), "err", err)
 		}
 	}
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
+	m.spawn(func() {
 		m.ringTimer(c)
-	}()
+	})
 	return c.id, nil
 }
 
@@ -234,26 +258,22 @@ func (m *Manager) dialLeg(c *call, peer identity.PeerID) {
 	if !created {
 		return
 	}
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
+	m.spawn(func() {
 		if err := l.dial(); err != nil {
 			m.cfg.Log.Warn("call leg set-up failed", "call", c.id, "peer", peer.Short(), "err", err)
 			m.endLeg(l, ReasonFailed, KindCancel)
 		}
-	}()
+	})
 }
 
 // answerLeg answers a leg's pending offer in the background.
 func (m *Manager) answerLeg(l *leg) {
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
+	m.spawn(func() {
 		if err := l.answer(); err != nil {
 			m.cfg.Log.Warn("answering a call leg failed", "call", l.c.id, "peer", l.peer.Short(), "err", err)
 			m.endLeg(l, ReasonFailed, KindHangup)
 		}
-	}()
+	})
 }
 
 // ringTimer gives up on what is still unanswered after RingTimeout: the legs

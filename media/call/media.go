@@ -124,9 +124,7 @@ func (c *call) attachMedia(l *leg, pc *webrtc.PeerConnection) error {
 		ssrc = uint32(enc[0].SSRC)
 	}
 	peer := l.peer
-	c.m.wg.Add(1)
-	go func() {
-		defer c.m.wg.Done()
+	c.m.spawn(func() {
 		for {
 			pkts, _, err := sender.ReadRTCP()
 			if err != nil {
@@ -136,7 +134,7 @@ func (c *call) attachMedia(l *leg, pc *webrtc.PeerConnection) error {
 				enc.fec.report(peer, lost)
 			}
 		}
-	}()
+	})
 	l.mu.Lock()
 	l.media = lm
 	l.mu.Unlock()
@@ -190,17 +188,12 @@ func (c *call) ensureAudio() (*callAudio, error) {
 	}
 	a.muted.Store(c.muted)
 	c.audio = a
-	c.m.wg.Add(2)
-	go func() {
-		defer c.m.wg.Done()
+	c.m.spawn(func() {
 		if err := a.run(); err != nil && c.ctx.Err() == nil {
 			c.m.cfg.Log.Warn("call audio stopped", "call", c.id, "err", err)
 		}
-	}()
-	go func() {
-		defer c.m.wg.Done()
-		c.statsLoop()
-	}()
+	})
+	c.m.spawn(c.statsLoop)
 	return a, nil
 }
 
@@ -317,9 +310,7 @@ func (l *leg) receive(t *webrtc.TrackRemote) {
 		return
 	}
 	m := l.c.m
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
+	m.spawn(func() {
 		first := true
 		for {
 			pkt, _, err := t.ReadRTP()
@@ -335,5 +326,5 @@ func (l *leg) receive(t *webrtc.TrackRemote) {
 			}
 			lm.recv.Push(pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, now)
 		}
-	}()
+	})
 }

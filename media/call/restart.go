@@ -84,14 +84,12 @@ func (m *Manager) restartLeg(l *leg) {
 		return
 	}
 	m.cfg.Log.Info("call leg retried through a relay", "call", c.id, "peer", l.peer.Short(), "relay", r.Peer.Short())
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
+	m.spawn(func() {
 		if err := nl.dialWith(ReasonRestart); err != nil {
 			m.cfg.Log.Warn("relayed call leg set-up failed", "call", c.id, "err", err)
 			m.endLeg(nl, ReasonFailed, KindHangup)
 		}
-	}()
+	})
 }
 
 // replaceLeg swaps old for nl as c's leg to their peer, closing old without
