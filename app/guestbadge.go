@@ -10,8 +10,9 @@ import (
 	"parley/node"
 )
 
-// guestBadge is the small "guest" pill on a roster row: the peer is a browser
-// guest, hosted by another peer (who, the details say).
+// guestBadge is the small pill on a roster row of a hosted client: "guest" for
+// a browser guest, "phone" for a SIP phone, each hosted by another peer (who,
+// the details say).
 type guestBadge struct {
 	widget.BaseWidget
 	bg   *canvas.Rectangle
@@ -48,22 +49,43 @@ func (b *guestBadge) Refresh() {
 	b.BaseWidget.Refresh()
 }
 
-// guestOf tells whether a peer is a browser guest and which peer hosts it.
-func guestOf(p node.PeerView) (guest bool, via string) { return p.Guest, p.Via }
+// setKind shows the badge's word ("guest" or "phone").
+func (b *guestBadge) setKind(word string) {
+	if b.text.Text != word {
+		b.text.Text = word
+		b.text.Refresh()
+	}
+}
 
-// guestText explains a guest peer in its details: a browser, and which peer
-// hosts (and vouches for) it. "" for other peers.
+// hostedKind is the badge word of a hosted client ("" for an ordinary peer):
+// the roster says guest or sip only when both the client's record and its
+// host's agree (node/guestsrecord.go).
+func hostedKind(p node.PeerView) string {
+	switch {
+	case p.SIP:
+		return "phone"
+	case p.Guest:
+		return "guest"
+	}
+	return ""
+}
+
+// guestText explains a hosted client in its details: a browser or a SIP phone,
+// and which peer hosts (and vouches for) it. "" for other peers.
 func (u *ui) guestText(p node.PeerView) string {
-	guest, via := guestOf(p)
-	if !guest {
+	kind := hostedKind(p)
+	if kind == "" {
 		return ""
 	}
 	host := "another peer"
 	switch {
-	case via == u.self.ID:
+	case p.Via == u.self.ID:
 		host = "this computer"
-	case via != "":
-		host = u.peerName(via)
+	case p.Via != "":
+		host = u.peerName(p.Via)
+	}
+	if kind == "phone" {
+		return "SIP phone registered with " + host + ". Messages and calls reach it through its host."
 	}
 	return "Guest in a web browser, hosted by " + host + ". Messages, calls and files reach them through their host."
 }

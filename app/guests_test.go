@@ -328,19 +328,26 @@ func TestGuestBadgeAndHost(t *testing.T) {
 	ann := peer(mkID("ann"), "Ann", node.PresenceAvailable, "")
 	kim := peer(kimID, "Kim", node.PresenceAvailable, "")
 	mine := peer(leeID, "Lee", node.PresenceAvailable, "")
+	radio := peer(mkID("radio1"), "radio1", node.PresenceAvailable, "")
 	kim.Guest, kim.Via = true, ann.ID
 	mine.Guest, mine.Via = true, selfID
+	radio.SIP, radio.Via = true, ann.ID
 
-	h := newHarness(t, newFakeCore(ann, kim, mine))
-	for name, want := range map[string]bool{"Ann": false, "Kim": true, "Lee": true} {
+	h := newHarness(t, newFakeCore(ann, kim, mine, radio))
+	for name, want := range map[string]string{"Ann": "", "Kim": "guest", "Lee": "guest", "radio1": "phone"} {
 		r := h.rosterRow(name)
 		if r == nil {
 			t.Fatalf("no row for %s", name)
 		}
-		if r.guest.Visible() != want {
-			t.Errorf("%s: guest badge shown %v, want %v", name, r.guest.Visible(), want)
+		if r.guest.Visible() != (want != "") || (want != "" && r.guest.text.Text != want) {
+			t.Errorf("%s: badge shown %v %q, want %q", name, r.guest.Visible(), r.guest.text.Text, want)
 		}
 	}
+	h.u.showPeerDetails(radio.ID)
+	if len(h.labelsContaining("SIP phone registered with Ann")) != 1 {
+		t.Error("radio1's details do not say it is a phone registered with Ann")
+	}
+	h.u.escape()
 	h.u.showPeerDetails(kimID)
 	if len(h.labelsContaining("hosted by Ann")) != 1 {
 		t.Error("Kim's details do not name her host")

@@ -126,8 +126,9 @@ func (r *rosterView) bind(p node.PeerView, row *listRow) {
 	}
 	row.set(dot, name, sub, conflict, r.u.unread[node.ConvOf(p.ID, "")])
 	row.setTrust(p.Verified, p.Blocked)
-	guest, _ := guestOf(p)
-	row.showMark(row.guest, guest)
+	kind := hostedKind(p)
+	row.guest.setKind(kind)
+	row.showMark(row.guest, kind != "")
 }
 
 // refresh re-sorts, re-filters and redraws the list, keeping the open peer selected.
