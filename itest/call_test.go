@@ -1,9 +1,7 @@
 package itest
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,23 +36,11 @@ func testSignal(t *testing.T, path string, seconds float64) []int16 {
 
 func readWAV(t *testing.T, path string) []int16 {
 	t.Helper()
-	src, err := audio.OpenWAV(path)
+	pcm, err := audio.ReadWAVFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
-	var out []int16
-	frame := make([]int16, audio.FrameSamples)
-	for {
-		err := src.ReadFrame(frame)
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, frame...)
-	}
+	return pcm
 }
 
 func callEvent(state, reason string) func(e netlab.Event) bool {

@@ -53,23 +53,11 @@ func waitCallState(t *testing.T, n *Node, state string) CallState {
 // brought up to date every second, so this lags by at most that.
 func wavSoFar(t *testing.T, path string) []int16 {
 	t.Helper()
-	src, err := audio.OpenWAV(path)
+	pcm, err := audio.ReadWAVFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
-	var out []int16
-	frame := make([]int16, audio.FrameSamples)
-	for {
-		err := src.ReadFrame(frame)
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, frame...)
-	}
+	return pcm
 }
 
 // recordMore waits until the recording at path holds seconds more than from,
