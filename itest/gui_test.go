@@ -30,6 +30,9 @@ func TestDesktopSmoke(t *testing.T) {
 	if _, err := exec.LookPath("import"); err != nil {
 		t.Fatal("ImageMagick's import is not installed (make deps-test installs it)")
 	}
+	// Made before the cluster so that its removal, a cleanup, runs after the
+	// cluster's cleanup has stopped the window writing into it.
+	ringWAV := filepath.Join(t.TempDir(), "desk-out.wav")
 	c := newCluster(t)
 	hg, h1, h2 := c.host("gui"), c.host("p1"), c.host("p2")
 	// A display number of our own; a lock left by a killed Xvfb would make a new one
@@ -55,7 +58,6 @@ func TestDesktopSmoke(t *testing.T) {
 
 	p1 := c.start(h1, "p1", "--audio-in", "null", "--audio-out", "null") // it calls the window, last
 	p2 := c.start(h2, "p2")
-	ringWAV := filepath.Join(t.TempDir(), "desk-out.wav")
 	g := c.startMode(hg, "desk", "--control", "--audio-in", "null", "--audio-out", ringWAV)
 	g.waitPeerUp(20*time.Second, p1, p2)
 	id := must(g.Send(p1.id, "hello from the desktop")).on(g)
