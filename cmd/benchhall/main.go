@@ -227,8 +227,9 @@ func (h *hall) whoIsMissing(full []time.Time) string {
 // measureIdle samples CPU time, RSS and interface bytes of every node over h.idle.
 func (h *hall) measureIdle() error {
 	type sample struct {
-		cpu   time.Duration
-		bytes int64
+		cpu       time.Duration
+		bytes     int64
+		published uint64
 	}
 	take := func() ([]sample, error) {
 		s := make([]sample, h.n)
@@ -241,7 +242,13 @@ func (h *hall) measureIdle() error {
 			if err != nil {
 				return nil, err
 			}
-			s[i] = sample{cpu, b}
+			st, err := p.Request(map[string]any{"cmd": "stats"}, 10*time.Second, "stats")
+			if err != nil {
+				return nil, err
+			}
+			c, _ := st["counters"].(map[string]any)
+			pub, _ := c["record_published"].(float64)
+			s[i] = sample{cpu, b, uint64(pub)}
 		}
 		return s, nil
 	}
@@ -256,10 +263,11 @@ func (h *hall) measureIdle() error {
 		return err
 	}
 	wall := time.Since(t0)
-	var cpu, rss, traffic, links []float64
+	var cpu, rss, traffic, links, records []float64
 	for i, p := range h.procs {
 		cpu = append(cpu, 100*float64(b[i].cpu-a[i].cpu)/float64(wall))
 		traffic = append(traffic, float64(b[i].bytes-a[i].bytes)/wall.Seconds()/1000)
+		records = append(records, float64(b[i].published-a[i].published)/wall.Minutes())
 		r, err := procRSS(p.PID())
 		if err != nil {
 			return err
@@ -276,6 +284,7 @@ func (h *hall) measureIdle() error {
 	rowF("RSS, MB", rss, "%.1f")
 	rowF("traffic in+out, kB/s", traffic, "%.2f")
 	rowF("links", links, "%.0f")
+	rowF("own records published a minute", records, "%.1f")
 	total := 0.0
 	for _, c := range cpu {
 		total += c
