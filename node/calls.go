@@ -192,7 +192,7 @@ func (n *Node) revokeRelay(id call.ID, asker, peer identity.PeerID) {
 func (n *Node) onCall(ev call.Event) {
 	switch e := ev.(type) {
 	case call.Incoming:
-		out := CallIncoming{Call: e.Call.String(), From: e.From.String(), Name: n.nameOf(e.From)}
+		out := CallIncoming{Call: e.Call.String(), From: e.From.String(), Name: n.nameOf(e.From), Urgent: e.Urgent}
 		if len(e.Participants) > 2 {
 			for _, p := range e.Participants {
 				out.Participants = append(out.Participants, p.String())
@@ -228,7 +228,9 @@ func (n *Node) nameOf(id identity.PeerID) string {
 
 // Call rings one peer, or several for a group call; progress arrives as
 // call_state events.
-func (n *Node) Call(peers ...string) (string, error) {
+func (n *Node) Call(peers ...string) (string, error) { return n.call(false, peers) }
+
+func (n *Node) call(urgent bool, peers []string) (string, error) {
 	var ids []identity.PeerID
 	for _, p := range peers {
 		id, err := identity.ParsePeerID(p)
@@ -240,7 +242,11 @@ func (n *Node) Call(peers ...string) (string, error) {
 		}
 		ids = append(ids, id)
 	}
-	c, err := n.calls.Call(ids...)
+	place := n.calls.Call
+	if urgent {
+		place = n.calls.CallUrgent
+	}
+	c, err := place(ids...)
 	if err != nil {
 		return "", err
 	}

@@ -199,7 +199,13 @@ func (m *Manager) busyLocked() bool {
 
 // Call rings peers: one for a 1:1 call, up to MaxParticipants-1 for a group.
 // It returns at once; progress arrives as events.
-func (m *Manager) Call(peers ...identity.PeerID) (ID, error) {
+func (m *Manager) Call(peers ...identity.PeerID) (ID, error) { return m.call(false, peers) }
+
+// CallUrgent is Call for an urgent call: a callee already in a call rings
+// rather than answering busy (issue 24).
+func (m *Manager) CallUrgent(peers ...identity.PeerID) (ID, error) { return m.call(true, peers) }
+
+func (m *Manager) call(urgent bool, peers []identity.PeerID) (ID, error) {
 	self := m.cfg.Self
 	parts := []identity.PeerID{self}
 	for _, p := range peers {
@@ -229,7 +235,7 @@ func (m *Manager) Call(peers ...identity.PeerID) (ID, error) {
 		return ID{}, ErrBusy
 	}
 	c := newCall(m, NewID(), self, true)
-	c.participants, c.mixer = parts, mixer
+	c.participants, c.mixer, c.urgent = parts, mixer, urgent
 	c.answeredAt = m.cfg.Now()
 	m.calls[c.id] = c
 	m.mu.Unlock()
@@ -242,7 +248,7 @@ func (m *Manager) Call(peers ...identity.PeerID) (ID, error) {
 		}
 		// A mixed call: this participant's audio path is to the mixer, which
 		// will offer it a leg once it answers; here it is only rung.
-		if err := m.cfg.Send(p, &Message{Kind: KindInvite, Call: c.id, Participants: parts, Mixer: mixer}); err != nil {
+		if err := m.cfg.Send(p, &Message{Kind: KindInvite, Call: c.id, Participants: parts, Mixer: mixer, Urgent: urgent}); err != nil {
 			m.cfg.Log.Debug("ring not sent", "call", c.id, "peer", p.Short(), "err", err)
 		}
 	}
@@ -307,6 +313,9 @@ func (m *Manager) Answer(id ID) error {
 	}
 	if c.outgoing || !c.transition(StateConnecting, StateIncoming) {
 		return fmt.Errorf("answer %s: %w", id, ErrBadState)
+	}
+	if c.urgent {
+		m.endOthers(c) // urgent.go: an urgent call, answered, takes the line
 	}
 	self := m.cfg.Self
 	c.mu.Lock()
