@@ -229,4 +229,3 @@ func (n *Node) UrgentPending() UrgentList {
 // ErrUrgentRate is returned when this node raised 6 urgent items in the last
 // minute (the cap every receiver also applies).
 var ErrUrgentRate = urgent.ErrRate
-
