@@ -33,7 +33,7 @@ type UrgentMessage struct {
 	Name string    `json:"name,omitempty"`
 	Room string    `json:"room,omitempty"`
 	Text string    `json:"text"`
-	Time time.Time `json:"time"` // the sender's clock when sent
+	Sent time.Time `json:"sent"` // the sender's clock when sent
 }
 
 // AlertRaised: an all-hands alert ("alert"). From is who raised it (the
@@ -43,16 +43,16 @@ type AlertRaised struct {
 	From string    `json:"from"`
 	Name string    `json:"name,omitempty"`
 	Text string    `json:"text"`
-	Time time.Time `json:"time"` // the origin's clock when raised
+	Sent time.Time `json:"sent"` // the origin's clock when raised
 }
 
-// Acknowledged: By acknowledged urgent item ID at Time (by By's clock). By
+// Acknowledged: By acknowledged urgent item ID at At (by By's clock). By
 // is this node when the user acknowledged an item here (on any skin).
 type Acknowledged struct {
 	ID   string    `json:"id"`
 	By   string    `json:"by"`
 	Name string    `json:"name,omitempty"`
-	Time time.Time `json:"time"`
+	At   time.Time `json:"at"`
 }
 
 // UrgentCancelled: the sender withdrew urgent item ID (By is its sender; this
@@ -77,7 +77,7 @@ type UrgentItem struct {
 	Alert bool                 `json:"alert,omitempty"`
 	Room  string               `json:"room,omitempty"`
 	Text  string               `json:"text"`
-	Time  time.Time            `json:"time"`
+	Sent  time.Time            `json:"sent"`
 	To    []string             `json:"to,omitempty"`
 	Acked map[string]time.Time `json:"acked,omitempty"`
 }
@@ -136,12 +136,12 @@ func (n *Node) onUrgent(ev urgent.Event) {
 	case urgent.Received:
 		it := e.Item
 		if it.Alert {
-			n.emit(AlertRaised{ID: it.ID.String(), From: it.From.String(), Name: n.nameOf(it.From), Text: it.Text, Time: it.At})
+			n.emit(AlertRaised{ID: it.ID.String(), From: it.From.String(), Name: n.nameOf(it.From), Text: it.Text, Sent: it.At})
 		} else {
-			n.emit(UrgentMessage{ID: it.ID.String(), From: it.From.String(), Name: n.nameOf(it.From), Room: it.Room, Text: it.Text, Time: it.At})
+			n.emit(UrgentMessage{ID: it.ID.String(), From: it.From.String(), Name: n.nameOf(it.From), Room: it.Room, Text: it.Text, Sent: it.At})
 		}
 	case urgent.Acknowledged:
-		n.emit(Acknowledged{ID: e.ID.String(), By: e.By.String(), Name: n.nameOf(e.By), Time: e.At})
+		n.emit(Acknowledged{ID: e.ID.String(), By: e.By.String(), Name: n.nameOf(e.By), At: e.At})
 	case urgent.Cancelled:
 		n.emit(UrgentCancelled{ID: e.ID.String(), By: e.By.String()})
 	}
@@ -211,10 +211,10 @@ func (n *Node) UrgentPending() UrgentList {
 	l := UrgentList{Incoming: []UrgentItem{}, Outgoing: []UrgentItem{}}
 	for _, it := range in {
 		l.Incoming = append(l.Incoming, UrgentItem{ID: it.ID.String(), From: it.From.String(), Name: n.nameOf(it.From),
-			Alert: it.Alert, Room: it.Room, Text: it.Text, Time: it.At})
+			Alert: it.Alert, Room: it.Room, Text: it.Text, Sent: it.At})
 	}
 	for _, o := range out {
-		v := UrgentItem{ID: o.ID.String(), Alert: o.Alert, Room: o.Room, Text: o.Text, Time: o.At, Acked: map[string]time.Time{}}
+		v := UrgentItem{ID: o.ID.String(), Alert: o.Alert, Room: o.Room, Text: o.Text, Sent: o.At, Acked: map[string]time.Time{}}
 		for _, p := range o.To {
 			v.To = append(v.To, p.String())
 		}
