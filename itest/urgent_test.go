@@ -25,6 +25,8 @@ import (
 //     the relay's urgent lane.
 //   - An all-hands alert from the first segment reaches all 19 other nodes,
 //     across the relay, naming who raised it; the spread is logged (p50, max).
+//   - An urgent message to a peer that is away survives the sender's restart
+//     and is delivered and acknowledged when the peer returns.
 //   - A hostile peer that ignores its own cap sends 20 urgent messages: the
 //     receiver shows 6 and drops and counts 14.
 func TestUrgent(t *testing.T) {
@@ -155,6 +157,36 @@ func TestUrgent(t *testing.T) {
 				t.Fatalf("%s showed the alert %d times", n.name, countNamed(n, "alert", id))
 			}
 		}
+	})
+
+	t.Run("retried across restarts", func(t *testing.T) {
+		// a3 is away; b0 sends, restarts, and a3 comes back: the message, kept
+		// in b0's store, is delivered and acknowledged.
+		start := time.Now()
+		a3 := nodes["a3"]
+		a3.quit()
+		if _, err := b0.WaitEvent(15*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == a3.id }); err != nil {
+			t.Fatalf("b0 did not see a3 leave: %v", err)
+		}
+		id := must(b0.SendUrgent(a3.id, "call the control room")).on(b0)
+		left := time.Since(start)
+		b0.quit()
+		b0 = c.start(b0.host, "b0")
+		c.bin = plain
+		a3 = c.start(a3.host, "a3")
+		c.bin = raceBin
+		restarted := time.Since(start)
+		if _, err := a3.WaitEvent(30*time.Second, func(e netlab.Event) bool { return e.Name() == "urgent" && e.Str("id") == id }); err != nil {
+			t.Fatalf("a3 did not get the message b0 sent before its restart: %v", err)
+		}
+		a3.ok(a3.Ack(id))
+		if _, err := b0.WaitEvent(15*time.Second, func(e netlab.Event) bool {
+			return e.Name() == "acknowledged" && e.Str("id") == id && e.Str("by") == a3.id
+		}); err != nil {
+			t.Fatalf("the restarted b0 got no acknowledgement: %v", err)
+		}
+		t.Logf("a3 gone after %v, both restarted after %v, acknowledged after %v",
+			left.Round(time.Millisecond), restarted.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	})
 
 	t.Run("urgent flood capped", func(t *testing.T) {
