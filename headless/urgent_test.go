@@ -34,8 +34,8 @@ func (u *urgentNode) CallUrgent(peers ...string) (string, error) {
 	return "C1", nil
 }
 func (u *urgentNode) Alert(text string) (string, error) { u.note("alert " + text); return "A1", nil }
-func (u *urgentNode) Ack(id string) error                { u.note("ack " + id); return nil }
-func (u *urgentNode) CancelUrgent(id string) error       { u.note("cancel " + id); return nil }
+func (u *urgentNode) Ack(id string) error               { u.note("ack " + id); return nil }
+func (u *urgentNode) CancelUrgent(id string) error      { u.note("cancel " + id); return nil }
 func (u *urgentNode) UrgentPending() node.UrgentList {
 	return node.UrgentList{Incoming: []node.UrgentItem{{ID: "A9", From: "p", Alert: true, Text: "fire"}}, Outgoing: []node.UrgentItem{}}
 }
@@ -44,11 +44,11 @@ func (u *urgentNode) UrgentPending() node.UrgentList {
 type urgentCaller struct{ *urgentNode }
 
 func (urgentCaller) Call(peers ...string) (string, error) { return "C0", nil }
-func (urgentCaller) Answer(id string) error                { return nil }
-func (urgentCaller) Decline(id string) error               { return nil }
-func (urgentCaller) Hangup(id string) error                { return nil }
-func (urgentCaller) Mute(id string, on bool) error         { return nil }
-func (urgentCaller) Calls() []node.CallInfo                { return nil }
+func (urgentCaller) Answer(id string) error               { return nil }
+func (urgentCaller) Decline(id string) error              { return nil }
+func (urgentCaller) Hangup(id string) error               { return nil }
+func (urgentCaller) Mute(id string, on bool) error        { return nil }
+func (urgentCaller) Calls() []node.CallInfo               { return nil }
 
 // TestSessionUrgentCommands: "urgent":true turns send, say and call into the
 // urgent variants, which answer with "urgent":true; the urgent commands reach
