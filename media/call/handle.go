@@ -160,13 +160,14 @@ func (m *Manager) askRelay(ctx context.Context, call ID, peer identity.PeerID) (
 		m.mu.Unlock()
 	}()
 	cands := m.cfg.RelayCandidates(peer)
+	urgent := m.isUrgent(call)
 	asked := 0
 	for _, r := range cands {
 		if r == m.cfg.Self || r == peer || asked == 3 {
 			continue
 		}
 		asked++
-		if err := m.cfg.Send(r, &Message{Kind: KindRelayAsk, Call: call, Participants: []identity.PeerID{m.cfg.Self, peer}}); err != nil {
+		if err := m.cfg.Send(r, &Message{Kind: KindRelayAsk, Call: call, Participants: []identity.PeerID{m.cfg.Self, peer}, Urgent: urgent}); err != nil {
 			continue
 		}
 		t := time.NewTimer(2 * time.Second)

@@ -44,6 +44,10 @@ type Config struct {
 	// server for one call leg, asker to peer (relaygrant.go decides whether to
 	// ask); nil or an error refuses.
 	IssueRelay func(call ID, asker, peer identity.PeerID) (*Relay, error)
+	// IssueUrgentRelay, if set, answers a relay request for an urgent call
+	// (the ask says so): credentials that may exceed the relay's session cap
+	// (media/relay/urgent.go). Nil: IssueRelay answers those too.
+	IssueUrgentRelay func(call ID, asker, peer identity.PeerID) (*Relay, error)
 	// RevokeRelay ends a leg's allocations on this node's TURN server and
 	// refuses its credentials: its parties said it ended, or the asker moved
 	// on to another call.

@@ -18,3 +18,11 @@ func (m *Manager) endOthers(c *call) {
 		}
 	}
 }
+
+// isUrgent says whether call is an urgent call of this node's.
+func (m *Manager) isUrgent(call ID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.calls[call]
+	return c != nil && c.urgent
+}

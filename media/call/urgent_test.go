@@ -2,6 +2,8 @@ package call
 
 import (
 	"testing"
+
+	"parley/identity"
 )
 
 // TestUrgentCallRingsBusyCallee: an urgent call to a peer already in a call
@@ -61,5 +63,25 @@ func TestUrgentFlagRoundTrip(t *testing.T) {
 	b[len(b)-1] = 2
 	if _, err := Decode(b); err == nil {
 		t.Fatal("urgent flag 2 accepted")
+	}
+}
+
+// A relay ask for an urgent call is answered by IssueUrgentRelay (credentials
+// that may exceed the relay's session cap); an ordinary one by IssueRelay.
+func TestUrgentRelayAsk(t *testing.T) {
+	self, alice, bob := pid(9), pid(1), pid(2)
+	r := newRelayNode(t, self)
+	urgentIssued := 0
+	r.m.cfg.IssueUrgentRelay = func(call ID, asker, peer identity.PeerID) (*Relay, error) {
+		urgentIssued++
+		return &Relay{URLs: []string{"turn:192.0.2.1:48557?transport=udp"}, Username: "u", Password: "p"}, nil
+	}
+	r.m.Handle(alice, &Message{Kind: KindRelayAsk, Call: NewID(), Participants: []identity.PeerID{alice, bob}})
+	if urgentIssued != 0 || r.grants() != 1 {
+		t.Fatalf("ordinary ask: %d urgent, %d ordinary grants", urgentIssued, r.grants())
+	}
+	r.m.Handle(bob, &Message{Kind: KindRelayAsk, Call: NewID(), Participants: []identity.PeerID{bob, alice}, Urgent: true})
+	if urgentIssued != 1 || r.grants() != 1 {
+		t.Fatalf("urgent ask: %d urgent, %d ordinary grants", urgentIssued, r.grants())
 	}
 }
