@@ -206,7 +206,8 @@ func (m *Manager) busyLocked() bool {
 func (m *Manager) Call(peers ...identity.PeerID) (ID, error) { return m.call(false, peers) }
 
 // CallUrgent is Call for an urgent call: a callee already in a call rings
-// rather than answering busy (issue 24).
+// rather than answering busy, and a caller in a call hangs that call up
+// first (issue 24).
 func (m *Manager) CallUrgent(peers ...identity.PeerID) (ID, error) { return m.call(true, peers) }
 
 func (m *Manager) call(urgent bool, peers []identity.PeerID) (ID, error) {
@@ -234,6 +235,12 @@ func (m *Manager) call(urgent bool, peers []identity.PeerID) (ID, error) {
 		}
 	}
 	m.mu.Lock()
+	if m.busyLocked() && urgent {
+		// An urgent call takes the line from the caller's own calls too.
+		m.mu.Unlock()
+		m.endOthers(nil)
+		m.mu.Lock()
+	}
 	if m.busyLocked() {
 		m.mu.Unlock()
 		return ID{}, ErrBusy

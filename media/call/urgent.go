@@ -1,8 +1,9 @@
 package call
 
-// endOthers hangs up every call but c: an urgent call that rang while
-// another call was under way (onInvite lets it) takes the line once answered,
-// so the audio device and the user's attention are its alone.
+// endOthers hangs up every call but c (every call, for nil): an urgent call
+// that rang while another call was under way (onInvite lets it) takes the
+// line once answered, and placing an urgent call ends the caller's own, so
+// the audio device and the user's attention are its alone.
 func (m *Manager) endOthers(c *call) {
 	m.mu.Lock()
 	var others []ID

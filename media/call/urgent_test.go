@@ -85,3 +85,31 @@ func TestUrgentRelayAsk(t *testing.T) {
 		t.Fatalf("urgent ask: %d urgent, %d ordinary grants", urgentIssued, r.grants())
 	}
 }
+
+// TestUrgentCallFromACall: a caller in a call places an urgent call: its call
+// ends and the urgent one rings (an ordinary one is refused, TestBusy).
+func TestUrgentCallFromACall(t *testing.T) {
+	lab := newVnetLab(t, 0, 0, nil)
+	var b bus
+	alice := b.newParty(t, 1, lab.net(t), nil)
+	bob := b.newParty(t, 2, lab.net(t), nil)
+	carol := b.newParty(t, 3, lab.net(t), nil)
+	lab.start(t)
+	first, err := alice.m.Call(bob.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answerIncoming(t, bob)
+	bob.ev.waitState(t, StateActive)
+	urgent, err := bob.m.CallUrgent(carol.id)
+	if err != nil {
+		t.Fatalf("urgent call from a call: %v", err)
+	}
+	alice.ev.wait(t, "first call ended", func(ev any) bool {
+		e, ok := ev.(StateChanged)
+		return ok && e.Call == first && e.State == StateEnded
+	})
+	if in := carol.ev.wait(t, "urgent incoming", func(ev any) bool { _, ok := ev.(Incoming); return ok }).(Incoming); in.Call != urgent || !in.Urgent {
+		t.Fatalf("carol: %+v", in)
+	}
+}
