@@ -25,6 +25,8 @@ import (
 //     the relay's urgent lane.
 //   - An all-hands alert from the first segment reaches all 19 other nodes,
 //     across the relay, naming who raised it; the spread is logged (p50, max).
+//   - An urgent message said in a room reaches both other members (one across
+//     the relay), and each acknowledgement comes back.
 //   - An urgent message to a peer that is away survives the sender's restart
 //     and is delivered and acknowledged when the peer returns.
 //   - A hostile peer that ignores its own cap sends 20 urgent messages: the
@@ -159,6 +161,42 @@ func TestUrgent(t *testing.T) {
 		}
 	})
 
+	t.Run("urgent in a room", func(t *testing.T) {
+		// Every other member gets it, across the relay too, and each
+		// acknowledgement comes back on its own.
+		a4, b2 := nodes["a4"], nodes["b2"]
+		room := must(a0.Join("ops")).on(a0).ID
+		for _, n := range []*node{a4, b2} {
+			testwait.Until(t, 15*time.Second, 200*time.Millisecond, n.name+" hearing of the room", func() bool {
+				return slices.ContainsFunc(must(n.Rooms()).on(n), func(r roomView) bool { return r.ID == room })
+			})
+			must(n.Join(room)).on(n)
+		}
+		testwait.Until(t, 15*time.Second, 200*time.Millisecond, "a0 seeing both members", func() bool {
+			rooms := must(a0.Rooms()).on(a0)
+			i := slices.IndexFunc(rooms, func(r roomView) bool { return r.ID == room })
+			return i >= 0 && slices.Contains(rooms[i].Members, a4.id) && slices.Contains(rooms[i].Members, b2.id)
+		})
+		id := must(a0.SayUrgent(room, "all units to gate 2")).on(a0)
+		for _, n := range []*node{a4, b2} {
+			e, err := n.WaitEvent(15*time.Second, func(e netlab.Event) bool { return e.Name() == "urgent" && e.Str("id") == id })
+			if err != nil {
+				t.Fatalf("%s did not get the room's urgent message: %v", n.name, err)
+			}
+			if e.Str("room") != room || e.Str("from") != a0.id {
+				t.Fatalf("%s got %v", n.name, e)
+			}
+			n.ok(n.Ack(id))
+		}
+		for _, n := range []*node{a4, b2} {
+			if _, err := a0.WaitEventAny(15*time.Second, func(e netlab.Event) bool {
+				return e.Name() == "acknowledged" && e.Str("id") == id && e.Str("by") == n.id
+			}); err != nil {
+				t.Fatalf("a0 got no acknowledgement from %s: %v", n.name, err)
+			}
+		}
+	})
+
 	t.Run("retried across restarts", func(t *testing.T) {
 		// a3 is away; b0 sends, restarts, and a3 comes back: the message, kept
 		// in b0's store, is delivered and acknowledged.
@@ -229,8 +267,11 @@ func TestUrgent(t *testing.T) {
 	})
 }
 
-// urgentItem is an entry of the unacked reply.
-type urgentItem = parleynode.UrgentItem
+// urgentItem is an entry of the unacked reply; roomView one of rooms.
+type (
+	urgentItem = parleynode.UrgentItem
+	roomView   = parleynode.Room
+)
 
 // countNamed counts n's events of a name carrying id.
 func countNamed(n *node, name, id string) int {
