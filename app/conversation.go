@@ -129,6 +129,7 @@ func (c *convView) open(peer, room string) {
 	c.refreshHeader()
 	c.u.roster.reselect()
 	c.u.roomsV.reselect()
+	c.u.chats.reselect()
 	if c.u.unread[key] > 0 {
 		c.u.unread[key] = 0
 		c.u.unreadChanged()

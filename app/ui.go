@@ -48,6 +48,8 @@ type ui struct {
 	rooms            map[string]node.Room
 	unread           map[node.Conv]int // conversation → unread messages
 	receipts         map[string]string // message ID → best state learnt from events
+	// last is each conversation's newest message known here (the chat list).
+	last map[node.Conv]node.Message
 	// trustBusy: a SetVerified or Block is in flight for these peers.
 	trustBusy map[string]bool
 	// keyChanges: peers that turned up under a known name with a new key.
@@ -56,6 +58,7 @@ type ui struct {
 	profile *profileView
 	roster  *rosterView
 	roomsV  *roomsView
+	chats   *chatsView // the chat list (chatlist.go)
 	conv    *convView
 	tabs    *container.AppTabs
 	filter  *keyEntry
@@ -95,7 +98,7 @@ type ui struct {
 func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
 	u := &ui{core: core, opts: opts, win: win, do: do, focused: true,
 		peers: map[string]node.PeerView{}, rooms: map[string]node.Room{},
-		unread: map[node.Conv]int{}, receipts: map[string]string{},
+		unread: map[node.Conv]int{}, receipts: map[string]string{}, last: map[node.Conv]node.Message{},
 		presence: "available", status: opts.Status, ctx: context.Background(),
 		trustBusy: map[string]bool{}, keyChanges: map[string]node.KeyChanged{},
 		transfers: map[string]*transfer{}, lookups: map[string]bool{}, dismissed: map[string]bool{},
@@ -124,15 +127,17 @@ func (u *ui) build() fyne.CanvasObject {
 	u.profile = newProfileView(u)
 	u.roster = newRosterView(u)
 	u.roomsV = newRoomsView(u)
+	u.chats = newChatsView(u)
 	u.tips = newTipLayer()
 	u.ring = newRingCard(u)
 	u.callBar = newCallBar(u)
 	u.strip = newTransferStrip(u)
 	u.conv = newConvView(u)
-	u.filter.OnChanged = func(string) { u.roster.refresh(); u.roomsV.refresh() }
+	u.filter.OnChanged = func(string) { u.roster.refresh(); u.roomsV.refresh(); u.chats.refresh() }
 	u.filter.OnSubmitted = func(string) { u.openFirstMatch() }
 
 	tabs := []*container.TabItem{
+		container.NewTabItem("Chats", u.chats.object()),
 		container.NewTabItem("People", u.roster.object()),
 		container.NewTabItem("Rooms", u.roomsV.object()),
 	}
@@ -178,6 +183,7 @@ func (u *ui) registerShortcuts() {
 		{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierShortcutDefault},
+		{KeyName: fyne.Key0, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.Key1, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.Key2, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyC, Modifier: ctrlShift},
@@ -236,6 +242,9 @@ func (u *ui) shortcut(s fyne.Shortcut) bool {
 			return u.focusSearch()
 		case fyne.KeyD: // hang up, or decline a ringing call
 			return u.hangup()
+		case fyne.Key0:
+			u.selectTab(tabChats)
+			return true
 		case fyne.Key1:
 			u.selectTab(tabPeople)
 			return true
@@ -329,6 +338,7 @@ func (u *ui) matchesFilter(texts ...string) bool {
 func (u *ui) unreadChanged() {
 	u.roster.refresh()
 	u.roomsV.refresh()
+	u.chats.refresh()
 	u.tray.update()
 	if u.win != nil {
 		title := "Parley"
