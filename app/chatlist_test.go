@@ -169,5 +169,3 @@ func TestAvatarColour(t *testing.T) {
 		t.Errorf("hsl(0,1,.5) = %v, want pure red", c)
 	}
 }
-
-

@@ -37,6 +37,12 @@ type ui struct {
 	now func() time.Time
 	// date is the local date (time.DateOnly) the day labels were last drawn for.
 	date string
+	// quit ends the app (fyne's Quit; tests record it). Run then returns and
+	// main stops the node, which says goodbye to its peers.
+	quit func()
+	// hidden: the window was closed into the tray; toldHidden: the user was
+	// told so once (background.go).
+	hidden, toldHidden bool
 	// focused: the window has input focus (notifications only when it has not).
 	focused bool
 	// loaded: the first roster, rooms and unread counts have arrived.
@@ -111,6 +117,7 @@ func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
 		u.guests = newGuestDesk(u, gc)
 	}
 	u.openURL = func(l *url.URL) error { return fyne.CurrentApp().OpenURL(l) }
+	u.quit = func() { fyne.CurrentApp().Quit() }
 	if opts.Presence != "" {
 		u.presence = opts.Presence
 	}
@@ -155,6 +162,9 @@ func (u *ui) build() fyne.CanvasObject {
 	floor := canvas.NewRectangle(color.Transparent)
 	floor.SetMinSize(minWindow)
 	u.registerShortcuts()
+	if u.win != nil {
+		u.win.SetCloseIntercept(u.closeRequested) // background.go
+	}
 	if u.win != nil && u.files != nil {
 		u.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.dropped(uris) })
 	}
