@@ -147,6 +147,7 @@ func (c *convView) open(peer, room string) {
 			}
 			c.prepend(p.Messages)
 			c.next = p.Next
+			c.mergeFiles() // filetimeline.go
 			c.rebuild()
 			c.list.ScrollToBottom()
 			c.armed = true
@@ -179,6 +180,7 @@ func (c *convView) loadOlder() {
 			offset, before := c.list.GetScrollOffset(), c.contentHeight()
 			c.prepend(p.Messages)
 			c.next = p.Next
+			c.mergeFiles()
 			c.armed = false
 			c.rebuild()
 			c.list.ScrollToOffset(offset + c.contentHeight() - before)
@@ -304,6 +306,9 @@ func (c *convView) bind(i int, row *convRow) {
 
 // bubble is how a message is shown.
 func (c *convView) bubble(m node.Message) bubble {
+	if id, ok := isFile(m); ok {
+		return c.fileBubble(m, id) // filetimeline.go
+	}
 	own := m.From == c.u.self.ID
 	lines, ok := c.wraps[m.ID]
 	if !ok {

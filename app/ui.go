@@ -88,9 +88,12 @@ type ui struct {
 	// Files: a nil interface when the core has none (no attach button, no strip).
 	files     fileCore
 	transfers map[string]*transfer // by offer ID (or a provisional "pending-N")
-	xferSeq   int                  // orders the cards, oldest first
-	lookups   map[string]bool      // transfer IDs being asked of the core
-	dismissed map[string]bool      // transfers whose cards the user closed
+	// xferLog: every transfer with a core ID, dismissed cards too — the
+	// timelines' files (filetimeline.go).
+	xferLog   map[string]*transfer
+	xferSeq   int             // orders the cards, oldest first
+	lookups   map[string]bool // transfer IDs being asked of the core
+	dismissed map[string]bool // transfers whose cards the user closed
 	strip     *transferStrip
 	// openURL hands a file:// URL to the desktop (tests record it instead).
 	openURL func(*url.URL) error
@@ -107,7 +110,7 @@ func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
 		unread: map[node.Conv]int{}, receipts: map[string]string{}, last: map[node.Conv]node.Message{},
 		presence: "available", status: opts.Status, ctx: context.Background(),
 		trustBusy: map[string]bool{}, keyChanges: map[string]node.KeyChanged{},
-		transfers: map[string]*transfer{}, lookups: map[string]bool{}, dismissed: map[string]bool{},
+		transfers: map[string]*transfer{}, xferLog: map[string]*transfer{}, lookups: map[string]bool{}, dismissed: map[string]bool{},
 		now: time.Now}
 	u.date = u.now().Format(time.DateOnly)
 	u.calls, _ = core.(callCore)
