@@ -99,7 +99,8 @@ func (u *ui) loadUnread(self string, peers []node.PeerView, rooms []node.Room) {
 		return found{counts, last}, nil
 	}, func(f found, _ error) {
 		for k, m := range f.last {
-			if _, ok := u.last[k]; !ok { // events since are newer
+			// Events since are newer; a file's entry (adoptTransfers) may be older.
+			if old, ok := u.last[k]; !ok || old.Time.Before(m.Time) {
 				u.last[k] = m
 			}
 		}

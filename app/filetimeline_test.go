@@ -127,3 +127,20 @@ func TestIsFileNeedsBothMarks(t *testing.T) {
 		t.Error("a file entry is not recognised")
 	}
 }
+
+// The chat list's preview is the newest entry, message or file, whichever the
+// window learnt first at start.
+func TestChatPreviewNewestOfFileAndMessage(t *testing.T) {
+	test.NewTempApp(t)
+	now := time.Now()
+	fc := fivePeers()
+	conv := node.DirectConv(bobID)
+	fc.addHistory(conv, node.Message{ID: "m1", Conv: conv, From: bobID, To: selfID, Text: "newer text",
+		Time: now.Add(-time.Minute), State: node.StateRead})
+	ff := &fileFake{fakeCore: fc, list: []node.Transfer{{ID: "in-1", Name: "old.pdf", State: node.TransferDone,
+		Peer: bobID, Path: "/tmp/old.pdf", Time: now.Add(-time.Hour)}}}
+	h := newHarnessFor(t, ff)
+	if got := h.u.chats.preview(h.u.chats.rows[h.u.chats.index(conv)]); got != "newer text" {
+		t.Fatalf("preview %q, want the newer message", got)
+	}
+}
