@@ -28,7 +28,15 @@ func Run(core Core, opts Options) error {
 	w.Resize(fyne.NewSize(1000, 650))
 	w.SetMaster()
 
-	desk, _ := a.(desktop.App)
+	// The tray is set up only where one is shown (opts.TrayAvailable, from
+	// internal/trayhost). Elsewhere it would do nothing but harm: without a
+	// session D-Bus, Fyne's tray (fyne.io/systray 1.11.1) keeps a nil
+	// connection and Quit panics closing it, so the process died before main
+	// could stop the node and say goodbye (TestDesktopSmoke under Xvfb).
+	var desk desktop.App
+	if opts.TrayAvailable {
+		desk, _ = a.(desktop.App)
+	}
 	// No SetSystemTrayWindow: it turns closing into hiding everywhere, and on
 	// desktops without a tray the window could then not be reached again. The
 	// close button asks closeRequested instead (background.go), which hides only

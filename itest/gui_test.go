@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
 
+	"parley/headless/client"
 	"parley/internal/netlab"
 	"parley/media/audio"
 	"parley/media/signal"
@@ -107,6 +109,36 @@ func TestDesktopSmoke(t *testing.T) {
 		}
 	}
 	p1.ok(p1.Hangup(call))
+
+	// A file p1 sends lands at the window, and after the window quits and
+	// starts again the core still lists it, done, with the time that places it
+	// in the conversation's timeline (app/filetimeline.go). Quitting says
+	// goodbye: p1 hears "goodbye", not a lost link.
+	src, sum := makeFile(t, "site-notes.txt", 256<<10, 7)
+	fid := p1.offerFile("to", g.id, src)
+	done := g.receive(fid, 30*time.Second)
+	if fileHash(t, done.Str("path")) != sum {
+		t.Fatal("the received file differs from the original")
+	}
+	g.quit()
+	if _, err := p1.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
+		return e.Name() == "peer_down" && peerID(e) == g.id && e.Str("reason") == "goodbye"
+	}); err != nil {
+		t.Fatalf("p1 was not told goodbye when the window quit: %v", err)
+	}
+	eventually(t, 15*time.Second, "the window's process to exit", g.Exited) // it holds the data dir's lock
+	g = c.startMode(hg, "desk", "--control", "--audio-in", "null", "--audio-out", "null")
+	list, err := g.Transfers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(list, func(x client.Transfer) bool { return x.ID == fid })
+	if i < 0 {
+		t.Fatalf("after the restart the window's core lists no %s: %+v", fid, list)
+	}
+	if x := list[i]; x.State != "done" || x.Out || x.Peer != p1.id || x.Time.IsZero() || x.Path != done.Str("path") {
+		t.Fatalf("after the restart: %+v", x)
+	}
 }
 
 func screenshotColours(t *testing.T, path string) int {
