@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -127,6 +128,10 @@ func TestDesktopSmoke(t *testing.T) {
 		t.Fatalf("p1 was not told goodbye when the window quit: %v", err)
 	}
 	eventually(t, 15*time.Second, "the window's process to exit", g.Exited) // it holds the data dir's lock
+	// From here the desktop has a tray (a session bus with a tray watcher), so
+	// closing the window keeps Parley running (app/background.go).
+	bus := startTrayBus(t)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus.addr)
 	g = c.startMode(hg, "desk", "--control", "--audio-in", "null", "--audio-out", "null")
 	list, err := g.Transfers()
 	if err != nil {
@@ -138,6 +143,37 @@ func TestDesktopSmoke(t *testing.T) {
 	}
 	if x := list[i]; x.State != "done" || x.Out || x.Peer != p1.id || x.Time.IsZero() || x.Path != done.Str("path") {
 		t.Fatalf("after the restart: %+v", x)
+	}
+
+	// Closing the window with a tray: the window hides and says so; the node
+	// stays online for its peers (a message to it is delivered, receipted).
+	// The window maps a moment after the node is ready: try for 30 s.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		err := closeXWindow(num, "Parley")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("closing the window: %v", err)
+		}
+	}
+	select {
+	case note := <-bus.notes:
+		if !strings.Contains(note, "still running") {
+			t.Fatalf("closing the window showed %q", note)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("closing the window did not say Parley keeps running\n%s", g.Tail())
+	}
+	id = must(p1.Send(g.id, "still there?")).on(p1)
+	if _, err := g.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == id }); err != nil {
+		t.Fatalf("the closed window's node did not get a message: %v\n%s", err, g.Tail())
+	}
+	if _, err := p1.WaitEventAny(10*time.Second, func(e netlab.Event) bool { return e.Name() == "delivered" && e.Str("id") == id }); err != nil {
+		t.Fatalf("no delivery receipt from the closed window's node: %v", err)
+	}
+	if g.Exited() {
+		t.Fatalf("closing the window ended the process:\n%s", g.Tail())
 	}
 }
 
