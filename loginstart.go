@@ -31,8 +31,13 @@ func loginEntry(dataDir string, dataByFlag bool) (autostart.Entry, error) {
 		Comment: "Chat, calls and files with the people on your network", Exec: args}, nil
 }
 
-// setStartAtLogin writes or removes the login entry (Settings → Start-up).
+// setStartAtLogin writes or removes the login entry (Settings → Start-up);
+// nil where the system's login start is not implemented, so the window does
+// not offer it.
 func setStartAtLogin(dataDir string, dataByFlag bool) func(on bool) error {
+	if !autostart.Supported() {
+		return nil
+	}
 	return func(on bool) error {
 		if !on {
 			return autostart.Disable(app.AppID)

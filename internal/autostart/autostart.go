@@ -14,6 +14,10 @@ type Entry struct {
 	Exec    []string // the program and its arguments
 }
 
+// Supported says whether this system's login start is implemented (XDG
+// desktops and Windows; not macOS).
+func Supported() bool { return supported }
+
 // Enabled reports whether the entry with this ID starts at login.
 func Enabled(id string) (bool, error) { return enabled(id) }
 

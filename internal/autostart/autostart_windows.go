@@ -91,3 +91,5 @@ func commandLine(args []string) string {
 	}
 	return strings.Join(out, " ")
 }
+
+const supported = true

@@ -1,4 +1,4 @@
-//go:build !windows
+//go:build !windows && !darwin
 
 package autostart
 
@@ -152,3 +152,5 @@ func execArg(a string) string {
 func oneLine(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(s)
 }
+
+const supported = true
