@@ -91,7 +91,7 @@ func newConvView(u *ui) *convView {
 	c.body = border(c.header.object(), c.listBox, bottom)
 	keys := "Select a person or a room to start a conversation.\n\n" +
 		"Ctrl+K filters; Enter there opens the first match.\n" +
-		"Ctrl+1 and Ctrl+2 switch between People and Rooms.\n" +
+		"Ctrl+0, Ctrl+1 and Ctrl+2 show Chats, People and Rooms.\n" +
 		"Ctrl+N adds a peer by address."
 	if _, ok := u.core.(searchCore); ok {
 		keys += "\nCtrl+F searches every conversation."
