@@ -185,7 +185,7 @@ func buildGraph(in *graphInput) *graphResult {
 	}
 	for _, l := range in.links {
 		v := reach(l.Peer, 0)
-		g.edge(0, v, cost(in.self, l.Peer, l.Quality().SRTT, 0))
+		g.edge(0, v, cost(in.self, l.Peer, l.SRTT(), 0))
 	}
 	for _, id := range in.grace {
 		reach(id, 0)

@@ -413,7 +413,7 @@ func (o *Overlay) publish(offline bool) *Record {
 		Caps: o.self.Caps, Extensions: o.self.Extensions,
 	}
 	for id, l := range o.links {
-		rec.Neighbours = append(rec.Neighbours, NeighbourInfo{ID: id, RTT: l.Quality().SRTT})
+		rec.Neighbours = append(rec.Neighbours, NeighbourInfo{ID: id, RTT: l.SRTT()})
 	}
 	slices.SortFunc(rec.Neighbours, func(a, b NeighbourInfo) int { return a.ID.Compare(b.ID) })
 	o.mu.Unlock()
