@@ -24,7 +24,7 @@ func main() {
 	modes := flag.String("modes", "both,beacon,mdns", "discovery modes to measure")
 	flag.StringVar(&logLevel, "log", logLevel, "node log level")
 	flag.IntVar(&avahiTrials, "avahi-trials", 10, "pairs in the comparison with Avahi (0: skip it)")
-	flag.StringVar(&avahiMode, "avahi-mode", "both", "Parley's discovery mode in the comparison with Avahi")
+	flag.StringVar(&avahiModes, "avahi-modes", "both,mdns", "Parley's discovery modes in the comparison with Avahi (one table each)")
 	flag.BoolVar(&onlyAvahi, "only-avahi", false, "run the comparison with Avahi alone")
 	flag.Parse()
 	if os.Geteuid() != 0 {
@@ -44,7 +44,7 @@ var logLevel = "warn"
 // The comparison with Avahi (avahi.go).
 var (
 	avahiTrials int
-	avahiMode   string
+	avahiModes  string
 	onlyAvahi   bool
 )
 
@@ -87,7 +87,7 @@ func run(bin string, trials, nHosts int, modes []string) error {
 		b.hosts = append(b.hosts, h)
 	}
 	if onlyAvahi {
-		return b.compareAvahi(avahiMode, avahiTrials)
+		return b.compareAvahiModes()
 	}
 	fmt.Printf("Discovery on %d network namespaces, one bridge, %d trials per row (%s)\n\n", nHosts, trials, time.Now().Format("2006-01-02"))
 	fmt.Println("| scenario | discovery | n | p50 | p90 | max |")
@@ -108,8 +108,17 @@ func run(bin string, trials, nHosts int, modes []string) error {
 		row("crash (kill -9) → peer_down everywhere", mode, crash)
 		row("cable pulled (link down, no FIN) → peer_down everywhere", mode, unplug)
 	}
-	if avahiTrials > 0 {
-		return b.compareAvahi(avahiMode, avahiTrials)
+	return b.compareAvahiModes()
+}
+
+func (b *bench) compareAvahiModes() error {
+	if avahiTrials == 0 {
+		return nil
+	}
+	for _, mode := range strings.Split(avahiModes, ",") {
+		if err := b.compareAvahi(mode, avahiTrials); err != nil {
+			return err
+		}
 	}
 	return nil
 }
