@@ -39,6 +39,7 @@ type phone struct {
 	mu     sync.Mutex
 	events []phoneEvent
 	seen   chan struct{}
+	exited chan struct{} // closed once the process has been waited for
 }
 
 type phoneEvent struct {
@@ -98,7 +99,7 @@ func startPhone(p *proc, ip, dir, wav string, srtp bool) (*phone, error) {
 			return nil, err
 		}
 	}
-	ph := &phone{dir: dir, ip: ip, seen: make(chan struct{}, 1)}
+	ph := &phone{dir: dir, ip: ip, seen: make(chan struct{}, 1), exited: make(chan struct{})}
 	log, err := os.Create(filepath.Join(dir, "log"))
 	if err != nil {
 		return nil, err
@@ -108,7 +109,7 @@ func startPhone(p *proc, ip, dir, wav string, srtp bool) (*phone, error) {
 	if err := ph.cmd.Start(); err != nil {
 		return nil, err
 	}
-	go func() { ph.cmd.Wait(); log.Close() }()
+	go func() { ph.cmd.Wait(); log.Close(); close(ph.exited) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for ph.ctl == nil {
 		err := p.host.Do(func() error {
@@ -195,17 +196,11 @@ func (ph *phone) stop() {
 		ph.do("quit", "")
 		ph.ctl.Close()
 	}
-	done := make(chan struct{})
-	go func() {
-		for ph.cmd.ProcessState == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
-		close(done)
-	}()
 	select {
-	case <-done:
+	case <-ph.exited:
 	case <-time.After(3 * time.Second):
 		ph.cmd.Process.Kill()
+		<-ph.exited
 	}
 }
 
@@ -214,6 +209,11 @@ func (ph *phone) stop() {
 type bareCall struct {
 	toOK, toRTP time.Duration
 	added       [2]time.Duration
+	// switches: context switches per second the call added (all threads,
+	// voluntary and not): the wake-ups that cost this VM dear. threads: the
+	// process's threads during the call.
+	switches [2]float64
+	threads  [2]int
 }
 
 func baresipCall(a, b *proc, dir, wav string, srtp bool, window time.Duration) (bareCall, error) {
@@ -229,6 +229,9 @@ func baresipCall(a, b *proc, dir, wav string, srtp bool, window time.Duration) (
 	}
 	defer pb.stop()
 	pids := []int{pa.cmd.Process.Pid, pb.cmd.Process.Pid}
+	// Let both finish starting (module loading, first timers) so the idle
+	// window is idle, as the Parley nodes' is.
+	time.Sleep(time.Second)
 	idle, err := cpuOver(pids, window)
 	if err != nil {
 		return r, err
@@ -264,31 +267,68 @@ func baresipCall(a, b *proc, dir, wav string, srtp bool, window time.Duration) (
 	}
 	pa.mu.Unlock()
 	pa.do("hangup", "")
-	for i := range r.added {
-		r.added[i] = busy[i] - idle[i]
-	}
+	r.fill(idle, busy, window)
 	return r, nil
 }
 
-func cpuOver(pids []int, window time.Duration) ([]time.Duration, error) {
-	before := make([]time.Duration, len(pids))
+// procUse is what a process used over a window.
+type procUse struct {
+	cpu      time.Duration
+	switches int64 // context switches of its threads alive at the end
+	threads  int
+}
+
+func cpuOver(pids []int, window time.Duration) ([]procUse, error) {
+	before := make([]procUse, len(pids))
 	for i, pid := range pids {
 		c, err := cpuTime(pid)
 		if err != nil {
 			return nil, err
 		}
-		before[i] = c
+		sw, n := ctxSwitches(pid)
+		before[i] = procUse{c, sw, n}
 	}
 	time.Sleep(window)
-	out := make([]time.Duration, len(pids))
+	out := make([]procUse, len(pids))
 	for i, pid := range pids {
 		c, err := cpuTime(pid)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = c - before[i]
+		sw, n := ctxSwitches(pid)
+		out[i] = procUse{c - before[i].cpu, sw - before[i].switches, n}
 	}
 	return out, nil
+}
+
+// ctxSwitches sums voluntary and involuntary context switches over the
+// process's threads (/proc/PID/task/*/status) and counts the threads.
+func ctxSwitches(pid int) (int64, int) {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	var sum int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if ok && (k == "voluntary_ctxt_switches" || k == "nonvoluntary_ctxt_switches") {
+				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				sum += n
+			}
+		}
+	}
+	return sum, len(tasks)
+}
+
+// fill sets r's CPU and wake-ups from an idle and a busy window.
+func (r *bareCall) fill(idle, busy []procUse, window time.Duration) {
+	for i := range r.added {
+		r.added[i] = busy[i].cpu - idle[i].cpu
+		r.switches[i] = float64(busy[i].switches-idle[i].switches) / window.Seconds()
+		r.threads[i] = busy[i].threads
+	}
 }
 
 // parleyCall is one Parley call measured the same way: CPU over window with
@@ -331,9 +371,7 @@ func parleyCall(a, b *proc, window time.Duration) (bareCall, error) {
 	if err := hangup(a, id, []*proc{b}); err != nil {
 		return r, err
 	}
-	for i := range r.added {
-		r.added[i] = busy[i] - idle[i]
-	}
+	r.fill(idle, busy, window)
 	return r, nil
 }
 
@@ -394,6 +432,23 @@ func compareBaresip(a, b *proc, dir string, window time.Duration, pairs int) err
 	}
 	ratio("baresip with SRTP", srtp, "(goal ≤ 1.3× each end)")
 	ratio("baresip without SRTP", plain, "")
+	fmt.Println()
+	fmt.Println("| program | context switches/s added by the call, caller | callee | threads in the call, caller / callee |")
+	fmt.Println("|---|---|---|---|")
+	swRow := func(name string, cs []bareCall) {
+		col := func(i int) string {
+			var xs []float64
+			for _, c := range cs {
+				xs = append(xs, c.switches[i])
+			}
+			return mmm(xs, "%.0f")
+		}
+		last := cs[len(cs)-1]
+		fmt.Printf("| %s | %s | %s | %d / %d |\n", name, col(0), col(1), last.threads[0], last.threads[1])
+	}
+	swRow("Parley", parley)
+	swRow("baresip, SRTP", srtp)
+	swRow("baresip, no SRTP", plain)
 	fmt.Println()
 	fmt.Println("| set-up at the caller | to connected | to first audio |")
 	fmt.Println("|---|---|---|")
