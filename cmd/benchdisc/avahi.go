@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,11 +68,20 @@ func startAvahi(h *netlab.Host, seg *netlab.Segment, dir string) (*avahiHost, er
 	if err := os.MkdirAll("/run/avahi-daemon", 0o755); err != nil {
 		return nil, err
 	}
+	os.Remove(a.bus)
 	var err error
 	if a.dbus, err = a.start("dbus.log", "dbus-daemon", "--config-file="+filepath.Join(dir, "bus.conf"), "--nofork", "--nopidfile"); err != nil {
 		return nil, err
 	}
-	if err := waitFor(10*time.Second, func() bool { _, err := os.Stat(a.bus); return err == nil }); err != nil {
+	// Ready when it accepts a connection (a socket file alone could be a
+	// leftover of an earlier bus).
+	if err := waitFor(10*time.Second, func() bool {
+		c, err := net.Dial("unix", a.bus)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}); err != nil {
 		a.stop()
 		return nil, fmt.Errorf("dbus-daemon in %s: %w", h.Name, err)
 	}
@@ -188,12 +198,12 @@ func (b *bench) compareAvahi(mode string, trials int) error {
 	if len(b.hosts) < 4 {
 		return fmt.Errorf("the comparison with Avahi needs 4 hosts")
 	}
-	pub, err := startAvahi(b.hosts[2], b.seg, filepath.Join(b.dir, "avahi-pub"))
+	pub, err := startAvahi(b.hosts[2], b.seg, filepath.Join(b.dir, "avahi-pub-"+mode))
 	if err != nil {
 		return err
 	}
 	defer pub.stop()
-	look, err := startAvahi(b.hosts[3], b.seg, filepath.Join(b.dir, "avahi-browse"))
+	look, err := startAvahi(b.hosts[3], b.seg, filepath.Join(b.dir, "avahi-browse-"+mode))
 	if err != nil {
 		return err
 	}
@@ -202,7 +212,7 @@ func (b *bench) compareAvahi(mode string, trials int) error {
 	if err != nil {
 		return err
 	}
-	defer br.cmd.Process.Kill()
+	defer func() { br.cmd.Process.Kill(); br.cmd.Wait() }()
 	observer, err := b.start(b.hosts[1], mode)
 	if err != nil {
 		return err
