@@ -7,11 +7,12 @@ BIN       := bin/parley
 # Run as root or through sudo for package installs and network namespaces.
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages: Fyne needs OpenGL and X11 headers (cgo); tests build network
-# namespaces (iproute2), ping across them, and run the window under Xvfb.
+# namespaces (iproute2), ping across them, and run the window under Xvfb (with a
+# session bus of their own, dbus-daemon, for the tray).
 GUI_PKGS  := libgl1-mesa-dev xorg-dev
 # Voice: Opus through libopus (cgo, found with pkg-config).
 MEDIA_PKGS := libopus-dev libopusfile-dev pkg-config
-TEST_PKGS := $(GUI_PKGS) $(MEDIA_PKGS) iproute2 iputils-ping xvfb imagemagick ca-certificates chromium baresip
+TEST_PKGS := $(GUI_PKGS) $(MEDIA_PKGS) iproute2 iputils-ping xvfb dbus-daemon imagemagick ca-certificates chromium baresip
 RUN_PKGS  := $(GUI_PKGS) $(MEDIA_PKGS) ca-certificates
 # Fyne's fyne.Do migration: the app is built and tested with this tag.
 TAGS      := -tags migrated_fynedo

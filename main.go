@@ -20,7 +20,9 @@ import (
 
 	"parley/app"
 	"parley/headless"
+	"parley/internal/autostart"
 	"parley/internal/team"
+	"parley/internal/trayhost"
 	"parley/node"
 	"parley/sip"
 	"parley/web"
@@ -173,7 +175,10 @@ func run() error {
 			}()
 		}
 		err = app.Run(n, app.Options{DataDir: *dataDir, DataDirByFlag: dataByFlag, SetDataDir: setDataDir,
-			Listen: *listen, Ifaces: cfg.Ifaces, Discovery: *disc, Version: version})
+			Listen: *listen, Ifaces: cfg.Ifaces, Discovery: *disc, Version: version,
+			TrayAvailable:   trayhost.Available(), // loginstart.go, app/background.go
+			StartAtLogin:    func() (bool, error) { return autostart.Enabled(app.AppID) },
+			SetStartAtLogin: setStartAtLogin(*dataDir, dataByFlag)})
 	}
 	if phones != nil {
 		phones.Close() // the phones' nodes say goodbye through this node's links

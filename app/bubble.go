@@ -44,6 +44,10 @@ type bubble struct {
 	found bool
 	// links: the text may hold a link (bubbletext.go draws them).
 	links bool
+	// file: the transfer ID of a file's timeline entry (filetimeline.go);
+	// canOpen: the file is on disk, so Open and Show in folder work.
+	file    string
+	canOpen bool
 }
 
 func textHeight(size float32, bold bool) float32 {
@@ -135,6 +139,8 @@ type convRow struct {
 	// where the bubble's links are drawn, set by the renderer's layout.
 	openLink, selectText func(string)
 	linkBoxes            []linkBox
+	// fileAction opens a file entry's file or its folder (filetimeline.go).
+	fileAction func(id string, folder bool)
 }
 
 // linkBox is where a piece of a link is drawn in a row, and the whole link.
@@ -187,6 +193,10 @@ func (r *convRow) TappedSecondary(ev *fyne.PointEvent) {
 	// The row is recycled for other messages, so the menu keeps this one's.
 	text, id := r.b.text, r.id
 	var items []*fyne.MenuItem
+	if file := r.b.file; file != "" && r.b.canOpen && r.fileAction != nil {
+		items = append(items, fyne.NewMenuItem("Open", func() { r.fileAction(file, false) }),
+			fyne.NewMenuItem("Show in folder", func() { r.fileAction(file, true) }))
+	}
 	if r.b.failed && r.retry != nil {
 		items = append(items, fyne.NewMenuItem("Retry", func() { r.retry(id) }))
 	}
@@ -213,6 +223,10 @@ func (r *convRow) TappedSecondary(ev *fyne.PointEvent) {
 
 // Tapped opens the link under the pointer, if there is one.
 func (r *convRow) Tapped(ev *fyne.PointEvent) {
+	if r.kind == kindMsg && r.b.file != "" && r.b.canOpen && r.fileAction != nil {
+		r.fileAction(r.b.file, false) // a file's entry opens the file
+		return
+	}
 	if r.kind != kindMsg || r.openLink == nil {
 		return
 	}

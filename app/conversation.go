@@ -91,7 +91,7 @@ func newConvView(u *ui) *convView {
 	c.body = border(c.header.object(), c.listBox, bottom)
 	keys := "Select a person or a room to start a conversation.\n\n" +
 		"Ctrl+K filters; Enter there opens the first match.\n" +
-		"Ctrl+1 and Ctrl+2 switch between People and Rooms.\n" +
+		"Ctrl+0, Ctrl+1 and Ctrl+2 show Chats, People and Rooms.\n" +
 		"Ctrl+N adds a peer by address."
 	if _, ok := u.core.(searchCore); ok {
 		keys += "\nCtrl+F searches every conversation."
@@ -129,6 +129,7 @@ func (c *convView) open(peer, room string) {
 	c.refreshHeader()
 	c.u.roster.reselect()
 	c.u.roomsV.reselect()
+	c.u.chats.reselect()
 	if c.u.unread[key] > 0 {
 		c.u.unread[key] = 0
 		c.u.unreadChanged()
@@ -146,6 +147,7 @@ func (c *convView) open(peer, room string) {
 			}
 			c.prepend(p.Messages)
 			c.next = p.Next
+			c.mergeFiles() // filetimeline.go
 			c.rebuild()
 			c.list.ScrollToBottom()
 			c.armed = true
@@ -178,6 +180,7 @@ func (c *convView) loadOlder() {
 			offset, before := c.list.GetScrollOffset(), c.contentHeight()
 			c.prepend(p.Messages)
 			c.next = p.Next
+			c.mergeFiles()
 			c.armed = false
 			c.rebuild()
 			c.list.ScrollToOffset(offset + c.contentHeight() - before)
@@ -303,6 +306,9 @@ func (c *convView) bind(i int, row *convRow) {
 
 // bubble is how a message is shown.
 func (c *convView) bubble(m node.Message) bubble {
+	if id, ok := isFile(m); ok {
+		return c.fileBubble(m, id) // filetimeline.go
+	}
 	own := m.From == c.u.self.ID
 	lines, ok := c.wraps[m.ID]
 	if !ok {

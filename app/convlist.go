@@ -19,7 +19,11 @@ func (c *convView) newList() *widget.List {
 	var l *widget.List
 	l = widget.NewList(
 		func() int { return len(c.items) },
-		func() fyne.CanvasObject { return newConvRow(c.loadOlder, c.retry, c.u.openLink, c.u.showText) },
+		func() fyne.CanvasObject {
+			r := newConvRow(c.loadOlder, c.retry, c.u.openLink, c.u.showText)
+			r.fileAction = c.u.fileAction
+			return r
+		},
 		func(i widget.ListItemID, o fyne.CanvasObject) { c.bind(i, o.(*convRow)) })
 	l.HideSeparators = true
 	l.OnSelected = func(i widget.ListItemID) { l.Unselect(i) }

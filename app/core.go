@@ -108,6 +108,13 @@ type Options struct {
 	Ifaces     []string // --iface (empty: all)
 	Discovery  string   // --discovery
 	Version    string
+	// TrayAvailable: the desktop shows tray icons, so the window may be closed
+	// into the tray (background.go).
+	TrayAvailable bool
+	// StartAtLogin reads and SetStartAtLogin changes whether Parley starts when
+	// the user logs in (main writes the OS's entry); nil: not offered.
+	StartAtLogin    func() (bool, error)
+	SetStartAtLogin func(on bool) error
 	// Presence and Status are the own presence ("available", "away", "busy") and
 	// status text at start; empty means available. A core implementing
 	// Presence() (status, text string) overrides them.

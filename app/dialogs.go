@@ -158,6 +158,8 @@ func (u *ui) showSettings() {
 	if sounds != nil {
 		items = append(items[:1], append(sounds.items(), items[1:]...)...)
 	}
+	bg := newBackgroundSettings(u)
+	items = append(items[:1], append(bg.items(), items[1:]...)...)
 	auto := newAutoAcceptSetting(u)
 	if auto != nil {
 		items = append(items[:1], append([]*widget.FormItem{auto.item()}, items[1:]...)...)
@@ -175,6 +177,7 @@ func (u *ui) showSettings() {
 		if auto != nil {
 			auto.save()
 		}
+		bg.save()
 		if sounds != nil {
 			sounds.save()
 		}

@@ -76,12 +76,19 @@ func (u *ui) loadUnread(self string, peers []node.PeerView, rooms []node.Room) {
 			convs = append(convs, conv{room: r.ID})
 		}
 	}
-	background(u, func() (map[node.Conv]int, error) {
-		counts := map[node.Conv]int{}
+	type found struct {
+		counts map[node.Conv]int
+		last   map[node.Conv]node.Message // the chat list's previews
+	}
+	background(u, func() (found, error) {
+		counts, last := map[node.Conv]int{}, map[node.Conv]node.Message{}
 		for _, c := range convs {
 			page, err := u.core.History(c.peer, c.room, "", pageSize)
 			if err != nil {
 				continue
+			}
+			if n := len(page.Messages); n > 0 {
+				last[node.ConvOf(c.peer, c.room)] = page.Messages[n-1]
 			}
 			for _, m := range page.Messages {
 				if m.From != self && m.State == node.StateReceived {
@@ -89,9 +96,15 @@ func (u *ui) loadUnread(self string, peers []node.PeerView, rooms []node.Room) {
 				}
 			}
 		}
-		return counts, nil
-	}, func(counts map[node.Conv]int, _ error) {
-		for k, n := range counts {
+		return found{counts, last}, nil
+	}, func(f found, _ error) {
+		for k, m := range f.last {
+			// Events since are newer; a file's entry (adoptTransfers) may be older.
+			if old, ok := u.last[k]; !ok || old.Time.Before(m.Time) {
+				u.last[k] = m
+			}
+		}
+		for k, n := range f.counts {
 			if k != u.conv.key {
 				u.unread[k] = max(u.unread[k], n)
 			}
@@ -232,6 +245,7 @@ func (u *ui) upsertPeer(p node.PeerView) {
 // peersChanged refreshes everything that shows peers.
 func (u *ui) peersChanged() {
 	u.roster.refresh()
+	u.chats.refresh()
 	u.conv.refreshHeader()
 	if u.details != nil {
 		u.details.refresh()
@@ -244,6 +258,7 @@ func (u *ui) upsertRoom(r node.Room) {
 	}
 	u.rooms[r.ID] = r
 	u.roomsV.refresh()
+	u.chats.refresh()
 	u.conv.refreshHeader()
 }
 
@@ -256,6 +271,7 @@ func (u *ui) incoming(m node.Message, peer, room string) {
 		m.Time = u.now()
 	}
 	key := node.ConvOf(peer, room)
+	u.noteLast(key, m, "")
 	open := u.conv.key == key
 	if open {
 		u.conv.appendMessage(m)

@@ -336,7 +336,7 @@ func newHarnessFor(t testing.TB, core interface {
 	h.u = newUI(core, Options{DataDir: "/home/me/.config/parley", Discovery: "both", Version: "test"}, h.win,
 		func(f func()) { h.queue <- f })
 	h.u.notify = func(title, body string) { h.notes = append(h.notes, title+": "+body) }
-	h.u.tray = newTrayMenu(h.u, nil, func() {}, newTrayIcons(assets.Icon))
+	h.u.tray = newTrayMenu(h.u, nil, newTrayIcons(assets.Icon))
 	h.win.SetContent(h.u.build())
 	h.win.Resize(fyne.NewSize(1000, 650))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -11,8 +11,9 @@ import (
 
 // The side panel's tabs, in the order build adds them.
 const (
-	tabPeople = 0
-	tabRooms  = 1
+	tabChats  = 0 // chatlist.go
+	tabPeople = 1
+	tabRooms  = 2
 )
 
 // selectTab shows a tab (Ctrl+1, Ctrl+2) and puts the keyboard focus in its
@@ -23,9 +24,12 @@ func (u *ui) selectTab(i int) {
 	if u.win == nil {
 		return
 	}
-	if i == tabRooms {
+	switch i {
+	case tabChats:
+		u.win.Canvas().Focus(u.chats.list)
+	case tabRooms:
 		u.win.Canvas().Focus(u.roomsV.list)
-	} else {
+	default:
 		u.win.Canvas().Focus(u.roster.list)
 	}
 }
@@ -38,6 +42,9 @@ func (u *ui) openFirstMatch() {
 	people, rooms := len(u.roster.rows) > 0, len(u.roomsV.rows) > 0
 	inRooms := u.tabs.SelectedIndex() == tabRooms
 	switch {
+	case u.tabs.SelectedIndex() == tabChats && len(u.chats.rows) > 0:
+		e := u.chats.rows[0]
+		u.conv.open(e.peer, e.room)
 	case rooms && (inRooms || !people):
 		u.tabs.SelectIndex(tabRooms)
 		u.openRoom(u.roomsV.rows[0].ID)

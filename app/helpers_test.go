@@ -41,6 +41,7 @@ func (h *harness) everything(fn func(fyne.CanvasObject)) {
 
 // rosterRow finds the shown roster row titled name.
 func (h *harness) rosterRow(name string) *listRow {
+	h.showTab(tabPeople)
 	var found *listRow
 	walk(h.u.roster.list, func(o fyne.CanvasObject) {
 		if r, ok := o.(*listRow); ok && r.title.Text == name {
@@ -126,6 +127,7 @@ func enter() *fyne.KeyEvent { return &fyne.KeyEvent{Name: fyne.KeyReturn} }
 
 // rosterRowByID finds the shown roster row of a peer.
 func (h *harness) rosterRowByID(id string) *listRow {
+	h.showTab(tabPeople)
 	i := h.u.roster.index(id)
 	var rows []*listRow
 	walk(h.u.roster.list, func(o fyne.CanvasObject) {
@@ -139,4 +141,12 @@ func (h *harness) rosterRowByID(id string) *listRow {
 		return nil
 	}
 	return rows[i]
+}
+
+// showTab shows a side tab, as a user clicks it before looking at its rows (the
+// window opens on the chat list; hidden tabs draw nothing).
+func (h *harness) showTab(i int) {
+	if h.u.tabs.SelectedIndex() != i {
+		h.u.tabs.SelectIndex(i)
+	}
 }

@@ -59,9 +59,9 @@ func TestTabOrder(t *testing.T) {
 		order = append(order, c.Focused())
 	}
 	pos := func(f fyne.Focusable) int { return slices.Index(order, f) }
-	list, composer, send := pos(h.u.roster.list), pos(h.u.conv.composer), pos(h.u.conv.send)
+	list, composer, send := pos(h.u.chats.list), pos(h.u.conv.composer), pos(h.u.conv.send)
 	if list != 0 {
-		t.Errorf("Tab from the filter goes to %T, want the roster", order[0])
+		t.Errorf("Tab from the filter goes to %T, want the chat list (the tab on show)", order[0])
 	}
 	if composer < 0 || send != composer+1 {
 		t.Errorf("composer at %d, send at %d in %v", composer, send, order)

@@ -28,12 +28,21 @@ func Run(core Core, opts Options) error {
 	w.Resize(fyne.NewSize(1000, 650))
 	w.SetMaster()
 
-	show := func() { w.Show(); w.RequestFocus() }
-	desk, _ := a.(desktop.App)
-	// No SetSystemTrayWindow: it turns closing into hiding, and on desktops
-	// without a tray the window could then not be reached again. The tray icon
-	// (plain, or with a red dot while messages are unread) is set by update.
-	u.tray = newTrayMenu(u, desk, show, newTrayIcons(assets.Icon))
+	// The tray is set up only where one is shown (opts.TrayAvailable, from
+	// internal/trayhost). Elsewhere it would do nothing but harm: without a
+	// session D-Bus, Fyne's tray (fyne.io/systray 1.11.1) keeps a nil
+	// connection and Quit panics closing it, so the process died before main
+	// could stop the node and say goodbye (TestDesktopSmoke under Xvfb).
+	var desk desktop.App
+	if opts.TrayAvailable {
+		desk, _ = a.(desktop.App)
+	}
+	// No SetSystemTrayWindow: it turns closing into hiding everywhere, and on
+	// desktops without a tray the window could then not be reached again. The
+	// close button asks closeRequested instead (background.go), which hides only
+	// where opts.TrayAvailable. The tray icon (plain, or with a red dot while
+	// messages are unread) is set by update.
+	u.tray = newTrayMenu(u, desk, newTrayIcons(assets.Icon))
 	u.tray.update()
 	a.Lifecycle().SetOnEnteredForeground(func() { u.setFocused(true) })
 	a.Lifecycle().SetOnExitedForeground(func() { u.setFocused(false) })

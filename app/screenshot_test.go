@@ -97,6 +97,7 @@ func (d demoFake) Search(q string, limit int) ([]node.Message, error) {
 
 // TestScreenshot renders the main window (1000×650) with the software painter. With
 // -update or PARLEY_SCREENSHOTS=1 it writes app/testdata/main.png (light),
+// app/testdata/chats.png (dark, the chat list with a room open),
 // app/testdata/conversation.png (dark, a room), app/testdata/incoming.png (light,
 // a group call ringing), app/testdata/call.png (dark, the in-call bar),
 // app/testdata/files.png (light, a download under way and an incoming offer) and
@@ -118,13 +119,21 @@ func TestScreenshot(t *testing.T) {
 		open    func()
 	}{
 		{"main.png", theme.VariantLight, func() { h.openPeer(aliceID) }},
+		{"chats.png", theme.VariantDark, func() {
+			h.u.selectTab(tabChats)
+			h.u.openRoom(roomID("site-team"))
+			h.waitFor("the room history", func() bool { return len(h.u.conv.msgs) == 4 })
+			if len(h.u.chats.rows) < 3 {
+				t.Fatalf("chats.png: chats %v", h.chatRows())
+			}
+		}},
 		{"conversation.png", theme.VariantDark, func() {
-			h.u.tabs.SelectIndex(1)
+			h.u.tabs.SelectIndex(tabRooms)
 			h.u.openRoom(roomID("site-team"))
 			h.waitFor("the room history", func() bool { return len(h.u.conv.msgs) == 4 })
 		}},
 		{"incoming.png", theme.VariantLight, func() {
-			h.u.tabs.SelectIndex(0)
+			h.u.tabs.SelectIndex(tabPeople)
 			h.openPeer(aliceID)
 			h.emit(node.CallState{Call: "ring", Peer: daveID, State: callIncoming})
 			h.emit(node.CallIncoming{Call: "ring", From: daveID, Name: "Dave",

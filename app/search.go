@@ -26,7 +26,7 @@ type searchCore interface {
 var _ searchCore = (*node.Node)(nil)
 
 const (
-	tabSearch = 2 // after People and Rooms (filter.go)
+	tabSearch = 3 // after Chats, People and Rooms (filter.go)
 	// searchLimit is how many results the list shows: a person reads the
 	// first screenful and narrows the words, so more would only cost time.
 	searchLimit = 100

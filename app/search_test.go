@@ -166,7 +166,7 @@ func TestSearchNothingAndClearing(t *testing.T) {
 // A core without search has no Search tab and Ctrl+F does nothing.
 func TestNoSearchWithoutTheCore(t *testing.T) {
 	h := newHarness(t, newFakeCore())
-	if h.u.search != nil || len(h.u.tabs.Items) != 2 || h.u.shortcut(ctrl("F")) {
+	if h.u.search != nil || len(h.u.tabs.Items) != tabSearch || h.u.shortcut(ctrl("F")) {
 		t.Fatal("search shown for a core without it")
 	}
 }

@@ -18,6 +18,7 @@ func (c *convView) submit(text string) {
 	m := node.Message{ID: tmp, Conv: key, From: c.u.self.ID, To: peer, Room: room, Text: text,
 		Time: c.u.now(), State: stateSending}
 	c.appendMessage(m)
+	c.u.noteLast(key, m, "")
 	c.deliver(key, m)
 }
 
@@ -56,6 +57,13 @@ func (c *convView) deliver(key node.Conv, m node.Message) {
 func (c *convView) resolve(key node.Conv, tmp string, sent node.Message, err error) {
 	if err != nil {
 		c.u.showError("Sending", err)
+	}
+	if err == nil {
+		last := sent
+		if last.Time.IsZero() {
+			last.Time = c.u.last[key].Time
+		}
+		c.u.noteLast(key, last, tmp)
 	}
 	i, ok := c.index[tmp]
 	if key != c.key || !ok {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"parley/node"
 )
@@ -40,7 +41,8 @@ type transfer struct {
 	reason string  // why it ended, in the user's words
 	busy   bool    // a command about it is in flight
 	thumb  image.Image
-	seq    int // cards show oldest first
+	seq    int       // cards show oldest first
+	at     time.Time // when it was offered: its place in the timeline
 }
 
 // final: nothing more will happen to it (the card can be dismissed).
@@ -61,12 +63,13 @@ func (u *ui) addTransfer(t *transfer) {
 	}
 	u.transfers[t.id] = t
 	u.strip.refresh()
+	u.logTransfer(t) // filetimeline.go
 }
 
 // fromInfo makes a transfer from the core's list entry.
 func fromInfo(in node.Transfer) *transfer {
 	t := &transfer{id: in.ID, out: in.Out, name: in.Name, mime: in.MediaType, size: in.Size, peer: in.Peer,
-		room: in.Room, state: in.State, bytes: in.Bytes, path: in.Path}
+		room: in.Room, state: in.State, bytes: in.Bytes, path: in.Path, at: in.Time}
 	if in.Reason != "" {
 		t.reason = failureText(t, in.Reason, "")
 	}
@@ -74,11 +77,18 @@ func fromInfo(in node.Transfer) *transfer {
 }
 
 // adoptTransfers shows what the core had going when the window opened: open
-// offers and transfers under way. Finished ones are history, not news.
+// offers and transfers under way get cards. Finished ones are history, not
+// news: they go only into the timelines.
 func (u *ui) adoptTransfers(list []node.Transfer) {
 	slices.SortFunc(list, func(a, b node.Transfer) int { return strings.Compare(a.ID, b.ID) })
 	for _, in := range list {
-		if _, ok := u.transfers[in.ID]; ok || (in.State != xferOffered && in.State != xferActive) {
+		if _, ok := u.transfers[in.ID]; ok {
+			continue
+		}
+		if in.State != xferOffered && in.State != xferActive {
+			if _, ok := u.xferLog[in.ID]; !ok {
+				u.logTransfer(fromInfo(in))
+			}
 			continue
 		}
 		u.addTransfer(fromInfo(in))
@@ -138,6 +148,7 @@ func (u *ui) onFileProgress(e node.FileProgress) {
 		t.size = e.Total
 	}
 	u.strip.update(t)
+	u.fileChanged(t)
 }
 
 func (u *ui) onFileDone(e node.FileDone) {
@@ -150,6 +161,7 @@ func (u *ui) onFileDone(e node.FileDone) {
 		t.path = e.Path
 	}
 	u.strip.update(t)
+	u.fileChanged(t)
 	if isImage(t) && !t.out {
 		u.loadThumb(t)
 	}
@@ -172,6 +184,7 @@ func (u *ui) onFileFailed(e node.FileFailed) {
 	}
 	t.reason = failureText(t, e.Reason, u.peerName(t.peer))
 	u.strip.update(t)
+	u.fileChanged(t)
 }
 
 // lookUp asks the core about a transfer it reported but the window never saw

@@ -19,12 +19,14 @@ type trayMenu struct {
 	answer *fyne.MenuItem // only while a call rings here
 	hangup *fyne.MenuItem // "Hang up" or "Decline", only during a call
 	rest   []*fyne.MenuItem
+	quit   *fyne.MenuItem // ends Parley (the node says goodbye); IsQuit, so Fyne adds no second one
 	choose map[string]*fyne.MenuItem
 	icons  trayIcons
 	shown  fyne.Resource // the tray icon last set (nil before the first update)
 }
 
-func newTrayMenu(u *ui, desk desktop.App, show func(), icons trayIcons) *trayMenu {
+func newTrayMenu(u *ui, desk desktop.App, icons trayIcons) *trayMenu {
+	show := u.showWindow // background.go
 	t := &trayMenu{u: u, desk: desk, choose: map[string]*fyne.MenuItem{}, icons: icons}
 	t.status = fyne.NewMenuItem("", show)
 	t.unread = fyne.NewMenuItem("", show)
@@ -38,6 +40,9 @@ func newTrayMenu(u *ui, desk desktop.App, show func(), icons trayIcons) *trayMen
 		t.choose[p] = item
 		t.rest = append(t.rest, item)
 	}
+	t.quit = fyne.NewMenuItem("Quit Parley", func() { u.quit() })
+	t.quit.IsQuit = true
+	t.rest = append(t.rest, fyne.NewMenuItemSeparator(), t.quit)
 	t.menu = fyne.NewMenu("Parley")
 	return t
 }

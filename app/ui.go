@@ -37,6 +37,12 @@ type ui struct {
 	now func() time.Time
 	// date is the local date (time.DateOnly) the day labels were last drawn for.
 	date string
+	// quit ends the app (fyne's Quit; tests record it). Run then returns and
+	// main stops the node, which says goodbye to its peers.
+	quit func()
+	// hidden: the window was closed into the tray; toldHidden: the user was
+	// told so once (background.go).
+	hidden, toldHidden bool
 	// focused: the window has input focus (notifications only when it has not).
 	focused bool
 	// loaded: the first roster, rooms and unread counts have arrived.
@@ -48,6 +54,8 @@ type ui struct {
 	rooms            map[string]node.Room
 	unread           map[node.Conv]int // conversation → unread messages
 	receipts         map[string]string // message ID → best state learnt from events
+	// last is each conversation's newest message known here (the chat list).
+	last map[node.Conv]node.Message
 	// trustBusy: a SetVerified or Block is in flight for these peers.
 	trustBusy map[string]bool
 	// keyChanges: peers that turned up under a known name with a new key.
@@ -56,6 +64,7 @@ type ui struct {
 	profile *profileView
 	roster  *rosterView
 	roomsV  *roomsView
+	chats   *chatsView // the chat list (chatlist.go)
 	conv    *convView
 	tabs    *container.AppTabs
 	filter  *keyEntry
@@ -79,9 +88,12 @@ type ui struct {
 	// Files: a nil interface when the core has none (no attach button, no strip).
 	files     fileCore
 	transfers map[string]*transfer // by offer ID (or a provisional "pending-N")
-	xferSeq   int                  // orders the cards, oldest first
-	lookups   map[string]bool      // transfer IDs being asked of the core
-	dismissed map[string]bool      // transfers whose cards the user closed
+	// xferLog: every transfer with a core ID, dismissed cards too — the
+	// timelines' files (filetimeline.go).
+	xferLog   map[string]*transfer
+	xferSeq   int             // orders the cards, oldest first
+	lookups   map[string]bool // transfer IDs being asked of the core
+	dismissed map[string]bool // transfers whose cards the user closed
 	strip     *transferStrip
 	// openURL hands a file:// URL to the desktop (tests record it instead).
 	openURL func(*url.URL) error
@@ -95,10 +107,10 @@ type ui struct {
 func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
 	u := &ui{core: core, opts: opts, win: win, do: do, focused: true,
 		peers: map[string]node.PeerView{}, rooms: map[string]node.Room{},
-		unread: map[node.Conv]int{}, receipts: map[string]string{},
+		unread: map[node.Conv]int{}, receipts: map[string]string{}, last: map[node.Conv]node.Message{},
 		presence: "available", status: opts.Status, ctx: context.Background(),
 		trustBusy: map[string]bool{}, keyChanges: map[string]node.KeyChanged{},
-		transfers: map[string]*transfer{}, lookups: map[string]bool{}, dismissed: map[string]bool{},
+		transfers: map[string]*transfer{}, xferLog: map[string]*transfer{}, lookups: map[string]bool{}, dismissed: map[string]bool{},
 		now: time.Now}
 	u.date = u.now().Format(time.DateOnly)
 	u.calls, _ = core.(callCore)
@@ -108,6 +120,7 @@ func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
 		u.guests = newGuestDesk(u, gc)
 	}
 	u.openURL = func(l *url.URL) error { return fyne.CurrentApp().OpenURL(l) }
+	u.quit = func() { fyne.CurrentApp().Quit() }
 	if opts.Presence != "" {
 		u.presence = opts.Presence
 	}
@@ -124,15 +137,17 @@ func (u *ui) build() fyne.CanvasObject {
 	u.profile = newProfileView(u)
 	u.roster = newRosterView(u)
 	u.roomsV = newRoomsView(u)
+	u.chats = newChatsView(u)
 	u.tips = newTipLayer()
 	u.ring = newRingCard(u)
 	u.callBar = newCallBar(u)
 	u.strip = newTransferStrip(u)
 	u.conv = newConvView(u)
-	u.filter.OnChanged = func(string) { u.roster.refresh(); u.roomsV.refresh() }
+	u.filter.OnChanged = func(string) { u.roster.refresh(); u.roomsV.refresh(); u.chats.refresh() }
 	u.filter.OnSubmitted = func(string) { u.openFirstMatch() }
 
 	tabs := []*container.TabItem{
+		container.NewTabItem("Chats", u.chats.object()),
 		container.NewTabItem("People", u.roster.object()),
 		container.NewTabItem("Rooms", u.roomsV.object()),
 	}
@@ -150,6 +165,9 @@ func (u *ui) build() fyne.CanvasObject {
 	floor := canvas.NewRectangle(color.Transparent)
 	floor.SetMinSize(minWindow)
 	u.registerShortcuts()
+	if u.win != nil {
+		u.win.SetCloseIntercept(u.closeRequested) // background.go
+	}
 	if u.win != nil && u.files != nil {
 		u.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.dropped(uris) })
 	}
@@ -178,6 +196,7 @@ func (u *ui) registerShortcuts() {
 		{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierShortcutDefault},
+		{KeyName: fyne.Key0, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.Key1, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.Key2, Modifier: fyne.KeyModifierShortcutDefault},
 		{KeyName: fyne.KeyC, Modifier: ctrlShift},
@@ -236,6 +255,9 @@ func (u *ui) shortcut(s fyne.Shortcut) bool {
 			return u.focusSearch()
 		case fyne.KeyD: // hang up, or decline a ringing call
 			return u.hangup()
+		case fyne.Key0:
+			u.selectTab(tabChats)
+			return true
 		case fyne.Key1:
 			u.selectTab(tabPeople)
 			return true
@@ -329,6 +351,7 @@ func (u *ui) matchesFilter(texts ...string) bool {
 func (u *ui) unreadChanged() {
 	u.roster.refresh()
 	u.roomsV.refresh()
+	u.chats.refresh()
 	u.tray.update()
 	if u.win != nil {
 		title := "Parley"

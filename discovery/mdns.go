@@ -20,6 +20,23 @@ const mdnsQueryTimeout = 400 * time.Millisecond
 // has no continuous browse, so we re-query, quickly at first, then every 30 s.
 var mdnsBackoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second}
 
+// mdnsSpacing is, once the start-up schedule is over, the mean gap between two
+// browse queries on a link that all its nodes together aim for: every query is
+// heard by every node and answered by every peer, so n nodes querying every 30 s
+// cost each node n queries and their answers per 30 s. A node that knows n
+// neighbours re-queries every max(30 s, n × mdnsSpacing): as before up to 30
+// neighbours, every 200 s among 200. Beacons find newcomers meanwhile.
+// cmd/benchhall re-measures the traffic.
+const mdnsSpacing = time.Second
+
+// mdnsPeriod is the wait after the step-th browse of a node that knows n neighbours.
+func mdnsPeriod(step, n int) time.Duration {
+	if step < len(mdnsBackoff)-1 {
+		return mdnsBackoff[step]
+	}
+	return max(mdnsBackoff[len(mdnsBackoff)-1], time.Duration(n)*mdnsSpacing)
+}
+
 // quietLogger swallows hashicorp/mdns's log.Printf chatter (it logs every unparsable
 // packet on the shared port); our own counters say what matters.
 var quietLogger = log.New(io.Discard, "", 0)
@@ -53,7 +70,7 @@ func (s *Service) runMDNS(ctx context.Context) {
 			servers = s.startMDNSServers()
 		}
 		s.browseOnce(ctx)
-		timer.Reset(mdnsBackoff[min(step, len(mdnsBackoff)-1)])
+		timer.Reset(mdnsPeriod(step, s.table.Len()))
 		step++
 	}
 }

@@ -176,6 +176,9 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-poll.C:
 			s.refreshInterfaces(false)
+			// Addresses outlive four of the neighbours' beacon periods, which
+			// grow with the neighbourhood as this node's own do.
+			s.table.SetTTL(max(s.cfg.TTL, 4*beaconPeriod(s.cfg.BeaconInterval, s.table.Len())))
 			for _, id := range s.table.Expire() {
 				s.emit(Event{Outcome: Departed, Neighbour: Neighbour{ID: id}})
 			}
@@ -316,12 +319,33 @@ func (s *Service) sendBeacons(ctx context.Context) {
 	}
 	for {
 		// ±10 % jitter keeps nodes that started together from beaconing in lockstep.
-		d := s.cfg.BeaconInterval + time.Duration((rand.Float64()*0.2-0.1)*float64(s.cfg.BeaconInterval))
+		every := beaconPeriod(s.cfg.BeaconInterval, s.table.Len())
+		d := every + time.Duration((rand.Float64()*0.2-0.1)*float64(every))
 		if !clockwait.Sleep(ctx, d) {
 			return
 		}
 		s.sendBeacon(KindAnnounce)
 	}
+}
+
+// beaconSpacing is the mean gap between two beacons on a link that the periodic
+// beacons of all its nodes together aim for: 4 a second per address family, each
+// ~300 bytes on the wire and one signature check at every node. A node hearing
+// n neighbours beacons every max(BeaconInterval, n × beaconSpacing): every 5 s
+// up to 20 neighbours, as before; every 10 s among 40, 50 s among 200, where
+// 5 s beacons were 80 packets and 24 kB a second at every node. Newcomers are
+// still found at once: their start-up burst is answered (greetNewcomer), and
+// peers linked in the overlay learn of each other from records, not beacons.
+// cmd/benchhall re-measures the traffic.
+const beaconSpacing = 250 * time.Millisecond
+
+// beaconPeriod is the steady beacon period of a node that knows n neighbours.
+// Only past the default 5 s, so a test's shorter BeaconInterval holds.
+func beaconPeriod(base time.Duration, n int) time.Duration {
+	if scaled := time.Duration(n) * beaconSpacing; scaled > 5*time.Second {
+		return max(base, scaled)
+	}
+	return base
 }
 
 func (s *Service) receiveBeacons(t BeaconTransport) {

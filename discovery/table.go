@@ -235,6 +235,13 @@ func (t *Table) List() []Neighbour {
 // Evicted is how many addresses were dropped for MaxNeighbourAddrs.
 func (t *Table) Evicted() uint64 { return t.evicted.Load() }
 
+// SetTTL changes how long an address is kept without a refresh.
+func (t *Table) SetTTL(d time.Duration) {
+	t.mu.Lock()
+	t.ttl = d
+	t.mu.Unlock()
+}
+
 // Len is the number of neighbours.
 func (t *Table) Len() int {
 	t.mu.Lock()

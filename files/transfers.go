@@ -144,6 +144,7 @@ type Info struct {
 	Path      string
 	Hash      string
 	Reason    string
+	Created   time.Time // when this node made or received the offer (its clock)
 }
 
 // Transfers lists every known transfer.
@@ -153,7 +154,8 @@ func (s *Service) Transfers() []Info {
 	out := make([]Info, 0, len(s.xfers))
 	for _, x := range s.xfers {
 		in := Info{ID: x.rec.ID, Out: x.rec.Out, Name: x.offer.Name, MediaType: x.offer.MediaType, Size: x.offer.Size,
-			State: x.rec.State, Room: x.offer.Room, Path: x.rec.Path, Hash: x.offer.Root.String(), Reason: x.rec.Reason}
+			State: x.rec.State, Room: x.offer.Room, Path: x.rec.Path, Hash: x.offer.Root.String(), Reason: x.rec.Reason,
+			Created: x.rec.Created}
 		if x.rec.Out {
 			in.Peer = x.rec.Peer
 		} else {

@@ -78,6 +78,8 @@ type Command struct {
 	// User and Password make a SIP account (sip_account; never echoed).
 	User     string `json:"user,omitempty"`
 	Password string `json:"password,omitempty"`
+	// Urgent makes send, say and call urgent (headless/urgent.go).
+	Urgent bool `json:"urgent,omitempty"`
 }
 
 // ParseCommand decodes one line and validates it against the command table.

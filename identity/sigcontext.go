@@ -30,10 +30,12 @@ const (
 	ContextSeal Context = "parley seal v2"
 	// ContextFileOffer signs a file offer (package files).
 	ContextFileOffer Context = "parley file offer v1"
+	// ContextAlert signs an all-hands alert (package urgent).
+	ContextAlert Context = "parley alert v1"
 )
 
 // Contexts lists every registered context (the test walks it).
-var Contexts = []Context{ContextRecord, ContextBeacon, ContextSeal, ContextFileOffer}
+var Contexts = []Context{ContextRecord, ContextBeacon, ContextSeal, ContextFileOffer, ContextAlert}
 
 // SignContext signs msg for ctx with the identity key (Ed25519ctx).
 func (id *Identity) SignContext(ctx Context, msg []byte) []byte {

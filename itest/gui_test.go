@@ -7,10 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"parley/headless/client"
 	"parley/internal/netlab"
 	"parley/media/audio"
 	"parley/media/signal"
@@ -107,6 +110,71 @@ func TestDesktopSmoke(t *testing.T) {
 		}
 	}
 	p1.ok(p1.Hangup(call))
+
+	// A file p1 sends lands at the window, and after the window quits and
+	// starts again the core still lists it, done, with the time that places it
+	// in the conversation's timeline (app/filetimeline.go). Quitting says
+	// goodbye: p1 hears "goodbye", not a lost link.
+	src, sum := makeFile(t, "site-notes.txt", 256<<10, 7)
+	fid := p1.offerFile("to", g.id, src)
+	done := g.receive(fid, 30*time.Second)
+	if fileHash(t, done.Str("path")) != sum {
+		t.Fatal("the received file differs from the original")
+	}
+	g.quit()
+	if _, err := p1.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
+		return e.Name() == "peer_down" && peerID(e) == g.id && e.Str("reason") == "goodbye"
+	}); err != nil {
+		t.Fatalf("p1 was not told goodbye when the window quit: %v", err)
+	}
+	eventually(t, 15*time.Second, "the window's process to exit", g.Exited) // it holds the data dir's lock
+	// From here the desktop has a tray (a session bus with a tray watcher), so
+	// closing the window keeps Parley running (app/background.go).
+	bus := startTrayBus(t)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus.addr)
+	g = c.startMode(hg, "desk", "--control", "--audio-in", "null", "--audio-out", "null")
+	list, err := g.Transfers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(list, func(x client.Transfer) bool { return x.ID == fid })
+	if i < 0 {
+		t.Fatalf("after the restart the window's core lists no %s: %+v", fid, list)
+	}
+	if x := list[i]; x.State != "done" || x.Out || x.Peer != p1.id || x.Time.IsZero() || x.Path != done.Str("path") {
+		t.Fatalf("after the restart: %+v", x)
+	}
+
+	// Closing the window with a tray: the window hides and says so; the node
+	// stays online for its peers (a message to it is delivered, receipted).
+	// The window maps a moment after the node is ready: try for 30 s.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		err := closeXWindow(num, "Parley")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("closing the window: %v", err)
+		}
+	}
+	select {
+	case note := <-bus.notes:
+		if !strings.Contains(note, "still running") {
+			t.Fatalf("closing the window showed %q", note)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("closing the window did not say Parley keeps running\n%s", g.Tail())
+	}
+	id = must(p1.Send(g.id, "still there?")).on(p1)
+	if _, err := g.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return e.Name() == "message" && e.Str("id") == id }); err != nil {
+		t.Fatalf("the closed window's node did not get a message: %v\n%s", err, g.Tail())
+	}
+	if _, err := p1.WaitEventAny(10*time.Second, func(e netlab.Event) bool { return e.Name() == "delivered" && e.Str("id") == id }); err != nil {
+		t.Fatalf("no delivery receipt from the closed window's node: %v", err)
+	}
+	if g.Exited() {
+		t.Fatalf("closing the window ended the process:\n%s", g.Tail())
+	}
 }
 
 func screenshotColours(t *testing.T, path string) int {

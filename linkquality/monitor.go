@@ -91,6 +91,8 @@ type Monitor struct {
 	selfAt  time.Time
 	// publisher is guarded by mu (a Publisher is not safe for concurrent use).
 	publisher *selection.Publisher
+	// publishMin is the publisher's MinInterval in a small overlay (publishGap).
+	publishMin time.Duration
 	// current is the latest measurement, every link (this node's own rankings use
 	// them all); record is what the last published record carries, at most
 	// selection.MaxPublishedLinks links.
@@ -127,16 +129,17 @@ func New(cfg Config) *Monitor {
 		pub.MinInterval = cfg.PublishMin
 	}
 	return &Monitor{
-		cfg:       cfg,
-		coord:     vivaldi.New(),
-		filters:   map[identity.PeerID]*vivaldi.Filter{},
-		est:       map[identity.PeerID]*selection.LinkEstimator{},
-		lossSeen:  map[identity.PeerID]lossReading{},
-		upBps:     map[identity.PeerID]float64{},
-		downBps:   map[identity.PeerID]float64{},
-		probedAt:  map[identity.PeerID]time.Time{},
-		publisher: pub,
-		chooser:   selection.NewChooser(selection.DefaultHysteresis()),
+		cfg:        cfg,
+		publishMin: pub.MinInterval,
+		coord:      vivaldi.New(),
+		filters:    map[identity.PeerID]*vivaldi.Filter{},
+		est:        map[identity.PeerID]*selection.LinkEstimator{},
+		lossSeen:   map[identity.PeerID]lossReading{},
+		upBps:      map[identity.PeerID]float64{},
+		downBps:    map[identity.PeerID]float64{},
+		probedAt:   map[identity.PeerID]time.Time{},
+		publisher:  pub,
+		chooser:    selection.NewChooser(selection.DefaultHysteresis()),
 	}
 }
 

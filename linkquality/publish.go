@@ -1,6 +1,8 @@
 package linkquality
 
 import (
+	"time"
+
 	"parley/overlay"
 	"parley/selection"
 )
@@ -11,7 +13,9 @@ import (
 // second; a ranking calls it first for fresh own figures.
 func (q *Monitor) Publish() {
 	m := q.measure()
+	held := len(q.cfg.Overlay.Records())
 	q.mu.Lock()
+	q.publisher.MinInterval = publishGap(q.publishMin, held)
 	q.current = m
 	rec := m
 	rec.Links = selection.PublishedLinks(m.Links, q.record.Links, selection.MaxPublishedLinks)
@@ -26,6 +30,26 @@ func (q *Monitor) Publish() {
 	if err := q.cfg.Republish(); err != nil {
 		q.cfg.Log.Warn("publish link quality", "err", err)
 	}
+}
+
+// publishSpacing is, per record held, how much the least gap between two
+// publications grows: every publication is a record every node takes in, so n
+// nodes publishing every 30 s cost each node n/30 records a second, about
+// 1.5 kB each in a hall where nodes hold 40 links. The gap is max(PublishMin,
+// n × publishSpacing) once that passes the default 30 s (a shorter PublishMin,
+// in tests, holds in a small overlay): 30 s up to 30 peers, as before; 200 s
+// among 200. On a
+// shared machine (cmd/benchhall) every node's CPU load and coordinate move
+// enough to publish at every chance, so this is what bounds it there. A relay
+// that got much worse still says so after UrgentInterval.
+const publishSpacing = time.Second
+
+// publishGap is the least time between two publications of a node holding n records.
+func publishGap(base time.Duration, n int) time.Duration {
+	if scaled := time.Duration(n) * publishSpacing; scaled > selection.DefaultMinInterval {
+		return max(base, scaled)
+	}
+	return base
 }
 
 // Extension is the record extension (selection.ExtensionType) carrying what was

@@ -45,14 +45,17 @@ func (n *Node) setupCalls() error {
 		NeedsRelay:      func(p identity.PeerID) bool { return !n.ov.Linked(p) },
 		RelayCandidates: n.voiceRelays,
 		IssueRelay:      n.issueRelay,
-		RevokeRelay:     n.revokeRelay,
-		Count:           func(name string) { n.stats.Add(name, 1) },
-		Interfaces:      n.keepIfaceName,
-		ChooseMixer:     n.chooseMixer,
-		RingTimeout:     n.cfg.RingTimeout,
-		Emit:            n.onCall,
-		Log:             n.log,
-		Now:             n.cfg.Now,
+		IssueUrgentRelay: func(id call.ID, asker, peer identity.PeerID) (*call.Relay, error) {
+			return n.issueRelayWith(id, asker, peer, true)
+		},
+		RevokeRelay: n.revokeRelay,
+		Count:       func(name string) { n.stats.Add(name, 1) },
+		Interfaces:  n.keepIfaceName,
+		ChooseMixer: n.chooseMixer,
+		RingTimeout: n.cfg.RingTimeout,
+		Emit:        n.onCall,
+		Log:         n.log,
+		Now:         n.cfg.Now,
 	})
 	if err != nil {
 		return err
@@ -163,6 +166,12 @@ func relayHolder(asker, peer identity.PeerID) string { return asker.String() + "
 // TURN relay, with one URL per address so each side allocates where it reaches
 // us. The call manager decided the asker is a party of the leg (relaygrant.go).
 func (n *Node) issueRelay(id call.ID, asker, peer identity.PeerID) (*call.Relay, error) {
+	return n.issueRelayWith(id, asker, peer, false)
+}
+
+// issueRelayWith is issueRelay; urgent credentials may exceed the relay's
+// session cap (media/relay/urgent.go: an urgent call gets through at the cap).
+func (n *Node) issueRelayWith(id call.ID, asker, peer identity.PeerID, urgent bool) (*call.Relay, error) {
 	if n.turn == nil {
 		return nil, fmt.Errorf("this node runs no relay")
 	}
@@ -170,7 +179,11 @@ func (n *Node) issueRelay(id call.ID, asker, peer identity.PeerID) (*call.Relay,
 	if err := n.turn.SetAddrs(addrs); err != nil {
 		return nil, err
 	}
-	cred := n.turn.Issue(id.String(), relayHolder(asker, peer))
+	issue := n.turn.Issue
+	if urgent {
+		issue = n.turn.IssueUrgent
+	}
+	cred := issue(id.String(), relayHolder(asker, peer))
 	r := &call.Relay{Peer: n.id.ID, Username: cred.Username, Password: cred.Password}
 	for _, a := range addrs {
 		r.URLs = append(r.URLs, fmt.Sprintf("turn:%s?transport=udp", net.JoinHostPort(a.String(), fmt.Sprint(n.turn.Port()))))
@@ -192,7 +205,7 @@ func (n *Node) revokeRelay(id call.ID, asker, peer identity.PeerID) {
 func (n *Node) onCall(ev call.Event) {
 	switch e := ev.(type) {
 	case call.Incoming:
-		out := CallIncoming{Call: e.Call.String(), From: e.From.String(), Name: n.nameOf(e.From)}
+		out := CallIncoming{Call: e.Call.String(), From: e.From.String(), Name: n.nameOf(e.From), Urgent: e.Urgent}
 		if len(e.Participants) > 2 {
 			for _, p := range e.Participants {
 				out.Participants = append(out.Participants, p.String())
@@ -228,7 +241,9 @@ func (n *Node) nameOf(id identity.PeerID) string {
 
 // Call rings one peer, or several for a group call; progress arrives as
 // call_state events.
-func (n *Node) Call(peers ...string) (string, error) {
+func (n *Node) Call(peers ...string) (string, error) { return n.call(false, peers) }
+
+func (n *Node) call(urgent bool, peers []string) (string, error) {
 	var ids []identity.PeerID
 	for _, p := range peers {
 		id, err := identity.ParsePeerID(p)
@@ -240,7 +255,11 @@ func (n *Node) Call(peers ...string) (string, error) {
 		}
 		ids = append(ids, id)
 	}
-	c, err := n.calls.Call(ids...)
+	place := n.calls.Call
+	if urgent {
+		place = n.calls.CallUrgent
+	}
+	c, err := place(ids...)
 	if err != nil {
 		return "", err
 	}

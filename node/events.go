@@ -168,6 +168,8 @@ type CallIncoming struct {
 	Relay string `json:"relay,omitempty"` // the peer that will relay the media, if any
 	// Participants lists a group call's members, the caller first.
 	Participants []string `json:"participants,omitempty"`
+	// Urgent: an urgent call (node/urgent.go): ring whatever the presence.
+	Urgent bool `json:"urgent,omitempty"`
 }
 
 // CallState: a call moved to State (calling, ringing, incoming, connecting,

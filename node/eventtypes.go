@@ -13,6 +13,7 @@ func EventTypes() []Event {
 		CallIncoming{}, CallState{}, CallStats{},
 		FileOffer{}, FileProgress{}, FileDone{}, FileFailed{},
 		GuestRequest{}, GuestChanged{},
+		UrgentMessage{}, AlertRaised{}, Acknowledged{}, UrgentCancelled{},
 	}
 }
 

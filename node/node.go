@@ -66,6 +66,7 @@ import (
 	"parley/overlay"
 	"parley/selection"
 	"parley/store"
+	"parley/urgent"
 )
 
 // Config configures a node.
@@ -179,6 +180,8 @@ type Node struct {
 	devices deviceHost // registered SIP phones (devices.go)
 
 	sounds soundPlayer // rings and chimes (sounds.go)
+
+	urgent *urgent.Service // urgent messages and alerts (urgent.go)
 }
 
 // New opens the data dir (refusing a second instance), loads or creates the identity
@@ -296,6 +299,10 @@ func New(cfg Config) (*Node, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := n.setupUrgent(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -404,6 +411,7 @@ func (n *Node) Start(ctx context.Context) error {
 	run(n.files.Run)
 	run(n.qual.Run)
 	run(n.reconnectLoop)
+	run(n.runUrgent)
 	return nil
 }
 
@@ -504,6 +512,7 @@ func (n *Node) onDiscovery(ctx context.Context, ev discovery.Event) {
 }
 
 func (n *Node) onOverlay(ev overlay.Event) {
+	n.onUrgentOverlay(ev)
 	switch ev.Kind {
 	case overlay.PeerOnline:
 		n.checkKey(ev.Peer, ev.Record)

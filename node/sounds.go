@@ -29,6 +29,7 @@ const (
 	SoundRing     = sounds.Ring     // an incoming call (loops until stopped)
 	SoundRingback = sounds.Ringback // our call rings at the other end (loops)
 	SoundMessage  = sounds.Message  // a new message (once)
+	SoundAlarm    = sounds.Alarm    // an urgent item or alert (loops; node/urgent.go)
 )
 
 // settingSoundPrefix + a sound's name: "off" silences it (SetSoundOn).

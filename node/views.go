@@ -213,6 +213,10 @@ type Transfer struct {
 	Path      string `json:"path,omitempty"` // the local file
 	Hash      string `json:"hash"`           // root hash (hex)
 	Reason    string `json:"reason,omitempty"`
+	// Time is when the offer was made here or reached here (this node's
+	// clock, kept in the store): where the file sits in the conversation's
+	// timeline (app/filetimeline.go).
+	Time time.Time `json:"time,omitzero"`
 }
 
 // transferState maps the files service's states to the view's (alike today,
@@ -228,5 +232,5 @@ func transferView(in files.Info) Transfer {
 		state = in.State
 	}
 	return Transfer{ID: in.ID, Out: in.Out, Name: in.Name, MediaType: in.MediaType, Size: in.Size,
-		Bytes: in.Bytes, State: state, Peer: in.Peer, Room: in.Room, Path: in.Path, Hash: in.Hash, Reason: in.Reason}
+		Bytes: in.Bytes, State: state, Peer: in.Peer, Room: in.Room, Path: in.Path, Hash: in.Hash, Reason: in.Reason, Time: in.Created}
 }

@@ -48,9 +48,9 @@ func TestViewJSON(t *testing.T) {
 				`"quality":{"srtt_us":0,"rttvar_us":0,"min_rtt_us":0,"samples":0,"pings_sent":0,"pings_lost":0,` +
 				`"jitter_us":0,"loss":0,"tx_bps":0,"rx_bps":0}}`},
 		{"Transfer", transferView(files.Info{ID: "f1", Out: true, Name: "a.txt", MediaType: "text/plain", Size: 3,
-			Bytes: 2, State: files.StateActive, Peer: "bob", Room: "r1", Path: "/tmp/a.txt", Hash: "ab", Reason: "why"}),
+			Bytes: 2, State: files.StateActive, Peer: "bob", Room: "r1", Path: "/tmp/a.txt", Hash: "ab", Reason: "why", Created: at}),
 			`{"id":"f1","out":true,"name":"a.txt","type":"text/plain","size":3,"bytes":2,"state":"active",` +
-				`"peer":"bob","room":"r1","path":"/tmp/a.txt","hash":"ab","reason":"why"}`},
+				`"peer":"bob","room":"r1","path":"/tmp/a.txt","hash":"ab","reason":"why","time":"2026-12-07T12:00:00Z"}`},
 		{"Transfer/empty", transferView(files.Info{}),
 			`{"id":"","out":false,"name":"","size":0,"bytes":0,"state":"","hash":""}`},
 		{"Transfers/nil", views([]files.Info(nil), transferView), `null`},

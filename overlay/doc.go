@@ -155,6 +155,10 @@
 //     and 1,024 frames, the bulk lane at 3 MiB and 8 frames (link.go). A frame
 //     that does not fit is refused (ErrQueueFull, link_send_bytes_full); the
 //     caller drops it and counts (pong_dropped, record_forward_dropped, ...).
+//     Urgent and alert frames (types 33 and 34, direct or routed) go on a
+//     third lane ahead of both, at most 64 frames and 256 KiB, and 32 frames a
+//     second per link; beyond that they travel on the ordinary lane
+//     (link_urgent_demoted; urgentlane.go).
 //   - Only 16-byte pings are echoed (above). With both, a link's queues hold at
 //     most 7 MiB whatever its peer sends or how slowly it reads.
 //   - Inbound connections are capped before TLS (inbound.go): 8 per source

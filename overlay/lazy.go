@@ -26,8 +26,8 @@ import (
 //   - an author sends its own record in full to all its links;
 //   - a node that accepts a new record sends it in full to at most eagerFanout
 //     links chosen at random among those whose peer the record does not list as
-//     the author's neighbour (those had it from the author), and a reference to
-//     every other link but the one it came from;
+//     the author's neighbour (those had it from the author), a reference to
+//     every other link of a peer not listed, and to lazyRepair of the listed;
 //   - peers that do not announce capPull get every record in full, as before.
 //
 // A new link still gets every record in full at once (syncTo).
@@ -47,6 +47,16 @@ const (
 	// eagerFanout is how many links get a forwarded record in full. A random
 	// 3-out graph is connected with high probability; pulls repair the rest.
 	eagerFanout = 3
+	// lazyRepair is how many links whose peer the record lists as the author's
+	// neighbour get a reference anyway: that peer had the record in full from
+	// the author unless the author's queue to it was full. A reference on every
+	// such link cost a node (degree − 1) frames per record: in a hall of 40,
+	// each linked to all 39 others, 60 frames a second of the 90 a node sent and
+	// received while idle, nearly all to peers that had the record already.
+	// With two, a peer the author's copy missed still hears of it from about
+	// two in n−2 forwarders each. cmd/benchhall re-measures the traffic;
+	// TestFullMeshSendsEachRecordOnce counts the references.
+	lazyRepair = 2
 	// wantGrace is how long a reference waits for a full copy before it is pulled.
 	wantGrace = 500 * time.Millisecond
 	// wantRetry is how long a sent want waits for its answer before it is asked
@@ -238,18 +248,25 @@ func (o *Overlay) spread(rec *Record, from *Link) {
 	listed := func(id identity.PeerID) bool {
 		return slices.ContainsFunc(rec.Neighbours, func(n NeighbourInfo) bool { return n.ID == id })
 	}
-	// Random eager choices, so that the records of one author do not always take
-	// the same few links.
+	// Random choices, so that the records of one author do not always take the
+	// same few links.
 	order := rand.Perm(len(targets))
-	eager := 0
+	eager, repair := 0, 0
 	for _, i := range order {
 		l := targets[i]
 		full := own || !pulls[i]
-		if !full && eager < eagerFanout && !listed(l.Peer) {
+		hadIt := !full && listed(l.Peer)
+		if !full && !hadIt && eager < eagerFanout {
 			full = true
 			eager++
 		}
 		if !full {
+			if hadIt {
+				if repair >= lazyRepair {
+					continue
+				}
+				repair++
+			}
 			l.lazy.queueHave(ref)
 			o.lazyPending.Store(true)
 			continue

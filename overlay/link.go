@@ -67,6 +67,7 @@ type Link struct {
 	conn   net.Conn
 	queue  chan []byte
 	bulk   chan []byte // low-priority lane, see FirstBulkType
+	urgent chan []byte // high-priority lane (urgentlane.go)
 	closed chan struct{}
 	once   sync.Once
 	lastRx atomic.Int64 // unix ns of the last frame received
@@ -86,6 +87,10 @@ type Link struct {
 	// queued and bulkQueued are the bytes waiting in queue and bulk (bounded by
 	// linkQueueBytes and bulkQueueBytes); the writer subtracts what it takes.
 	queued, bulkQueued atomic.Int64
+	// urgentQueued is the bytes waiting in urgent; urgentTokens rate-limits
+	// the lane (urgentlane.go).
+	urgentQueued atomic.Int64
+	urgentTokens urgentBucket
 	// bulkRoom wakes a sendBulk waiting for bulk bytes (one token; a waiter that
 	// gets room passes it on, so no waiter sleeps while room is left).
 	bulkRoom chan struct{}
@@ -98,6 +103,7 @@ func newLink(conn net.Conn, peer identity.PeerID, pub ed25519.PublicKey, outboun
 		Peer: peer, PubKey: pub, Outbound: outbound, Since: now,
 		conn: conn, queue: make(chan []byte, linkQueueLen), closed: make(chan struct{}),
 		bulk: make(chan []byte, bulkQueueLen), bulkRoom: make(chan struct{}, 1),
+		urgent: make(chan []byte, urgentQueueLen),
 	}
 	if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil {
 		l.Remote = ap
@@ -141,6 +147,9 @@ func (l *Link) send(typ uint8, payload []byte) error {
 	case <-l.closed:
 		return ErrNoLink
 	default:
+	}
+	if urgentFrame(typ, payload) && l.sendUrgent(typ, payload) {
+		return nil
 	}
 	n := int64(frameHeaderLen + len(payload))
 	if !reserve(&l.queued, n, linkQueueBytes) {
@@ -251,25 +260,40 @@ func (l *Link) writeLoop() {
 	superseding, lingering := false, false
 	for {
 		var frame []byte
-		bulk := false
-		// Ordinary frames first: a bulk frame is taken only when none waits.
+		bulk, urgent := false, false
+		// Urgent frames first, then ordinary ones: a bulk frame is taken only
+		// when neither waits.
 		select {
 		case <-l.closed:
 			return
-		case frame = <-l.queue:
+		case frame = <-l.urgent:
+			urgent = true
 		default:
 			select {
 			case <-l.closed:
 				return
+			case frame = <-l.urgent:
+				urgent = true
 			case frame = <-l.queue:
-			case frame = <-l.bulk:
-				bulk = true
+			default:
+				select {
+				case <-l.closed:
+					return
+				case frame = <-l.urgent:
+					urgent = true
+				case frame = <-l.queue:
+				case frame = <-l.bulk:
+					bulk = true
+				}
 			}
 		}
-		if bulk {
+		switch {
+		case urgent:
+			l.urgentQueued.Add(-int64(len(frame)))
+		case bulk:
 			l.bulkQueued.Add(-int64(len(frame)))
 			l.wakeBulk()
-		} else {
+		default:
 			l.queued.Add(-int64(len(frame)))
 		}
 		l.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
@@ -291,7 +315,9 @@ func (l *Link) writeLoop() {
 			lingering = true
 			time.AfterFunc(supersedeLinger, l.Close)
 		}
-		if len(l.queue) == 0 && len(l.bulk) == 0 {
+		// An urgent frame is flushed at once: it must not wait for the
+		// buffer to fill with the frames it overtook.
+		if urgent || len(l.queue) == 0 && len(l.bulk) == 0 && len(l.urgent) == 0 {
 			if err := bw.Flush(); err != nil {
 				l.Close()
 				return

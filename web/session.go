@@ -46,11 +46,14 @@ var allowed = map[string]bool{
 	"call": true, "answer": true, "decline": true, "hangup": true, "mute": true, "calls": true,
 	"verify": true, "block": true,
 	"accept_file": true, "decline_file": true, "cancel_file": true, "transfers": true,
+	// Urgent items (docs/emergency.md): a guest is a team member's phone, and
+	// its node's own items are capped at 6 a minute by every receiver.
+	"alert": true, "ack": true, "cancel_urgent": true, "unacked": true,
 }
 
 // messageCmds and callCmds take from the tighter buckets as well.
 var (
-	messageCmds = map[string]bool{"say": true, "send": true}
+	messageCmds = map[string]bool{"say": true, "send": true, "alert": true}
 	callCmds    = map[string]bool{"call": true, "media": true}
 )
 

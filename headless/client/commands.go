@@ -46,6 +46,12 @@ var commands = map[string]struct{ method, reply string }{
 	"sip_account":  {"SetSIPAccount", "ok"},
 	"sip_accounts": {"SIPAccounts", "sip_accounts"},
 	"search":       {"Search", "search"},
+	// Urgent items (urgent.go); "urgent":true on send, say and call is
+	// SendUrgent, SayUrgent and CallUrgent there.
+	"alert":         {"Alert", "ok"},
+	"ack":           {"Ack", "ok"},
+	"cancel_urgent": {"CancelUrgent", "ok"},
+	"unacked":       {"Unacked", "unacked"},
 }
 
 // args are a command's fields: headless's own Command, so a field added there

@@ -50,6 +50,8 @@ const (
 	FrameFileReq          uint8 = 28
 	FrameFileSealed       uint8 = 30
 	FrameCall             uint8 = 32
+	FrameUrgent           uint8 = 33
+	FrameAlert            uint8 = 34
 
 	// FrameFirstBulk is the first application type carried on the bulk lane.
 	FrameFirstBulk uint8 = 64
@@ -114,6 +116,8 @@ var Frames = [256]Entry{
 	FrameFileReq:          {"FrameFileReq", "files", "files/doc.go", "type 28 request"},
 	FrameFileSealed:       {"FrameFileSealed", "files", "files/doc.go", "type 30 sealed"},
 	FrameCall:             {"FrameCall", "media/call", "media/call/doc.go", "frame type 32"},
+	FrameUrgent:           {"FrameUrgent", "urgent", "urgent/doc.go", "type 33  urgent"},
+	FrameAlert:            {"FrameAlert", "urgent", "urgent/doc.go", "type 34  alert"},
 
 	FrameFileChunk:       {"FrameFileChunk", "files", "files/doc.go", "type 64 chunk"},
 	FrameFileSealedChunk: {"FrameFileSealedChunk", "files", "files/doc.go", "type 65 sealed chunk"},

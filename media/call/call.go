@@ -34,6 +34,7 @@ type call struct {
 	muted        bool
 	invited      time.Time
 	firstAudio   time.Time
+	urgent       bool // an urgent call (Message.Urgent); set before the call is shared
 }
 
 func newCall(m *Manager, id ID, host identity.PeerID, outgoing bool) *call {

@@ -55,7 +55,10 @@
 // 3 reason (UTF-8), 4 relay peer ID (16 bytes), 5 relay TURN URL (UTF-8,
 // repeatable), 6 relay username, 7 relay password, 8 participant peer ID
 // (16 bytes, repeatable; group calls), 9 mixer peer ID (16 bytes; a group
-// call mixed by one participant). Unknown tags are skipped, so a later
+// call mixed by one participant), 10 urgent (one byte, 1; an invite to an
+// urgent call, which rings a callee already in a call instead of being
+// answered busy, and which, answered, ends the callee's other calls; on a relay ask, the relay may
+// exceed its session cap for it, media/relay/urgent.go). Unknown tags are skipped, so a later
 // version can add fields; a known tag with a bad length makes the message
 // malformed. A message is at most MaxMessage bytes.
 //

@@ -46,6 +46,8 @@ type Incoming struct {
 	Relay identity.PeerID
 	// Participants lists everyone in the call, the caller first.
 	Participants []identity.PeerID
+	// Urgent: an urgent call, ringing even while another call is under way.
+	Urgent bool
 }
 
 // StateChanged reports a call's new state; Reason is set when it ended.

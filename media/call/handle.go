@@ -97,14 +97,14 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 	m.mu.Lock()
 	c := m.calls[msg.Call]
 	if c == nil {
-		if m.busyLocked() {
+		if m.busyLocked() && !msg.Urgent {
 			m.mu.Unlock()
 			m.cfg.Send(from, &Message{Kind: KindBusy, Call: msg.Call, Reason: ReasonBusy})
 			return
 		}
 		// The first participant is who placed the call.
 		c = newCall(m, msg.Call, parts[0], false)
-		c.participants, c.mixer = slices.Clone(parts), msg.Mixer
+		c.participants, c.mixer, c.urgent = slices.Clone(parts), msg.Mixer, msg.Urgent
 		m.calls[c.id] = c
 		m.mu.Unlock()
 		c.setState(StateIncoming)
@@ -112,7 +112,7 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 		if msg.Relay != nil {
 			relay = msg.Relay.Peer
 		}
-		m.cfg.Emit(Incoming{Call: c.id, From: c.host, Relay: relay, Participants: slices.Clone(parts)})
+		m.cfg.Emit(Incoming{Call: c.id, From: c.host, Relay: relay, Participants: slices.Clone(parts), Urgent: msg.Urgent})
 		if err := m.cfg.Send(from, &Message{Kind: KindRinging, Call: c.id}); err != nil {
 			m.cfg.Log.Debug("ringing not sent", "call", c.id, "err", err)
 		}
@@ -160,13 +160,14 @@ func (m *Manager) askRelay(ctx context.Context, call ID, peer identity.PeerID) (
 		m.mu.Unlock()
 	}()
 	cands := m.cfg.RelayCandidates(peer)
+	urgent := m.isUrgent(call)
 	asked := 0
 	for _, r := range cands {
 		if r == m.cfg.Self || r == peer || asked == 3 {
 			continue
 		}
 		asked++
-		if err := m.cfg.Send(r, &Message{Kind: KindRelayAsk, Call: call, Participants: []identity.PeerID{m.cfg.Self, peer}}); err != nil {
+		if err := m.cfg.Send(r, &Message{Kind: KindRelayAsk, Call: call, Participants: []identity.PeerID{m.cfg.Self, peer}, Urgent: urgent}); err != nil {
 			continue
 		}
 		t := time.NewTimer(2 * time.Second)

@@ -118,12 +118,12 @@ func (l *leg) dialWith(reason string) error {
 		return fmt.Errorf("set local offer: %w", err)
 	}
 	l.c.mu.Lock()
-	parts, mixer := l.c.participants, l.c.mixer
+	parts, mixer, urgent := l.c.participants, l.c.mixer, l.c.urgent
 	l.c.mu.Unlock()
 	l.mu.Lock()
 	relay := l.relay
 	l.mu.Unlock()
-	msg := &Message{Kind: KindInvite, Call: l.c.id, SDP: pc.LocalDescription().SDP, Relay: relay, Mixer: mixer, Reason: reason}
+	msg := &Message{Kind: KindInvite, Call: l.c.id, SDP: pc.LocalDescription().SDP, Relay: relay, Mixer: mixer, Reason: reason, Urgent: urgent}
 	if len(parts) > 2 {
 		msg.Participants = parts
 	}

@@ -44,6 +44,10 @@ type Config struct {
 	// server for one call leg, asker to peer (relaygrant.go decides whether to
 	// ask); nil or an error refuses.
 	IssueRelay func(call ID, asker, peer identity.PeerID) (*Relay, error)
+	// IssueUrgentRelay, if set, answers a relay request for an urgent call
+	// (the ask says so): credentials that may exceed the relay's session cap
+	// (media/relay/urgent.go). Nil: IssueRelay answers those too.
+	IssueUrgentRelay func(call ID, asker, peer identity.PeerID) (*Relay, error)
 	// RevokeRelay ends a leg's allocations on this node's TURN server and
 	// refuses its credentials: its parties said it ended, or the asker moved
 	// on to another call.
@@ -199,7 +203,14 @@ func (m *Manager) busyLocked() bool {
 
 // Call rings peers: one for a 1:1 call, up to MaxParticipants-1 for a group.
 // It returns at once; progress arrives as events.
-func (m *Manager) Call(peers ...identity.PeerID) (ID, error) {
+func (m *Manager) Call(peers ...identity.PeerID) (ID, error) { return m.call(false, peers) }
+
+// CallUrgent is Call for an urgent call: a callee already in a call rings
+// rather than answering busy, and a caller in a call hangs that call up
+// first (issue 24).
+func (m *Manager) CallUrgent(peers ...identity.PeerID) (ID, error) { return m.call(true, peers) }
+
+func (m *Manager) call(urgent bool, peers []identity.PeerID) (ID, error) {
 	self := m.cfg.Self
 	parts := []identity.PeerID{self}
 	for _, p := range peers {
@@ -224,12 +235,18 @@ func (m *Manager) Call(peers ...identity.PeerID) (ID, error) {
 		}
 	}
 	m.mu.Lock()
+	if m.busyLocked() && urgent {
+		// An urgent call takes the line from the caller's own calls too.
+		m.mu.Unlock()
+		m.endOthers(nil)
+		m.mu.Lock()
+	}
 	if m.busyLocked() {
 		m.mu.Unlock()
 		return ID{}, ErrBusy
 	}
 	c := newCall(m, NewID(), self, true)
-	c.participants, c.mixer = parts, mixer
+	c.participants, c.mixer, c.urgent = parts, mixer, urgent
 	c.answeredAt = m.cfg.Now()
 	m.calls[c.id] = c
 	m.mu.Unlock()
@@ -242,7 +259,7 @@ func (m *Manager) Call(peers ...identity.PeerID) (ID, error) {
 		}
 		// A mixed call: this participant's audio path is to the mixer, which
 		// will offer it a leg once it answers; here it is only rung.
-		if err := m.cfg.Send(p, &Message{Kind: KindInvite, Call: c.id, Participants: parts, Mixer: mixer}); err != nil {
+		if err := m.cfg.Send(p, &Message{Kind: KindInvite, Call: c.id, Participants: parts, Mixer: mixer, Urgent: urgent}); err != nil {
 			m.cfg.Log.Debug("ring not sent", "call", c.id, "peer", p.Short(), "err", err)
 		}
 	}
@@ -307,6 +324,9 @@ func (m *Manager) Answer(id ID) error {
 	}
 	if c.outgoing || !c.transition(StateConnecting, StateIncoming) {
 		return fmt.Errorf("answer %s: %w", id, ErrBadState)
+	}
+	if c.urgent {
+		m.endOthers(c) // urgent.go: an urgent call, answered, takes the line
 	}
 	self := m.cfg.Self
 	c.mu.Lock()

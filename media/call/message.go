@@ -93,6 +93,9 @@ type Message struct {
 	// Mixer is the participant that mixes a group call too large for a full
 	// mesh (zero: mesh).
 	Mixer identity.PeerID
+	// Urgent marks an invite to an urgent call (issue 24): a callee already in
+	// a call rings instead of answering busy.
+	Urgent bool
 }
 
 const (
@@ -105,6 +108,7 @@ const (
 	tagRelayPass   = 7
 	tagParticipant = 8
 	tagMixer       = 9
+	tagUrgent      = 10
 	headerLen      = 2 + 16
 )
 
@@ -140,6 +144,9 @@ func (m *Message) Encode() ([]byte, error) {
 	}
 	if !m.Mixer.IsZero() {
 		field(tagMixer, m.Mixer[:])
+	}
+	if m.Urgent {
+		field(tagUrgent, []byte{1})
 	}
 	if len(w.B) > MaxMessage {
 		return nil, fmt.Errorf("call %s message is %d bytes, limit %d", m.Kind, len(w.B), MaxMessage)
@@ -222,6 +229,11 @@ func (m *Message) setField(tag uint8, v []byte) error {
 		relay().Username = string(v)
 	case tagRelayPass:
 		relay().Password = string(v)
+	case tagUrgent:
+		if len(v) != 1 || v[0] != 1 {
+			return fmt.Errorf("%w: urgent flag of %d bytes", ErrMalformed, len(v))
+		}
+		m.Urgent = true
 	case tagMixer:
 		p, err := id()
 		if err != nil {

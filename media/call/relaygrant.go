@@ -108,7 +108,12 @@ func (m *Manager) onRelayAsk(from identity.PeerID, msg *Message) {
 	m.mu.Unlock()
 	m.revokeLegs(old, revoke)
 
-	r, err := m.cfg.IssueRelay(msg.Call, from, peer)
+	issue := m.cfg.IssueRelay
+	if msg.Urgent && m.cfg.IssueUrgentRelay != nil {
+		issue = m.cfg.IssueUrgentRelay
+		m.count("call_relay_urgent")
+	}
+	r, err := issue(msg.Call, from, peer)
 	if err != nil || r == nil {
 		m.cfg.Log.Info("relay request refused", "from", from.Short(), "err", err)
 		return

@@ -65,6 +65,8 @@
 //     allocation is answered 508 Insufficient Capacity. The count is kept by the
 //     relayed sockets themselves (opened by this package's RelayAddressGenerator,
 //     released when pion closes them), so it cannot drift from what pion holds.
+//     An urgent call's credentials (IssueUrgent) may take up to 2 allocations
+//     beyond it (urgent.go). Test: TestUrgentBeyondSessionCap.
 //   - MaxBitsPerSecond (2 Mbit/s) of relayed payload, both directions together,
 //     through one token bucket with a quarter second of burst. Datagrams over the
 //     budget are dropped and counted, never queued: late voice is useless and a

@@ -192,9 +192,9 @@ func (l *listener) openLocked(req request, port int) (*relayConn, error) {
 			"client", req.src, "call", req.auth.callID, "holder", req.auth.holder)
 		return nil, fmt.Errorf("relay: %v holds %d allocations, the cap", req.src.Addr(), n)
 	}
-	if len(s.relays) >= s.cfg.MaxSessions {
+	if limit := s.sessionCapLocked(req.auth.callID); len(s.relays) >= limit {
 		s.stats.refusedCap.Add(1)
-		s.log.Info("relay: allocation refused at session cap", "cap", s.cfg.MaxSessions,
+		s.log.Info("relay: allocation refused at session cap", "cap", limit,
 			"call", req.auth.callID, "holder", req.auth.holder)
 		return nil, fmt.Errorf("relay: %d sessions, the cap", len(s.relays))
 	}

@@ -314,3 +314,23 @@ func TestRelayGuards(t *testing.T) {
 		t.Fatalf("guarded datagrams were relayed: %v", st)
 	}
 }
+
+// An urgent call's credentials allocate beyond MaxSessions, up to
+// UrgentSessions more; ordinary ones are still refused at the cap.
+func TestUrgentBeyondSessionCap(t *testing.T) {
+	leakCheck(t)
+	s := startServer(t, Config{MaxSessions: 1, MaxSessionsPerHost: 8})
+	mustDial(t, s, s.Issue("call", "alice"))
+	if _, err := dial(t, s, s.Issue("call2", "bob")); err == nil {
+		t.Fatal("an ordinary allocation admitted beyond MaxSessions")
+	}
+	for i := range UrgentSessions {
+		mustDial(t, s, s.IssueUrgent("urgent", fmt.Sprintf("holder%d", i)))
+	}
+	if _, err := dial(t, s, s.IssueUrgent("urgent", "one-more")); err == nil {
+		t.Fatal("an urgent allocation admitted beyond MaxSessions+UrgentSessions")
+	}
+	if l := s.Load(); l.Sessions != 1+UrgentSessions {
+		t.Fatalf("load %+v, want %d sessions", l, 1+UrgentSessions)
+	}
+}

@@ -35,6 +35,8 @@ type Server struct {
 	// revoked maps a call ID to when the entry may be forgotten: by then every
 	// credential issued before the revocation has expired.
 	revoked map[string]time.Time
+	// urgent maps an urgent call's ID to when its credentials expire (urgent.go).
+	urgent map[string]time.Time
 }
 
 // Load is what the node publishes so callers can avoid a busy relay.

@@ -21,6 +21,9 @@ const (
 	Ring     = "ring"     // an incoming call: a rising three-note chime, every 2 s
 	Ringback = "ringback" // our outgoing call rings there: 440+480 Hz, 1 s in every 4
 	Message  = "message"  // a new message while the window is in the background
+	// Alarm: an urgent message, urgent call or all-hands alert (issue 24): a
+	// two-tone hi-lo, 4 s of it then 1 s quiet, until stopped.
+	Alarm = "alarm"
 )
 
 // Sound is one sound: its samples and whether it repeats until stopped.
@@ -72,6 +75,26 @@ var makers = map[string]func() Sound{
 			t := float64(i) / SampleRate
 			env := math.Min(1, math.Min(float64(i), float64(on-i))/float64(ramp))
 			pcm[i] = env * 0.5 * (math.Sin(2*math.Pi*440*t) + math.Sin(2*math.Pi*480*t))
+		}
+		return Sound{PCM: quantise(pcm), Loop: true}
+	},
+	Alarm: func() Sound {
+		// 960 and 770 Hz alternating every 250 ms (the hi-lo of European
+		// emergency sirens, unlike any other sound here), square-ish (a
+		// fundamental and a third harmonic) to cut through a noisy room, with
+		// 5 ms ramps at each change so it does not click.
+		pcm := make([]float64, 5*SampleRate)
+		step := SampleRate / 4
+		ramp := SampleRate / 200
+		for i := range 4 * SampleRate {
+			hz := 960.0
+			if (i/step)%2 == 1 {
+				hz = 770
+			}
+			k := i % step
+			env := math.Min(1, math.Min(float64(k), float64(step-k))/float64(ramp))
+			t := float64(i) / SampleRate
+			pcm[i] = env * (math.Sin(2*math.Pi*hz*t) + math.Sin(6*math.Pi*hz*t)/3)
 		}
 		return Sound{PCM: quantise(pcm), Loop: true}
 	},

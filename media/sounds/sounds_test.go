@@ -10,7 +10,7 @@ import (
 // and ends near silence (no click where a loop wraps round), and the looped
 // ones have quiet between the rings.
 func TestSounds(t *testing.T) {
-	if got := Names(); !slices.Equal(got, []string{Message, Ring, Ringback}) {
+	if got := Names(); !slices.Equal(got, []string{Alarm, Message, Ring, Ringback}) {
 		t.Fatalf("Names() = %v", got)
 	}
 	for _, name := range Names() {
