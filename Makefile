@@ -40,7 +40,7 @@ WIN_ENV   := GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
 WIN_TAGS  := -tags migrated_fynedo,nolibopusfile
 APP_VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 
-.PHONY: all build run package test test-unit test-integration vet vet-cross fmt-check bench fuzz soak deps-run deps-test clean
+.PHONY: all build run package test test-unit test-integration vet vet-cross fmt-check bench fuzz soak deps-run deps-test deps-bench clean
 .PHONY: windows deps-windows deps-test-windows test-windows
 
 all: build
@@ -130,8 +130,21 @@ test-integration: build
 		NETLAB_PARLEY_PLAIN_BIN="$(CURDIR)/$(BIN)" NETLAB_PARLEY_HOSTILE_BIN="$(CURDIR)/bin/parley-hostile" \
 		$(GO) test -count=1 -v -timeout 45m ./itest/
 
+# What `make bench` compares Parley with (issue 23), and nothing `make test` needs:
+# scp and its server, Syncthing, baresip, Avahi and a D-Bus daemon to run it on.
+BENCH_PKGS := openssh-client openssh-server syncthing baresip avahi-daemon avahi-utils dbus
+
+# The benchmark runs its own sshd (own config and keys, inside a namespace); it
+# needs the binary, not Debian's service, so a service this target installed is
+# switched off again (on a machine with systemd; one that had it keeps it).
+deps-bench:
+	@dpkg -s openssh-server >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server && \
+		{ ! command -v systemctl >/dev/null || $(SUDO) systemctl disable --now ssh.service ssh.socket 2>/dev/null || true; }; }
+	$(call install-missing,$(BENCH_PKGS))
+
 # Benchmarks print tables; copy the latest into docs/benchmarks.md.
-bench: deps-test build
+bench: deps-test deps-bench build
 	$(GO) test -run '^$$' -bench . -benchmem ./overlay/ ./discovery/ ./internal/seal/ ./internal/hlc/ ./vivaldi/ ./selection/ ./linkquality/ ./files/ ./node/
 	$(GO) test -run '^$$' -bench Durable -benchtime 20000x ./chat/
 	$(GO) test -run '^$$' -bench Search100k -benchmem ./store/

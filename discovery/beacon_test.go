@@ -235,6 +235,14 @@ func FuzzDecodeBeacon(f *testing.F) {
 	fuzzKey := testIdentity(f, 9)
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		checkDecoded(t, pkt)
+		// The peek agrees with the full decoder on every announce that decodes.
+		if id, ok := peekAnnouncer(pkt); ok {
+			if b, err := DecodeBeacon(pkt); err == nil && b.ID != id {
+				t.Fatalf("peek says %v, decoder %v", id, b.ID)
+			}
+		} else if b, err := DecodeBeacon(pkt); err == nil && b.Kind == KindAnnounce {
+			t.Fatalf("peek refused an announce that decodes: %+v", b)
+		}
 
 		if len(pkt) < beaconFixedLen+beaconSigLen {
 			return

@@ -33,6 +33,10 @@ type Config struct {
 	TTL            time.Duration // neighbour address lifetime without refresh (20 s)
 	IfacePoll      time.Duration // how often interfaces are re-read (2 s)
 	MaxNeighbours  int           // table bound (4096)
+	// Linked, if set, says whether this node holds a live overlay link to a
+	// peer: its announces are then dropped before their signature is checked
+	// (beaconLinked).
+	Linked func(identity.PeerID) bool
 	// Team, if set, announces this node as a member of a closed team and
 	// ignores everyone who is not (see package team).
 	Team *team.Key
@@ -362,6 +366,12 @@ func (s *Service) receiveBeacons(t BeaconTransport) {
 // HandleBeacon decodes, verifies and merges one received datagram.
 func (s *Service) HandleBeacon(pkt []byte, src netip.Addr) {
 	s.stats.Add("beacon_received", 1)
+	if s.cfg.Linked != nil {
+		if id, ok := peekAnnouncer(pkt); ok && s.cfg.Linked(id) {
+			s.stats.Add("beacon_skipped_linked", 1)
+			return
+		}
+	}
 	b, err := DecodeBeacon(pkt)
 	if err != nil {
 		s.stats.Add(beaconDropReason(err), 1)

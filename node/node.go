@@ -285,7 +285,7 @@ func New(cfg Config) (*Node, error) {
 	n.disc = discovery.New(discovery.Config{
 		Identity: id, Name: n.displayName, Beacons: cfg.Beacons, MDNS: cfg.MDNS, LinkPort: n.ov.Port(),
 		KeepIface: n.keepIface, BeaconPort: cfg.BeaconPort, Now: cfg.Now, Log: cfg.Log,
-		Team: n.teamKey, NextSeq: seq.Next,
+		Team: n.teamKey, NextSeq: seq.Next, Linked: n.ov.Linked,
 	})
 	if err := n.setupChat(); err != nil {
 		db.Close()

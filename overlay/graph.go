@@ -46,6 +46,15 @@ const maxGraphEdges = 64 * 4096
 // newcomer shows as online at most this much later.
 const recomputeMinGap = 50 * time.Millisecond
 
+// recomputeBackoff stretches the gap after a slow pass: a pass of d is followed by
+// at least recomputeBackoff × d of rest, so passes take at most 1/(1+9) of a core.
+// At twice d, a third of a core, the 40 nodes of a hall starting on one 2-core
+// machine wanted 13 cores of passes between them while their links came up (graph
+// rebuilds were 12 % of all their CPU, cmd/benchhall with PARLEY_CPUPROFILE). A
+// pass on a LAN of 40 takes about a millisecond, so recomputeMinGap still rules
+// a machine that is not starved.
+const recomputeBackoff = 9
+
 // graphInput is what a pass reads, copied under o.mu.
 type graphInput struct {
 	self    identity.PeerID
@@ -198,7 +207,7 @@ func buildGraph(in *graphInput) *graphResult {
 		if okMine && okTheirs {
 			g.edge(0, v, cost(in.self, l.Peer, mine, theirs))
 		} else {
-			g.edge(0, v, cost(in.self, l.Peer, l.Quality().SRTT, 0))
+			g.edge(0, v, cost(in.self, l.Peer, l.SRTT(), 0))
 		}
 	}
 	for _, id := range in.grace {

@@ -177,9 +177,9 @@ func (o *Overlay) requestRecompute() {
 }
 
 func (o *Overlay) recomputeLoop(ctx context.Context) {
-	// A pass runs at most every max(recomputeMinGap, twice the last pass), so a
-	// flood of records costs at most a third of a core in passes, and at least
-	// every expireEvery, so records expire on a quiet node too.
+	// A pass runs at most every max(recomputeMinGap, recomputeBackoff × the last
+	// pass), so a flood of records costs at most a tenth of a core in passes, and
+	// at least every expireEvery, so records expire on a quiet node too.
 	expire := time.NewTicker(expireEvery)
 	defer expire.Stop()
 	// resend is armed while online/offline events wait for room in the channel
@@ -209,7 +209,7 @@ func (o *Overlay) recomputeLoop(ctx context.Context) {
 		if resend == nil && lostPending() {
 			resend = time.After(resendEvery)
 		}
-		if !clockwait.Sleep(ctx, max(recomputeMinGap, 2*time.Since(start))) {
+		if !clockwait.Sleep(ctx, max(recomputeMinGap, recomputeBackoff*time.Since(start))) {
 			return
 		}
 	}
@@ -350,7 +350,7 @@ func (o *Overlay) publishLoop(ctx context.Context) {
 			return
 		case <-refresh.C:
 		case <-o.publishCh:
-			if wait := o.cfg.PublishMinGap - time.Since(last); wait > 0 && !clockwait.Sleep(ctx, wait) {
+			if wait := o.publishGap() - time.Since(last); wait > 0 && !clockwait.Sleep(ctx, wait) {
 				return
 			}
 		}
@@ -369,6 +369,27 @@ func (o *Overlay) publishLoop(ctx context.Context) {
 // Changes (links, presence, quality) are still published at once.
 // cmd/benchhall re-measures the traffic.
 const refreshSpacing = time.Second
+
+// publishSpacing is, per record held, how long the least gap between two own
+// records grows: each one reaches every node, so while links come up after a
+// hall starts (a record per new link, at most one per PublishMinGap) n nodes
+// send every node n records per gap, each checked and each a graph pass. The
+// gap is max(PublishMinGap, n × publishSpacing) once that passes the default
+// 250 ms: as before up to 12 peers, 0.8 s among 40, 4 s among 200 (every node
+// then takes in about 50 records a second at most). cmd/benchhall re-measures
+// the start-up.
+const publishSpacing = 20 * time.Millisecond
+
+// publishGap is the least time between two own records.
+func (o *Overlay) publishGap() time.Duration {
+	o.mu.Lock()
+	n := len(o.records)
+	o.mu.Unlock()
+	if scaled := time.Duration(n) * publishSpacing; scaled > 250*time.Millisecond {
+		return max(o.cfg.PublishMinGap, scaled)
+	}
+	return o.cfg.PublishMinGap
+}
 
 // maxRefresh keeps refreshes well inside recordExpiry, so a record never
 // expires between two of them.
@@ -413,7 +434,7 @@ func (o *Overlay) publish(offline bool) *Record {
 		Caps: o.self.Caps, Extensions: o.self.Extensions,
 	}
 	for id, l := range o.links {
-		rec.Neighbours = append(rec.Neighbours, NeighbourInfo{ID: id, RTT: l.Quality().SRTT})
+		rec.Neighbours = append(rec.Neighbours, NeighbourInfo{ID: id, RTT: l.SRTT()})
 	}
 	slices.SortFunc(rec.Neighbours, func(a, b NeighbourInfo) int { return a.ID.Compare(b.ID) })
 	o.mu.Unlock()

@@ -12,7 +12,8 @@ import (
 
 // The own record is refreshed every minute in a small overlay and less often in
 // a large one, so that every node takes in about one refreshed record a second,
-// and never so rarely that it could expire between refreshes.
+// and never so rarely that it could expire between refreshes; changes are
+// published at most every 250 ms in a small overlay, less often in a large one.
 func TestRefreshPeriodGrowsWithTheOverlay(t *testing.T) {
 	a := startNode(t, 1, "a")
 	seeded := 0
@@ -35,6 +36,13 @@ func TestRefreshPeriodGrowsWithTheOverlay(t *testing.T) {
 		}
 		if got := a.ov.refreshPeriod(); got != tc.want {
 			t.Errorf("%d records: refreshed every %v, want %v", tc.records, got, tc.want)
+		}
+		wantGap := max(a.ov.cfg.PublishMinGap, time.Duration(tc.records)*publishSpacing)
+		if tc.records*int(publishSpacing) <= int(250*time.Millisecond) {
+			wantGap = a.ov.cfg.PublishMinGap
+		}
+		if got := a.ov.publishGap(); got != wantGap {
+			t.Errorf("%d records: own records at most every %v, want %v", tc.records, got, wantGap)
 		}
 	}
 }

@@ -33,6 +33,8 @@ func main() {
 	calls := flag.Int("n", 20, "calls for the set-up figure")
 	window := flag.Duration("window", 10*time.Second, "measurement window for CPU and bandwidth")
 	groups := flag.Bool("groups", true, "also measure the 4-party mesh and the 5-party mixed call (false: profile a 1:1 call alone)")
+	flag.IntVar(&bareRounds, "baresip-rounds", 3, "rounds of the comparison with baresip (0: skip it)")
+	flag.BoolVar(&onlyBaresip, "only-baresip", false, "run the comparison with baresip alone")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "benchcall: needs root (network namespaces)")
@@ -49,6 +51,7 @@ type proc struct {
 	name string
 	id   string
 	host *netlab.Host
+	seg  *netlab.Segment
 }
 
 type lab struct {
@@ -72,8 +75,14 @@ func (l *lab) start(name string, tone int) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &proc{Proc: p, name: name, id: ready.Str("id"), host: h}, nil
+	return &proc{Proc: p, name: name, id: ready.Str("id"), host: h, seg: l.seg}, nil
 }
+
+// bareRounds and onlyBaresip: the comparison with baresip (baresip.go).
+var (
+	bareRounds  int
+	onlyBaresip bool
+)
 
 func run(bin string, calls int, window time.Duration, groups bool) error {
 	nl, bin, err := netlab.Setup(bin)
@@ -116,6 +125,14 @@ func run(bin string, calls int, window time.Duration, groups bool) error {
 		}
 	}
 	fmt.Printf("Voice calls between network namespaces on one bridge (%s)\n\n", time.Now().Format("2006-01-02"))
+	if bareRounds > 0 {
+		if err := compareBaresip(ps[0], ps[1], filepath.Join(dir, "baresip"), window, bareRounds); err != nil {
+			return err
+		}
+	}
+	if onlyBaresip {
+		return nil
+	}
 	if err := setup(ps[0], ps[1], calls); err != nil {
 		return err
 	}

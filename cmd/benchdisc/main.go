@@ -23,6 +23,9 @@ func main() {
 	hosts := flag.Int("hosts", 5, "namespaces")
 	modes := flag.String("modes", "both,beacon,mdns", "discovery modes to measure")
 	flag.StringVar(&logLevel, "log", logLevel, "node log level")
+	flag.IntVar(&avahiTrials, "avahi-trials", 10, "pairs in the comparison with Avahi (0: skip it)")
+	flag.StringVar(&avahiModes, "avahi-modes", "both,mdns", "Parley's discovery modes in the comparison with Avahi (one table each)")
+	flag.BoolVar(&onlyAvahi, "only-avahi", false, "run the comparison with Avahi alone")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "benchdisc: needs root (network namespaces)")
@@ -37,6 +40,13 @@ func main() {
 // logLevel is passed to every node (-log debug keeps evidence for outliers; set
 // NETLAB_KEEP_LOGS=1 to keep the files).
 var logLevel = "warn"
+
+// The comparison with Avahi (avahi.go).
+var (
+	avahiTrials int
+	avahiModes  string
+	onlyAvahi   bool
+)
 
 type bench struct {
 	bin   string
@@ -76,6 +86,9 @@ func run(bin string, trials, nHosts int, modes []string) error {
 		}
 		b.hosts = append(b.hosts, h)
 	}
+	if onlyAvahi {
+		return b.compareAvahiModes()
+	}
 	fmt.Printf("Discovery on %d network namespaces, one bridge, %d trials per row (%s)\n\n", nHosts, trials, time.Now().Format("2006-01-02"))
 	fmt.Println("| scenario | discovery | n | p50 | p90 | max |")
 	fmt.Println("|---|---|---|---|---|---|")
@@ -94,6 +107,18 @@ func run(bin string, trials, nHosts int, modes []string) error {
 		row("clean leave (quit) → peer_down everywhere", mode, leave)
 		row("crash (kill -9) → peer_down everywhere", mode, crash)
 		row("cable pulled (link down, no FIN) → peer_down everywhere", mode, unplug)
+	}
+	return b.compareAvahiModes()
+}
+
+func (b *bench) compareAvahiModes() error {
+	if avahiTrials == 0 {
+		return nil
+	}
+	for _, mode := range strings.Split(avahiModes, ",") {
+		if err := b.compareAvahi(mode, avahiTrials); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -26,12 +26,30 @@ func main() {
 	sizeMB := flag.Int("size", 256, "file size for the throughput run, MB")
 	multiMB := flag.Int("multi-size", 40, "file size for the multi-source run, MB (0: skip that run)")
 	rate := flag.String("rate", "40mbit", "tbf rate of each source in the multi-source run")
+	rounds := flag.Int("rounds", 3, "rounds of the comparison with scp, Syncthing and plain TCP (0: skip it)")
+	onlyCompare := flag.Bool("only-compare", false, "run the comparison alone")
+	tcpRecv := flag.String("tcp-recv", "", "internal: plain-TCP receiver on this address")
+	tcpSendTo := flag.String("tcp-send", "", "internal: plain-TCP sender to this address")
+	tcpFile := flag.String("tcp-file", "", "internal: the plain-TCP file")
 	flag.Parse()
+	if *tcpRecv != "" || *tcpSendTo != "" {
+		var err error
+		if *tcpRecv != "" {
+			err = tcpReceive(*tcpRecv, *tcpFile)
+		} else {
+			err = tcpSend(*tcpSendTo, *tcpFile)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchfiles:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "benchfiles: needs root (network namespaces)")
 		os.Exit(2)
 	}
-	if err := run(*bin, *sizeMB<<20, *multiMB<<20, *rate); err != nil {
+	if err := run(*bin, *sizeMB<<20, *multiMB<<20, *rate, *rounds, *onlyCompare); err != nil {
 		fmt.Fprintln(os.Stderr, "benchfiles:", err)
 		os.Exit(1)
 	}
@@ -55,7 +73,7 @@ func writeFile(dir, name string, n int) (string, error) {
 	return path, nil
 }
 
-func run(bin string, size, multiSize int, rate string) error {
+func run(bin string, size, multiSize int, rate string, rounds int, onlyCompare bool) error {
 	lab, bin, err := netlab.Setup(bin)
 	if err != nil {
 		return err
@@ -101,6 +119,9 @@ func run(bin string, size, multiSize int, rate string) error {
 		}
 	}
 	fmt.Printf("File transfer between network namespaces on one veth bridge (%s)\n\n", time.Now().Format("2006-01-02"))
+	if onlyCompare {
+		return b.compareAll(a, d, m, shm, size, rounds)
+	}
 
 	// Single source vs raw TLS, same pair of namespaces.
 	big, err := writeFile(dir, "big.bin", size)
@@ -178,12 +199,31 @@ func run(bin string, size, multiSize int, rate string) error {
 	fmt.Printf("| chat a→d on the idle link: p50 / max (%d messages) | %s / %s |\n", len(quiet), ms(quantile(quiet, 0.5)), ms(quantile(quiet, 1)))
 	fmt.Printf("\nParley reaches %.0f %% of the raw stream that hashes and stores.\n", 100*rawStore.Seconds()/el.Seconds())
 
+	// Before the multi-source run, which shapes a's link.
+	if err := b.compareAll(a, d, m, shm, size, rounds); err != nil {
+		return err
+	}
 	// Multi-source: b and c fetch the room file first, then every holder is shaped.
 	if multiSize == 0 {
 		return nil
 	}
-	if err := b.multi(procs, multiSize, rate); err != nil {
-		return err
+	return b.multi(procs, multiSize, rate)
+}
+
+// compareAll runs the comparison into m's tmpfs and d's disk.
+func (b *bench) compareAll(a, d, m *proc, shm string, size, rounds int) error {
+	if rounds == 0 {
+		return nil
 	}
-	return nil
+	ram := filepath.Join(shm, "compare")
+	disk := filepath.Join(b.dir, "compare-d")
+	for _, dir := range []string{ram, disk} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	return b.compare(a, []*target{
+		{label: "RAM (tmpfs) on m", p: m, dir: ram},
+		{label: "disk (ext4 on the VM's virtio disk) on d", p: d, dir: disk},
+	}, size, rounds)
 }

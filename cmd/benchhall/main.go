@@ -53,6 +53,7 @@ type hall struct {
 	procs   []*netlab.Proc
 	ids     []string
 	started []time.Time
+	ready   []time.Duration
 }
 
 func (h *hall) run(bin string) error {
@@ -83,7 +84,7 @@ func (h *hall) run(bin string) error {
 		}
 		h.hosts = append(h.hosts, host)
 	}
-	h.procs, h.ids, h.started = make([]*netlab.Proc, h.n), make([]string, h.n), make([]time.Time, h.n)
+	h.procs, h.ids, h.started, h.ready = make([]*netlab.Proc, h.n), make([]string, h.n), make([]time.Time, h.n), make([]time.Duration, h.n)
 	defer func() {
 		// Quit, not kill: a node run with PARLEY_CPUPROFILE writes its profile
 		// on the way out.
@@ -113,6 +114,7 @@ func (h *hall) run(bin string) error {
 	}
 	fmt.Println("| figure | n | p50 | p99 | max |")
 	fmt.Println("|---|---|---|---|---|")
+	row("process start → ready", slices.Clone(h.ready), h.n, ms)
 	row("last start → node sees every other online", d, h.n, ms)
 	if missing > 0 {
 		fmt.Printf("\n%d of %d nodes did not see every other within %v\n", missing, h.n, h.converge)
@@ -146,6 +148,7 @@ func (h *hall) startAll() error {
 				return
 			}
 			h.ids[i] = ready.Str("id")
+			h.ready[i] = eventTime(ready).Sub(h.started[i])
 		}()
 	}
 	wg.Wait()
