@@ -81,14 +81,19 @@
 // (route_drop_loop), or the next link's queue is full (route_drop_queue); forwarded
 // frames count route_forwarded.
 //
-// Paths are shortest by Dijkstra over this node's links, weighted by their measured
-// smoothed RTT, and the edges u–v that both u's and v's live records list, weighted
-// by the larger of the two RTTs they publish (1 ms for a missing sample), plus 0.5 ms
-// per hop so that equal-RTT paths prefer fewer hops. The route tree is cached and
-// recomputed after the graph changes (and at least every few seconds), so forwarding
-// costs a map lookup per frame. One pass (graph.go) finds who is online, the route
-// tree and the record eviction order from a snapshot of the record table, outside
-// the overlay's lock; it reads at most 262,144 neighbour listings (first an equal
+// Paths are shortest by Dijkstra over this node's links and the edges u–v that both
+// u's and v's live records list, weighted by the larger of the two RTTs they publish
+// (1 ms for a missing sample), plus 0.5 ms per hop so that equal-RTT paths prefer
+// fewer hops. A node weighs its own links from the records too, as every other node
+// does, so nodes holding the same records agree on every path and a frame never
+// comes back; only a link the records do not list yet is weighed by the smoothed RTT
+// measured on it. (Weighing its own links by the RTT just measured made two
+// neighbours of a node that answered slowly after a restart each see the other as
+// the way to it, and its frames looped until the next record.) The route tree is
+// cached and recomputed after the graph changes (and at least every few seconds), so
+// forwarding costs a map lookup per frame. One pass (graph.go) finds who is online,
+// the route tree and the record eviction order from a snapshot of the record table,
+// outside the overlay's lock; it reads at most 262,144 neighbour listings (first an equal
 // share of that per reached record, 64 each at the record cap, then what is left
 // for the lists that were cut), which an honest overlay of 4,096 nodes of the
 // usual degree never exceeds, and record changes cause a pass at most every

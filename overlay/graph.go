@@ -194,7 +194,21 @@ func buildGraph(in *graphInput) *graphResult {
 	}
 	for _, l := range in.links {
 		v := reach(l.Peer, 0)
-		g.edge(0, v, cost(in.self, l.Peer, l.SRTT(), 0))
+		// A link both records list is weighed from them, as every other node
+		// weighs it: with the RTT measured just now instead, a node whose own
+		// link to d had slowed since it was published (d just restarted and
+		// answers late) sent d's frames to a neighbour that, by the published
+		// figures, saw this node as the cheaper way to d and sent them back —
+		// a loop until the next record, a minute later
+		// (TestRoutesToRestartedNodeDoNotLoop). Only a link the records do
+		// not show yet, which nobody else routes over, uses the live RTT.
+		mine, okMine := listedRTT(in.selfRec, l.Peer)
+		theirs, okTheirs := listedRTT(in.records[l.Peer], in.self)
+		if okMine && okTheirs {
+			g.edge(0, v, cost(in.self, l.Peer, mine, theirs))
+		} else {
+			g.edge(0, v, cost(in.self, l.Peer, l.SRTT(), 0))
+		}
 	}
 	for _, id := range in.grace {
 		reach(id, 0)
