@@ -147,6 +147,7 @@ func (u *ui) dropIncoming(id string) {
 // the window to the front (a new item, not a change of an old one).
 func (u *ui) urgentChanged(raise bool) {
 	u.alarms.refresh()
+	u.tray.update()
 	u.syncAlarm()
 	if raise && u.alarmWanted() {
 		u.showWindow() // background.go: out of the tray too

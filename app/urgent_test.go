@@ -176,6 +176,11 @@ func TestAlarmThroughBusyAndSilence(t *testing.T) {
 	if !slices.Contains(h.notes, "ALERT from Eve: fire") {
 		t.Errorf("notifications %q", h.notes)
 	}
+	// The tray says so too, with the badged icon.
+	if !slices.ContainsFunc(h.u.tray.menu.Items, func(m *fyne.MenuItem) bool { return m.Label == "⚠ 1 urgent to acknowledge" }) ||
+		h.u.tray.shown != h.u.tray.icons.unread {
+		t.Error("the tray does not show the waiting alert")
+	}
 	// While it waits, the alarm is asked for again (the node ends an
 	// unstopped loop after 2 minutes).
 	h.u.rearmAlarm()
