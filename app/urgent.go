@@ -94,6 +94,9 @@ func (u *ui) onAcknowledged(e node.Acknowledged) {
 	}
 	i := slices.IndexFunc(u.urg.out, func(it node.UrgentItem) bool { return it.ID == e.ID })
 	if i < 0 {
+		// Sent by another skin (a script through --control): the core's list
+		// has it, with this ack.
+		u.loadUrgent()
 		return
 	}
 	it := &u.urg.out[i]

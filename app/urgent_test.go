@@ -268,6 +268,21 @@ func TestComposerSendsUrgent(t *testing.T) {
 	}
 }
 
+// An ack of an item another skin sent brings that item's card up.
+func TestAckOfItemSentElsewhere(t *testing.T) {
+	h, uf := urgentHarness(t, nil)
+	at := time.Now()
+	uf.umu.Lock()
+	uf.pending.Outgoing = []node.UrgentItem{{ID: "script-1", To: []string{bobID}, Text: "from a script", Sent: at,
+		Acked: map[string]time.Time{bobID: at}}}
+	uf.umu.Unlock()
+	h.emit(node.Acknowledged{ID: "script-1", By: bobID, Name: "Bob", At: at})
+	h.waitFor("the card", func() bool { return h.alarmCard("script-1") != nil })
+	if d := h.alarmCard("script-1").detail.Text; !strings.Contains(d, "acknowledged by Bob") {
+		t.Errorf("detail %q", d)
+	}
+}
+
 // Alert everyone asks first, saying whom it alarms, then calls Alert.
 func TestAlertEveryoneConfirms(t *testing.T) {
 	h, uf := urgentHarness(t, nil)
