@@ -12,15 +12,29 @@ import (
 // screen shows the request at once and the core's events confirm it.
 
 // placeCall rings peers: one for a 1:1 call, up to maxCallOthers for a group.
-func (u *ui) placeCall(peers []string) {
+func (u *ui) placeCall(peers []string) { u.placeCallHow(peers, false) }
+
+// placeCallHow places a call, urgent (CallUrgent: it rings through the
+// callee's busy presence and their other call) or not.
+func (u *ui) placeCallHow(peers []string, urgent bool) {
+	uc := u.urgentCore()
+	if urgent && uc == nil {
+		return
+	}
 	if u.calls == nil || u.call != nil || len(peers) == 0 || len(peers) > maxCallOthers {
 		return
 	}
 	s := newCallSession("", true, peers...)
 	s.state = callCalling
+	s.urgent = urgent
 	u.call = s
 	u.callChanged()
-	background(u, func() (string, error) { return u.calls.Call(peers...) },
+	background(u, func() (string, error) {
+		if urgent {
+			return uc.CallUrgent(peers...)
+		}
+		return u.calls.Call(peers...)
+	},
 		func(id string, err error) {
 			if err != nil {
 				who := u.callWho(s)
@@ -224,5 +238,19 @@ func (u *ui) toggleMute() bool {
 			u.callBar.refresh()
 			u.tray.update()
 		})
+	return true
+}
+
+// urgentCallOpenConversation places an urgent call to the open 1:1
+// conversation's peer (the header's Urgent call button).
+func (u *ui) urgentCallOpenConversation() bool {
+	c := u.conv
+	if c.peer == "" || u.urgentCore() == nil {
+		return false
+	}
+	if ok, _ := u.canCallPeer(c.peer); !ok {
+		return false
+	}
+	u.placeCallHow([]string{c.peer}, true)
 	return true
 }

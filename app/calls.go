@@ -27,6 +27,7 @@ type callSession struct {
 	answering bool // Answer or Decline is in flight
 	ending    bool // the user hung up; Hangup goes out once the call has an ID
 	notified  bool // the incoming-call notification was shown
+	urgent    bool // an urgent call (rings through busy; sounds the alarm)
 }
 
 // legStats are a leg's latest figures and when they came.
@@ -109,6 +110,7 @@ func (u *ui) onCallIncoming(e node.CallIncoming) {
 		s.state = callIncoming
 	}
 	s.relay = e.Relay
+	s.urgent = s.urgent || e.Urgent
 	if e.Name != "" {
 		s.names[e.From] = e.Name
 	}
@@ -123,9 +125,15 @@ func (u *ui) onCallIncoming(e node.CallIncoming) {
 		if s.group() {
 			body = "A group call with " + u.callWho(s) + ". Open Parley to answer."
 		}
+		if s.urgent {
+			title = "URGENT: " + title
+		}
 		u.notify(title, body)
 	}
 	u.callChanged()
+	if s.urgent && s.state == callIncoming {
+		u.showWindow() // background.go: an urgent call comes out of the tray
+	}
 }
 
 // onCallStats keeps the latest figures of each leg.

@@ -15,6 +15,9 @@ type composer struct {
 	u      *ui
 	shift  bool
 	onSend func(text string)
+	// onUrgent sends the text as an urgent message (Ctrl+Shift+Enter); nil
+	// when the core has no urgent messages.
+	onUrgent func(text string)
 }
 
 func newComposer(u *ui, onSend func(string)) *composer {
@@ -58,10 +61,15 @@ func (c *composer) TypedKey(k *fyne.KeyEvent) {
 	c.Entry.TypedKey(k)
 }
 
-// TypedShortcut sends on Ctrl+Enter and passes window shortcuts on.
+// TypedShortcut sends on Ctrl+Enter, sends urgent on Ctrl+Shift+Enter and
+// passes window shortcuts on.
 func (c *composer) TypedShortcut(s fyne.Shortcut) {
 	if cs, ok := s.(*desktop.CustomShortcut); ok && (cs.KeyName == fyne.KeyReturn || cs.KeyName == fyne.KeyEnter) &&
 		cs.Modifier&(fyne.KeyModifierControl|fyne.KeyModifierSuper) != 0 {
+		if cs.Modifier&fyne.KeyModifierShift != 0 && c.onUrgent != nil {
+			c.sendWith(c.onUrgent)
+			return
+		}
 		c.send()
 		return
 	}
@@ -72,13 +80,15 @@ func (c *composer) TypedShortcut(s fyne.Shortcut) {
 }
 
 // send hands the text over and clears the entry; blank text is not sent.
-func (c *composer) send() {
+func (c *composer) send() { c.sendWith(c.onSend) }
+
+func (c *composer) sendWith(to func(string)) {
 	text := c.Text
-	if isBlank(text) || c.onSend == nil {
+	if isBlank(text) || to == nil {
 		return
 	}
 	c.SetText("")
-	c.onSend(text)
+	to(text)
 }
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }

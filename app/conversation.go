@@ -63,6 +63,9 @@ type convView struct {
 	body     fyne.CanvasObject
 	empty    fyne.CanvasObject
 	root     *fyne.Container
+
+	// urgent: the next message goes out urgent (nil without an urgent core).
+	urgent *widget.Check
 }
 
 func newConvView(u *ui) *convView {
@@ -87,7 +90,13 @@ func newConvView(u *ui) *convView {
 		c.attach = newTipButton(u, "", theme.MailAttachmentIcon(), u.pickFiles)
 		left = c.attach
 	}
-	bottom := container.NewVBox(u.strip.object(), c.notice, container.NewBorder(nil, nil, left, c.send, c.composer))
+	var right fyne.CanvasObject = c.send
+	if u.urgentCore() != nil {
+		c.urgent = widget.NewCheck("Urgent", nil)
+		c.composer.onUrgent = c.submitUrgent
+		right = container.NewHBox(c.urgent, c.send)
+	}
+	bottom := container.NewVBox(u.strip.object(), c.notice, container.NewBorder(nil, nil, left, right, c.composer))
 	c.body = border(c.header.object(), c.listBox, bottom)
 	keys := "Select a person or a room to start a conversation.\n\n" +
 		"Ctrl+K filters; Enter there opens the first match.\n" +

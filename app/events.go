@@ -60,6 +60,7 @@ func (u *ui) start(ctx context.Context) {
 			u.showError("Reading the roster", err)
 		}
 		u.loadUnread(s.self.ID, s.peers, s.rooms)
+		u.loadUrgent() // urgent.go: after the roster, so cards show names
 	})
 }
 
@@ -203,6 +204,14 @@ func (u *ui) handle(ev node.Event) {
 		u.onCallStats(e)
 	case node.KeyChanged:
 		u.onKeyChanged(e)
+	case node.UrgentMessage:
+		u.onUrgent(e)
+	case node.AlertRaised:
+		u.onAlert(e)
+	case node.Acknowledged:
+		u.onAcknowledged(e)
+	case node.UrgentCancelled:
+		u.onUrgentCancelled(e)
 	case node.FileOffer:
 		u.onFileOffer(e)
 	case node.FileProgress:

@@ -29,6 +29,7 @@ type convHeader struct {
 	join     *widget.Button
 	call     *tipButton // 1:1: call the peer
 	callRoom *tipButton // room: call its online members
+	urgent   *tipButton // 1:1: an urgent call (nil without an urgent core)
 	obj      fyne.CanvasObject
 }
 
@@ -56,8 +57,15 @@ func newConvHeader(c *convView) *convHeader {
 	h.callRoom = newTipButton(u, "Call room", callIcon, func() { u.callOpenConversation() })
 	h.call.Hide()
 	h.callRoom.Hide()
+	callButtons := []fyne.CanvasObject{h.call, h.callRoom}
+	if u.urgentCore() != nil {
+		h.urgent = newTipButton(u, "Urgent call", callIcon, func() { u.urgentCallOpenConversation() })
+		h.urgent.Importance = widget.DangerImportance
+		h.urgent.Hide()
+		callButtons = append(callButtons, h.urgent)
+	}
 	dot := container.NewCenter(container.NewGridWrap(fyne.NewSize(12, 12), h.dot))
-	buttons := container.NewCenter(container.NewHBox(h.call, h.callRoom, h.details, h.topic, h.members, h.leave, h.join))
+	buttons := container.NewCenter(container.NewHBox(append(callButtons, h.details, h.topic, h.members, h.leave, h.join)...))
 	name := container.NewBorder(nil, nil, container.NewHBox(dot, h.verified), nil, h.title)
 	top := container.NewBorder(nil, nil, nil, buttons,
 		container.New(layout.NewCustomPaddedVBoxLayout(0), name, h.subtitle))
@@ -141,6 +149,9 @@ func (c *convView) refreshHeader() {
 		c.composer.Disable()
 		c.send.Disable()
 	}
+	if c.urgent != nil {
+		enable(c.urgent, enabled)
+	}
 	if c.attach != nil {
 		ok, tip := c.u.canSendFiles()
 		enable(c.attach, ok)
@@ -172,6 +183,19 @@ func (c *convView) refreshCallButtons() {
 	enable(show, ok)
 	show.SetTip(tip)
 	show.Show()
+	if h.urgent != nil {
+		if c.peer == "" {
+			h.urgent.Hide()
+			c.u.tips.hide(h.urgent)
+			return
+		}
+		enable(h.urgent, ok)
+		if ok {
+			tip = "Urgent call to " + c.u.peerName(c.peer) + ": rings even when they are busy or in a call, with an alarm"
+		}
+		h.urgent.SetTip(tip)
+		h.urgent.Show()
+	}
 }
 
 func showOnly(visible []*widget.Button, all ...*widget.Button) {

@@ -61,6 +61,10 @@ func (r *ringCard) refresh() {
 	caller := s.peers[0]
 	r.title.SetText(r.u.callName(s, caller) + " is calling")
 	detail := "Voice call"
+	if s.urgent {
+		r.title.SetText("URGENT: " + r.u.callName(s, caller) + " is calling")
+		detail = "Urgent voice call"
+	}
 	if s.group() {
 		var others []string
 		for _, p := range s.peers[1:] {

@@ -12,6 +12,10 @@ func (c *convView) submit(text string) {
 	if c.key == "" {
 		return
 	}
+	if c.urgent != nil && c.urgent.Checked {
+		c.submitUrgent(text)
+		return
+	}
 	key, peer, room := c.key, c.peer, c.room
 	c.seq++
 	tmp := fmt.Sprintf("pending-%d", c.seq)
@@ -20,6 +24,19 @@ func (c *convView) submit(text string) {
 	c.appendMessage(m)
 	c.u.noteLast(key, m, "")
 	c.deliver(key, m)
+}
+
+// submitUrgent sends the composer's text as an urgent message (the Urgent
+// switch, Ctrl+Shift+Enter); the switch goes off again, as urgency is for one
+// message, not a mode to forget on.
+func (c *convView) submitUrgent(text string) {
+	if c.key == "" {
+		return
+	}
+	if c.urgent != nil {
+		c.urgent.SetChecked(false)
+	}
+	c.u.sendUrgent(c.peer, c.room, text)
 }
 
 // retry sends a message the core refused once more, in place: its bubble goes

@@ -80,6 +80,7 @@ func (u *ui) wantedCallSound() string {
 
 // syncCallSound starts and stops the ring and the ringback as the call moves.
 func (u *ui) syncCallSound() {
+	defer u.syncAlarm() // urgent.go: an urgent call rings with the alarm too
 	sc := u.soundCore()
 	want := u.wantedCallSound()
 	if sc == nil || want == u.snd.playing {

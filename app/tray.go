@@ -15,6 +15,7 @@ type trayMenu struct {
 	menu   *fyne.Menu
 	status *fyne.MenuItem
 	unread *fyne.MenuItem
+	urgent *fyne.MenuItem // "N urgent items to acknowledge", only while some wait
 	call   *fyne.MenuItem // "In call with …", only during a call
 	answer *fyne.MenuItem // only while a call rings here
 	hangup *fyne.MenuItem // "Hang up" or "Decline", only during a call
@@ -30,6 +31,7 @@ func newTrayMenu(u *ui, desk desktop.App, icons trayIcons) *trayMenu {
 	t := &trayMenu{u: u, desk: desk, choose: map[string]*fyne.MenuItem{}, icons: icons}
 	t.status = fyne.NewMenuItem("", show)
 	t.unread = fyne.NewMenuItem("", show)
+	t.urgent = fyne.NewMenuItem("", show)
 	t.call = fyne.NewMenuItem("", show)
 	t.answer = fyne.NewMenuItem("Answer", func() { u.answer(); show() })
 	t.hangup = fyne.NewMenuItem("Hang up", func() { u.hangup() })
@@ -68,10 +70,15 @@ func (t *trayMenu) update() {
 	for p, item := range t.choose {
 		item.Checked = p == t.u.presence
 	}
-	t.menu.Items = append([]*fyne.MenuItem{t.status, t.unread}, t.callItems()...)
+	t.menu.Items = []*fyne.MenuItem{t.status, t.unread}
+	if n := len(t.u.urg.in); n > 0 { // urgent.go
+		t.urgent.Label = fmt.Sprintf("⚠ %d urgent to acknowledge", n)
+		t.menu.Items = append(t.menu.Items, t.urgent)
+	}
+	t.menu.Items = append(t.menu.Items, t.callItems()...)
 	t.menu.Items = append(t.menu.Items, t.rest...)
 	icon := t.icons.plain
-	if t.u.totalUnread() > 0 {
+	if t.u.totalUnread() > 0 || len(t.u.urg.in) > 0 {
 		icon = t.icons.unread
 	}
 	if t.desk != nil {

@@ -102,6 +102,12 @@ type ui struct {
 	guests *guestDesk
 
 	snd soundState // the ring, ringback and chime asked of the core (sounds.go)
+
+	// Urgent items (urgent.go): what the band shows, and the names the core
+	// sent for senders not in the roster.
+	urg      urgentState
+	urgNames map[string]string
+	alarms   *alarmBand
 }
 
 func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
@@ -111,6 +117,7 @@ func newUI(core Core, opts Options, win fyne.Window, do func(func())) *ui {
 		presence: "available", status: opts.Status, ctx: context.Background(),
 		trustBusy: map[string]bool{}, keyChanges: map[string]node.KeyChanged{},
 		transfers: map[string]*transfer{}, xferLog: map[string]*transfer{}, lookups: map[string]bool{}, dismissed: map[string]bool{},
+		urg: urgentState{acking: map[string]bool{}}, urgNames: map[string]string{},
 		now: time.Now}
 	u.date = u.now().Format(time.DateOnly)
 	u.calls, _ = core.(callCore)
@@ -140,6 +147,7 @@ func (u *ui) build() fyne.CanvasObject {
 	u.chats = newChatsView(u)
 	u.tips = newTipLayer()
 	u.ring = newRingCard(u)
+	u.alarms = newAlarmBand(u)
 	u.callBar = newCallBar(u)
 	u.strip = newTransferStrip(u)
 	u.conv = newConvView(u)
@@ -158,8 +166,12 @@ func (u *ui) build() fyne.CanvasObject {
 	u.tabs = container.NewAppTabs(tabs...)
 	addPeer := widget.NewButton("Add peer…", u.showAddPeer)
 	settings := widget.NewButton("Settings…", u.showSettings)
+	var actions fyne.CanvasObject = container.NewGridWithColumns(2, addPeer, settings)
+	if alert := u.alertButton(); alert != nil { // alertdialog.go
+		actions = container.NewVBox(actions, alert)
+	}
 	side := border(container.NewVBox(u.profile.object(), widget.NewSeparator(), u.filter),
-		u.tabs, u.inviteButtonRow(container.NewGridWithColumns(2, addPeer, settings)))
+		u.tabs, u.inviteButtonRow(actions))
 	split := container.NewHSplit(side, u.conv.object())
 	split.Offset = 0.3
 	floor := canvas.NewRectangle(color.Transparent)
@@ -173,7 +185,7 @@ func (u *ui) build() fyne.CanvasObject {
 	}
 	// The call band sits above both panes, so it stays in view whichever
 	// conversation is open.
-	calls := container.NewVBox(u.ring.object(), u.callBar.object())
+	calls := container.NewVBox(u.alarms.object(), u.ring.object(), u.callBar.object())
 	u.main = container.NewBorder(calls, nil, nil, nil, split)
 	return container.NewStack(floor, u.main, u.tips.object())
 }
