@@ -7,7 +7,9 @@
 #   3. `parley --version` runs there and prints the package's version, and the
 #      installed binary has every library it needs (ldd finds them all, and one
 #      of the sound libraries it opens at run time is present);
-#   4. with lintian installed, lintian reports no error.
+#   4. the installed binary opens its window ("Parley") on an Xvfb display from
+#      that root, so the OpenGL and X libraries Depends brings are enough to draw;
+#   5. with lintian installed, lintian reports no error.
 #
 # The root: debootstrap --variant=minbase of bookworm from the mirror the
 # machine's own apt uses, made once and kept as a tarball, CACHE (the first run
@@ -28,10 +30,11 @@ mirror=$(awk -v s="$suite" '$2 == s { print $1; exit }' <<<"$sources")
 [ -n "$mirror" ] || { echo "test-deb: the machine's apt has no $suite source (apt-get update?)" >&2; exit 1; }
 
 work=$(mktemp -d /var/tmp/parley-test-deb.XXXXXX)
+xvfb=""
 # Mounts live in a private mount namespace (unshare below), so they vanish when
-# it ends, whichever way it ends; the trap only removes the files, and
+# it ends, whichever way it ends; the trap stops Xvfb and removes the files, and
 # --one-file-system keeps rm off anything still mounted.
-trap 'rm -rf --one-file-system "$work"' EXIT
+trap '[ -z "$xvfb" ] || kill "$xvfb" 2>/dev/null; rm -rf --one-file-system "$work"' EXIT
 
 # 1. The shipped desktop entry and metainfo.
 dpkg-deb -x "$deb" "$work/pkg"
@@ -58,9 +61,15 @@ awk '{ print "deb " $1 " " $2 " " $3 }' <<<"$sources" > "$work/root/etc/apt/sour
 cp /etc/resolv.conf "$work/root/etc/resolv.conf"
 cp "$deb" "$work/root/tmp/"
 
-# 3. Install and run, in a private mount namespace.
+# The display for step 4: the first free one from :90.
+disp=90
+while [ -e "/tmp/.X11-unix/X$disp" ] || [ -e "/tmp/.X$disp-lock" ]; do disp=$((disp + 1)); done
+Xvfb ":$disp" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+xvfb=$!
+
+# 3 and 4. Install and run, in a private mount namespace.
 unshare -m --propagation private sh -ec '
-	root=$1 deb=$2 version=$3
+	root=$1 deb=$2 version=$3 disp=$4
 	mount -t proc proc "$root/proc"
 	mount --rbind /dev "$root/dev"
 	inroot() { chroot "$root" env DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
@@ -72,9 +81,31 @@ unshare -m --propagation private sh -ec '
 	inroot sh -c "ldconfig -p | grep -q -e libasound.so.2 -e libpulse.so.0" ||
 		{ echo "test-deb: neither libasound.so.2 nor libpulse.so.0 installed: calls would have no sound" >&2; exit 1; }
 	echo "test-deb: installed into a clean root ($(inroot dpkg-query -W -f "\${Depends}" parley)); it says: $got"
-' sh "$work/root" "$(basename "$deb")" "$version"
 
-# 4. lintian, when it is installed (it is not needed to build or install).
+	# The window, driven by --control: it opens, then "quit" closes it.
+	mkdir -p "$root/tmp/.X11-unix" && mount --bind /tmp/.X11-unix "$root/tmp/.X11-unix"
+	mkfifo "$root/tmp/control"
+	inroot env DISPLAY=":$disp" HOME=/tmp/home parley --control --data /tmp/data --name deb-test \
+		--discovery none --web off \
+		<"$root/tmp/control" >"$root/tmp/events" 2>"$root/tmp/log" &
+	pid=$!
+	exec 3>"$root/tmp/control"
+	i=0
+	until xwininfo -display ":$disp" -root -tree 2>/dev/null | grep -q "\"Parley\""; do
+		i=$((i + 1))
+		if [ $i -gt 120 ] || ! kill -0 $pid 2>/dev/null; then
+			echo "test-deb: no Parley window on :$disp within $((i / 2)) s; its log:" >&2
+			tail -20 "$root/tmp/log" >&2; kill $pid 2>/dev/null; exit 1
+		fi
+		sleep 0.5
+	done
+	echo "{\"cmd\":\"quit\"}" >&3
+	exec 3>&-
+	wait $pid || { echo "test-deb: the window did not quit cleanly; its log:" >&2; tail -20 "$root/tmp/log" >&2; exit 1; }
+	echo "test-deb: the installed parley opened its window in $((i / 2)) s and quit"
+' sh "$work/root" "$(basename "$deb")" "$version" "$disp"
+
+# 5. lintian, when it is installed (it is not needed to build or install).
 if command -v lintian >/dev/null; then
 	lintian --fail-on error "$deb"
 	echo "test-deb: lintian reports no error"
