@@ -227,7 +227,8 @@ deps-test-deb:
 	$(call install-missing,$(DEB_TEST_PKGS))
 
 # Validates the package's desktop entry and metainfo, installs it into a clean
-# Debian 12 root and runs `parley --version` there (packaging/linux/test-deb.sh).
+# Debian 12 root and runs `parley --version` and its window there, under Xvfb
+# (packaging/linux/test-deb.sh).
 test-deb: deps-test-deb deb
 	$(SUDO) packaging/linux/test-deb.sh $(DEB_FILE) "$(DEB_ROOT_CACHE)"
 

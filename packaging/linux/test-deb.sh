@@ -51,7 +51,7 @@ if [ ! -s "$cache" ]; then
 	mkdir -p "$(dirname "$cache")"
 	debootstrap --variant=minbase "$suite" "$work/boot" "$mirror" >"$work/debootstrap.log" 2>&1 ||
 		{ tail -20 "$work/debootstrap.log" >&2; exit 1; }
-	tar -C "$work/boot" -cf "$cache.partial" . && mv "$cache.partial" "$cache"
+	tar -C "$work/boot" -cf "$cache.partial.$$" . && mv "$cache.partial.$$" "$cache"
 	rm -rf --one-file-system "$work/boot"
 	echo "test-deb: made the $suite root in $((SECONDS - start)) s, kept in $cache"
 fi
