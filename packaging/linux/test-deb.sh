@@ -61,11 +61,13 @@ awk '{ print "deb " $1 " " $2 " " $3 }' <<<"$sources" > "$work/root/etc/apt/sour
 cp /etc/resolv.conf "$work/root/etc/resolv.conf"
 cp "$deb" "$work/root/tmp/"
 
-# The display for step 4: the first free one from :90.
-disp=90
-while [ -e "/tmp/.X11-unix/X$disp" ] || [ -e "/tmp/.X$disp-lock" ]; do disp=$((disp + 1)); done
-Xvfb ":$disp" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+# The display for step 4: Xvfb takes a free one itself (-displayfd), so tests
+# running beside this one cannot take the same.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
 xvfb=$!
+for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
+disp=$(head -1 "$work/display")
+[ -n "$disp" ] || { echo "test-deb: Xvfb did not start:" >&2; cat "$work/xvfb.log" >&2; exit 1; }
 
 # 3 and 4. Install and run, in a private mount namespace.
 unshare -m --propagation private sh -ec '
@@ -102,7 +104,7 @@ unshare -m --propagation private sh -ec '
 	echo "{\"cmd\":\"quit\"}" >&3
 	exec 3>&-
 	wait $pid || { echo "test-deb: the window did not quit cleanly; its log:" >&2; tail -20 "$root/tmp/log" >&2; exit 1; }
-	echo "test-deb: the installed parley opened its window in $((i / 2)) s and quit"
+	echo "test-deb: the installed parley opened its window on :$disp in $((i / 2)) s and quit"
 ' sh "$work/root" "$(basename "$deb")" "$version" "$disp"
 
 # 5. lintian, when it is installed (it is not needed to build or install).
