@@ -208,7 +208,8 @@ DEB_FILE  = dist/parley_$(APP_VERSION)_$(shell dpkg --print-architecture).deb
 # libpulse0, libasound2: deb.sh maps the sound libraries Parley dlopens to their
 # packages with dpkg -S, so they must be installed here.
 DEB_PKGS  := $(RUN_PKGS) dpkg-dev imagemagick help2man libpulse0 libasound2
-DEB_TEST_PKGS := $(DEB_PKGS) debootstrap desktop-file-utils appstream lintian xvfb x11-utils
+DEB_TEST_PKGS := $(DEB_PKGS) debootstrap desktop-file-utils appstream lintian xvfb x11-utils \
+	dbus-daemon iproute2
 # The clean Debian 12 root test-deb installs into, made once by debootstrap and
 # kept as a tarball outside the work tree, like WINE_ROOT, so every clone on this
 # machine (CI's too) reuses it.
