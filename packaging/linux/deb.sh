@@ -127,7 +127,7 @@ shlibs=$(cd "$work" && dpkg-shlibdeps -O root/usr/bin/parley | sed -n 's/^shlibs
 # does not list (strings(1) shows their sonames in the binary). GLFW, under Fyne,
 # opens these X extensions for an ordinary window: cursor shapes (Xcursor), input
 # (XInput2), monitors and their scale (Xinerama, RandR) and gamma (XF86VidMode);
-# without them the window opens but degrades. miniaudio (calls) opens PulseAudio's
+# GLFW treats each as optional, so without one that feature is just missing. miniaudio (calls) opens PulseAudio's
 # client library, else ALSA's: without either there is no microphone or speaker.
 # Left out: EGL, GLES, OSMesa and Vulkan (GLFW's fallbacks to GLX, which libgl1
 # brings), X11-xcb and Xrender (brought by libgl1 and Xcursor), JACK (a third
@@ -142,12 +142,14 @@ for entry in "${dlopened[@]}"; do
 	alts=""
 	for so in ${entry//|/ }; do
 		grep -qaF "$so" "$bin" || { echo "deb.sh: $bin no longer names $so: revisit dlopened" >&2; exit 1; }
-		pkg=$(dpkg -S "/usr/lib/$multiarch/$so" | cut -d: -f1)
+		pkg=$(dpkg -S "/usr/lib/$multiarch/$so" | head -1 | cut -d: -f1)
 		alts="${alts:+$alts | }$pkg"
 	done
 	dlopen_depends="$dlopen_depends, $alts"
 done
 depends="$shlibs$dlopen_depends"
+# Recommends xdg-utils: Fyne opens links and files (Open, Show in folder) with
+# xdg-open (fyne app/app_xdg.go).
 
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: parley
