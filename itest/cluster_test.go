@@ -228,6 +228,20 @@ func (n *node) quit() {
 	if _, err := n.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "bye" }); err != nil {
 		n.c.t.Fatalf("%s: no bye after quit: %v\n%s", n.name, err, n.Tail())
 	}
+	// "bye" comes before the process lets go of its data folder: a restart
+	// right after it found the store still locked ("data dir is in use").
+	select {
+	case <-n.exited():
+	case <-time.After(10 * time.Second):
+		n.c.t.Fatalf("%s: still running 10 s after bye\n%s", n.name, n.Tail())
+	}
+}
+
+// exited is closed when the node's process has exited.
+func (n *node) exited() <-chan struct{} {
+	ch := make(chan struct{})
+	go func() { n.Wait(); close(ch) }()
+	return ch
 }
 
 // counters fetches the node's stats counters.
