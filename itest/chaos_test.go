@@ -448,7 +448,7 @@ func TestChaosPartitionHeal(t *testing.T) {
 			other = a
 		}
 		if _, err := n.WaitEvent(15*time.Second, func(e netlab.Event) bool {
-			return e.Name() == "peer_down" && peerID(e) == other.id && e.Str("reason") == "lost"
+			return e.Name() == "peer_down" && e.PeerID() == other.id && e.Str("reason") == "lost"
 		}); err != nil {
 			t.Fatalf("%s did not notice the partition: %v", n.name, err)
 		}
@@ -466,7 +466,7 @@ func TestChaosPartitionHeal(t *testing.T) {
 	}
 	if _, err := a.WaitEventAny(30*time.Second, func(e netlab.Event) bool {
 		at, err := time.Parse(time.RFC3339Nano, e.Str("time"))
-		return e.Name() == "peer_up" && peerID(e) == cc.id && err == nil && at.After(healed)
+		return e.Name() == "peer_up" && e.PeerID() == cc.id && err == nil && at.After(healed)
 	}); err != nil {
 		t.Fatalf("a never saw c again after the heal: %v", err)
 	}

@@ -97,7 +97,7 @@ func TestChatAcrossSegments(t *testing.T) {
 	if err := b.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == cc.id }); err != nil {
+	if _, err := a.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && e.PeerID() == cc.id }); err != nil {
 		t.Fatalf("a did not notice c became unreachable: %v", err)
 	}
 	id2 := must(a.Send(cc.id, "while b is down")).on(a)

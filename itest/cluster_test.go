@@ -153,15 +153,6 @@ func (c *cluster) ready(h *netlab.Host, name string, p *netlab.Proc) *node {
 	return n
 }
 
-// peerID returns the peer.id field of a peer_* / presence event.
-func peerID(e netlab.Event) string {
-	if p, ok := e["peer"].(map[string]any); ok {
-		s, _ := p["id"].(string)
-		return s
-	}
-	return ""
-}
-
 func peerField(e netlab.Event, key string) string {
 	if p, ok := e["peer"].(map[string]any); ok {
 		s, _ := p[key].(string)
@@ -178,7 +169,7 @@ func (n *node) waitPeerUp(timeout time.Duration, others ...*node) {
 			continue
 		}
 		if _, err := n.WaitEventAny(timeout, func(e netlab.Event) bool {
-			return e.Name() == "peer_up" && peerID(e) == o.id
+			return e.Name() == "peer_up" && e.PeerID() == o.id
 		}); err != nil {
 			n.c.t.Fatalf("%s never saw %s up: %v\n%s", n.name, o.name, err, n.Tail())
 		}

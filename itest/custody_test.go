@@ -23,7 +23,7 @@ func TestCustodianDeliversWhileSenderIsGone(t *testing.T) {
 	if err := r.Quit(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == r.id }); err != nil {
+	if _, err := s.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && e.PeerID() == r.id }); err != nil {
 		t.Fatal(err)
 	}
 	const text = "held for you by a neighbour"

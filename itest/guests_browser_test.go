@@ -280,7 +280,7 @@ func TestGuestsInBrowser(t *testing.T) {
 		if want := peerField(mustPeer(t, p, h.id), "web_fingerprint"); fp == "" || fp != want {
 			t.Fatalf("the page shows fingerprint %q, h's record says %q", fp, want)
 		}
-		up, err := p.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_up" && peerID(e) == guest })
+		up, err := p.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_up" && e.PeerID() == guest })
 		if err != nil {
 			t.Fatalf("p never saw the guest: %v", err)
 		}
@@ -657,7 +657,7 @@ func TestGuestsInBrowser(t *testing.T) {
 		}
 		// Lars's browser closed with its subtest; after the grace (10 s) its
 		// node says goodbye.
-		if _, err := p.WaitEventAny(30*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == guest2 }); err != nil {
+		if _, err := p.WaitEventAny(30*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && e.PeerID() == guest2 }); err != nil {
 			t.Fatalf("p still has Lars online after the tab closed: %v", err)
 		}
 	})

@@ -123,7 +123,7 @@ func TestDesktopSmoke(t *testing.T) {
 	}
 	g.quit()
 	if _, err := p1.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
-		return e.Name() == "peer_down" && peerID(e) == g.id && e.Str("reason") == "goodbye"
+		return e.Name() == "peer_down" && e.PeerID() == g.id && e.Str("reason") == "goodbye"
 	}); err != nil {
 		t.Fatalf("p1 was not told goodbye when the window quit: %v", err)
 	}

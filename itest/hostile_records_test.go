@@ -87,7 +87,7 @@ func TestHostileRecordFloodNewcomer(t *testing.T) {
 	for _, n := range honest {
 		left := 5*time.Second - time.Since(joined)
 		if _, err := n.WaitEventAny(max(left, 0), func(e netlab.Event) bool {
-			return e.Name() == "peer_up" && peerID(e) == n4.id
+			return e.Name() == "peer_up" && e.PeerID() == n4.id
 		}); err != nil {
 			t.Errorf("%s did not see the newcomer online within 5 s of its start: %v", n.name, err)
 		}

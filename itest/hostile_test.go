@@ -103,7 +103,7 @@ func TestHostileForgeryReplayMITM(t *testing.T) {
 	if err := n3.Quit(10 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	n1.WaitEventAny(10*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == victimGone })
+	n1.WaitEventAny(10*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && e.PeerID() == victimGone })
 
 	normal := chatLatency(t, n1, n2, 25, 40*time.Millisecond)
 	mem := map[*node]int{n1: rssKiB(t, n1.PID()), n2: rssKiB(t, n2.PID())}

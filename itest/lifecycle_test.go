@@ -26,7 +26,7 @@ func TestPresenceMessageAndLeave(t *testing.T) {
 	n1.ok(n1.Presence("away", "at lunch"))
 	for _, o := range nodes[1:] {
 		e, err := o.WaitEvent(5*time.Second, func(e netlab.Event) bool {
-			return e.Name() == "presence" && peerID(e) == n1.id
+			return e.Name() == "presence" && e.PeerID() == n1.id
 		})
 		if err != nil {
 			t.Fatalf("%s: no presence event for n1: %v", o.name, err)
@@ -55,7 +55,7 @@ func TestPresenceMessageAndLeave(t *testing.T) {
 		t.Fatalf("n3 quit: %v", err)
 	}
 	for _, o := range []*node{n1, n2, n4} {
-		e, err := o.WaitEvent(2*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == n3.id })
+		e, err := o.WaitEvent(2*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && e.PeerID() == n3.id })
 		if err != nil {
 			t.Fatalf("%s did not see n3 leave: %v", o.name, err)
 		}
@@ -71,7 +71,7 @@ func TestPresenceMessageAndLeave(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range []*node{n1, n2} {
-		e, err := o.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == n4.id })
+		e, err := o.WaitEvent(5*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && e.PeerID() == n4.id })
 		if err != nil {
 			t.Fatalf("%s did not notice n4's crash within 5 s: %v", o.name, err)
 		}

@@ -29,7 +29,7 @@ func neverUp(t *testing.T, n *node, others ...*node) {
 	t.Helper()
 	for _, e := range n.Events() {
 		for _, o := range others {
-			if e.Name() == "peer_up" && peerID(e) == o.id {
+			if e.Name() == "peer_up" && e.PeerID() == o.id {
 				t.Fatalf("%s saw %s come up", n.name, o.name)
 			}
 		}

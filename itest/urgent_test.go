@@ -214,7 +214,7 @@ func TestUrgent(t *testing.T) {
 		start := time.Now()
 		a3 := nodes["a3"]
 		a3.quit()
-		if _, err := b0.WaitEvent(15*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == a3.id }); err != nil {
+		if _, err := b0.WaitEvent(15*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && e.PeerID() == a3.id }); err != nil {
 			t.Fatalf("b0 did not see a3 leave: %v", err)
 		}
 		id := must(b0.SendUrgent(a3.id, "call the control room")).on(b0)

@@ -160,7 +160,7 @@ func TestWindowsHeadless(t *testing.T) {
 	if err := w.Quit(30 * time.Second); err != nil {
 		t.Errorf("Windows node did not exit cleanly: %v", err)
 	}
-	e, err := l.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && peerID(e) == w.id })
+	e, err := l.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "peer_down" && e.PeerID() == w.id })
 	if err != nil {
 		t.Fatalf("linux never saw the Windows node leave: %v", err)
 	}

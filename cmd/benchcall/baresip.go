@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"parley/internal/netlab"
+	"parley/internal/procstat"
 )
 
 // The same 1:1 call made by what a user would otherwise run: two baresip
@@ -281,7 +282,7 @@ type procUse struct {
 func cpuOver(pids []int, window time.Duration) ([]procUse, error) {
 	before := make([]procUse, len(pids))
 	for i, pid := range pids {
-		c, err := cpuTime(pid)
+		c, err := procstat.CPU(pid, false)
 		if err != nil {
 			return nil, err
 		}
@@ -291,7 +292,7 @@ func cpuOver(pids []int, window time.Duration) ([]procUse, error) {
 	time.Sleep(window)
 	out := make([]procUse, len(pids))
 	for i, pid := range pids {
-		c, err := cpuTime(pid)
+		c, err := procstat.CPU(pid, false)
 		if err != nil {
 			return nil, err
 		}
@@ -357,7 +358,7 @@ func parleyCall(a, b *proc, window time.Duration) (bareCall, error) {
 	if err != nil {
 		return r, err
 	}
-	r.toOK = eventTime(act).Sub(t0)
+	r.toOK = act.Time().Sub(t0)
 	// setup_ms runs from a's invite (sent within the call command) to a's
 	// first audio packet.
 	r.toRTP = time.Duration(st.Num("setup_ms") * float64(time.Millisecond))

@@ -25,6 +25,7 @@ import (
 
 	"parley/headless/client"
 	"parley/internal/netlab"
+	"parley/internal/procstat"
 	"parley/node"
 )
 
@@ -159,11 +160,6 @@ func waitUp(p, o *proc) error {
 	return nil
 }
 
-func eventTime(e netlab.Event) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, e.Str("time"))
-	return t
-}
-
 // place calls to from the first process, has the others answer, and waits
 // until every leg plays audio. It returns the call ID.
 func place(caller *proc, callees []*proc) (string, error) {
@@ -229,7 +225,7 @@ func setup(a, b *proc, n int) error {
 		}
 		// b's setup_ms runs from the invite's arrival at b to b's first packet.
 		inc, _ := b.WaitEventAny(time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("call") == id })
-		toCallee = append(toCallee, eventTime(inc).Sub(t0)+time.Duration(sb.Num("setup_ms")*float64(time.Millisecond)))
+		toCallee = append(toCallee, inc.Time().Sub(t0)+time.Duration(sb.Num("setup_ms")*float64(time.Millisecond)))
 		// a's setup_ms runs from its invite to its first packet; what follows
 		// the answer command is that minus the time until the answer was sent.
 		toCaller = append(toCaller, time.Duration(sa.Num("setup_ms")*float64(time.Millisecond))-answered.Sub(t0))
@@ -245,19 +241,6 @@ func setup(a, b *proc, n int) error {
 	fmt.Printf("| call command → callee's first audio packet (callee answers at once) | %s | %s | %s |\n", ms(q(toCallee, .5)), ms(q(toCallee, .9)), ms(toCallee[len(toCallee)-1]))
 	fmt.Printf("| answer command → caller's first audio packet | %s | %s | %s |\n\n", ms(q(toCaller, .5)), ms(q(toCaller, .9)), ms(toCaller[len(toCaller)-1]))
 	return nil
-}
-
-// cpuTicks reads a process's user+system CPU time.
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil // USER_HZ = 100
 }
 
 // ifaceBytes reads the host's eth0 byte counters (tx, rx).
@@ -283,7 +266,7 @@ type usage struct {
 func measure(ps []*proc, window time.Duration) ([]usage, error) {
 	before := make([]usage, len(ps))
 	for i, p := range ps {
-		c, err := cpuTime(p.PID())
+		c, err := procstat.CPU(p.PID(), false)
 		if err != nil {
 			return nil, err
 		}
@@ -296,7 +279,7 @@ func measure(ps []*proc, window time.Duration) ([]usage, error) {
 	time.Sleep(window)
 	out := make([]usage, len(ps))
 	for i, p := range ps {
-		c, err := cpuTime(p.PID())
+		c, err := procstat.CPU(p.PID(), false)
 		if err != nil {
 			return nil, err
 		}

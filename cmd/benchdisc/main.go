@@ -145,26 +145,13 @@ func (b *bench) start(h *netlab.Host, mode string) (*proc, error) {
 	return &proc{Proc: p, id: ready.Str("id"), start: start}, nil
 }
 
-func peerID(e netlab.Event) string {
-	if p, ok := e["peer"].(map[string]any); ok {
-		s, _ := p["id"].(string)
-		return s
-	}
-	return ""
-}
-
-func eventTime(e netlab.Event) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, e.Str("time"))
-	return t
-}
-
 // seenAt is when observer reported peer up (or down).
 func seenAt(observer *proc, peer, event string) (time.Time, error) {
-	e, err := observer.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return e.Name() == event && peerID(e) == peer })
+	e, err := observer.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return e.Name() == event && e.PeerID() == peer })
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%s of %s: %w", event, peer, err)
 	}
-	return eventTime(e), nil
+	return e.Time(), nil
 }
 
 // mutual is the moment x is in every roster and every other is in x's.

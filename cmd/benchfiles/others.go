@@ -17,28 +17,19 @@ import (
 	"time"
 
 	"parley/internal/netlab"
+	"parley/internal/procstat"
 )
 
 // What a user would use instead of Parley to move a file: OpenSSH's scp and
 // Syncthing, each started by the benchmark inside the lab's namespaces with
 // its own throwaway configuration, keys and state in a temporary folder.
 
-// procCPU is a process's user+system time plus that of its reaped children
-// (/proc/PID/stat fields 14–17), so a daemon that forks one child per session
-// (sshd) is charged for the session once the child has been reaped.
+// procCPU is a process's user+system time plus that of its reaped children, so a
+// daemon that forks one child per session (sshd) is charged for the session once
+// the child has been reaped; 0 once the process is gone.
 func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	var t int64
-	for _, i := range []int{11, 12, 13, 14} {
-		v, _ := strconv.ParseInt(f[i], 10, 64)
-		t += v
-	}
-	return time.Duration(t) * time.Second / 100 // USER_HZ
+	d, _ := procstat.CPU(pid, true)
+	return d
 }
 
 // rusageCPU is an exited child's user+system time (its waited-for children's

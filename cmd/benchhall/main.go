@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"parley/internal/netlab"
+	"parley/internal/procstat"
 )
 
 func main() {
@@ -148,7 +149,7 @@ func (h *hall) startAll() error {
 				return
 			}
 			h.ids[i] = ready.Str("id")
-			h.ready[i] = eventTime(ready).Sub(h.started[i])
+			h.ready[i] = ready.Time().Sub(h.started[i])
 		}()
 	}
 	wg.Wait()
@@ -177,10 +178,10 @@ func (h *hall) waitConverged(last time.Time) ([]time.Time, int) {
 			for _, e := range p.Events() {
 				switch e.Name() {
 				case "peer_up":
-					up[peerID(e)] = true
-					at = eventTime(e)
+					up[e.PeerID()] = true
+					at = e.Time()
 				case "peer_down":
-					delete(up, peerID(e))
+					delete(up, e.PeerID())
 				}
 			}
 			if len(up) >= h.n-1 {
@@ -211,9 +212,9 @@ func (h *hall) whoIsMissing(full []time.Time) string {
 		for _, e := range p.Events() {
 			switch e.Name() {
 			case "peer_up":
-				up[peerID(e)] = true
+				up[e.PeerID()] = true
 			case "peer_down":
-				delete(up, peerID(e))
+				delete(up, e.PeerID())
 			}
 		}
 		var lack []string
@@ -237,7 +238,7 @@ func (h *hall) measureIdle() error {
 	take := func() ([]sample, error) {
 		s := make([]sample, h.n)
 		for i, p := range h.procs {
-			cpu, err := procCPU(p.PID())
+			cpu, err := procstat.CPU(p.PID(), false)
 			if err != nil {
 				return nil, err
 			}
@@ -271,11 +272,11 @@ func (h *hall) measureIdle() error {
 		cpu = append(cpu, 100*float64(b[i].cpu-a[i].cpu)/float64(wall))
 		traffic = append(traffic, float64(b[i].bytes-a[i].bytes)/wall.Seconds()/1000)
 		records = append(records, float64(b[i].published-a[i].published)/wall.Minutes())
-		r, err := procRSS(p.PID())
+		st, err := procstat.ReadStatus(p.PID())
 		if err != nil {
 			return err
 		}
-		rss = append(rss, r)
+		rss = append(rss, float64(st.RSSKiB)/1000)
 		if l, err := linkCount(p); err == nil {
 			links = append(links, float64(l))
 		}
@@ -365,47 +366,6 @@ func linkCount(p *netlab.Proc) (int, error) {
 	}
 	l, _ := e["links"].([]any)
 	return len(l), nil
-}
-
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name, which may hold spaces: state is field 3,
-	// utime 14 and stime 15 (1-based), in clock ticks of 10 ms.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil
-}
-
-func procRSS(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1000, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS for %d", pid)
-}
-
-func peerID(e netlab.Event) string {
-	if p, ok := e["peer"].(map[string]any); ok {
-		s, _ := p["id"].(string)
-		return s
-	}
-	return ""
-}
-
-func eventTime(e netlab.Event) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, e.Str("time"))
-	return t
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }

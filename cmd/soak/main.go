@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +23,7 @@ import (
 
 	"parley/headless/client"
 	"parley/internal/netlab"
+	"parley/internal/procstat"
 )
 
 func main() {
@@ -555,7 +555,8 @@ func (s *soak) sample() sample {
 		p, _, up := m.current()
 		rss, thr, gor := 0, 0, 0
 		if up {
-			rss, thr = procStatus(p.PID())
+			st, _ := procstat.ReadStatus(p.PID())
+			rss, thr = st.RSSKiB, st.Threads
 			if c, err := p.Stats(); err == nil {
 				gor = int(c["go_goroutines"])
 			}
@@ -565,27 +566,6 @@ func (s *soak) sample() sample {
 		sm.goroutines = append(sm.goroutines, gor)
 	}
 	return sm
-}
-
-// procStatus reads VmRSS (KiB) and Threads from /proc/PID/status.
-func procStatus(pid int) (rss, threads int) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		switch f[0] {
-		case "VmRSS:":
-			rss, _ = strconv.Atoi(f[1])
-		case "Threads:":
-			threads, _ = strconv.Atoi(f[1])
-		}
-	}
-	return rss, threads
 }
 
 // callState reports whether the long call is still active on both ends.

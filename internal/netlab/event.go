@@ -3,6 +3,7 @@ package netlab
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"parley/headless/client"
 	"parley/node"
@@ -30,6 +31,23 @@ func (e Event) Str(key string) string {
 func (e Event) Num(key string) float64 {
 	f, _ := e[key].(float64)
 	return f
+}
+
+// PeerID is the "id" of the event's "peer" object (peer_up, peer_down,
+// presence), or "".
+func (e Event) PeerID() string {
+	if p, ok := e["peer"].(map[string]any); ok {
+		s, _ := p["id"].(string)
+		return s
+	}
+	return ""
+}
+
+// Time is the event's "time" field (the node's clock when it emitted it), or
+// the zero time.
+func (e Event) Time() time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, e.Str("time"))
+	return t
 }
 
 // As decodes e into the node's event type T (client.Decode) when e is that
