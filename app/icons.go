@@ -47,7 +47,11 @@ const shield = `<path fill-rule="evenodd" d="M12 2 L20 5 V11 C20 16 16.6 20.4 12
 // a "⚠" glyph: the bundled text font lacks that glyph, so it came from whatever
 // fallback font a system has (the colour emoji font here), looking different on
 // every machine; the icon is the same everywhere, in the theme's warning colour.
-var keyWarningIcon = theme.NewWarningThemedResource(theme.WarningIcon())
+// A function, not a package variable: theme.WarningIcon asks the running app for
+// its theme, and at package initialisation there is none, which made every start
+// (headless and --version too) log "Attempt to access current Fyne app when none
+// is started".
+func keyWarningIcon() fyne.Resource { return theme.NewWarningThemedResource(theme.WarningIcon()) }
 
 var verifiedIcon = theme.NewSuccessThemedResource(fyne.NewStaticResource("verified.svg",
 	[]byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">`+shield+`</svg>`)))

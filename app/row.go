@@ -64,7 +64,7 @@ func newListRow() *listRow {
 		dot:      canvas.NewCircle(presenceColour(node.PresenceOffline)),
 		title:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		subtitle: newSubtleLabel(theme.SizeNameCaptionText),
-		warn:     widget.NewIcon(keyWarningIcon),
+		warn:     widget.NewIcon(keyWarningIcon()),
 		verified: widget.NewIcon(verifiedIcon),
 		guest:    newGuestBadge(),
 	}
