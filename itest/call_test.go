@@ -284,8 +284,14 @@ func groupCall(t *testing.T, size int) {
 			})
 		}
 	}
+	// All asked to quit at once, so every recording ends with every tone in it
+	// (quitting one by one, each waiting for the last to exit, left the last
+	// second of d's recording without a, who had gone).
 	for _, n := range nodes {
-		n.quit()
+		n.ok(n.Client.Quit())
+	}
+	for _, n := range nodes {
+		n.quitted()
 	}
 	for _, n := range nodes {
 		if err := n.Wait(); err != nil {

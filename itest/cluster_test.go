@@ -216,6 +216,12 @@ func (a answer[T]) on(n *node) T {
 func (n *node) quit() {
 	n.c.t.Helper()
 	n.ok(n.Client.Quit())
+	n.quitted()
+}
+
+// quitted waits for the bye a quit command brings, and for the process to exit.
+func (n *node) quitted() {
+	n.c.t.Helper()
 	if _, err := n.WaitEvent(10*time.Second, func(e netlab.Event) bool { return e.Name() == "bye" }); err != nil {
 		n.c.t.Fatalf("%s: no bye after quit: %v\n%s", n.name, err, n.Tail())
 	}
