@@ -200,3 +200,13 @@ func (u udpPeer) read(t *testing.T) rtp.Packet {
 	}
 	return p
 }
+
+// The payload bytes docs/sip.md gives for '#'.
+func TestEventBytesAsDocumented(t *testing.T) {
+	if b := AppendEvent(nil, Event{Code: 11, Volume: 10, Duration: 160}); !bytes.Equal(b, []byte{0x0b, 0x0a, 0x00, 0xa0}) {
+		t.Fatalf("start % x", b)
+	}
+	if b := AppendEvent(nil, Event{Code: 11, End: true, Volume: 10, Duration: 800}); !bytes.Equal(b, []byte{0x0b, 0x8a, 0x03, 0x20}) {
+		t.Fatalf("end % x", b)
+	}
+}
