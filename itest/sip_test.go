@@ -312,7 +312,7 @@ func TestSIPPhones(t *testing.T) {
 			t.Fatalf("a saw no dtmf 5 from the phone: %v", err)
 		}
 		a.ok(a.SendDTMF(in.Str("call"), "7"))
-		p.waitOutput(t, "received DTMF: '7'", 10*time.Second)
+		p.waitOutput(t, "received event: '7'", 10*time.Second)
 		p.do(t, "hangup", "")
 		ended, err := a.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return callEvent("ended", "")(e) && e.Str("call") == in.Str("call") })
 		if err != nil {
