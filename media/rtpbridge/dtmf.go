@@ -46,6 +46,9 @@ const (
 // the queue holds.
 var ErrDTMF = errors.New("rtpbridge: dtmf digits must be 1–32 of 0-9 * # A-D with room in the queue")
 
+// ErrNoEvents: the phone's SDP did not agree to telephone-event.
+var ErrNoEvents = errors.New("rtpbridge: the phone did not negotiate telephone-event")
+
 const digits = "0123456789*#ABCD"
 
 // DigitOf is the digit of event e (0–15), 0 when out of range.
@@ -128,6 +131,9 @@ func (b *Bridge) SendDTMF(s string) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.remote.EventPT == 0 {
+		return ErrNoEvents // they would wait in the queue for ever
+	}
 	if len(b.dtmfOut)+len(s) > MaxDTMFQueue {
 		return ErrDTMF
 	}

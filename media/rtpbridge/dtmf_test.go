@@ -124,6 +124,10 @@ func TestDTMFRefused(t *testing.T) {
 	}
 	defer b.Close()
 	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	b.SetRemote(Media{Addr: from, PT: PTPCMU})
+	if err := b.SendDTMF("1"); err != ErrNoEvents {
+		t.Fatalf("SendDTMF without telephone-event: %v", err)
+	}
 	b.SetRemote(Media{Addr: from, PT: PTPCMU, EventPT: PTEvent})
 	var got []byte
 	b.OnDTMF(func(d byte) { got = append(got, d) })
