@@ -10,6 +10,7 @@ type Caller interface {
 	Decline(id string) error
 	Hangup(id string) error
 	Mute(id string, on bool) error
+	SendDTMF(id, digits string) error
 	Calls() []node.CallInfo
 }
 

@@ -79,7 +79,7 @@ var required = map[string][]string{
 	"presence": {"status"}, "name": {"name"}, "send": {"to", "text"}, "add_peer": {"addr"},
 	"join": {"room"}, "leave": {"room"}, "topic": {"room"}, "say": {"room", "text"}, "relays": nil,
 	"history": nil, "read": nil, "search": {"text"}, "verify": {"peer"}, "block": {"peer"},
-	"call": nil, "answer": {"call"}, "decline": {"call"}, "hangup": {"call"}, "mute": {"call"}, "calls": nil,
+	"call": nil, "answer": {"call"}, "decline": {"call"}, "hangup": {"call"}, "mute": {"call"}, "dtmf": {"call", "digits"}, "calls": nil,
 	"send_file": nil, "accept_file": {"id"}, "decline_file": {"id"}, "cancel_file": {"id"}, "transfers": nil,
 	"auto_accept": nil,
 }
@@ -108,7 +108,7 @@ func FuzzParseCommand(f *testing.F) {
 			t.Fatalf("accepted unknown command %q", c.Cmd)
 		}
 		values := map[string]string{"status": c.Status, "name": c.Name, "to": c.To, "text": c.Text, "addr": c.Addr,
-			"room": c.Room, "peer": c.Peer, "call": c.Call, "id": c.ID}
+			"room": c.Room, "peer": c.Peer, "call": c.Call, "id": c.ID, "digits": c.Digits}
 		for _, f := range fields {
 			if values[f] == "" {
 				t.Fatalf("%s accepted without %q", c.Cmd, f)

@@ -149,6 +149,10 @@ var commands = map[string]command{
 			on := c.on() // {"cmd":"mute","call":…} mutes; "on":false unmutes
 			return map[string]any{"call": c.Call, "muted": on}, s.node.(Caller).Mute(c.Call, on)
 		}},
+	"dtmf": {need: []string{"call", "digits"}, uses: []capability{voiceCalls}, reply: "ok",
+		run: func(_ context.Context, s *Session, c Command) (any, error) {
+			return map[string]any{"call": c.Call}, s.node.(Caller).SendDTMF(c.Call, c.Digits)
+		}},
 	"calls": {uses: []capability{voiceCalls}, reply: "calls",
 		run: func(_ context.Context, s *Session, c Command) (any, error) {
 			calls := s.node.(Caller).Calls()
@@ -283,6 +287,8 @@ func (c Command) field(name string) string {
 		return c.Guest
 	case "user":
 		return c.User
+	case "digits":
+		return c.Digits
 	}
 	panic("headless: the command table needs an unknown field " + name) // TestCommandTableFields
 }

@@ -5,7 +5,7 @@ import "testing"
 // TestCommandTable checks every entry is complete: a reply event, a run (quit
 // aside), and only known field names in need (field panics on others).
 func TestCommandTable(t *testing.T) {
-	all := Command{To: "x", Text: "x", Status: "x", Addr: "x", Name: "x", Room: "x", Peer: "x", Call: "x", ID: "x", Guest: "x", User: "x"}
+	all := Command{To: "x", Text: "x", Status: "x", Addr: "x", Name: "x", Room: "x", Peer: "x", Call: "x", ID: "x", Guest: "x", User: "x", Digits: "x"}
 	for name, e := range commands {
 		if e.reply == "" {
 			t.Errorf("%s: no reply event", name)

@@ -42,7 +42,8 @@ func (f *fullNode) Hangup(id string) error  { return callErr(id) }
 func (f *fullNode) Mute(id string, on bool) error {
 	return callErr(id)
 }
-func (f *fullNode) Calls() []node.CallInfo { return nil }
+func (f *fullNode) SendDTMF(id, digits string) error { return callErr(id) }
+func (f *fullNode) Calls() []node.CallInfo           { return nil }
 
 func callErr(id string) error {
 	if id == "nope" {

@@ -69,6 +69,8 @@ type Command struct {
 	// mute, verify, block and auto_accept.
 	Call string `json:"call,omitempty"`
 	On   *bool  `json:"on,omitempty"`
+	// Digits are a call's keypad digits (dtmf).
+	Digits string `json:"digits,omitempty"`
 	// Path and Paths name files to send; ID names a file transfer.
 	Path  string   `json:"path,omitempty"`
 	Paths []string `json:"paths,omitempty"`

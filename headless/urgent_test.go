@@ -48,6 +48,7 @@ func (urgentCaller) Answer(id string) error               { return nil }
 func (urgentCaller) Decline(id string) error              { return nil }
 func (urgentCaller) Hangup(id string) error               { return nil }
 func (urgentCaller) Mute(id string, on bool) error        { return nil }
+func (urgentCaller) SendDTMF(id, digits string) error     { return nil }
 func (urgentCaller) Calls() []node.CallInfo               { return nil }
 
 // TestSessionUrgentCommands: "urgent":true turns send, say and call into the

@@ -303,7 +303,16 @@ func TestSIPPhones(t *testing.T) {
 		t.Logf("the phone's dial: a rung %v after the dial command (INVITE, 407, INVITE, overlay call)", time.Since(began).Round(time.Millisecond))
 		p.waitOutput(t, "INVITE sip:a@"+registrar, 10*time.Second)
 		p.waitOutput(t, "SIP/2.0 180 Ringing", 10*time.Second)
-		time.Sleep(time.Second) // a second of talk
+		// DTMF both ways: baresip's sndcode sends RFC 4733 events, a sees a
+		// dtmf event; a's dtmf command reaches baresip, which logs the digit.
+		p.do(t, "sndcode", "5")
+		if _, err := a.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
+			return e.Name() == "dtmf" && e.Str("call") == in.Str("call") && e.Str("digit") == "5"
+		}); err != nil {
+			t.Fatalf("a saw no dtmf 5 from the phone: %v", err)
+		}
+		a.ok(a.SendDTMF(in.Str("call"), "7"))
+		p.waitOutput(t, "received event: '7'", 10*time.Second)
 		p.do(t, "hangup", "")
 		ended, err := a.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return callEvent("ended", "")(e) && e.Str("call") == in.Str("call") })
 		if err != nil {

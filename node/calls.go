@@ -227,6 +227,8 @@ func (n *Node) onCall(ev call.Event) {
 			out.Relay, out.RelayName = e.Relay.String(), n.nameOf(e.Relay)
 		}
 		n.emit(out)
+	case call.DTMF:
+		n.onDTMF(e)
 	}
 }
 

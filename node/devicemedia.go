@@ -32,7 +32,7 @@ func (n *Node) SIPOffer(phone netip.Addr) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return rtpbridge.BuildSDP(b.LocalAddr(), uint64(time.Now().Unix()), rtpbridge.PTPCMU, rtpbridge.PTPCMA), nil
+	return rtpbridge.BuildSDP(b.LocalAddr(), uint64(time.Now().Unix()), rtpbridge.PTPCMU, rtpbridge.PTPCMA, rtpbridge.PTEvent), nil
 }
 
 // SIPAccept takes the phone's SDP answer to SIPOffer.
@@ -62,6 +62,9 @@ func (n *Node) SIPAnswer(phone netip.Addr, offer []byte) (string, error) {
 		return "", err
 	}
 	b.SetRemote(m)
+	if m.EventPT != 0 { // DTMF (dtmf.go): answered under the phone's number for it
+		return rtpbridge.BuildSDP(b.LocalAddr(), uint64(time.Now().Unix()), m.PT, m.EventPT), nil
+	}
 	return rtpbridge.BuildSDP(b.LocalAddr(), uint64(time.Now().Unix()), m.PT), nil
 }
 
@@ -76,7 +79,8 @@ func (n *Node) SIPMediaEnd() {
 		n.log.Debug("sip media ended", "in", st.PacketsIn, "out", st.PacketsOut, "drop_source", st.DropSource,
 			"drop_pt", st.DropPT, "drop_queue", st.DropQueue, "silent", st.SilentReads)
 		n.stats.Add("sip_rtp_in", st.PacketsIn)
-		n.stats.Add("sip_rtp_dropped", st.DropSource+st.DropMalformed+st.DropPT+st.DropSize+st.DropRate+st.DropQueue)
+		n.stats.Add("sip_rtp_dropped", st.DropSource+st.DropMalformed+st.DropPT+st.DropSize+st.DropRate+st.DropQueue+st.DropEvent)
+		n.stats.Add("sip_dtmf_in", st.EventsIn)
 		b.Close()
 	}
 }
@@ -107,6 +111,7 @@ func (n *Node) openRTP(phone netip.Addr) (*rtpbridge.Bridge, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.OnDTMF(n.phoneDigit)
 	n.media.mu.Lock()
 	if n.media.closed {
 		n.media.mu.Unlock()

@@ -45,8 +45,11 @@ func TestPhoneAudioThroughACall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	phone.SetRemote(rtpbridge.Media{Addr: m.Addr, PT: rtpbridge.PTPCMA})
-	if err := a.SIPAccept(lo, []byte(rtpbridge.BuildSDP(phone.LocalAddr(), 1, rtpbridge.PTPCMA))); err != nil {
+	if m.EventPT != rtpbridge.PTEvent {
+		t.Fatalf("the offer has telephone-event at %d, want %d", m.EventPT, rtpbridge.PTEvent)
+	}
+	phone.SetRemote(rtpbridge.Media{Addr: m.Addr, PT: rtpbridge.PTPCMA, EventPT: m.EventPT})
+	if err := a.SIPAccept(lo, []byte(rtpbridge.BuildSDP(phone.LocalAddr(), 1, rtpbridge.PTPCMA, rtpbridge.PTEvent))); err != nil {
 		t.Fatal(err)
 	}
 	stop := make(chan struct{})
@@ -86,6 +89,34 @@ func TestPhoneAudioThroughACall(t *testing.T) {
 		logCallStats(t, a)
 		t.Logf("a's rtp: %+v", a.media.rtp.Stats())
 	}
+	// DTMF both ways: the phone's "5" (RFC 4733) reaches b as a dtmf event;
+	// b's "#9" reaches the phone as RFC 4733 events.
+	phoneDigits := make(chan byte, 8)
+	phone.OnDTMF(func(d byte) { phoneDigits <- d })
+	if err := phone.SendDTMF("5"); err != nil {
+		t.Fatal(err)
+	}
+	if e := waitDTMF(t, b); e.Digit != "5" || e.Call != id || e.From != a.ID().String() {
+		t.Fatalf("b got %+v, want digit 5 of call %s from a", e, id)
+	}
+	if err := b.SendDTMF(id, "#9"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []byte("#9") {
+		select {
+		case d := <-phoneDigits:
+			if d != want {
+				t.Fatalf("the phone got %q, want %q", d, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the phone got no %q; a's rtp %+v", want, a.media.rtp.Stats())
+		}
+	}
+	for _, bad := range []string{"", "12x", "123456789012345678901234567890123"} {
+		if b.SendDTMF(id, bad) == nil {
+			t.Fatalf("SendDTMF(%q) accepted", bad)
+		}
+	}
 	stop <- struct{}{}
 	got := <-heard
 	if len(got) < 3*audio.SampleRate {
@@ -116,5 +147,20 @@ func TestDeclineBusy(t *testing.T) {
 	}
 	if e := waitCallState(t, a, "ended"); e.Reason != "busy" {
 		t.Fatalf("the caller's call ended %q, want busy", e.Reason)
+	}
+}
+
+func waitDTMF(t *testing.T, n *Node) DTMF {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-n.Events():
+			if e, ok := ev.(DTMF); ok {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("%s: no dtmf event", n.displayName())
+		}
 	}
 }

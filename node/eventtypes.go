@@ -10,7 +10,7 @@ func EventTypes() []Event {
 		Ready{}, PeerUp{}, PeerDown{}, PresenceChanged{}, QualityChanged{},
 		MessageReceived{}, MessageDelivered{}, RoomMessage{}, MessagesRead{},
 		MessageQueued{}, RoomUpdate{}, ErrorEvent{}, KeyChanged{},
-		CallIncoming{}, CallState{}, CallStats{},
+		CallIncoming{}, CallState{}, CallStats{}, DTMF{},
 		FileOffer{}, FileProgress{}, FileDone{}, FileFailed{},
 		GuestRequest{}, GuestChanged{},
 		UrgentMessage{}, AlertRaised{}, Acknowledged{}, UrgentCancelled{},

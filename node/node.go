@@ -177,6 +177,7 @@ type Node struct {
 
 	guests  guestHost  // the browser guests this node hosts (guests.go)
 	media   guestMedia // a browser's audio bridge (guestmedia.go)
+	dtmf    dtmfRate   // keypad digits sent this second (dtmf.go)
 	devices deviceHost // registered SIP phones (devices.go)
 
 	sounds soundPlayer // rings and chimes (sounds.go)

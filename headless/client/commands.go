@@ -31,6 +31,7 @@ var commands = map[string]struct{ method, reply string }{
 	"decline":      {"Decline", "ok"},
 	"hangup":       {"Hangup", "ok"},
 	"mute":         {"Mute", "ok"},
+	"dtmf":         {"SendDTMF", "ok"},
 	"calls":        {"Calls", "calls"},
 	"verify":       {"Verify", "ok"},
 	"block":        {"Block", "ok"},
@@ -239,6 +240,11 @@ func (c *Client) Hangup(call string) error { return c.run("hangup", &args{Call: 
 // Mute mutes (on) or unmutes a call's microphone.
 func (c *Client) Mute(call string, on bool) error {
 	return c.run("mute", &args{Call: call, On: &on}, nil)
+}
+
+// SendDTMF sends keypad digits (0-9 * # A-D) to the others in call.
+func (c *Client) SendDTMF(call, digits string) error {
+	return c.run("dtmf", &args{Call: call, Digits: digits}, nil)
 }
 
 // Calls lists the calls in progress.

@@ -34,7 +34,9 @@ type call struct {
 	muted        bool
 	invited      time.Time
 	firstAudio   time.Time
-	urgent       bool // an urgent call (Message.Urgent); set before the call is shared
+	urgent       bool  // an urgent call (Message.Urgent); set before the call is shared
+	dtmfSec      int64 // unix second and digits counted in it (dtmf.go)
+	dtmfCount    int
 }
 
 func newCall(m *Manager, id ID, host identity.PeerID, outgoing bool) *call {

@@ -58,7 +58,8 @@
 // call mixed by one participant), 10 urgent (one byte, 1; an invite to an
 // urgent call, which rings a callee already in a call instead of being
 // answered busy, and which, answered, ends the callee's other calls; on a relay ask, the relay may
-// exceed its session cap for it, media/relay/urgent.go). Unknown tags are skipped, so a later
+// exceed its session cap for it, media/relay/urgent.go), 11 DTMF digits
+// (ASCII, 1–32 of 0-9 * # A-D; a KindDTMF message, dtmf.go). Unknown tags are skipped, so a later
 // version can add fields; a known tag with a bad length makes the message
 // malformed. A message is at most MaxMessage bytes.
 //

@@ -80,6 +80,8 @@ func (m *Manager) Handle(from identity.PeerID, msg *Message) {
 		m.participantGone(c, from, reason)
 	case KindHangup:
 		m.participantGone(c, from, ReasonRemoteHang)
+	case KindDTMF:
+		m.onDTMF(c, from, msg)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/transport/v2"
@@ -96,6 +97,8 @@ type Manager struct {
 	// path through the call state machine that misses one) keeps its RTP and
 	// RTCP readers blocked, and Close would wait for them forever.
 	open map[*webrtc.PeerConnection]struct{}
+	// dtmfDropped counts DTMF digits over the rate bound (dtmf.go).
+	dtmfDropped atomic.Uint64
 }
 
 // New returns a Manager; Close ends its calls.

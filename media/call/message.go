@@ -34,12 +34,13 @@ const (
 	KindCandidate  Kind = 8 // either way: one trickled ICE candidate
 	KindRelayAsk   Kind = 9 // caller → relay peer: credentials for this call, please
 	KindRelayGrant Kind = 10
+	KindDTMF       Kind = 11 // either way: keypad digits (dtmf.go)
 )
 
 var kindNames = map[Kind]string{
 	KindInvite: "invite", KindRinging: "ringing", KindAccept: "accept", KindDecline: "decline",
 	KindBusy: "busy", KindCancel: "cancel", KindHangup: "hangup", KindCandidate: "candidate",
-	KindRelayAsk: "relay_ask", KindRelayGrant: "relay_grant",
+	KindRelayAsk: "relay_ask", KindRelayGrant: "relay_grant", KindDTMF: "dtmf",
 }
 
 func (k Kind) String() string {
@@ -96,6 +97,8 @@ type Message struct {
 	// Urgent marks an invite to an urgent call (issue 24): a callee already in
 	// a call rings instead of answering busy.
 	Urgent bool
+	// Digits are a KindDTMF message's keypad digits (0-9 * # A-D, ≤ 32).
+	Digits string
 }
 
 const (
@@ -109,6 +112,7 @@ const (
 	tagParticipant = 8
 	tagMixer       = 9
 	tagUrgent      = 10
+	tagDigits      = 11
 	headerLen      = 2 + 16
 )
 
@@ -147,6 +151,9 @@ func (m *Message) Encode() ([]byte, error) {
 	}
 	if m.Urgent {
 		field(tagUrgent, []byte{1})
+	}
+	if m.Digits != "" {
+		field(tagDigits, []byte(m.Digits))
 	}
 	if len(w.B) > MaxMessage {
 		return nil, fmt.Errorf("call %s message is %d bytes, limit %d", m.Kind, len(w.B), MaxMessage)
@@ -234,6 +241,11 @@ func (m *Message) setField(tag uint8, v []byte) error {
 			return fmt.Errorf("%w: urgent flag of %d bytes", ErrMalformed, len(v))
 		}
 		m.Urgent = true
+	case tagDigits:
+		if !ValidDigits(string(v)) {
+			return fmt.Errorf("%w: dtmf digits %q", ErrMalformed, v)
+		}
+		m.Digits = string(v)
 	case tagMixer:
 		p, err := id()
 		if err != nil {

@@ -21,6 +21,7 @@ var messageCases = []Message{
 	{Kind: KindInvite, Call: ID{1}, SDP: "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\n"},
 	{Kind: KindInvite, Call: ID{2}, SDP: "v=0", Relay: &Relay{Peer: peer(7), URLs: []string{"turn:10.77.1.12:48557?transport=udp", "turn:10.77.2.12:48557?transport=udp"}, Username: "1700000000:ab:cd", Password: "c2VjcmV0"}},
 	{Kind: KindRinging, Call: ID{3}},
+	{Kind: KindDTMF, Call: ID{9}, Digits: "0123456789*#ABCD"},
 	{Kind: KindAccept, Call: ID{4}, SDP: "v=0 answer"},
 	{Kind: KindDecline, Call: ID{5}, Reason: "declined"},
 	{Kind: KindBusy, Call: ID{6}},
@@ -65,6 +66,8 @@ func TestMessageMalformed(t *testing.T) {
 		"short relay peer":  withField(tagRelayPeer, []byte{1, 2, 3}),
 		"short participant": withField(tagParticipant, make([]byte, 15)),
 		"long mixer":        withField(tagMixer, make([]byte, 17)),
+		"dtmf letter":       withField(tagDigits, []byte("12x")),
+		"dtmf too many":     withField(tagDigits, []byte(strings.Repeat("1", MaxDigits+1))),
 		"oversized":         make([]byte, MaxMessage+1),
 	}
 	for name, b := range cases {

@@ -42,7 +42,10 @@ type Stats struct {
 	// Drops by reason: from an address other than the phone's, not RTP, a
 	// payload type not negotiated, too long, over the rate, queue full.
 	DropSource, DropMalformed, DropPT, DropSize, DropRate, DropQueue uint64
-	SilentReads                                                      uint64 // the call read with nothing queued
+	// DTMF (dtmf.go): events reported, telephone-event payloads refused,
+	// repeated end packets collapsed, packets sent.
+	EventsIn, DropEvent, DupEvents, EventsOut uint64
+	SilentReads                               uint64 // the call read with nothing queued
 }
 
 // Bridge is one call's RTP session with a phone.
@@ -64,6 +67,20 @@ type Bridge struct {
 
 	lastSec  int64 // unix second of rate counting
 	secCount int
+
+	// DTMF (dtmf.go), guarded by mu.
+	onDTMF    func(byte)
+	evSeen    bool   // evTS holds the last reported event's timestamp
+	evTS      uint32 // its end packets' repeats are collapsed by it
+	evSec     int64
+	evCount   int
+	dtmfOut   []uint8 // events waiting to be sent, head first
+	evStep    int     // frame-time step of the head event
+	evStartTS uint32
+	eventsIn  atomic.Uint64
+	dropEvent atomic.Uint64
+	dupEvents atomic.Uint64
+	eventsOut atomic.Uint64
 
 	packetsIn, packetsOut                                            atomic.Uint64
 	dropSource, dropMalformed, dropPT, dropSize, dropRate, dropQueue atomic.Uint64
@@ -120,7 +137,8 @@ func (b *Bridge) Stats() Stats {
 	return Stats{PacketsIn: b.packetsIn.Load(), PacketsOut: b.packetsOut.Load(),
 		DropSource: b.dropSource.Load(), DropMalformed: b.dropMalformed.Load(), DropPT: b.dropPT.Load(),
 		DropSize: b.dropSize.Load(), DropRate: b.dropRate.Load(), DropQueue: b.dropQueue.Load(),
-		SilentReads: b.silentReads.Load()}
+		SilentReads: b.silentReads.Load(),
+		EventsIn:    b.eventsIn.Load(), DropEvent: b.dropEvent.Load(), DupEvents: b.dupEvents.Load(), EventsOut: b.eventsOut.Load()}
 }
 
 func (b *Bridge) readLoop() {
@@ -163,6 +181,10 @@ func (b *Bridge) receive(pkt []byte, from netip.AddrPort, pcm8 []int16) {
 	var p rtp.Packet
 	if err := p.Unmarshal(pkt); err != nil || p.Version != 2 {
 		b.dropMalformed.Add(1)
+		return
+	}
+	if remote.EventPT != 0 && p.PayloadType == remote.EventPT {
+		b.receiveEvent(p.Timestamp, p.Payload, now)
 		return
 	}
 	if p.PayloadType != remote.PT {
@@ -244,6 +266,18 @@ func (s sink) WriteFrame(src []int16) error {
 	if !remote.Addr.IsValid() {
 		b.mu.Unlock()
 		return nil // not negotiated yet: nowhere to send
+	}
+	if len(b.dtmfOut) > 0 && remote.EventPT != 0 {
+		if pkts := b.sendEventLocked(remote.EventPT); pkts != nil {
+			b.ts += samples8k // the event's frame time passes as voice's would
+			b.mu.Unlock()
+			for _, out := range pkts {
+				if _, err := b.conn.WriteToUDPAddrPort(out, remote.Addr); err == nil {
+					b.eventsOut.Add(1)
+				}
+			}
+			return nil
+		}
 	}
 	var s8 [samples8k]int16
 	down48to8(s8[:], src)

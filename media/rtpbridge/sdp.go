@@ -37,6 +37,9 @@ type Media struct {
 	// send from another (baresip names its first interface's and sends
 	// from the one the route picks).
 	Also netip.Addr
+	// EventPT is the payload type of telephone-event/8000 (RFC 4733) the
+	// SDP named, 0 when none (0 is PCMU, never an event type).
+	EventPT uint8
 }
 
 // ParseSDP reads the first audio stream of an SDP body that offers PCMU or
@@ -74,13 +77,34 @@ func ParseSDP(body []byte) (Media, error) {
 			if err != nil || (pt != PTPCMU && pt != PTPCMA) {
 				continue
 			}
-			return Media{Addr: netip.AddrPortFrom(ip.Unmap(), uint16(m.MediaName.Port.Value)), PT: uint8(pt)}, nil
+			return Media{Addr: netip.AddrPortFrom(ip.Unmap(), uint16(m.MediaName.Port.Value)), PT: uint8(pt), EventPT: eventPT(m)}, nil
 		}
 	}
 	return Media{}, ErrNoAudio
 }
 
-// BuildSDP is this end's SDP: audio at local, offering pts in that order.
+// eventPT finds "a=rtpmap:N telephone-event/8000" for a dynamic N among
+// the stream's formats.
+func eventPT(m *sdp.MediaDescription) uint8 {
+	for _, a := range m.Attributes {
+		if a.Key != "rtpmap" {
+			continue
+		}
+		num, enc, ok := strings.Cut(a.Value, " ")
+		if !ok || !strings.EqualFold(strings.TrimSpace(enc), "telephone-event/8000") {
+			continue
+		}
+		pt, err := strconv.Atoi(num)
+		if err != nil || pt < 96 || pt > 127 || !slices.Contains(m.MediaName.Formats, num) {
+			continue
+		}
+		return uint8(pt)
+	}
+	return 0
+}
+
+// BuildSDP is this end's SDP: audio at local, offering pts in that order;
+// a dynamic pt (96–127) is telephone-event/8000 with events 0–15 (DTMF).
 func BuildSDP(local netip.AddrPort, session uint64, pts ...uint8) string {
 	family := "IP4"
 	if local.Addr().Is6() {
@@ -100,6 +124,10 @@ func BuildSDP(local netip.AddrPort, session uint64, pts ...uint8) string {
 			b.WriteString("a=rtpmap:0 PCMU/8000\r\n")
 		case PTPCMA:
 			b.WriteString("a=rtpmap:8 PCMA/8000\r\n")
+		default:
+			if pt >= 96 && pt <= 127 {
+				fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-15\r\n", pt, pt)
+			}
 		}
 	}
 	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")

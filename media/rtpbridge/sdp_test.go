@@ -13,13 +13,18 @@ const baresipOffer = "v=0\r\no=- 1283474923 3781209427 IN IP4 10.0.0.2\r\ns=-\r\
 
 func TestParseSDP(t *testing.T) {
 	m, err := ParseSDP([]byte(baresipOffer))
-	if err != nil || m.PT != PTPCMA || m.Addr != netip.MustParseAddrPort("10.0.0.2:10000") {
-		t.Fatalf("got %+v, %v; want PCMA at 10.0.0.2:10000", m, err)
+	if err != nil || m.PT != PTPCMA || m.Addr != netip.MustParseAddrPort("10.0.0.2:10000") || m.EventPT != 101 {
+		t.Fatalf("got %+v, %v; want PCMA at 10.0.0.2:10000, events 101", m, err)
+	}
+	// telephone-event named by rtpmap but not among the formats: none.
+	m, _ = ParseSDP([]byte(strings.ReplaceAll(baresipOffer, " 0 101\r\n", " 0\r\n")))
+	if m.EventPT != 0 {
+		t.Fatalf("event pt %d from an rtpmap not in the m= line", m.EventPT)
 	}
 	// Our own SDP reads back as what it says.
 	local := netip.MustParseAddrPort("192.168.1.5:40000")
-	m, err = ParseSDP([]byte(BuildSDP(local, 7, PTPCMU, PTPCMA)))
-	if err != nil || m.PT != PTPCMU || m.Addr != local {
+	m, err = ParseSDP([]byte(BuildSDP(local, 7, PTPCMU, PTPCMA, PTEvent)))
+	if err != nil || m.PT != PTPCMU || m.Addr != local || m.EventPT != PTEvent {
 		t.Fatalf("own: %+v, %v", m, err)
 	}
 	for name, body := range map[string]string{
