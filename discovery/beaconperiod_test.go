@@ -68,3 +68,13 @@ func TestBeaconPeriodKeepsAShortBase(t *testing.T) {
 		t.Errorf("a 100 ms base with 3 neighbours became %v", got)
 	}
 }
+
+// A table filled with throwaway keys stretches the periods only so far.
+func TestPeriodsAreBoundedUnderAFlood(t *testing.T) {
+	if got := beaconPeriod(5*time.Second, 4096); got != maxBeaconPeriod {
+		t.Errorf("4,096 neighbours: beacons every %v, want %v", got, maxBeaconPeriod)
+	}
+	if got := mdnsPeriod(99, 4096); got != 5*time.Minute {
+		t.Errorf("4,096 neighbours: mDNS every %v, want 5m", got)
+	}
+}

@@ -34,7 +34,8 @@ func mdnsPeriod(step, n int) time.Duration {
 	if step < len(mdnsBackoff)-1 {
 		return mdnsBackoff[step]
 	}
-	return max(mdnsBackoff[len(mdnsBackoff)-1], time.Duration(n)*mdnsSpacing)
+	// At most 5 minutes: the table can be inflated by throwaway keys.
+	return max(mdnsBackoff[len(mdnsBackoff)-1], min(5*time.Minute, time.Duration(n)*mdnsSpacing))
 }
 
 // quietLogger swallows hashicorp/mdns's log.Printf chatter (it logs every unparsable

@@ -343,10 +343,15 @@ func (s *Service) sendBeacons(ctx context.Context) {
 // cmd/benchhall re-measures the traffic.
 const beaconSpacing = 250 * time.Millisecond
 
+// maxBeaconPeriod bounds the stretch: the table counts every signed beacon's
+// sender, and keys cost nothing, so a flood of throwaway beacons must not
+// quiet an honest node for long.
+const maxBeaconPeriod = time.Minute
+
 // beaconPeriod is the steady beacon period of a node that knows n neighbours.
 // Only past the default 5 s, so a test's shorter BeaconInterval holds.
 func beaconPeriod(base time.Duration, n int) time.Duration {
-	if scaled := time.Duration(n) * beaconSpacing; scaled > 5*time.Second {
+	if scaled := min(maxBeaconPeriod, time.Duration(n)*beaconSpacing); scaled > 5*time.Second {
 		return max(base, scaled)
 	}
 	return base

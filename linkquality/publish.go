@@ -38,7 +38,7 @@ func (q *Monitor) Publish() {
 // 1.5 kB each in a hall where nodes hold 40 links. The gap is max(PublishMin,
 // n × publishSpacing) once that passes the default 30 s (a shorter PublishMin,
 // in tests, holds in a small overlay): 30 s up to 30 peers, as before; 200 s
-// among 200. On a
+// among 150, 3 min (its bound) from 180. On a
 // shared machine (cmd/benchhall) every node's CPU load and coordinate move
 // enough to publish at every chance, so this is what bounds it there. A relay
 // that got much worse still says so after UrgentInterval.
@@ -46,7 +46,8 @@ const publishSpacing = time.Second
 
 // publishGap is the least time between two publications of a node holding n records.
 func publishGap(base time.Duration, n int) time.Duration {
-	if scaled := time.Duration(n) * publishSpacing; scaled > selection.DefaultMinInterval {
+	// At most 3 minutes: records held include a flood's throwaway ones.
+	if scaled := min(3*time.Minute, time.Duration(n)*publishSpacing); scaled > selection.DefaultMinInterval {
 		return max(base, scaled)
 	}
 	return base

@@ -120,10 +120,15 @@ func (o *Overlay) pingLoop(l *Link) {
 const pingBudget = 8
 
 // pingPace is the factor PingInterval and DeadAfter are stretched by: 1 up to
-// pingBudget links, links/pingBudget beyond.
+// pingBudget links, links/pingBudget beyond, at most maxPingPace.
 func (o *Overlay) pingPace() float64 {
 	o.mu.Lock()
 	n := len(o.links)
 	o.mu.Unlock()
-	return max(1, float64(n)/pingBudget)
+	return min(maxPingPace, max(1, float64(n)/pingBudget))
 }
+
+// maxPingPace bounds the stretch: links opened only to slow the pings (a node
+// accepts up to 512) must not make a silent peer take minutes to notice; at 8 a
+// link is pinged at least every 8 s and dropped after 28 s of silence.
+const maxPingPace = 8

@@ -47,13 +47,15 @@ const maxGraphEdges = 64 * 4096
 const recomputeMinGap = 50 * time.Millisecond
 
 // recomputeBackoff stretches the gap after a slow pass: a pass of d is followed by
-// at least recomputeBackoff × d of rest, so passes take at most 1/(1+9) of a core.
+// at least recomputeBackoff × d of rest, so passes take at most 1/(1+4) of a core.
 // At twice d, a third of a core, the 40 nodes of a hall starting on one 2-core
 // machine wanted 13 cores of passes between them while their links came up (graph
 // rebuilds were 12 % of all their CPU, cmd/benchhall with PARLEY_CPUPROFILE). A
 // pass on a LAN of 40 takes about a millisecond, so recomputeMinGap still rules
-// a machine that is not starved.
-const recomputeBackoff = 9
+// a machine that is not starved; at the record cap (4,096, a flood) a pass of
+// ~50 ms rests 200 ms, so a newcomer still shows within a second
+// (TestHostileRecordFloodNewcomer).
+const recomputeBackoff = 4
 
 // graphInput is what a pass reads, copied under o.mu.
 type graphInput struct {

@@ -178,7 +178,7 @@ func (o *Overlay) requestRecompute() {
 
 func (o *Overlay) recomputeLoop(ctx context.Context) {
 	// A pass runs at most every max(recomputeMinGap, recomputeBackoff × the last
-	// pass), so a flood of records costs at most a tenth of a core in passes, and
+	// pass), so a flood of records costs at most a fifth of a core in passes, and
 	// at least every expireEvery, so records expire on a quiet node too.
 	expire := time.NewTicker(expireEvery)
 	defer expire.Stop()
@@ -375,20 +375,33 @@ const refreshSpacing = time.Second
 // hall starts (a record per new link, at most one per PublishMinGap) n nodes
 // send every node n records per gap, each checked and each a graph pass. The
 // gap is max(PublishMinGap, n × publishSpacing) once that passes the default
-// 250 ms: as before up to 12 peers, 0.8 s among 40, 4 s among 200 (every node
-// then takes in about 50 records a second at most). cmd/benchhall re-measures
+// 250 ms: as before up to 12 peers, 0.8 s among 40, 1 s among 200 (every node
+// then takes in about 50 records a second at most), at most maxPublishGap.
+// n counts peers online. cmd/benchhall re-measures
 // the start-up.
 const publishSpacing = 20 * time.Millisecond
 
 // publishGap is the least time between two own records.
 func (o *Overlay) publishGap() time.Duration {
 	o.mu.Lock()
-	n := len(o.records)
+	n := len(o.online)
 	o.mu.Unlock()
-	if scaled := time.Duration(n) * publishSpacing; scaled > 250*time.Millisecond {
-		return max(o.cfg.PublishMinGap, scaled)
+	return publishGapFor(o.cfg.PublishMinGap, n)
+}
+
+// maxPublishGap bounds publishGap: a newcomer is listed in its neighbours'
+// records, and so seen online, at most this late.
+const maxPublishGap = time.Second
+
+// publishGapFor is publishGap for a node with n peers online. It counts online
+// peers, not records held: a flood of throwaway records (itest
+// TestHostileRecordFloodNewcomer, 10,000 of them) would otherwise stretch the gap
+// to minutes and hide every newcomer that long.
+func publishGapFor(base time.Duration, n int) time.Duration {
+	if scaled := min(maxPublishGap, time.Duration(n)*publishSpacing); scaled > 250*time.Millisecond {
+		return max(base, scaled)
 	}
-	return o.cfg.PublishMinGap
+	return base
 }
 
 // maxRefresh keeps refreshes well inside recordExpiry, so a record never
@@ -398,13 +411,19 @@ const maxRefresh = recordExpiry / 2
 // refreshPeriod is how long the own record may go unrefreshed.
 func (o *Overlay) refreshPeriod() time.Duration {
 	o.mu.Lock()
-	n := len(o.records)
+	n := len(o.online)
 	o.mu.Unlock()
+	return refreshPeriodFor(o.cfg.RefreshEvery, n)
+}
+
+// refreshPeriodFor is refreshPeriod for a node with n peers online (not records
+// held, which a flood can inflate).
+func refreshPeriodFor(base time.Duration, n int) time.Duration {
 	// Only past the default minute, so a test's shorter RefreshEvery holds.
 	if scaled := min(maxRefresh, time.Duration(n)*refreshSpacing); scaled > time.Minute {
-		return max(o.cfg.RefreshEvery, scaled)
+		return max(base, scaled)
 	}
-	return o.cfg.RefreshEvery
+	return base
 }
 
 // SeqSource issues the own records' sequence numbers: strictly increasing, across
