@@ -173,6 +173,11 @@ func (l *Load) churn(stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
+		select {
+		case <-stop: // both were ready: stopping wins, no restart after the end
+			return
+		default:
+		}
 		m := l.Churnable[i%len(l.Churnable)]
 		p, _, _ := m.Current()
 		m.setDown()
