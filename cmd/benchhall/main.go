@@ -1,9 +1,10 @@
 // Command benchhall runs a conference hall on one machine: many real nodes (the
 // release build) in network namespaces on one bridge, all started within a few
 // seconds, and reports how long until every node sees every other as online, then
-// each node's idle CPU, RSS, overlay traffic and links. Needs root.
+// each node's idle CPU, RSS, overlay traffic and links, then the same under a chat
+// load with churn, and whether that load lost or duplicated a message. Needs root.
 //
-//	go run ./cmd/benchhall -bin bin/parley -nodes 100
+//	go run ./cmd/benchhall -bin bin/parley -nodes 100 -load 10m
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/chatload"
 	"parley/internal/netlab"
 	"parley/internal/procstat"
 )
@@ -28,14 +30,30 @@ func main() {
 	wait := flag.Duration("converge", 3*time.Minute, "longest wait for every node to see every other")
 	idle := flag.Duration("idle", 30*time.Second, "idle period over which CPU and traffic are measured")
 	logLevel := flag.String("log-level", "warn", "the nodes' --log-level")
+	load := flag.Duration("load", 10*time.Minute, "chat and churn period after the idle one (0: none)")
+	rate := flag.Float64("rate", 1, "chat messages per second over all nodes, half 1:1, half in the room")
+	roomSize := flag.Int("room", 0, "room members, the first nodes (default min(50, nodes/2))")
+	churn := flag.Duration("churn", 15*time.Second, "one node restarted this often during the load (0: never)")
+	drain := flag.Duration("drain", 90*time.Second, "longest wait for the last messages after the load stops")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "benchhall: needs root (network namespaces)")
 		os.Exit(2)
 	}
-	h := &hall{n: *nodes, spread: *spread, converge: *wait, idle: *idle, logLevel: *logLevel}
+	if *roomSize == 0 {
+		*roomSize = min(50, *nodes/2)
+	}
+	if *load > 0 && (*roomSize < 2 || *roomSize > *nodes || *nodes < 3) {
+		fmt.Fprintln(os.Stderr, "benchhall: the load needs a room of 2 to -nodes members and a third node to churn")
+		os.Exit(2)
+	}
+	h := &hall{n: *nodes, spread: *spread, converge: *wait, idle: *idle, logLevel: *logLevel,
+		load: *load, rate: *rate, roomSize: *roomSize, churn: *churn, drain: *drain}
 	if err := h.run(*bin); err != nil {
 		fmt.Fprintln(os.Stderr, "benchhall:", err)
+		os.Exit(1)
+	}
+	if h.failed {
 		os.Exit(1)
 	}
 }
@@ -46,15 +64,26 @@ type hall struct {
 	converge time.Duration
 	idle     time.Duration
 	logLevel string
+	load     time.Duration
+	rate     float64
+	roomSize int
+	churn    time.Duration
+	drain    time.Duration
 
 	lab     *netlab.Lab
 	bin     string
 	dir     string
 	hosts   []*netlab.Host
-	procs   []*netlab.Proc
-	ids     []string
+	members []*chatload.Member // one per host; its process changes with churn
 	started []time.Time
 	ready   []time.Duration
+	failed  bool // the load lost or duplicated a message, or a restart failed
+}
+
+// proc is node i's current process.
+func (h *hall) proc(i int) *netlab.Proc {
+	p, _, _ := h.members[i].Current()
+	return p
 }
 
 func (h *hall) run(bin string) error {
@@ -85,13 +114,17 @@ func (h *hall) run(bin string) error {
 		}
 		h.hosts = append(h.hosts, host)
 	}
-	h.procs, h.ids, h.started, h.ready = make([]*netlab.Proc, h.n), make([]string, h.n), make([]time.Time, h.n), make([]time.Duration, h.n)
+	h.started, h.ready = make([]time.Time, h.n), make([]time.Duration, h.n)
+	for _, host := range h.hosts {
+		h.members = append(h.members, chatload.NewMember(host.Name, host, []string{"--headless", "--data", filepath.Join(h.dir, host.Name), "--name", host.Name,
+			"--log-level", h.logLevel, "--discovery", "both", "--web", "off", "--audio-in", "null", "--audio-out", "null"}))
+	}
 	defer func() {
 		// Quit, not kill: a node run with PARLEY_CPUPROFILE writes its profile
 		// on the way out.
 		var wg sync.WaitGroup
-		for _, p := range h.procs {
-			if p != nil && !p.Exited() {
+		for _, m := range h.members {
+			if p, _, _ := m.Current(); p != nil && !p.Exited() {
 				wg.Go(func() {
 					if p.Quit(10*time.Second) != nil {
 						p.Kill()
@@ -120,7 +153,13 @@ func (h *hall) run(bin string) error {
 	if missing > 0 {
 		fmt.Printf("\n%d of %d nodes did not see every other within %v\n", missing, h.n, h.converge)
 	}
-	return h.measureIdle()
+	if err := h.measureIdle(); err != nil {
+		return err
+	}
+	if h.load <= 0 {
+		return nil
+	}
+	return h.measureLoad()
 }
 
 // startAll starts every node, spread evenly over h.spread, and waits for each
@@ -134,21 +173,12 @@ func (h *hall) startAll() error {
 		go func() {
 			defer wg.Done()
 			time.Sleep(time.Duration(i) * step)
-			name := h.hosts[i].Name
 			h.started[i] = time.Now()
-			p, err := h.hosts[i].Start(h.bin, "--headless", "--data", filepath.Join(h.dir, name), "--name", name,
-				"--log-level", h.logLevel, "--discovery", "both", "--web", "off", "--audio-in", "null", "--audio-out", "null")
+			ready, err := h.members[i].Start(h.bin, 60*time.Second)
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			h.procs[i] = p
-			ready, err := p.WaitEvent(60*time.Second, func(e netlab.Event) bool { return e.Name() == "ready" })
-			if err != nil {
-				errs[i] = fmt.Errorf("%s: %w\n%s", name, err, p.Tail())
-				return
-			}
-			h.ids[i] = ready.Str("id")
 			h.ready[i] = ready.Time().Sub(h.started[i])
 		}()
 	}
@@ -170,12 +200,12 @@ func (h *hall) waitConverged(last time.Time) ([]time.Time, int) {
 	for {
 		missing := 0
 		var worst []string
-		for i, p := range h.procs {
+		for i := range h.members {
 			if !full[i].IsZero() {
 				continue
 			}
 			up, at := map[string]bool{}, time.Time{}
-			for _, e := range p.Events() {
+			for _, e := range h.proc(i).Events() {
 				switch e.Name() {
 				case "peer_up":
 					up[e.PeerID()] = true
@@ -204,10 +234,11 @@ func (h *hall) waitConverged(last time.Time) ([]time.Time, int) {
 
 // whoIsMissing names the peers the first node short of a full view lacks.
 func (h *hall) whoIsMissing(full []time.Time) string {
-	for i, p := range h.procs {
+	for i := range h.members {
 		if !full[i].IsZero() {
 			continue
 		}
+		p := h.proc(i)
 		up := map[string]bool{}
 		for _, e := range p.Events() {
 			switch e.Name() {
@@ -218,8 +249,8 @@ func (h *hall) whoIsMissing(full []time.Time) string {
 			}
 		}
 		var lack []string
-		for j, id := range h.ids {
-			if j != i && !up[id] {
+		for j, m := range h.members {
+			if j != i && !up[m.ID()] {
 				lack = append(lack, h.hosts[j].Name)
 			}
 		}
@@ -228,60 +259,80 @@ func (h *hall) whoIsMissing(full []time.Time) string {
 	return ""
 }
 
+// reading is one node's counters at one moment. A node that is down (churn) has
+// only its interface's bytes, which the namespace keeps across restarts.
+type reading struct {
+	up        bool
+	epoch     int // the member's process; CPU is compared within one process only
+	cpu       time.Duration
+	bytes     int64
+	published uint64
+}
+
+// read takes every node's counters.
+func (h *hall) read() ([]reading, error) {
+	r := make([]reading, h.n)
+	for i, m := range h.members {
+		b, err := h.ifaceBytes(i)
+		if err != nil {
+			return nil, err
+		}
+		r[i].bytes = b
+		p, epoch, up := m.Current()
+		if !up {
+			continue
+		}
+		cpu, err1 := procstat.CPU(p.PID(), false)
+		st, err2 := p.Request(map[string]any{"cmd": "stats"}, 10*time.Second, "stats")
+		if err1 != nil || err2 != nil {
+			continue // killed by churn between Current and here
+		}
+		c, _ := st["counters"].(map[string]any)
+		pub, _ := c["record_published"].(float64)
+		r[i] = reading{up: true, epoch: epoch, cpu: cpu, bytes: b, published: uint64(pub)}
+	}
+	return r, nil
+}
+
 // measureIdle samples CPU time, RSS and interface bytes of every node over h.idle.
 func (h *hall) measureIdle() error {
-	type sample struct {
-		cpu       time.Duration
-		bytes     int64
-		published uint64
-	}
-	take := func() ([]sample, error) {
-		s := make([]sample, h.n)
-		for i, p := range h.procs {
-			cpu, err := procstat.CPU(p.PID(), false)
-			if err != nil {
-				return nil, err
-			}
-			b, err := h.ifaceBytes(i)
-			if err != nil {
-				return nil, err
-			}
-			st, err := p.Request(map[string]any{"cmd": "stats"}, 10*time.Second, "stats")
-			if err != nil {
-				return nil, err
-			}
-			c, _ := st["counters"].(map[string]any)
-			pub, _ := c["record_published"].(float64)
-			s[i] = sample{cpu, b, uint64(pub)}
-		}
-		return s, nil
-	}
-	a, err := take()
+	a, err := h.read()
 	if err != nil {
 		return err
 	}
 	t0 := time.Now()
 	time.Sleep(h.idle)
-	b, err := take()
+	b, err := h.read()
 	if err != nil {
 		return err
 	}
-	wall := time.Since(t0)
+	fmt.Printf("\nIdle, over %v after convergence:\n\n", h.idle.Round(time.Second))
+	h.perNode(a, b, time.Since(t0))
+	return nil
+}
+
+// perNode prints the per-node table between two readings: CPU and records only
+// for nodes that ran one process throughout, traffic for every node (its
+// interface outlives restarts), RSS and links for every node up at the end.
+func (h *hall) perNode(a, b []reading, wall time.Duration) {
 	var cpu, rss, traffic, links, records []float64
-	for i, p := range h.procs {
-		cpu = append(cpu, 100*float64(b[i].cpu-a[i].cpu)/float64(wall))
+	for i, m := range h.members {
 		traffic = append(traffic, float64(b[i].bytes-a[i].bytes)/wall.Seconds()/1000)
-		records = append(records, float64(b[i].published-a[i].published)/wall.Minutes())
-		st, err := procstat.ReadStatus(p.PID())
-		if err != nil {
-			return err
+		if a[i].up && b[i].up && a[i].epoch == b[i].epoch {
+			cpu = append(cpu, 100*float64(b[i].cpu-a[i].cpu)/float64(wall))
+			records = append(records, float64(b[i].published-a[i].published)/wall.Minutes())
 		}
-		rss = append(rss, float64(st.RSSKiB)/1000)
+		p, _, up := m.Current()
+		if !up {
+			continue
+		}
+		if st, err := procstat.ReadStatus(p.PID()); err == nil {
+			rss = append(rss, float64(st.RSSKiB)/1000)
+		}
 		if l, err := linkCount(p); err == nil {
 			links = append(links, float64(l))
 		}
 	}
-	fmt.Printf("\nIdle, over %v after convergence:\n\n", h.idle.Round(time.Second))
 	fmt.Println("| per node | n | p50 | p99 | max |")
 	fmt.Println("|---|---|---|---|---|")
 	rowF("CPU, % of a core", cpu, "%.2f")
@@ -293,7 +344,58 @@ func (h *hall) measureIdle() error {
 	for _, c := range cpu {
 		total += c
 	}
-	fmt.Printf("\nall nodes together: %.0f %% of a core\n", total)
+	fmt.Printf("\nall %d nodes that ran throughout together: %.0f %% of a core\n", len(cpu), total)
+}
+
+// measureLoad runs the chat load with churn for h.load and prints the per-node
+// table over it, then reads every history back and prints the delivery table.
+// The room's members are the first h.roomSize nodes, joined before the load
+// starts; 1:1 messages go between random running nodes; the churned node is any
+// but the room's first two, round-robin, alternately SIGKILLed and quit cleanly.
+func (h *hall) measureLoad() error {
+	room := make([]int, h.roomSize)
+	for i := range room {
+		room[i] = i
+	}
+	l := &chatload.Load{Bin: h.bin, Members: h.members, RoomMembers: room, Rate: h.rate,
+		ChurnEvery: h.churn, Churnable: h.members[2:], DirectToRunning: true,
+		ReadyTimeout: 60 * time.Second, Drain: h.drain, Seed: 1, Log: "benchhall"}
+	t0 := time.Now()
+	if err := l.SetupRoom("hall", 60*time.Second); err != nil {
+		return err
+	}
+	fmt.Printf("\nRoom of %d joined in %v; load for %v: %.1f msg/s, half 1:1, half in the room, a restart every %v\n\n",
+		h.roomSize, time.Since(t0).Round(100*time.Millisecond), h.load, h.rate, h.churn)
+	a, err := h.read()
+	if err != nil {
+		return err
+	}
+	t1 := time.Now()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { l.Run(stop) })
+	time.Sleep(h.load)
+	b, err := h.read()
+	wall := time.Since(t1)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	h.perNode(a, b, wall)
+	if err := l.RestartDown(); err != nil {
+		return err
+	}
+	res := l.Settle()
+	fmt.Printf("\nDelivery (history read back from every recipient after the load):\n\n")
+	fmt.Println("| figure | value |")
+	fmt.Println("|---|---|")
+	res.Table(os.Stdout, h.roomSize)
+	res.WriteNotes(os.Stdout)
+	h.failed = res.Failed
+	if res.Failed {
+		fmt.Println("\nFAIL: messages lost or duplicated, or a restart failed")
+	}
 	return nil
 }
 
