@@ -363,22 +363,21 @@ func (o *Overlay) publishLoop(ctx context.Context) {
 // refreshSpacing is the mean gap between two refreshed records that the refreshes
 // of a whole overlay together aim for at every node: each record reaches every
 // node in full once, about 1.5 kB in a hall where nodes have 40 links. A node
-// holding n records refreshes its own every max(RefreshEvery, n × refreshSpacing),
-// at most maxRefresh: every minute up to 60 peers, as before; every 200 s among
+// with n peers online refreshes its own every max(RefreshEvery, n ×
+// refreshSpacing), at most maxRefresh: every minute up to 60 peers, as before; every 200 s among
 // 200, where one-minute refreshes were 3.3 records a second at every node.
 // Changes (links, presence, quality) are still published at once.
 // cmd/benchhall re-measures the traffic.
 const refreshSpacing = time.Second
 
-// publishSpacing is, per record held, how long the least gap between two own
+// publishSpacing is, per peer online, how long the least gap between two own
 // records grows: each one reaches every node, so while links come up after a
 // hall starts (a record per new link, at most one per PublishMinGap) n nodes
 // send every node n records per gap, each checked and each a graph pass. The
 // gap is max(PublishMinGap, n × publishSpacing) once that passes the default
-// 250 ms: as before up to 12 peers, 0.8 s among 40, 1 s among 200 (every node
-// then takes in about 50 records a second at most), at most maxPublishGap.
-// n counts peers online. cmd/benchhall re-measures
-// the start-up.
+// 250 ms, at most maxPublishGap: as before up to 12 peers, 0.8 s among 40 (every
+// node then takes in about 50 records a second at most), 1 s from 50 on.
+// cmd/benchhall re-measures the start-up.
 const publishSpacing = 20 * time.Millisecond
 
 // publishGap is the least time between two own records.
