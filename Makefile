@@ -91,12 +91,12 @@ vet:
 	$(GO) vet $(TAGS) ./...
 
 # The Windows and macOS builds vet clean too. Left out of both: the test harness
-# (internal/netlab, internal/hostile, itest, cmd/), which drives Linux network
+# (internal/netlab, internal/chatload, internal/hostile, itest, cmd/), which drives Linux network
 # namespaces and raw sockets and runs on
 # the Linux test host only. macOS is vetted without cgo (no macOS SDK here), so the
 # packages over Fyne, miniaudio and libopus are left out of it; Windows is vetted
 # whole, with mingw-w64 and the Windows libopus.
-CROSS_SKIP := -e /internal/netlab -e /internal/hostile -e /itest -e /cmd/
+CROSS_SKIP := -e /internal/netlab -e /internal/chatload -e /internal/hostile -e /itest -e /cmd/
 vet-cross: deps-windows $(WIN_OPUS)
 	$(WIN_ENV) $(GO) vet $(WIN_TAGS) $$($(WIN_ENV) $(GO) list $(WIN_TAGS) ./... | grep -v $(CROSS_SKIP))
 	GOOS=darwin CGO_ENABLED=0 $(GO) vet $(TAGS) $$(GOOS=darwin CGO_ENABLED=0 $(GO) list -e $(TAGS) \
