@@ -98,6 +98,13 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 	}
 	m.mu.Lock()
 	c := m.calls[msg.Call]
+	if c == nil && msg.Reason == ReasonMixerMoved {
+		// A new mixer takes over a call this node has left: say so, and it
+		// forgets this node (mixerfailover.go). Never a ring.
+		m.mu.Unlock()
+		m.cfg.Send(from, &Message{Kind: KindHangup, Call: msg.Call, Reason: ReasonHangup})
+		return
+	}
 	if c == nil {
 		if m.busyLocked() && !msg.Urgent {
 			m.mu.Unlock()
@@ -130,6 +137,9 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 			m.onRestart(c, from, msg)
 			return
 		}
+		if msg.Reason == ReasonMixerMoved && !m.followMixer(c, from, msg) {
+			return
+		}
 	}
 	if msg.SDP == "" {
 		return // rung only: the audio path comes from the mixer
@@ -147,8 +157,9 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 	}
 }
 
-// askRelay obtains credentials for call from the best relay that grants them.
-func (m *Manager) askRelay(ctx context.Context, call ID, peer identity.PeerID) (*Relay, error) {
+// askRelay obtains credentials for call from the best relay that grants them,
+// skipping the relays in exclude (one just lost).
+func (m *Manager) askRelay(ctx context.Context, call ID, peer identity.PeerID, exclude ...identity.PeerID) (*Relay, error) {
 	if m.cfg.RelayCandidates == nil {
 		return nil, errors.New("no relay selection configured")
 	}
@@ -165,7 +176,7 @@ func (m *Manager) askRelay(ctx context.Context, call ID, peer identity.PeerID) (
 	urgent := m.isUrgent(call)
 	asked := 0
 	for _, r := range cands {
-		if r == m.cfg.Self || r == peer || asked == 3 {
+		if r == m.cfg.Self || r == peer || asked == 3 || slices.Contains(exclude, r) {
 			continue
 		}
 		asked++
