@@ -3,6 +3,7 @@ package call
 import (
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -237,6 +238,84 @@ func TestRelayLost(t *testing.T) {
 		}
 		if got := alice.m.Active(); len(got) != 1 || got[0].State != StateActive {
 			t.Fatalf("alice's calls after the move: %+v", got)
+		}
+	})
+}
+
+// TestMixerSuccessorGone: the first successor (party 1, the lowest ID) left
+// before the mixer crashed, and the other members never heard (only the mixer
+// did). They wait mixerStep for it, then party 2 takes over; party 1, invited
+// by party 2 for a call it has left, answers with a hang-up instead of ringing.
+func TestMixerSuccessorGone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lab := newCutLab(t)
+		var b bus
+		var parties []*party
+		var ips []string
+		pick := func(c *Config) {
+			c.ChooseMixer = func(parts []identity.PeerID) identity.PeerID { return parts[3] }
+		}
+		for i := byte(1); i <= 5; i++ {
+			nw, ip := lab.host(t)
+			parties = append(parties, b.newParty(t, i, nw, pick))
+			ips = append(ips, ip)
+		}
+		lab.start(t)
+		// Party 5 calls, so that party 1, the lowest ID, is a member; party 3 mixes.
+		id := runGroup(t, []*party{parties[4], parties[0], parties[1], parties[2], parties[3]})
+		mixer := parties[2]
+		if got := mixer.m.Active(); len(got) != 1 || got[0].Mixer != mixer.id {
+			t.Fatalf("mixer's call: %+v", got)
+		}
+		// Party 1 leaves; its hang-up reaches only the mixer (lost on the way
+		// to the others, as when a member's process dies and its link with the
+		// mixer fails before the overlay notices).
+		var mu sync.Mutex
+		quiet := true
+		b.mu.Lock()
+		b.drop = func(from, to identity.PeerID, m *Message) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return quiet && from == parties[0].id && to != mixer.id
+		}
+		b.mu.Unlock()
+		if err := parties[0].m.Hangup(id); err != nil {
+			t.Fatal(err)
+		}
+		mixer.ev.wait(t, "party 1 gone at the mixer", func(any) bool { return mixer.legCount(id) == 3 })
+		rest := []*party{parties[1], parties[3], parties[4]}
+		for _, p := range rest {
+			if c := p.m.Active(); len(c) != 1 || !slices.Contains(c[0].Participants, parties[0].id) {
+				t.Fatalf("party %d's call: %+v", p.id[0], c)
+			}
+		}
+		mu.Lock()
+		quiet = false
+		mu.Unlock()
+		crash(&b, lab, ips[2], mixer.id, rest)
+		for _, p := range rest {
+			p.ev.wait(t, "legs to party 2", func(any) bool {
+				want := 1
+				if p == parties[1] {
+					want = 2
+				}
+				c := p.m.Active()
+				return p.legCount(id) == want && len(c) == 1 && c[0].Mixer == parties[1].id
+			})
+		}
+		checkHearsOthers(t, rest)
+		// Party 2's two legs (to 4 and 5) say party 1's hang-up reached it: a leg
+		// to party 1 would still be waiting. And party 1 was rung once only.
+		parties[0].ev.mu.Lock()
+		rung := 0
+		for _, ev := range parties[0].ev.events {
+			if _, ok := ev.(Incoming); ok {
+				rung++
+			}
+		}
+		parties[0].ev.mu.Unlock()
+		if rung != 1 {
+			t.Fatalf("party 1 was rung %d times: once for the call, and again after it left", rung)
 		}
 	})
 }
