@@ -44,6 +44,7 @@ type call struct {
 	seeking      bool
 	deferred     *Message
 	deferredFrom identity.PeerID
+	deferredCand []string // its trickled candidates, at most maxPendingCandidates
 }
 
 func newCall(m *Manager, id ID, host identity.PeerID, outgoing bool) *call {

@@ -63,6 +63,8 @@ func (m *Manager) Handle(from identity.PeerID, msg *Message) {
 	case KindCandidate:
 		if l != nil {
 			l.remoteCandidate(msg.Candidate)
+		} else {
+			c.deferCandidate(from, msg.Candidate) // for a kept mixer_moved invite
 		}
 	case KindDecline:
 		reason := ReasonDeclined
@@ -163,6 +165,8 @@ func (m *Manager) askRelay(ctx context.Context, call ID, peer identity.PeerID, e
 	if m.cfg.RelayCandidates == nil {
 		return nil, errors.New("no relay selection configured")
 	}
+	m.askMu.Lock()
+	defer m.askMu.Unlock()
 	ch := make(chan *Relay, 1)
 	m.mu.Lock()
 	m.asks[call] = ch

@@ -88,6 +88,10 @@ type Manager struct {
 	mu    sync.Mutex
 	calls map[ID]*call
 	asks  map[ID]chan *Relay // relay requests waiting for a grant
+	// askMu makes relay asks one at a time: a grant names only its call, so
+	// two asks for one call at once (a mixer's legs moving off one lost
+	// relay together, relayfailover.go) would take each other's grants.
+	askMu sync.Mutex
 	// grants are the call legs this node relays for others, grantOf the call
 	// each asker holds grants in (relaygrant.go).
 	grants  map[ID]*relayGrant

@@ -78,14 +78,21 @@ func (m *Manager) mixerLost(c *call, lost identity.PeerID) bool {
 		return false
 	}
 	c.mixer, c.succ, c.seeking = succ[0], succ, true
-	deferred, from := c.deferred, c.deferredFrom
-	c.deferred = nil
+	deferred, from, cands := c.deferred, c.deferredFrom, c.deferredCand
+	c.deferred, c.deferredCand = nil, nil
 	c.mu.Unlock()
 	m.count("call_mixer_lost")
 	m.cfg.Log.Info("call mixer lost; taking turns to replace it", "call", c.id, "lost", lost.Short(), "next", succ[0].Short())
 	m.spawn(func() { m.takeOver(c, succ) })
 	if deferred != nil {
-		m.spawn(func() { m.onInvite(from, deferred) })
+		m.spawn(func() {
+			m.onInvite(from, deferred)
+			if l := c.leg(from); l != nil {
+				for _, js := range cands {
+					l.remoteCandidate(js)
+				}
+			}
+		})
 	}
 	return true
 }
@@ -162,6 +169,9 @@ func (m *Manager) followMixer(c *call, from identity.PeerID, msg *Message) bool 
 		if c.mixer == self {
 			m.count("call_mixer_conflict") // two successors took over (see above)
 		} else {
+			if c.deferredFrom != from {
+				c.deferredCand = nil
+			}
 			c.deferred, c.deferredFrom = msg, from
 		}
 		c.mu.Unlock()
@@ -175,6 +185,16 @@ func (m *Manager) followMixer(c *call, from identity.PeerID, msg *Message) bool 
 	m.count("call_mixer_followed")
 	m.emitMoved(c, ReasonMixerMoved)
 	return true
+}
+
+// deferCandidate keeps a candidate from the sender of the kept invite, which
+// has no leg yet to take it.
+func (c *call) deferCandidate(from identity.PeerID, js string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.deferred != nil && c.deferredFrom == from && len(c.deferredCand) < maxPendingCandidates {
+		c.deferredCand = append(c.deferredCand, js)
+	}
 }
 
 // emitMoved tells the node a call's media moved (reason ReasonMixerMoved or
