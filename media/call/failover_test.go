@@ -319,3 +319,68 @@ func TestMixerSuccessorGone(t *testing.T) {
 		}
 	})
 }
+
+// TestRelayPathBlip: the only relay's path goes quiet for a few seconds while
+// the relay stays in the overlay (no PeerGone). The leg goes disconnected and
+// moves — with no other relay, through the same one again, not direct (which
+// NeedsRelay says is not there) — and the call carries on through it.
+func TestRelayPathBlip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lab := newCutLab(t)
+		var b bus
+		var r1 identity.PeerID
+		r1[0], r1[15] = 9, 9
+		relayed := func(c *Config) {
+			c.NeedsRelay = func(identity.PeerID) bool { return true }
+			c.RelayCandidates = func(identity.PeerID) []identity.PeerID { return []identity.PeerID{r1} }
+		}
+		aliceNet, aliceIP := lab.host(t)
+		bobNet, bobIP := lab.host(t)
+		alice := b.newParty(t, 1, aliceNet, relayed)
+		bob := b.newParty(t, 2, bobNet, relayed)
+		lab.keepApart(aliceIP, bobIP)
+		r1Net, r1IP := lab.host(t)
+		b.newParty(t, 9, r1Net, func(c *Config) {
+			c.IssueRelay = func(ID, identity.PeerID, identity.PeerID) (*Relay, error) {
+				return &Relay{URLs: []string{fmt.Sprintf("turn:%s:3478?transport=udp", r1IP)}, Username: "u", Password: "p"}, nil
+			}
+		})
+		lab.start(t)
+		turnOn(t, r1Net, r1IP)
+
+		id, err := alice.m.Call(bob.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answerIncoming(t, bob)
+		for _, p := range []*party{alice, bob} {
+			p.ev.wait(t, "audio via r1", func(ev any) bool {
+				s, ok := ev.(Stats)
+				return ok && s.FramesPlayed > 50 && s.Relay == r1
+			})
+		}
+		lab.kill(r1IP) // the relay's media path only: its signalling still flows
+		alice.ev.wait(t, "relay_moved", func(ev any) bool {
+			s, ok := ev.(StateChanged)
+			return ok && s.Reason == ReasonRelayMoved
+		})
+		lab.mu.Lock()
+		delete(lab.dead, r1IP)
+		lab.mu.Unlock()
+		mark := len(bob.out.snapshot())
+		frames := waitFrames(t, bob, mark+150)[mark:]
+		if lvl := toneLevel(flatten(frames[100:]), alice.src.hz); lvl < 0.5 {
+			t.Fatalf("bob hears alice at %.2f after the blip", lvl)
+		}
+		if got := alice.m.Active(); len(got) != 1 || got[0].Call != id || got[0].State != StateActive {
+			t.Fatalf("alice's calls after the blip: %+v", got)
+		}
+		alice.m.mu.Lock()
+		c := alice.m.calls[id]
+		alice.m.mu.Unlock()
+		l := c.leg(bob.id)
+		if r := l.relayOf(); r == nil || r.Peer != r1 {
+			t.Fatalf("alice's leg after the blip is relayed by %+v, want r1 again", r)
+		}
+	})
+}

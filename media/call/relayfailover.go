@@ -11,8 +11,9 @@ import (
 // the credentials — asks the next-ranked relay, leaving out the lost one, and
 // offers the leg again through it, an invite with reason ReasonRestart that
 // the answerer takes as a replacement of its leg (restart.go, onRestart).
-// With no relay left the leg is offered direct: the two may reach each other
-// now. The lost relay is not told the old leg ended when it is gone from the
+// With no other relay the leg is offered again through the same one if it is
+// still in the overlay (only its path failed), else direct: the two may
+// reach each other now. The lost relay is not told the old leg ended when it is gone from the
 // overlay (its grant died with it); when only the path failed it is, as at
 // hang-up. The answerer does nothing but wait for the new offer: its own leg
 // failing under it waits restartGrace for one before the leg ends.
@@ -72,6 +73,12 @@ func (m *Manager) moveRelay(l *leg, lost identity.PeerID, dead bool) {
 	}
 	c := l.c
 	r, err := m.askRelay(c.ctx, c.id, l.peer, lost)
+	if err != nil && !dead {
+		// No other relay, and this one is still in the overlay (only the
+		// path went quiet, perhaps for a moment): a fresh allocation on it
+		// beats a direct path that NeedsRelay says is not there.
+		r, err = m.askRelay(c.ctx, c.id, l.peer)
+	}
 	if err != nil {
 		m.cfg.Log.Warn("relay lost and no other grants one; trying the direct path", "call", c.id, "peer", l.peer.Short(), "err", err)
 		r = nil
