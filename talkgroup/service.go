@@ -143,7 +143,7 @@ func New(cfg Config) *Service {
 	return s
 }
 
-func (s *Service) count(name string) { s.cfg.Stats.Add(name, 1) }
+func (s *Service) count(name string)     { s.cfg.Stats.Add(name, 1) }
 func (s *Service) self() identity.PeerID { return s.cfg.Identity.ID }
 
 func unixMS(t time.Time) uint64 { return uint64(max(t.UnixMilli(), 0)) }
