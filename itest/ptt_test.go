@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,11 +22,12 @@ func pttOn(room, speaker string, on bool) func(netlab.Event) bool {
 	}
 }
 
-// TestPTT is issue 24's push-to-talk talkgroup on one segment: PARLEY_PTT_NODES
-// nodes (10 by default, so that a talkgroup needs a forwarder: the speaker
-// sends 8 copies of each frame; `make soak-ptt` runs 20), all in one room
-// marked as a talkgroup but j, which joins mid-transmission. The speaker s
-// runs the race build, the others the plain one.
+// TestPTT is issue 24's push-to-talk talkgroup on one segment: 20 nodes
+// (PARLEY_PTT_NODES changes it), all in one room marked as a talkgroup but j,
+// which joins mid-transmission. 18 listeners need forwarders: the speaker
+// sends 8 copies of each frame, two members forward to the other 10. The
+// speaker s runs the race build, the others the plain one. 22 s on the
+// 2-vCPU machine at load 18.
 //
 //   - s holds PTT with a 440 Hz tone: every member gets ptt_state on, and
 //     records the tone (judged like the call tests: the median of 200 ms
@@ -34,9 +36,11 @@ func pttOn(room, speaker string, on bool) func(netlab.Event) bool {
 //   - j joins the room and the talkgroup mid-transmission and hears the rest.
 //   - s lets go while q's key is down: the floor goes to q (ptt_state on q at
 //     every member), then q lets go.
+//   - l0 replays the last transmission (q's): its recording is longer than
+//     l1's by about that transmission.
 //   - The tree forwarded: some member other than s forwarded frames.
 func TestPTT(t *testing.T) {
-	total := 10
+	total := 20
 	if v, err := strconv.Atoi(os.Getenv("PARLEY_PTT_NODES")); err == nil && v >= 4 {
 		total = v
 	}
@@ -145,13 +149,27 @@ func TestPTT(t *testing.T) {
 		}
 	})
 
+	l0, l1 := nodes["l0"], nodes["l1"]
+	l0.ok(l0.PTTReplay(room))
+	time.Sleep(2500 * time.Millisecond) // q's ~1 s, played in real time
+
 	forwarded := 0.0
+	drops := map[string]float64{}
 	for _, n := range all {
+		cs := n.counters()
 		if n != s {
-			forwarded += n.counters()["ptt_forwarded"]
+			forwarded += cs["ptt_forwarded"]
+		}
+		for k, v := range cs {
+			if v > 0 && (strings.HasPrefix(k, "ptt_drop") || k == "link_ptt_dropped" || k == "ptt_not_played" || k == "ptt_send_failed") {
+				drops[k] += v
+			}
 		}
 	}
-	t.Logf("frames forwarded by members: %.0f; s sent %.0f", forwarded, s.counters()["ptt_frames_sent"])
+	t.Logf("frames forwarded by members: %.0f; s sent %.0f; drops over all nodes: %v", forwarded, s.counters()["ptt_frames_sent"], drops)
+	if drops["ptt_not_played"] > 0 {
+		t.Error("frames not played: a handoff waited for the last speaker's drain")
+	}
 	if len(all) > 9 && forwarded == 0 {
 		t.Error("no member forwarded: the speaker sent every copy itself")
 	}
@@ -162,6 +180,7 @@ func TestPTT(t *testing.T) {
 	for _, n := range all {
 		n.quitted()
 	}
+	lengths := map[string]int{}
 	for _, n := range all {
 		if err := n.Wait(); err != nil {
 			t.Fatalf("%s exit: %v", n.name, err)
@@ -170,6 +189,7 @@ func TestPTT(t *testing.T) {
 			continue
 		}
 		got := readWAV(t, filepath.Join(dir, n.name+".wav"))
+		lengths[n.name] = len(got)
 		// The recording starts at the first frame heard: s's tone. Judged
 		// from 200 ms in (the jitter buffer's start) over one second.
 		if len(got) < 2*audio.SampleRate {
@@ -182,5 +202,21 @@ func TestPTT(t *testing.T) {
 		if lvl < 0.05 {
 			t.Errorf("%s barely hears s", n.name)
 		}
+		if n == q {
+			continue
+		}
+		// q's 660 Hz after the handoff: in some 200 ms window of the rest.
+		best := 0.0
+		for w := audio.SampleRate; w+audio.SampleRate/5 <= len(got); w += audio.SampleRate / 10 {
+			best = max(best, signal.ToneLevel(got[w:w+audio.SampleRate/5], 660, audio.SampleRate))
+		}
+		if best < 0.05 {
+			t.Errorf("%s did not hear q after the handoff (660 Hz at most %.3f)", n.name, best)
+		}
+	}
+	extra := float64(lengths[l0.name]-lengths[l1.name]) / audio.SampleRate
+	t.Logf("l0 recorded %.2f s more than l1 (the replay)", extra)
+	if extra < 0.5 {
+		t.Errorf("l0's replay added %.2f s to its recording", extra)
 	}
 }

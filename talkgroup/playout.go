@@ -25,7 +25,10 @@ type stream struct {
 // pushLocked hands a frame to the live stream, starting one for a new
 // transmission when nothing else is playing.
 func (s *Service) pushLocked(roomID string, c Claim, seq uint32, payload []byte, now time.Time) {
-	if s.live == nil || s.live.claim != c && now.Sub(s.live.last) > drainAfter {
+	// A new transmission in the playing room replaces the old one at once:
+	// the floor took it, so the old one is over (waiting for its drain
+	// would clip the next speaker's first half second).
+	if s.live == nil || s.live.claim != c && (s.live.room == roomID || now.Sub(s.live.last) > drainAfter) {
 		recv, err := voice.NewReceiver(s.out, voice.ReceiverConfig{})
 		if err != nil {
 			s.count("ptt_not_played")

@@ -28,6 +28,7 @@ type world struct {
 	mu    sync.Mutex
 	evs   map[identity.PeerID][]Event
 	up    map[identity.PeerID]bool // online members
+	ranks atomic.Int64
 }
 
 type countSink struct{ frames, loud atomic.Int64 }
@@ -92,6 +93,12 @@ func newWorld(t *testing.T, ctx context.Context, n int) *world {
 				}
 				return out
 			},
+			// A ranking that changes at every call, as measured costs do:
+			// the tree must not reshuffle mid-transmission.
+			Rank: func(m []identity.PeerID) []identity.PeerID {
+				k := int(w.ranks.Add(1)) % len(m)
+				return append(append([]identity.PeerID(nil), m[k:]...), m[:k]...)
+			},
 			OpenSource: func() (audio.Source, error) { return audio.Paced(audio.NewTone(440, 0.3), nil), nil },
 			OpenSink:   func() (audio.Sink, error) { return sink, nil },
 			Emit: func(e Event) {
@@ -151,6 +158,11 @@ func TestTalkgroupFanOutAndFloor(t *testing.T) {
 			}
 			if s, ok := w.lastState(id); !ok || !s.On || s.Speaker != a {
 				t.Fatalf("%v: state %+v", id.Short(), s)
+			}
+		}
+		for _, x := range w.ids {
+			if d := w.stats[x.ID].Get("ptt_drop_dup"); d != 0 {
+				t.Fatalf("%v got %d frames twice", x.ID.Short(), d)
 			}
 		}
 		// b presses while a talks: busy, queued first.

@@ -3,6 +3,7 @@ package talkgroup
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"parley/identity"
@@ -41,8 +42,9 @@ func (s *Service) transmit(ctx context.Context, roomID string, t *transmit) {
 	write := func(payload []byte, _ time.Duration) error {
 		now := s.cfg.Now()
 		if seq == 0 || now.Sub(treeAt) >= treeRefresh {
-			list, treeAt = s.buildTree(roomID), now
-			s.sendTree(roomID, t.claim, list)
+			old := list
+			list, treeAt = s.buildTree(roomID, old), now
+			s.sendTree(roomID, t.claim, list, old)
 		}
 		f, err := Encode(s.cfg.Identity, Frame{Kind: KindAudio, Room: roomID, TX: t.claim.TX, Seq: seq, Opus: payload})
 		if err != nil {
@@ -104,18 +106,41 @@ func (s *Service) finish(roomID string, t *transmit, list []identity.PeerID) {
 }
 
 // buildTree orders the room's online members for the tree, best forwarders
-// first, at most MaxTree.
-func (s *Service) buildTree(roomID string) []identity.PeerID {
+// first, at most MaxTree. Within a transmission the order is kept (old): the
+// members still online keep their places and newcomers are appended in rank
+// order, so a refresh moves nobody and no frame reaches a member twice or
+// not at all while forwarders learn the new tree.
+func (s *Service) buildTree(roomID string, old []identity.PeerID) []identity.PeerID {
 	m := s.cfg.Members(roomID)
 	if len(m) > 1 {
 		m = s.cfg.Rank(m)
 	}
+	if old != nil {
+		kept := make([]identity.PeerID, 0, len(m))
+		for _, id := range old {
+			if slices.Contains(m, id) {
+				kept = append(kept, id)
+			}
+		}
+		for _, id := range m {
+			if !slices.Contains(kept, id) {
+				kept = append(kept, id)
+			}
+		}
+		m = kept
+	}
 	return m[:min(len(m), MaxTree)]
 }
 
-// sendTree tells each forwarder of list the tree of transmission c.
-func (s *Service) sendTree(roomID string, c Claim, list []identity.PeerID) {
+// sendTree tells each forwarder of list the tree of transmission c, and each
+// forwarder of the previous tree (old) that no longer is one, so it stops.
+func (s *Service) sendTree(roomID string, c Claim, list, old []identity.PeerID) {
 	fw := Forwarders(list, s.cfg.FanOut)
+	for _, id := range Forwarders(old, s.cfg.FanOut) {
+		if !slices.Contains(fw, id) {
+			fw = append(fw, id)
+		}
+	}
 	if len(fw) == 0 {
 		return
 	}
