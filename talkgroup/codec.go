@@ -119,8 +119,15 @@ func Decode(p []byte) (Frame, error) {
 			return f, errBody
 		}
 		f.Tree = make([]identity.PeerID, body[0])
+		set := make(map[identity.PeerID]bool, len(f.Tree))
 		for i := range f.Tree {
 			copy(f.Tree[i][:], body[1+i*identity.IDLen:])
+			// A member named twice would get each frame from two parents:
+			// a list of one target repeated is an amplifier.
+			if set[f.Tree[i]] || f.Tree[i] == f.Speaker {
+				return f, errBody
+			}
+			set[f.Tree[i]] = true
 		}
 	case KindEnd, KindRequest, KindCancel:
 		if len(body) != 0 {

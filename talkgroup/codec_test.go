@@ -51,6 +51,15 @@ func TestCodecRoundTripAndSignature(t *testing.T) {
 			t.Fatal("verifies under another key")
 		}
 	}
+	for _, tree := range [][]identity.PeerID{{pid(1), pid(2), pid(1)}, {pid(1), id.ID}} {
+		p, err := Encode(id, Frame{Kind: KindTree, Room: "ops", Tree: tree})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decode(p); err == nil {
+			t.Fatalf("tree %v decoded: a member twice, or the speaker", tree)
+		}
+	}
 	if _, err := Encode(id, Frame{Kind: KindAudio, Room: "x", Opus: make([]byte, MaxOpus+1)}); err == nil {
 		t.Fatal("oversized opus encoded")
 	}

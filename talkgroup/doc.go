@@ -27,8 +27,8 @@
 // Every frame is signed by its speaker (Ed25519ctx, context "parley ptt v1";
 // for a request or cancel, by the member asking). A receiver checks, before
 // playing or forwarding: the room is one it joined, the signer is a member
-// online whose key it knows, the signature verifies, and the speaker is within
-// 60 frames a second (burst 100). So a forwarder cannot forge or alter speech,
+// online whose key it knows, the signature verifies, and the signer is within
+// 60 frames a second (burst 100, every kind counted). So a forwarder cannot forge or alter speech,
 // a non-member cannot inject any, and a member flooding frames costs each
 // forwarder one signature check per frame within that rate. Cost: one
 // verification (~50 µs) per frame per hop, 2.5 ms of CPU a second per
@@ -92,7 +92,8 @@
 //	                audio:   the Opus packet, 1–1000 bytes (libopus makes at
 //	                         most 1275 for 120 ms; 20 ms speech is < 200)
 //	                tree:    count N (1 byte, ≤ 255), then N peer IDs of 16
-//	                         bytes: the ordered member list
+//	                         bytes: the ordered member list, each at most
+//	                         once and never the speaker
 //	                others:  empty
 //	end-64  64    Ed25519ctx signature ("parley ptt v1") by the speaker's
 //	              identity key over every byte before it

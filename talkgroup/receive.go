@@ -51,6 +51,21 @@ func (s *Service) Handle(p []byte) {
 		s.count("ptt_drop_rooms")
 		return
 	}
+	// Every kind takes a token of the signer's bucket: requests, cancels and
+	// trees cost a signature check each too.
+	b := r.buckets[f.Speaker]
+	if b == nil {
+		if len(r.buckets) >= maxSpeakers {
+			clear(r.buckets)
+		}
+		b = &bucket{}
+		r.buckets[f.Speaker] = b
+	}
+	if !b.take(now) {
+		s.mu.Unlock()
+		s.count("ptt_drop_rate")
+		return
+	}
 	switch f.Kind {
 	case KindTree:
 		if len(r.trees) >= maxSpeakers {
@@ -60,19 +75,6 @@ func (s *Service) Handle(p []byte) {
 			r.trees[f.Speaker] = forwardTree{tx: f.TX, list: f.Tree}
 		}
 	case KindAudio:
-		b := r.buckets[f.Speaker]
-		if b == nil {
-			if len(r.buckets) >= maxSpeakers {
-				clear(r.buckets)
-			}
-			b = &bucket{}
-			r.buckets[f.Speaker] = b
-		}
-		if !b.take(now) {
-			s.mu.Unlock()
-			s.count("ptt_drop_rate")
-			return
-		}
 		if r.dup != c {
 			r.dup, r.dupWin = c, seen{}
 		}

@@ -276,3 +276,42 @@ func TestTalkgroupSpeakerVanishes(t *testing.T) {
 		}
 	})
 }
+
+// Hostile input: each refused frame is counted under its reason and neither
+// played nor forwarded.
+func TestHandleRefuses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer func() { cancel(); time.Sleep(100 * time.Millisecond) }()
+		w := newWorld(t, ctx, 3)
+		a, b := w.ids[0], w.ids[1].ID
+		svc, st := w.svcs[b], w.stats[b]
+		audioFrame := func(id *identity.Identity, room string, seq uint32) []byte {
+			p, err := Encode(id, Frame{Kind: KindAudio, Room: room, TX: 1, Seq: seq, Opus: []byte{0xf8, 0xff, 0xfe}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		svc.Handle([]byte{1, 2, 3})
+		svc.Handle(audioFrame(a, "elsewhere", 0))
+		outsider := testID(t, 99) // no key known, not a member
+		svc.Handle(audioFrame(outsider, "ops", 0))
+		forged := audioFrame(a, "ops", 0)
+		forged[len(forged)-1] ^= 1
+		svc.Handle(forged)
+		for seq := range uint32(speakerBurst + 50) {
+			svc.Handle(audioFrame(a, "ops", seq))
+		}
+		for name, want := range map[string]uint64{
+			"ptt_drop_malformed": 1, "ptt_drop_room": 1, "ptt_drop_unknown": 1, "ptt_drop_sig": 1, "ptt_drop_rate": 50,
+		} {
+			if got := st.Get(name); got != want {
+				t.Errorf("%s = %d, want %d (all: %v)", name, got, want, st.Snapshot())
+			}
+		}
+		if w.sent[b].Load() != 0 {
+			t.Fatalf("b forwarded %d frames with no tree", w.sent[b].Load())
+		}
+	})
+}
