@@ -86,8 +86,8 @@ func (n *Node) setupPTT() {
 		},
 		Emit: n.onPTT, Stats: &n.stats, Now: n.cfg.Now, Log: n.log,
 	})
-	n.ov.Handle(wire.FramePTT, func(_ identity.PeerID, p []byte) { n.ptt.Handle(p) })
-	n.ov.HandleRouted(wire.FramePTT, func(_, _ identity.PeerID, p []byte) { n.ptt.Handle(p) })
+	n.ov.Handle(wire.FramePTT, func(from identity.PeerID, p []byte) { n.ptt.Handle(from, p) })
+	n.ov.HandleRouted(wire.FramePTT, func(_, via identity.PeerID, p []byte) { n.ptt.Handle(via, p) })
 }
 
 func (n *Node) runPTT(ctx context.Context) { n.ptt.Run(ctx) }

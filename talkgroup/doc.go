@@ -25,19 +25,24 @@
 // # Trust
 //
 // Every frame is signed by its speaker (Ed25519ctx, context "parley ptt v1";
-// for a request or cancel, by the member asking). A receiver checks, before
-// playing or forwarding: the room is one it joined, the signer is a member
-// online whose key it knows, the signature verifies, and the signer is within
-// 60 frames a second (burst 100, every kind counted). So a forwarder cannot forge or alter speech,
+// for a request or cancel, by the member asking). A receiver first takes at
+// most 200 PTT frames a second from each neighbour (viaRate: the overlay's
+// per-link PTT rate; ptt_drop_via_rate), so junk costs a bounded number of
+// signature checks. Then, before playing or forwarding: the room is one it
+// joined, the signer is a member online whose key it knows, the signature
+// verifies, and the signer is within 60 frames a second (burst 100, every
+// kind counted). So a forwarder cannot forge or alter speech,
 // a non-member cannot inject any, and a member flooding frames costs each
 // forwarder one signature check per frame within that rate. Cost: one
 // verification (~50 µs) per frame per hop, 2.5 ms of CPU a second per
-// listener. Frames are not encrypted: talkgroup speech, like room chat
-// frames, is readable by the forwarders, who are members anyway.
+// listener. Frames are signed, not encrypted: the forwarders (members
+// themselves) and any overlay relay on a routed hop can hear them. Sealing
+// each frame per hop would cost an AEAD per copy; per-group keys are the
+// way to add secrecy later.
 //
-// Drops are counted (node stats): ptt_drop_malformed, _self, _room,
-// _unknown, _sig, _member, _rate, _dup (a frame reaching a node twice while
-// a tree changes), _floor (a frame of a transmission that does not hold the
+// Drops are counted (node stats): ptt_drop_via_rate, ptt_drop_malformed,
+// _self, _room, _unknown, _sig, _member, _rate, _dup (a frame reaching a
+// node twice while a tree changes), _floor (a frame of a transmission that does not hold the
 // floor), _queue, _rooms; ptt_not_played (a second room's speech while one
 // plays), ptt_send_failed, link_ptt_dropped (overlay).
 //

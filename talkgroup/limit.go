@@ -9,19 +9,28 @@ import "time"
 const (
 	speakerRate  = 60
 	speakerBurst = 100
+	// viaRate bounds the PTT frames taken from one neighbour, before their
+	// signatures are checked: the overlay's own per-link PTT rate (200 a
+	// second, overlay/pttlane.go), four talkgroups' streams at once.
+	viaRate = 200
 )
 
+// bucket is a token bucket; the zero rate and burst mean the speaker's.
 type bucket struct {
-	tokens float64
-	at     time.Time
+	tokens      float64
+	at          time.Time
+	rate, burst float64
 }
 
 func (b *bucket) take(now time.Time) bool {
+	if b.rate == 0 {
+		b.rate, b.burst = speakerRate, speakerBurst
+	}
 	if b.at.IsZero() {
-		b.tokens, b.at = speakerBurst, now
+		b.tokens, b.at = b.burst, now
 	}
 	if dt := now.Sub(b.at).Seconds(); dt > 0 {
-		b.tokens = min(speakerBurst, b.tokens+dt*speakerRate)
+		b.tokens = min(b.burst, b.tokens+dt*b.rate)
 		b.at = now
 	}
 	if b.tokens < 1 {

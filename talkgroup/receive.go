@@ -13,7 +13,15 @@ const maxSpeakers = 256
 // Everything is checked before it costs more than a decode: the room must be
 // one this node joined, the signer a member online with a known key, the
 // signature good, the speaker within its frame rate.
-func (s *Service) Handle(p []byte) {
+//
+// via is the neighbour the frame came from (the link's authenticated peer):
+// its frames are bounded before any signature is checked, so a neighbour
+// sending junk costs at most viaRate verifications a second.
+func (s *Service) Handle(via identity.PeerID, p []byte) {
+	if !s.takeVia(via) {
+		s.count("ptt_drop_via_rate")
+		return
+	}
 	f, err := Decode(p)
 	if err != nil {
 		s.count("ptt_drop_malformed")
@@ -124,4 +132,20 @@ func (s *Service) childrenLocked(r *room, c Claim) []identity.PeerID {
 		return nil
 	}
 	return Children(t.list, s.self(), s.cfg.FanOut)
+}
+
+// takeVia spends a token of via's bucket.
+func (s *Service) takeVia(via identity.PeerID) bool {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.vias[via]
+	if b == nil {
+		if len(s.vias) >= maxSpeakers {
+			clear(s.vias)
+		}
+		b = &bucket{rate: viaRate, burst: viaRate}
+		s.vias[via] = b
+	}
+	return b.take(now)
 }

@@ -94,6 +94,7 @@ type Service struct {
 	replay [][]byte  // frames waiting to be replayed
 	lastTX uint64    // the last claim this node made (strictly increasing)
 	out    *lazySink // used by the playout goroutine only
+	vias   map[identity.PeerID]*bucket
 }
 
 type room struct {
@@ -137,7 +138,7 @@ func New(cfg Config) *Service {
 	if cfg.Rank == nil {
 		cfg.Rank = func(m []identity.PeerID) []identity.PeerID { return m }
 	}
-	s := &Service{cfg: cfg, rooms: map[string]*room{}}
+	s := &Service{cfg: cfg, rooms: map[string]*room{}, vias: map[identity.PeerID]*bucket{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.out = &lazySink{open: cfg.OpenSink, count: s.count}
 	return s

@@ -53,7 +53,7 @@ func (n worldNet) SendTo(to identity.PeerID, _ uint8, p []byte) (bool, error) {
 	up := n.w.up[to]
 	n.w.mu.Unlock()
 	if s := n.w.svcs[to]; s != nil && up {
-		s.Handle(append([]byte(nil), p...))
+		s.Handle(n.self, append([]byte(nil), p...))
 	}
 	return true, nil
 }
@@ -293,18 +293,25 @@ func TestHandleRefuses(t *testing.T) {
 			}
 			return p
 		}
-		svc.Handle([]byte{1, 2, 3})
-		svc.Handle(audioFrame(a, "elsewhere", 0))
+		via := w.ids[2].ID
+		svc.Handle(via, []byte{1, 2, 3})
+		svc.Handle(via, audioFrame(a, "elsewhere", 0))
 		outsider := testID(t, 99) // no key known, not a member
-		svc.Handle(audioFrame(outsider, "ops", 0))
+		svc.Handle(via, audioFrame(outsider, "ops", 0))
 		forged := audioFrame(a, "ops", 0)
 		forged[len(forged)-1] ^= 1
-		svc.Handle(forged)
+		svc.Handle(via, forged)
 		for seq := range uint32(speakerBurst + 50) {
-			svc.Handle(audioFrame(a, "ops", seq))
+			svc.Handle(via, audioFrame(a, "ops", seq))
+		}
+		// One neighbour's frames are bounded before their signatures are
+		// checked: junk beyond viaRate is not even decoded.
+		for range viaRate + 30 {
+			svc.Handle(a.ID, forged)
 		}
 		for name, want := range map[string]uint64{
-			"ptt_drop_malformed": 1, "ptt_drop_room": 1, "ptt_drop_unknown": 1, "ptt_drop_sig": 1, "ptt_drop_rate": 50,
+			"ptt_drop_malformed": 1, "ptt_drop_room": 1, "ptt_drop_unknown": 1, "ptt_drop_rate": 50,
+			"ptt_drop_sig": 1 + viaRate, "ptt_drop_via_rate": 30,
 		} {
 			if got := st.Get(name); got != want {
 				t.Errorf("%s = %d, want %d (all: %v)", name, got, want, st.Snapshot())
