@@ -322,3 +322,32 @@ func TestHandleRefuses(t *testing.T) {
 		}
 	})
 }
+
+// A key held down past MaxTalk: the speaker stops itself, every member frees
+// the floor, and the key must be pressed again.
+func TestTalkgroupMaxTalk(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer func() { cancel(); time.Sleep(100 * time.Millisecond) }()
+		w := newWorld(t, ctx, 3)
+		a := w.ids[0].ID
+		w.svcs[a].Press("ops")
+		time.Sleep(MaxTalk - time.Second)
+		if s, _ := w.lastState(w.ids[1].ID); !s.On {
+			t.Fatalf("b: %+v before MaxTalk", s)
+		}
+		time.Sleep(2 * time.Second)
+		for _, x := range w.ids {
+			if s, _ := w.lastState(x.ID); s.On || s.Speaker != a {
+				t.Fatalf("%v after MaxTalk: %+v", x.ID.Short(), s)
+			}
+		}
+		if s, _ := w.lastState(a); s.Why != "max_talk" {
+			t.Fatalf("a's own end: %+v", s)
+		}
+		time.Sleep(3 * time.Second) // no new transmission starts by itself
+		if _, held, _ := w.svcs[a].Holder("ops"); held {
+			t.Fatal("the floor was taken again without a press")
+		}
+	})
+}
