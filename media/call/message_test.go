@@ -30,6 +30,10 @@ var messageCases = []Message{
 	{Kind: KindCandidate, Call: ID{9}, Candidate: `{"candidate":"candidate:1 1 udp 2130706431 10.77.1.11 40000 typ host","sdpMid":"0"}`},
 	{Kind: KindRelayAsk, Call: ID{10}, Participants: []identity.PeerID{peer(1), peer(2)}},
 	{Kind: KindInvite, Call: ID{12}, SDP: "v=0", Participants: []identity.PeerID{peer(1), peer(2), peer(3), peer(4), peer(5)}, Mixer: peer(3)},
+	// A new mixer's invite after the old one was lost (mixerfailover.go).
+	{Kind: KindInvite, Call: ID{12}, SDP: "v=0", Reason: ReasonMixerMoved, Participants: []identity.PeerID{peer(1), peer(2), peer(3), peer(4), peer(5)}, Mixer: peer(1)},
+	// A leg moved off a lost relay to another (relayfailover.go).
+	{Kind: KindInvite, Call: ID{13}, SDP: "v=0", Reason: ReasonRestart, Relay: &Relay{Peer: peer(8), URLs: []string{"turn:10.0.0.8:3478?transport=udp"}, Username: "u", Password: "p"}},
 	{Kind: KindRelayGrant, Call: ID{11}, Relay: &Relay{Peer: peer(3), URLs: []string{"turn:10.0.0.1:48557"}, Username: "u", Password: "p"}},
 }
 
