@@ -117,7 +117,7 @@ func (d *device) ringPhone(in node.CallIncoming) {
 		req.SetTransport(strings.ToUpper(t))
 	}
 	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: s.ourURI(d.user, ip)})
+	req.AppendHeader(&sip.ToHeader{Address: d.phoneURI(ip)})
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody([]byte(offer))
 	sess, err := s.dialogUA(contact).WriteInvite(ctx, req)
@@ -226,19 +226,36 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
 		return
 	}
-	user, ok := s.authenticate(req, tx, src)
-	if !ok {
-		return
-	}
-	d := s.device(user)
-	if d == nil {
-		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden (not registered)", nil))
-		return
-	}
 	if len(req.Body()) > maxBody {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusRequestEntityTooLarge, "Request Entity Too Large", nil))
 		return
 	}
+	var d *device
+	if s.unregisteredCaller(req) {
+		if !s.n.SIPUnregistered() {
+			s.n.CountSIP("unregistered_refused")
+			tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden (register first)", nil))
+			return
+		}
+		var err error
+		if d, err = s.directCaller(req, src); err != nil {
+			s.log.Warn("sip: no node for an unregistered caller", "from", src, "err", err)
+			tx.Respond(sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil))
+			return
+		}
+		s.n.CountSIP("unregistered_accepted")
+	} else {
+		user, ok := s.authenticate(req, tx, src)
+		if !ok {
+			return
+		}
+		if d = s.device(user); d == nil {
+			tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden (not registered)", nil))
+			return
+		}
+	}
+	d.callBegins()
+	defer d.callEnds()
 	to, err := s.resolve(d, req.Recipient.User)
 	if err != nil {
 		s.respondResolve(req, tx, err)
@@ -262,7 +279,14 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer sess.Close()
-	callID, err := n.Call(to)
+	var callID string
+	if d.direct { // its node is new: it may not have seen the peer yet
+		ctx, cancel := context.WithTimeout(s.ctx, directOnline)
+		callID, err = d.dev.CallWhenOnline(ctx, to)
+		cancel()
+	} else {
+		callID, err = n.Call(to)
+	}
 	if err != nil {
 		sess.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
 		return
@@ -303,6 +327,27 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 }
+
+// unregisteredCaller: an INVITE without credentials whose From names none of
+// this node's accounts comes from a phone that did not register here. (A
+// registered phone's first INVITE has no credentials either; it is From its
+// account and gets the 407 challenge.)
+func (s *Server) unregisteredCaller(req *sip.Request) bool {
+	if req.GetHeader("Proxy-Authorization") != nil {
+		return false
+	}
+	from := req.From()
+	if from == nil {
+		return true
+	}
+	_, known := s.n.SIPAccountHA1(from.Address.User)
+	return !known
+}
+
+// directOnline bounds how long a direct caller's new node waits to see the
+// peer it calls (it learns the overlay's records from its host in its first
+// moments).
+const directOnline = 5 * time.Second
 
 // endedStatus is the final response to a phone whose call to a peer ended
 // before it was answered.

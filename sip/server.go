@@ -130,12 +130,14 @@ func Start(n *node.Node, cfg Config) (*Server, error) {
 	s.wg.Go(func() { srv.ServeUDP(udp) })
 	s.wg.Go(func() { srv.ServeTCP(tcp) })
 	go func() { <-s.ctx.Done(); udp.Close(); tcp.Close() }()
+	n.SetSIPDialer(s.dialDirect) // {"cmd":"call","sip":…} (direct.go)
 	s.log.Info("sip registrar listening", "addr", cfg.Addr, "realm", n.SIPRealm())
 	return s, nil
 }
 
 // Close stops serving and unregisters every phone (their nodes say goodbye).
 func (s *Server) Close() {
+	s.n.SetSIPDialer(nil)
 	s.cancel()
 	s.mu.Lock()
 	devs := make([]*device, 0, len(s.devices))

@@ -24,9 +24,10 @@ var withheld = map[string]string{
 	"guests":       "the host's guests",
 	"remove_guest": "the host's decision",
 
-	"sip_account":  "the host's SIP accounts (docs/sip.md)",
-	"sip_accounts": "the host's SIP accounts and its phones' contacts",
-	"dtmf":         "keypad digits toward SIP phones: not offered to pages yet",
+	"sip_account":      "the host's SIP accounts (docs/sip.md)",
+	"sip_accounts":     "the host's SIP accounts and its phones' contacts",
+	"sip_unregistered": "the host's SIP setting",
+	"dtmf":             "keypad digits toward SIP phones: not offered to pages yet",
 }
 
 func TestEveryHeadlessCommandDecided(t *testing.T) {
