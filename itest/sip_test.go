@@ -160,7 +160,8 @@ func TestSIPPhones(t *testing.T) {
 	hh, ha, hb, hp, hq := c.host("h"), c.host("a"), c.host("b"), c.host("p"), c.host("q")
 	registrar := hh.IP(c.seg) + ":5060"
 	wav := filepath.Join(t.TempDir(), "a.wav")
-	h := c.start(hh, "h", "--sip", registrar, "--sip-min-expires", "5s", "--audio-in", "null", "--audio-out", "null")
+	hwav := filepath.Join(t.TempDir(), "h.wav")
+	h := c.start(hh, "h", "--sip", registrar, "--sip-min-expires", "5s", "--audio-in", "tone:600", "--audio-out", hwav)
 	a := c.start(ha, "a", "--audio-in", "tone:700", "--audio-out", wav)
 	bwav := filepath.Join(t.TempDir(), "b.wav")
 	b := c.start(hb, "b", "--audio-in", "null", "--audio-out", bwav)
@@ -190,6 +191,67 @@ func TestSIPPhones(t *testing.T) {
 		}
 		if n := h.counters()["sip_auth_failed"]; n < 1 {
 			t.Fatalf("sip_auth_failed %v", n)
+		}
+		q.kill()
+	})
+
+	// Direct calls (docs/sip.md): q is a phone that never registers.
+	t.Run("h calls an unregistered phone by URI", func(t *testing.T) {
+		q := startPhone(t, hq, c.seg, registrar, fmt.Sprintf("<sip:bob@%s>;regint=0;answermode=auto", hq.IP(c.seg)))
+		if _, err := h.Request(map[string]any{"cmd": "call", "sip": "sip:bob@203.0.113.9"}, 5*time.Second, "ok"); err == nil {
+			t.Fatal("a direct call off the LAN was placed")
+		}
+		began := time.Now()
+		e, err := h.Request(map[string]any{"cmd": "call", "sip": "sip:bob@" + hq.IP(c.seg)}, 10*time.Second, "ok")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := e.Str("call")
+		st, err := h.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == id })
+		if err != nil {
+			t.Fatalf("the direct call never became active: %v", err)
+		}
+		t.Logf("h's direct call: active %v after the call command", time.Since(began).Round(time.Millisecond))
+		if v := a.roster()[st.Str("peer")]; v == nil || !v.SIP || v.Via != h.id {
+			t.Errorf("a's roster entry of the direct phone: %+v", v)
+		}
+		start := len(readWAV(t, hwav))
+		time.Sleep(3 * time.Second)
+		h.ok(h.Hangup(id))
+		q.waitOutput(t, "BYE sip:", 10*time.Second)
+		got := readWAV(t, hwav)
+		if len(got) < start+2*audio.SampleRate {
+			t.Fatalf("h recorded %d samples during the call", len(got)-start)
+		}
+		judgeTone(t, "h", got[start+audio.SampleRate:], 440, 700)
+		heard := q.heard(t)
+		if len(heard) < 2*audio.SampleRate {
+			t.Fatalf("the phone recorded %d samples", len(heard))
+		}
+		judgeTone(t, "the direct phone", heard[audio.SampleRate:], 600, 440)
+
+		// The same phone calls a: refused (403) until h allows unregistered
+		// callers, then rung like a registered phone's call.
+		q.do(t, "dial", "sip:a@"+registrar)
+		q.waitOutput(t, "403 Forbidden", 10*time.Second)
+		if n := h.counters()["sip_unregistered_refused"]; n < 1 {
+			t.Fatalf("sip_unregistered_refused %v", n)
+		}
+		if _, err := h.Request(map[string]any{"cmd": "sip_unregistered", "on": true}, 5*time.Second, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		q.do(t, "dial", "sip:a@"+registrar)
+		in, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("from") == st.Str("peer") })
+		if err != nil {
+			t.Fatalf("a was not rung by the unregistered phone (same peer as before): %v", err)
+		}
+		a.ok(a.Answer(in.Str("call")))
+		if _, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == in.Str("call") }); err != nil {
+			t.Fatal(err)
+		}
+		q.do(t, "hangup", "")
+		if _, err := a.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return callEvent("ended", "")(e) && e.Str("call") == in.Str("call") }); err != nil {
+			t.Fatal(err)
 		}
 		q.kill()
 	})
