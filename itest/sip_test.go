@@ -402,6 +402,60 @@ func TestSIPPhones(t *testing.T) {
 			t.Fatal("still registered at h")
 		}
 	})
+	t.Run("linphonec registers and a call carries its tone", func(t *testing.T) {
+		l := startLinphone(t, c.host("l"), 523)
+		if _, err := h.Request(map[string]any{"cmd": "sip_account", "user": "radio2", "password": "rightpass2"}, 5*time.Second, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		l.do(t, "autoanswer enable")
+		l.do(t, fmt.Sprintf("register sip:radio2@%s sip:%s rightpass2", hh.IP(c.seg), registrar))
+		var dev string
+		for deadline := time.Now().Add(15 * time.Second); dev == ""; time.Sleep(100 * time.Millisecond) {
+			for _, x := range accounts() {
+				if x["user"] == "radio2" && x["registered"] == true {
+					dev = x["id"].(string)
+				}
+			}
+			if dev == "" && time.Now().After(deadline) {
+				t.Fatalf("linphonec never registered radio2 at h: %v", accounts())
+			}
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if v := a.roster()[dev]; v != nil && v.Online {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("a never saw linphonec's peer online")
+			}
+		}
+		// linphonec dials a: Debian's linphonec 5.1 never starts its core
+		// ("global state is not on"), so it refuses every incoming INVITE
+		// with 503; dialling out works.
+		l.do(t, "call sip:a@"+registrar)
+		in, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("from") == dev })
+		if err != nil {
+			t.Fatalf("a was not rung by linphonec: %v", err)
+		}
+		id := in.Str("call")
+		a.ok(a.Answer(id))
+		if _, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == id }); err != nil {
+			t.Fatalf("linphonec's call to a never became active: %v", err)
+		}
+		start := len(readWAV(t, wav))
+		time.Sleep(3 * time.Second)
+		a.ok(a.Hangup(id))
+		got := readWAV(t, wav)
+		if len(got) < start+2*audio.SampleRate {
+			t.Fatalf("a recorded %d samples during the call", len(got)-start)
+		}
+		judgeTone(t, "a (from linphonec)", got[start+audio.SampleRate:], 523, 700)
+		heard := l.heard(t)
+		if len(heard) < 2*audio.SampleRate {
+			t.Fatalf("linphonec recorded %d samples", len(heard))
+		}
+		judgeTone(t, "linphonec", heard[audio.SampleRate:], 700, 523)
+	})
+
 	h.ok(h.Quit(10 * time.Second))
 	log, err := os.ReadFile(h.LogPath())
 	if err != nil {
