@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -38,6 +39,10 @@ type call struct {
 	// gone is closed when the phone's node stopped (expired, unregistered):
 	// its events stop, so the call's SIP side ends on this instead.
 	gone <-chan struct{}
+	// n is the phone's node and phone its signalling address: a re-INVITE
+	// (hold.go) must come from there and is answered by that node.
+	n     *node.Node
+	phone netip.Addr
 }
 
 // ringTimeout bounds how long the phone rings for a Parley caller; the
@@ -94,7 +99,7 @@ func (s *Server) dialogUA(phone sip.Uri) *sipgo.DialogUA {
 func (d *device) ringPhone(in node.CallIncoming) {
 	s, n := d.s, d.dev.Node()
 	contact, ip := d.target()
-	c := &call{parley: in.Call, states: make(chan node.CallState, 16), gone: d.dev.Done()}
+	c := &call{parley: in.Call, states: make(chan node.CallState, 16), gone: d.dev.Done(), n: n, phone: ip}
 	s.addCall(c)
 	defer s.dropCall(c)
 	defer n.SIPMediaEnd()
@@ -222,8 +227,7 @@ func (s *Server) bye(b func(context.Context) error) {
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	src, _ := sourceAddr(req)
 	if c := s.callBySIP(req); c != nil {
-		// A re-INVITE (hold, codec change): not supported; the call goes on.
-		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
+		s.onReinvite(c, req, tx, src) // hold, resume, a new RTP address (hold.go)
 		return
 	}
 	if len(req.Body()) > maxBody {
@@ -291,7 +295,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		sess.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
 		return
 	}
-	c := &call{parley: callID, states: make(chan node.CallState, 16), server: sess, gone: d.dev.Done()}
+	c := &call{parley: callID, states: make(chan node.CallState, 16), server: sess, gone: d.dev.Done(), n: n, phone: src}
 	if id := req.CallID(); id != nil {
 		c.sipID = id.Value()
 	}

@@ -234,10 +234,55 @@ wait:
 	if got := n.Stats()["sip_unregistered_accepted"]; got != 1 {
 		t.Fatalf("sip_unregistered_accepted %d", got)
 	}
+
+	// Hold and resume (hold.go): the phone re-INVITEs a=sendonly, gets
+	// a=recvonly, and the peer sees the call held; a=sendrecv resumes it.
+	// The same re-INVITE from another address is refused.
+	intruder := newFakePhoneAt(t, registrar, net.IPv4(127, 0, 0, 2))
+	intruder.reinvite(ok, 2, "sendonly")
+	if res, _ := intruder.readUntil("SIP/2.0 ", 5*time.Second); !strings.HasPrefix(status(res), "SIP/2.0 403") {
+		t.Fatalf("a re-INVITE from a stranger: %q", status(res))
+	}
+	p.reinvite(ok, 2, "sendonly")
+	res, _ := p.readUntil("SIP/2.0 200", 5*time.Second)
+	if !strings.Contains(res, "a=recvonly") {
+		t.Fatalf("the answer to a=sendonly: %q", res)
+	}
+	p.ack(res)
+	if st := waitCall(t, events, in.Call, "held"); st.Peer != in.From {
+		t.Fatalf("held by %s, want the phone's peer %s", st.Peer, in.From)
+	}
+	p.reinvite(ok, 3, "sendrecv")
+	res, _ = p.readUntil("SIP/2.0 200", 5*time.Second)
+	if !strings.Contains(res, "a=sendrecv") {
+		t.Fatalf("the answer to a=sendrecv: %q", res)
+	}
+	p.ack(res)
+	if st := waitCall(t, events, in.Call, "active"); st.Reason != "resumed" {
+		t.Fatalf("after resuming: %+v", st)
+	}
+	p.reinvite(ok, 2, "sendonly") // CSeq going back
+	if res, _ := p.readUntil("SIP/2.0 ", 5*time.Second); !strings.HasPrefix(status(res), "SIP/2.0 500") {
+		t.Fatalf("a re-INVITE out of order: %q", status(res))
+	}
 	if err := n.Hangup(in.Call); err != nil {
 		t.Fatal(err)
 	}
 	bye, from := p.readUntil("BYE ", 10*time.Second)
 	p.respond(bye, from, "200 OK", "")
 	waitCounter(t, n, "sip_device_down", 1)
+}
+
+// reinvite re-offers the fake phone's stream with direction dir in the
+// dialog that res (the 200 to its INVITE) set up.
+func (p *fakePhone) reinvite(res string, cseq int, dir string) {
+	me := p.conn.LocalAddr().String()
+	body := strings.Replace(phoneSDP(40000), "o=- 1 1", fmt.Sprintf("o=- 1 %d", cseq), 1) + "a=" + dir + "\r\n"
+	msg := fmt.Sprintf("INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKre%d\r\nMax-Forwards: 70\r\n"+
+		"From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d INVITE\r\nContact: <sip:bob@%s>\r\n"+
+		"Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
+		strings.Trim(header(res, "Contact"), "<>"), me, time.Now().UnixNano(), header(res, "From"), header(res, "To"), header(res, "Call-ID"), cseq, me, len(body), body)
+	if _, err := p.conn.WriteToUDP([]byte(msg), p.to); err != nil {
+		p.t.Fatal(err)
+	}
 }

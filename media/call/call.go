@@ -37,6 +37,8 @@ type call struct {
 	urgent       bool  // an urgent call (Message.Urgent); set before the call is shared
 	dtmfSec      int64 // unix second and digits counted in it (dtmf.go)
 	dtmfCount    int
+	holdSec      int64 // unix second and hold changes counted in it (hold.go)
+	holdCount    int
 }
 
 func newCall(m *Manager, id ID, host identity.PeerID, outgoing bool) *call {
