@@ -375,6 +375,23 @@ func TestSIPPhones(t *testing.T) {
 		}
 		a.ok(a.SendDTMF(in.Str("call"), "7"))
 		p.waitOutput(t, "received event: '7'", 10*time.Second)
+		// Hold and resume: baresip re-INVITEs a=sendonly, then a=sendrecv;
+		// a sees the call held by the phone, then active again.
+		p.do(t, "hold", "")
+		if _, err := a.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
+			return callEvent("held", "")(e) && e.Str("call") == in.Str("call") && e.Str("peer") == device
+		}); err != nil {
+			t.Fatalf("a never saw the phone hold the call: %v", err)
+		}
+		p.do(t, "resume", "")
+		if _, err := a.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
+			return callEvent("active", "resumed")(e) && e.Str("call") == in.Str("call")
+		}); err != nil {
+			t.Fatalf("a never saw the phone resume the call: %v", err)
+		}
+		if n := h.counters()["sip_reinvite_hold"]; n < 1 {
+			t.Errorf("sip_reinvite_hold %v", n)
+		}
 		p.do(t, "hangup", "")
 		ended, err := a.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return callEvent("ended", "")(e) && e.Str("call") == in.Str("call") })
 		if err != nil {
