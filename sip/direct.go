@@ -61,54 +61,78 @@ func (s *Server) dialDirect(ctx context.Context, raw string) (*node.Device, erro
 	return dev, nil
 }
 
+// directURI is a direct call's URI as parsed, before any check of where
+// it points.
+type directURI struct {
+	user string // cut to maxDirectUser
+	host string // an address (no brackets) or a name
+	port int    // 5060 when the URI names none
+	tcp  bool   // ;transport=tcp
+}
+
+// parseDirectURI reads a direct call's URI: sip: only, at most 256 bytes,
+// transport udp or tcp.
+func parseDirectURI(raw string) (directURI, error) {
+	var u sip.Uri
+	if len(raw) > 256 {
+		return directURI{}, fmt.Errorf("sip: URI longer than 256 bytes")
+	}
+	if err := sip.ParseUri(strings.TrimSpace(raw), &u); err != nil {
+		return directURI{}, fmt.Errorf("sip: %q: %w", raw, err)
+	}
+	if u.Scheme != "sip" {
+		return directURI{}, errDirectScheme
+	}
+	d := directURI{user: u.User, host: strings.TrimSuffix(strings.TrimPrefix(u.Host, "["), "]"), port: u.Port}
+	if t, ok := u.UriParams.Get("transport"); ok {
+		switch strings.ToLower(t) {
+		case "udp":
+		case "tcp":
+			d.tcp = true
+		default:
+			return directURI{}, fmt.Errorf("sip: transport %q (udp or tcp)", t)
+		}
+	}
+	if d.host == "" {
+		return directURI{}, fmt.Errorf("sip: %q names no host", raw)
+	}
+	if d.port == 0 {
+		d.port = 5060
+	}
+	if d.port < 0 || d.port > 65535 {
+		return directURI{}, fmt.Errorf("sip: port %d", d.port)
+	}
+	if len(d.user) > maxDirectUser {
+		d.user = d.user[:maxDirectUser]
+	}
+	return d, nil
+}
+
 // directTarget parses raw and checks where it points; the URI it returns
 // names the address, not the name.
 func (s *Server) directTarget(ctx context.Context, raw string) (sip.Uri, netip.Addr, error) {
-	var u sip.Uri
-	if len(raw) > 256 {
-		return u, netip.Addr{}, fmt.Errorf("sip: URI longer than 256 bytes")
-	}
-	if err := sip.ParseUri(strings.TrimSpace(raw), &u); err != nil {
-		return u, netip.Addr{}, fmt.Errorf("sip: %q: %w", raw, err)
-	}
-	if u.Scheme != "sip" {
-		return u, netip.Addr{}, errDirectScheme
-	}
-	transport := "udp"
-	if t, ok := u.UriParams.Get("transport"); ok {
-		transport = strings.ToLower(t)
-		if transport != "udp" && transport != "tcp" {
-			return u, netip.Addr{}, fmt.Errorf("sip: transport %q (udp or tcp)", t)
-		}
-	}
-	host := strings.TrimSuffix(strings.TrimPrefix(u.Host, "["), "]")
-	ip, err := netip.ParseAddr(host)
+	d, err := parseDirectURI(raw)
 	if err != nil {
-		ip, err = s.resolveOnLAN(ctx, host)
-		if err != nil {
-			return u, netip.Addr{}, err
+		return sip.Uri{}, netip.Addr{}, err
+	}
+	ip, err := netip.ParseAddr(d.host)
+	if err != nil {
+		if ip, err = s.resolveOnLAN(ctx, d.host); err != nil {
+			return sip.Uri{}, netip.Addr{}, err
 		}
 	}
 	ip = ip.Unmap()
 	if !s.allowedDirect(ip) {
-		return u, netip.Addr{}, errDirectOffLAN
+		return sip.Uri{}, netip.Addr{}, errDirectOffLAN
 	}
-	port := u.Port
-	if port == 0 {
-		port = 5060
+	if d.port == s.port && isLocal(ip) {
+		return sip.Uri{}, netip.Addr{}, errDirectSelf // an INVITE to ourselves
 	}
-	if port == s.port && isLocal(ip) {
-		return u, netip.Addr{}, errDirectSelf // an INVITE to ourselves
-	}
-	user := u.User
-	if len(user) > maxDirectUser {
-		user = user[:maxDirectUser]
-	}
-	out := sip.Uri{Scheme: "sip", User: user, Host: ip.String(), Port: port, UriParams: sip.NewParams(), Headers: sip.NewParams()}
+	out := sip.Uri{Scheme: "sip", User: d.user, Host: ip.String(), Port: d.port, UriParams: sip.NewParams(), Headers: sip.NewParams()}
 	if ip.Is6() {
 		out.Host = "[" + ip.String() + "]"
 	}
-	if transport == "tcp" {
+	if d.tcp {
 		out.UriParams.Add("transport", "tcp")
 	}
 	return out, ip, nil

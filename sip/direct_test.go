@@ -286,3 +286,20 @@ func (p *fakePhone) reinvite(res string, cseq int, dir string) {
 		p.t.Fatal(err)
 	}
 }
+
+// parseDirectURI never panics, and what it accepts is bounded and usable.
+func FuzzParseDirectURI(f *testing.F) {
+	for _, seed := range []string{"sip:bob@10.0.0.5", "sip:bob@10.0.0.5:5070;transport=tcp", "sip:[fe80::1%25eth0]:5060",
+		"sips:x@y", "sip:@", "sip:bob@host.lan", "tel:+1", "sip:a:b@c:99999", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		d, err := parseDirectURI(raw)
+		if err != nil {
+			return
+		}
+		if d.host == "" || d.port <= 0 || d.port > 65535 || len(d.user) > maxDirectUser {
+			t.Fatalf("%q accepted as %+v", raw, d)
+		}
+	})
+}
