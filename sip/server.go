@@ -41,6 +41,8 @@ type Server struct {
 	calls   map[string]*call   // by SIP Call-ID
 }
 
+var defaultLoggerOnce sync.Once
+
 // Config is what Start needs besides the node.
 type Config struct {
 	Addr string // host:port for UDP and TCP, e.g. ":5060"
@@ -82,7 +84,10 @@ func Start(n *node.Node, cfg Config) (*Server, error) {
 		minExpires = cfg.MinExpires
 	}
 	stack := slog.New(quiet{log.Handler()}).With("skin", "sip", "part", "sipgo")
-	sip.SetDefaultLogger(stack) // the transport layer's parse errors (process-wide: one registrar)
+	// The transport layer's parse errors go to sipgo's default logger, one
+	// per process: set once (a registrar's transport goroutines may still
+	// read it while a later registrar starts, as in the tests).
+	defaultLoggerOnce.Do(func() { sip.SetDefaultLogger(stack) })
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Parley"))
 	if err != nil {
 		return nil, err
