@@ -375,7 +375,13 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 
 func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	c := s.callBySIP(req)
+	src, _ := sourceAddr(req)
 	switch {
+	case c != nil && c.phone.IsValid() && src != c.phone.Unmap():
+		// Only the phone hangs up its call: a LAN host that saw the
+		// Call-ID may not.
+		s.n.CountSIP("bye_refused")
+		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden (not the phone of this call)", nil))
 	case c == nil:
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 	case c.client != nil:

@@ -231,6 +231,7 @@ wait:
 		t.Fatalf("200 without SDP: %q", ok)
 	}
 	p.ack(ok)
+	waitCall(t, events, in.Call, "active") // the host's side connected
 	if got := n.Stats()["sip_unregistered_accepted"]; got != 1 {
 		t.Fatalf("sip_unregistered_accepted %d", got)
 	}
@@ -261,6 +262,10 @@ wait:
 	if st := waitCall(t, events, in.Call, "active"); st.Reason != "resumed" {
 		t.Fatalf("after resuming: %+v", st)
 	}
+	intruder.bye(ok, 9) // a stranger's BYE does not end the call
+	if res, _ := intruder.readUntil("SIP/2.0 ", 5*time.Second); !strings.HasPrefix(status(res), "SIP/2.0 403") {
+		t.Fatalf("a BYE from a stranger: %q", status(res))
+	}
 	p.reinvite(ok, 2, "sendonly") // CSeq going back
 	if res, _ := p.readUntil("SIP/2.0 ", 5*time.Second); !strings.HasPrefix(status(res), "SIP/2.0 500") {
 		t.Fatalf("a re-INVITE out of order: %q", status(res))
@@ -271,6 +276,17 @@ wait:
 	bye, from := p.readUntil("BYE ", 10*time.Second)
 	p.respond(bye, from, "200 OK", "")
 	waitCounter(t, n, "sip_device_down", 1)
+}
+
+// bye hangs up the dialog that res set up.
+func (p *fakePhone) bye(res string, cseq int) {
+	me := p.conn.LocalAddr().String()
+	msg := fmt.Sprintf("BYE %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKbye%d\r\nMax-Forwards: 70\r\n"+
+		"From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d BYE\r\nContent-Length: 0\r\n\r\n",
+		strings.Trim(header(res, "Contact"), "<>"), me, time.Now().UnixNano(), header(res, "From"), header(res, "To"), header(res, "Call-ID"), cseq)
+	if _, err := p.conn.WriteToUDP([]byte(msg), p.to); err != nil {
+		p.t.Fatal(err)
+	}
 }
 
 // reinvite re-offers the fake phone's stream with direction dir in the
