@@ -159,6 +159,7 @@ bench: deps-test deps-bench build
 	$(GO) run ./cmd/benchrelay
 	$(GO) run ./cmd/benchgui -bin "$(CURDIR)/$(BIN)"
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchhall -bin "$(CURDIR)/$(BIN)" -nodes $(HALL_NODES) -load $(HALL_LOAD)
+	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchptt -bin "$(CURDIR)/$(BIN)" -listeners 50
 	$(SUDO) env "PATH=$(PATH)" NETLAB_PARLEY_BIN="$(CURDIR)/$(BIN)" $(GO) test $(TAGS) -count=1 -v \
 		-run 'TestGuestsInBrowser/(join|reload|figure)' ./itest/ | grep ': figure:'
 
@@ -211,6 +212,11 @@ deps-test-windows:
 # shipped one plus ONE test-only change: a `go build -overlay` copy of Go's
 # net/fd_windows.go that tolerates Wine's WSAEOPNOTSUPP for SIO_UDP_NETRESET
 # (packaging/windows/wine-overlay.sh). The shipped parley.exe is built without it.
+# The unit tests of every package that has some for Windows, built with the same
+# overlay and run under the same Wine (packaging/windows/wine-unit.sh), but the
+# Linux-only lab tools (namespaces, /proc).
+WIN_UNIT_PKGS = $(shell $(WIN_ENV) $(GO) list $(WIN_TAGS) -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... \
+	| grep -v -e /itest -e /cmd/ -e /internal/netlab -e /internal/hostile -e /internal/chatload)
 test-windows: deps-test-windows $(WIN_OPUS) build
 	$(SUDO) packaging/windows/wine-root.sh "$(WINE_ROOT)"
 	packaging/windows/wine-overlay.sh $(WIN_BUILD)/overlay
@@ -220,6 +226,10 @@ test-windows: deps-test-windows $(WIN_OPUS) build
 	$(SUDO) env "PATH=$(PATH)" CI="$(CI)" NETLAB_PARLEY_PLAIN_BIN="$(CURDIR)/$(BIN)" \
 		NETLAB_WINE_ROOT="$(WINE_ROOT)" NETLAB_PARLEY_WINE_EXE="$(CURDIR)/bin/parley-wine.exe" \
 		$(GO) test -count=1 -v -timeout 15m -run 'TestWindows' ./itest/
+	rm -rf $(WIN_BUILD)/unit && mkdir -p $(WIN_BUILD)/unit
+	$(WIN_ENV) $(GO) test -c $(WIN_TAGS) -overlay $(WIN_BUILD)/overlay/overlay.json -o $(WIN_BUILD)/unit/ $(WIN_UNIT_PKGS)
+	$(SUDO) env "PATH=$(PATH)" packaging/windows/wine-unit.sh "$(WINE_ROOT)" $(WIN_BUILD)/unit \
+		packaging/windows/wine-unit-skips.txt $(WIN_UNIT_PKGS)
 
 # Debian package (issue 20): dist/parley_VERSION_amd64.deb, made by dpkg-deb from
 # the release binary and packaging/linux/ (deb.sh lists what it holds). The binary

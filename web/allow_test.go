@@ -28,6 +28,10 @@ var withheld = map[string]string{
 	"sip_accounts":     "the host's SIP accounts and its phones' contacts",
 	"sip_unregistered": "the host's SIP setting",
 	"dtmf":             "keypad digits toward SIP phones: not offered to pages yet",
+
+	"ptt":        "talkgroup audio uses the host's --audio-in/--audio-out, not the browser's (node/ptt.go): not offered to pages yet",
+	"ptt_replay": "plays to the host's speaker, not the browser's",
+	"talkgroup":  "only worth it with ptt",
 }
 
 func TestEveryHeadlessCommandDecided(t *testing.T) {

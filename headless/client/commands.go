@@ -55,6 +55,10 @@ var commands = map[string]struct{ method, reply string }{
 	"ack":           {"Ack", "ok"},
 	"cancel_urgent": {"CancelUrgent", "ok"},
 	"unacked":       {"Unacked", "unacked"},
+	// Push-to-talk (ptt.go).
+	"talkgroup":  {"SetTalkgroup", "ok"},
+	"ptt":        {"PTT", "ok"},
+	"ptt_replay": {"PTTReplay", "ok"},
 }
 
 // args are a command's fields: headless's own Command, so a field added there

@@ -52,6 +52,7 @@ const (
 	FrameCall             uint8 = 32
 	FrameUrgent           uint8 = 33
 	FrameAlert            uint8 = 34
+	FramePTT              uint8 = 35
 
 	// FrameFirstBulk is the first application type carried on the bulk lane.
 	FrameFirstBulk uint8 = 64
@@ -118,6 +119,7 @@ var Frames = [256]Entry{
 	FrameCall:             {"FrameCall", "media/call", "media/call/doc.go", "frame type 32"},
 	FrameUrgent:           {"FrameUrgent", "urgent", "urgent/doc.go", "type 33  urgent"},
 	FrameAlert:            {"FrameAlert", "urgent", "urgent/doc.go", "type 34  alert"},
+	FramePTT:              {"FramePTT", "talkgroup", "talkgroup/doc.go", "type 35  ptt"},
 
 	FrameFileChunk:       {"FrameFileChunk", "files", "files/doc.go", "type 64 chunk"},
 	FrameFileSealedChunk: {"FrameFileSealedChunk", "files", "files/doc.go", "type 65 sealed chunk"},
