@@ -39,10 +39,22 @@ type call struct {
 	// gone is closed when the phone's node stopped (expired, unregistered):
 	// its events stop, so the call's SIP side ends on this instead.
 	gone <-chan struct{}
-	// n is the phone's node and phone its signalling address: a re-INVITE
-	// (hold.go) must come from there and is answered by that node.
+	// n is the phone's node and phone its signalling address: a BYE or
+	// re-INVITE (hold.go) must come from there (or from also, the address
+	// the phone's 200 came from, when that differs from its contact's) and
+	// is answered by that node.
 	n     *node.Node
 	phone netip.Addr
+	also  netip.Addr // guarded by Server.mu: set once the phone answered
+}
+
+// fromPhone says whether src is call c's phone.
+func (s *Server) fromPhone(c *call, src netip.Addr) bool {
+	s.mu.Lock()
+	also := c.also
+	s.mu.Unlock()
+	src = src.Unmap()
+	return src == c.phone.Unmap() || (also.IsValid() && src == also)
 }
 
 // ringTimeout bounds how long the phone rings for a Parley caller; the
@@ -173,6 +185,11 @@ wait:
 			n.Decline(in.Call)
 		}
 		return
+	}
+	if ap, err := netip.ParseAddrPort(sess.InviteResponse.Source()); err == nil {
+		s.mu.Lock()
+		c.also = ap.Addr().Unmap() // a multi-homed phone may answer from another address
+		s.mu.Unlock()
 	}
 	if err := n.SIPAccept(ip, sess.InviteResponse.Body()); err != nil {
 		s.log.Warn("sip: the phone's answer has no usable audio", "err", err)
@@ -377,7 +394,7 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	c := s.callBySIP(req)
 	src, _ := sourceAddr(req)
 	switch {
-	case c != nil && c.phone.IsValid() && src != c.phone.Unmap():
+	case c != nil && c.phone.IsValid() && !s.fromPhone(c, src):
 		// Only the phone hangs up its call: a LAN host that saw the
 		// Call-ID may not.
 		s.n.CountSIP("bye_refused")

@@ -22,7 +22,7 @@ func (s *Server) onReinvite(c *call, req *sip.Request, tx sip.ServerTransaction,
 	case c.n == nil:
 		refuse(sip.StatusRequestPending, "Request Pending", "reinvite_early") // the call is not set up yet
 		return
-	case src != c.phone.Unmap():
+	case !s.fromPhone(c, src):
 		refuse(sip.StatusForbidden, "Forbidden (not the phone of this call)", "reinvite_refused")
 		return
 	case len(req.Body()) > maxBody:
