@@ -12,7 +12,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GUI_PKGS  := libgl1-mesa-dev xorg-dev
 # Voice: Opus through libopus (cgo, found with pkg-config).
 MEDIA_PKGS := libopus-dev libopusfile-dev pkg-config
-TEST_PKGS := $(GUI_PKGS) $(MEDIA_PKGS) iproute2 iputils-ping xvfb dbus-daemon imagemagick ca-certificates chromium baresip
+TEST_PKGS := $(GUI_PKGS) $(MEDIA_PKGS) iproute2 iputils-ping xvfb dbus-daemon imagemagick ca-certificates chromium baresip linphone-cli
 RUN_PKGS  := $(GUI_PKGS) $(MEDIA_PKGS) ca-certificates
 # Fyne's fyne.Do migration: the app is built and tested with this tag.
 TAGS      := -tags migrated_fynedo

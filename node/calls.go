@@ -232,6 +232,8 @@ func (n *Node) onCall(ev call.Event) {
 		n.emit(out)
 	case call.DTMF:
 		n.onDTMF(e)
+	case call.Held:
+		n.onHeld(e) // devicemediahold.go
 	}
 }
 

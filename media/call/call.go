@@ -45,6 +45,8 @@ type call struct {
 	deferred     *Message
 	deferredFrom identity.PeerID
 	deferredCand []string // its trickled candidates, at most maxPendingCandidates
+	holdSec      int64    // unix second and hold changes counted in it (hold.go)
+	holdCount    int
 }
 
 func newCall(m *Manager, id ID, host identity.PeerID, outgoing bool) *call {

@@ -77,7 +77,8 @@
 // urgent call, which rings a callee already in a call instead of being
 // answered busy, and which, answered, ends the callee's other calls; on a relay ask, the relay may
 // exceed its session cap for it, media/relay/urgent.go), 11 DTMF digits
-// (ASCII, 1–32 of 0-9 * # A-D; a KindDTMF message, dtmf.go). Unknown tags are skipped, so a later
+// (ASCII, 1–32 of 0-9 * # A-D; a KindDTMF message, dtmf.go), 12 hold (one
+// byte: 1 held, 2 resumed; a KindHold message, hold.go). Unknown tags are skipped, so a later
 // version can add fields; a known tag with a bad length makes the message
 // malformed. A message is at most MaxMessage bytes.
 //

@@ -84,6 +84,8 @@ func (m *Manager) Handle(from identity.PeerID, msg *Message) {
 		m.participantGone(c, from, ReasonRemoteHang)
 	case KindDTMF:
 		m.onDTMF(c, from, msg)
+	case KindHold:
+		m.onHold(c, from, msg)
 	}
 }
 

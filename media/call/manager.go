@@ -103,6 +103,8 @@ type Manager struct {
 	open map[*webrtc.PeerConnection]struct{}
 	// dtmfDropped counts DTMF digits over the rate bound (dtmf.go).
 	dtmfDropped atomic.Uint64
+	// holdsDropped counts hold changes over the rate bound (hold.go).
+	holdsDropped atomic.Uint64
 }
 
 // New returns a Manager; Close ends its calls.
