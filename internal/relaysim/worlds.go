@@ -218,7 +218,7 @@ func (ev *evaluator) carry() {
 		if !d.active {
 			continue
 		}
-		if id, ok := ev.sel.Current(d.key); ok {
+		if id, ok := ev.chooser(d.purpose, Selection).Current(d.key); ok {
 			if n := ev.byID[id]; n != nil {
 				counts[n.idx]++
 			}
