@@ -20,6 +20,14 @@ func (n *Node) setupQuality(power sysinfo.Power) {
 		Self: n.id.ID, Overlay: n.ov, Power: power, Load: n.relayLoad, Republish: n.republishExtensions,
 		ProbeInterval: n.cfg.ProbeInterval, PublishMin: n.cfg.QualityInterval, Now: n.cfg.Now, Log: n.log,
 	})
+	// Far pings for the network coordinate (linkquality/farping.go): routed
+	// when there is no link, direct when one came up meanwhile.
+	for typ, h := range map[uint8]func(identity.PeerID, []byte){
+		linkquality.TypeFarPing: n.qual.OnFarPing, linkquality.TypeFarPong: n.qual.OnFarPong,
+	} {
+		n.ov.Handle(typ, h)
+		n.ov.HandleRouted(typ, func(src, _ identity.PeerID, p []byte) { h(src, p) })
+	}
 }
 
 // relayLoad is what this node forwards for others now: overlay frames, and calls

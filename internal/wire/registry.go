@@ -52,6 +52,8 @@ const (
 	FrameCall             uint8 = 32
 	FrameUrgent           uint8 = 33
 	FrameAlert            uint8 = 34
+	FrameFarPing          uint8 = 35
+	FrameFarPong          uint8 = 36
 
 	// FrameFirstBulk is the first application type carried on the bulk lane.
 	FrameFirstBulk uint8 = 64
@@ -118,6 +120,8 @@ var Frames = [256]Entry{
 	FrameCall:             {"FrameCall", "media/call", "media/call/doc.go", "frame type 32"},
 	FrameUrgent:           {"FrameUrgent", "urgent", "urgent/doc.go", "type 33  urgent"},
 	FrameAlert:            {"FrameAlert", "urgent", "urgent/doc.go", "type 34  alert"},
+	FrameFarPing:          {"FrameFarPing", "linkquality", "linkquality/farping.go", "type 35 far ping"},
+	FrameFarPong:          {"FrameFarPong", "linkquality", "linkquality/farping.go", "type 36 far pong"},
 
 	FrameFileChunk:       {"FrameFileChunk", "files", "files/doc.go", "type 64 chunk"},
 	FrameFileSealedChunk: {"FrameFileSealedChunk", "files", "files/doc.go", "type 65 sealed chunk"},
