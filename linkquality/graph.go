@@ -17,7 +17,7 @@ func (q *Monitor) Graph() *selection.Graph {
 		pi := selection.PeerInfo{
 			ID: id.String(), Coord: m.Coord, Power: m.Power, LinkType: m.LinkType,
 			SpareUpKbps: m.SpareUpKbps, SpareDownKbps: m.SpareDownKbps,
-			RelaySessions: m.RelaySessions, RelayKbps: m.RelayKbps, CPULoad: m.CPULoad, Online: online,
+			RelaySessions: m.RelaySessions, RelayKbps: m.RelayKbps, CPULoad: m.CPULoad, Cell: m.Cell, Online: online,
 		}
 		for _, a := range addrs {
 			pi.Addrs = append(pi.Addrs, a.Addr())

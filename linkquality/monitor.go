@@ -52,6 +52,9 @@ type Config struct {
 	Machine Machine
 	// Power overrides the power source (--power); PowerUnknown = ask Machine.
 	Power sysinfo.Power
+	// CellSalt salts the published hash of the Wi-Fi access point's BSSID
+	// (cell.go): a closed team's own secret, nil in an open network.
+	CellSalt []byte
 	// Load is what this node forwards for others now (overlay frames and TURN
 	// calls); nil = nothing. It is called once per measurement, and the overlay's
 	// counter rolls on each call.

@@ -107,6 +107,10 @@ func (m *fakeMachine) CPUTimes() (total, idle uint64, ok bool) {
 	return m.total, m.idle, true
 }
 
+func (m *fakeMachine) BSSID(iface string) ([6]byte, bool) {
+	return [6]byte{2, 0, 0, 0, 0, 1}, iface == "wlan0"
+}
+
 func (m *fakeMachine) InterfacesWith([]netip.AddrPort) []string {
 	m.mu.Lock()
 	m.ifaceReads++

@@ -16,8 +16,14 @@ import (
 // setupQuality makes the link-quality monitor (package linkquality), once the
 // overlay it measures exists. power is the --power override.
 func (n *Node) setupQuality(power sysinfo.Power) {
+	// The cell's salt is the team's own secret in a closed team, so outsiders
+	// cannot test guessed BSSIDs against published cells (linkquality/cell.go).
+	var cellSalt []byte
+	if n.teamKey != nil {
+		cellSalt = n.teamKey.Tag("parley cell salt")
+	}
 	n.qual = linkquality.New(linkquality.Config{
-		Self: n.id.ID, Overlay: n.ov, Power: power, Load: n.relayLoad, Republish: n.republishExtensions,
+		Self: n.id.ID, Overlay: n.ov, Power: power, Load: n.relayLoad, Republish: n.republishExtensions, CellSalt: cellSalt,
 		ProbeInterval: n.cfg.ProbeInterval, PublishMin: n.cfg.QualityInterval, Now: n.cfg.Now, Log: n.log,
 	})
 	// Far pings for the network coordinate (linkquality/farping.go): routed

@@ -192,6 +192,7 @@ func (w *world) selfMetrics(n *node) selection.SelfMetrics {
 		RelayKbps:     uint32(n.relayKbps()),
 		Coord:         n.coord,
 		CPULoad:       float32(max(0, min(1, cpu))),
+		Cell:          w.cellOf(n),
 	}
 	if up > 0 || down > 0 {
 		n.self.Observe(up, down, cpu)
@@ -206,6 +207,21 @@ func (w *world) selfMetrics(n *node) selection.SelfMetrics {
 	}
 	m.Links = selection.PublishedLinks(m.Links, n.published.Links, selection.MaxPublishedLinks)
 	return m
+}
+
+// cellOf is the cell n publishes: its first wireless attachment's access point
+// (a node reads the first wireless interface's), 0 when wired or with
+// -model no-cells. Any non-zero name serves; the node's is a salted hash.
+func (w *world) cellOf(n *node) uint64 {
+	if w.cfg.Model == ModelNoCells {
+		return 0
+	}
+	for _, a := range n.att {
+		if a.wireless {
+			return uint64(a.cell) + 1
+		}
+	}
+	return 0
 }
 
 // publish runs n's real republish policy and, when it fires, the real encoder and
