@@ -96,9 +96,10 @@ func (q *Monitor) farPingTick() {
 		q.mu.Unlock()
 		return
 	}
+	idle := f.target.IsZero()
 	q.mu.Unlock()
 
-	if f.target.IsZero() && !q.startFar(now) {
+	if idle && !q.startFar(now) {
 		return
 	}
 	var nonce [farPayloadLen]byte
