@@ -12,7 +12,9 @@
 //     since TCP loses packets on purpose when it fills a bottleneck;
 //   - measure the machine (machine.go, through the injected Machine): power
 //     source, link medium (wireless if any interface carrying an advertised
-//     address is; read at most every linkTypeEvery, 30 s), CPU load between two
+//     address is; read at most every linkTypeEvery, 30 s) and the Wi-Fi cell
+//     (cell.go: a salted hash of the access point's BSSID, from nl80211 on
+//     Linux), CPU load between two
 //     readings of the counters, and the load it relays for others (Config.Load);
 //   - ping a far peer (farping.go): every vivaldi.FarPingEvery (10–30 s by the
 //     peers online, ±50 %) one random non-neighbour, three times through the
@@ -28,7 +30,8 @@
 //     within 5 s if they got worse, at least every 10 minutes), with at most
 //     selection.MaxPublishedLinks links;
 //   - rank (graph.go, edgecost.go): Graph is the picture selection.Rank works on
-//     (everyone's published figures plus this node's fresh own), Choose holds a
+//     (everyone's published figures plus this node's fresh own, with the claims
+//     its own measurements contradict discounted: distrust.go), Choose holds a
 //     choice per purpose with selection's hysteresis, and EdgeCoster.Cost weighs
 //     the overlay's chat routes from both ends' published figures.
 //
