@@ -12,7 +12,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GUI_PKGS  := libgl1-mesa-dev xorg-dev
 # Voice: Opus through libopus (cgo, found with pkg-config).
 MEDIA_PKGS := libopus-dev libopusfile-dev pkg-config
-TEST_PKGS := $(GUI_PKGS) $(MEDIA_PKGS) iproute2 iputils-ping xvfb dbus-daemon imagemagick ca-certificates chromium baresip
+TEST_PKGS := $(GUI_PKGS) $(MEDIA_PKGS) iproute2 iputils-ping xvfb dbus-daemon imagemagick ca-certificates chromium baresip linphone-cli
 RUN_PKGS  := $(GUI_PKGS) $(MEDIA_PKGS) ca-certificates
 # Fyne's fyne.Do migration: the app is built and tested with this tag.
 TAGS      := -tags migrated_fynedo
@@ -41,7 +41,7 @@ WIN_TAGS  := -tags migrated_fynedo,nolibopusfile
 APP_VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 
 .PHONY: all build run package test test-unit test-integration vet vet-cross fmt-check bench fuzz soak deps-run deps-test deps-bench clean
-.PHONY: windows deps-windows deps-test-windows test-windows
+.PHONY: windows deps-windows deps-test-windows test-windows wine-exe
 .PHONY: deb deps-deb deps-test-deb test-deb
 
 all: build
@@ -157,8 +157,11 @@ bench: deps-test deps-bench build
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchchat -bin "$(CURDIR)/$(BIN)"
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchfiles -bin "$(CURDIR)/$(BIN)"
 	$(GO) run ./cmd/benchrelay
-	$(GO) run ./cmd/benchgui -bin "$(CURDIR)/$(BIN)"
+	$(MAKE) wine-exe
+	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchgui -bin "$(CURDIR)/$(BIN)" \
+		-wine-exe "$(CURDIR)/bin/parley-wine.exe" -wine-root "$(WINE_ROOT)"
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchhall -bin "$(CURDIR)/$(BIN)" -nodes $(HALL_NODES) -load $(HALL_LOAD)
+	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchptt -bin "$(CURDIR)/$(BIN)" -listeners 50
 	$(SUDO) env "PATH=$(PATH)" NETLAB_PARLEY_BIN="$(CURDIR)/$(BIN)" $(GO) test $(TAGS) -count=1 -v \
 		-run 'TestGuestsInBrowser/(join|reload|figure)' ./itest/ | grep ': figure:'
 
@@ -211,15 +214,28 @@ deps-test-windows:
 # shipped one plus ONE test-only change: a `go build -overlay` copy of Go's
 # net/fd_windows.go that tolerates Wine's WSAEOPNOTSUPP for SIO_UDP_NETRESET
 # (packaging/windows/wine-overlay.sh). The shipped parley.exe is built without it.
-test-windows: deps-test-windows $(WIN_OPUS) build
+# bin/parley-wine.exe, the Windows build as make test-windows and make bench run it
+# under Wine (the overlay above is its one difference from dist's parley.exe).
+wine-exe: deps-test-windows $(WIN_OPUS)
 	$(SUDO) packaging/windows/wine-root.sh "$(WINE_ROOT)"
 	packaging/windows/wine-overlay.sh $(WIN_BUILD)/overlay
 	packaging/windows/resource.sh $(WIN_BUILD)/rsrc rsrc_windows_amd64.syso
 	$(WIN_ENV) $(GO) build $(WIN_TAGS) -overlay $(WIN_BUILD)/overlay/overlay.json \
 		-ldflags "-H=windowsgui -X main.version=$(APP_VERSION)" -o bin/parley-wine.exe .
+
+# The unit tests of every package that has some for Windows, built with the same
+# overlay and run under the same Wine (packaging/windows/wine-unit.sh), but the
+# Linux-only lab tools (namespaces, /proc).
+WIN_UNIT_PKGS = $(shell $(WIN_ENV) $(GO) list $(WIN_TAGS) -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... \
+	| grep -v -e /itest -e /cmd/ -e /internal/netlab -e /internal/hostile -e /internal/chatload)
+test-windows: wine-exe build
 	$(SUDO) env "PATH=$(PATH)" CI="$(CI)" NETLAB_PARLEY_PLAIN_BIN="$(CURDIR)/$(BIN)" \
 		NETLAB_WINE_ROOT="$(WINE_ROOT)" NETLAB_PARLEY_WINE_EXE="$(CURDIR)/bin/parley-wine.exe" \
 		$(GO) test -count=1 -v -timeout 15m -run 'TestWindows' ./itest/
+	rm -rf $(WIN_BUILD)/unit && mkdir -p $(WIN_BUILD)/unit
+	$(WIN_ENV) $(GO) test -c $(WIN_TAGS) -overlay $(WIN_BUILD)/overlay/overlay.json -o $(WIN_BUILD)/unit/ $(WIN_UNIT_PKGS)
+	$(SUDO) env "PATH=$(PATH)" packaging/windows/wine-unit.sh "$(WINE_ROOT)" $(WIN_BUILD)/unit \
+		packaging/windows/wine-unit-skips.txt $(WIN_UNIT_PKGS)
 
 # Debian package (issue 20): dist/parley_VERSION_amd64.deb, made by dpkg-deb from
 # the release binary and packaging/linux/ (deb.sh lists what it holds). The binary

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -14,12 +15,18 @@ func userConfig(t *testing.T) string {
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir)
 	t.Setenv("HOME", dir)
+	t.Setenv("APPDATA", dir) // os.UserConfigDir on Windows
 	return dir
 }
 
 func TestChosenDataFolderAppliesAtStart(t *testing.T) {
 	cfg := userConfig(t)
-	def := filepath.Join(cfg, "parley")
+	// The platform's default, inside the isolated config folder (Linux:
+	// XDG_CONFIG_HOME/parley; Windows: APPDATA\Parley).
+	def := defaultDataDir()
+	if !strings.HasPrefix(def, cfg) {
+		t.Fatalf("default %q is outside the test's config folder %q", def, cfg)
+	}
 	if got, err := chosenDataDir(def, false); err != nil || got != def {
 		t.Fatalf("nothing chosen: %q, %v; want the default %q", got, err, def)
 	}
@@ -61,7 +68,8 @@ func TestSetDataDirRefusesUnusableFolders(t *testing.T) {
 		file:                       "is a file",
 		filepath.Join(file, "sub"): "cannot create",
 	}
-	if os.Geteuid() != 0 { // root writes anywhere
+	// Root writes anywhere, and Windows ignores a folder's mode.
+	if os.Geteuid() != 0 && runtime.GOOS != "windows" {
 		ro := filepath.Join(t.TempDir(), "ro")
 		if err := os.Mkdir(ro, 0o500); err != nil {
 			t.Fatal(err)

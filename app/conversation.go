@@ -66,6 +66,8 @@ type convView struct {
 
 	// urgent: the next message goes out urgent (nil without an urgent core).
 	urgent *widget.Check
+	// talk is the push-to-talk row of a room (ptt.go; nil without a PTT core).
+	talk *talkBar
 }
 
 func newConvView(u *ui) *convView {
@@ -97,6 +99,11 @@ func newConvView(u *ui) *convView {
 		right = container.NewHBox(c.urgent, c.send)
 	}
 	bottom := container.NewVBox(u.strip.object(), c.notice, container.NewBorder(nil, nil, left, right, c.composer))
+	if pc := u.pttCore(); pc != nil {
+		c.talk = newTalkBar(c, pc)
+		c.talk.installKeys(u.win)
+		bottom = container.NewVBox(c.talk.object(), bottom)
+	}
 	c.body = border(c.header.object(), c.listBox, bottom)
 	keys := "Select a person or a room to start a conversation.\n\n" +
 		"Ctrl+K filters; Enter there opens the first match.\n" +

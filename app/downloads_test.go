@@ -51,24 +51,24 @@ func downloadsHarness(t *testing.T, dir string, byFlag bool) (*harness, *downloa
 // The settings show the folder in use; a new one is handed to the core on
 // Save (which applies it at once), an unchanged or relative one is not.
 func TestDownloadsSetting(t *testing.T) {
-	h, df := downloadsHarness(t, "/home/ada/Downloads", false)
+	h, df := downloadsHarness(t, osPath("home", "ada", "Downloads"), false)
 	h.u.showSettings()
 	var e *keyEntry
-	h.waitFor("the folder", func() bool { e = h.entryWithText("/home/ada/Downloads"); return e != nil && !e.Disabled() })
+	h.waitFor("the folder", func() bool { e = h.entryWithText(osPath("home", "ada", "Downloads")); return e != nil && !e.Disabled() })
 	e.SetText("incoming")
 	if e.Validate() == nil {
 		t.Error("a relative folder passes")
 	}
-	e.SetText("/home/ada/Incoming ")
+	e.SetText(osPath("home", "ada", "Incoming") + " ")
 	test.Tap(h.button("Save"))
 	h.waitFor("SetDownloads", func() bool { return len(df.setCalls()) == 1 })
-	if got := df.setCalls(); got[0] != "/home/ada/Incoming" {
+	if got := df.setCalls(); got[0] != osPath("home", "ada", "Incoming") {
 		t.Errorf("SetDownloads(%q)", got[0])
 	}
 
 	// Unchanged: nothing asked.
 	h.u.showSettings()
-	h.waitFor("the folder again", func() bool { e = h.entryWithText("/home/ada/Incoming"); return e != nil && !e.Disabled() })
+	h.waitFor("the folder again", func() bool { e = h.entryWithText(osPath("home", "ada", "Incoming")); return e != nil && !e.Disabled() })
 	test.Tap(h.button("Save"))
 	h.pump()
 	if got := df.setCalls(); len(got) != 1 {

@@ -212,6 +212,14 @@ func (u *ui) handle(ev node.Event) {
 		u.onAcknowledged(e)
 	case node.UrgentCancelled:
 		u.onUrgentCancelled(e)
+	case node.PTTState:
+		if u.conv.talk != nil {
+			u.conv.talk.onState(e)
+		}
+	case node.PTTBusy:
+		if u.conv.talk != nil {
+			u.conv.talk.onBusy(e)
+		}
 	case node.FileOffer:
 		u.onFileOffer(e)
 	case node.FileProgress:

@@ -104,7 +104,7 @@ func TestFileProgressDoneAndFailed(t *testing.T) {
 	if len(h.u.strip.cards) != 0 || h.u.strip.scroll.Visible() {
 		t.Errorf("alice's conversation shows cards %v", keys(h.u.strip.cards))
 	}
-	h.emit(node.FileDone{ID: "f1", Path: "/home/me/Downloads/plan.pdf"})
+	h.emit(node.FileDone{ID: "f1", Path: osPath("home", "me", "Downloads", "plan.pdf")})
 	h.openPeer(bobID)
 	c = h.card("f1")
 	if !c.open.Visible() || !c.folder.Visible() || c.bar.Visible() || c.cancel.Visible() {
@@ -113,7 +113,7 @@ func TestFileProgressDoneAndFailed(t *testing.T) {
 	}
 	test.Tap(c.open)
 	test.Tap(c.folder)
-	want := []string{"file:///home/me/Downloads/plan.pdf", "file:///home/me/Downloads"}
+	want := []string{osURL("home", "me", "Downloads", "plan.pdf"), osURL("home", "me", "Downloads")}
 	if !slices.Equal(*opened, want) {
 		t.Errorf("opened %q, want %q", *opened, want)
 	}

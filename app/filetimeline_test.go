@@ -48,7 +48,7 @@ func TestFilesInTimelineAfterRestart(t *testing.T) {
 		node.Message{ID: "m2", Conv: conv, From: selfID, To: aliceID, Text: "got it, here is mine", Time: now.Add(-2 * time.Hour), State: node.StateRead})
 	ff := &fileFake{fakeCore: fc, list: []node.Transfer{
 		{ID: "in-1", Name: "plan.pdf", Size: 48_000, State: node.TransferDone, Peer: aliceID,
-			Path: "/home/me/Downloads/plan.pdf", Time: now.Add(-150 * time.Minute)},
+			Path: osPath("home", "me", "Downloads", "plan.pdf"), Time: now.Add(-150 * time.Minute)},
 		{ID: "out-1", Out: true, Name: "mine.odt", Size: 2_000, State: node.TransferDone, Peer: aliceID,
 			Path: "/home/me/mine.odt", Time: now.Add(-time.Hour)},
 		{ID: "other", Name: "x.txt", State: node.TransferDone, Peer: bobID, Path: "/tmp/x.txt", Time: now},
@@ -75,7 +75,7 @@ func TestFilesInTimelineAfterRestart(t *testing.T) {
 	}
 	in.Tapped(&fyne.PointEvent{})
 	h.u.fileAction("in-1", true)
-	if w := []string{"file:///home/me/Downloads/plan.pdf", "file:///home/me/Downloads"}; !slices.Equal(opened, w) {
+	if w := []string{osURL("home", "me", "Downloads", "plan.pdf"), osURL("home", "me", "Downloads")}; !slices.Equal(opened, w) {
 		t.Fatalf("opened %q, want %q", opened, w)
 	}
 	// The chat list previews the newest entry, a file here.

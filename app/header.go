@@ -132,6 +132,9 @@ func (c *convView) refreshHeader() {
 		return
 	}
 	c.refreshCallButtons()
+	if c.talk != nil {
+		c.talk.refresh()
+	}
 	h.dot.Refresh()
 	defer c.body.(*fyne.Container).Refresh() // shown/hidden parts change the layout
 	defer h.obj.(*fyne.Container).Refresh()

@@ -170,13 +170,13 @@ func TestSettingsChangeDataFolder(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	e.SetText("/mnt/big/parley")
+	e.SetText(osPath("mnt", "big", "parley"))
 	if err := e.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	test.Tap(h.button("Save"))
 	h.waitFor("the note on when it applies", func() bool { return len(h.labelsContaining("from its next start")) > 0 })
-	if got := calls(); !slices.Equal(got, []string{"/mnt/big/parley"}) {
+	if got := calls(); !slices.Equal(got, []string{osPath("mnt", "big", "parley")}) {
 		t.Errorf("SetDataDir got %q", got)
 	}
 	for len(h.u.dialogs) > 0 {
@@ -188,7 +188,7 @@ func TestSettingsChangeDataFolder(t *testing.T) {
 	setErr = errors.New("cannot write in the folder /ro: permission denied")
 	mu.Unlock()
 	h.u.showSettings()
-	h.dataDirEntry().SetText("/ro")
+	h.dataDirEntry().SetText(osPath("ro"))
 	test.Tap(h.button("Save"))
 	h.waitFor("the refusal", func() bool { return len(h.labelsContaining("permission denied")) > 0 })
 	if len(h.labelsContaining("from its next start")) != 0 {

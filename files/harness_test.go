@@ -82,6 +82,9 @@ func (p *peer) start() {
 		t.Fatal(err)
 	}
 	p.svc = svc
+	// Registered after the store's, so it runs first: partial downloads are
+	// closed before the temp folder goes (Windows cannot remove an open file).
+	t.Cleanup(svc.closeAll)
 	p.h.net.attach(p.id, svc)
 }
 

@@ -128,6 +128,14 @@ var commands = map[string]command{
 	// Calls.
 	"call": {check: checkCall, uses: []capability{voiceCalls}, reply: "ok",
 		run: func(_ context.Context, s *Session, c Command) (any, error) {
+			if c.SIP != "" { // a phone by its URI, without registration
+				h, ok := s.node.(SIPHoster)
+				if !ok {
+					return nil, errors.New(sipHosting.missing)
+				}
+				id, err := h.CallSIP(c.SIP)
+				return map[string]any{"call": id, "sip": c.SIP}, err
+			}
 			peers := c.withTo(c.Peers)
 			id, err := s.node.(Caller).Call(peers...)
 			return map[string]any{"call": id, "peers": peers}, err
@@ -244,6 +252,18 @@ var commands = map[string]command{
 			}
 			return map[string]any{"accounts": accts, "realm": s.node.(SIPHoster).SIPRealm()}, err
 		}},
+	// {"cmd":"sip_unregistered","on":true} lets phones that did not register
+	// call this node's peers (off by default); without "on" it reports.
+	"sip_unregistered": {uses: []capability{sipHosting}, reply: "ok",
+		run: func(_ context.Context, s *Session, c Command) (any, error) {
+			h := s.node.(SIPHoster)
+			if c.On != nil {
+				if err := h.SetSIPUnregistered(*c.On); err != nil {
+					return nil, err
+				}
+			}
+			return map[string]any{"on": h.SIPUnregistered()}, nil
+		}},
 }
 
 // validate checks c's fields against the command's entry.
@@ -329,7 +349,10 @@ func checkRelays(c Command) error {
 }
 
 func checkCall(c Command) error {
-	if c.To == "" && len(c.Peers) == 0 {
+	if c.SIP != "" && (c.To != "" || len(c.Peers) > 0) {
+		return errors.New(`call: "sip" calls one phone, without "to" or "peers"`)
+	}
+	if c.To == "" && len(c.Peers) == 0 && c.SIP == "" {
 		return errors.New(`call: missing field "to" (or "peers" for a group call)`)
 	}
 	return nil

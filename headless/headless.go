@@ -80,6 +80,8 @@ type Command struct {
 	// User and Password make a SIP account (sip_account; never echoed).
 	User     string `json:"user,omitempty"`
 	Password string `json:"password,omitempty"`
+	// SIP is a phone's URI for a direct call ({"cmd":"call","sip":…}).
+	SIP string `json:"sip,omitempty"`
 	// Urgent makes send, say and call urgent (headless/urgent.go).
 	Urgent bool `json:"urgent,omitempty"`
 }

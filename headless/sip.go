@@ -9,6 +9,11 @@ type SIPHoster interface {
 	SetSIPAccount(user, password string) error
 	SIPAccounts() ([]node.SIPAccountView, error)
 	SIPRealm() string
+	// Direct calls (node/devicesdirect.go): a phone by URI, and whether
+	// unregistered phones may call.
+	CallSIP(uri string) (string, error)
+	SetSIPUnregistered(on bool) error
+	SIPUnregistered() bool
 }
 
 var sipHosting = capability{

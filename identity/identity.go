@@ -137,7 +137,10 @@ func (id *Identity) Fingerprint() string { return Fingerprint(id.Public) }
 
 // LoadOrCreate reads the key from dir, creating it (mode 0600) on first start. A key file
 // readable by others is tightened to 0600 with a warning rather than refused, because
-// the usual cause is a copy made by the user, not an attack.
+// the usual cause is a copy made by the user, not an attack. On Windows, where Go
+// reports every writable file as 0666 and the key is guarded by the per-user ACL of
+// %APPDATA% instead, the mode is not checked (keyModeMatters), so a start does not
+// warn about a mode nothing can change (seen running the unit tests under Wine).
 func LoadOrCreate(dir string) (*Identity, error) {
 	path := filepath.Join(dir, KeyFile)
 	data, err := os.ReadFile(path)
@@ -154,7 +157,7 @@ func LoadOrCreate(dir string) (*Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity: read %s: %w", path, err)
 	}
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+	if st, err := os.Stat(path); err == nil && keyModeMatters && st.Mode().Perm()&0o077 != 0 {
 		slog.Warn("identity key readable by others; restricting to 0600", "path", path, "mode", st.Mode().Perm())
 		if err := os.Chmod(path, 0o600); err != nil {
 			return nil, fmt.Errorf("identity: chmod %s: %w", path, err)

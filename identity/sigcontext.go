@@ -32,10 +32,12 @@ const (
 	ContextFileOffer Context = "parley file offer v1"
 	// ContextAlert signs an all-hands alert (package urgent).
 	ContextAlert Context = "parley alert v1"
+	// ContextPTT signs a push-to-talk frame (package talkgroup).
+	ContextPTT Context = "parley ptt v1"
 )
 
 // Contexts lists every registered context (the test walks it).
-var Contexts = []Context{ContextRecord, ContextBeacon, ContextSeal, ContextFileOffer, ContextAlert}
+var Contexts = []Context{ContextRecord, ContextBeacon, ContextSeal, ContextFileOffer, ContextAlert, ContextPTT}
 
 // SignContext signs msg for ctx with the identity key (Ed25519ctx).
 func (id *Identity) SignContext(ctx Context, msg []byte) []byte {

@@ -160,7 +160,8 @@ func TestSIPPhones(t *testing.T) {
 	hh, ha, hb, hp, hq := c.host("h"), c.host("a"), c.host("b"), c.host("p"), c.host("q")
 	registrar := hh.IP(c.seg) + ":5060"
 	wav := filepath.Join(t.TempDir(), "a.wav")
-	h := c.start(hh, "h", "--sip", registrar, "--sip-min-expires", "5s", "--audio-in", "null", "--audio-out", "null")
+	hwav := filepath.Join(t.TempDir(), "h.wav")
+	h := c.start(hh, "h", "--sip", registrar, "--sip-min-expires", "5s", "--audio-in", "tone:600", "--audio-out", hwav)
 	a := c.start(ha, "a", "--audio-in", "tone:700", "--audio-out", wav)
 	bwav := filepath.Join(t.TempDir(), "b.wav")
 	b := c.start(hb, "b", "--audio-in", "null", "--audio-out", bwav)
@@ -190,6 +191,67 @@ func TestSIPPhones(t *testing.T) {
 		}
 		if n := h.counters()["sip_auth_failed"]; n < 1 {
 			t.Fatalf("sip_auth_failed %v", n)
+		}
+		q.kill()
+	})
+
+	// Direct calls (docs/sip.md): q is a phone that never registers.
+	t.Run("h calls an unregistered phone by URI", func(t *testing.T) {
+		q := startPhone(t, hq, c.seg, registrar, fmt.Sprintf("<sip:bob@%s>;regint=0;answermode=auto", hq.IP(c.seg)))
+		if _, err := h.Request(map[string]any{"cmd": "call", "sip": "sip:bob@203.0.113.9"}, 5*time.Second, "ok"); err == nil {
+			t.Fatal("a direct call off the LAN was placed")
+		}
+		began := time.Now()
+		e, err := h.Request(map[string]any{"cmd": "call", "sip": "sip:bob@" + hq.IP(c.seg)}, 10*time.Second, "ok")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := e.Str("call")
+		st, err := h.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == id })
+		if err != nil {
+			t.Fatalf("the direct call never became active: %v", err)
+		}
+		t.Logf("h's direct call: active %v after the call command", time.Since(began).Round(time.Millisecond))
+		if v := a.roster()[st.Str("peer")]; v == nil || !v.SIP || v.Via != h.id {
+			t.Errorf("a's roster entry of the direct phone: %+v", v)
+		}
+		start := len(readWAV(t, hwav))
+		time.Sleep(3 * time.Second)
+		h.ok(h.Hangup(id))
+		q.waitOutput(t, "BYE sip:", 10*time.Second)
+		got := readWAV(t, hwav)
+		if len(got) < start+2*audio.SampleRate {
+			t.Fatalf("h recorded %d samples during the call", len(got)-start)
+		}
+		judgeTone(t, "h", got[start+audio.SampleRate:], 440, 700)
+		heard := q.heard(t)
+		if len(heard) < 2*audio.SampleRate {
+			t.Fatalf("the phone recorded %d samples", len(heard))
+		}
+		judgeTone(t, "the direct phone", heard[audio.SampleRate:], 600, 440)
+
+		// The same phone calls a: refused (403) until h allows unregistered
+		// callers, then rung like a registered phone's call.
+		q.do(t, "dial", "sip:a@"+registrar)
+		q.waitOutput(t, "403 Forbidden", 10*time.Second)
+		if n := h.counters()["sip_unregistered_refused"]; n < 1 {
+			t.Fatalf("sip_unregistered_refused %v", n)
+		}
+		if _, err := h.Request(map[string]any{"cmd": "sip_unregistered", "on": true}, 5*time.Second, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		q.do(t, "dial", "sip:a@"+registrar)
+		in, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("from") == st.Str("peer") })
+		if err != nil {
+			t.Fatalf("a was not rung by the unregistered phone (same peer as before): %v", err)
+		}
+		a.ok(a.Answer(in.Str("call")))
+		if _, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == in.Str("call") }); err != nil {
+			t.Fatal(err)
+		}
+		q.do(t, "hangup", "")
+		if _, err := a.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return callEvent("ended", "")(e) && e.Str("call") == in.Str("call") }); err != nil {
+			t.Fatal(err)
 		}
 		q.kill()
 	})
@@ -313,6 +375,23 @@ func TestSIPPhones(t *testing.T) {
 		}
 		a.ok(a.SendDTMF(in.Str("call"), "7"))
 		p.waitOutput(t, "received event: '7'", 10*time.Second)
+		// Hold and resume: baresip re-INVITEs a=sendonly, then a=sendrecv;
+		// a sees the call held by the phone, then active again.
+		p.do(t, "hold", "")
+		if _, err := a.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
+			return callEvent("held", "")(e) && e.Str("call") == in.Str("call") && e.Str("peer") == device
+		}); err != nil {
+			t.Fatalf("a never saw the phone hold the call: %v", err)
+		}
+		p.do(t, "resume", "")
+		if _, err := a.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
+			return callEvent("active", "resumed")(e) && e.Str("call") == in.Str("call")
+		}); err != nil {
+			t.Fatalf("a never saw the phone resume the call: %v", err)
+		}
+		if n := h.counters()["sip_reinvite_hold"]; n < 1 {
+			t.Errorf("sip_reinvite_hold %v", n)
+		}
 		p.do(t, "hangup", "")
 		ended, err := a.WaitEventAny(15*time.Second, func(e netlab.Event) bool { return callEvent("ended", "")(e) && e.Str("call") == in.Str("call") })
 		if err != nil {
@@ -340,6 +419,60 @@ func TestSIPPhones(t *testing.T) {
 			t.Fatal("still registered at h")
 		}
 	})
+	t.Run("linphonec registers and a call carries its tone", func(t *testing.T) {
+		l := startLinphone(t, c.host("l"), 523)
+		if _, err := h.Request(map[string]any{"cmd": "sip_account", "user": "radio2", "password": "rightpass2"}, 5*time.Second, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		l.do(t, "autoanswer enable")
+		l.do(t, fmt.Sprintf("register sip:radio2@%s sip:%s rightpass2", hh.IP(c.seg), registrar))
+		var dev string
+		for deadline := time.Now().Add(15 * time.Second); dev == ""; time.Sleep(100 * time.Millisecond) {
+			for _, x := range accounts() {
+				if x["user"] == "radio2" && x["registered"] == true {
+					dev = x["id"].(string)
+				}
+			}
+			if dev == "" && time.Now().After(deadline) {
+				t.Fatalf("linphonec never registered radio2 at h: %v", accounts())
+			}
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if v := a.roster()[dev]; v != nil && v.Online {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("a never saw linphonec's peer online")
+			}
+		}
+		// linphonec dials a: Debian's linphonec 5.1 never starts its core
+		// ("global state is not on"), so it refuses every incoming INVITE
+		// with 503; dialling out works.
+		l.do(t, "call sip:a@"+registrar)
+		in, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return e.Name() == "call_incoming" && e.Str("from") == dev })
+		if err != nil {
+			t.Fatalf("a was not rung by linphonec: %v", err)
+		}
+		id := in.Str("call")
+		a.ok(a.Answer(id))
+		if _, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == id }); err != nil {
+			t.Fatalf("linphonec's call to a never became active: %v", err)
+		}
+		start := len(readWAV(t, wav))
+		time.Sleep(3 * time.Second)
+		a.ok(a.Hangup(id))
+		got := readWAV(t, wav)
+		if len(got) < start+2*audio.SampleRate {
+			t.Fatalf("a recorded %d samples during the call", len(got)-start)
+		}
+		judgeTone(t, "a (from linphonec)", got[start+audio.SampleRate:], 523, 700)
+		heard := l.heard(t)
+		if len(heard) < 2*audio.SampleRate {
+			t.Fatalf("linphonec recorded %d samples", len(heard))
+		}
+		judgeTone(t, "linphonec", heard[audio.SampleRate:], 700, 523)
+	})
+
 	h.ok(h.Quit(10 * time.Second))
 	log, err := os.ReadFile(h.LogPath())
 	if err != nil {

@@ -25,8 +25,8 @@ import (
 //
 // Wire format (frame types in internal/wire/registry.go):
 //
-//	type 35 far ping  [nonce u64]: any 8 bytes chosen by the pinger
-//	type 36 far pong  [nonce u64]: the ping's nonce echoed
+//	type 36 far ping  [nonce u64]: any 8 bytes chosen by the pinger
+//	type 37 far pong  [nonce u64]: the ping's nonce echoed
 //
 // Both are exactly 8 bytes; anything else is dropped and counted
 // (farping_drop_malformed). A routed frame's source is not authenticated, so a

@@ -146,7 +146,10 @@ func (n *Node) voiceRelays(peer identity.PeerID) []identity.PeerID {
 		return nil
 	}
 	var out []identity.PeerID
-	if id, err := identity.ParsePeerID(choice.Chosen); err == nil {
+	// The held choice first, if it is still online: a relay just lost stays
+	// chosen (hysteresis) until the ranking moves on, and asking it would
+	// cost a failover one ask's timeout (media/call/relayfailover.go).
+	if id, err := identity.ParsePeerID(choice.Chosen); err == nil && n.ov.Online(id) {
 		out = append(out, id)
 	}
 	for _, r := range choice.Ranking {
@@ -229,6 +232,8 @@ func (n *Node) onCall(ev call.Event) {
 		n.emit(out)
 	case call.DTMF:
 		n.onDTMF(e)
+	case call.Held:
+		n.onHeld(e) // devicemediahold.go
 	}
 }
 

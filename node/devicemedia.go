@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"time"
 
 	"parley/media/rtpbridge"
 )
@@ -32,7 +31,7 @@ func (n *Node) SIPOffer(phone netip.Addr) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return rtpbridge.BuildSDP(b.LocalAddr(), uint64(time.Now().Unix()), rtpbridge.PTPCMU, rtpbridge.PTPCMA, rtpbridge.PTEvent), nil
+	return b.SDP(rtpbridge.SendRecv, rtpbridge.PTPCMU, rtpbridge.PTPCMA, rtpbridge.PTEvent), nil
 }
 
 // SIPAccept takes the phone's SDP answer to SIPOffer.
@@ -62,10 +61,16 @@ func (n *Node) SIPAnswer(phone netip.Addr, offer []byte) (string, error) {
 		return "", err
 	}
 	b.SetRemote(m)
-	if m.EventPT != 0 { // DTMF (dtmf.go): answered under the phone's number for it
-		return rtpbridge.BuildSDP(b.LocalAddr(), uint64(time.Now().Unix()), m.PT, m.EventPT), nil
+	return answerSDP(b, m), nil
+}
+
+// answerSDP answers m: its codec, its DTMF number (dtmf.go), the direction
+// that matches its own.
+func answerSDP(b *rtpbridge.Bridge, m rtpbridge.Media) string {
+	if m.EventPT != 0 {
+		return b.SDP(m.Dir.Answer(), m.PT, m.EventPT)
 	}
-	return rtpbridge.BuildSDP(b.LocalAddr(), uint64(time.Now().Unix()), m.PT), nil
+	return b.SDP(m.Dir.Answer(), m.PT)
 }
 
 // SIPMediaEnd closes the phone's RTP session (the call ended).
@@ -81,6 +86,7 @@ func (n *Node) SIPMediaEnd() {
 		n.stats.Add("sip_rtp_in", st.PacketsIn)
 		n.stats.Add("sip_rtp_dropped", st.DropSource+st.DropMalformed+st.DropPT+st.DropSize+st.DropRate+st.DropQueue+st.DropEvent)
 		n.stats.Add("sip_dtmf_in", st.EventsIn)
+		n.stats.Add("sip_rtp_held", st.HeldFrames)
 		b.Close()
 	}
 }

@@ -123,6 +123,39 @@ func TestPhoneAudioThroughACall(t *testing.T) {
 		t.Fatalf("the phone heard %d samples", len(got))
 	}
 	expectTone(t, "phone", got[len(got)-2*audio.SampleRate:], 660, 440)
+
+	// Hold: the phone re-offers a=sendonly; its node answers recvonly,
+	// sends it nothing, and b sees the call held by a's phone; a=sendrecv
+	// from another port resumes it there.
+	answer, held, err := a.SIPReinvite(lo, []byte(phone.SDP(rtpbridge.SendOnly, rtpbridge.PTPCMA, rtpbridge.PTEvent)))
+	if err != nil || !held {
+		t.Fatalf("hold: %v, held %v", err, held)
+	}
+	if am, err := rtpbridge.ParseSDP([]byte(answer)); err != nil || am.Dir != rtpbridge.RecvOnly {
+		t.Fatalf("the answer to a=sendonly: %+v, %v", am, err)
+	}
+	if e := waitCallState(t, b, "held"); e.Peer != a.ID().String() || e.Call != id {
+		t.Fatalf("b: %+v, want held by a", e)
+	}
+	before := a.media.rtp.Stats().HeldFrames
+	eventually(t, "a's bridge holding frames back", func() bool { return a.media.rtp.Stats().HeldFrames > before+10 })
+	moved, err := rtpbridge.Listen(lo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer moved.Close()
+	if _, held, err := a.SIPReinvite(lo, []byte(moved.SDP(rtpbridge.SendRecv, rtpbridge.PTPCMA))); err != nil || held {
+		t.Fatalf("resume: %v, held %v", err, held)
+	}
+	if e := waitCallState(t, b, "active"); e.Reason != "resumed" {
+		t.Fatalf("b: %+v, want active, resumed", e)
+	}
+	if got := a.media.rtp.Remote().Addr; got != moved.LocalAddr() {
+		t.Fatalf("a sends to %v after the re-INVITE, want %v", got, moved.LocalAddr())
+	}
+	if a.Stats()["sip_hold_changes"] != 2 || a.Stats()["sip_rtp_moved"] != 1 {
+		t.Fatalf("counters %v", a.Stats())
+	}
 	a.SIPMediaEnd()
 }
 

@@ -60,6 +60,7 @@ type deviceHost struct {
 	mu     sync.Mutex
 	hosted map[string]*Device
 	closed bool
+	dialer SIPDialer // the SIP skin's, for direct calls (devicesdirect.go)
 }
 
 // Node is the device's own node.
@@ -110,6 +111,12 @@ func (n *Node) HostDevice(ctx context.Context, j DeviceJoin) (*Device, error) {
 	if _, ok := n.SIPAccountHA1(j.User); !ok {
 		return nil, ErrSIPAccount
 	}
+	return n.hostDevice(ctx, j)
+}
+
+// hostDevice starts or refreshes the node of j.User: an account's, or a
+// direct caller's ("direct:…", devicesdirect.go).
+func (n *Node) hostDevice(ctx context.Context, j DeviceJoin) (*Device, error) {
 	name := boundText(j.Name, maxGuestName)
 	if name == "" {
 		name = j.User

@@ -130,3 +130,26 @@ func TestDeviceDeliveredWhenThePhoneTookIt(t *testing.T) {
 	}
 	waitEvent(t, peer, func(e MessageDelivered) bool { return e.ID == id })
 }
+
+// Direct calls need the SIP skin; the setting of unregistered callers is off
+// until switched and kept; direct device names are bounded.
+func TestSIPDirectSettings(t *testing.T) {
+	n := startTestNode(t, "host", Config{})
+	if _, err := n.CallSIP("sip:bob@10.0.0.5"); !errors.Is(err, ErrSIPOff) {
+		t.Fatalf("CallSIP without the SIP skin: %v, want ErrSIPOff", err)
+	}
+	if n.SIPUnregistered() {
+		t.Fatal("unregistered callers allowed by default")
+	}
+	if err := n.SetSIPUnregistered(true); err != nil || !n.SIPUnregistered() {
+		t.Fatalf("switched on: %v, %v", err, n.SIPUnregistered())
+	}
+	if err := n.SetSIPUnregistered(false); err != nil || n.SIPUnregistered() {
+		t.Fatalf("switched off: %v, %v", err, n.SIPUnregistered())
+	}
+	for k, ok := range map[string]bool{"bob@10.0.0.5": true, "@fe80::1%eth0": true, "": false, "a b@c": false, "x\x00@y": false, strings.Repeat("a", maxDirectKey+1): false} {
+		if validDirectKey(k) != ok {
+			t.Errorf("direct key %q: want %v", k, ok)
+		}
+	}
+}

@@ -14,6 +14,7 @@ func EventTypes() []Event {
 		FileOffer{}, FileProgress{}, FileDone{}, FileFailed{},
 		GuestRequest{}, GuestChanged{},
 		UrgentMessage{}, AlertRaised{}, Acknowledged{}, UrgentCancelled{},
+		PTTState{}, PTTBusy{},
 	}
 }
 

@@ -66,6 +66,7 @@ import (
 	"parley/overlay"
 	"parley/selection"
 	"parley/store"
+	"parley/talkgroup"
 	"parley/urgent"
 )
 
@@ -182,7 +183,9 @@ type Node struct {
 
 	sounds soundPlayer // rings and chimes (sounds.go)
 
-	urgent *urgent.Service // urgent messages and alerts (urgent.go)
+	urgent *urgent.Service    // urgent messages and alerts (urgent.go)
+	ptt    *talkgroup.Service // push-to-talk talkgroups (ptt.go)
+	tg     talkgroups
 }
 
 // New opens the data dir (refusing a second instance), loads or creates the identity
@@ -304,6 +307,7 @@ func New(cfg Config) (*Node, error) {
 		db.Close()
 		return nil, err
 	}
+	n.setupPTT()
 	return n, nil
 }
 
@@ -413,6 +417,7 @@ func (n *Node) Start(ctx context.Context) error {
 	run(n.qual.Run)
 	run(n.reconnectLoop)
 	run(n.runUrgent)
+	run(n.runPTT)
 	return nil
 }
 

@@ -163,7 +163,10 @@
 //     Urgent and alert frames (types 33 and 34, direct or routed) go on a
 //     third lane ahead of both, at most 64 frames and 256 KiB, and 32 frames a
 //     second per link; beyond that they travel on the ordinary lane
-//     (link_urgent_demoted; urgentlane.go).
+//     (link_urgent_demoted; urgentlane.go). Push-to-talk frames (type 35)
+//     share that lane while it is less than half full, at most 200 a second
+//     per link; beyond that they are dropped, not demoted (link_ptt_dropped;
+//     pttlane.go).
 //   - Only 16-byte pings are echoed (above). With both, a link's queues hold at
 //     most 7 MiB whatever its peer sends or how slowly it reads.
 //   - Inbound connections are capped before TLS (inbound.go): 8 per source

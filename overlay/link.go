@@ -91,6 +91,7 @@ type Link struct {
 	// the lane (urgentlane.go).
 	urgentQueued atomic.Int64
 	urgentTokens urgentBucket
+	pttTokens    pttBucket // the PTT share of the urgent lane (pttlane.go)
 	// bulkRoom wakes a sendBulk waiting for bulk bytes (one token; a waiter that
 	// gets room passes it on, so no waiter sleeps while room is left).
 	bulkRoom chan struct{}
@@ -150,6 +151,9 @@ func (l *Link) send(typ uint8, payload []byte) error {
 	}
 	if urgentFrame(typ, payload) && l.sendUrgent(typ, payload) {
 		return nil
+	}
+	if pttFrame(typ, payload) {
+		return l.sendPTT(typ, payload)
 	}
 	n := int64(frameHeaderLen + len(payload))
 	if !reserve(&l.queued, n, linkQueueBytes) {

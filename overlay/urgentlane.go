@@ -36,12 +36,18 @@ const (
 	urgentBurst = 64
 )
 
-// urgentFrame says whether a frame goes on the urgent lane: an urgent or alert
-// frame, or a routed frame carrying one.
-func urgentFrame(typ uint8, payload []byte) bool {
+// innerType is a frame's type, or a routed frame's inner type.
+func innerType(typ uint8, payload []byte) uint8 {
 	if typ == TypeRouted && len(payload) >= routedHeaderLen {
 		typ = payload[routedHeaderLen-1]
 	}
+	return typ
+}
+
+// urgentFrame says whether a frame goes on the urgent lane: an urgent or alert
+// frame, or a routed frame carrying one.
+func urgentFrame(typ uint8, payload []byte) bool {
+	typ = innerType(typ, payload)
 	return typ == wire.FrameUrgent || typ == wire.FrameAlert
 }
 

@@ -39,18 +39,18 @@
 //
 // Default weights (DefaultWeights):
 //
-//	term           chat   voice   mixer       bulk
-//	RTT            1      1       1           0.2
-//	RTTVar         1      0       0           0
-//	Jitter         0      2       2           0
-//	LossMs /%      2      10      10          (TCP cap)
-//	Uncertain      0.25   0.25    0.25        0.25
-//	NeedKbps       16     256     256/part.   8389 (1 MiB)
-//	Bandwidth ms   1      20      20          1000 (= ms to move 1 MiB)
-//	Battery ms     2      15      30          50
-//	Wireless ms    1      5       10          30
-//	PerSession ms  0.5    3       5           10
-//	CPU ms @50 %   0      2       20          0
+//	term           chat   voice   mixer       bulk          ptt
+//	RTT            1      1       1           0.2           1
+//	RTTVar         1      0       0           0             0
+//	Jitter         0      2       2           0             1
+//	LossMs /%      2      10      10          (TCP cap)     5
+//	Uncertain      0.25   0.25    0.25        0.25          0.25
+//	NeedKbps       16     256     256/part.   8389 (1 MiB)  640
+//	Bandwidth ms   1      20      20          1000 (1 MiB)  20
+//	Battery ms     2      15      30          50            15
+//	Wireless ms    1      5       10          30            10
+//	PerSession ms  0.5    3       5           10            2
+//	CPU ms @50 %   0      2       20          0             20
 //
 // Why: chat is tiny and retried, so latency and stability dominate (a lost segment
 // costs one 200 ms RTO with probability p: 2 ms per percent). Voice needs two 64
@@ -58,7 +58,9 @@
 // jitter; Opus FEC hides a percent of loss for about 10 ms. A mixer sums every
 // participant's RTT and burns CPU. Bulk is the time to move a 1 MiB chunk, where
 // spare bandwidth, the TCP rate cap, and not draining a battery matter far more than
-// a few ms of RTT.
+// a few ms of RTT. A PTT forwarder (talkgroup) sends each frame to up to 8
+// members, ~40 kbit/s each, doubled; it verifies every frame, so a busy CPU
+// delays every listener below it, and each hop adds its RTT.
 //
 // Legs that nobody measured get their RTT from Vivaldi, but coordinates say nothing
 // about loss or jitter; those come from each end's "access share", recovered from all

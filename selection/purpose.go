@@ -21,12 +21,17 @@ const (
 	// BulkTransfer: a peer relaying or serving a file (spare bandwidth above all;
 	// wired over wireless, mains over battery).
 	BulkTransfer
+	// PTTForward: a talkgroup member forwarding a push-to-talk transmission to
+	// up to eight others (spare bandwidth, CPU, path RTT from the speaker).
+	PTTForward
 	numPurposes
 )
 
-var purposeNames = [numPurposes]string{"chat", "voice", "mixer", "bulk"}
+var purposeNames = [numPurposes]string{"chat", "voice", "mixer", "bulk", "ptt"}
 
-// Purposes lists every purpose in order.
+// Purposes lists the relay purposes the simulator (internal/relaysim)
+// evaluates, in order. PTTForward is left out: the simulator does not model
+// talkgroup trees yet, and its figures stay comparable with earlier runs.
 func Purposes() []Purpose { return []Purpose{ChatForward, VoiceRelay, CallMixer, BulkTransfer} }
 
 func (p Purpose) String() string {
@@ -43,7 +48,7 @@ func ParsePurpose(s string) (Purpose, error) {
 			return Purpose(p), nil
 		}
 	}
-	return 0, fmt.Errorf("selection: unknown purpose %q (want chat, voice, mixer or bulk)", s)
+	return 0, fmt.Errorf("selection: unknown purpose %q (want chat, voice, mixer, bulk or ptt)", s)
 }
 
 // Power is a peer's power source. Values are the wire values.

@@ -59,6 +59,15 @@ func DefaultWeights(p Purpose) Weights {
 		// drained for someone else's file.
 		return Weights{RTT: 0.2, Uncertain: 0.25, NeedKbps: 8389, Bandwidth: 1000,
 			TCPLimited: true, Battery: 50, Wireless: 30, PerSession: 10}
+	case PTTForward:
+		// A forwarder sends each frame to up to 8 members: 8 × ~40 kbit/s
+		// (24 kbit/s Opus plus the signed frame's ~100 bytes of header) ≈
+		// 320 kbit/s, ×2 headroom. Every hop adds its path RTT/2 to
+		// mouth-to-ear delay and its queueing delay when its CPU is busy
+		// (each frame is verified before it is forwarded); jitter barely
+		// matters over TCP links with a jitter buffer at the end.
+		return Weights{RTT: 1, Jitter: 1, LossMs: 5, Uncertain: 0.25,
+			NeedKbps: 640, Bandwidth: 20, Battery: 15, Wireless: 10, PerSession: 2, CPU: 20}
 	}
 	return Weights{}
 }

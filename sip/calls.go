@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -38,6 +39,22 @@ type call struct {
 	// gone is closed when the phone's node stopped (expired, unregistered):
 	// its events stop, so the call's SIP side ends on this instead.
 	gone <-chan struct{}
+	// n is the phone's node and phone its signalling address: a BYE or
+	// re-INVITE (hold.go) must come from there (or from also, the address
+	// the phone's 200 came from, when that differs from its contact's) and
+	// is answered by that node.
+	n     *node.Node
+	phone netip.Addr
+	also  netip.Addr // guarded by Server.mu: set once the phone answered
+}
+
+// fromPhone says whether src is call c's phone.
+func (s *Server) fromPhone(c *call, src netip.Addr) bool {
+	s.mu.Lock()
+	also := c.also
+	s.mu.Unlock()
+	src = src.Unmap()
+	return src == c.phone.Unmap() || (also.IsValid() && src == also)
 }
 
 // ringTimeout bounds how long the phone rings for a Parley caller; the
@@ -94,7 +111,7 @@ func (s *Server) dialogUA(phone sip.Uri) *sipgo.DialogUA {
 func (d *device) ringPhone(in node.CallIncoming) {
 	s, n := d.s, d.dev.Node()
 	contact, ip := d.target()
-	c := &call{parley: in.Call, states: make(chan node.CallState, 16), gone: d.dev.Done()}
+	c := &call{parley: in.Call, states: make(chan node.CallState, 16), gone: d.dev.Done(), n: n, phone: ip}
 	s.addCall(c)
 	defer s.dropCall(c)
 	defer n.SIPMediaEnd()
@@ -117,7 +134,7 @@ func (d *device) ringPhone(in node.CallIncoming) {
 		req.SetTransport(strings.ToUpper(t))
 	}
 	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: s.ourURI(d.user, ip)})
+	req.AppendHeader(&sip.ToHeader{Address: d.phoneURI(ip)})
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody([]byte(offer))
 	sess, err := s.dialogUA(contact).WriteInvite(ctx, req)
@@ -168,6 +185,11 @@ wait:
 			n.Decline(in.Call)
 		}
 		return
+	}
+	if ap, err := netip.ParseAddrPort(sess.InviteResponse.Source()); err == nil {
+		s.mu.Lock()
+		c.also = ap.Addr().Unmap() // a multi-homed phone may answer from another address
+		s.mu.Unlock()
 	}
 	if err := n.SIPAccept(ip, sess.InviteResponse.Body()); err != nil {
 		s.log.Warn("sip: the phone's answer has no usable audio", "err", err)
@@ -222,23 +244,39 @@ func (s *Server) bye(b func(context.Context) error) {
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	src, _ := sourceAddr(req)
 	if c := s.callBySIP(req); c != nil {
-		// A re-INVITE (hold, codec change): not supported; the call goes on.
-		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
-		return
-	}
-	user, ok := s.authenticate(req, tx, src)
-	if !ok {
-		return
-	}
-	d := s.device(user)
-	if d == nil {
-		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden (not registered)", nil))
+		s.onReinvite(c, req, tx, src) // hold, resume, a new RTP address (hold.go)
 		return
 	}
 	if len(req.Body()) > maxBody {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusRequestEntityTooLarge, "Request Entity Too Large", nil))
 		return
 	}
+	var d *device
+	if s.unregisteredCaller(req) {
+		if !s.n.SIPUnregistered() {
+			s.n.CountSIP("unregistered_refused")
+			tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden (register first)", nil))
+			return
+		}
+		var err error
+		if d, err = s.directCaller(req, src); err != nil {
+			s.log.Warn("sip: no node for an unregistered caller", "from", src, "err", err)
+			tx.Respond(sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil))
+			return
+		}
+		s.n.CountSIP("unregistered_accepted")
+	} else {
+		user, ok := s.authenticate(req, tx, src)
+		if !ok {
+			return
+		}
+		if d = s.device(user); d == nil {
+			tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden (not registered)", nil))
+			return
+		}
+	}
+	d.callBegins()
+	defer d.callEnds()
 	to, err := s.resolve(d, req.Recipient.User)
 	if err != nil {
 		s.respondResolve(req, tx, err)
@@ -262,12 +300,19 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer sess.Close()
-	callID, err := n.Call(to)
+	var callID string
+	if d.direct { // its node is new: it may not have seen the peer yet
+		ctx, cancel := context.WithTimeout(s.ctx, directOnline)
+		callID, err = d.dev.CallWhenOnline(ctx, to)
+		cancel()
+	} else {
+		callID, err = n.Call(to)
+	}
 	if err != nil {
 		sess.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
 		return
 	}
-	c := &call{parley: callID, states: make(chan node.CallState, 16), server: sess, gone: d.dev.Done()}
+	c := &call{parley: callID, states: make(chan node.CallState, 16), server: sess, gone: d.dev.Done(), n: n, phone: src}
 	if id := req.CallID(); id != nil {
 		c.sipID = id.Value()
 	}
@@ -304,6 +349,27 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
+// unregisteredCaller: an INVITE without credentials whose From names none of
+// this node's accounts comes from a phone that did not register here. (A
+// registered phone's first INVITE has no credentials either; it is From its
+// account and gets the 407 challenge.)
+func (s *Server) unregisteredCaller(req *sip.Request) bool {
+	if req.GetHeader("Proxy-Authorization") != nil {
+		return false
+	}
+	from := req.From()
+	if from == nil {
+		return true
+	}
+	_, known := s.n.SIPAccountHA1(from.Address.User)
+	return !known
+}
+
+// directOnline bounds how long a direct caller's new node waits to see the
+// peer it calls (it learns the overlay's records from its host in its first
+// moments).
+const directOnline = 5 * time.Second
+
 // endedStatus is the final response to a phone whose call to a peer ended
 // before it was answered.
 func endedStatus(reason string) (int, string) {
@@ -326,7 +392,13 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 
 func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	c := s.callBySIP(req)
+	src, _ := sourceAddr(req)
 	switch {
+	case c != nil && c.phone.IsValid() && !s.fromPhone(c, src):
+		// Only the phone hangs up its call: a LAN host that saw the
+		// Call-ID may not.
+		s.n.CountSIP("bye_refused")
+		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden (not the phone of this call)", nil))
 	case c == nil:
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 	case c.client != nil:

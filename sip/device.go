@@ -19,9 +19,15 @@ type device struct {
 	user string
 	dev  *node.Device
 
+	// direct: a phone that did not register (direct.go); its node lives
+	// for its calls only.
+	direct bool
+
 	mu        sync.Mutex
 	contact   sip.Uri
 	transport string
+	calls     int  // calls under way (callBegins, callEnds)
+	used      bool // a call ever began
 
 	// sending bounds the MESSAGEs to the phone in flight: a peer sending a
 	// burst waits in its own outbox (unacknowledged, it retries) rather
@@ -33,13 +39,14 @@ type device struct {
 // answers each in milliseconds.
 const maxSending = 4
 
-// track starts following a device's node once, and keeps its contact current.
-func (s *Server) track(user string, dev *node.Device, contact sip.Uri, transport string) {
+// trackDevice starts following a device's node once, and keeps its contact
+// current. user is the account, or "direct:"+key for a direct phone.
+func (s *Server) trackDevice(user string, dev *node.Device, contact sip.Uri, transport string, direct bool) *device {
 	s.mu.Lock()
 	d := s.devices[user]
 	fresh := d == nil || d.dev != dev
 	if fresh {
-		d = &device{s: s, user: user, dev: dev, sending: make(chan struct{}, maxSending)}
+		d = &device{s: s, user: user, dev: dev, direct: direct, sending: make(chan struct{}, maxSending)}
 		s.devices[user] = d
 	}
 	s.mu.Unlock()
@@ -49,6 +56,7 @@ func (s *Server) track(user string, dev *node.Device, contact sip.Uri, transport
 	if fresh {
 		s.wg.Go(d.run)
 	}
+	return d
 }
 
 // device is account user's registered phone, or nil.
@@ -90,7 +98,11 @@ func (d *device) handle(ev node.Event) {
 			d.s.n.CountSIP("message_out_deferred")
 		}
 	case node.CallIncoming:
-		d.s.wg.Go(func() { d.ringPhone(e) })
+		d.callBegins()
+		d.s.wg.Go(func() {
+			defer d.callEnds()
+			d.ringPhone(e)
+		})
 	case node.CallState:
 		d.s.callState(e)
 	}
@@ -104,8 +116,19 @@ func (d *device) target() (sip.Uri, netip.Addr) {
 	if d.transport == "tcp" && !uri.UriParams.Has("transport") {
 		uri.UriParams.Add("transport", "tcp")
 	}
-	ip, _ := netip.ParseAddr(uri.Host)
+	ip, _ := netip.ParseAddr(strings.Trim(uri.Host, "[]"))
 	return uri, ip
+}
+
+// phoneURI is the phone's address as the To of a request to it: its account
+// at this node, or a direct phone's own URI.
+func (d *device) phoneURI(ip netip.Addr) sip.Uri {
+	if d.direct {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return sip.Uri{Scheme: "sip", User: d.contact.User, Host: d.contact.Host, Port: d.contact.Port}
+	}
+	return d.s.ourURI(d.user, ip)
 }
 
 // ourURI is this node's address as the phone reaches it, with user.

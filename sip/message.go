@@ -87,7 +87,11 @@ func (s *Server) resolve(d *device, user string) (string, error) {
 			}
 		}
 	}
-	peers, err := d.dev.Node().Roster()
+	roster := d.dev.Node()
+	if d.direct { // a direct caller's node is new: its host knows the overlay
+		roster = s.n
+	}
+	peers, err := roster.Roster()
 	if err != nil {
 		return "", err
 	}
@@ -121,7 +125,7 @@ func (d *device) sendMessage(m node.MessageReceived) {
 	from := &sip.FromHeader{DisplayName: peerName(d.dev.Node(), m.From), Address: s.ourURI(m.From, ip), Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: s.ourURI(d.user, ip)})
+	req.AppendHeader(&sip.ToHeader{Address: d.phoneURI(ip)})
 	req.AppendHeader(sip.NewHeader("Content-Type", "text/plain;charset=UTF-8"))
 	req.SetBody([]byte(m.Text))
 	ctx, cancel := s.requestCtx()

@@ -60,7 +60,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil))
 		return
 	}
-	s.track(user, dev, *uri, req.Transport())
+	s.trackDevice(user, dev, *uri, req.Transport(), false)
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 	c := contact.Clone()
 	c.Params.Add("expires", strconv.Itoa(int(exp/time.Second)))

@@ -41,6 +41,8 @@ type Server struct {
 	calls   map[string]*call   // by SIP Call-ID
 }
 
+var defaultLoggerOnce sync.Once
+
 // Config is what Start needs besides the node.
 type Config struct {
 	Addr string // host:port for UDP and TCP, e.g. ":5060"
@@ -82,7 +84,10 @@ func Start(n *node.Node, cfg Config) (*Server, error) {
 		minExpires = cfg.MinExpires
 	}
 	stack := slog.New(quiet{log.Handler()}).With("skin", "sip", "part", "sipgo")
-	sip.SetDefaultLogger(stack) // the transport layer's parse errors (process-wide: one registrar)
+	// The transport layer's parse errors go to sipgo's default logger, one
+	// per process: set once (a registrar's transport goroutines may still
+	// read it while a later registrar starts, as in the tests).
+	defaultLoggerOnce.Do(func() { sip.SetDefaultLogger(stack) })
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Parley"))
 	if err != nil {
 		return nil, err
@@ -130,12 +135,14 @@ func Start(n *node.Node, cfg Config) (*Server, error) {
 	s.wg.Go(func() { srv.ServeUDP(udp) })
 	s.wg.Go(func() { srv.ServeTCP(tcp) })
 	go func() { <-s.ctx.Done(); udp.Close(); tcp.Close() }()
+	n.SetSIPDialer(s.dialDirect) // {"cmd":"call","sip":…} (direct.go)
 	s.log.Info("sip registrar listening", "addr", cfg.Addr, "realm", n.SIPRealm())
 	return s, nil
 }
 
 // Close stops serving and unregisters every phone (their nodes say goodbye).
 func (s *Server) Close() {
+	s.n.SetSIPDialer(nil)
 	s.cancel()
 	s.mu.Lock()
 	devs := make([]*device, 0, len(s.devices))

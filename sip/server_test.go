@@ -55,8 +55,14 @@ type fakePhone struct {
 }
 
 func newFakePhone(t *testing.T, registrar string) *fakePhone {
+	return newFakePhoneAt(t, registrar, net.IPv4(127, 0, 0, 1))
+}
+
+// newFakePhoneAt is a fake phone at another address (127.0.0.2: another
+// machine, as far as the registrar can tell).
+func newFakePhoneAt(t *testing.T, registrar string, ip net.IP) *fakePhone {
 	to, _ := net.ResolveUDPAddr("udp", registrar)
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip})
 	if err != nil {
 		t.Fatal(err)
 	}

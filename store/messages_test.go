@@ -419,7 +419,9 @@ func TestMigrateV1ToV2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	// A closure: d is reopened below, and that second handle must be closed too
+	// (Windows cannot remove the temp folder of an open file; seen under Wine).
+	defer func() { d.Close() }()
 	if v, err := d.Schema(); v != SchemaVersion || err != nil {
 		t.Fatalf("schema after migration = %d, %v; want %d", v, err, SchemaVersion)
 	}

@@ -24,9 +24,14 @@ var withheld = map[string]string{
 	"guests":       "the host's guests",
 	"remove_guest": "the host's decision",
 
-	"sip_account":  "the host's SIP accounts (docs/sip.md)",
-	"sip_accounts": "the host's SIP accounts and its phones' contacts",
-	"dtmf":         "keypad digits toward SIP phones: not offered to pages yet",
+	"sip_account":      "the host's SIP accounts (docs/sip.md)",
+	"sip_accounts":     "the host's SIP accounts and its phones' contacts",
+	"sip_unregistered": "the host's SIP setting",
+	"dtmf":             "keypad digits toward SIP phones: not offered to pages yet",
+
+	"ptt":        "talkgroup audio uses the host's --audio-in/--audio-out, not the browser's (node/ptt.go): not offered to pages yet",
+	"ptt_replay": "plays to the host's speaker, not the browser's",
+	"talkgroup":  "only worth it with ptt",
 }
 
 func TestEveryHeadlessCommandDecided(t *testing.T) {

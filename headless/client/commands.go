@@ -46,13 +46,19 @@ var commands = map[string]struct{ method, reply string }{
 	"guests":       {"Guests", "guests"},
 	"sip_account":  {"SetSIPAccount", "ok"},
 	"sip_accounts": {"SIPAccounts", "sip_accounts"},
-	"search":       {"Search", "search"},
+	// "call" with "sip" is CallSIP.
+	"sip_unregistered": {"SIPUnregistered", "ok"},
+	"search":           {"Search", "search"},
 	// Urgent items (urgent.go); "urgent":true on send, say and call is
 	// SendUrgent, SayUrgent and CallUrgent there.
 	"alert":         {"Alert", "ok"},
 	"ack":           {"Ack", "ok"},
 	"cancel_urgent": {"CancelUrgent", "ok"},
 	"unacked":       {"Unacked", "unacked"},
+	// Push-to-talk (ptt.go).
+	"talkgroup":  {"SetTalkgroup", "ok"},
+	"ptt":        {"PTT", "ok"},
+	"ptt_replay": {"PTTReplay", "ok"},
 }
 
 // args are a command's fields: headless's own Command, so a field added there
@@ -361,6 +367,26 @@ func (c *Client) SIPAccounts() (accounts []node.SIPAccountView, realm string, er
 	}
 	err = c.run("sip_accounts", nil, &r)
 	return r.Accounts, r.Realm, err
+}
+
+// CallSIP calls a phone on the LAN by its SIP URI, without registration
+// (the node must run --sip); it returns the call's ID.
+func (c *Client) CallSIP(uri string) (string, error) {
+	var r struct {
+		Call string `json:"call"`
+	}
+	err := c.run("call", &args{SIP: uri}, &r)
+	return r.Call, err
+}
+
+// SIPUnregistered switches whether phones that did not register may call
+// the node's peers (nil only reports), and returns the setting.
+func (c *Client) SIPUnregistered(on *bool) (bool, error) {
+	var r struct {
+		On bool `json:"on"`
+	}
+	err := c.run("sip_unregistered", &args{On: on}, &r)
+	return r.On, err
 }
 
 // Search finds messages in every conversation (case- and accent-blind), newest

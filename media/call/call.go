@@ -37,6 +37,16 @@ type call struct {
 	urgent       bool  // an urgent call (Message.Urgent); set before the call is shared
 	dtmfSec      int64 // unix second and digits counted in it (dtmf.go)
 	dtmfCount    int
+	// After a mixer loss (mixerfailover.go): the successor list, whether this
+	// node is still waiting for one to take over, and one ReasonMixerMoved
+	// invite that came before this node noticed the loss.
+	succ         []identity.PeerID
+	seeking      bool
+	deferred     *Message
+	deferredFrom identity.PeerID
+	deferredCand []string // its trickled candidates, at most maxPendingCandidates
+	holdSec      int64    // unix second and hold changes counted in it (hold.go)
+	holdCount    int
 }
 
 func newCall(m *Manager, id ID, host identity.PeerID, outgoing bool) *call {

@@ -41,6 +41,24 @@
 // TestBlockedDirectPathFallsBackToRelay, itest TestHostileRelay and
 // TestRelayRevokedAtHangup.
 //
+// # Losing a relay or the mixer
+//
+// A call outlives the relay or mixer it depends on (issue 24). A relayed
+// leg whose relay leaves the overlay, or whose path stops answering ICE
+// consent checks, is offered again by its offerer through the next-ranked
+// relay, the lost one left out (or direct, if no relay grants): an Invite
+// for the same call with reason "restart" and the new relay's fields,
+// which the answerer takes as a replacement of its leg
+// (relayfailover.go). When the mixer of a mixed call leaves, the remaining
+// participants take turns in peer ID order to replace it, and the new
+// mixer sends every participant an Invite with reason "mixer_moved", its
+// own ID as mixer (tag 9) and the participant list (tag 8)
+// (mixerfailover.go). A node that has left the call answers such an
+// invite with a Hangup instead of ringing. Both moves keep the call's ID
+// and state and are reported as a StateChanged with reason
+// ReasonRelayMoved or ReasonMixerMoved. No new tag: the reason (tag 3)
+// says which. Tests: TestRelayLost, TestMixerLost, itest TestFailover.
+//
 // # Signalling message format, version 1
 //
 // All integers are big-endian.
@@ -59,7 +77,8 @@
 // urgent call, which rings a callee already in a call instead of being
 // answered busy, and which, answered, ends the callee's other calls; on a relay ask, the relay may
 // exceed its session cap for it, media/relay/urgent.go), 11 DTMF digits
-// (ASCII, 1–32 of 0-9 * # A-D; a KindDTMF message, dtmf.go). Unknown tags are skipped, so a later
+// (ASCII, 1–32 of 0-9 * # A-D; a KindDTMF message, dtmf.go), 12 hold (one
+// byte: 1 held, 2 resumed; a KindHold message, hold.go). Unknown tags are skipped, so a later
 // version can add fields; a known tag with a bad length makes the message
 // malformed. A message is at most MaxMessage bytes.
 //

@@ -63,6 +63,8 @@ func (m *Manager) Handle(from identity.PeerID, msg *Message) {
 	case KindCandidate:
 		if l != nil {
 			l.remoteCandidate(msg.Candidate)
+		} else {
+			c.deferCandidate(from, msg.Candidate) // for a kept mixer_moved invite
 		}
 	case KindDecline:
 		reason := ReasonDeclined
@@ -82,6 +84,8 @@ func (m *Manager) Handle(from identity.PeerID, msg *Message) {
 		m.participantGone(c, from, ReasonRemoteHang)
 	case KindDTMF:
 		m.onDTMF(c, from, msg)
+	case KindHold:
+		m.onHold(c, from, msg)
 	}
 }
 
@@ -98,6 +102,13 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 	}
 	m.mu.Lock()
 	c := m.calls[msg.Call]
+	if c == nil && msg.Reason == ReasonMixerMoved {
+		// A new mixer takes over a call this node has left: say so, and it
+		// forgets this node (mixerfailover.go). Never a ring.
+		m.mu.Unlock()
+		m.cfg.Send(from, &Message{Kind: KindHangup, Call: msg.Call, Reason: ReasonHangup})
+		return
+	}
 	if c == nil {
 		if m.busyLocked() && !msg.Urgent {
 			m.mu.Unlock()
@@ -130,6 +141,9 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 			m.onRestart(c, from, msg)
 			return
 		}
+		if msg.Reason == ReasonMixerMoved && !m.followMixer(c, from, msg) {
+			return
+		}
 	}
 	if msg.SDP == "" {
 		return // rung only: the audio path comes from the mixer
@@ -147,11 +161,14 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 	}
 }
 
-// askRelay obtains credentials for call from the best relay that grants them.
-func (m *Manager) askRelay(ctx context.Context, call ID, peer identity.PeerID) (*Relay, error) {
+// askRelay obtains credentials for call from the best relay that grants them,
+// skipping the relays in exclude (one just lost).
+func (m *Manager) askRelay(ctx context.Context, call ID, peer identity.PeerID, exclude ...identity.PeerID) (*Relay, error) {
 	if m.cfg.RelayCandidates == nil {
 		return nil, errors.New("no relay selection configured")
 	}
+	m.askMu.Lock()
+	defer m.askMu.Unlock()
 	ch := make(chan *Relay, 1)
 	m.mu.Lock()
 	m.asks[call] = ch
@@ -165,7 +182,7 @@ func (m *Manager) askRelay(ctx context.Context, call ID, peer identity.PeerID) (
 	urgent := m.isUrgent(call)
 	asked := 0
 	for _, r := range cands {
-		if r == m.cfg.Self || r == peer || asked == 3 {
+		if r == m.cfg.Self || r == peer || asked == 3 || slices.Contains(exclude, r) {
 			continue
 		}
 		asked++

@@ -25,6 +25,9 @@ type leg struct {
 	gotAnswer     bool // the peer answered our offer
 	restarted     bool // this leg was (or replaces one) retried through a relay
 	relay         *Relay
+	relayAsked    bool   // relay was chosen before dialling (a move): dial asks none
+	moving        bool   // moving off a lost relay (relayfailover.go)
+	moves         int    // moves of this leg and the legs it replaced
 	released      bool   // the relay was told this leg ended
 	remoteOffer   string // the peer's offer, kept until this side answers
 	remoteReady   bool   // remote description applied: candidates can be added
@@ -94,7 +97,7 @@ func (l *leg) dial() error { return l.dialWith("") }
 // dialWith is dial with a reason on the invite (ReasonRestart for a retry).
 func (l *leg) dialWith(reason string) error {
 	m := l.c.m
-	if m.cfg.NeedsRelay(l.peer) {
+	if !l.relayAsked && m.cfg.NeedsRelay(l.peer) {
 		r, err := m.askRelay(l.c.ctx, l.c.id, l.peer)
 		if err != nil {
 			m.cfg.Log.Warn("no relay for a call to an indirect peer; trying without", "call", l.c.id, "peer", l.peer.Short(), "err", err)

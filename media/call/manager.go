@@ -88,6 +88,10 @@ type Manager struct {
 	mu    sync.Mutex
 	calls map[ID]*call
 	asks  map[ID]chan *Relay // relay requests waiting for a grant
+	// askMu makes relay asks one at a time: a grant names only its call, so
+	// two asks for one call at once (a mixer's legs moving off one lost
+	// relay together, relayfailover.go) would take each other's grants.
+	askMu sync.Mutex
 	// grants are the call legs this node relays for others, grantOf the call
 	// each asker holds grants in (relaygrant.go).
 	grants  map[ID]*relayGrant
@@ -99,6 +103,8 @@ type Manager struct {
 	open map[*webrtc.PeerConnection]struct{}
 	// dtmfDropped counts DTMF digits over the rate bound (dtmf.go).
 	dtmfDropped atomic.Uint64
+	// holdsDropped counts hold changes over the rate bound (hold.go).
+	holdsDropped atomic.Uint64
 }
 
 // New returns a Manager; Close ends its calls.
@@ -273,13 +279,16 @@ func (m *Manager) call(urgent bool, peers []identity.PeerID) (ID, error) {
 }
 
 // dialLeg offers a leg to peer in the background.
-func (m *Manager) dialLeg(c *call, peer identity.PeerID) {
+func (m *Manager) dialLeg(c *call, peer identity.PeerID) { m.dialLegWith(c, peer, "") }
+
+// dialLegWith is dialLeg with a reason on the invite (ReasonMixerMoved).
+func (m *Manager) dialLegWith(c *call, peer identity.PeerID, reason string) {
 	l, created := c.addLeg(peer, true)
 	if !created {
 		return
 	}
 	m.spawn(func() {
-		if err := l.dial(); err != nil {
+		if err := l.dialWith(reason); err != nil {
 			m.cfg.Log.Warn("call leg set-up failed", "call", c.id, "peer", peer.Short(), "err", err)
 			m.endLeg(l, ReasonFailed, KindCancel)
 		}
@@ -444,7 +453,7 @@ func (m *Manager) Active() []Info {
 }
 
 // PeerGone ends the legs to a peer that left the overlay (and the call, if
-// nobody else is left in it).
+// nobody else is left in it), and moves the legs it relayed to another path.
 func (m *Manager) PeerGone(peer identity.PeerID) {
 	m.mu.Lock()
 	var calls []*call
@@ -456,6 +465,7 @@ func (m *Manager) PeerGone(peer identity.PeerID) {
 		if c.isParticipant(peer) {
 			m.participantGone(c, peer, ReasonPeerLost)
 		}
+		m.relayGone(c, peer) // relayfailover.go: legs it relayed move
 	}
 }
 
@@ -482,8 +492,9 @@ func (m *Manager) endLeg(l *leg, reason string, kind Kind) {
 }
 
 // participantGone drops a participant from c. The call ends here when nobody
-// else is left, when the caller gave up before this side answered, or when
-// the mixer of a mixed call left.
+// else is left, or when the caller gave up before this side answered; when
+// the mixer of a mixed call left, another participant takes over
+// (mixerfailover.go), and only if none can does the call end.
 func (m *Manager) participantGone(c *call, p identity.PeerID, reason string) {
 	c.mu.Lock()
 	if c.ended || c.gone[p] {
@@ -507,7 +518,11 @@ func (m *Manager) participantGone(c *call, p identity.PeerID, reason string) {
 		l.close()
 		c.detachMedia(l)
 	}
-	if everyone || hostLeft || mixerLeft {
+	if everyone || hostLeft {
+		m.finish(c, reason, KindHangup)
+		return
+	}
+	if mixerLeft && !m.mixerLost(c, p) { // mixerfailover.go: another takes over
 		m.finish(c, reason, KindHangup)
 	}
 }

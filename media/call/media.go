@@ -24,10 +24,14 @@ import (
 // mixer of a larger group sends each leg everyone else's voice instead: the
 // sum of all minus that leg's own, encoded per leg.
 type callAudio struct {
-	c      *call
-	src    audio.Source
-	sink   audio.Sink
-	mixing bool
+	c    *call
+	src  audio.Source
+	sink audio.Sink
+	// mixing is whether this node mixes the call. It can change mid-call: a
+	// member becomes the mixer when the old one is lost (mixerfailover.go), so
+	// the shared encoder and track below always exist and the loop reads the
+	// flag once per frame.
+	mixing atomic.Bool
 	enc    *tunedEncoder               // shared encoder (not mixing)
 	track  *webrtc.TrackLocalStaticRTP // shared track (not mixing)
 	pk     rtpopus.Packetizer          // for the shared track
@@ -103,7 +107,7 @@ func (c *call) attachMedia(l *leg, pc *webrtc.PeerConnection) error {
 		return fmt.Errorf("receiver: %w", err)
 	}
 	track, enc := a.track, a.enc
-	if a.mixing {
+	if a.mixing.Load() {
 		if lm.enc, err = newEncoder(); err != nil {
 			return fmt.Errorf("opus encoder: %w", err)
 		}
@@ -174,18 +178,17 @@ func (c *call) ensureAudio() (*callAudio, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open audio: %w", err)
 	}
-	a := &callAudio{c: c, src: src, sink: sink, mixing: c.mixer == c.m.cfg.Self, legs: map[identity.PeerID]*legMedia{}, started: make(chan struct{})}
-	if !a.mixing {
-		if a.enc, err = newEncoder(); err == nil {
-			a.track, err = newTrack()
-		}
-		if err != nil {
-			src.Close()
-			sink.Close()
-			return nil, fmt.Errorf("audio encoder: %w", err)
-		}
-		a.pk = rtpopus.New()
+	a := &callAudio{c: c, src: src, sink: sink, legs: map[identity.PeerID]*legMedia{}, started: make(chan struct{})}
+	a.mixing.Store(c.mixer == c.m.cfg.Self)
+	if a.enc, err = newEncoder(); err == nil {
+		a.track, err = newTrack()
 	}
+	if err != nil {
+		src.Close()
+		sink.Close()
+		return nil, fmt.Errorf("audio encoder: %w", err)
+	}
+	a.pk = rtpopus.New()
 	a.muted.Store(c.muted)
 	c.audio = a
 	c.m.spawn(func() {
@@ -248,7 +251,7 @@ func (a *callAudio) run() error {
 		if err := a.sink.WriteFrame(mix); err != nil {
 			return fmt.Errorf("audio sink: %w", err)
 		}
-		if !a.mixing {
+		if !a.mixing.Load() {
 			n, err := a.enc.encode(mic, pkt)
 			if err != nil {
 				return fmt.Errorf("encode: %w", err)
@@ -261,6 +264,9 @@ func (a *callAudio) run() error {
 		// The mixer: each leg hears everyone but itself.
 		accumulate(sum, mic, 1)
 		for _, lm := range legs {
+			if lm.enc == nil {
+				continue // attached before this node took over mixing; being replaced
+			}
 			mixMinus(out, sum, lm.frame, &lm.lim)
 			n, err := lm.enc.encode(out, pkt)
 			if err != nil {

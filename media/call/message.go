@@ -35,12 +35,13 @@ const (
 	KindRelayAsk   Kind = 9 // caller → relay peer: credentials for this call, please
 	KindRelayGrant Kind = 10
 	KindDTMF       Kind = 11 // either way: keypad digits (dtmf.go)
+	KindHold       Kind = 12 // either way: the sender held or resumed the call (hold.go)
 )
 
 var kindNames = map[Kind]string{
 	KindInvite: "invite", KindRinging: "ringing", KindAccept: "accept", KindDecline: "decline",
 	KindBusy: "busy", KindCancel: "cancel", KindHangup: "hangup", KindCandidate: "candidate",
-	KindRelayAsk: "relay_ask", KindRelayGrant: "relay_grant", KindDTMF: "dtmf",
+	KindRelayAsk: "relay_ask", KindRelayGrant: "relay_grant", KindDTMF: "dtmf", KindHold: "hold",
 }
 
 func (k Kind) String() string {
@@ -99,6 +100,8 @@ type Message struct {
 	Urgent bool
 	// Digits are a KindDTMF message's keypad digits (0-9 * # A-D, ≤ 32).
 	Digits string
+	// Hold is a KindHold message's HoldOn or HoldOff (0: absent).
+	Hold uint8
 }
 
 const (
@@ -113,6 +116,7 @@ const (
 	tagMixer       = 9
 	tagUrgent      = 10
 	tagDigits      = 11
+	tagHold        = 12
 	headerLen      = 2 + 16
 )
 
@@ -154,6 +158,9 @@ func (m *Message) Encode() ([]byte, error) {
 	}
 	if m.Digits != "" {
 		field(tagDigits, []byte(m.Digits))
+	}
+	if m.Hold != 0 {
+		field(tagHold, []byte{m.Hold})
 	}
 	if len(w.B) > MaxMessage {
 		return nil, fmt.Errorf("call %s message is %d bytes, limit %d", m.Kind, len(w.B), MaxMessage)
@@ -241,6 +248,11 @@ func (m *Message) setField(tag uint8, v []byte) error {
 			return fmt.Errorf("%w: urgent flag of %d bytes", ErrMalformed, len(v))
 		}
 		m.Urgent = true
+	case tagHold:
+		if len(v) != 1 || (v[0] != HoldOn && v[0] != HoldOff) {
+			return fmt.Errorf("%w: hold field %x", ErrMalformed, v)
+		}
+		m.Hold = v[0]
 	case tagDigits:
 		if !ValidDigits(string(v)) {
 			return fmt.Errorf("%w: dtmf digits %q", ErrMalformed, v)

@@ -22,6 +22,8 @@ var messageCases = []Message{
 	{Kind: KindInvite, Call: ID{2}, SDP: "v=0", Relay: &Relay{Peer: peer(7), URLs: []string{"turn:10.77.1.12:48557?transport=udp", "turn:10.77.2.12:48557?transport=udp"}, Username: "1700000000:ab:cd", Password: "c2VjcmV0"}},
 	{Kind: KindRinging, Call: ID{3}},
 	{Kind: KindDTMF, Call: ID{9}, Digits: "0123456789*#ABCD"},
+	{Kind: KindHold, Call: ID{13}, Hold: HoldOn},
+	{Kind: KindHold, Call: ID{13}, Hold: HoldOff},
 	{Kind: KindAccept, Call: ID{4}, SDP: "v=0 answer"},
 	{Kind: KindDecline, Call: ID{5}, Reason: "declined"},
 	{Kind: KindBusy, Call: ID{6}},
@@ -30,6 +32,10 @@ var messageCases = []Message{
 	{Kind: KindCandidate, Call: ID{9}, Candidate: `{"candidate":"candidate:1 1 udp 2130706431 10.77.1.11 40000 typ host","sdpMid":"0"}`},
 	{Kind: KindRelayAsk, Call: ID{10}, Participants: []identity.PeerID{peer(1), peer(2)}},
 	{Kind: KindInvite, Call: ID{12}, SDP: "v=0", Participants: []identity.PeerID{peer(1), peer(2), peer(3), peer(4), peer(5)}, Mixer: peer(3)},
+	// A new mixer's invite after the old one was lost (mixerfailover.go).
+	{Kind: KindInvite, Call: ID{12}, SDP: "v=0", Reason: ReasonMixerMoved, Participants: []identity.PeerID{peer(1), peer(2), peer(3), peer(4), peer(5)}, Mixer: peer(1)},
+	// A leg moved off a lost relay to another (relayfailover.go).
+	{Kind: KindInvite, Call: ID{13}, SDP: "v=0", Reason: ReasonRestart, Relay: &Relay{Peer: peer(8), URLs: []string{"turn:10.0.0.8:3478?transport=udp"}, Username: "u", Password: "p"}},
 	{Kind: KindRelayGrant, Call: ID{11}, Relay: &Relay{Peer: peer(3), URLs: []string{"turn:10.0.0.1:48557"}, Username: "u", Password: "p"}},
 }
 
@@ -69,6 +75,8 @@ func TestMessageMalformed(t *testing.T) {
 		"dtmf letter":       withField(tagDigits, []byte("12x")),
 		"dtmf too many":     withField(tagDigits, []byte(strings.Repeat("1", MaxDigits+1))),
 		"oversized":         make([]byte, MaxMessage+1),
+		"hold value 3":      withField(tagHold, []byte{3}),
+		"hold two bytes":    withField(tagHold, []byte{1, 1}),
 	}
 	for name, b := range cases {
 		if _, err := Decode(b); !errors.Is(err, ErrMalformed) {

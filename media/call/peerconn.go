@@ -85,19 +85,31 @@ func (l *leg) newPeerConnection() (*webrtc.PeerConnection, error) {
 		switch s {
 		case webrtc.PeerConnectionStateConnected:
 			l.connected()
+		case webrtc.PeerConnectionStateDisconnected:
+			// A relayed path that stopped answering consent checks: move it
+			// now rather than wait for failed (relayfailover.go).
+			if r := l.relayOf(); r != nil && l.isActive() && l.offerer {
+				go l.c.m.moveRelay(l, r.Peer, false)
+			}
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			// Closed by us: endLeg is a no-op. Closed or failed under us: the
 			// far end or the path went away; tell it in case it can still hear.
-			// A leg that never connected may still work through a relay.
+			// A leg that never connected may still work through a relay, and
+			// a relayed one through another relay (relayfailover.go).
 			m := l.c.m
+			r := l.relayOf()
 			switch {
 			case l.isEnded():
+			case l.isActive() && r != nil && l.offerer:
+				go m.relayPathFailed(l, r.Peer)
+			case l.isActive() && r != nil && !l.offerer:
+				go m.awaitRestart(l, ReasonPeerLost)
 			case l.isActive():
 				go m.endLeg(l, ReasonPeerLost, KindHangup)
 			case l.canRestart():
 				go m.restartLeg(l)
-			case !l.offerer && l.relayOf() == nil:
-				go m.awaitRestart(l)
+			case !l.offerer && r == nil:
+				go m.awaitRestart(l, ReasonFailed)
 			default:
 				go m.endLeg(l, ReasonFailed, KindHangup)
 			}

@@ -108,10 +108,11 @@ func (c *call) replaceLeg(old, nl *leg) bool {
 	return true
 }
 
-// awaitRestart is the answerer's side of a failed leg that never connected:
-// the offerer may be retrying it through a relay, so the leg is given up only
-// if no replacement arrives in restartGrace.
-func (m *Manager) awaitRestart(l *leg) {
+// awaitRestart is the answerer's side of a failed leg that never connected,
+// or of a relayed one whose relay was lost: the offerer may be retrying it
+// through a relay, so the leg is given up (for reason) only if no
+// replacement arrives in restartGrace.
+func (m *Manager) awaitRestart(l *leg, reason string) {
 	t := time.NewTimer(restartGrace)
 	defer t.Stop()
 	select {
@@ -120,7 +121,7 @@ func (m *Manager) awaitRestart(l *leg) {
 		return
 	}
 	if l.c.leg(l.peer) == l {
-		m.endLeg(l, ReasonFailed, KindHangup)
+		m.endLeg(l, reason, KindHangup)
 	}
 }
 
@@ -132,7 +133,11 @@ func (m *Manager) onRestart(c *call, from identity.PeerID, msg *Message) {
 	}
 	nl := newLeg(c, from, false)
 	nl.remoteOffer, nl.relay, nl.restarted = msg.SDP, msg.Relay, true
+	moved := old.isActive() // a relay lost mid-call, not a first connection
 	if c.replaceLeg(old, nl) {
+		if moved {
+			m.emitMoved(c, ReasonRelayMoved)
+		}
 		m.answerLeg(nl)
 	}
 }

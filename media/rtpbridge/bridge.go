@@ -46,6 +46,9 @@ type Stats struct {
 	// repeated end packets collapsed, packets sent.
 	EventsIn, DropEvent, DupEvents, EventsOut uint64
 	SilentReads                               uint64 // the call read with nothing queued
+	// HeldFrames counts frames not sent: the phone's direction said it takes
+	// none (on hold, hold.go).
+	HeldFrames uint64
 }
 
 // Bridge is one call's RTP session with a phone.
@@ -64,6 +67,8 @@ type Bridge struct {
 	ts   uint32
 	ssrc uint32
 	out  []byte // packet being built (Sink), guarded by mu
+
+	sdpSession, sdpVersion uint64 // this end's SDP origin (hold.go: SDP)
 
 	lastSec  int64 // unix second of rate counting
 	secCount int
@@ -85,6 +90,7 @@ type Bridge struct {
 	packetsIn, packetsOut                                            atomic.Uint64
 	dropSource, dropMalformed, dropPT, dropSize, dropRate, dropQueue atomic.Uint64
 	silentReads                                                      atomic.Uint64
+	heldFrames                                                       atomic.Uint64
 
 	done chan struct{}
 }
@@ -98,10 +104,11 @@ func Listen(ip netip.Addr, log *slog.Logger) (*Bridge, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	var r [10]byte
+	var r [14]byte
 	rand.Read(r[:])
 	b := &Bridge{conn: conn, log: log, done: make(chan struct{}),
-		seq: binary.BigEndian.Uint16(r[0:]), ts: binary.BigEndian.Uint32(r[2:]), ssrc: binary.BigEndian.Uint32(r[6:])}
+		seq: binary.BigEndian.Uint16(r[0:]), ts: binary.BigEndian.Uint32(r[2:]), ssrc: binary.BigEndian.Uint32(r[6:]),
+		sdpSession: uint64(binary.BigEndian.Uint32(r[10:]))} // fits o='s 63 bits with room to count versions
 	go b.readLoop()
 	return b, nil
 }
@@ -137,8 +144,8 @@ func (b *Bridge) Stats() Stats {
 	return Stats{PacketsIn: b.packetsIn.Load(), PacketsOut: b.packetsOut.Load(),
 		DropSource: b.dropSource.Load(), DropMalformed: b.dropMalformed.Load(), DropPT: b.dropPT.Load(),
 		DropSize: b.dropSize.Load(), DropRate: b.dropRate.Load(), DropQueue: b.dropQueue.Load(),
-		SilentReads: b.silentReads.Load(),
-		EventsIn:    b.eventsIn.Load(), DropEvent: b.dropEvent.Load(), DupEvents: b.dupEvents.Load(), EventsOut: b.eventsOut.Load()}
+		SilentReads: b.silentReads.Load(), HeldFrames: b.heldFrames.Load(),
+		EventsIn: b.eventsIn.Load(), DropEvent: b.dropEvent.Load(), DupEvents: b.dupEvents.Load(), EventsOut: b.eventsOut.Load()}
 }
 
 func (b *Bridge) readLoop() {
@@ -266,6 +273,12 @@ func (s sink) WriteFrame(src []int16) error {
 	if !remote.Addr.IsValid() {
 		b.mu.Unlock()
 		return nil // not negotiated yet: nowhere to send
+	}
+	if !remote.Dir.Receives() { // on hold: the frame's time passes unsent
+		b.ts += samples8k
+		b.mu.Unlock()
+		b.heldFrames.Add(1)
+		return nil
 	}
 	if len(b.dtmfOut) > 0 && remote.EventPT != 0 {
 		if pkts := b.sendEventLocked(remote.EventPT); pkts != nil {

@@ -40,6 +40,8 @@ type Media struct {
 	// EventPT is the payload type of telephone-event/8000 (RFC 4733) the
 	// SDP named, 0 when none (0 is PCMU, never an event type).
 	EventPT uint8
+	// Dir is the stream's direction from the phone's side (hold.go).
+	Dir Direction
 }
 
 // ParseSDP reads the first audio stream of an SDP body that offers PCMU or
@@ -69,15 +71,19 @@ func ParseSDP(body []byte) (Media, error) {
 		}
 		host, _, _ := strings.Cut(conn.Address.Address, "/") // a multicast TTL
 		ip, err := netip.ParseAddr(host)
-		if err != nil || ip.IsUnspecified() {
-			continue // a hostname, or 0.0.0.0 (on hold): nothing to send to
+		if err != nil {
+			continue // a hostname
+		}
+		dir := direction(m.Attributes, direction(s.Attributes, SendRecv))
+		if ip.IsUnspecified() { // RFC 2543 hold: send nothing to this stream
+			dir = dir.withoutReceive()
 		}
 		for _, f := range m.MediaName.Formats {
 			pt, err := strconv.Atoi(f)
 			if err != nil || (pt != PTPCMU && pt != PTPCMA) {
 				continue
 			}
-			return Media{Addr: netip.AddrPortFrom(ip.Unmap(), uint16(m.MediaName.Port.Value)), PT: uint8(pt), EventPT: eventPT(m)}, nil
+			return Media{Addr: netip.AddrPortFrom(ip.Unmap(), uint16(m.MediaName.Port.Value)), PT: uint8(pt), EventPT: eventPT(m), Dir: dir}, nil
 		}
 	}
 	return Media{}, ErrNoAudio
@@ -106,13 +112,17 @@ func eventPT(m *sdp.MediaDescription) uint8 {
 // BuildSDP is this end's SDP: audio at local, offering pts in that order;
 // a dynamic pt (96–127) is telephone-event/8000 with events 0–15 (DTMF).
 func BuildSDP(local netip.AddrPort, session uint64, pts ...uint8) string {
+	return buildSDP(local, session, session, SendRecv, pts)
+}
+
+func buildSDP(local netip.AddrPort, session, version uint64, dir Direction, pts []uint8) string {
 	family := "IP4"
 	if local.Addr().Is6() {
 		family = "IP6"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=parley %d %d IN %s %s\r\ns=parley\r\nc=IN %s %s\r\nt=0 0\r\n",
-		session, session, family, local.Addr(), family, local.Addr())
+		session, version, family, local.Addr(), family, local.Addr())
 	fmt.Fprintf(&b, "m=audio %d RTP/AVP", local.Port())
 	for _, pt := range pts {
 		fmt.Fprintf(&b, " %d", pt)
@@ -130,6 +140,6 @@ func BuildSDP(local netip.AddrPort, session uint64, pts ...uint8) string {
 			}
 		}
 	}
-	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
+	b.WriteString("a=ptime:20\r\na=" + dir.String() + "\r\n")
 	return b.String()
 }

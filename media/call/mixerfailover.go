@@ -1,0 +1,211 @@
+package call
+
+import (
+	"slices"
+	"time"
+
+	"parley/identity"
+)
+
+// Losing the mixer. A call larger than MaxMesh is mixed by one participant;
+// every other member has one leg, to it. When the mixer goes (its overlay
+// presence lost, or its leg failing), the call does not end: the remaining
+// participants agree on a new mixer without a round of messages, because each
+// computes the same successor list from what all of them know alike — the
+// participant list of the Invite — and the new mixer offers a leg to everyone
+// (an invite with reason ReasonMixerMoved).
+//
+// The successor list is the participants in peer ID order (identity.PeerID.Less),
+// less the lost mixer and those this node knows have left. Members of a mixed
+// call hear of each other's departures only through the mixer, so a member may
+// still list a participant that left; the list is therefore walked in time:
+// successor k takes over mixerStep×k after the loss unless an invite from an
+// earlier successor reached it first, and members wait for each successor in
+// turn. In the usual case the first successor is in the call, takes over at
+// once, and the gap is how long the loss takes to notice plus one leg set-up.
+// A participant that had left answers a ReasonMixerMoved invite for a call it
+// no longer has with a hangup, so the new mixer forgets it.
+//
+// What this does not resolve: two successors mixing at once (the earlier one
+// slower than mixerStep to notice the loss). Members follow the first
+// successor that invites them and refuse the second, so each member still
+// hears one mixer, but the two halves do not hear each other. mixerStep is
+// far above the spread of the overlay's offline events (under a second in
+// TestMixerLost and itest TestFailover), which keeps this unlikely.
+
+// ReasonMixerMoved is the reason of a call_state event when another
+// participant took over mixing (the state itself is unchanged), and of the
+// new mixer's invites.
+const ReasonMixerMoved = "mixer_moved"
+
+// mixerStep is how long each successor in turn is given to take over before
+// the next one does (see above).
+const mixerStep = 3 * time.Second
+
+// successorsLocked lists who takes over from lost, in order. c.mu is held.
+func (c *call) successorsLocked(lost identity.PeerID) []identity.PeerID {
+	var out []identity.PeerID
+	for _, p := range c.participants {
+		if p != lost && !c.gone[p] {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b identity.PeerID) int {
+		switch {
+		case a.Less(b):
+			return -1
+		case b.Less(a):
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// mixerLost starts the takeover after the mixer lost left c (already marked
+// gone); false if the call should end instead (not answered here, or this
+// node was the mixer).
+func (m *Manager) mixerLost(c *call, lost identity.PeerID) bool {
+	self := m.cfg.Self
+	c.mu.Lock()
+	if c.ended || c.answeredAt.IsZero() || c.mixer != lost || lost == self {
+		c.mu.Unlock()
+		return false
+	}
+	succ := c.successorsLocked(lost)
+	if len(succ) < 2 { // only this node is left
+		c.mu.Unlock()
+		return false
+	}
+	c.mixer, c.succ, c.seeking = succ[0], succ, true
+	deferred, from, cands := c.deferred, c.deferredFrom, c.deferredCand
+	c.deferred, c.deferredCand = nil, nil
+	c.mu.Unlock()
+	m.count("call_mixer_lost")
+	m.cfg.Log.Info("call mixer lost; taking turns to replace it", "call", c.id, "lost", lost.Short(), "next", succ[0].Short())
+	m.spawn(func() { m.takeOver(c, succ) })
+	if deferred != nil {
+		m.spawn(func() {
+			m.onInvite(from, deferred)
+			if l := c.leg(from); l != nil {
+				for _, js := range cands {
+					l.remoteCandidate(js)
+				}
+			}
+		})
+	}
+	return true
+}
+
+// takeOver walks the successor list: this node mixes when its turn comes,
+// unless it followed an earlier successor's invite first.
+func (m *Manager) takeOver(c *call, succ []identity.PeerID) {
+	self := m.cfg.Self
+	for i, s := range succ {
+		if s == self {
+			m.becomeMixer(c, succ)
+			return
+		}
+		t := time.NewTimer(mixerStep)
+		select {
+		case <-t.C:
+		case <-c.done:
+			t.Stop()
+			return
+		}
+		c.mu.Lock()
+		if !c.seeking || !slices.Equal(c.succ, succ) {
+			// Followed a new mixer, or a later loss restarted the walk.
+			c.mu.Unlock()
+			return
+		}
+		c.mixer = succ[i+1] // s did not take over; the next one should
+		c.mu.Unlock()
+	}
+}
+
+// becomeMixer switches this node's audio to mixing and offers a leg to every
+// participant still in the call.
+func (m *Manager) becomeMixer(c *call, succ []identity.PeerID) {
+	self := m.cfg.Self
+	c.mu.Lock()
+	if c.ended || !c.seeking || !slices.Equal(c.succ, succ) {
+		c.mu.Unlock()
+		return
+	}
+	c.mixer, c.seeking = self, false
+	var invite []identity.PeerID
+	for _, p := range c.participants {
+		if p != self && !c.gone[p] {
+			invite = append(invite, p)
+		}
+	}
+	a := c.audio
+	c.mu.Unlock()
+	if a != nil {
+		a.mixing.Store(true)
+	}
+	m.count("call_mixer_took_over")
+	m.cfg.Log.Info("this node now mixes the call", "call", c.id, "legs", len(invite))
+	m.emitMoved(c, ReasonMixerMoved)
+	for _, p := range invite {
+		m.dialLegWith(c, p, ReasonMixerMoved)
+	}
+}
+
+// followMixer decides on a ReasonMixerMoved invite msg from a participant:
+// true if this node takes from as its new mixer (and so answers its leg).
+// An invite that comes before this node noticed the loss itself (the inviter
+// noticed first) is kept, one per call, and taken up when this node notices:
+// a mixer this node still hears is not dropped on another's word.
+func (m *Manager) followMixer(c *call, from identity.PeerID, msg *Message) bool {
+	self := m.cfg.Self
+	c.mu.Lock()
+	switch {
+	case c.ended || c.answeredAt.IsZero() || c.mixer.IsZero():
+		c.mu.Unlock()
+		return false
+	case !c.seeking:
+		if c.mixer == self {
+			m.count("call_mixer_conflict") // two successors took over (see above)
+		} else {
+			if c.deferredFrom != from {
+				c.deferredCand = nil
+			}
+			c.deferred, c.deferredFrom = msg, from
+		}
+		c.mu.Unlock()
+		return false
+	case !slices.Contains(c.succ, from):
+		c.mu.Unlock()
+		return false
+	}
+	c.mixer, c.seeking = from, false
+	c.mu.Unlock()
+	m.count("call_mixer_followed")
+	m.emitMoved(c, ReasonMixerMoved)
+	return true
+}
+
+// deferCandidate keeps a candidate from the sender of the kept invite, which
+// has no leg yet to take it.
+func (c *call) deferCandidate(from identity.PeerID, js string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.deferred != nil && c.deferredFrom == from && len(c.deferredCand) < maxPendingCandidates {
+		c.deferredCand = append(c.deferredCand, js)
+	}
+}
+
+// emitMoved tells the node a call's media moved (reason ReasonMixerMoved or
+// ReasonRelayMoved) while its state stayed what it was.
+func (m *Manager) emitMoved(c *call, reason string) {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	ev := StateChanged{Call: c.id, Peer: c.peerLocked(), State: c.st, Reason: reason, Outgoing: c.outgoing}
+	c.mu.Unlock()
+	m.cfg.Emit(ev)
+}
