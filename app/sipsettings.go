@@ -121,7 +121,7 @@ func (u *ui) showPhones() {
 		return
 	}
 	d := dialog.NewCustom("Phones (SIP)", "Close", container.NewVScroll(v.obj), u.win)
-	d.Resize(fyne.NewSize(620, 560))
+	d.Resize(fyne.NewSize(640, 640))
 	u.showDialog(d)
 }
 
@@ -135,7 +135,7 @@ func (v *phonesView) build() {
 	v.status = hint("")
 	v.unreg = widget.NewCheck("Accept calls from phones that did not register", nil)
 	v.user = widget.NewEntry()
-	v.user.SetPlaceHolder("radio1")
+	v.user.SetPlaceHolder("e.g. radio1")
 	v.user.Validator = validSIPUserText
 	v.pass = widget.NewPasswordEntry()
 	v.pass.SetPlaceHolder(fmt.Sprintf("at least %d characters", sipPasswordMin))
@@ -276,6 +276,7 @@ func (v *phonesView) setAccounts(accts []node.SIPAccountView, err error) {
 	}
 	for _, a := range accts {
 		r := &phoneRow{state: widget.NewLabel(registrationText(a)), address: widget.NewLabel(v.address(a.User))}
+		r.state.Truncation = fyne.TextTruncateEllipsis
 		r.address.Selectable = true
 		user := a.User
 		r.copyAddr = widget.NewButton("Copy", func() { fyne.CurrentApp().Clipboard().SetContent(v.address(user)) })
@@ -287,8 +288,9 @@ func (v *phonesView) setAccounts(accts []node.SIPAccountView, err error) {
 		r.remove = widget.NewButton("Remove", func() { v.removeAccount(user) })
 		v.rows[user] = r
 		name := widget.NewLabelWithStyle(user, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		v.list.Add(container.NewBorder(nil, nil, container.NewHBox(name, r.state),
-			container.NewHBox(r.copyAddr, r.pass, r.remove), r.address))
+		// Two lines: who and their registration, then where the phone registers.
+		v.list.Add(container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(r.copyAddr, r.pass, r.remove)),
+			container.NewVBox(container.NewBorder(nil, nil, name, nil, r.state), r.address)))
 	}
 	if len(v.hosts) > 1 {
 		v.list.Add(hint("This computer is also reachable at " + strings.Join(v.hosts[1:], ", ") + "."))
