@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,6 +83,7 @@ type phonesView struct {
 	hosts  []string             // where phones register, "user@" + hosts[0]
 	loaded bool                 // the first account list is in
 	obj    fyne.CanvasObject
+	dlg    dialog.Dialog
 	// The open password form and its entry (tests fill and submit them).
 	pwForm  *dialog.FormDialog
 	pwEntry *widget.Entry
@@ -122,7 +124,17 @@ func (u *ui) showPhones() {
 	}
 	d := dialog.NewCustom("Phones (SIP)", "Close", container.NewVScroll(v.obj), u.win)
 	d.Resize(fyne.NewSize(640, 640))
+	v.dlg = d
 	u.showDialog(d)
+}
+
+// peerMoved re-reads the accounts while the dialog is open when a phone came
+// or went (its registration is what the rows show).
+func (v *phonesView) peerMoved(p node.PeerView) {
+	if v == nil || !p.SIP || v.dlg == nil || !slices.Contains(v.u.dialogs, v.dlg) {
+		return
+	}
+	v.load(false)
 }
 
 func (v *phonesView) build() {

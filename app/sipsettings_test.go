@@ -144,6 +144,16 @@ func TestPhonesSettings(t *testing.T) {
 		t.Errorf("switch %v addr %q status %q", v.on.Checked, v.addr.Text, v.status.Text)
 	}
 
+	// Refresh re-reads the registrations.
+	sf.smu.Lock()
+	sf.accts[1].Registered, sf.accts[1].Contact = true, "sip:radio1@192.168.1.41"
+	sf.smu.Unlock()
+	test.Tap(h.button("Refresh"))
+	h.waitFor("radio1 registered after Refresh", func() bool {
+		r := v.rows["radio1"]
+		return r != nil && strings.Contains(r.state.Text, "registered from sip:radio1@192.168.1.41")
+	})
+
 	// Adding: a bad name or a short password sends nothing.
 	for _, c := range [][2]string{{"Radio 2", "long enough"}, {"radio2", "short"}, {"", "long enough"}} {
 		test.Type(v.user, c[0])
