@@ -25,6 +25,7 @@ import (
 	"parley/internal/trayhost"
 	"parley/node"
 	"parley/sip"
+	"parley/store"
 	"parley/web"
 )
 
@@ -137,6 +138,15 @@ func run() error {
 	}
 	n, err := node.New(cfg)
 	if err != nil {
+		if *headlessMode {
+			return err
+		}
+		// The window's user double-clicked Parley while it runs: show that one.
+		if errors.Is(err, store.ErrInUse) && activateRunning(*dataDir) {
+			fmt.Fprintln(os.Stderr, "parley: already running on this data folder; brought its window forward")
+			return nil
+		}
+		app.ShowStartError(err)
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -183,7 +193,11 @@ func run() error {
 				fyne.Do(func() { fyne.CurrentApp().Quit() })
 			}()
 		}
-		err = app.Run(n, app.Options{DataDir: *dataDir, DataDirByFlag: dataByFlag, SetDataDir: setDataDir,
+		activate, aerr := listenActivate(*dataDir, ctx.Done(), log)
+		if aerr != nil {
+			log.Warn("a second start will not find this window", "err", aerr)
+		}
+		err = app.Run(n, app.Options{DataDir: *dataDir, Activate: activate, DataDirByFlag: dataByFlag, SetDataDir: setDataDir,
 			Listen: *listen, Ifaces: cfg.Ifaces, Discovery: *disc, Version: version,
 			SIPAddr: sipListen, SIPByFlag: sipByFlag, // app/sipsettings.go
 			TrayAvailable:   trayhost.Available(), // loginstart.go, app/background.go

@@ -124,4 +124,8 @@ type Options struct {
 	// status text at start; empty means available. A core implementing
 	// Presence() (status, text string) overrides them.
 	Presence, Status string
+	// Activate brings the window forward (out of the tray too) each time it
+	// receives: a second start of Parley on the same data folder (main's
+	// activate.go). nil: nothing asks.
+	Activate <-chan struct{}
 }
