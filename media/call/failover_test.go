@@ -384,3 +384,84 @@ func TestRelayPathBlip(t *testing.T) {
 		}
 	})
 }
+
+// TestMixerConflictYields: the first successor (party 1) notices the mixer's
+// loss late — after party 2, the next in turn, already took over — and takes
+// over too: two mixers at once (call_mixer_conflict). Party 2, later in the
+// successor order every participant computes, yields: it stops mixing and
+// answers party 1's invite, and the members following party 2 switch to
+// party 1 when its invite comes. The call converges on one mixer, party 1,
+// and everyone hears everyone.
+func TestMixerConflictYields(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lab := newCutLab(t)
+		var b bus
+		var parties []*party
+		var ips []string
+		var cmu sync.Mutex
+		counts := map[string]int{}
+		pick := func(c *Config) {
+			c.ChooseMixer = func(parts []identity.PeerID) identity.PeerID { return parts[2] }
+			c.Count = func(name string) { cmu.Lock(); counts[name]++; cmu.Unlock() }
+		}
+		for i := byte(1); i <= 5; i++ {
+			nw, ip := lab.host(t)
+			parties = append(parties, b.newParty(t, i, nw, pick))
+			ips = append(ips, ip)
+		}
+		lab.start(t)
+		id := runGroup(t, parties)
+		mixer := parties[2]
+		rest := []*party{parties[0], parties[1], parties[3], parties[4]}
+		checkHearsOthers(t, parties)
+
+		// The mixer crashes. Parties 2, 4 and 5 notice at once; party 1 only
+		// after party 2 took over, and party 2's invite does not reach it
+		// before (the path between them is as slow as party 1's noticing).
+		var mu sync.Mutex
+		slow := true
+		lab.kill(ips[2])
+		b.mu.Lock()
+		b.drop = func(from, to identity.PeerID, m *Message) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return from == mixer.id || to == mixer.id || (slow && from == parties[1].id && to == parties[0].id)
+		}
+		b.mu.Unlock()
+		for _, p := range rest[1:] {
+			p.m.PeerGone(mixer.id)
+		}
+		for _, p := range []*party{parties[3], parties[4]} {
+			p.ev.wait(t, "party 2 mixes", func(any) bool {
+				c := p.m.Active()
+				return p.legCount(id) == 1 && len(c) == 1 && c[0].Mixer == parties[1].id
+			})
+		}
+		mu.Lock()
+		slow = false
+		mu.Unlock()
+		parties[0].m.PeerGone(mixer.id)
+
+		for _, p := range rest {
+			p.ev.wait(t, "legs to party 1", func(any) bool {
+				want := 1
+				if p == parties[0] {
+					want = 3
+				}
+				c := p.m.Active()
+				return p.legCount(id) == want && len(c) == 1 && c[0].Mixer == parties[0].id
+			})
+		}
+		checkHearsOthers(t, rest)
+		for _, p := range rest {
+			if c := p.m.Active(); len(c) != 1 || c[0].Call != id || len(c[0].Participants) != 5 {
+				t.Fatalf("party %d's call after the conflict: %+v", p.id[0], c)
+			}
+		}
+		cmu.Lock()
+		defer cmu.Unlock()
+		if counts["call_mixer_took_over"] != 2 || counts["call_mixer_yielded"] != 1 {
+			t.Fatalf("counters: %v (want two take-overs and one yield)", counts)
+		}
+	})
+}

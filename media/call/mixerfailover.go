@@ -26,12 +26,17 @@ import (
 // A participant that had left answers a ReasonMixerMoved invite for a call it
 // no longer has with a hangup, so the new mixer forgets it.
 //
-// What this does not resolve: two successors mixing at once (the earlier one
-// slower than mixerStep to notice the loss). Members follow the first
-// successor that invites them and refuse the second, so each member still
-// hears one mixer, but the two halves do not hear each other. mixerStep is
-// far above the spread of the overlay's offline events (under a second in
-// TestMixerLost and itest TestFailover), which keeps this unlikely.
+// Two successors can mix at once: the earlier one slower than mixerStep to
+// notice the loss takes over after a later one already did. The order settles
+// it: a node mixing, or following a mixer, that gets a ReasonMixerMoved invite
+// from a successor earlier in the list than its mixer drops its legs (without
+// counting anyone gone), stops mixing if it was, and answers the invite; an
+// invite from a later successor is refused (call_mixer_conflict at a mixer).
+// Every node compares the same two positions, so the call converges on the
+// earliest successor that took over (TestMixerConflictYields). The gap for
+// those moved twice is one more leg set-up. mixerStep stays far above the
+// spread of the overlay's offline events (under a second in TestMixerLost and
+// itest TestFailover), which keeps this rare.
 
 // ReasonMixerMoved is the reason of a call_state event when another
 // participant took over mixing (the state itself is unchanged), and of the
@@ -165,6 +170,33 @@ func (m *Manager) followMixer(c *call, from identity.PeerID, msg *Message) bool 
 	case c.ended || c.answeredAt.IsZero() || c.mixer.IsZero():
 		c.mu.Unlock()
 		return false
+	case !c.seeking && precedes(c.succ, from, c.mixer):
+		// Two successors mixing at once: the earlier in the order every
+		// participant computed wins, wherever its invite lands — the later
+		// one stops mixing, and those following it switch.
+		yield := c.mixer == self
+		c.mixer = from
+		legs := c.legs
+		c.legs = map[identity.PeerID]*leg{}
+		a := c.audio
+		c.mu.Unlock()
+		if yield {
+			m.count("call_mixer_conflict")
+			m.count("call_mixer_yielded")
+			if a != nil {
+				a.mixing.Store(false)
+			}
+			m.cfg.Log.Info("two mixers: this node yields to the earlier successor", "call", c.id, "mixer", from.Short())
+		}
+		for _, l := range legs {
+			// Not gone: the peer is still in the call, through the new mixer.
+			l.markEnded()
+			l.close()
+			c.detachMedia(l)
+		}
+		m.count("call_mixer_followed")
+		m.emitMoved(c, ReasonMixerMoved)
+		return true
 	case !c.seeking:
 		if c.mixer == self {
 			m.count("call_mixer_conflict") // two successors took over (see above)
@@ -185,6 +217,13 @@ func (m *Manager) followMixer(c *call, from identity.PeerID, msg *Message) bool 
 	m.count("call_mixer_followed")
 	m.emitMoved(c, ReasonMixerMoved)
 	return true
+}
+
+// precedes reports whether a comes before b in the successor list succ
+// (both in it).
+func precedes(succ []identity.PeerID, a, b identity.PeerID) bool {
+	i, j := slices.Index(succ, a), slices.Index(succ, b)
+	return i >= 0 && j >= 0 && i < j
 }
 
 // deferCandidate keeps a candidate from the sender of the kept invite, which
