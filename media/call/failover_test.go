@@ -2,11 +2,14 @@ package call
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/pion/transport/v2"
 	"github.com/pion/transport/v2/vnet"
@@ -464,4 +467,29 @@ func TestMixerConflictYields(t *testing.T) {
 			t.Fatalf("counters: %v (want two take-overs and one yield)", counts)
 		}
 	})
+}
+
+// TestMixerDeferredKeepsEarliest: a member that has not yet noticed its
+// mixer's loss keeps one mixer_moved invite for when it does — the earliest
+// successor's, whatever order the invites came in, since a later successor
+// yields to it (TestMixerConflictYields).
+func TestMixerDeferredKeepsEarliest(t *testing.T) {
+	var ids [6]identity.PeerID
+	for i := range ids {
+		ids[i][0], ids[i][15] = byte(i), byte(i)
+	}
+	for _, order := range [][2]int{{1, 2}, {2, 1}} {
+		m := &Manager{ctx: t.Context(), cfg: Config{Self: ids[4], Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Emit: func(Event) {}, Now: time.Now}}
+		c := newCall(m, ID{1}, ids[5], false)
+		c.participants = []identity.PeerID{ids[5], ids[1], ids[2], ids[3], ids[4]}
+		c.mixer, c.answeredAt = ids[3], time.Unix(1, 0)
+		for _, from := range order {
+			if m.followMixer(c, ids[from], &Message{Kind: KindInvite, Call: c.id, Reason: ReasonMixerMoved}) {
+				t.Fatalf("followed party %d before noticing the mixer's loss", from)
+			}
+		}
+		if c.deferredFrom != ids[1] {
+			t.Fatalf("invites from %v: kept party %d's, want party 1's", order, c.deferredFrom[0])
+		}
+	}
 }

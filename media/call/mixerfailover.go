@@ -200,7 +200,9 @@ func (m *Manager) followMixer(c *call, from identity.PeerID, msg *Message) bool 
 	case !c.seeking:
 		if c.mixer == self {
 			m.count("call_mixer_conflict") // two successors took over (see above)
-		} else {
+		} else if c.deferred == nil || !precedes(c.successorsLocked(c.mixer), c.deferredFrom, from) {
+			// Keep the invite of the earliest successor: the one every node
+			// converges on (a later one yields to it).
 			if c.deferredFrom != from {
 				c.deferredCand = nil
 			}
