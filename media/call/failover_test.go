@@ -493,3 +493,67 @@ func TestMixerDeferredKeepsEarliest(t *testing.T) {
 		}
 	}
 }
+
+// TestMixerLostFollowsRank: the caller ranks the participants for mixing
+// (Config.RankMixers: party 3, then 5, 4, 1, 2) and the ranking travels in its
+// invite; when party 3 is lost, party 5 takes over — not party 1, the lowest
+// ID, which the ranking puts last but one (a phone on battery, say).
+func TestMixerLostFollowsRank(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lab := newCutLab(t)
+		var b bus
+		var parties []*party
+		var ips []string
+		rank := func(c *Config) {
+			c.RankMixers = func(parts []identity.PeerID) []identity.PeerID {
+				byID := map[byte]identity.PeerID{}
+				for _, p := range parts {
+					byID[p[0]] = p
+				}
+				return []identity.PeerID{byID[3], byID[5], byID[4], byID[1], byID[2]}
+			}
+		}
+		for i := byte(1); i <= 5; i++ {
+			nw, ip := lab.host(t)
+			parties = append(parties, b.newParty(t, i, nw, rank))
+			ips = append(ips, ip)
+		}
+		lab.start(t)
+		id := runGroup(t, parties)
+		mixer := parties[2]
+		if got := parties[0].m.Active(); len(got) != 1 || got[0].Mixer != mixer.id {
+			t.Fatalf("party 1's call: %+v (want party 3 mixing, first in the ranking)", got)
+		}
+		rest := []*party{parties[0], parties[1], parties[3], parties[4]}
+		crash(&b, lab, ips[2], mixer.id, rest)
+		for _, p := range rest {
+			p.ev.wait(t, "legs to party 5", func(any) bool {
+				want := 1
+				if p == parties[4] {
+					want = 3
+				}
+				c := p.m.Active()
+				return p.legCount(id) == want && len(c) == 1 && c[0].Mixer == parties[4].id
+			})
+		}
+		checkHearsOthers(t, rest)
+	})
+}
+
+func TestValidRank(t *testing.T) {
+	parts := []identity.PeerID{{1}, {2}, {3}}
+	for _, tc := range []struct {
+		rank []identity.PeerID
+		ok   bool
+	}{
+		{[]identity.PeerID{{3}, {1}}, true},
+		{[]identity.PeerID{{3}, {1}, {2}}, true},
+		{[]identity.PeerID{{3}, {3}}, false}, // twice
+		{[]identity.PeerID{{4}}, false},      // not a participant
+		{nil, false},
+	} {
+		if got := validRank(tc.rank, parts); (got != nil) != tc.ok {
+			t.Errorf("validRank(%v) = %v, want ok %v", tc.rank, got, tc.ok)
+		}
+	}
+}

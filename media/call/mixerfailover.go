@@ -15,8 +15,11 @@ import (
 // participant list of the Invite — and the new mixer offers a leg to everyone
 // (an invite with reason ReasonMixerMoved).
 //
-// The successor list is the participants in peer ID order (identity.PeerID.Less),
-// less the lost mixer and those this node knows have left. Members of a mixed
+// The successor list is the caller's ranking of the participants for mixing
+// (Message.MixerRank, Config.RankMixers: the selection package's call-mixer
+// purpose), then any it left out in peer ID order (identity.PeerID.Less) — all
+// of it in peer ID order when the invite carried no ranking — less the lost
+// mixer and those this node knows have left. Members of a mixed
 // call hear of each other's departures only through the mixer, so a member may
 // still list a participant that left; the list is therefore walked in time:
 // successor k takes over mixerStep×k after the loss unless an invite from an
@@ -47,15 +50,22 @@ const ReasonMixerMoved = "mixer_moved"
 // the next one does (see above).
 const mixerStep = 3 * time.Second
 
-// successorsLocked lists who takes over from lost, in order. c.mu is held.
+// successorsLocked lists who takes over from lost, in order: the caller's
+// mixer ranking when the invite carried one (so a weak device is not picked
+// for its ID), then whoever it left out in peer ID order. c.mu is held.
 func (c *call) successorsLocked(lost identity.PeerID) []identity.PeerID {
-	var out []identity.PeerID
-	for _, p := range c.participants {
+	var out, rest []identity.PeerID
+	for _, p := range c.rank {
 		if p != lost && !c.gone[p] {
 			out = append(out, p)
 		}
 	}
-	slices.SortFunc(out, func(a, b identity.PeerID) int {
+	for _, p := range c.participants {
+		if p != lost && !c.gone[p] && !slices.Contains(out, p) {
+			rest = append(rest, p)
+		}
+	}
+	slices.SortFunc(rest, func(a, b identity.PeerID) int {
 		switch {
 		case a.Less(b):
 			return -1
@@ -64,7 +74,18 @@ func (c *call) successorsLocked(lost identity.PeerID) []identity.PeerID {
 		}
 		return 0
 	})
-	return out
+	return append(out, rest...)
+}
+
+// validRank is rank if it names only participants, each once; nil otherwise
+// (a caller's word, checked before every participant orders by it).
+func validRank(rank, participants []identity.PeerID) []identity.PeerID {
+	for i, p := range rank {
+		if !slices.Contains(participants, p) || slices.Contains(rank[:i], p) {
+			return nil
+		}
+	}
+	return slices.Clone(rank)
 }
 
 // mixerLost starts the takeover after the mixer lost left c (already marked
