@@ -226,7 +226,7 @@ func hearsFrom(mx, o *node) error {
 	if _, err := mx.WaitEventAny(audioWithin, func(e netlab.Event) bool {
 		return e.Name() == "call_stats" && e.Str("peer") == o.id && e.Num("frames_played") >= 150
 	}); err != nil {
-		return fmt.Errorf("%s never heard %s: %w", mx.name, o.name, err)
+		return fmt.Errorf("%s never heard %s: %w\n%s", mx.name, o.name, err, mx.Tail())
 	}
 	return nil
 }
