@@ -156,10 +156,19 @@ func run() error {
 		go web.Start(ctx, n, *webAddr, *dataDir, log)
 	}
 	var phones *sip.Server
-	if *sipAddr != "" {
-		if phones, err = sip.Start(n, sip.Config{Addr: *sipAddr, MinExpires: *sipMinExp}); err != nil {
-			n.Stop()
-			return fmt.Errorf("--sip: %w", err)
+	sipListen, sipByFlag := *sipAddr, *sipAddr != ""
+	if !sipByFlag {
+		sipListen = n.SIPListen() // Settings → Phones: from this start on
+	}
+	if sipListen != "" {
+		if phones, err = sip.Start(n, sip.Config{Addr: sipListen, MinExpires: *sipMinExp}); err != nil {
+			if sipByFlag {
+				n.Stop()
+				return fmt.Errorf("--sip: %w", err)
+			}
+			// A setting must not keep Parley from starting (a port taken by another program).
+			log.Warn("SIP registrar not started", "addr", sipListen, "err", err)
+			phones, sipListen = nil, ""
 		}
 	}
 	if *headlessMode {
@@ -176,6 +185,7 @@ func run() error {
 		}
 		err = app.Run(n, app.Options{DataDir: *dataDir, DataDirByFlag: dataByFlag, SetDataDir: setDataDir,
 			Listen: *listen, Ifaces: cfg.Ifaces, Discovery: *disc, Version: version,
+			SIPAddr: sipListen, SIPByFlag: sipByFlag, // app/sipsettings.go
 			TrayAvailable:   trayhost.Available(), // loginstart.go, app/background.go
 			StartAtLogin:    func() (bool, error) { return autostart.Enabled(app.AppID) },
 			SetStartAtLogin: setStartAtLogin(*dataDir, dataByFlag)})
