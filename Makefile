@@ -162,6 +162,7 @@ bench: deps-test deps-bench build
 		-wine-exe "$(CURDIR)/bin/parley-wine.exe" -wine-root "$(WINE_ROOT)"
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchhall -bin "$(CURDIR)/$(BIN)" -nodes $(HALL_NODES) -load $(HALL_LOAD)
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchptt -bin "$(CURDIR)/$(BIN)" -listeners 50
+	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchemergency -bin "$(CURDIR)/$(BIN)" -runs 3
 	$(SUDO) env "PATH=$(PATH)" NETLAB_PARLEY_BIN="$(CURDIR)/$(BIN)" $(GO) test $(TAGS) -count=1 -v \
 		-run 'TestGuestsInBrowser/(join|reload|figure)' ./itest/ | grep ': figure:'
 

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -51,7 +52,7 @@ func (n *Node) setupCalls() error {
 		RevokeRelay: n.revokeRelay,
 		Count:       func(name string) { n.stats.Add(name, 1) },
 		Interfaces:  n.keepIfaceName,
-		ChooseMixer: n.chooseMixer,
+		RankMixers:  n.rankMixers,
 		RingTimeout: n.cfg.RingTimeout,
 		Emit:        n.onCall,
 		Log:         n.log,
@@ -273,10 +274,12 @@ func (n *Node) call(urgent bool, peers []string) (string, error) {
 	return c.String(), nil
 }
 
-// chooseMixer picks the participant that mixes a large group call: the
-// selection package's call-mixer ranking over the participants themselves
-// (sum of RTTs to the others, spare bandwidth, CPU, power).
-func (n *Node) chooseMixer(parts []identity.PeerID) identity.PeerID {
+// rankMixers ranks the participants of a large group call for mixing, best
+// first: the selection package's call-mixer ranking over the participants
+// themselves (sum of RTTs to the others, spare bandwidth, CPU, power). The
+// first mixes; the rest is the order in which they replace it if it is lost
+// (media/call/mixerfailover.go). Empty: this node mixes.
+func (n *Node) rankMixers(parts []identity.PeerID) []identity.PeerID {
 	var others []string
 	for _, p := range parts {
 		if p != n.id.ID {
@@ -285,20 +288,18 @@ func (n *Node) chooseMixer(parts []identity.PeerID) identity.PeerID {
 	}
 	choice, err := n.Relays("mixer", others)
 	if err != nil {
-		return n.id.ID
+		return nil
 	}
-	best, bestCost := n.id.ID, 0.0
-	found := false
-	for _, r := range choice.Ranking {
+	ranked := slices.Clone(choice.Ranking)
+	slices.SortStableFunc(ranked, func(a, b RankedRelay) int { return cmp.Compare(a.Cost, b.Cost) })
+	var out []identity.PeerID
+	for _, r := range ranked {
 		id, err := identity.ParsePeerID(r.ID)
-		if err != nil || !slices.Contains(parts, id) {
-			continue
-		}
-		if !found || r.Cost < bestCost {
-			best, bestCost, found = id, r.Cost, true
+		if err == nil && slices.Contains(parts, id) && !slices.Contains(out, id) {
+			out = append(out, id)
 		}
 	}
-	return best
+	return out
 }
 
 func (n *Node) callID(s string) (call.ID, error) { return call.ParseID(s) }

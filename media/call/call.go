@@ -39,6 +39,7 @@ type call struct {
 	// After a mixer loss (mixerfailover.go): the successor list, whether this
 	// node is still waiting for one to take over, and one ReasonMixerMoved
 	// invite that came before this node noticed the loss.
+	rank         []identity.PeerID // the caller's mixer ranking (Message.MixerRank), or nil
 	succ         []identity.PeerID
 	seeking      bool
 	deferred     *Message

@@ -78,7 +78,11 @@
 // answered busy, and which, answered, ends the callee's other calls; on a relay ask, the relay may
 // exceed its session cap for it, media/relay/urgent.go), 11 DTMF digits
 // (ASCII, 1–32 of 0-9 * # A-D; a KindDTMF message, dtmf.go), 12 hold (one
-// byte: 1 held, 2 resumed; a KindHold message, hold.go). Unknown tags are skipped, so a later
+// byte: 1 held, 2 resumed; a KindHold message, hold.go), 13 mixer-ranked peer
+// ID (16 bytes, repeatable, at most MaxParticipants: a mixed call's caller's
+// ranking of the participants for mixing, best first, in its ring invite; the
+// order in which they replace a lost mixer, mixerfailover.go; ignored unless
+// every entry is a participant, named once). Unknown tags are skipped, so a later
 // version can add fields; a known tag with a bad length makes the message
 // malformed. A message is at most MaxMessage bytes.
 //

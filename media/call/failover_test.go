@@ -2,11 +2,14 @@ package call
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/pion/transport/v2"
 	"github.com/pion/transport/v2/vnet"
@@ -383,4 +386,174 @@ func TestRelayPathBlip(t *testing.T) {
 			t.Fatalf("alice's leg after the blip is relayed by %+v, want r1 again", r)
 		}
 	})
+}
+
+// TestMixerConflictYields: the first successor (party 1) notices the mixer's
+// loss late — after party 2, the next in turn, already took over — and takes
+// over too: two mixers at once (call_mixer_conflict). Party 2, later in the
+// successor order every participant computes, yields: it stops mixing and
+// answers party 1's invite, and the members following party 2 switch to
+// party 1 when its invite comes. The call converges on one mixer, party 1,
+// and everyone hears everyone.
+func TestMixerConflictYields(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lab := newCutLab(t)
+		var b bus
+		var parties []*party
+		var ips []string
+		var cmu sync.Mutex
+		counts := map[string]int{}
+		pick := func(c *Config) {
+			c.ChooseMixer = func(parts []identity.PeerID) identity.PeerID { return parts[2] }
+			c.Count = func(name string) { cmu.Lock(); counts[name]++; cmu.Unlock() }
+		}
+		for i := byte(1); i <= 5; i++ {
+			nw, ip := lab.host(t)
+			parties = append(parties, b.newParty(t, i, nw, pick))
+			ips = append(ips, ip)
+		}
+		lab.start(t)
+		id := runGroup(t, parties)
+		mixer := parties[2]
+		rest := []*party{parties[0], parties[1], parties[3], parties[4]}
+		checkHearsOthers(t, parties)
+
+		// The mixer crashes. Parties 2, 4 and 5 notice at once; party 1 only
+		// after party 2 took over, and party 2's invite does not reach it
+		// before (the path between them is as slow as party 1's noticing).
+		var mu sync.Mutex
+		slow := true
+		lab.kill(ips[2])
+		b.mu.Lock()
+		b.drop = func(from, to identity.PeerID, m *Message) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return from == mixer.id || to == mixer.id || (slow && from == parties[1].id && to == parties[0].id)
+		}
+		b.mu.Unlock()
+		for _, p := range rest[1:] {
+			p.m.PeerGone(mixer.id)
+		}
+		for _, p := range []*party{parties[3], parties[4]} {
+			p.ev.wait(t, "party 2 mixes", func(any) bool {
+				c := p.m.Active()
+				return p.legCount(id) == 1 && len(c) == 1 && c[0].Mixer == parties[1].id
+			})
+		}
+		mu.Lock()
+		slow = false
+		mu.Unlock()
+		parties[0].m.PeerGone(mixer.id)
+
+		for _, p := range rest {
+			p.ev.wait(t, "legs to party 1", func(any) bool {
+				want := 1
+				if p == parties[0] {
+					want = 3
+				}
+				c := p.m.Active()
+				return p.legCount(id) == want && len(c) == 1 && c[0].Mixer == parties[0].id
+			})
+		}
+		checkHearsOthers(t, rest)
+		for _, p := range rest {
+			if c := p.m.Active(); len(c) != 1 || c[0].Call != id || len(c[0].Participants) != 5 {
+				t.Fatalf("party %d's call after the conflict: %+v", p.id[0], c)
+			}
+		}
+		cmu.Lock()
+		defer cmu.Unlock()
+		if counts["call_mixer_took_over"] != 2 || counts["call_mixer_yielded"] != 1 {
+			t.Fatalf("counters: %v (want two take-overs and one yield)", counts)
+		}
+	})
+}
+
+// TestMixerDeferredKeepsEarliest: a member that has not yet noticed its
+// mixer's loss keeps one mixer_moved invite for when it does — the earliest
+// successor's, whatever order the invites came in, since a later successor
+// yields to it (TestMixerConflictYields).
+func TestMixerDeferredKeepsEarliest(t *testing.T) {
+	var ids [6]identity.PeerID
+	for i := range ids {
+		ids[i][0], ids[i][15] = byte(i), byte(i)
+	}
+	for _, order := range [][2]int{{1, 2}, {2, 1}} {
+		m := &Manager{ctx: t.Context(), cfg: Config{Self: ids[4], Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Emit: func(Event) {}, Now: time.Now}}
+		c := newCall(m, ID{1}, ids[5], false)
+		c.participants = []identity.PeerID{ids[5], ids[1], ids[2], ids[3], ids[4]}
+		c.mixer, c.answeredAt = ids[3], time.Unix(1, 0)
+		for _, from := range order {
+			if m.followMixer(c, ids[from], &Message{Kind: KindInvite, Call: c.id, Reason: ReasonMixerMoved}) {
+				t.Fatalf("followed party %d before noticing the mixer's loss", from)
+			}
+		}
+		if c.deferredFrom != ids[1] {
+			t.Fatalf("invites from %v: kept party %d's, want party 1's", order, c.deferredFrom[0])
+		}
+	}
+}
+
+// TestMixerLostFollowsRank: the caller ranks the participants for mixing
+// (Config.RankMixers: party 3, then 5, 4, 1, 2) and the ranking travels in its
+// invite; when party 3 is lost, party 5 takes over — not party 1, the lowest
+// ID, which the ranking puts last but one (a phone on battery, say).
+func TestMixerLostFollowsRank(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lab := newCutLab(t)
+		var b bus
+		var parties []*party
+		var ips []string
+		rank := func(c *Config) {
+			c.RankMixers = func(parts []identity.PeerID) []identity.PeerID {
+				byID := map[byte]identity.PeerID{}
+				for _, p := range parts {
+					byID[p[0]] = p
+				}
+				return []identity.PeerID{byID[3], byID[5], byID[4], byID[1], byID[2]}
+			}
+		}
+		for i := byte(1); i <= 5; i++ {
+			nw, ip := lab.host(t)
+			parties = append(parties, b.newParty(t, i, nw, rank))
+			ips = append(ips, ip)
+		}
+		lab.start(t)
+		id := runGroup(t, parties)
+		mixer := parties[2]
+		if got := parties[0].m.Active(); len(got) != 1 || got[0].Mixer != mixer.id {
+			t.Fatalf("party 1's call: %+v (want party 3 mixing, first in the ranking)", got)
+		}
+		rest := []*party{parties[0], parties[1], parties[3], parties[4]}
+		crash(&b, lab, ips[2], mixer.id, rest)
+		for _, p := range rest {
+			p.ev.wait(t, "legs to party 5", func(any) bool {
+				want := 1
+				if p == parties[4] {
+					want = 3
+				}
+				c := p.m.Active()
+				return p.legCount(id) == want && len(c) == 1 && c[0].Mixer == parties[4].id
+			})
+		}
+		checkHearsOthers(t, rest)
+	})
+}
+
+func TestValidRank(t *testing.T) {
+	parts := []identity.PeerID{{1}, {2}, {3}}
+	for _, tc := range []struct {
+		rank []identity.PeerID
+		ok   bool
+	}{
+		{[]identity.PeerID{{3}, {1}}, true},
+		{[]identity.PeerID{{3}, {1}, {2}}, true},
+		{[]identity.PeerID{{3}, {3}}, false}, // twice
+		{[]identity.PeerID{{4}}, false},      // not a participant
+		{nil, false},
+	} {
+		if got := validRank(tc.rank, parts); (got != nil) != tc.ok {
+			t.Errorf("validRank(%v) = %v, want ok %v", tc.rank, got, tc.ok)
+		}
+	}
 }

@@ -118,6 +118,9 @@ func (m *Manager) onInvite(from identity.PeerID, msg *Message) {
 		// The first participant is who placed the call.
 		c = newCall(m, msg.Call, parts[0], false)
 		c.participants, c.mixer, c.urgent = slices.Clone(parts), msg.Mixer, msg.Urgent
+		if !msg.Mixer.IsZero() {
+			c.rank = validRank(msg.MixerRank, parts) // nil if not a ranking of parts
+		}
 		m.calls[c.id] = c
 		m.mu.Unlock()
 		c.setState(StateIncoming)

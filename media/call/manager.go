@@ -59,6 +59,12 @@ type Config struct {
 	// (the node uses the selection package's call-mixer purpose); nil or a
 	// non-participant means the caller mixes.
 	ChooseMixer func(participants []identity.PeerID) identity.PeerID
+	// RankMixers ranks the participants for mixing, best first (the node
+	// uses the call-mixer purpose). When set, the caller's mixer is the
+	// first participant in it (ChooseMixer is not asked), and the ranking
+	// travels in the invite (tag 13) so that every participant takes the
+	// same order of successors when the mixer is lost (mixerfailover.go).
+	RankMixers func(participants []identity.PeerID) []identity.PeerID
 	// Interfaces keeps the network interfaces ICE gathers host candidates on
 	// (nil: all). Net replaces the OS network (pion vnet in tests).
 	Interfaces func(name string) bool
@@ -235,9 +241,15 @@ func (m *Manager) call(urgent bool, peers []identity.PeerID) (ID, error) {
 		return ID{}, fmt.Errorf("call: %d participants, at most %d", len(parts), MaxParticipants)
 	}
 	var mixer identity.PeerID
+	var rank []identity.PeerID
 	if len(parts) > MaxMesh {
 		mixer = self
-		if m.cfg.ChooseMixer != nil {
+		if m.cfg.RankMixers != nil {
+			rank = validRank(m.cfg.RankMixers(parts), parts)
+		}
+		if len(rank) > 0 {
+			mixer = rank[0]
+		} else if m.cfg.ChooseMixer != nil {
 			if c := m.cfg.ChooseMixer(parts); slices.Contains(parts, c) {
 				mixer = c
 			}
@@ -255,7 +267,7 @@ func (m *Manager) call(urgent bool, peers []identity.PeerID) (ID, error) {
 		return ID{}, ErrBusy
 	}
 	c := newCall(m, NewID(), self, true)
-	c.participants, c.mixer, c.urgent = parts, mixer, urgent
+	c.participants, c.mixer, c.urgent, c.rank = parts, mixer, urgent, rank
 	c.answeredAt = m.cfg.Now()
 	m.calls[c.id] = c
 	m.mu.Unlock()
@@ -268,7 +280,7 @@ func (m *Manager) call(urgent bool, peers []identity.PeerID) (ID, error) {
 		}
 		// A mixed call: this participant's audio path is to the mixer, which
 		// will offer it a leg once it answers; here it is only rung.
-		if err := m.cfg.Send(p, &Message{Kind: KindInvite, Call: c.id, Participants: parts, Mixer: mixer, Urgent: urgent}); err != nil {
+		if err := m.cfg.Send(p, &Message{Kind: KindInvite, Call: c.id, Participants: parts, Mixer: mixer, Urgent: urgent, MixerRank: rank}); err != nil {
 			m.cfg.Log.Debug("ring not sent", "call", c.id, "peer", p.Short(), "err", err)
 		}
 	}

@@ -87,6 +87,10 @@ type Message struct {
 	Digits string
 	// Hold is a KindHold message's HoldOn or HoldOff (0: absent).
 	Hold uint8
+	// MixerRank is a mixed call's participants ranked for mixing, best
+	// first (the caller's selection ranking): the order in which they take
+	// over when the mixer is lost (mixerfailover.go). Empty: peer ID order.
+	MixerRank []identity.PeerID
 }
 
 const (
@@ -102,6 +106,7 @@ const (
 	tagUrgent      = 10
 	tagDigits      = 11
 	tagHold        = 12
+	tagMixerRank   = 13
 	headerLen      = 2 + 16
 )
 
@@ -146,6 +151,9 @@ func (m *Message) Encode() ([]byte, error) {
 	}
 	if m.Hold != 0 {
 		field(tagHold, []byte{m.Hold})
+	}
+	for _, p := range m.MixerRank {
+		field(tagMixerRank, p[:])
 	}
 	if len(w.B) > MaxMessage {
 		return nil, fmt.Errorf("call %s message is %d bytes, limit %d", m.Kind, len(w.B), MaxMessage)
@@ -258,6 +266,15 @@ func (m *Message) setField(tag uint8, v []byte) error {
 			return fmt.Errorf("%w: more than %d participants", ErrMalformed, MaxParticipants)
 		}
 		m.Participants = append(m.Participants, p)
+	case tagMixerRank:
+		p, err := id()
+		if err != nil {
+			return err
+		}
+		if len(m.MixerRank) >= MaxParticipants {
+			return fmt.Errorf("%w: more than %d ranked mixers", ErrMalformed, MaxParticipants)
+		}
+		m.MixerRank = append(m.MixerRank, p)
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ var messageCases = []Message{
 	{Kind: KindInvite, Call: ID{12}, SDP: "v=0", Participants: []identity.PeerID{peer(1), peer(2), peer(3), peer(4), peer(5)}, Mixer: peer(3)},
 	// A new mixer's invite after the old one was lost (mixerfailover.go).
 	{Kind: KindInvite, Call: ID{12}, SDP: "v=0", Reason: ReasonMixerMoved, Participants: []identity.PeerID{peer(1), peer(2), peer(3), peer(4), peer(5)}, Mixer: peer(1)},
+	{Kind: KindInvite, Call: ID{12}, Participants: []identity.PeerID{peer(1), peer(2), peer(3), peer(4), peer(5)}, Mixer: peer(4), MixerRank: []identity.PeerID{peer(4), peer(2), peer(5), peer(1), peer(3)}},
 	// A leg moved off a lost relay to another (relayfailover.go).
 	{Kind: KindInvite, Call: ID{13}, SDP: "v=0", Reason: ReasonRestart, Relay: &Relay{Peer: peer(8), URLs: []string{"turn:10.0.0.8:3478?transport=udp"}, Username: "u", Password: "p"}},
 	{Kind: KindRelayGrant, Call: ID{11}, Relay: &Relay{Peer: peer(3), URLs: []string{"turn:10.0.0.1:48557"}, Username: "u", Password: "p"}},
@@ -72,12 +73,19 @@ func TestMessageMalformed(t *testing.T) {
 		"short relay peer":  withField(tagRelayPeer, []byte{1, 2, 3}),
 		"short participant": withField(tagParticipant, make([]byte, 15)),
 		"long mixer":        withField(tagMixer, make([]byte, 17)),
+		"short mixer rank":  withField(tagMixerRank, make([]byte, 15)),
 		"dtmf letter":       withField(tagDigits, []byte("12x")),
 		"dtmf too many":     withField(tagDigits, []byte(strings.Repeat("1", MaxDigits+1))),
 		"oversized":         make([]byte, MaxMessage+1),
 		"hold value 3":      withField(tagHold, []byte{3}),
 		"hold two bytes":    withField(tagHold, []byte{1, 1}),
 	}
+	sevenRanked := good
+	for range MaxParticipants + 1 {
+		sevenRanked = append(append([]byte{}, sevenRanked...), tagMixerRank, 0, 16)
+		sevenRanked = append(sevenRanked, make([]byte, 16)...)
+	}
+	cases["mixer rank too long"] = sevenRanked
 	for name, b := range cases {
 		if _, err := Decode(b); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: err = %v, want ErrMalformed", name, err)

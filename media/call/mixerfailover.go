@@ -15,8 +15,11 @@ import (
 // participant list of the Invite — and the new mixer offers a leg to everyone
 // (an invite with reason ReasonMixerMoved).
 //
-// The successor list is the participants in peer ID order (identity.PeerID.Less),
-// less the lost mixer and those this node knows have left. Members of a mixed
+// The successor list is the caller's ranking of the participants for mixing
+// (Message.MixerRank, Config.RankMixers: the selection package's call-mixer
+// purpose), then any it left out in peer ID order (identity.PeerID.Less) — all
+// of it in peer ID order when the invite carried no ranking — less the lost
+// mixer and those this node knows have left. Members of a mixed
 // call hear of each other's departures only through the mixer, so a member may
 // still list a participant that left; the list is therefore walked in time:
 // successor k takes over mixerStep×k after the loss unless an invite from an
@@ -26,12 +29,17 @@ import (
 // A participant that had left answers a ReasonMixerMoved invite for a call it
 // no longer has with a hangup, so the new mixer forgets it.
 //
-// What this does not resolve: two successors mixing at once (the earlier one
-// slower than mixerStep to notice the loss). Members follow the first
-// successor that invites them and refuse the second, so each member still
-// hears one mixer, but the two halves do not hear each other. mixerStep is
-// far above the spread of the overlay's offline events (under a second in
-// TestMixerLost and itest TestFailover), which keeps this unlikely.
+// Two successors can mix at once: the earlier one slower than mixerStep to
+// notice the loss takes over after a later one already did. The order settles
+// it: a node mixing, or following a mixer, that gets a ReasonMixerMoved invite
+// from a successor earlier in the list than its mixer drops its legs (without
+// counting anyone gone), stops mixing if it was, and answers the invite; an
+// invite from a later successor is refused (call_mixer_conflict at a mixer).
+// Every node compares the same two positions, so the call converges on the
+// earliest successor that took over (TestMixerConflictYields). The gap for
+// those moved twice is one more leg set-up. mixerStep stays far above the
+// spread of the overlay's offline events (under a second in TestMixerLost and
+// itest TestFailover), which keeps this rare.
 
 // ReasonMixerMoved is the reason of a call_state event when another
 // participant took over mixing (the state itself is unchanged), and of the
@@ -42,15 +50,22 @@ const ReasonMixerMoved = "mixer_moved"
 // the next one does (see above).
 const mixerStep = 3 * time.Second
 
-// successorsLocked lists who takes over from lost, in order. c.mu is held.
+// successorsLocked lists who takes over from lost, in order: the caller's
+// mixer ranking when the invite carried one (so a weak device is not picked
+// for its ID), then whoever it left out in peer ID order. c.mu is held.
 func (c *call) successorsLocked(lost identity.PeerID) []identity.PeerID {
-	var out []identity.PeerID
-	for _, p := range c.participants {
+	var out, rest []identity.PeerID
+	for _, p := range c.rank {
 		if p != lost && !c.gone[p] {
 			out = append(out, p)
 		}
 	}
-	slices.SortFunc(out, func(a, b identity.PeerID) int {
+	for _, p := range c.participants {
+		if p != lost && !c.gone[p] && !slices.Contains(out, p) {
+			rest = append(rest, p)
+		}
+	}
+	slices.SortFunc(rest, func(a, b identity.PeerID) int {
 		switch {
 		case a.Less(b):
 			return -1
@@ -59,7 +74,18 @@ func (c *call) successorsLocked(lost identity.PeerID) []identity.PeerID {
 		}
 		return 0
 	})
-	return out
+	return append(out, rest...)
+}
+
+// validRank is rank if it names only participants, each once; nil otherwise
+// (a caller's word, checked before every participant orders by it).
+func validRank(rank, participants []identity.PeerID) []identity.PeerID {
+	for i, p := range rank {
+		if !slices.Contains(participants, p) || slices.Contains(rank[:i], p) {
+			return nil
+		}
+	}
+	return slices.Clone(rank)
 }
 
 // mixerLost starts the takeover after the mixer lost left c (already marked
@@ -165,10 +191,39 @@ func (m *Manager) followMixer(c *call, from identity.PeerID, msg *Message) bool 
 	case c.ended || c.answeredAt.IsZero() || c.mixer.IsZero():
 		c.mu.Unlock()
 		return false
+	case !c.seeking && precedes(c.succ, from, c.mixer):
+		// Two successors mixing at once: the earlier in the order every
+		// participant computed wins, wherever its invite lands — the later
+		// one stops mixing, and those following it switch.
+		yield := c.mixer == self
+		c.mixer = from
+		legs := c.legs
+		c.legs = map[identity.PeerID]*leg{}
+		a := c.audio
+		c.mu.Unlock()
+		if yield {
+			m.count("call_mixer_conflict")
+			m.count("call_mixer_yielded")
+			if a != nil {
+				a.mixing.Store(false)
+			}
+			m.cfg.Log.Info("two mixers: this node yields to the earlier successor", "call", c.id, "mixer", from.Short())
+		}
+		for _, l := range legs {
+			// Not gone: the peer is still in the call, through the new mixer.
+			l.markEnded()
+			l.close()
+			c.detachMedia(l)
+		}
+		m.count("call_mixer_followed")
+		m.emitMoved(c, ReasonMixerMoved)
+		return true
 	case !c.seeking:
 		if c.mixer == self {
 			m.count("call_mixer_conflict") // two successors took over (see above)
-		} else {
+		} else if c.deferred == nil || !precedes(c.successorsLocked(c.mixer), c.deferredFrom, from) {
+			// Keep the invite of the earliest successor: the one every node
+			// converges on (a later one yields to it).
 			if c.deferredFrom != from {
 				c.deferredCand = nil
 			}
@@ -185,6 +240,13 @@ func (m *Manager) followMixer(c *call, from identity.PeerID, msg *Message) bool 
 	m.count("call_mixer_followed")
 	m.emitMoved(c, ReasonMixerMoved)
 	return true
+}
+
+// precedes reports whether a comes before b in the successor list succ
+// (both in it).
+func precedes(succ []identity.PeerID, a, b identity.PeerID) bool {
+	i, j := slices.Index(succ, a), slices.Index(succ, b)
+	return i >= 0 && j >= 0 && i < j
 }
 
 // deferCandidate keeps a candidate from the sender of the kept invite, which
