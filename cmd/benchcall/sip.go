@@ -47,14 +47,37 @@ func (l *lab) sipHost(name string, tone int) (*proc, string, error) {
 	return &proc{Proc: p, name: name, id: ready.Str("id"), host: h, seg: l.seg}, registrar, nil
 }
 
-// sipRound is one round's figures.
+// phoneCodecs are the phone's codec modules in each measured variant, in
+// the order of its offer. Debian's baresip 1.0.0 offers opus/48000/2 first
+// when its opus module is loaded; h answers with what it bridges.
+var phoneCodecs = []struct {
+	name    string
+	modules []string
+	bridged string // what h does with it
+}{
+	{"G.711 only (PCMU)", []string{"module g711.so"}, "h transcodes PCMU ↔ Opus"},
+	// Until Opus passthrough: h answers PCMU, the phone's second choice.
+	{"Opus offered first, then G.711", []string{"module opus.so", "module g711.so"}, "h answers PCMU and transcodes"},
+}
+
+// sipRound is one round's figures: parley per phoneCodecs variant, and the
+// baseline.
 type sipRound struct {
+	parley  []parleySIP
+	bareSIP // baseline
+}
+
+// parleySIP is one variant's calls through h.
+type parleySIP struct {
 	// phone → a: dial → 200 OK, → first RTP at the phone, → a's first audio.
 	outOK, outPhoneRTP, outParley time.Duration
 	// a → phone: call → active at a, → a's first audio, → first RTP at the phone.
 	inActive, inParley, inPhoneRTP time.Duration
 	// CPU added by the call: h, a, the phone.
 	cpu [3]time.Duration
+}
+
+type bareSIP struct {
 	// baseline: dial → 200 OK, → first RTP at the caller, → at the callee;
 	// CPU added: caller (phone's namespace), callee (a's namespace).
 	bareOK, bareRTP, bareCalleeRTP time.Duration
@@ -144,8 +167,22 @@ func registered(h *proc) (string, error) {
 
 func sipOnce(h, a *proc, hp *netlab.Host, registrar, dir, wav string, window time.Duration) (sipRound, error) {
 	var r sipRound
+	for i, v := range phoneCodecs {
+		p, err := sipThroughParley(h, a, hp, registrar, filepath.Join(dir, fmt.Sprintf("phone%d", i)), wav, append(v.modules, "module aufile.so"), window)
+		if err != nil {
+			return r, fmt.Errorf("%s: %w", v.name, err)
+		}
+		r.parley = append(r.parley, p)
+	}
+	var err error
+	r.bareSIP, err = sipBaseline(a, hp, dir, wav, window)
+	return r, err
+}
+
+func sipThroughParley(h, a *proc, hp *netlab.Host, registrar, dir, wav string, modules []string, window time.Duration) (parleySIP, error) {
+	var r parleySIP
 	ip := hp.IP(h.seg)
-	ph, err := startBaresip(hp, ip, filepath.Join(dir, "phone"), wav, []string{"module g711.so", "module aufile.so"},
+	ph, err := startBaresip(hp, ip, dir, wav, modules,
 		fmt.Sprintf("<sip:radio1@%s>;auth_pass=benchpass1;regint=600;answermode=auto", registrar))
 	if err != nil {
 		return r, err
@@ -239,9 +276,13 @@ func sipOnce(h, a *proc, hp *netlab.Host, registrar, dir, wav string, window tim
 	if err := hangup(a, id, nil); err != nil {
 		return r, err
 	}
-	ph.stop()
+	return r, nil
+}
 
-	// The baseline: the same call, baresip to baresip.
+// sipBaseline is the same call, baresip to baresip.
+func sipBaseline(a *proc, hp *netlab.Host, dir, wav string, window time.Duration) (bareSIP, error) {
+	var r bareSIP
+	ip := hp.IP(a.seg)
 	pa, err := startBaresip(hp, ip, filepath.Join(dir, "bare-caller"), wav, []string{"module g711.so", "module aufile.so"},
 		fmt.Sprintf("<sip:caller@%s>;regint=0;answermode=auto", ip))
 	if err != nil {
@@ -257,18 +298,20 @@ func sipOnce(h, a *proc, hp *netlab.Host, registrar, dir, wav string, window tim
 	defer pb.stop()
 	time.Sleep(time.Second)
 	bpids := []int{pa.cmd.Process.Pid, pb.cmd.Process.Pid}
-	idle, err = cpuOver(bpids, window)
+	idle, err := cpuOver(bpids, window)
 	if err != nil {
 		return r, err
 	}
-	t0 = time.Now()
+	t0 := time.Now()
 	if err := pa.do("dial", fmt.Sprintf("sip:callee@%s:5060", aip)); err != nil {
 		return r, err
 	}
-	if ok, err = pa.waitEvent("CALL_ESTABLISHED", t0, 10*time.Second); err != nil {
+	ok, err := pa.waitEvent("CALL_ESTABLISHED", t0, 10*time.Second)
+	if err != nil {
 		return r, err
 	}
-	if rtp, err = pa.waitEvent("CALL_RTPESTAB", t0, 10*time.Second); err != nil {
+	rtp, err := pa.waitEvent("CALL_RTPESTAB", t0, 10*time.Second)
+	if err != nil {
 		return r, err
 	}
 	brtp, err := pb.waitEvent("CALL_RTPESTAB", t0, 10*time.Second)
@@ -276,7 +319,7 @@ func sipOnce(h, a *proc, hp *netlab.Host, registrar, dir, wav string, window tim
 		return r, err
 	}
 	r.bareOK, r.bareRTP, r.bareCalleeRTP = ok.Sub(t0), rtp.Sub(t0), brtp.Sub(t0)
-	busy, err = cpuOver(bpids, window)
+	busy, err := cpuOver(bpids, window)
 	if err != nil {
 		return r, err
 	}
@@ -316,28 +359,33 @@ func sipReport(rs []sipRound, window time.Duration, load0 string) {
 		}
 		return mmm(xs, "%.1f") + " ms"
 	}
-	fmt.Printf("SIP phone (baresip, G.711 PCMU only) registered to h, calling a Parley user a on another node; %d rounds of %s windows, idle subtracted; min / median / max. Load average before: %s, after: %s\n\n",
+	fmt.Printf("SIP phone (baresip) registered to h, calling a Parley user a on another node; %d rounds of %s windows, idle subtracted; min / median / max. Load average before: %s, after: %s\n\n",
 		len(rs), window, load0, loadavg())
 	fmt.Println("| CPU added by the call (share of one core) | host h (registrar, phone's node, bridge) | Parley user a | phone (baresip) |")
 	fmt.Println("|---|---|---|---|")
-	fmt.Printf("| phone → h → a, G.711 ↔ Opus transcoded at h | %s | %s | %s |\n",
-		col(func(r sipRound) time.Duration { return r.cpu[0] }, true),
-		col(func(r sipRound) time.Duration { return r.cpu[1] }, true),
-		col(func(r sipRound) time.Duration { return r.cpu[2] }, true))
+	for v, pc := range phoneCodecs {
+		cpu := func(i int) string {
+			return col(func(r sipRound) time.Duration { return r.parley[v].cpu[i] }, true)
+		}
+		fmt.Printf("| phone → h → a, phone: %s; %s | %s | %s | %s |\n", pc.name, phoneCodecs[v].bridged, cpu(0), cpu(1), cpu(2))
+	}
 	fmt.Printf("| baseline: baresip → baresip (a's namespace), PCMU direct | — | %s (callee) | %s (caller) |\n\n",
 		col(func(r sipRound) time.Duration { return r.bareCPU[1] }, true),
 		col(func(r sipRound) time.Duration { return r.bareCPU[0] }, true))
 	fmt.Println("| set-up | to 200 OK | to first RTP at the phone | to the Parley side's first audio packet |")
 	fmt.Println("|---|---|---|---|")
-	fmt.Printf("| phone dials sip:a@h (dial command; a answers when rung) | %s | %s | %s |\n",
-		col(func(r sipRound) time.Duration { return r.outOK }, false),
-		col(func(r sipRound) time.Duration { return r.outPhoneRTP }, false),
-		col(func(r sipRound) time.Duration { return r.outParley }, false))
-	fmt.Printf("| a calls the phone (call command; phone answers at once; 200 OK = a's call active) | %s | %s | %s |\n",
-		col(func(r sipRound) time.Duration { return r.inActive }, false),
-		col(func(r sipRound) time.Duration { return r.inPhoneRTP }, false),
-		col(func(r sipRound) time.Duration { return r.inParley }, false))
-	fmt.Printf("| baseline: baresip dials baresip (callee's first RTP in the last column) | %s | %s | %s |\n\n",
+	for v, pc := range phoneCodecs {
+		d := func(f func(parleySIP) time.Duration) string {
+			return col(func(r sipRound) time.Duration { return f(r.parley[v]) }, false)
+		}
+		fmt.Printf("| phone (%s) dials sip:a@h (dial command; a answers when rung) | %s | %s | %s |\n", pc.name,
+			d(func(p parleySIP) time.Duration { return p.outOK }), d(func(p parleySIP) time.Duration { return p.outPhoneRTP }),
+			d(func(p parleySIP) time.Duration { return p.outParley }))
+		fmt.Printf("| a calls the phone (%s) (call command; the phone answers at once; 200 OK = a's call active) | %s | %s | %s |\n", pc.name,
+			d(func(p parleySIP) time.Duration { return p.inActive }), d(func(p parleySIP) time.Duration { return p.inPhoneRTP }),
+			d(func(p parleySIP) time.Duration { return p.inParley }))
+	}
+	fmt.Printf("| baseline: baresip dials baresip (the callee's first RTP in the last column) | %s | %s | %s |\n\n",
 		col(func(r sipRound) time.Duration { return r.bareOK }, false),
 		col(func(r sipRound) time.Duration { return r.bareRTP }, false),
 		col(func(r sipRound) time.Duration { return r.bareCalleeRTP }, false))
