@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 
+	"parley/media/call"
 	"parley/media/rtpbridge"
 )
 
@@ -25,13 +26,14 @@ func (n *Node) OnLAN(a netip.Addr) bool {
 }
 
 // SIPOffer opens an RTP session toward the phone at phone and returns this
-// end's SDP offer (PCMU, PCMA); SIPAccept completes it with the phone's answer.
+// end's SDP offer (Opus, PCMU, PCMA, DTMF); SIPAccept completes it with the
+// phone's answer.
 func (n *Node) SIPOffer(phone netip.Addr) (string, error) {
 	b, err := n.openRTP(phone)
 	if err != nil {
 		return "", err
 	}
-	return b.SDP(rtpbridge.SendRecv, rtpbridge.PTPCMU, rtpbridge.PTPCMA, rtpbridge.PTEvent), nil
+	return b.SDP(rtpbridge.SendRecv, rtpbridge.PTOpus, rtpbridge.PTPCMU, rtpbridge.PTPCMA, rtpbridge.PTEvent), nil
 }
 
 // SIPAccept takes the phone's SDP answer to SIPOffer.
@@ -87,6 +89,13 @@ func (n *Node) SIPMediaEnd() {
 		n.stats.Add("sip_rtp_dropped", st.DropSource+st.DropMalformed+st.DropPT+st.DropSize+st.DropRate+st.DropQueue+st.DropEvent)
 		n.stats.Add("sip_dtmf_in", st.EventsIn)
 		n.stats.Add("sip_rtp_held", st.HeldFrames)
+		// Opus (media/rtpbridge/opus.go): forwarded as is, or transcoded.
+		ops := b.OpusStats()
+		n.stats.Add("sip_opus_passed_in", ops.PassedIn)
+		n.stats.Add("sip_opus_passed_out", ops.PassedOut)
+		n.stats.Add("sip_opus_decoded", ops.Decoded)
+		n.stats.Add("sip_opus_encoded", ops.Encoded)
+		n.stats.Add("sip_rtp_dropped", ops.NotTwenty+ops.Failed)
 		b.Close()
 	}
 }
@@ -142,4 +151,17 @@ func localAddrToward(a netip.Addr) (netip.Addr, error) {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+}
+
+// opusPassthrough is the call manager's Passthrough: the phone's RTP session
+// when there is one (media/call/passthrough.go forwards only when it
+// negotiated Opus). A phone has one handset, so its node has one call with
+// audio at a time.
+func (n *Node) opusPassthrough() call.Passthrough {
+	n.media.mu.Lock()
+	defer n.media.mu.Unlock()
+	if n.media.rtp == nil {
+		return nil
+	}
+	return n.media.rtp
 }

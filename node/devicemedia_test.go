@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,10 +46,12 @@ func TestPhoneAudioThroughACall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.EventPT != rtpbridge.PTEvent {
-		t.Fatalf("the offer has telephone-event at %d, want %d", m.EventPT, rtpbridge.PTEvent)
+	// Opus first (passthrough, TestPhoneOpusPassthrough), then G.711 and DTMF;
+	// this phone answers PCMA.
+	if !m.Opus || !strings.Contains(offer, fmt.Sprintf("a=rtpmap:%d telephone-event/8000", rtpbridge.PTEvent)) {
+		t.Fatalf("the offer:\n%s", offer)
 	}
-	phone.SetRemote(rtpbridge.Media{Addr: m.Addr, PT: rtpbridge.PTPCMA, EventPT: m.EventPT})
+	phone.SetRemote(rtpbridge.Media{Addr: m.Addr, PT: rtpbridge.PTPCMA, EventPT: rtpbridge.PTEvent})
 	if err := a.SIPAccept(lo, []byte(rtpbridge.BuildSDP(phone.LocalAddr(), 1, rtpbridge.PTPCMA, rtpbridge.PTEvent))); err != nil {
 		t.Fatal(err)
 	}
@@ -195,5 +198,97 @@ func waitDTMF(t *testing.T, n *Node) DTMF {
 		case <-timeout:
 			t.Fatalf("%s: no dtmf event", n.displayName())
 		}
+	}
+}
+
+// A phone that speaks Opus: its packets cross its node to the peer as they
+// are, and the peer's to the phone, in a 1:1 call: each hears the other's
+// tone and the node's bridge decoded and encoded nothing.
+func TestPhoneOpusPassthrough(t *testing.T) {
+	if !hasNonLoopbackIPv4(t) {
+		t.Skip("calls need a non-loopback IPv4 address")
+	}
+	wav := filepath.Join(t.TempDir(), "b.wav")
+	a := mediaTestNode(t, "a", "null", "null")
+	a.useBrowserAudio()
+	b := mediaTestNode(t, "b", "tone:660", wav)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := a.AddPeer(ctx, fmt.Sprintf("127.0.0.1:%d", b.ov.Port())); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "b online at a", func() bool { return a.ov.Online(b.ID()) })
+
+	lo := netip.MustParseAddr("127.0.0.1")
+	phone, err := rtpbridge.Listen(lo, nil) // transcodes: a real Opus phone
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	// The phone calls: it offers Opus as 96 (baresip's number) before PCMU.
+	offer := strings.Replace(phone.SDP(rtpbridge.SendRecv, rtpbridge.PTOpus, rtpbridge.PTPCMU), "111", "96", -1)
+	answer, err := a.SIPAnswer(lo, []byte(offer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := rtpbridge.ParseSDP([]byte(answer))
+	if err != nil || !m.Opus || m.PT != 96 {
+		t.Fatalf("answer %+v, %v:\n%s", m, err, answer)
+	}
+	phone.SetRemote(m)
+	stop := make(chan struct{})
+	defer close(stop)
+	heard := make(chan []int16, 1)
+	go func() { // the phone: 440 Hz out, what it hears kept
+		frame := make([]int16, audio.FrameSamples)
+		in := make([]int16, audio.FrameSamples)
+		var got []int16
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				heard <- got
+				return
+			case <-tick.C:
+			}
+			for k := range frame {
+				frame[k] = int16(8000 * math.Sin(2*math.Pi*440*float64(i*audio.FrameSamples+k)/audio.SampleRate))
+			}
+			phone.Sink().WriteFrame(frame)
+			phone.Source().ReadFrame(in)
+			got = append(got, in...)
+		}
+	}()
+	id, err := a.Call(b.ID().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCallState(t, b, "incoming")
+	if err := b.Answer(id); err != nil {
+		t.Fatal(err)
+	}
+	waitCallState(t, b, "active")
+	if !hearTone(t, "b", wav, 0, 440, 660) {
+		logCallStats(t, a)
+		t.Logf("a's rtp: %+v %+v", a.media.rtp.Stats(), a.media.rtp.OpusStats())
+	}
+	time.Sleep(2 * time.Second) // two seconds of the peer's tone at the phone
+	stop <- struct{}{}
+	got := <-heard
+	if len(got) < 2*audio.SampleRate {
+		t.Fatalf("the phone heard %d samples", len(got))
+	}
+	expectTone(t, "phone", got[len(got)-audio.SampleRate:], 660, 440)
+	st := a.media.rtp.OpusStats()
+	if st.Decoded != 0 || st.Encoded != 0 || st.PassedIn < 50 || st.PassedOut < 50 {
+		t.Fatalf("a's bridge: %+v; want only passed packets", st)
+	}
+	if a.Stats()["call_opus_passthrough"] != 1 {
+		t.Fatalf("counters %v", a.Stats())
+	}
+	a.SIPMediaEnd()
+	if s := a.Stats(); s["sip_opus_decoded"] != 0 || s["sip_opus_passed_in"] < 50 {
+		t.Fatalf("counters after the call %v", s)
 	}
 }
