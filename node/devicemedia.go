@@ -75,29 +75,46 @@ func answerSDP(b *rtpbridge.Bridge, m rtpbridge.Media) string {
 	return b.SDP(m.Dir.Answer(), m.PT)
 }
 
-// SIPMediaEnd closes the phone's RTP session (the call ended).
-func (n *Node) SIPMediaEnd() {
+// SIPMedia is what a phone's RTP session carried (SIPMediaEnd): packets
+// from the phone, and its Opus packets forwarded as they were or
+// transcoded (media/rtpbridge/opus.go).
+type SIPMedia struct {
+	RTPIn                                                 uint64
+	OpusPassedIn, OpusPassedOut, OpusDecoded, OpusEncoded uint64
+}
+
+// SIPMediaEnd closes the phone's RTP session (the call ended) and says what
+// it carried (zero without a session).
+func (n *Node) SIPMediaEnd() SIPMedia {
 	n.media.mu.Lock()
 	b := n.media.rtp
 	n.media.rtp = nil
 	n.media.mu.Unlock()
-	if b != nil {
-		st := b.Stats()
-		n.log.Debug("sip media ended", "in", st.PacketsIn, "out", st.PacketsOut, "drop_source", st.DropSource,
-			"drop_pt", st.DropPT, "drop_queue", st.DropQueue, "silent", st.SilentReads)
-		n.stats.Add("sip_rtp_in", st.PacketsIn)
-		n.stats.Add("sip_rtp_dropped", st.DropSource+st.DropMalformed+st.DropPT+st.DropSize+st.DropRate+st.DropQueue+st.DropEvent)
-		n.stats.Add("sip_dtmf_in", st.EventsIn)
-		n.stats.Add("sip_rtp_held", st.HeldFrames)
-		// Opus (media/rtpbridge/opus.go): forwarded as is, or transcoded.
-		ops := b.OpusStats()
-		n.stats.Add("sip_opus_passed_in", ops.PassedIn)
-		n.stats.Add("sip_opus_passed_out", ops.PassedOut)
-		n.stats.Add("sip_opus_decoded", ops.Decoded)
-		n.stats.Add("sip_opus_encoded", ops.Encoded)
-		n.stats.Add("sip_rtp_dropped", ops.NotTwenty+ops.Failed)
-		b.Close()
+	if b == nil {
+		return SIPMedia{}
 	}
+	st, ops := b.Stats(), b.OpusStats()
+	n.log.Debug("sip media ended", "in", st.PacketsIn, "out", st.PacketsOut, "drop_source", st.DropSource,
+		"drop_pt", st.DropPT, "drop_queue", st.DropQueue, "silent", st.SilentReads,
+		"opus_passed_in", ops.PassedIn, "opus_passed_out", ops.PassedOut, "opus_decoded", ops.Decoded, "opus_encoded", ops.Encoded)
+	n.stats.Add("sip_rtp_in", st.PacketsIn)
+	n.stats.Add("sip_rtp_dropped", st.DropSource+st.DropMalformed+st.DropPT+st.DropSize+st.DropRate+st.DropQueue+st.DropEvent+ops.NotTwenty+ops.Failed)
+	n.stats.Add("sip_dtmf_in", st.EventsIn)
+	n.stats.Add("sip_rtp_held", st.HeldFrames)
+	b.Close()
+	return SIPMedia{RTPIn: st.PacketsIn, OpusPassedIn: ops.PassedIn, OpusPassedOut: ops.PassedOut, OpusDecoded: ops.Decoded, OpusEncoded: ops.Encoded}
+}
+
+// CountSIPMedia adds a phone's call media to this (the registrar's) node's
+// counters: the device node's own are not in the host's `counters`.
+// sip_opus_passed_in/out against sip_opus_decoded/encoded shows whether
+// the host forwarded the phone's Opus or transcoded it.
+func (n *Node) CountSIPMedia(m SIPMedia) {
+	n.stats.Add("sip_rtp_in", m.RTPIn)
+	n.stats.Add("sip_opus_passed_in", m.OpusPassedIn)
+	n.stats.Add("sip_opus_passed_out", m.OpusPassedOut)
+	n.stats.Add("sip_opus_decoded", m.OpusDecoded)
+	n.stats.Add("sip_opus_encoded", m.OpusEncoded)
 }
 
 // sipMedia parses and checks a phone's SDP: its media must be on the LAN.
