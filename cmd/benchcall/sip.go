@@ -56,8 +56,9 @@ var phoneCodecs = []struct {
 	bridged string // what h does with it
 }{
 	{"G.711 only (PCMU)", []string{"module g711.so"}, "h transcodes PCMU ↔ Opus"},
-	// Until Opus passthrough: h answers PCMU, the phone's second choice.
-	{"Opus offered first, then G.711", []string{"module opus.so", "module g711.so"}, "h answers PCMU and transcodes"},
+	// h answers Opus and, in this 1:1 call, forwards the packets both ways
+	// (media/call/passthrough.go); the counters below check it did.
+	{"Opus offered first, then G.711", []string{"module opus.so", "module g711.so"}, "h forwards Opus as is (passthrough)"},
 }
 
 // sipRound is one round's figures: parley per phoneCodecs variant, and the
@@ -75,6 +76,9 @@ type parleySIP struct {
 	inActive, inParley, inPhoneRTP time.Duration
 	// CPU added by the call: h, a, the phone.
 	cpu [3]time.Duration
+	// h's sip_opus_* counters over the phone's call to a: packets
+	// forwarded both ways, frames decoded and encoded.
+	passed, transcoded float64
 }
 
 type bareSIP struct {
@@ -194,6 +198,10 @@ func sipThroughParley(h, a *proc, hp *netlab.Host, registrar, dir, wav string, m
 	}
 	time.Sleep(time.Second) // the device node's first announcements done
 	pids := []int{h.PID(), a.PID(), ph.cmd.Process.Pid}
+	counters0, err := h.Stats()
+	if err != nil {
+		return r, err
+	}
 	idle, err := cpuOver(pids, window)
 	if err != nil {
 		return r, err
@@ -247,6 +255,19 @@ func sipThroughParley(h, a *proc, hp *netlab.Host, registrar, dir, wav string, m
 	}
 	if _, err := ph.waitEvent("CALL_CLOSED", t1, 10*time.Second); err != nil {
 		return r, err
+	}
+	// h counts the call's media once the phone's dialog is over.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		c, err := h.Stats()
+		if err != nil {
+			return r, err
+		}
+		d := func(k string) float64 { return float64(c[k]) - float64(counters0[k]) }
+		r.passed = d("sip_opus_passed_in") + d("sip_opus_passed_out")
+		r.transcoded = d("sip_opus_decoded") + d("sip_opus_encoded")
+		if d("sip_rtp_in") > 0 || time.Now().After(deadline) {
+			break
+		}
 	}
 
 	// a calls the phone.
@@ -361,15 +382,16 @@ func sipReport(rs []sipRound, window time.Duration, load0 string) {
 	}
 	fmt.Printf("SIP phone (baresip) registered to h, calling a Parley user a on another node; %d rounds of %s windows, idle subtracted; min / median / max. Load average before: %s, after: %s\n\n",
 		len(rs), window, load0, loadavg())
-	fmt.Println("| CPU added by the call (share of one core) | host h (registrar, phone's node, bridge) | Parley user a | phone (baresip) |")
-	fmt.Println("|---|---|---|---|")
+	fmt.Println("| CPU added by the call (share of one core) | host h (registrar, phone's node, bridge) | Parley user a | phone (baresip) | h's Opus packets forwarded / frames transcoded, last round |")
+	fmt.Println("|---|---|---|---|---|")
 	for v, pc := range phoneCodecs {
 		cpu := func(i int) string {
 			return col(func(r sipRound) time.Duration { return r.parley[v].cpu[i] }, true)
 		}
-		fmt.Printf("| phone → h → a, phone: %s; %s | %s | %s | %s |\n", pc.name, phoneCodecs[v].bridged, cpu(0), cpu(1), cpu(2))
+		last := rs[len(rs)-1].parley[v]
+		fmt.Printf("| phone → h → a, phone: %s; %s | %s | %s | %s | %.0f / %.0f |\n", pc.name, pc.bridged, cpu(0), cpu(1), cpu(2), last.passed, last.transcoded)
 	}
-	fmt.Printf("| baseline: baresip → baresip (a's namespace), PCMU direct | — | %s (callee) | %s (caller) |\n\n",
+	fmt.Printf("| baseline: baresip → baresip (a's namespace), PCMU direct | — | %s (callee) | %s (caller) | |\n\n",
 		col(func(r sipRound) time.Duration { return r.bareCPU[1] }, true),
 		col(func(r sipRound) time.Duration { return r.bareCPU[0] }, true))
 	fmt.Println("| set-up | to 200 OK | to first RTP at the phone | to the Parley side's first audio packet |")
