@@ -304,7 +304,11 @@ func (s sink) WriteFrame(src []int16) error {
 		return nil // not negotiated yet: nowhere to send
 	}
 	if !remote.Dir.Receives() { // on hold: the frame's time passes unsent
-		b.ts += samples8k
+		if remote.Opus {
+			b.ts += audio.FrameSamples // 48 kHz clock
+		} else {
+			b.ts += samples8k
+		}
 		b.mu.Unlock()
 		b.heldFrames.Add(1)
 		return nil
