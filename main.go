@@ -25,6 +25,7 @@ import (
 	"parley/internal/trayhost"
 	"parley/node"
 	"parley/sip"
+	"parley/store"
 	"parley/web"
 )
 
@@ -137,6 +138,15 @@ func run() error {
 	}
 	n, err := node.New(cfg)
 	if err != nil {
+		if *headlessMode {
+			return err
+		}
+		// The window's user double-clicked Parley while it runs: show that one.
+		if errors.Is(err, store.ErrInUse) && activateRunning(*dataDir) {
+			fmt.Fprintln(os.Stderr, "parley: already running on this data folder; brought its window forward")
+			return nil
+		}
+		app.ShowStartError(err)
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -156,10 +166,19 @@ func run() error {
 		go web.Start(ctx, n, *webAddr, *dataDir, log)
 	}
 	var phones *sip.Server
-	if *sipAddr != "" {
-		if phones, err = sip.Start(n, sip.Config{Addr: *sipAddr, MinExpires: *sipMinExp}); err != nil {
-			n.Stop()
-			return fmt.Errorf("--sip: %w", err)
+	sipListen, sipByFlag := *sipAddr, *sipAddr != ""
+	if !sipByFlag {
+		sipListen = n.SIPListen() // Settings → Phones: from this start on
+	}
+	if sipListen != "" {
+		if phones, err = sip.Start(n, sip.Config{Addr: sipListen, MinExpires: *sipMinExp}); err != nil {
+			if sipByFlag {
+				n.Stop()
+				return fmt.Errorf("--sip: %w", err)
+			}
+			// A setting must not keep Parley from starting (a port taken by another program).
+			log.Warn("SIP registrar not started", "addr", sipListen, "err", err)
+			phones, sipListen = nil, ""
 		}
 	}
 	if *headlessMode {
@@ -174,8 +193,13 @@ func run() error {
 				fyne.Do(func() { fyne.CurrentApp().Quit() })
 			}()
 		}
-		err = app.Run(n, app.Options{DataDir: *dataDir, DataDirByFlag: dataByFlag, SetDataDir: setDataDir,
+		activate, aerr := listenActivate(*dataDir, ctx.Done(), log)
+		if aerr != nil {
+			log.Warn("a second start will not find this window", "err", aerr)
+		}
+		err = app.Run(n, app.Options{DataDir: *dataDir, Activate: activate, DataDirByFlag: dataByFlag, SetDataDir: setDataDir,
 			Listen: *listen, Ifaces: cfg.Ifaces, Discovery: *disc, Version: version,
+			SIPAddr: sipListen, SIPByFlag: sipByFlag, // app/sipsettings.go
 			TrayAvailable:   trayhost.Available(), // loginstart.go, app/background.go
 			StartAtLogin:    func() (bool, error) { return autostart.Enabled(app.AppID) },
 			SetStartAtLogin: setStartAtLogin(*dataDir, dataByFlag)})

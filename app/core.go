@@ -107,7 +107,12 @@ type Options struct {
 	Listen     string   // --listen
 	Ifaces     []string // --iface (empty: all)
 	Discovery  string   // --discovery
-	Version    string
+	// SIPAddr is the address the SIP registrar runs on now ("" off) and
+	// SIPByFlag whether --sip chose it (then the setting waits for a start
+	// without the flag). app/sipsettings.go
+	SIPAddr   string
+	SIPByFlag bool
+	Version   string
 	// TrayAvailable: the desktop shows tray icons, so the window may be closed
 	// into the tray (background.go).
 	TrayAvailable bool
@@ -119,4 +124,8 @@ type Options struct {
 	// status text at start; empty means available. A core implementing
 	// Presence() (status, text string) overrides them.
 	Presence, Status string
+	// Activate brings the window forward (out of the tray too) each time it
+	// receives: a second start of Parley on the same data folder (main's
+	// activate.go). nil: nothing asks.
+	Activate <-chan struct{}
 }

@@ -129,6 +129,9 @@ func (u *ui) showSettings() {
 		widget.NewFormItem("Addresses", ro(selfAddrs(u))),
 		widget.NewFormItem("Data folder", dataDir.item),
 	}
+	if phones := phonesSettingItem(u); phones != nil {
+		items = append(items, phones)
+	}
 	ifaces := newIfaceSettings(u)
 	if ifaces != nil {
 		items = append(items, ifaces.items()...)

@@ -172,10 +172,12 @@ func (u *ui) handle(ev node.Event) {
 		u.setSelf(e)
 	case node.PeerUp:
 		u.upsertPeer(e.Peer)
+		u.phones.peerMoved(e.Peer)
 	case node.PeerDown:
 		p := e.Peer
 		p.Online, p.Direct, p.Presence = false, false, node.PresenceOffline
 		u.upsertPeer(p)
+		u.phones.peerMoved(p)
 	case node.PresenceChanged:
 		u.upsertPeer(e.Peer)
 	case node.QualityChanged:

@@ -379,3 +379,33 @@ func TestInviteListsANewcomer(t *testing.T) {
 		t.Error("no admission prompt with the invite dialog open")
 	}
 }
+
+// Dialogs closed with Escape open again. showDialog sets an on-closed handler of
+// its own after the dialog's (the prompt forgets itself, the invite dialog too);
+// this holds only because Fyne's SetOnClosed chains handlers rather than
+// replacing them. If it ever replaced them, a guest asking after Escape would be
+// added to the hidden prompt and nobody would see it.
+func TestDialogsOpenAgainAfterEscape(t *testing.T) {
+	amyID := mkID("amy-guest")
+	gf := newGuestFake(newFakeCore(), guestView{ID: kimID, Name: "Kim", State: guestPending},
+		guestView{ID: amyID, Name: "Amy", State: guestPending})
+	test.NewTempApp(t)
+	h := newHarnessFor(t, gf)
+	h.emit(guestRequest{Guest: kimID, Name: "Kim"})
+	if !h.u.escape() || h.promptShown(kimID) != nil {
+		t.Fatal("Escape did not close the prompt")
+	}
+	h.emit(guestRequest{Guest: amyID, Name: "Amy"})
+	if h.promptShown(amyID) == nil {
+		t.Fatal("a guest asking after Escape got no prompt")
+	}
+	h.u.escape()
+
+	v := h.openInvite()
+	if !h.u.escape() || h.u.guests.invite != nil {
+		t.Fatalf("Escape left the invite dialog remembered (%v)", h.u.guests.invite == v)
+	}
+	if w := h.openInvite(); w == v || len(h.u.dialogs) != 1 {
+		t.Fatalf("the invite dialog did not open afresh (same %v, %d dialogs)", w == v, len(h.u.dialogs))
+	}
+}

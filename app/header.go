@@ -20,6 +20,7 @@ type convHeader struct {
 	dot      *canvas.Circle
 	title    *widget.Label
 	verified *widget.Icon // shown for a peer whose safety number the user checked
+	hosted   *guestBadge  // "phone" or "guest" for a hosted client (guestbadge.go)
 	subtitle *subtleLabel
 	warning  *widget.Label
 	details  *widget.Button
@@ -40,8 +41,10 @@ func newConvHeader(c *convView) *convHeader {
 		subtitle: newSubtleLabel(theme.SizeNameText),
 		warning:  widget.NewLabel(""),
 		verified: widget.NewIcon(verifiedIcon),
+		hosted:   newGuestBadge(),
 	}
 	h.verified.Hide()
+	h.hosted.Hide()
 	h.title.SizeName = theme.SizeNameSubHeadingText
 	h.title.Truncation = fyne.TextTruncateEllipsis
 	h.warning.Importance = widget.WarningImportance
@@ -66,7 +69,7 @@ func newConvHeader(c *convView) *convHeader {
 	}
 	dot := container.NewCenter(container.NewGridWrap(fyne.NewSize(12, 12), h.dot))
 	buttons := container.NewCenter(container.NewHBox(append(callButtons, h.details, h.topic, h.members, h.leave, h.join)...))
-	name := container.NewBorder(nil, nil, container.NewHBox(dot, h.verified), nil, h.title)
+	name := container.NewBorder(nil, nil, container.NewHBox(dot, h.verified, h.hosted), nil, h.title)
 	top := container.NewBorder(nil, nil, nil, buttons,
 		container.New(layout.NewCustomPaddedVBoxLayout(0), name, h.subtitle))
 	h.obj = container.NewVBox(top, h.warning, widget.NewSeparator())
@@ -98,6 +101,12 @@ func (c *convView) refreshHeader() {
 		} else {
 			h.verified.Hide()
 		}
+		if kind := hostedKind(p); kind != "" {
+			h.hosted.setKind(kind)
+			h.hosted.Show()
+		} else {
+			h.hosted.Hide()
+		}
 		showOnly([]*widget.Button{h.details}, h.details, h.topic, h.members, h.leave, h.join)
 		placeholder = "Message " + name + " — Enter sends, Shift+Enter adds a line"
 		switch {
@@ -120,6 +129,7 @@ func (c *convView) refreshHeader() {
 		h.subtitle.SetText(sub)
 		h.warning.Hide()
 		h.verified.Hide()
+		h.hosted.Hide()
 		if r.Joined {
 			showOnly([]*widget.Button{h.topic, h.members, h.leave}, h.details, h.topic, h.members, h.leave, h.join)
 			placeholder = "Message #" + r.Name + " — Enter sends, Shift+Enter adds a line"

@@ -50,6 +50,18 @@ func Run(core Core, opts Options) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	u.start(ctx)
+	if opts.Activate != nil {
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-opts.Activate:
+					fyne.Do(u.showWindow)
+				}
+			}
+		}()
+	}
 	// Start-up leaves garbage behind (font tables, the first history page, TLS
 	// handshakes) that a heap at rest would keep in memory until enough new
 	// allocation triggers the next collection — at idle, never. Collect once the

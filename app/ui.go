@@ -100,6 +100,7 @@ type ui struct {
 
 	// guests: nil when the core hosts no browser guests (guests.go).
 	guests *guestDesk
+	phones *phonesView // the open Phones (SIP) dialog (sipsettings.go)
 
 	snd soundState // the ring, ringback and chime asked of the core (sounds.go)
 

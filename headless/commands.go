@@ -252,6 +252,22 @@ var commands = map[string]command{
 			}
 			return map[string]any{"accounts": accts, "realm": s.node.(SIPHoster).SIPRealm()}, err
 		}},
+	// {"cmd":"sip_listen","addr":":5060"} is the registrar's address from the
+	// node's next start without --sip ("off": none); without "addr" it reports.
+	"sip_listen": {uses: []capability{sipHosting}, reply: "ok",
+		run: func(_ context.Context, s *Session, c Command) (any, error) {
+			h := s.node.(SIPHoster)
+			if c.Addr != "" {
+				addr := c.Addr
+				if addr == "off" {
+					addr = ""
+				}
+				if err := h.SetSIPListen(addr); err != nil {
+					return nil, err
+				}
+			}
+			return map[string]any{"addr": orOff(h.SIPListen())}, nil
+		}},
 	// {"cmd":"sip_unregistered","on":true} lets phones that did not register
 	// call this node's peers (off by default); without "on" it reports.
 	"sip_unregistered": {uses: []capability{sipHosting}, reply: "ok",

@@ -14,6 +14,17 @@ type SIPHoster interface {
 	CallSIP(uri string) (string, error)
 	SetSIPUnregistered(on bool) error
 	SIPUnregistered() bool
+	// The registrar's address from the next start ("" off).
+	SetSIPListen(addr string) error
+	SIPListen() string
+}
+
+// orOff names an empty address "off", as sip_listen takes it.
+func orOff(addr string) string {
+	if addr == "" {
+		return "off"
+	}
+	return addr
 }
 
 var sipHosting = capability{

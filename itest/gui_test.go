@@ -175,6 +175,27 @@ func TestDesktopSmoke(t *testing.T) {
 	if g.Exited() {
 		t.Fatalf("closing the window ended the process:\n%s", g.Tail())
 	}
+
+	// Double-clicking Parley again while it runs in the tray: the second start
+	// brings the window back and exits at once, without an error (activate.go).
+	drawn := func() int {
+		if out, err := hg.Run("import", "-display", display, "-window", "root", shot); err != nil {
+			t.Fatalf("screenshot: %v: %s", err, out)
+		}
+		return screenshotColours(t, shot)
+	}
+	if n := drawn(); n >= 16 {
+		t.Fatalf("the window closed into the tray is still drawn (%d colours)", n)
+	}
+	second := c.launch(hg, "desk", "--control", "--audio-in", "null", "--audio-out", "null")
+	eventually(t, 20*time.Second, "the second start to exit", second.Exited)
+	if err := second.Wait(); err != nil {
+		t.Fatalf("the second start failed: %v\n%s", err, second.Tail())
+	}
+	eventually(t, 15*time.Second, "the window drawn again", func() bool { return drawn() >= 16 })
+	if g.Exited() {
+		t.Fatalf("the second start ended the first:\n%s", g.Tail())
+	}
 }
 
 func screenshotColours(t *testing.T, path string) int {

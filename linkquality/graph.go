@@ -9,14 +9,15 @@ import (
 
 // Graph builds the shared picture relays are ranked on: every known record's
 // published metrics plus this node's own fresh link measurements (as of the last
-// Publish).
+// Publish), with the claims these measurements contradict discounted
+// (distrust.go).
 func (q *Monitor) Graph() *selection.Graph {
 	g := &selection.Graph{Peers: map[string]selection.PeerInfo{}}
 	add := func(id identity.PeerID, m selection.SelfMetrics, online bool, addrs []netip.AddrPort) {
 		pi := selection.PeerInfo{
 			ID: id.String(), Coord: m.Coord, Power: m.Power, LinkType: m.LinkType,
 			SpareUpKbps: m.SpareUpKbps, SpareDownKbps: m.SpareDownKbps,
-			RelaySessions: m.RelaySessions, RelayKbps: m.RelayKbps, CPULoad: m.CPULoad, Online: online,
+			RelaySessions: m.RelaySessions, RelayKbps: m.RelayKbps, CPULoad: m.CPULoad, Cell: m.Cell, Online: online,
 		}
 		for _, a := range addrs {
 			pi.Addrs = append(pi.Addrs, a.Addr())
@@ -38,6 +39,7 @@ func (q *Monitor) Graph() *selection.Graph {
 	for _, l := range self.Links {
 		g.Own = append(g.Own, selection.LinkInfo{A: q.cfg.Self.String(), B: l.Peer.String(), RTT: l.RTT, RTTVar: l.RTTVar, Jitter: l.Jitter, Loss: l.Loss})
 	}
+	q.crossCheck(g)
 	return g
 }
 

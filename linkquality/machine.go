@@ -21,6 +21,9 @@ type Machine interface {
 	CPUTimes() (total, idle uint64, ok bool)
 	// InterfacesWith names the interfaces that carry one of addrs.
 	InterfacesWith(addrs []netip.AddrPort) []string
+	// BSSID is the access point a wireless interface is associated with, if
+	// known (cell.go).
+	BSSID(iface string) ([6]byte, bool)
 }
 
 // OS is the real machine: sysinfo.System for power, media and CPU, the interface
@@ -30,6 +33,7 @@ type OS struct{}
 func (OS) PowerSource() sysinfo.Power               { return sysinfo.System.PowerSource() }
 func (OS) LinkTypeOf(iface string) sysinfo.LinkType { return sysinfo.System.LinkTypeOf(iface) }
 func (OS) CPUTimes() (total, idle uint64, ok bool)  { return sysinfo.System.CPUTimes() }
+func (OS) BSSID(iface string) ([6]byte, bool)       { return readBSSID(iface) }
 
 // InterfacesWith reads the interface table once (each interface's addresses
 // once), not once per address.
@@ -90,31 +94,40 @@ func (q *Monitor) powerSource() selection.Power {
 // Wi-Fi and a cable, and the publisher rate-limits a change to one per 30 s anyway.
 const linkTypeEvery = 30 * time.Second
 
-// linkMedium is the last reading of the link medium and when it was taken.
+// linkMedium is the last reading of the link medium, and of the cell, and when
+// they were taken.
 type linkMedium struct {
-	at  time.Time
-	was selection.LinkType
+	at   time.Time
+	was  selection.LinkType
+	cell uint64
 }
 
 // cachedLinkType is linkType, read again when linkTypeEvery has passed. The
 // caller holds q.mu.
 func (q *Monitor) cachedLinkType(now time.Time) selection.LinkType {
 	if q.media.at.IsZero() || now.Sub(q.media.at) >= linkTypeEvery || now.Before(q.media.at) {
-		q.media.was, q.media.at = q.linkType(), now
+		q.media.was, q.media.cell = q.linkType()
+		q.media.at = now
 	}
 	return q.media.was
 }
 
-// linkType is the medium of the interfaces in use: wireless if any is.
-func (q *Monitor) linkType() selection.LinkType {
+// linkType is the medium of the interfaces in use: wireless if any is, and then
+// the cell of the first wireless one whose access point is known.
+func (q *Monitor) linkType() (selection.LinkType, uint64) {
 	lt := selection.LinkUnknown
 	for _, name := range q.cfg.Machine.InterfacesWith(q.cfg.Overlay.AdvertisedAddrs()) {
 		switch q.cfg.Machine.LinkTypeOf(name) {
 		case sysinfo.LinkWireless:
-			return selection.Wireless
+			if bssid, ok := q.cfg.Machine.BSSID(name); ok {
+				return selection.Wireless, CellID(q.cfg.CellSalt, bssid)
+			}
+			lt = selection.Wireless
 		case sysinfo.LinkWired:
-			lt = selection.Wired
+			if lt == selection.LinkUnknown {
+				lt = selection.Wired
+			}
 		}
 	}
-	return lt
+	return lt, 0
 }

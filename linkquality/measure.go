@@ -18,10 +18,11 @@ func (q *Monitor) measure() selection.SelfMetrics {
 	defer q.mu.Unlock()
 	cpu := q.cpu.update(total, idle, ok)
 	now := q.cfg.Now()
+	lt := q.cachedLinkType(now) // reads the cell too
 	m := selection.SelfMetrics{
-		Power: q.powerSource(), LinkType: q.cachedLinkType(q.cfg.Now()), CPULoad: float32(cpu),
+		Power: q.powerSource(), LinkType: lt, CPULoad: float32(cpu),
 		RelaySessions: uint16(min(load.Sessions, math.MaxUint16)), RelayKbps: uint32(load.Bps / 1000),
-		Coord: q.coord,
+		Coord: q.coord, Cell: q.media.cell,
 	}
 	// Spare capacity of this node's own access: the fastest measured link in each
 	// direction, minus what the links carry now. The fastest, not the slowest: a slow

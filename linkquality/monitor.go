@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"parley/identity"
+	"parley/internal/counters"
 	"parley/internal/sysinfo"
 	"parley/overlay"
 	"parley/selection"
@@ -30,6 +31,9 @@ type Overlay interface {
 	Online(peer identity.PeerID) bool
 	// AdvertisedAddrs are this node's own link addresses.
 	AdvertisedAddrs() []netip.AddrPort
+	// SendTo queues an application frame for a peer, routed when there is no
+	// direct link (far pings, farping.go).
+	SendTo(dst identity.PeerID, typ uint8, payload []byte) (direct bool, err error)
 }
 
 // The real ones satisfy the interfaces (checked when this package builds).
@@ -48,6 +52,9 @@ type Config struct {
 	Machine Machine
 	// Power overrides the power source (--power); PowerUnknown = ask Machine.
 	Power sysinfo.Power
+	// CellSalt salts the published hash of the Wi-Fi access point's BSSID
+	// (cell.go): a closed team's own secret, nil in an open network.
+	CellSalt []byte
 	// Load is what this node forwards for others now (overlay frames and TURN
 	// calls); nil = nothing. It is called once per measurement, and the overlay's
 	// counter rolls on each call.
@@ -99,6 +106,10 @@ type Monitor struct {
 	current selection.SelfMetrics
 	record  selection.SelfMetrics
 	chooser *selection.Chooser
+	// far is the far-peer ping in progress (farping.go).
+	far farState
+	// stats counts far pings sent, answered and dropped.
+	stats counters.Set
 }
 
 // defaultProbeInterval: one 64 KiB burst per link every 10 minutes, about 110 B/s
@@ -143,12 +154,17 @@ func New(cfg Config) *Monitor {
 	}
 }
 
-// Run probes and publishes once a second until ctx ends.
+// Stats are the monitor's counters (far pings: sent, answered, dropped).
+func (q *Monitor) Stats() map[string]uint64 { return q.stats.Snapshot() }
+
+// Run probes, pings a far peer when due, and publishes once a second until ctx
+// ends.
 func (q *Monitor) Run(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		q.probeDue(ctx)
+		q.farPingTick()
 		q.Publish()
 		select {
 		case <-ctx.Done():

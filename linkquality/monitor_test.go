@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,6 +25,21 @@ type fakeOverlay struct {
 	rate    map[identity.PeerID]float64 // probe result; absent = times out
 	probes  map[identity.PeerID][]time.Time
 	records map[identity.PeerID]*overlay.Record
+	all     []*overlay.Record // what Records returns
+	sent    []sentFrame       // SendTo's frames
+}
+
+type sentFrame struct {
+	to      identity.PeerID
+	typ     uint8
+	payload []byte
+}
+
+func (f *fakeOverlay) SendTo(dst identity.PeerID, typ uint8, payload []byte) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, sentFrame{dst, typ, slices.Clone(payload)})
+	return false, nil
 }
 
 func (f *fakeOverlay) Links() []overlay.LinkInfo {
@@ -56,7 +72,12 @@ func (f *fakeOverlay) RecordOf(peer identity.PeerID) *overlay.Record {
 	return f.records[peer]
 }
 
-func (f *fakeOverlay) Records() []*overlay.Record  { return nil }
+func (f *fakeOverlay) Records() []*overlay.Record {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.all)
+}
+
 func (f *fakeOverlay) Online(identity.PeerID) bool { return true }
 func (f *fakeOverlay) AdvertisedAddrs() []netip.AddrPort {
 	return []netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:48555")}
@@ -84,6 +105,10 @@ func (m *fakeMachine) CPUTimes() (total, idle uint64, ok bool) {
 	defer m.mu.Unlock()
 	m.total, m.idle = m.total+100, m.idle+75
 	return m.total, m.idle, true
+}
+
+func (m *fakeMachine) BSSID(iface string) ([6]byte, bool) {
+	return [6]byte{2, 0, 0, 0, 0, 1}, iface == "wlan0"
 }
 
 func (m *fakeMachine) InterfacesWith([]netip.AddrPort) []string {

@@ -103,6 +103,9 @@ func (n *Node) Stats() map[string]uint64 {
 	for k, v := range n.ov.Stats() {
 		out[k] = v
 	}
+	for k, v := range n.qual.Stats() {
+		out[k] = v
+	}
 	if n.turn != nil {
 		for k, v := range n.turn.Stats() {
 			out["turn_"+k] = v

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -179,4 +182,91 @@ func (n *Node) saveSIPAccountsLocked(accts []sipAccount) error {
 		return err
 	}
 	return n.db.SetSetting(settingSIPAccounts, string(b))
+}
+
+// The SIP service's own switch (issue 19, "a switch in Settings"): the address
+// the registrar listens on, kept in the settings and used from the node's next
+// start when no --sip flag is given (main.go). Not at once: the registrar is
+// the sip skin, which main starts beside the node, and a port already in use
+// is better found at start than half-way through a running session.
+const (
+	settingSIPListen = "sip_listen"
+	// DefaultSIPAddr is the port every phone tries first (RFC 3261 §19.1.2).
+	DefaultSIPAddr = ":5060"
+	// maxSIPListen bounds the stored address: host:port of a literal address.
+	maxSIPListen = 64
+)
+
+// validSIPListen: [host]:port with a port 1–65535 and a host that is empty
+// (every address) or a literal IP address — a name would be resolved at
+// every start to who knows what.
+func validSIPListen(addr string) error {
+	if len(addr) > maxSIPListen {
+		return fmt.Errorf("sip address: at most %d characters", maxSIPListen)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("sip address %q: want host:port or :port", addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("sip address %q: the port is 1 to 65535", addr)
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return fmt.Errorf("sip address %q: the host is an IP address or nothing (every address)", addr)
+		}
+	}
+	return nil
+}
+
+// SetSIPListen sets the address the SIP registrar listens on from the next
+// start ("" turns it off).
+func (n *Node) SetSIPListen(addr string) error {
+	if addr != "" {
+		if err := validSIPListen(addr); err != nil {
+			return err
+		}
+	}
+	return n.db.SetSetting(settingSIPListen, addr)
+}
+
+// SIPListen is the stored registrar address ("" off, the default).
+func (n *Node) SIPListen() string {
+	v, ok, err := n.db.Setting(settingSIPListen)
+	if err != nil || !ok || validSIPListen(v) != nil {
+		return ""
+	}
+	return v
+}
+
+// SIPHosts are the hosts a phone registers to, for a registrar on listen
+// ("user@" + one of them): this node's advertised LAN addresses (IPv4 first,
+// IPv6 in brackets), with ":port" unless the port is the default 5060.
+// Loopback, unspecified and link-local addresses reach no phone and are left
+// out, as WebURLs does; a registrar bound to one address gives that address.
+func (n *Node) SIPHosts(listen string) []string {
+	var addrs []netip.Addr
+	for _, ap := range n.ov.AdvertisedAddrs() {
+		addrs = append(addrs, ap.Addr())
+	}
+	return sipHosts(addrs, listen)
+}
+
+func sipHosts(addrs []netip.Addr, listen string) []string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil || validSIPListen(listen) != nil {
+		return nil
+	}
+	if a, err := netip.ParseAddr(host); err == nil && !a.IsUnspecified() {
+		addrs = []netip.Addr{a}
+	}
+	var out []string
+	for _, u := range webURLs(addrs, 1) { // its filter and order: https://HOST:1/
+		h := strings.TrimSuffix(strings.TrimPrefix(u, "https://"), ":1/")
+		if port != "5060" {
+			h += ":" + port
+		}
+		out = append(out, h)
+	}
+	return out
 }

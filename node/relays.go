@@ -16,10 +16,24 @@ import (
 // setupQuality makes the link-quality monitor (package linkquality), once the
 // overlay it measures exists. power is the --power override.
 func (n *Node) setupQuality(power sysinfo.Power) {
+	// The cell's salt is the team's own secret in a closed team, so outsiders
+	// cannot test guessed BSSIDs against published cells (linkquality/cell.go).
+	var cellSalt []byte
+	if n.teamKey != nil {
+		cellSalt = n.teamKey.Tag("parley cell salt")
+	}
 	n.qual = linkquality.New(linkquality.Config{
-		Self: n.id.ID, Overlay: n.ov, Power: power, Load: n.relayLoad, Republish: n.republishExtensions,
+		Self: n.id.ID, Overlay: n.ov, Power: power, Load: n.relayLoad, Republish: n.republishExtensions, CellSalt: cellSalt,
 		ProbeInterval: n.cfg.ProbeInterval, PublishMin: n.cfg.QualityInterval, Now: n.cfg.Now, Log: n.log,
 	})
+	// Far pings for the network coordinate (linkquality/farping.go): routed
+	// when there is no link, direct when one came up meanwhile.
+	for typ, h := range map[uint8]func(identity.PeerID, []byte){
+		linkquality.TypeFarPing: n.qual.OnFarPing, linkquality.TypeFarPong: n.qual.OnFarPong,
+	} {
+		n.ov.Handle(typ, h)
+		n.ov.HandleRouted(typ, func(src, _ identity.PeerID, p []byte) { h(src, p) })
+	}
 }
 
 // relayLoad is what this node forwards for others now: overlay frames, and calls

@@ -90,8 +90,8 @@ type Link struct {
 	// urgentQueued is the bytes waiting in urgent; urgentTokens rate-limits
 	// the lane (urgentlane.go).
 	urgentQueued atomic.Int64
-	urgentTokens urgentBucket
-	pttTokens    pttBucket // the PTT share of the urgent lane (pttlane.go)
+	urgentTokens tokenBucket
+	pttTokens    tokenBucket // the PTT share of the urgent lane (pttlane.go)
 	// bulkRoom wakes a sendBulk waiting for bulk bytes (one token; a waiter that
 	// gets room passes it on, so no waiter sleeps while room is left).
 	bulkRoom chan struct{}

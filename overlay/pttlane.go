@@ -1,7 +1,6 @@
 package overlay
 
 import (
-	"sync"
 	"time"
 
 	"parley/internal/wire"
@@ -29,34 +28,10 @@ func pttFrame(typ uint8, payload []byte) bool {
 	return innerType(typ, payload) == wire.FramePTT
 }
 
-// pttBucket is a link's token bucket for PTT frames.
-type pttBucket struct {
-	mu     sync.Mutex
-	tokens float64
-	at     time.Time
-}
-
-func (b *pttBucket) take(now time.Time) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.at.IsZero() {
-		b.tokens, b.at = pttBurst, now
-	}
-	if dt := now.Sub(b.at).Seconds(); dt > 0 {
-		b.tokens = min(pttBurst, b.tokens+dt*pttRate)
-		b.at = now
-	}
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
 // sendPTT queues a PTT frame on the urgent lane or drops it.
 func (l *Link) sendPTT(typ uint8, payload []byte) error {
 	n := int64(frameHeaderLen + len(payload))
-	if len(l.urgent) >= urgentQueueLen/2 || !l.pttTokens.take(time.Now()) {
+	if len(l.urgent) >= urgentQueueLen/2 || !l.pttTokens.take(time.Now(), pttRate, pttBurst) {
 		l.count("link_ptt_dropped")
 		return ErrQueueFull
 	}

@@ -1,7 +1,6 @@
 package overlay
 
 import (
-	"sync"
 	"time"
 
 	"parley/internal/wire"
@@ -51,35 +50,10 @@ func urgentFrame(typ uint8, payload []byte) bool {
 	return typ == wire.FrameUrgent || typ == wire.FrameAlert
 }
 
-// urgentBucket is a link's token bucket for the urgent lane.
-type urgentBucket struct {
-	mu     sync.Mutex
-	tokens float64
-	at     time.Time
-}
-
-// take spends a token if one is left at now.
-func (b *urgentBucket) take(now time.Time) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.at.IsZero() {
-		b.tokens, b.at = urgentBurst, now
-	}
-	if dt := now.Sub(b.at).Seconds(); dt > 0 {
-		b.tokens = min(urgentBurst, b.tokens+dt*urgentRate)
-		b.at = now
-	}
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
 // sendUrgent queues a frame on the urgent lane; false means it did not get the
 // lane (rate or bounds) and the caller queues it as an ordinary frame.
 func (l *Link) sendUrgent(typ uint8, payload []byte) bool {
-	if !l.urgentTokens.take(time.Now()) {
+	if !l.urgentTokens.take(time.Now(), urgentRate, urgentBurst) {
 		l.count("link_urgent_demoted")
 		return false
 	}

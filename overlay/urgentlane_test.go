@@ -107,15 +107,15 @@ func TestUrgentLaneRateBounded(t *testing.T) {
 		if len(l.urgent) != urgentBurst || len(l.queue) != 10 {
 			t.Fatalf("lanes hold %d urgent, %d ordinary", len(l.urgent), len(l.queue))
 		}
-		var b urgentBucket
+		var b tokenBucket
 		now := time.Now()
 		for range urgentBurst {
-			b.take(now)
+			b.take(now, urgentRate, urgentBurst)
 		}
-		if b.take(now) {
+		if b.take(now, urgentRate, urgentBurst) {
 			t.Fatal("an empty bucket gave a token")
 		}
-		if !b.take(now.Add(time.Second / urgentRate)) {
+		if !b.take(now.Add(time.Second/urgentRate), urgentRate, urgentBurst) {
 			t.Fatal("no token after 1/urgentRate s")
 		}
 	})

@@ -96,6 +96,9 @@ type Leg struct {
 	Source              Source
 	RelErr              float64 // estimated legs: relative error of the estimate
 	MapCost             float64 // administrator's cost for this leg
+	// SharedAir: the candidate is on the endpoint's Wi-Fi access point, and the
+	// leg carries that air's cost again (sharedAir in rank.go).
+	SharedAir bool
 }
 
 const (

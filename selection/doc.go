@@ -120,12 +120,21 @@
 //	          +20  4   RTT mean deviation, µs
 //	          +24  4   jitter, µs
 //	          +28  2   loss, units of 1/65535
+//	35+30L    optional fields, to the end, each:
+//	          +0   1   tag
+//	          +1   1   length N
+//	          +2   N   value
+//	          tag 1, N = 8: cell, u64: the salted hash of the Wi-Fi access
+//	          point's BSSID (linkquality.CellID); absent = unknown or wired
 //
-// A record with L links is 35 + 30·L bytes; a peer publishes at most
-// MaxPublishedLinks (16) of its links, the nearest (PublishedLinks). DecodeSelf rejects another version,
-// power or link type values above 2, an invalid coordinate, a truncated link list,
-// or a peer listed twice; bytes after the last link are ignored (later revisions
-// may append).
+// A record with L links and no optional field is 35 + 30·L bytes (a cell adds
+// 10); a peer publishes at most MaxPublishedLinks (16) of its links, the nearest
+// (PublishedLinks). DecodeSelf rejects another version, power or link type values
+// above 2, an invalid coordinate, a truncated link list, a peer listed twice, a
+// field longer than what is left, or a cell not 8 bytes long; fields of unknown
+// tags are skipped, so later revisions may append fields. Decoders that predate
+// the optional fields ignore every byte after the links, so a record with a cell
+// reads the same to them, minus the cell.
 //
 // # Measuring
 //

@@ -82,6 +82,10 @@ const lossWindow = 1000
 // Samples is the number of RTT samples folded in.
 func (e *LinkEstimator) Samples() int { return e.n }
 
+// LossPackets is how many packets' fate the loss estimate has seen so far (it
+// averages over the last lossWindow of them): below that, a loss figure is rough.
+func (e *LinkEstimator) LossPackets() float64 { return e.lossPackets }
+
 // RTT is the slow view's mean RTT (what Vivaldi should embed: the typical RTT).
 func (e *LinkEstimator) RTT() time.Duration { return msDuration(e.mean) }
 

@@ -22,8 +22,10 @@ type PeerInfo struct {
 	RelaySessions              uint16  // relay sessions it carries now
 	RelayKbps                  uint32  // bandwidth those sessions use
 	CPULoad                    float32 // 0..1
-	Addrs                      []netip.Addr
-	Online                     bool
+	// Cell is the Wi-Fi access point it is on (SelfMetrics.Cell); 0 = unknown.
+	Cell   uint64
+	Addrs  []netip.Addr
+	Online bool
 }
 
 // LinkInfo is one measured link. The same pair may appear several times (each end

@@ -34,7 +34,7 @@ const (
 // to/from none); relay bandwidth by more than 25 % and 256 kbit/s; CPU load's
 // ρ/(1−ρ) by more than 0.15 and 25 % (see loadFactor); or the coordinate moved more than 5 ms.
 func MaterialChange(old, cur SelfMetrics) bool {
-	if old.Power != cur.Power || old.LinkType != cur.LinkType || len(old.Links) != len(cur.Links) {
+	if old.Power != cur.Power || old.LinkType != cur.LinkType || old.Cell != cur.Cell || len(old.Links) != len(cur.Links) {
 		return true
 	}
 	if relChange(float64(old.SpareUpKbps), float64(cur.SpareUpKbps)) > materialSpareFrac ||

@@ -30,6 +30,9 @@ type Ranked struct {
 	// Estimated and Unknown count the candidate's legs whose RTT came from Vivaldi
 	// coordinates and from nothing at all.
 	Estimated, Unknown int
+	// SharedAir counts the legs to endpoints on the candidate's own Wi-Fi access
+	// point, which cost that air again (published cells, sharedAir).
+	SharedAir int
 }
 
 // Rank returns the candidates of req in ascending cost, ties broken by ID, so equal
@@ -76,6 +79,9 @@ func Rank(g *Graph, req Request, w Weights, cm *CostMap) []Ranked {
 				r.Estimated++
 			case Unknown:
 				r.Unknown++
+			}
+			if legs[i].SharedAir {
+				r.SharedAir++
 			}
 		}
 		r.Cost, r.Terms = CandidateCost(w, p, legs)
@@ -190,10 +196,14 @@ func leg(x *index, c PeerInfo, ci int, e *end, cm *CostMap, w Weights) Leg {
 	if w.NoAccessShares {
 		ae = accessEst{}
 	}
+	cell := c.Cell != 0 && c.Cell == e.peer.Cell
 	if ok {
 		l.RTT, l.RTTVar, l.Jitter, l.Loss, l.Source = s.rtt, s.rttVar, s.jitter, s.loss, Measured
 		if ac.linked && ae.linked {
 			l.Loss = (1-lossShrink)*s.loss + lossShrink*(1-(1-ac.loss)*(1-ae.loss))
+		}
+		if cell {
+			sharedAir(&l, ac, ae)
 		}
 		return l
 	}
@@ -207,10 +217,27 @@ func leg(x *index, c PeerInfo, ci int, e *end, cm *CostMap, w Weights) Leg {
 			l.RTT = math.Max(l.RTT, estimateFloor*(ac.rtt+ae.rtt))
 		}
 		l.RelErr = math.Min((c.Coord.Error+e.peer.Coord.Error)/2, 1)
+		if cell {
+			sharedAir(&l, ac, ae)
+		}
 		return l
 	}
 	l.Source, l.RTT = Unknown, UnknownRTTMs
 	return l
+}
+
+// sharedAir makes l the leg between two peers on one Wi-Fi access point (their
+// published cells match) when one relays for the other: the relayed traffic
+// crosses that air twice more than through a relay elsewhere, and a cell's
+// airtime is shared, so the two ends' access shares (the air's part of RTT,
+// variation, jitter and loss) count again. It is what the simulator's
+// contention world does to such a leg (internal/relaysim, relayLeg).
+func sharedAir(l *Leg, ac, ae accessEst) {
+	l.RTT += ac.rtt + ae.rtt
+	l.RTTVar = math.Sqrt(l.RTTVar*l.RTTVar + ac.varSq + ae.varSq)
+	l.Jitter = math.Sqrt(l.Jitter*l.Jitter + ac.jitSq + ae.jitSq)
+	l.Loss = 1 - (1-l.Loss)*(1-ac.loss)*(1-ae.loss)
+	l.SharedAir = true
 }
 
 // lossShrink is the weight a measured link's loss gives to what the two ends'

@@ -405,3 +405,33 @@ func TestPurposeNames(t *testing.T) {
 		t.Fatal("unknown purpose parsed")
 	}
 }
+
+// A relay on the requester's own Wi-Fi access point costs that air again: of two
+// candidates measured alike, the one on the requester's cell ranks last, by the
+// ends' access shares; with the cell unknown (0) nothing changes.
+func TestSharedAirPenalty(t *testing.T) {
+	onCell := func(c uint64) func(*PeerInfo) { return func(p *PeerInfo) { p.Cell = c } }
+	rank := func(cell uint64) []Ranked {
+		peers := []PeerInfo{
+			peer("a", wireless, onCell(cell)), peer("b"),
+			peer("r1", wireless, onCell(cell)), peer("r2", wireless, onCell(cell+1)),
+			peer("x"),
+		}
+		g := graph(peers,
+			link("a", "r1", 4, 1, 1, 0.01), link("a", "r2", 4, 1, 1, 0.01),
+			link("b", "r1", 4, 1, 1, 0.01), link("b", "r2", 4, 1, 1, 0.01),
+			link("a", "x", 5, 1, 1, 0.01), link("r1", "x", 5, 1, 1, 0.01), link("r2", "x", 5, 1, 1, 0.01))
+		return Rank(g, Request{Purpose: VoiceRelay, From: "a", To: []string{"b"}, Candidates: []string{"r1", "r2"}},
+			DefaultWeights(VoiceRelay), nil)
+	}
+	same := rank(7)
+	if got := ids(same); !slices.Equal(got, []string{"r2", "r1"}) || same[1].SharedAir != 1 || same[0].SharedAir != 0 {
+		t.Fatalf("with a shared cell: %v (shared air %d, %d)", got, same[0].SharedAir, same[1].SharedAir)
+	}
+	if same[1].Cost <= same[0].Cost+1 {
+		t.Fatalf("shared air costs %.2f against %.2f", same[1].Cost, same[0].Cost)
+	}
+	if unknown := rank(0); !near(unknown[0].Cost, unknown[1].Cost) || unknown[0].SharedAir+unknown[1].SharedAir != 0 {
+		t.Fatalf("unknown cells: %+v", unknown)
+	}
+}

@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -37,6 +38,9 @@ type SelfMetrics struct {
 	RelayKbps                  uint32
 	Coord                      vivaldi.Coord
 	Links                      []LinkMetric
+	// Cell names the Wi-Fi access point the peer is associated with, as a
+	// salted hash of its BSSID (CellID); 0 = unknown or not on Wi-Fi.
+	Cell uint64
 }
 
 // LinkMetric is one of the publisher's measured links.
@@ -46,8 +50,20 @@ type LinkMetric struct {
 	Loss                float32       // 0..1, sent with 1/65535 resolution
 }
 
+// Optional fields after the links: [tag u8][len u8][value], unknown tags skipped.
+const (
+	fieldCell    = 1 // [cell u64]
+	fieldCellLen = 8
+)
+
 // SelfLen is the encoded size of m.
-func SelfLen(m SelfMetrics) int { return selfHeaderLen + selfLinkLen*len(m.Links) }
+func SelfLen(m SelfMetrics) int {
+	n := selfHeaderLen + selfLinkLen*len(m.Links)
+	if m.Cell != 0 {
+		n += 2 + fieldCellLen
+	}
+	return n
+}
 
 // EncodeSelf encodes m (see the package doc for the layout).
 func EncodeSelf(m SelfMetrics) ([]byte, error) {
@@ -90,11 +106,18 @@ func AppendSelf(dst []byte, m SelfMetrics) ([]byte, error) {
 		w.U32(micros(l.Jitter))
 		w.U16(uint16(math.Round(clamp01(float64(l.Loss)) * 65535)))
 	}
+	if m.Cell != 0 {
+		w.U8(fieldCell)
+		w.U8(fieldCellLen)
+		w.U64(m.Cell)
+	}
 	return w.B, nil
 }
 
-// DecodeSelf parses EncodeSelf's output. Bytes after the last link are ignored: a
-// later revision may append fields without breaking this decoder.
+// DecodeSelf parses EncodeSelf's output. After the last link come optional
+// fields, each [tag u8][len u8][value]; unknown tags are skipped, so a later
+// revision may append fields without breaking this decoder (and decoders older
+// than the fields ignore everything after the links).
 func DecodeSelf(b []byte) (SelfMetrics, error) {
 	var m SelfMetrics
 	r := wire.NewReader(b)
@@ -136,6 +159,20 @@ func DecodeSelf(b []byte) (SelfMetrics, error) {
 	if dup, ok := duplicatePeer(m.Links); ok && r.Err == nil {
 		r.Fail("peer %s listed twice", dup)
 	}
+	for r.Err == nil && r.Len() > 0 {
+		tag, n := r.U8(), int(r.U8())
+		if r.Err == nil && r.Len() < n {
+			r.Fail("field %d of %d bytes, have %d", tag, n, r.Len())
+		}
+		v := r.Raw(n)
+		switch {
+		case r.Err != nil:
+		case tag == fieldCell && n != fieldCellLen:
+			r.Fail("cell of %d bytes, want %d", n, fieldCellLen)
+		case tag == fieldCell:
+			m.Cell = binary.BigEndian.Uint64(v)
+		}
+	}
 	if r.Err != nil {
 		return SelfMetrics{}, fmt.Errorf("%w: %v", ErrSelfFormat, r.Err)
 	}
@@ -175,7 +212,7 @@ func (m SelfMetrics) PeerInfo(id identity.PeerID, online bool) PeerInfo {
 		ID: id.String(), Coord: m.Coord, Power: m.Power, LinkType: m.LinkType,
 		SpareUpKbps: m.SpareUpKbps, SpareDownKbps: m.SpareDownKbps,
 		RelaySessions: m.RelaySessions, RelayKbps: m.RelayKbps, CPULoad: m.CPULoad,
-		Online: online,
+		Cell: m.Cell, Online: online,
 	}
 }
 

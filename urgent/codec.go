@@ -3,10 +3,9 @@ package urgent
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"parley/internal/randid"
 	"time"
 	"unicode/utf8"
 
@@ -43,27 +42,13 @@ const (
 )
 
 // ID names an urgent item.
-type ID [16]byte
+type ID = randid.ID
 
 // NewID returns a random ID.
-func NewID() ID {
-	var id ID
-	rand.Read(id[:])
-	return id
-}
+func NewID() ID { return randid.New() }
 
-func (id ID) String() string { return hex.EncodeToString(id[:]) }
-
-// ParseID reads the hex form String writes.
-func ParseID(s string) (ID, error) {
-	var id ID
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != len(id) {
-		return id, fmt.Errorf("urgent id %q: want %d hex characters", s, 2*len(id))
-	}
-	copy(id[:], b)
-	return id, nil
-}
+// ParseID reads the hex form ID.String writes.
+func ParseID(s string) (ID, error) { return randid.Parse("urgent id", s) }
 
 // Body is one decoded urgent frame body.
 type Body struct {

@@ -113,14 +113,6 @@ type Outgoing struct {
 	Acked map[identity.PeerID]time.Time
 }
 
-// MarshalText and UnmarshalText keep IDs in hex in the saved state.
-func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
-func (id *ID) UnmarshalText(b []byte) error {
-	v, err := ParseID(string(b))
-	*id = v
-	return err
-}
-
 // recipient is one recipient of an outgoing message.
 type recipient struct {
 	Peer     identity.PeerID `json:"peer"`

@@ -27,6 +27,7 @@ var withheld = map[string]string{
 	"sip_account":      "the host's SIP accounts (docs/sip.md)",
 	"sip_accounts":     "the host's SIP accounts and its phones' contacts",
 	"sip_unregistered": "the host's SIP setting",
+	"sip_listen":       "the host's SIP registrar address",
 	"dtmf":             "keypad digits toward SIP phones: not offered to pages yet",
 
 	"ptt":        "talkgroup audio uses the host's --audio-in/--audio-out, not the browser's (node/ptt.go): not offered to pages yet",

@@ -19,8 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -51,7 +49,7 @@ func run(bin string, listeners, presses int, talk time.Duration) error {
 		return err
 	}
 	defer lab.Close()
-	restore, err := roomForNeighbours(listeners + 1)
+	restore, err := netlab.RoomForNeighbours(listeners + 1)
 	if err != nil {
 		return err
 	}
@@ -253,36 +251,3 @@ func pctRow(name string, v []float64) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// roomForNeighbours raises the kernel's neighbour-table thresholds for n
-// hosts on one bridge (as cmd/benchhall does), and returns how to restore them.
-func roomForNeighbours(n int) (restore func(), err error) {
-	var undo []func()
-	restore = func() {
-		for _, u := range slices.Backward(undo) {
-			u()
-		}
-	}
-	need := 4 * n * n
-	for _, fam := range []string{"ipv4", "ipv6"} {
-		for i, name := range []string{"gc_thresh1", "gc_thresh2", "gc_thresh3"} {
-			path := fmt.Sprintf("/proc/sys/net/%s/neigh/default/%s", fam, name)
-			old, err := os.ReadFile(path)
-			if err != nil {
-				restore()
-				return nil, err
-			}
-			cur, _ := strconv.Atoi(strings.TrimSpace(string(old)))
-			want := need * (i + 1) / 3
-			if cur >= want {
-				continue
-			}
-			if err := os.WriteFile(path, []byte(strconv.Itoa(want)), 0o644); err != nil {
-				restore()
-				return nil, err
-			}
-			undo = append(undo, func() { os.WriteFile(path, old, 0o644) })
-		}
-	}
-	return restore, nil
-}

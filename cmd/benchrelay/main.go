@@ -39,7 +39,7 @@ func main() {
 	flag.DurationVar(&h.Hold, "hold", h.Hold, "persistent gain: how long it must last")
 	flag.DurationVar(&h.Dwell, "dwell", h.Dwell, "minimum time between voluntary switches")
 	worldFlag := flag.String("world", "", "worlds where the model is wrong: pairs,bursty,contention,load or all (default: the base world)")
-	modelFlag := flag.String("model", "full", "estimation model: full, no-floor or no-shares")
+	modelFlag := flag.String("model", "full", "estimation model: full, no-floor, no-shares or no-cells")
 	sizes := flag.String("peers", "50,200", "network sizes, comma-separated")
 	knows := flag.String("knows", "", "diagnostic: give the peers true loss, delay, peers (self state) or pairs (every pair measured), comma-separated")
 	flag.Parse()

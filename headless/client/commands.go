@@ -48,6 +48,7 @@ var commands = map[string]struct{ method, reply string }{
 	"sip_accounts": {"SIPAccounts", "sip_accounts"},
 	// "call" with "sip" is CallSIP.
 	"sip_unregistered": {"SIPUnregistered", "ok"},
+	"sip_listen":       {"SIPListen", "ok"},
 	"search":           {"Search", "search"},
 	// Urgent items (urgent.go); "urgent":true on send, say and call is
 	// SendUrgent, SayUrgent and CallUrgent there.
@@ -387,6 +388,16 @@ func (c *Client) SIPUnregistered(on *bool) (bool, error) {
 	}
 	err := c.run("sip_unregistered", &args{On: on}, &r)
 	return r.On, err
+}
+
+// SIPListen sets the address of the node's SIP registrar from its next start
+// ("off": none; "" only reports) and returns the setting ("off" when none).
+func (c *Client) SIPListen(addr string) (string, error) {
+	var r struct {
+		Addr string `json:"addr"`
+	}
+	err := c.run("sip_listen", &args{Addr: addr}, &r)
+	return r.Addr, err
 }
 
 // Search finds messages in every conversation (case- and accent-blind), newest

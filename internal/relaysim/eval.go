@@ -43,10 +43,13 @@ type evaluator struct {
 	decisions []*decision
 	sel, rtt  *selection.Chooser
 	ch        [numStrategies]*selection.Chooser // per strategy (nil for Random)
-	acc       map[selection.Purpose]*accum
-	costs     []float64 // scratch: true cost per node index, NaN if not a candidate
-	byID      map[string]*node
-	cands     []*node // scratch
+	// hold are the bulk purpose's Choosers, one per strategy: they keep the first
+	// pick of a session while it stays ranked (bulk.go).
+	hold  [numStrategies]*selection.Chooser
+	acc   map[selection.Purpose]*accum
+	costs []float64 // scratch: true cost per node index, NaN if not a candidate
+	byID  map[string]*node
+	cands []*node // scratch
 }
 
 // accum collects one purpose's samples.
@@ -76,6 +79,11 @@ func (w *world) newEvaluator() *evaluator {
 	ev.ch[Tailscale] = selection.NewChooser(tailscaleHysteresis())
 	ev.ch[WiredFirst] = selection.NewChooser(w.cfg.Hysteresis)
 	ev.ch[MeasuredOnly] = selection.NewChooser(w.cfg.Hysteresis)
+	for s := range ev.hold {
+		if Strategy(s) != Random {
+			ev.hold[s] = selection.NewChooser(holdHysteresis())
+		}
+	}
 	for _, p := range selection.Purposes() {
 		ev.acc[p] = &accum{}
 		for i := range w.cfg.Decisions {
@@ -87,11 +95,15 @@ func (w *world) newEvaluator() *evaluator {
 
 // pickEndpoints draws the endpoints of a decision: two distinct peers for a relay
 // (on different segments in the bridged topology, where relaying is unavoidable),
-// 3–6 participants for a mixer (spanning both segments there).
+// 3–6 participants for a mixer (spanning both segments there), the requester of
+// a bulk transfer (not a bridge there).
 func (w *world) pickEndpoints(p selection.Purpose) []*node {
 	count := 2
-	if p == selection.CallMixer {
+	switch p {
+	case selection.CallMixer:
 		count = 3 + w.rnd.IntN(4)
+	case selection.BulkTransfer:
+		count = 1 // the requester; the candidates are sources (bulk.go)
 	}
 	for {
 		perm := w.rnd.Perm(len(w.nodes))[:count]
@@ -105,7 +117,7 @@ func (w *world) pickEndpoints(p selection.Purpose) []*node {
 				segs[a.seg] = true
 			}
 		}
-		if w.cfg.Topology != Bridged || (!bridge && len(segs) == 2) {
+		if w.cfg.Topology != Bridged || (!bridge && len(segs) == min(count, 2)) {
 			return ends
 		}
 	}
@@ -174,8 +186,8 @@ func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
 	if w.cfg.Knows&KnowShortlist != 0 {
 		ranked = w.probeShortlist(base, own, req, ranked, d, ev.byID)
 	}
-	prev, had := ev.sel.Current(d.key)
-	choice, switched := ev.sel.ChooseAt(w.clock(), d.key, ranked)
+	prev, had := ev.chooser(d.purpose, Selection).Current(d.key)
+	choice, switched := ev.chooser(d.purpose, Selection).ChooseAt(w.clock(), d.key, ranked)
 	if switched && had {
 		a.switches++
 		if !slices.ContainsFunc(ranked, func(r selection.Ranked) bool { return r.ID == prev }) {
@@ -194,8 +206,8 @@ func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
 		} else {
 			r = rerank(s, ranked, selection.DefaultWeights(d.purpose))
 		}
-		_, had := ev.ch[s].Current(d.key)
-		c, sw := ev.ch[s].ChooseAt(w.clock(), d.key, r)
+		_, had := ev.chooser(d.purpose, s).Current(d.key)
+		c, sw := ev.chooser(d.purpose, s).ChooseAt(w.clock(), d.key, r)
 		picks[s] = c.ID
 		if sw && had {
 			d.cur.Switches[s]++

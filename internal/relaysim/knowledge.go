@@ -144,7 +144,7 @@ func (w *world) knownGraph(g *selection.Graph, byID map[string]*node) *selection
 		if k&KnowPeers != 0 {
 			if n := byID[id]; n != nil {
 				t := n.truePeer()
-				t.Coord, t.Addrs = p.Coord, p.Addrs
+				t.Coord, t.Addrs, t.Cell = p.Coord, p.Addrs, p.Cell
 				p = t
 			}
 		}

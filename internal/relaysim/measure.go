@@ -16,7 +16,11 @@ type peer struct {
 	links map[int]*selection.LinkEstimator // this node's estimator per neighbour
 	coord vivaldi.Coord                    // its current coordinate
 	self  selection.SelfEstimator          // smooths its readings of itself
-	pub   *selection.Publisher
+	// probes are its links' capacity readings (spareprobe.go), by neighbour;
+	// nextFar is when it next pings a far peer (farping.go).
+	probes  map[int]*linkProbe
+	nextFar time.Duration
+	pub     *selection.Publisher
 	// published is the last record as every other peer decoded it.
 	published    selection.SelfMetrics
 	hasPublished bool
@@ -37,8 +41,6 @@ const (
 	// probeFrameBytes is a ping or pong on the wire: frame header 6 + payload 16 +
 	// TLS record overhead 22.
 	probeFrameBytes = 44
-	// vivaldiPings per random probe, of which the median is used.
-	vivaldiPings = 3
 )
 
 func msDur(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
@@ -99,9 +101,10 @@ func (n *node) onSegment(seg int) bool {
 }
 
 // probe is one measurement round: every online node pings each online neighbour
-// once (updating its link estimate and, from the link's mean RTT, its coordinate) and
-// one random online peer a few times for Vivaldi alone, then offers its metrics to
-// its Publisher.
+// once (updating its link estimate and, from the link's mean RTT, its coordinate),
+// pings a far peer through the overlay when that is due (farping.go), probes the
+// capacity of links due for it (spareprobe.go), then offers its metrics to its
+// Publisher.
 func (w *world) probe(measuring bool) error {
 	for _, n := range w.nodes {
 		if !n.online {
@@ -128,19 +131,8 @@ func (w *world) probe(measuring bool) error {
 			}
 			w.vivaldiUpdate(n, o, ms(e.RTT()))
 		}
-		if o := w.randomOnline(n); o != nil {
-			if r, _, ok := w.route(n, o); ok {
-				var pings [vivaldiPings]float64
-				for i := range pings {
-					pings[i] = w.sample(r)
-				}
-				slices.Sort(pings[:])
-				w.vivaldiUpdate(n, o, pings[vivaldiPings/2])
-				if measuring {
-					w.probeBytes += 2 * probeFrameBytes * vivaldiPings
-				}
-			}
-		}
+		w.farPingDue(n, measuring)
+		w.spareProbeDue(n, measuring)
 	}
 	for _, n := range w.nodes {
 		if n.online {
@@ -186,30 +178,26 @@ func (w *world) geometric(logq float64) int {
 	return int(math.Min(g, packetsPerProbe+1))
 }
 
-func (w *world) randomOnline(n *node) *node {
-	for range 8 {
-		o := w.nodes[w.rnd.IntN(len(w.nodes))]
-		if o != n && o.online {
-			return o
-		}
-	}
-	return nil
-}
-
 // selfMetrics is what n would publish now: its own view of itself. Each round it
-// reads its spare bandwidth and CPU load with the noise of real self-measurement
-// (±10 %, ±0.03) and smooths them with the real SelfEstimator.
+// reads its spare bandwidth as the node does (its links' last capacity probes,
+// spareprobe.go) and its CPU load with the noise of a 5 s reading (±0.03), and
+// smooths them with the real SelfEstimator; while no link was probed the spare
+// bandwidth is unknown and nothing is folded in (linkquality's smoothSelf).
 func (w *world) selfMetrics(n *node) selection.SelfMetrics {
-	up, down := n.trueSpare()
-	n.self.Observe(up*(1+0.1*w.rnd.NormFloat64()), down*(1+0.1*w.rnd.NormFloat64()),
-		n.cpu+0.03*w.rnd.NormFloat64())
+	up, down := w.probedSpare(n)
+	cpu := n.cpu + 0.03*w.rnd.NormFloat64()
 	m := selection.SelfMetrics{
 		Power: n.power, LinkType: n.link,
 		RelaySessions: uint16(n.sessions()),
 		RelayKbps:     uint32(n.relayKbps()),
 		Coord:         n.coord,
+		CPULoad:       float32(max(0, min(1, cpu))),
+		Cell:          w.cellOf(n),
 	}
-	n.self.Apply(&m)
+	if up > 0 || down > 0 {
+		n.self.Observe(up, down, cpu)
+		n.self.Apply(&m)
+	}
 	for _, j := range n.nbrs {
 		e := n.links[j]
 		if e == nil || e.Samples() < minSamples || !w.nodes[j].online {
@@ -219,6 +207,21 @@ func (w *world) selfMetrics(n *node) selection.SelfMetrics {
 	}
 	m.Links = selection.PublishedLinks(m.Links, n.published.Links, selection.MaxPublishedLinks)
 	return m
+}
+
+// cellOf is the cell n publishes: its first wireless attachment's access point
+// (a node reads the first wireless interface's), 0 when wired or with
+// -model no-cells. Any non-zero name serves; the node's is a salted hash.
+func (w *world) cellOf(n *node) uint64 {
+	if w.cfg.Model == ModelNoCells {
+		return 0
+	}
+	for _, a := range n.att {
+		if a.wireless {
+			return uint64(a.cell) + 1
+		}
+	}
+	return 0
 }
 
 // publish runs n's real republish policy and, when it fires, the real encoder and

@@ -130,6 +130,7 @@ func (w *world) setOnline(n *node, on bool) {
 		n.links = map[int]*selection.LinkEstimator{}
 		n.pub = selection.NewPublisher()
 		n.self = selection.SelfEstimator{}
+		n.probes, n.nextFar = nil, 0 // a restarted node probes its links afresh
 		for _, j := range n.nbrs {
 			delete(w.nodes[j].links, n.idx)
 		}

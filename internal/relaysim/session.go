@@ -44,7 +44,7 @@ func (s SessionSample) RLoss(st Strategy) float64 { return s.ROracle - s.R[st] }
 
 // forget drops key from every strategy's Chooser.
 func (ev *evaluator) forget(key string) {
-	for _, c := range ev.ch {
+	for _, c := range append(ev.ch[:], ev.hold[:]...) {
 		if c != nil {
 			c.Forget(key)
 		}

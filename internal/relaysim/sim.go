@@ -61,7 +61,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("%d peers: need at least 8", c.Peers)
 	case c.Probe <= 0 || c.Tick < c.Probe || c.Tick%c.Probe != 0:
 		return fmt.Errorf("tick %v must be a positive multiple of probe %v", c.Tick, c.Probe)
-	case c.Model > ModelNoShares:
+	case c.Model > ModelNoCells:
 		return fmt.Errorf("unknown model %d", c.Model)
 	case c.Duration <= 0 || c.Warmup < 0 || c.Degree < 2 || c.Decisions < 1 || c.VivaldiEvery <= 0:
 		return fmt.Errorf("bad durations or counts in %+v", c)

@@ -90,13 +90,14 @@ const (
 	ModelFull     Model = iota // the protocol
 	ModelNoFloor               // no floor under estimated legs
 	ModelNoShares              // no access-share model at all (and so no floor)
+	ModelNoCells               // peers publish no Wi-Fi cell (no shared-air penalty)
 )
 
-var modelNames = []string{"full", "no-floor", "no-shares"}
+var modelNames = []string{"full", "no-floor", "no-shares", "no-cells"}
 
 func (m Model) String() string { return modelNames[m] }
 
-// ParseModel reads full, no-floor or no-shares.
+// ParseModel reads full, no-floor, no-shares or no-cells.
 func ParseModel(s string) (Model, bool) {
 	i := indexOf(modelNames, s)
 	return Model(max(i, 0)), i >= 0
@@ -218,7 +219,7 @@ func (ev *evaluator) carry() {
 		if !d.active {
 			continue
 		}
-		if id, ok := ev.sel.Current(d.key); ok {
+		if id, ok := ev.chooser(d.purpose, Selection).Current(d.key); ok {
 			if n := ev.byID[id]; n != nil {
 				counts[n.idx]++
 			}

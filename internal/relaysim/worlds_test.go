@@ -152,6 +152,9 @@ func TestParseWorldAndModel(t *testing.T) {
 	if _, ok := ParseWorld("wormholes"); ok {
 		t.Fatal("unknown world accepted")
 	}
+	if m, ok := ParseModel("no-cells"); !ok || m != ModelNoCells || m.String() != "no-cells" {
+		t.Fatalf("ParseModel(no-cells) = %v, %v", m, ok)
+	}
 	if m, ok := ParseModel("no-shares"); !ok || m != ModelNoShares {
 		t.Fatalf("ParseModel = %v, %v", m, ok)
 	}

@@ -53,6 +53,8 @@ const (
 	FrameUrgent           uint8 = 33
 	FrameAlert            uint8 = 34
 	FramePTT              uint8 = 35
+	FrameFarPing          uint8 = 36
+	FrameFarPong          uint8 = 37
 
 	// FrameFirstBulk is the first application type carried on the bulk lane.
 	FrameFirstBulk uint8 = 64
@@ -120,6 +122,8 @@ var Frames = [256]Entry{
 	FrameUrgent:           {"FrameUrgent", "urgent", "urgent/doc.go", "type 33  urgent"},
 	FrameAlert:            {"FrameAlert", "urgent", "urgent/doc.go", "type 34  alert"},
 	FramePTT:              {"FramePTT", "talkgroup", "talkgroup/doc.go", "type 35  ptt"},
+	FrameFarPing:          {"FrameFarPing", "linkquality", "linkquality/farping.go", "type 36 far ping"},
+	FrameFarPong:          {"FrameFarPong", "linkquality", "linkquality/farping.go", "type 37 far pong"},
 
 	FrameFileChunk:       {"FrameFileChunk", "files", "files/doc.go", "type 64 chunk"},
 	FrameFileSealedChunk: {"FrameFileSealedChunk", "files", "files/doc.go", "type 65 sealed chunk"},

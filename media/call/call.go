@@ -34,9 +34,8 @@ type call struct {
 	muted        bool
 	invited      time.Time
 	firstAudio   time.Time
-	urgent       bool  // an urgent call (Message.Urgent); set before the call is shared
-	dtmfSec      int64 // unix second and digits counted in it (dtmf.go)
-	dtmfCount    int
+	urgent       bool      // an urgent call (Message.Urgent); set before the call is shared
+	dtmfRate     perSecond // digits received this second (dtmf.go)
 	// After a mixer loss (mixerfailover.go): the successor list, whether this
 	// node is still waiting for one to take over, and one ReasonMixerMoved
 	// invite that came before this node noticed the loss.
@@ -44,9 +43,8 @@ type call struct {
 	seeking      bool
 	deferred     *Message
 	deferredFrom identity.PeerID
-	deferredCand []string // its trickled candidates, at most maxPendingCandidates
-	holdSec      int64    // unix second and hold changes counted in it (hold.go)
-	holdCount    int
+	deferredCand []string  // its trickled candidates, at most maxPendingCandidates
+	holdRate     perSecond // hold changes received this second (hold.go)
 }
 
 func newCall(m *Manager, id ID, host identity.PeerID, outgoing bool) *call {

@@ -49,25 +49,7 @@ func (m *Manager) SendDTMF(id ID, digits string) error {
 	if !ValidDigits(digits) {
 		return ErrDigits
 	}
-	c, err := m.get(id)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	var to []identity.PeerID
-	for _, p := range c.participants {
-		if p != m.cfg.Self && !c.gone[p] {
-			to = append(to, p)
-		}
-	}
-	c.mu.Unlock()
-	var first error
-	for _, p := range to {
-		if err := m.cfg.Send(p, &Message{Kind: KindDTMF, Call: id, Digits: digits}); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	return m.sendToOthers(id, &Message{Kind: KindDTMF, Call: id, Digits: digits})
 }
 
 // onDTMF reports a participant's digits, at most maxDigitsPerSec a second
@@ -76,13 +58,8 @@ func (m *Manager) onDTMF(c *call, from identity.PeerID, msg *Message) {
 	if msg.Digits == "" {
 		return
 	}
-	now := m.cfg.Now().Unix()
 	c.mu.Lock()
-	if now != c.dtmfSec {
-		c.dtmfSec, c.dtmfCount = now, 0
-	}
-	c.dtmfCount += len(msg.Digits)
-	over := c.dtmfCount > maxDigitsPerSec
+	over := !c.dtmfRate.allow(m.cfg.Now(), len(msg.Digits), maxDigitsPerSec)
 	c.mu.Unlock()
 	if over {
 		m.dtmfDropped.Add(uint64(len(msg.Digits)))

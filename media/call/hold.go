@@ -31,29 +31,11 @@ func (Held) callEvent() {}
 // SendHold tells everyone else still in call id that this participant put
 // the call on hold (on) or resumed it.
 func (m *Manager) SendHold(id ID, on bool) error {
-	c, err := m.get(id)
-	if err != nil {
-		return err
-	}
 	v := HoldOff
 	if on {
 		v = HoldOn
 	}
-	c.mu.Lock()
-	var to []identity.PeerID
-	for _, p := range c.participants {
-		if p != m.cfg.Self && !c.gone[p] {
-			to = append(to, p)
-		}
-	}
-	c.mu.Unlock()
-	var first error
-	for _, p := range to {
-		if err := m.cfg.Send(p, &Message{Kind: KindHold, Call: id, Hold: v}); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	return m.sendToOthers(id, &Message{Kind: KindHold, Call: id, Hold: v})
 }
 
 // onHold reports a participant's hold change, at most maxHoldsPerSec a
@@ -62,13 +44,8 @@ func (m *Manager) onHold(c *call, from identity.PeerID, msg *Message) {
 	if msg.Hold != HoldOn && msg.Hold != HoldOff {
 		return
 	}
-	now := m.cfg.Now().Unix()
 	c.mu.Lock()
-	if now != c.holdSec {
-		c.holdSec, c.holdCount = now, 0
-	}
-	c.holdCount++
-	over := c.holdCount > maxHoldsPerSec
+	over := !c.holdRate.allow(m.cfg.Now(), 1, maxHoldsPerSec)
 	c.mu.Unlock()
 	if over {
 		m.holdsDropped.Add(1)

@@ -1,10 +1,9 @@
 package call
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"parley/internal/randid"
 
 	"parley/identity"
 	"parley/internal/wire"
@@ -52,27 +51,13 @@ func (k Kind) String() string {
 }
 
 // ID identifies a call.
-type ID [16]byte
+type ID = randid.ID
 
 // NewID returns a random call ID.
-func NewID() ID {
-	var id ID
-	rand.Read(id[:])
-	return id
-}
+func NewID() ID { return randid.New() }
 
-func (id ID) String() string { return hex.EncodeToString(id[:]) }
-
-// ParseID reads the hex form String writes.
-func ParseID(s string) (ID, error) {
-	var id ID
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != len(id) {
-		return id, fmt.Errorf("call id %q: want %d hex characters", s, 2*len(id))
-	}
-	copy(id[:], b)
-	return id, nil
-}
+// ParseID reads the hex form ID.String writes.
+func ParseID(s string) (ID, error) { return randid.Parse("call id", s) }
 
 // Relay is a TURN relay offered for one call.
 type Relay struct {

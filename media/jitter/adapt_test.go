@@ -178,3 +178,66 @@ func TestStalledPlayoutCatchesUp(t *testing.T) {
 		t.Fatalf("after the stall, delay %v..%v (%+v)", lo, hi, b.Stats())
 	}
 }
+
+// The path's delay steps up by more than the largest target and stays there (a
+// relay swapped for a slower one, a sender that fell behind real time under load
+// and stayed behind): every packet then arrives after its frame was played. The
+// buffer used to count them all Late and play silence until the old fastest path
+// left its 10 s window — seen as the silent tail of TestCallStaysContinuous-
+// AtFivePercentLoss on a loaded machine and under Wine. It must re-anchor within
+// a few frames and play the rest.
+func TestLastingDelayStepReanchors(t *testing.T) {
+	for _, step := range []time.Duration{300 * time.Millisecond, 600 * time.Millisecond, 900 * time.Millisecond} {
+		t.Run(step.String(), func(t *testing.T) {
+			delay := func(i int) time.Duration {
+				if i >= 100 {
+					return 5*time.Millisecond + step
+				}
+				return 5 * time.Millisecond
+			}
+			b := New(Config{})
+			out := untilLast(run(b, stream(400, 0, 0, delay), 460, frameDur, 0))
+			got := normals(out)
+			checkIncreasing(t, got)
+			st := b.Stats()
+			// After the step: at most ~250 ms of audio (a dozen frames) lost while
+			// the lateness is recognised and the target refilled.
+			after := 0
+			for _, i := range got {
+				if i >= 100 {
+					after++
+				}
+			}
+			t.Logf("step %v: played %d of the 300 frames after it; %+v", step, after, st)
+			if after < 300-15 {
+				t.Fatalf("step %v: only %d of the 300 frames after it played", step, after)
+			}
+		})
+	}
+}
+
+// A stall that delivers its packets in one burst and then recovers is a spike,
+// not a slower path: it must not restart the timeline (the target absorbs it as
+// before), however many of the burst's packets are late.
+func TestStallBurstDoesNotReanchor(t *testing.T) {
+	delay := func(i int) time.Duration {
+		if i >= 100 && i < 115 { // held 300 ms, then released together
+			return 5*time.Millisecond + time.Duration(115-i)*frameDur
+		}
+		return 5 * time.Millisecond
+	}
+	b := New(Config{})
+	out := untilLast(run(b, stream(300, 0, 0, delay), 360, frameDur, 0))
+	got := normals(out)
+	checkIncreasing(t, got)
+	st := b.Stats()
+	if st.Late == 0 {
+		t.Fatalf("the burst made nothing late, so this tests nothing: %+v", st)
+	}
+	if st.Resyncs != 0 {
+		t.Fatalf("a one-off stall restarted the timeline: %+v", st)
+	}
+	if len(got) < 280 {
+		t.Fatalf("played %d of 300 around a 300 ms stall: %+v", len(got), st)
+	}
+}

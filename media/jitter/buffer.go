@@ -93,6 +93,11 @@ type Buffer struct {
 	emptyRun  int   // Pops in a row with nothing buffered
 	sinceSkip int
 
+	// A run of late packets with no packet on time between them: whether one is
+	// going on, and the arrival (ns) of its first packet (reanchorAfter).
+	lateRun  bool
+	lateFrom int64
+
 	st Stats
 }
 
@@ -157,10 +162,21 @@ func (b *Buffer) Push(p Packet) {
 	}
 	if b.started && (seq < b.nextSeq || ts < b.playTS-b.frame/2) {
 		b.st.Late++
-		// Late means the target was too small: grow by at least a frame now.
-		b.t.raise(float64(b.t.target+b.tsToNs(b.frame)), arrival)
-		return
+		if !b.lateRun {
+			b.lateRun, b.lateFrom = true, arrival
+		}
+		if arrival-b.lateFrom < int64(reanchorAfter) {
+			// Late means the target was too small: grow by at least a frame now.
+			b.t.raise(float64(b.t.target+b.tsToNs(b.frame)), arrival)
+			return
+		}
+		// Late for a while, not in one burst: the path itself got slower than
+		// any target absorbs. Start a timeline on it, keeping this packet.
+		b.resync()
+		b.t.restart()
+		b.t.observe(arrival, d)
 	}
+	b.lateRun = false
 	b.insert(entry{seq: seq, ts: ts, payload: p.Payload})
 }
 

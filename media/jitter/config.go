@@ -43,6 +43,14 @@ const (
 	// skipEvery limits frame drops during speech, so that shrinking the delay is
 	// spread out instead of audible as a jump.
 	skipEvery = 5
+	// reanchorAfter: packets that keep arriving late, with none on time, for this
+	// long mean the path got slower for good (by more than MaxDelay, less than
+	// the 1 s taken as a new timeline), and the buffer starts a timeline on the
+	// new path instead of playing silence until the old fastest transit leaves
+	// its 10 s window. A delay spike delivers its late packets in one burst, far
+	// shorter than this (TestLastingDelayStepReanchors,
+	// TestLatePacketGrowsTargetThenItDecays).
+	reanchorAfter = 100 * time.Millisecond
 	// seenWindow is how many recent sequence numbers duplicate detection remembers.
 	seenWindow = 512
 )

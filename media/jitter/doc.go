@@ -24,7 +24,12 @@
 // jitter as a margin), clamped to [MinDelay, MaxDelay]. It grows at once when a packet
 // arrives with more delay than the target, or arrives after its frame was played
 // (late), and decays only after two quiet seconds, with a 5 s time constant: a spike
-// costs a little extra latency for a while, never a string of late packets.
+// costs a little extra latency for a while, never a string of late packets. When
+// packets keep arriving late for 100 ms with none on time between them, the path
+// itself got slower by more than MaxDelay (a slower relay, a sender left behind real
+// time): the buffer then starts a new timeline on that path rather than playing
+// silence until the old fastest transit leaves its 10 s window. A stall's burst of
+// late packets arrives in far less than 100 ms and only raises the target.
 //
 // Pop compares the frame it is about to play with the one that is due. More than
 // half a frame early, it plays one extra frame (concealment, or silence in a gap) and
