@@ -153,6 +153,7 @@ bench: deps-test deps-bench build
 	$(GO) test -run '^$$' -bench . -benchmem ./media/opus/ ./media/jitter/ ./media/voice/ ./media/signal/
 	$(GO) test $(TAGS) -run '^$$' -bench ScrollHistory -benchtime 5000x ./app/
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchcall -bin "$(CURDIR)/$(BIN)"
+	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchcall -bin "$(CURDIR)/$(BIN)" -sip
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchdisc -bin "$(CURDIR)/$(BIN)"
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchchat -bin "$(CURDIR)/$(BIN)"
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchfiles -bin "$(CURDIR)/$(BIN)"

@@ -38,22 +38,34 @@ type phone struct {
 // SIP trace on stdout (-s) so the test can see the requests it got.
 func startPhone(t *testing.T, h *netlab.Host, seg *netlab.Segment, registrar, account string) *phone {
 	t.Helper()
+	return startPhoneCodecs(t, h, seg, registrar, account, "g711.so")
+}
+
+// startPhoneCodecs is startPhone with these codec modules, in the order of
+// the phone's offer.
+func startPhoneCodecs(t *testing.T, h *netlab.Host, seg *netlab.Segment, registrar, account string, codecs ...string) *phone {
+	t.Helper()
 	if _, err := exec.LookPath("baresip"); err != nil {
 		t.Skip("baresip is not installed (make test-deps)")
 	}
 	dir := t.TempDir()
-	config := strings.Join([]string{
+	var modules []string
+	for _, c := range codecs {
+		modules = append(modules, "module "+c)
+	}
+	config := strings.Join(append(append([]string{
 		"poll_method epoll",
 		"sip_listen " + h.IP(seg) + ":5060",
 		"module_path /usr/lib/baresip/modules",
-		"module g711.so", "module ausine.so", "module aufile.so", "module sndfile.so",
+	}, modules...),
+		"module ausine.so", "module aufile.so", "module sndfile.so",
 		"module_app account.so", "module_app contact.so", "module_app menu.so", "module_app ctrl_tcp.so",
 		"ctrl_tcp_listen 127.0.0.1:4444",
 		// ausine makes 48 kHz stereo only; baresip resamples to the codec's.
 		"audio_source ausine,440", "ausrc_srate 48000", "ausrc_channels 2",
 		"audio_player aufile,/dev/null", "auplay_srate 48000",
 		"snd_path " + dir,
-	}, "\n") + "\n"
+	), "\n") + "\n"
 	files := map[string]string{
 		"config":   config,
 		"accounts": account + "\n",
@@ -127,8 +139,9 @@ func (p *phone) waitOutput(t *testing.T, s string, timeout time.Duration) {
 }
 
 // heard is the newest call's decoded audio as the phone played it (sndfile's
-// dump-…-dec.wav, 16-bit mono at 8 kHz), resampled to 48 kHz by repetition
-// (the tone judge looks at one frequency; repetition keeps it).
+// dump-…-dec.wav, 16-bit at the codec's rate: G.711's 8 kHz mono, Opus's
+// 48 kHz stereo), its first channel at 48 kHz (8 kHz repeated: the tone
+// judge looks at one frequency; repetition keeps it).
 func (p *phone) heard(t *testing.T) []int16 {
 	t.Helper()
 	names, _ := filepath.Glob(filepath.Join(p.dir, "dump-*-dec.wav"))
@@ -143,10 +156,16 @@ func (p *phone) heard(t *testing.T) []int16 {
 	if i < 0 || len(raw) < i+8 {
 		t.Fatalf("%s: not a WAV", names[len(names)-1])
 	}
+	if len(raw) < 28 || string(raw[12:16]) != "fmt " {
+		t.Fatalf("%s: no fmt chunk where expected", names[len(names)-1])
+	}
+	channels, rate := int(binary.LittleEndian.Uint16(raw[22:])), int(binary.LittleEndian.Uint32(raw[24:]))
+	if channels < 1 || channels > 2 || (rate != 8000 && rate != audio.SampleRate) {
+		t.Fatalf("%s: %d channels at %d Hz", names[len(names)-1], channels, rate)
+	}
 	raw = raw[i+8:]
-	rate := 8000
 	out := make([]int16, 0, len(raw)/2*audio.SampleRate/rate)
-	for k := 0; k+1 < len(raw); k += 2 {
+	for k := 0; k+1 < len(raw); k += 2 * channels {
 		v := int16(binary.LittleEndian.Uint16(raw[k:]))
 		for range audio.SampleRate / rate {
 			out = append(out, v)
@@ -254,6 +273,69 @@ func TestSIPPhones(t *testing.T) {
 			t.Fatal(err)
 		}
 		q.kill()
+	})
+
+	// A phone that offers Opus (baresip's opus module, opus/48000/2 before
+	// PCMU): h negotiates it and, in this 1:1 call, forwards its packets to
+	// a's call and a's to it without decoding or encoding (docs/sip.md).
+	t.Run("an Opus phone's packets pass through h", func(t *testing.T) {
+		if _, err := h.Request(map[string]any{"cmd": "sip_account", "user": "radio3", "password": "rightpass3"}, 5*time.Second, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		o := startPhoneCodecs(t, hq, c.seg, registrar, fmt.Sprintf("<sip:radio3@%s>;auth_pass=rightpass3;regint=60;answermode=auto", registrar), "opus.so", "g711.so")
+		var dev string
+		for deadline := time.Now().Add(15 * time.Second); dev == ""; time.Sleep(100 * time.Millisecond) {
+			for _, x := range accounts() {
+				if x["user"] == "radio3" && x["registered"] == true {
+					dev = x["id"].(string)
+				}
+			}
+			if dev == "" && time.Now().After(deadline) {
+				t.Fatalf("the Opus phone never registered: %v", accounts())
+			}
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if v := a.roster()[dev]; v != nil && v.Online {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("a never saw the Opus phone online")
+			}
+		}
+		before := h.counters()
+		id := must(a.Call(dev)).on(a)
+		if _, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == id }); err != nil {
+			t.Fatalf("the call never became active: %v", err)
+		}
+		start := len(readWAV(t, wav))
+		time.Sleep(3 * time.Second)
+		a.ok(a.Hangup(id))
+		o.waitOutput(t, "BYE sip:", 10*time.Second)
+		got := readWAV(t, wav)
+		if len(got) < start+2*audio.SampleRate {
+			t.Fatalf("a recorded %d samples during the call", len(got)-start)
+		}
+		judgeTone(t, "a (from the Opus phone)", got[start+audio.SampleRate:], 440, 700)
+		heard := o.heard(t)
+		if len(heard) < 2*audio.SampleRate {
+			t.Fatalf("the Opus phone recorded %d samples", len(heard))
+		}
+		judgeTone(t, "the Opus phone", heard[audio.SampleRate:], 700, 440)
+		// h counts the call's media once the phone's dialog is over.
+		var after map[string]float64
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			after = h.counters()
+			if after["sip_opus_passed_in"] > before["sip_opus_passed_in"] || time.Now().After(deadline) {
+				break
+			}
+		}
+		d := func(k string) float64 { return after[k] - before[k] }
+		t.Logf("h forwarded %v packets from the phone and %v to it; decoded %v, encoded %v", d("sip_opus_passed_in"), d("sip_opus_passed_out"), d("sip_opus_decoded"), d("sip_opus_encoded"))
+		if d("sip_opus_passed_in") < 50 || d("sip_opus_passed_out") < 50 || d("sip_opus_decoded") != 0 || d("sip_opus_encoded") != 0 {
+			t.Fatalf("h's Opus counters: passed in %v, out %v, decoded %v, encoded %v; want passthrough only",
+				d("sip_opus_passed_in"), d("sip_opus_passed_out"), d("sip_opus_decoded"), d("sip_opus_encoded"))
+		}
+		o.kill()
 	})
 
 	// regint 10: baresip asks for 10 s and refreshes before; killed, it

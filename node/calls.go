@@ -42,7 +42,8 @@ func (n *Node) setupCalls() error {
 	n.calls, err = call.New(call.Config{
 		Self:            n.id.ID,
 		Send:            n.sendCallMessage,
-		OpenAudio:       n.openCallAudio, // sounds.go: the sounds mixed in
+		OpenAudio:       n.openCallAudio,   // sounds.go: the sounds mixed in
+		Passthrough:     n.opusPassthrough, // devicemedia.go: a phone speaking Opus
 		NeedsRelay:      func(p identity.PeerID) bool { return !n.ov.Linked(p) },
 		RelayCandidates: n.voiceRelays,
 		IssueRelay:      n.issueRelay,

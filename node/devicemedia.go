@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 
+	"parley/media/call"
 	"parley/media/rtpbridge"
 )
 
@@ -25,13 +26,14 @@ func (n *Node) OnLAN(a netip.Addr) bool {
 }
 
 // SIPOffer opens an RTP session toward the phone at phone and returns this
-// end's SDP offer (PCMU, PCMA); SIPAccept completes it with the phone's answer.
+// end's SDP offer (Opus, PCMU, PCMA, DTMF); SIPAccept completes it with the
+// phone's answer.
 func (n *Node) SIPOffer(phone netip.Addr) (string, error) {
 	b, err := n.openRTP(phone)
 	if err != nil {
 		return "", err
 	}
-	return b.SDP(rtpbridge.SendRecv, rtpbridge.PTPCMU, rtpbridge.PTPCMA, rtpbridge.PTEvent), nil
+	return b.SDP(rtpbridge.SendRecv, rtpbridge.PTOpus, rtpbridge.PTPCMU, rtpbridge.PTPCMA, rtpbridge.PTEvent), nil
 }
 
 // SIPAccept takes the phone's SDP answer to SIPOffer.
@@ -73,22 +75,46 @@ func answerSDP(b *rtpbridge.Bridge, m rtpbridge.Media) string {
 	return b.SDP(m.Dir.Answer(), m.PT)
 }
 
-// SIPMediaEnd closes the phone's RTP session (the call ended).
-func (n *Node) SIPMediaEnd() {
+// SIPMedia is what a phone's RTP session carried (SIPMediaEnd): packets
+// from the phone, and its Opus packets forwarded as they were or
+// transcoded (media/rtpbridge/opus.go).
+type SIPMedia struct {
+	RTPIn                                                 uint64
+	OpusPassedIn, OpusPassedOut, OpusDecoded, OpusEncoded uint64
+}
+
+// SIPMediaEnd closes the phone's RTP session (the call ended) and says what
+// it carried (zero without a session).
+func (n *Node) SIPMediaEnd() SIPMedia {
 	n.media.mu.Lock()
 	b := n.media.rtp
 	n.media.rtp = nil
 	n.media.mu.Unlock()
-	if b != nil {
-		st := b.Stats()
-		n.log.Debug("sip media ended", "in", st.PacketsIn, "out", st.PacketsOut, "drop_source", st.DropSource,
-			"drop_pt", st.DropPT, "drop_queue", st.DropQueue, "silent", st.SilentReads)
-		n.stats.Add("sip_rtp_in", st.PacketsIn)
-		n.stats.Add("sip_rtp_dropped", st.DropSource+st.DropMalformed+st.DropPT+st.DropSize+st.DropRate+st.DropQueue+st.DropEvent)
-		n.stats.Add("sip_dtmf_in", st.EventsIn)
-		n.stats.Add("sip_rtp_held", st.HeldFrames)
-		b.Close()
+	if b == nil {
+		return SIPMedia{}
 	}
+	st, ops := b.Stats(), b.OpusStats()
+	n.log.Debug("sip media ended", "in", st.PacketsIn, "out", st.PacketsOut, "drop_source", st.DropSource,
+		"drop_pt", st.DropPT, "drop_queue", st.DropQueue, "silent", st.SilentReads,
+		"opus_passed_in", ops.PassedIn, "opus_passed_out", ops.PassedOut, "opus_decoded", ops.Decoded, "opus_encoded", ops.Encoded)
+	n.stats.Add("sip_rtp_in", st.PacketsIn)
+	n.stats.Add("sip_rtp_dropped", st.DropSource+st.DropMalformed+st.DropPT+st.DropSize+st.DropRate+st.DropQueue+st.DropEvent+ops.NotTwenty+ops.Failed)
+	n.stats.Add("sip_dtmf_in", st.EventsIn)
+	n.stats.Add("sip_rtp_held", st.HeldFrames)
+	b.Close()
+	return SIPMedia{RTPIn: st.PacketsIn, OpusPassedIn: ops.PassedIn, OpusPassedOut: ops.PassedOut, OpusDecoded: ops.Decoded, OpusEncoded: ops.Encoded}
+}
+
+// CountSIPMedia adds a phone's call media to this (the registrar's) node's
+// counters: the device node's own are not in the host's `counters`.
+// sip_opus_passed_in/out against sip_opus_decoded/encoded shows whether
+// the host forwarded the phone's Opus or transcoded it.
+func (n *Node) CountSIPMedia(m SIPMedia) {
+	n.stats.Add("sip_rtp_in", m.RTPIn)
+	n.stats.Add("sip_opus_passed_in", m.OpusPassedIn)
+	n.stats.Add("sip_opus_passed_out", m.OpusPassedOut)
+	n.stats.Add("sip_opus_decoded", m.OpusDecoded)
+	n.stats.Add("sip_opus_encoded", m.OpusEncoded)
 }
 
 // sipMedia parses and checks a phone's SDP: its media must be on the LAN.
@@ -142,4 +168,17 @@ func localAddrToward(a netip.Addr) (netip.Addr, error) {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+}
+
+// opusPassthrough is the call manager's Passthrough: the phone's RTP session
+// when there is one (media/call/passthrough.go forwards only when it
+// negotiated Opus). A phone has one handset, so its node has one call with
+// audio at a time.
+func (n *Node) opusPassthrough() call.Passthrough {
+	n.media.mu.Lock()
+	defer n.media.mu.Unlock()
+	if n.media.rtp == nil {
+		return nil
+	}
+	return n.media.rtp
 }

@@ -114,7 +114,7 @@ func (d *device) ringPhone(in node.CallIncoming) {
 	c := &call{parley: in.Call, states: make(chan node.CallState, 16), gone: d.dev.Done(), n: n, phone: ip}
 	s.addCall(c)
 	defer s.dropCall(c)
-	defer n.SIPMediaEnd()
+	defer func() { s.n.CountSIPMedia(n.SIPMediaEnd()) }()
 	offer, err := n.SIPOffer(ip)
 	if err != nil {
 		s.log.Warn("sip: no media for the phone", "err", err)
@@ -289,7 +289,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
 		return
 	}
-	defer n.SIPMediaEnd()
+	defer func() { s.n.CountSIPMedia(n.SIPMediaEnd()) }()
 	contact := sip.Uri{}
 	if ch := req.Contact(); ch != nil {
 		contact = ch.Address

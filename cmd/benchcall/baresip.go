@@ -74,14 +74,21 @@ func toneWAV(path string, secs int) error {
 }
 
 func startPhone(p *proc, ip, dir, wav string, srtp bool) (*phone, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
 	modules := []string{"module opus.so", "module aufile.so"}
 	account := fmt.Sprintf("<sip:%s@%s>;regint=0;answermode=auto", p.name, ip)
 	if srtp {
 		modules = append(modules, "module srtp.so")
 		account += ";mediaenc=srtp-mand"
+	}
+	return startBaresip(p.host, ip, dir, wav, modules, account)
+}
+
+// startBaresip runs baresip in h's namespace with the given codec modules
+// (their order is the order of its SDP offer) and one account line; its
+// microphone is wav, its speaker /dev/null.
+func startBaresip(h *netlab.Host, ip, dir, wav string, modules []string, account string) (*phone, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
 	}
 	config := strings.Join(append(append([]string{
 		"poll_method epoll",
@@ -105,7 +112,7 @@ func startPhone(p *proc, ip, dir, wav string, srtp bool) (*phone, error) {
 	if err != nil {
 		return nil, err
 	}
-	ph.cmd = p.host.Command(context.Background(), "baresip", "-f", dir)
+	ph.cmd = h.Command(context.Background(), "baresip", "-f", dir)
 	ph.cmd.Stdout, ph.cmd.Stderr = log, log
 	if err := ph.cmd.Start(); err != nil {
 		return nil, err
@@ -113,7 +120,7 @@ func startPhone(p *proc, ip, dir, wav string, srtp bool) (*phone, error) {
 	go func() { ph.cmd.Wait(); log.Close(); close(ph.exited) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for ph.ctl == nil {
-		err := p.host.Do(func() error {
+		err := h.Do(func() error {
 			c, err := net.DialTimeout("tcp", "127.0.0.1:4444", time.Second)
 			ph.ctl = c
 			return err

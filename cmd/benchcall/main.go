@@ -36,10 +36,15 @@ func main() {
 	groups := flag.Bool("groups", true, "also measure the 4-party mesh and the 5-party mixed call (false: profile a 1:1 call alone)")
 	flag.IntVar(&bareRounds, "baresip-rounds", 3, "rounds of the comparison with baresip (0: skip it)")
 	flag.BoolVar(&onlyBaresip, "only-baresip", false, "run the comparison with baresip alone")
+	sip := flag.Bool("sip", false, "measure SIP phone calls through a Parley registrar instead (sip.go); -baresip-rounds rounds")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "benchcall: needs root (network namespaces)")
 		os.Exit(2)
+	}
+	run := run
+	if *sip {
+		run = func(bin string, _ int, window time.Duration, _ bool) error { return runSIP(bin, bareRounds, window) }
 	}
 	if err := run(*bin, *calls, *window, *groups); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcall:", err)

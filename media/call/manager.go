@@ -53,6 +53,9 @@ type Config struct {
 	// refuses its credentials: its parties said it ended, or the asker moved
 	// on to another call.
 	RevokeRelay func(call ID, asker, peer identity.PeerID)
+	// Passthrough, if set, is this node's audio device when it can carry
+	// Opus itself (a SIP phone, passthrough.go), else nil.
+	Passthrough func() Passthrough
 	// Count adds one to a named counter (nil: not counted).
 	Count func(name string)
 	// ChooseMixer picks the participant that mixes a call larger than MaxMesh

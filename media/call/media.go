@@ -37,6 +37,10 @@ type callAudio struct {
 	pk     rtpopus.Packetizer          // for the shared track
 	muted  atomic.Bool
 	sent   atomic.Uint64
+	// fwd is the device while the call forwards its Opus (passthrough.go);
+	// passed counts the packets it sent that way.
+	fwd    atomic.Pointer[passBox]
+	passed atomic.Uint64
 	once   sync.Once
 	// started is closed when the first leg connects: the loop reads nothing
 	// from the source before, so a file or tone source starts at its
@@ -227,19 +231,34 @@ func (a *callAudio) run() error {
 	case <-a.c.ctx.Done():
 		return nil
 	}
+	defer func() {
+		if b := a.fwd.Swap(nil); b != nil {
+			b.p.SetPassthrough(false)
+		}
+	}()
 	for a.c.ctx.Err() == nil {
-		if err := a.src.ReadFrame(mic); err != nil {
-			return fmt.Errorf("audio source: %w", err)
-		}
-		if a.muted.Load() {
-			clear(mic)
-		}
 		a.mu.Lock()
 		legs := make([]*legMedia, 0, len(a.legs))
 		for _, lm := range a.legs {
 			legs = append(legs, lm)
 		}
 		a.mu.Unlock()
+		// Decided before the source is read: a device switched to
+		// passthrough gives its packets, not a decoded frame.
+		pass := a.passthrough(legs)
+		if err := a.src.ReadFrame(mic); err != nil {
+			return fmt.Errorf("audio source: %w", err)
+		}
+		if pass != nil {
+			// The source paced this frame; its audio comes as packets.
+			if err := a.passFrame(pass, pkt); err != nil {
+				return fmt.Errorf("passthrough: %w", err)
+			}
+			continue
+		}
+		if a.muted.Load() {
+			clear(mic)
+		}
 		// What this node hears: every leg's frame.
 		clear(sum)
 		now := a.c.m.cfg.Now()
@@ -316,6 +335,9 @@ func (l *leg) receive(t *webrtc.TrackRemote) {
 		return
 	}
 	m := l.c.m
+	l.c.mu.Lock()
+	a := l.c.audio
+	l.c.mu.Unlock()
 	m.spawn(func() {
 		first := true
 		for {
@@ -329,6 +351,12 @@ func (l *leg) receive(t *webrtc.TrackRemote) {
 				l.mu.Lock()
 				l.firstAudio = now
 				l.mu.Unlock()
+			}
+			if a != nil {
+				if p := a.forwarding(); p != nil {
+					p.WriteOpus(pkt.Payload, pkt.Timestamp) // an error: the device closed with the call
+					continue
+				}
 			}
 			lm.recv.Push(pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, now)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/rtp"
 
 	"parley/media/audio"
+	"parley/media/opus"
 )
 
 const (
@@ -91,6 +92,16 @@ type Bridge struct {
 	dropSource, dropMalformed, dropPT, dropSize, dropRate, dropQueue atomic.Uint64
 	silentReads                                                      atomic.Uint64
 	heldFrames                                                       atomic.Uint64
+
+	// Opus (opus.go): packets from the phone, guarded by mu with the codec
+	// state and the passthrough mapping.
+	opusQ                                                                [][]byte
+	dec                                                                  *opus.Decoder
+	enc                                                                  *opus.Encoder
+	pcm                                                                  []int16
+	pass, passMapped                                                     bool
+	passOffset                                                           uint32
+	passedIn, passedOut, opusDecoded, opusEncoded, notTwenty, opusFailed atomic.Uint64
 
 	done chan struct{}
 }
@@ -203,6 +214,12 @@ func (b *Bridge) receive(pkt []byte, from netip.AddrPort, pcm8 []int16) {
 		return
 	}
 	b.packetsIn.Add(1)
+	if remote.Opus {
+		b.mu.Lock()
+		b.queueOpusLocked(p.Payload)
+		b.mu.Unlock()
+		return
+	}
 	dec := ulawDecode
 	if remote.PT == PTPCMA {
 		dec = alawDecode
@@ -216,6 +233,11 @@ func (b *Bridge) receive(pkt []byte, from netip.AddrPort, pcm8 []int16) {
 	s48 := make([]int16, len(s8)*ratio)
 	b.up.up(s48, s8)
 	b.part = append(b.part, s48...)
+	b.framePartLocked()
+}
+
+// framePartLocked moves whole frames from part to the queue (b.mu held).
+func (b *Bridge) framePartLocked() {
 	for len(b.part) >= audio.FrameSamples {
 		f := make([]int16, audio.FrameSamples)
 		copy(f, b.part)
@@ -245,6 +267,13 @@ func (s source) ReadFrame(dst []int16) error {
 	b := s.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.remote.Opus && b.pass { // the call takes the packets (ReadOpus)
+		clear(dst)
+		return nil
+	}
+	if b.remote.Opus {
+		b.decodeQueuedLocked()
+	}
 	if len(b.queue) == 0 {
 		clear(dst)
 		b.silentReads.Add(1)
@@ -275,7 +304,11 @@ func (s sink) WriteFrame(src []int16) error {
 		return nil // not negotiated yet: nowhere to send
 	}
 	if !remote.Dir.Receives() { // on hold: the frame's time passes unsent
-		b.ts += samples8k
+		if remote.Opus {
+			b.ts += audio.FrameSamples // 48 kHz clock
+		} else {
+			b.ts += samples8k
+		}
 		b.mu.Unlock()
 		b.heldFrames.Add(1)
 		return nil
@@ -291,6 +324,9 @@ func (s sink) WriteFrame(src []int16) error {
 			}
 			return nil
 		}
+	}
+	if remote.Opus {
+		return b.sendOpusFrameLocked(remote, src)
 	}
 	var s8 [samples8k]int16
 	down48to8(s8[:], src)
@@ -317,3 +353,31 @@ func (s sink) WriteFrame(src []int16) error {
 }
 
 func (s sink) Close() error { return nil }
+
+// sendOpusFrameLocked is Sink's write with Opus negotiated (b.mu held; it
+// unlocks): nothing while the call passes packets through, else one
+// encoded frame.
+func (b *Bridge) sendOpusFrameLocked(remote Media, src []int16) error {
+	if b.pass {
+		b.mu.Unlock()
+		return nil
+	}
+	payload := b.encodeLocked(src)
+	ts := b.ts
+	b.ts += audio.FrameSamples
+	if payload == nil {
+		b.mu.Unlock()
+		return nil
+	}
+	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: remote.PT, SequenceNumber: b.seq, Timestamp: ts, SSRC: b.ssrc}, Payload: payload}
+	b.seq++
+	out, err := p.Marshal()
+	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if _, err := b.conn.WriteToUDPAddrPort(out, remote.Addr); err == nil {
+		b.packetsOut.Add(1)
+	}
+	return nil
+}

@@ -108,6 +108,9 @@ func FuzzReceive(f *testing.F) {
 	raw, _ := p.Marshal()
 	f.Add(raw)
 	f.Add([]byte{0x80})
+	op := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96}, Payload: []byte{0xf8, 0xff, 0xfe}}
+	raw, _ = op.Marshal()
+	f.Add(raw)
 	from := netip.MustParseAddrPort("127.0.0.1:5000")
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		b := &Bridge{remote: Media{Addr: from, PT: PTPCMU}}
@@ -118,5 +121,14 @@ func FuzzReceive(f *testing.F) {
 		if len(b.queue) > queueFrames || len(b.part) >= audio.FrameSamples {
 			t.Fatalf("queue %d, part %d", len(b.queue), len(b.part))
 		}
+		// With Opus negotiated the packets are queued whole, as many.
+		o := &Bridge{remote: Media{Addr: from, PT: 96, Opus: true}}
+		for range queueFrames + 2 {
+			o.receive(pkt, from, pcm8)
+		}
+		if len(o.opusQ) > queueFrames {
+			t.Fatalf("opus queue %d", len(o.opusQ))
+		}
+		o.decodeQueuedLocked() // whatever it holds: decoded or counted, no panic
 	})
 }

@@ -83,8 +83,12 @@ func (b *Bridge) SDP(dir Direction, pts ...uint8) string {
 	b.mu.Lock()
 	b.sdpVersion++
 	v := b.sdpVersion
+	opusPT := uint8(PTOpus)
+	if b.remote.Opus { // answering: the phone's number for it
+		opusPT = b.remote.PT
+	}
 	b.mu.Unlock()
-	return buildSDP(b.LocalAddr(), b.sdpSession, v, dir, pts)
+	return buildSDP(b.LocalAddr(), b.sdpSession, v, dir, opusPT, pts)
 }
 
 // KeepAddr is m with the address of prev when m names none (c=0.0.0.0):

@@ -42,6 +42,9 @@ type Media struct {
 	EventPT uint8
 	// Dir is the stream's direction from the phone's side (hold.go).
 	Dir Direction
+	// Opus: PT is the stream's opus/48000/2 (dynamic, opus.go) instead of
+	// G.711.
+	Opus bool
 }
 
 // ParseSDP reads the first audio stream of an SDP body that offers PCMU or
@@ -78,12 +81,18 @@ func ParseSDP(body []byte) (Media, error) {
 		if ip.IsUnspecified() { // RFC 2543 hold: send nothing to this stream
 			dir = dir.withoutReceive()
 		}
+		opusPT := rtpmapPT(m, "opus/48000/2")
 		for _, f := range m.MediaName.Formats {
 			pt, err := strconv.Atoi(f)
+			addr := netip.AddrPortFrom(ip.Unmap(), uint16(m.MediaName.Port.Value))
+			if err == nil && opusPT != 0 && pt == int(opusPT) {
+				// No DTMF beside Opus (opus.go).
+				return Media{Addr: addr, PT: opusPT, Dir: dir, Opus: true}, nil
+			}
 			if err != nil || (pt != PTPCMU && pt != PTPCMA) {
 				continue
 			}
-			return Media{Addr: netip.AddrPortFrom(ip.Unmap(), uint16(m.MediaName.Port.Value)), PT: uint8(pt), EventPT: eventPT(m), Dir: dir}, nil
+			return Media{Addr: addr, PT: uint8(pt), EventPT: eventPT(m), Dir: dir}, nil
 		}
 	}
 	return Media{}, ErrNoAudio
@@ -91,13 +100,16 @@ func ParseSDP(body []byte) (Media, error) {
 
 // eventPT finds "a=rtpmap:N telephone-event/8000" for a dynamic N among
 // the stream's formats.
-func eventPT(m *sdp.MediaDescription) uint8 {
+func eventPT(m *sdp.MediaDescription) uint8 { return rtpmapPT(m, "telephone-event/8000") }
+
+// rtpmapPT finds "a=rtpmap:N enc" for a dynamic N among the stream's formats.
+func rtpmapPT(m *sdp.MediaDescription, want string) uint8 {
 	for _, a := range m.Attributes {
 		if a.Key != "rtpmap" {
 			continue
 		}
 		num, enc, ok := strings.Cut(a.Value, " ")
-		if !ok || !strings.EqualFold(strings.TrimSpace(enc), "telephone-event/8000") {
+		if !ok || !strings.EqualFold(strings.TrimSpace(enc), want) {
 			continue
 		}
 		pt, err := strconv.Atoi(num)
@@ -110,12 +122,15 @@ func eventPT(m *sdp.MediaDescription) uint8 {
 }
 
 // BuildSDP is this end's SDP: audio at local, offering pts in that order;
-// a dynamic pt (96–127) is telephone-event/8000 with events 0–15 (DTMF).
+// PTOpus is opus/48000/2, another dynamic pt (96–127) telephone-event/8000
+// with events 0–15 (DTMF).
 func BuildSDP(local netip.AddrPort, session uint64, pts ...uint8) string {
-	return buildSDP(local, session, session, SendRecv, pts)
+	return buildSDP(local, session, session, SendRecv, PTOpus, pts)
 }
 
-func buildSDP(local netip.AddrPort, session, version uint64, dir Direction, pts []uint8) string {
+// buildSDP writes the SDP; among pts, opusPT is opus/48000/2 (opus.go) and
+// any other dynamic one telephone-event/8000.
+func buildSDP(local netip.AddrPort, session, version uint64, dir Direction, opusPT uint8, pts []uint8) string {
 	family := "IP4"
 	if local.Addr().Is6() {
 		family = "IP6"
@@ -134,6 +149,9 @@ func buildSDP(local netip.AddrPort, session, version uint64, dir Direction, pts 
 			b.WriteString("a=rtpmap:0 PCMU/8000\r\n")
 		case PTPCMA:
 			b.WriteString("a=rtpmap:8 PCMA/8000\r\n")
+		case opusPT:
+			// Mono both ways (what the call carries), in-band FEC welcome.
+			fmt.Fprintf(&b, "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d stereo=0;sprop-stereo=0;useinbandfec=1\r\n", pt, pt)
 		default:
 			if pt >= 96 && pt <= 127 {
 				fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-15\r\n", pt, pt)
