@@ -186,12 +186,15 @@ func TestCallStaysContinuousAtFivePercentLoss(t *testing.T) {
 			soft = append(soft, i+10)
 		}
 	}
+	resyncs := 0
 	for _, c := range bob.m.Active() {
 		bob.m.mu.Lock()
 		cc := bob.m.calls[c.Call]
 		bob.m.mu.Unlock()
 		for _, l := range cc.legList() {
-			t.Logf("bob's jitter buffer: %+v", l.media.recv.Stats().Buffer)
+			b := l.media.recv.Stats().Buffer
+			resyncs += int(b.Resyncs)
+			t.Logf("bob's jitter buffer: %+v", b)
 		}
 	}
 	st := bob.ev.wait(t, "stats", func(ev any) bool { s, ok := ev.(Stats); return ok && s.FramesPlayed > 100 }).(Stats)
@@ -205,8 +208,18 @@ func TestCallStaysContinuousAtFivePercentLoss(t *testing.T) {
 	// longer than Opus concealment lasts (it fades by -30 dB within three frames:
 	// seen as the rare pair of silent frames that made a 1 % limit fail one run in
 	// five under -race).
-	if len(gaps) > (len(frames)-10)/50 {
-		t.Fatalf("%d of %d frames fell silent at 5 %% loss (at %v)", len(gaps), len(frames)-10, gaps)
+	//
+	// The virtual network never delays a packet by more than 25 ms, so a jitter
+	// buffer resync here is the whole machine stalling past the 200 ms target
+	// (seen at load 12–19 under -race): the buffer then starts a new timeline and
+	// about a dozen frames go quiet while it refills, which says nothing of loss
+	// concealment. Each resync is logged and allowed 15 frames.
+	allowed := (len(frames)-10)/50 + 15*resyncs
+	if resyncs > 0 {
+		t.Logf("the machine stalled: %d jitter buffer resyncs, %d more silent frames allowed", resyncs, 15*resyncs)
+	}
+	if len(gaps) > allowed {
+		t.Fatalf("%d of %d frames fell silent at 5 %% loss (at %v; %d allowed)", len(gaps), len(frames)-10, gaps, allowed)
 	}
 	if st.Concealed+st.Recovered == 0 {
 		t.Fatal("5 % loss but nothing concealed or recovered: the filter did not bite")
