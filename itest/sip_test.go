@@ -64,7 +64,7 @@ func startPhoneCodecs(t *testing.T, h *netlab.Host, seg *netlab.Segment, registr
 		// ausine makes 48 kHz stereo only; baresip resamples to the codec's.
 		"audio_source ausine,440", "ausrc_srate 48000", "ausrc_channels 2",
 		"audio_player aufile,/dev/null", "auplay_srate 48000",
-		"snd_path " + dir,
+		"snd_path "+dir,
 	), "\n") + "\n"
 	files := map[string]string{
 		"config":   config,
