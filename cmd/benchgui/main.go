@@ -2,7 +2,7 @@
 // drawn on an Xvfb display, and the idle resident memory with 50 peers in the roster
 // and 10,000 messages in a conversation. Every figure is set beside a baseline from
 // the same run, on the same display, launches alternated: the smallest Fyne window
-// (cmd/benchgui/floor, built here with Parley's Fyne version and tags), and with
+// (app/benchfloor, built here with Parley's Fyne version and tags), and with
 // -wine-exe the Windows build under Wine next to the Linux one. The node runs with
 // discovery off on loopback, so nothing leaves the machine. Needs Xvfb and
 // ImageMagick's import.
@@ -60,7 +60,7 @@ func run(bin string, trials, peers, messages int, wineExe, wineRoot string) erro
 		return err
 	}
 	floor := filepath.Join(dir, "floor")
-	if out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", floor, "./cmd/benchgui/floor").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", floor, "./app/benchfloor").CombinedOutput(); err != nil {
 		return fmt.Errorf("building the Fyne floor: %v\n%s", err, out)
 	}
 	parley := &program{name: "Parley (Linux)", launch: func(d string) (time.Duration, int, error) {

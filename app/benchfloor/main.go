@@ -1,4 +1,4 @@
-// Command floor is the smallest Fyne window: one label. cmd/benchgui builds it with
+// Command benchfloor is the smallest Fyne window: one label. cmd/benchgui builds it with
 // the same Fyne version and tags as Parley and launches it beside Parley's window on
 // the same display, so Parley's own share of start-up time and memory is read
 // against what any Fyne program on this renderer costs.
