@@ -98,3 +98,15 @@ func (r *Reputation) Len() int {
 	defer r.mu.Unlock()
 	return len(r.peers)
 }
+
+// Failed records that peer failed at something it was asked to do for this node;
+// what names it in the counters (reputation_<what>), e.g. "relay_ask".
+func (q *Monitor) Failed(peer identity.PeerID, what string) {
+	q.stats.Add("reputation_"+what, 1)
+	if q.rep.Fail(peer, q.cfg.Now()) {
+		q.stats.Add("reputation_evicted", 1)
+	}
+}
+
+// FailScore is peer's current failure score (what Graph gives Rank).
+func (q *Monitor) FailScore(peer identity.PeerID) float64 { return q.rep.Score(peer, q.cfg.Now()) }

@@ -73,3 +73,20 @@ func TestReputationIsBounded(t *testing.T) {
 		t.Fatalf("the worst peer's score %v, want %v: evicted or lost", got, want)
 	}
 }
+
+// TestMonitorCarriesFailuresIntoTheGraph: a failure recorded on the monitor reaches
+// Rank as the peer's Failures, decays on the monitor's clock, and is counted.
+func TestMonitorCarriesFailuresIntoTheGraph(t *testing.T) {
+	q, _, now, far := farMonitor(t)
+	q.Failed(far, "relay_ask")
+	if got := q.Graph().Peers[far.String()].Failures; got != 1 {
+		t.Fatalf("failures in the graph: %v, want 1", got)
+	}
+	*now = now.Add(ReputationHalfLife)
+	if got := q.Graph().Peers[far.String()].Failures; math.Abs(float64(got)-0.5) > 1e-6 {
+		t.Fatalf("a half-life later: %v, want 0.5", got)
+	}
+	if n := q.Stats()["reputation_relay_ask"]; n != 1 {
+		t.Fatalf("reputation_relay_ask = %d, want 1", n)
+	}
+}

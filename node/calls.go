@@ -111,6 +111,9 @@ func (n *Node) sendCallMessage(peer identity.PeerID, m *call.Message) error {
 		return err
 	}
 	err = n.callSealed.SendSealed(peer, b)
+	if err == nil && m.Kind == call.KindRelayAsk {
+		n.relayAsked(peer, m.Call)
+	}
 	switch {
 	case errors.Is(err, courier.ErrNoKey):
 		return fmt.Errorf("call signalling to %s: %w", peer.Short(), overlay.ErrUnreachable)
@@ -134,6 +137,9 @@ func (n *Node) onCallFrame(src identity.PeerID, env []byte) {
 	if err != nil {
 		n.stats.Add("call_drop_malformed", 1)
 		return
+	}
+	if m.Kind == call.KindRelayGrant && m.Relay != nil {
+		n.relayGranted(f.Sender, m.Call)
 	}
 	n.calls.Handle(f.Sender, m)
 }
