@@ -212,6 +212,7 @@ func (n *Node) revokeRelay(id call.ID, asker, peer identity.PeerID) {
 
 // onCall turns call manager events into node events.
 func (n *Node) onCall(ev call.Event) {
+	n.noteCallRelay(ev) // relayrep.go
 	switch e := ev.(type) {
 	case call.Incoming:
 		out := CallIncoming{Call: e.Call.String(), From: e.From.String(), Name: n.nameOf(e.From), Urgent: e.Urgent}

@@ -8,6 +8,7 @@ import (
 	"parley/identity"
 	"parley/internal/randid"
 	"parley/linkquality"
+	"parley/media/call"
 )
 
 // TestRelayAskWithoutGrantIsAFailure: a relay asked for credentials that stays
@@ -32,4 +33,26 @@ func TestRelayAskWithoutGrantIsAFailure(t *testing.T) {
 			t.Fatalf("granting relay's failure score %v, want 0", got)
 		}
 	})
+}
+
+// TestRelayLostCountsAgainstIt: a call whose stats named relay r, then moved off a
+// lost relay, scores r one failure; a call that ended normally scores none.
+func TestRelayLostCountsAgainstIt(t *testing.T) {
+	n := &Node{qual: linkquality.New(linkquality.Config{})}
+	var peer, r, q identity.PeerID
+	peer[0], r[0], q[0] = 1, 2, 3
+	moved, ended := randid.New(), randid.New()
+	n.noteCallRelay(call.Stats{Call: moved, Peer: peer, Relay: r})
+	n.noteCallRelay(call.Stats{Call: ended, Peer: peer, Relay: q})
+	n.noteCallRelay(call.StateChanged{Call: ended, Peer: peer, State: call.StateEnded, Reason: call.ReasonHangup})
+	n.noteCallRelay(call.StateChanged{Call: moved, Peer: peer, State: call.StateActive, Reason: call.ReasonRelayMoved})
+	if got := n.qual.FailScore(r); got < 0.99 {
+		t.Fatalf("lost relay's failure score %v, want about 1", got)
+	}
+	if got := n.qual.FailScore(q); got != 0 {
+		t.Fatalf("relay of a call that ended normally: score %v, want 0", got)
+	}
+	if len(n.relayAsks.carrying) != 0 {
+		t.Fatalf("legs still tracked after their calls moved or ended: %v", n.relayAsks.carrying)
+	}
 }
