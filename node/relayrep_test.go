@@ -9,6 +9,7 @@ import (
 	"parley/internal/randid"
 	"parley/linkquality"
 	"parley/media/call"
+	"parley/overlay"
 )
 
 // TestRelayAskWithoutGrantIsAFailure: a relay asked for credentials that stays
@@ -54,5 +55,27 @@ func TestRelayLostCountsAgainstIt(t *testing.T) {
 	}
 	if len(n.relayAsks.carrying) != 0 {
 		t.Fatalf("legs still tracked after their calls moved or ended: %v", n.relayAsks.carrying)
+	}
+}
+
+// TestCustodianAvoidsFailingPeers: the nearest linked peer holds messages unless it
+// failed recently: 1.5 failures × 5 ms outweigh its 2 ms lead.
+func TestCustodianAvoidsFailingPeers(t *testing.T) {
+	var absent, near, far identity.PeerID
+	absent[0], near[0], far[0] = 1, 2, 3
+	links := []overlay.LinkInfo{
+		{Peer: absent, Quality: overlay.Quality{SRTT: time.Millisecond}},
+		{Peer: near, Quality: overlay.Quality{SRTT: time.Millisecond}},
+		{Peer: far, Quality: overlay.Quality{SRTT: 3 * time.Millisecond}},
+	}
+	online := func(identity.PeerID) bool { return true }
+	scores := map[identity.PeerID]float64{}
+	score := func(p identity.PeerID) float64 { return scores[p] }
+	if got, ok := pickCustodian(links, absent, online, score); !ok || got != near {
+		t.Fatalf("no failures: custodian %v, want the nearest", got)
+	}
+	scores[near] = 1.5
+	if got, ok := pickCustodian(links, absent, online, score); !ok || got != far {
+		t.Fatalf("nearest failed 1.5 times: custodian %v, want the other", got)
 	}
 }
