@@ -23,11 +23,12 @@ func main() {
 	watch := flag.Duration("watch", 5*time.Minute, "how long each run watches the choice")
 	every := flag.Duration("every", 5*time.Second, "decision period (one Relays call)")
 	settle := flag.Duration("settle", 3*time.Minute, "bound on the wait for spare figures and a first good choice")
+	reshape := flag.Duration("reshape", 0, "when into the watch the chosen relay and the slowest swap shaping (0: never)")
 	flag.Parse()
 	log.SetFlags(0)
 	var settled, inBest, flaps []float64
 	fmt.Printf("relay levels %q, best %v, watch %v, one decision per %v\n", netlab.RelayLevels, netlab.BestLevels(netlab.RelayLevels), *watch, *every)
-	fmt.Println("run | spare seen s | settled s | decisions | in best % | switches | flaps/h | chosen | published kbit/s")
+	fmt.Println("run | spare seen s | settled s | decisions | in best % | switches | flaps/h | followed s | chosen | published kbit/s")
 	for r := 1; r <= *runs; r++ {
 		lab, b, err := netlab.Setup(*bin)
 		if err != nil {
@@ -39,15 +40,15 @@ func main() {
 			lab.Close()
 			log.Fatal(err)
 		}
-		res, err := netlab.RelayWatch{Lab: lab, Bin: b, Dir: dir, Settle: *settle, Watch: *watch, Every: *every}.Run()
+		res, err := netlab.RelayWatch{Lab: lab, Bin: b, Dir: dir, Settle: *settle, Watch: *watch, Every: *every, Reshape: *reshape}.Run()
 		lab.Close()
 		os.RemoveAll(dir)
 		if err != nil {
 			log.Fatalf("run %d: %v", r, err)
 		}
 		share := 100 * float64(res.InBest) / float64(res.Decisions)
-		fmt.Printf("%d | %.0f | %.0f | %d | %.1f | %d | %.1f | %v | %v\n", r, res.SpareSeen.Seconds(), res.Settled.Seconds(),
-			res.Decisions, share, res.Switches, res.FlapsPerHour, res.Chosen, res.Published)
+		fmt.Printf("%d | %.0f | %.0f | %d | %.1f | %d | %.1f | %.0f | %v | %v\n", r, res.SpareSeen.Seconds(), res.Settled.Seconds(),
+			res.Decisions, share, res.Switches, res.FlapsPerHour, res.Followed.Seconds(), res.Chosen, res.Published)
 		settled, inBest, flaps = append(settled, res.Settled.Seconds()), append(inBest, share), append(flaps, res.FlapsPerHour)
 	}
 	fmt.Printf("over %d runs (min/median/max): settled %s s, in best %s %%, flaps %s /h\n", *runs, mmm(settled), mmm(inBest), mmm(flaps))

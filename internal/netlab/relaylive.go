@@ -32,6 +32,10 @@ type RelayWatch struct {
 	Watch time.Duration
 	// Every is the decision period: one Relays call (one Chooser decision).
 	Every time.Duration
+	// Reshape, when not zero, is when into the watch the chosen relay and the
+	// slowest swap their shaping: the truth changes under the choice, and no test
+	// hook tells the nodes (they see it at the next probe, within ProbeInterval).
+	Reshape time.Duration
 	// Log, when set, is told what happens.
 	Log func(format string, args ...any)
 }
@@ -46,6 +50,9 @@ type RelayWatchResult struct {
 	Switches           int // choice changes during the watch
 	// FlapsPerHour is Switches per hour of decisions watched.
 	FlapsPerHour float64
+	// Followed is the time from the reshape until the choice was among the best
+	// again (-1: not within the watch; 0: no reshape).
+	Followed time.Duration
 	// Chosen counts the watch's decisions by the chosen relay's level.
 	Chosen map[string]int
 	// Published is each level's spare bandwidth (kbit/s, min of up and down) as a
@@ -158,8 +165,10 @@ func (w RelayWatch) Run() (RelayWatchResult, error) {
 	}
 	a, cID := procs[0], ids[1]
 	level := map[string]string{} // relay id → level
+	hostOf := map[string]*Host{}
 	for i, lvl := range RelayLevels {
 		level[ids[i+2]] = lvl
+		hostOf[ids[i+2]] = hosts[i+2]
 	}
 
 	// Every relay's spare bandwidth published and heard by a: before that the
@@ -219,8 +228,16 @@ func (w RelayWatch) Run() (RelayWatchResult, error) {
 	tick := time.NewTicker(w.Every)
 	defer tick.Stop()
 	watchStart := time.Now()
+	var reshaped time.Time
 	for time.Since(watchStart) < w.Watch {
 		<-tick.C
+		if w.Reshape > 0 && reshaped.IsZero() && time.Since(watchStart) >= w.Reshape {
+			if err := w.swap(chosen, level, hostOf, seg1, seg2); err != nil {
+				return res, err
+			}
+			reshaped, res.Followed = time.Now(), -1
+			logf("reshaped at +%v: %s now %s", time.Since(watchStart).Round(time.Second), chosen, levelName(level[chosen]))
+		}
 		now, err := decide()
 		if err != nil {
 			return res, err
@@ -229,6 +246,10 @@ func (w RelayWatch) Run() (RelayWatchResult, error) {
 		res.Chosen[levelName(level[now])]++
 		if best[level[now]] {
 			res.InBest++
+			if !reshaped.IsZero() && res.Followed < 0 {
+				res.Followed = time.Since(reshaped)
+				logf("choice among the best again %v after the reshape", res.Followed.Round(time.Second))
+			}
 		}
 		if now != chosen {
 			res.Switches++
@@ -249,4 +270,23 @@ func (w RelayWatch) Run() (RelayWatchResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// swap gives relay chosen the slowest level and the relay that had it chosen's.
+func (w RelayWatch) swap(chosen string, level map[string]string, hostOf map[string]*Host, segs ...*Segment) error {
+	slowest := ""
+	for id, l := range level {
+		if l == RelayLevels[0] {
+			slowest = id
+		}
+	}
+	level[chosen], level[slowest] = level[slowest], level[chosen]
+	for _, id := range []string{chosen, slowest} {
+		for _, s := range segs {
+			if err := hostOf[id].Shape(s, level[id]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
