@@ -223,6 +223,15 @@ func (w RelayWatch) Run() (RelayWatchResult, error) {
 		time.Sleep(w.Every)
 	}
 	res.Settled = time.Since(start)
+	if ch, err := a.Relays("voice", cID); err == nil {
+		costs := map[string]float64{}
+		for _, r := range ch.Ranking {
+			if lvl, ok := level[r.ID]; ok {
+				costs[levelName(lvl)] = math.Round(r.Cost*10) / 10
+			}
+		}
+		logf("voice costs by level: %v", costs)
+	}
 	logf("choice %s among the best after %v", levelName(level[chosen]), res.Settled.Round(time.Second))
 
 	tick := time.NewTicker(w.Every)
