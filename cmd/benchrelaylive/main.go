@@ -40,7 +40,8 @@ func main() {
 			lab.Close()
 			log.Fatal(err)
 		}
-		res, err := netlab.RelayWatch{Lab: lab, Bin: b, Dir: dir, Settle: *settle, Watch: *watch, Every: *every, Reshape: *reshape}.Run()
+		res, err := netlab.RelayWatch{Lab: lab, Bin: b, Dir: dir, Settle: *settle, Watch: *watch, Every: *every, Reshape: *reshape,
+			Log: func(f string, a ...any) { log.Printf("run %d: "+f, append([]any{r}, a...)...) }}.Run()
 		lab.Close()
 		os.RemoveAll(dir)
 		if err != nil {

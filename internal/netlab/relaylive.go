@@ -199,6 +199,7 @@ func (w RelayWatch) Run() (RelayWatchResult, error) {
 	logf("all relays' spare published after %v: %v", res.SpareSeen.Round(time.Second), res.Published)
 
 	best := BestLevels(RelayLevels)
+	var lastCosts map[string]string // the last decision's costs and terms, by level
 	decide := func() (string, error) {
 		ch, err := a.Relays("voice", cID)
 		if err != nil {
@@ -206,6 +207,12 @@ func (w RelayWatch) Run() (RelayWatchResult, error) {
 		}
 		if _, ok := level[ch.Chosen]; !ok {
 			return "", fmt.Errorf("chosen %q is not a relay (ranking %+v)", ch.Chosen, ch.Ranking)
+		}
+		lastCosts = map[string]string{}
+		for _, r := range ch.Ranking {
+			if lvl, ok := level[r.ID]; ok {
+				lastCosts[levelName(lvl)] = fmt.Sprintf("%.1f%v", r.Cost, roundTerms(r.Terms))
+			}
 		}
 		return ch.Chosen, nil
 	}
@@ -262,7 +269,7 @@ func (w RelayWatch) Run() (RelayWatchResult, error) {
 		}
 		if now != chosen {
 			res.Switches++
-			logf("switch %s → %s at +%v", levelName(level[chosen]), levelName(level[now]), time.Since(watchStart).Round(time.Second))
+			logf("switch %s → %s at +%v; costs %v", levelName(level[chosen]), levelName(level[now]), time.Since(watchStart).Round(time.Second), lastCosts)
 			chosen = now
 		}
 	}
@@ -298,4 +305,15 @@ func (w RelayWatch) swap(chosen string, level map[string]string, hostOf map[stri
 		}
 	}
 	return nil
+}
+
+// roundTerms keeps a cost's non-zero terms to 0.1 ms-eq, for the log.
+func roundTerms(t map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range t {
+		if r := math.Round(v*10) / 10; r != 0 {
+			out[k] = r
+		}
+	}
+	return out
 }
