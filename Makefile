@@ -158,6 +158,7 @@ bench: deps-test deps-bench build
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchchat -bin "$(CURDIR)/$(BIN)"
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchfiles -bin "$(CURDIR)/$(BIN)"
 	$(GO) run ./cmd/benchrelay
+	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchrelaylive -bin "$(CURDIR)/$(BIN)"
 	$(MAKE) wine-exe
 	$(SUDO) env "PATH=$(PATH)" $(GO) run ./cmd/benchgui -bin "$(CURDIR)/$(BIN)" \
 		-wine-exe "$(CURDIR)/bin/parley-wine.exe" -wine-root "$(WINE_ROOT)"

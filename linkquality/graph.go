@@ -18,6 +18,7 @@ func (q *Monitor) Graph() *selection.Graph {
 			ID: id.String(), Coord: m.Coord, Power: m.Power, LinkType: m.LinkType,
 			SpareUpKbps: m.SpareUpKbps, SpareDownKbps: m.SpareDownKbps,
 			RelaySessions: m.RelaySessions, RelayKbps: m.RelayKbps, CPULoad: m.CPULoad, Cell: m.Cell, Online: online,
+			Failures: float32(q.rep.Score(id, q.cfg.Now())),
 		}
 		for _, a := range addrs {
 			pi.Addrs = append(pi.Addrs, a.Addr())

@@ -110,6 +110,8 @@ type Monitor struct {
 	far farState
 	// stats counts far pings sent, answered and dropped.
 	stats counters.Set
+	// rep is what this node saw peers fail at (reputation.go).
+	rep *Reputation
 }
 
 // defaultProbeInterval: one 64 KiB burst per link every 10 minutes, about 110 B/s
@@ -151,6 +153,7 @@ func New(cfg Config) *Monitor {
 		probedAt:   map[identity.PeerID]time.Time{},
 		publisher:  pub,
 		chooser:    selection.NewChooser(selection.DefaultHysteresis()),
+		rep:        NewReputation(),
 	}
 }
 

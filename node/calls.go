@@ -113,6 +113,9 @@ func (n *Node) sendCallMessage(peer identity.PeerID, m *call.Message) error {
 		return err
 	}
 	err = n.callSealed.SendSealed(peer, b)
+	if err == nil && m.Kind == call.KindRelayAsk {
+		n.relayAsked(peer, m.Call)
+	}
 	switch {
 	case errors.Is(err, courier.ErrNoKey):
 		return fmt.Errorf("call signalling to %s: %w", peer.Short(), overlay.ErrUnreachable)
@@ -136,6 +139,9 @@ func (n *Node) onCallFrame(src identity.PeerID, env []byte) {
 	if err != nil {
 		n.stats.Add("call_drop_malformed", 1)
 		return
+	}
+	if m.Kind == call.KindRelayGrant && m.Relay != nil {
+		n.relayGranted(f.Sender, m.Call)
 	}
 	n.calls.Handle(f.Sender, m)
 }
@@ -208,6 +214,7 @@ func (n *Node) revokeRelay(id call.ID, asker, peer identity.PeerID) {
 
 // onCall turns call manager events into node events.
 func (n *Node) onCall(ev call.Event) {
+	n.noteCallRelay(ev) // relayrep.go
 	switch e := ev.(type) {
 	case call.Incoming:
 		out := CallIncoming{Call: e.Call.String(), From: e.From.String(), Name: n.nameOf(e.From), Urgent: e.Urgent}

@@ -8,25 +8,43 @@ import (
 	"parley/chat"
 	"parley/identity"
 	"parley/internal/hlc"
+	"parley/linkquality"
 	"parley/overlay"
+	"parley/selection"
 	"parley/store"
 )
 
 // custodians picks, among directly linked online peers, the one with the lowest
-// smoothed RTT to hold messages for an absent peer. (Issue 5's link-quality ranking
-// will refine this choice.)
-type custodians struct{ ov *overlay.Overlay }
+// smoothed RTT to hold messages for an absent peer, each peer's RTT raised by the
+// chat purpose's reputation weight (selection, 5 ms) per recent failure this node saw
+// it make (linkquality.Reputation). (Issue 5's link-quality ranking will refine this
+// choice.)
+type custodians struct {
+	ov   *overlay.Overlay
+	qual *linkquality.Monitor
+}
 
 func (c custodians) Custodian(skip identity.PeerID) (identity.PeerID, bool) {
+	score := func(identity.PeerID) float64 { return 0 }
+	if c.qual != nil {
+		score = c.qual.FailScore
+	}
+	return pickCustodian(c.ov.Links(), skip, c.ov.Online, score)
+}
+
+// pickCustodian is the choice of Custodian: least SRTT plus the reputation penalty.
+func pickCustodian(links []overlay.LinkInfo, skip identity.PeerID, online func(identity.PeerID) bool, failScore func(identity.PeerID) float64) (identity.PeerID, bool) {
 	var best identity.PeerID
-	var bestRTT time.Duration
+	var bestCost time.Duration
 	found := false
-	for _, l := range c.ov.Links() {
-		if l.Peer == skip || !c.ov.Online(l.Peer) {
+	perFailure := selection.DefaultWeights(selection.ChatForward).Failure * float64(time.Millisecond)
+	for _, l := range links {
+		if l.Peer == skip || !online(l.Peer) {
 			continue
 		}
-		if rtt := l.Quality.SRTT; !found || rtt < bestRTT {
-			best, bestRTT, found = l.Peer, rtt, true
+		cost := l.Quality.SRTT + time.Duration(failScore(l.Peer)*perFailure)
+		if !found || cost < bestCost {
+			best, bestCost, found = l.Peer, cost, true
 		}
 	}
 	return best, found
@@ -45,7 +63,7 @@ func (n *Node) setupChat() error {
 	}
 	n.chat, err = chat.New(chat.Config{
 		Identity: n.id, Net: overlayNet{n.ov}, DB: n.db, Clock: n.clock, Emit: n.onChat,
-		Log: n.log, Stats: &n.stats, Rooms: n.rooms, Custodians: custodians{n.ov},
+		Log: n.log, Stats: &n.stats, Rooms: n.rooms, Custodians: custodians{n.ov, n.qual},
 		Blocked: n.trust.isBlocked, Known: n.knownPeer, Now: n.cfg.Now,
 		DeferDirectAcks: n.cfg.guest != nil && n.cfg.guest.sip, // devices.go: the phone confirms
 	})

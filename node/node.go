@@ -141,6 +141,8 @@ type Node struct {
 	rooms *chat.Rooms
 	clock *hlc.Clock
 	qual  *linkquality.Monitor
+	// relayAsks waits for grants of relay asks (relayrep.go).
+	relayAsks relayAsks
 	// costMap is the administrator's optional cost map (Config.CostMap).
 	costMap *selection.CostMap
 	stats   counters.Set

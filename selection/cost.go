@@ -23,13 +23,15 @@ const (
 	TermLinkType
 	TermLoad
 	TermCPU
-	TermCostMap // the administrator's cost map
+	TermCostMap    // the administrator's cost map
+	TermReputation // failures this node saw the candidate make (PeerInfo.Failures)
 	NumTerms
 )
 
 var termNames = [NumTerms]string{
 	"rtt_measured", "rtt_estimated", "rtt_unknown", "uncertainty", "rttvar", "jitter",
 	"loss", "bandwidth", "power", "link", "load", "cpu", "costmap",
+	"reputation",
 }
 
 func (t Term) String() string {
@@ -162,6 +164,9 @@ func CandidateCost(w Weights, cand PeerInfo, legs []Leg) (float64, Terms) {
 	t[TermPower] = fixedPenalty(w.Battery, cand.Power == Battery, cand.Power == PowerUnknown)
 	t[TermLinkType] = fixedPenalty(w.Wireless, cand.LinkType == Wireless, cand.LinkType == LinkUnknown)
 	t[TermLoad] = w.PerSession * float64(cand.RelaySessions)
+	if cand.Failures > 0 {
+		t[TermReputation] = w.Failure * float64(cand.Failures)
+	}
 	if rho := math.Min(clamp01(float64(cand.CPULoad)), maxCPULoad); rho > 0 {
 		t[TermCPU] = w.CPU * rho / (1 - rho)
 	}

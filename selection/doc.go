@@ -36,6 +36,8 @@
 //	load         W.PerSession × relay sessions already carried
 //	cpu          W.CPU × ρ/(1−ρ), ρ = CPU load capped at 0.95 (W.CPU is the cost at 50 %)
 //	costmap      the administrator's cost of each leg
+//	reputation   W.Failure × the candidate's recent failures as this node saw them
+//	             (PeerInfo.Failures: linkquality.Reputation, 10 min half-life)
 //
 // Default weights (DefaultWeights):
 //
@@ -51,6 +53,7 @@
 //	Wireless ms    1      5       10          30            10
 //	PerSession ms  0.5    3       5           10            2
 //	CPU ms @50 %   0      2       20          0             20
+//	Failure ms     5      15      15          50            15
 //
 // Why: chat is tiny and retried, so latency and stability dominate (a lost segment
 // costs one 200 ms RTO with probability p: 2 ms per percent). Voice needs two 64
@@ -61,6 +64,10 @@
 // a few ms of RTT. A PTT forwarder (talkgroup) sends each frame to up to 8
 // members, ~40 kbit/s each, doubled; it verifies every frame, so a busy CPU
 // delays every listener below it, and each hop adds its RTT.
+// One recent failure (a relay ask not granted) weighs as much as a battery: above
+// the hysteresis's 10 ms clear gain for voice, mixer and PTT, so between otherwise
+// equal relays the one that just failed loses at once; chat retries cheaply (5 ms);
+// a bulk source that failed costs a chunk's worth of waiting (50 ms).
 //
 // Legs that nobody measured get their RTT from Vivaldi, but coordinates say nothing
 // about loss or jitter; those come from each end's "access share", recovered from all

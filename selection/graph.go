@@ -23,9 +23,12 @@ type PeerInfo struct {
 	RelayKbps                  uint32  // bandwidth those sessions use
 	CPULoad                    float32 // 0..1
 	// Cell is the Wi-Fi access point it is on (SelfMetrics.Cell); 0 = unknown.
-	Cell   uint64
-	Addrs  []netip.Addr
-	Online bool
+	Cell uint64
+	// Failures is this node's own decayed count of what the peer failed at for it
+	// (linkquality.Reputation: relay asks not granted, ...); never published.
+	Failures float32
+	Addrs    []netip.Addr
+	Online   bool
 }
 
 // LinkInfo is one measured link. The same pair may appear several times (each end

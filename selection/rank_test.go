@@ -435,3 +435,32 @@ func TestSharedAirPenalty(t *testing.T) {
 		t.Fatalf("unknown cells: %+v", unknown)
 	}
 }
+
+// TestReputationPenalty: of two otherwise equal relays, the one this node saw fail
+// ranks second, by W.Failure per failure, under its own term; with no failures
+// the two tie.
+func TestReputationPenalty(t *testing.T) {
+	rank := func(failures float32) []Ranked {
+		peers := []PeerInfo{peer("a"), peer("b"), peer("r1", func(p *PeerInfo) { p.Failures = failures }), peer("r2")}
+		g := graph(peers,
+			link("a", "r1", 4, 1, 1, 0.01), link("a", "r2", 4, 1, 1, 0.01),
+			link("b", "r1", 4, 1, 1, 0.01), link("b", "r2", 4, 1, 1, 0.01))
+		return Rank(g, Request{Purpose: VoiceRelay, From: "a", To: []string{"b"}, Candidates: []string{"r1", "r2"}},
+			DefaultWeights(VoiceRelay), nil)
+	}
+	clean := rank(0)
+	if !near(clean[0].Cost, clean[1].Cost) || clean[0].ID != "r1" {
+		t.Fatalf("no failures: %+v, want a tie broken by ID", clean)
+	}
+	failed := rank(1.5)
+	if got := ids(failed); !slices.Equal(got, []string{"r2", "r1"}) {
+		t.Fatalf("r1 failed: order %v, want r2 first", got)
+	}
+	w := DefaultWeights(VoiceRelay).Failure
+	if !near(failed[1].Terms[TermReputation], 1.5*w) || !near(failed[1].Cost-failed[0].Cost, 1.5*w) {
+		t.Fatalf("r1's reputation term %.2f, gap %.2f; want %.2f", failed[1].Terms[TermReputation], failed[1].Cost-failed[0].Cost, 1.5*w)
+	}
+	if failed[1].Terms.Map()["reputation"] == 0 {
+		t.Fatalf("the term is not named reputation: %v", failed[1].Terms.Map())
+	}
+}
