@@ -22,8 +22,10 @@ import (
 //     queued packets, Sink encodes each frame (media/opus, Parley's own
 //     settings). The codec state is made on first use only.
 //
-// DTMF is not negotiated with Opus: telephone-event/8000 would run a second
-// RTP clock on the same stream (ParseSDP leaves EventPT 0).
+// DTMF beside Opus: telephone-event/48000 when the phone offers it, else
+// its telephone-event/8000 (sdp.go). Digits to the phone replace the
+// passed-through packets while they sound (WriteOpus), as they replace
+// encoded voice when transcoding (sink.WriteFrame).
 
 // PTOpus is the payload type this end offers Opus as (dynamic; an answer
 // reuses the phone's).
@@ -39,14 +41,16 @@ type OpusStats struct {
 	PassedIn, PassedOut, Decoded, Encoded uint64
 	// NotTwenty: packets passthrough dropped for not holding one 20 ms
 	// frame (the call's track sends 20 ms a tick). Failed: packets that
-	// did not decode, frames that did not encode.
-	NotTwenty, Failed uint64
+	// did not decode, frames that did not encode. UnderDigits: packets to
+	// the phone left out while a DTMF digit sounded in their place.
+	NotTwenty, Failed, UnderDigits uint64
 }
 
 // OpusStats is what the Opus paths counted so far.
 func (b *Bridge) OpusStats() OpusStats {
 	return OpusStats{PassedIn: b.passedIn.Load(), PassedOut: b.passedOut.Load(), Decoded: b.opusDecoded.Load(),
-		Encoded: b.opusEncoded.Load(), NotTwenty: b.notTwenty.Load(), Failed: b.opusFailed.Load()}
+		Encoded: b.opusEncoded.Load(), NotTwenty: b.notTwenty.Load(), Failed: b.opusFailed.Load(),
+		UnderDigits: b.underDigits.Load()}
 }
 
 // Opus says whether the session negotiated Opus.
@@ -111,6 +115,14 @@ func (b *Bridge) WriteOpus(payload []byte, ts uint32) error {
 		b.passOffset, b.passMapped = b.ts-ts, true
 	}
 	out := ts + b.passOffset
+	if len(b.dtmfOut) > 0 && remote.EventPT != 0 && b.evStep <= toneFrames {
+		// A digit is sounding or about to (sink.WriteFrame sends it and
+		// moves the clock on): its time is not voice's. The gap after it
+		// is.
+		b.mu.Unlock()
+		b.underDigits.Add(1)
+		return nil
+	}
 	b.ts = out + audio.FrameSamples // a switch to transcoding goes on from here
 	if !remote.Dir.Receives() {
 		b.mu.Unlock()
