@@ -99,7 +99,7 @@ type Bridge struct {
 	dec                                                                  *opus.Decoder
 	enc                                                                  *opus.Encoder
 	pcm                                                                  []int16
-	pass, passMapped                                                     bool
+	pass, passMapped, oddFrames                                          bool
 	passOffset                                                           uint32
 	passedIn, passedOut, opusDecoded, opusEncoded, notTwenty, opusFailed atomic.Uint64
 	underDigits                                                          atomic.Uint64

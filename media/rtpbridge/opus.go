@@ -60,6 +60,17 @@ func (b *Bridge) Opus() bool {
 	return b.remote.Opus
 }
 
+// Forwardable says whether the phone's packets can be forwarded as they
+// are: Opus, and every packet so far one 20 ms frame, what the call's track
+// sends a tick. A phone that sends other lengths (ptime 40, 10 ms frames)
+// is transcoded for the rest of the session instead of falling silent: the
+// decoder takes any length, and the call switches on its next frame.
+func (b *Bridge) Forwardable() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.remote.Opus && !b.oddFrames
+}
+
 // SetPassthrough switches between forwarding Opus (on) and transcoding.
 // Either way round, queued audio of the other kind is dropped (it is at most
 // 200 ms) and the next forwarded packet starts a new timestamp mapping.
@@ -145,6 +156,9 @@ func (b *Bridge) WriteOpus(payload []byte, ts uint32) error {
 
 // queueOpusLocked keeps one packet from the phone (receive, b.mu held).
 func (b *Bridge) queueOpusLocked(payload []byte) {
+	if OpusSamples(payload) != audio.FrameSamples {
+		b.oddFrames = true // Forwardable
+	}
 	if len(b.opusQ) >= queueFrames {
 		b.opusQ = b.opusQ[1:]
 		b.dropQueue.Add(1)
