@@ -118,11 +118,12 @@ func (c *Chooser) ChooseAt(now time.Time, key string, ranked []Ranked) (Ranked, 
 		return best, true
 	}
 	cur := ranked[i]
+	bestCost := best.Cost + cpuHeld(best, cur)
 	switch {
-	case c.h.clear(best.Cost, cur.Cost):
+	case c.h.clear(bestCost, cur.Cost):
 		*st = choice{id: best.ID, since: now}
 		return best, true
-	case c.h.modest(best.Cost, cur.Cost):
+	case c.h.modest(bestCost, cur.Cost):
 		if st.better.IsZero() {
 			st.better = now
 		}
@@ -134,6 +135,30 @@ func (c *Chooser) ChooseAt(now time.Time, key string, ranked []Ranked) (Ranked, 
 		st.better = time.Time{}
 	}
 	return cur, false
+}
+
+// CPUDeadBand is the share of the larger CPU term within which a challenger's
+// lower CPU term does not count as a gain against the current choice. A peer
+// republishes its CPU load only when ρ/(1−ρ) moved by more than 25 %
+// (MaterialChange), so two peers under the same load can publish figures 0.75
+// and 1.25 times the truth, taken at different moments: 0.5 of the truth apart,
+// 0.4 of the larger. CPU readings also swing within seconds on any machine; a
+// difference inside that band is the publication's resolution, not news, and
+// switching a call's relay on it costs a glitch for nothing. A larger difference
+// counts in full beyond the band. Live, six relays in namespaces of one machine
+// read that machine's CPU at different moments and their cpu terms differed by up
+// to 24 ms-eq under load: the band keeps such noise from reordering a held choice
+// (TestChooserCPUDeadBand; benchrelaylive re-measures the flaps).
+const CPUDeadBand = 0.4
+
+// cpuHeld is what the current choice's CPU disadvantage against best is worth
+// less than its face value: the part of it within CPUDeadBand.
+func cpuHeld(best, cur Ranked) float64 {
+	b, c := best.Terms[TermCPU], cur.Terms[TermCPU]
+	if c <= b {
+		return 0
+	}
+	return min(c-b, CPUDeadBand*c)
 }
 
 func indexOf(ranked []Ranked, id string) int {
