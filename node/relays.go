@@ -97,7 +97,7 @@ func (n *Node) Relays(purpose string, to []string) (RelayChoice, error) {
 	}
 	n.qual.Publish() // fresh own measurements
 	req := selection.Request{Purpose: p, From: n.id.ID.String(), To: to, Own: n.ownRelaySessions(to)}
-	ranked := selection.Rank(n.qual.Graph(), req, selection.DefaultWeights(p), n.costMap)
+	ranked := selection.Rank(n.qual.Graph(), req, selection.DefaultWeights(p), n.costMapNow())
 	out := RelayChoice{Purpose: p.String(), To: to, Ranking: []RankedRelay{}}
 	for _, r := range ranked {
 		rr := RankedRelay{ID: r.ID, Cost: r.Cost, Terms: r.Terms.Map(), Estimated: r.Estimated, Unknown: r.Unknown}
