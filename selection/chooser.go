@@ -140,16 +140,18 @@ func (c *Chooser) ChooseAt(now time.Time, key string, ranked []Ranked) (Ranked, 
 // CPUDeadBand is the share of the larger CPU term within which a challenger's
 // lower CPU term does not count as a gain against the current choice. A peer
 // republishes its CPU load only when ρ/(1−ρ) moved by more than 25 %
-// (MaterialChange), so two peers under the same load can publish figures 0.75
-// and 1.25 times the truth, taken at different moments: 0.5 of the truth apart,
-// 0.4 of the larger. CPU readings also swing within seconds on any machine; a
-// difference inside that band is the publication's resolution, not news, and
-// switching a call's relay on it costs a glitch for nothing. A larger difference
-// counts in full beyond the band. Live, six relays in namespaces of one machine
-// read that machine's CPU at different moments and their cpu terms differed by up
-// to 24 ms-eq under load: the band keeps such noise from reordering a held choice
-// (TestChooserCPUDeadBand; benchrelaylive re-measures the flaps).
-const CPUDeadBand = 0.4
+// (MaterialChange), so two peers under the same load can publish figures up to
+// 0.75 and 1.25 times the truth, taken at different moments: at worst 0.4 of the
+// larger apart, typically much less. A difference inside the band is the
+// publication's resolution, not news, and switching a call's relay on it costs a
+// glitch for nothing; beyond the band it counts in full. 0.2 is half the worst
+// case: in the simulator (held-out seeds 11–20, 50 peers, 30 min) 0.4 cut the voice
+// and mixer rows' switches by 6–19 % but lost a p95 row and 4–12 ms-eq of mixer
+// p95, where the CPU differences are real; 0.2 cut them by 2–10 % at 1–4 ms-eq and
+// no goal row (docs/relay-selection.md). Live, six relays in namespaces of one
+// machine read its CPU at different moments and their cpu terms differed by up to
+// 24 ms-eq under load (TestChooserCPUDeadBand; benchrelaylive re-measures).
+const CPUDeadBand = 0.2
 
 // cpuHeld is what the current choice's CPU disadvantage against best is worth
 // less than its face value: the part of it within CPUDeadBand.

@@ -166,13 +166,14 @@ func withCPU(id string, rest, cpu float64) Ranked {
 func TestChooserCPUDeadBand(t *testing.T) {
 	h := Hysteresis{MinGain: DefaultMinGain, Ratio: DefaultRatio, SlowRatio: 1}
 	runSteps(t, h, []step{
-		{"first choice", 0, []Ranked{withCPU("x", 5, 8), withCPU("y", 6, 9)}, "x", true},
-		// x's CPU term went 8 → 38 (ρ 0.8 → 0.95): 24 ms-eq behind y at 14, beyond
-		// MinGain and below 2/3 at face value; within the band (15.2) only 8.8.
-		{"cpu swing within the band", 0, []Ranked{withCPU("y", 6, 14), withCPU("x", 5, 38)}, "x", false},
+		{"first choice", 0, []Ranked{withCPU("x", 30, 8), withCPU("y", 31, 9)}, "x", true},
+		// x's CPU term went 8 → 38 (ρ 0.8 → 0.95): y at 44 is 24 ms-eq cheaper and
+		// below 2/3 of x's 68 at face value; with the band's 7.6 (0.2 × 38) it is
+		// 51.6, not below 2/3.
+		{"cpu swing within the band", 0, []Ranked{withCPU("y", 30, 14), withCPU("x", 30, 38)}, "x", false},
 		// The same 24 ms-eq on RTT is a clear gain.
-		{"rtt gain is not held", 0, []Ranked{withCPU("y", 6, 14), withCPU("x", 29, 14)}, "y", true},
-		// y's CPU term at 60 against x's 4: 56 apart, 24 within the band, 32 beyond.
+		{"rtt gain is not held", 0, []Ranked{withCPU("y", 30, 14), withCPU("x", 54, 14)}, "y", true},
+		// y's CPU term at 60 against x's 4: 56 apart, 12 within the band, 44 beyond.
 		{"a large cpu gap still moves", 0, []Ranked{withCPU("x", 6, 4), withCPU("y", 6, 60)}, "x", true},
 	})
 }
