@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,47 @@ func TestSignedCostMapReachesTrustingPeer(t *testing.T) {
 	// The trust outlives the flag: a later start without it keeps it.
 	if v, ok, _ := b.db.Setting(settingCostMapSigner); !ok || v != sid.ID.String() {
 		t.Fatalf("setting %q %v", v, ok)
+	}
+}
+
+// TestCostMapSignerSetting: --cost-map-signer is kept in the settings, a later
+// start without it trusts the same signer, "none" forgets it, and a value that is
+// not a peer ID is refused at start.
+func TestCostMapSignerSetting(t *testing.T) {
+	dir := t.TempDir()
+	start := func(signer string) (*Node, error) {
+		return New(Config{DataDir: dir, Name: "t", Listen: "127.0.0.1:0", CostMapSigner: signer,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	}
+	var id identity.PeerID
+	id[0] = 7
+	n, err := start(id.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.sharedMap.signer != id || n.costMapExtensions() != nil {
+		t.Fatalf("signer %v, extensions %v", n.sharedMap.signer, n.costMapExtensions())
+	}
+	n.Stop()
+	if n, err = start(""); err != nil {
+		t.Fatal(err)
+	}
+	if n.sharedMap.signer != id {
+		t.Fatalf("after a restart the signer is %v, want %v from the settings", n.sharedMap.signer, id)
+	}
+	n.Stop()
+	if n, err = start("none"); err != nil {
+		t.Fatal(err)
+	}
+	n.Stop()
+	if n, err = start(""); err != nil {
+		t.Fatal(err)
+	}
+	if !n.sharedMap.signer.IsZero() {
+		t.Fatalf("after none the signer is %v", n.sharedMap.signer)
+	}
+	n.Stop()
+	if _, err := start("not-a-peer-id"); err == nil || !strings.Contains(err.Error(), "cost-map-signer") {
+		t.Fatalf("a bad signer: %v", err)
 	}
 }
