@@ -23,9 +23,16 @@
 //     no source that way fails with a reason: a 1:1 offer at once
 //     (ReasonSenderCorrupt), a room file when no other member has come forward
 //     10 s later (ReasonNoGoodSource); the partial file is deleted.
-//   - A source hashes every chunk again before serving it: a file that changed
-//     on disk after it was offered is not served (files_chunk_changed); its
-//     offer ends, the user is told, and the recipients hear it was cancelled.
+//   - A source checks every chunk before serving it: a file that changed on
+//     disk after it was offered is not served (files_chunk_changed); its offer
+//     ends, the user is told, and the recipients hear it was cancelled. The
+//     check is the file's device, inode, size, mtime and ctime (fstat) against
+//     those taken when its chunks were hashed; a chunk is hashed again
+//     (files_serve_rehashed) only while the stamps cannot yet stand for it:
+//     the file changed within 2 s of being hashed, its seed was restored after
+//     a restart or is a finished download (each chunk once), or the platform
+//     has no ctime (Windows: every chunk). sourceid.go says why and what the
+//     stamps miss (the recipient's own hash check catches that).
 //   - Tests only: built with -tags parleyhostile, a node corrupts every Nth
 //     chunk it serves when PARLEY_HOSTILE_CORRUPT_CHUNKS=N is set
 //     (hostile_serve.go), to play the malicious holder in the multi-host tests.

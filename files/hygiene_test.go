@@ -69,8 +69,10 @@ func TestPendingOfferExpires(t *testing.T) {
 	})
 }
 
-// A file that changed on disk after it was offered is not served: every chunk
-// is hashed again before it goes out, a changed one is counted
+// A file that changed on disk after it was offered is not served: a chunk of
+// a file written just before its offer (inside the racy window, sourceid.go)
+// is hashed again before it goes out (changed stamps alone:
+// TestRewriteWithRestoredMtimeNotServed), a changed one is counted
 // (files_chunk_changed) and ends the offer, and the recipient hears the
 // sender cancelled instead of receiving bytes that fail the manifest. Before:
 // the changed chunk was sent, failed its hash at the recipient

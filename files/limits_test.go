@@ -36,8 +36,8 @@ func TestOfferFloodIsBounded(t *testing.T) {
 }
 
 // TestChangedSourceFails: the sender's file changes after the offer; the
-// receiver fails rather than waiting forever. The sender re-hashes what it
-// serves, so it notices first and cancels (files_chunk_changed); no changed
+// receiver fails rather than waiting forever. The sender checks what it
+// serves (stamps, or a hash inside the racy window), so it notices first and cancels (files_chunk_changed); no changed
 // chunk reaches the receiver (TestChangedChunkNotServed; a source that sends
 // bad chunks anyway is badsource_test.go's).
 func TestChangedSourceFails(t *testing.T) {

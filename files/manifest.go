@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -24,26 +25,44 @@ func chunkSizeFor(size uint64) (uint32, error) {
 	return 0, fmt.Errorf("file of %d bytes is larger than %d bytes, the limit", size, uint64(MaxChunks)*MaxChunk)
 }
 
-// hashFile builds the manifest of the file at path.
-func hashFile(path string) (size uint64, chunk uint32, hashes []Hash, err error) {
+// hashFile builds the manifest of the file at path, and what its seed knows
+// of the file: its identity, and whether the hashes may stand for the bytes
+// while it is unchanged (sourceid.go). A file whose identity moved while it
+// was being hashed fails: its hashes may mix two versions.
+func hashFile(path string, margin time.Duration) (size uint64, chunk uint32, hashes []Hash, src sourceState, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, src, err
 	}
 	defer f.Close()
+	t0 := time.Now()
 	st, err := f.Stat()
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, src, err
 	}
 	if !st.Mode().IsRegular() {
-		return 0, 0, nil, fmt.Errorf("%s is not a regular file", path)
+		return 0, 0, nil, src, fmt.Errorf("%s is not a regular file", path)
 	}
+	before, known := idOf(st)
 	size = uint64(st.Size())
 	if chunk, err = chunkSizeFor(size); err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, src, err
 	}
-	hashes, err = hashChunks(f, size, chunk)
-	return size, chunk, hashes, err
+	if hashes, err = hashChunks(f, size, chunk); err != nil {
+		return 0, 0, nil, src, err
+	}
+	if known {
+		after, _, err := identify(f)
+		if err != nil {
+			return 0, 0, nil, src, err
+		}
+		if after != before {
+			return 0, 0, nil, src, fmt.Errorf("%s changed while it was being hashed", path)
+		}
+		src.id, src.known = before, true
+		src.all = src.settled(t0, margin)
+	}
+	return size, chunk, hashes, src, nil
 }
 
 // hashChunks reads size bytes from r in chunks and hashes each.

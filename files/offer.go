@@ -53,7 +53,7 @@ func (s *Service) offerOne(peer identity.PeerID, room, path string) (string, err
 	if err != nil {
 		return "", err
 	}
-	size, chunk, hashes, err := hashFile(abs)
+	size, chunk, hashes, src, err := hashFile(abs, s.racy)
 	if err != nil {
 		return "", err
 	}
@@ -77,7 +77,7 @@ func (s *Service) offerOne(peer identity.PeerID, room, path string) (string, err
 		return "", err
 	}
 	rec.Offer = nil
-	x := &xfer{rec: rec, offer: o, sentTo: map[identity.PeerID]time.Time{}}
+	x := &xfer{rec: rec, offer: o, sentTo: map[identity.PeerID]time.Time{}, src: src}
 	s.mu.Lock()
 	s.xfers[id] = x
 	s.addSeed(x)

@@ -122,12 +122,19 @@ func (s *Service) serve(sv *server) {
 		// few dozen chunks.)
 		buf := bufpool.Get(chunkHeaderLen + l)
 		frame := AppendChunk(buf[:0], o.Root, j.index, nil)[:chunkHeaderLen+l]
+		t0 := time.Now()
 		if _, err := f.ReadAt(frame[chunkHeaderLen:], int64(j.index)*int64(o.ChunkSize)); err != nil {
 			bufpool.Put(buf)
 			s.count("files_serve_read_failed")
 			continue
 		}
-		if sha256.Sum256(frame[chunkHeaderLen:]) != o.Chunks[j.index] {
+		intact, err := s.sourceIntact(j.x, f, j.index, frame[chunkHeaderLen:], t0)
+		if err != nil {
+			bufpool.Put(buf)
+			s.count("files_serve_read_failed")
+			continue
+		}
+		if !intact {
 			// The file changed on disk since it was hashed (or the disk lies):
 			// what we would send is not what we signed. Sending it would make
 			// the recipient blame us for corruption and waste the link.
@@ -148,6 +155,48 @@ func (s *Service) serve(sv *server) {
 			s.mu.Unlock()
 		}
 	}
+}
+
+// sourceIntact says whether data, just read (from t0 on) from f for chunk i
+// of x's file, is what the manifest says. Where the file's stamps are trusted
+// for that chunk (sourceid.go) an fstat tells; otherwise the chunk is hashed,
+// and once it matches outside the racy window, the stamps are trusted for it
+// from then on. A seed whose identity was never taken (restored after a
+// restart, or a finished download) takes it here, at its first serve: every
+// chunk is then hashed once before the stamps stand for it.
+func (s *Service) sourceIntact(x *xfer, f *os.File, i uint32, data []byte, t0 time.Time) (bool, error) {
+	id, ok, err := identify(f) // after the read: a change during it moved the stamps
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	if ok && !x.src.known {
+		x.src.id, x.src.known = id, true
+	}
+	if ok && id != x.src.id {
+		s.mu.Unlock()
+		return false, nil
+	}
+	trusted := ok && x.src.chunkTrusted(int(i))
+	s.mu.Unlock()
+	if trusted {
+		return true, nil
+	}
+	s.count("files_serve_rehashed")
+	if sha256.Sum256(data) != x.offer.Chunks[i] {
+		return false, nil
+	}
+	if ok {
+		s.mu.Lock()
+		if x.src.id == id && x.src.settled(t0, s.racy) {
+			if x.src.trusted == nil {
+				x.src.trusted = make([]byte, (len(x.offer.Chunks)+7)/8)
+			}
+			setBit(x.src.trusted, int(i))
+		}
+		s.mu.Unlock()
+	}
+	return true, nil
 }
 
 // sourceChanged stops serving a file whose chunk no longer matches the

@@ -144,6 +144,8 @@ type Service struct {
 	workers  sync.WaitGroup
 	quit     chan struct{} // closed when the service stops
 	quitOnce sync.Once
+	// racy is racyMargin (sourceid.go); tests shorten it rather than wait.
+	racy time.Duration
 }
 
 // xfer is one offer, sent or received, in memory.
@@ -155,6 +157,8 @@ type xfer struct {
 	sentTo   map[identity.PeerID]time.Time
 	answered bool
 	served   uint64 // bytes served (out)
+	// src is what serving knows of the seed's file (sourceid.go, serve.go).
+	src sourceState
 	// Progress reporting.
 	lastBytes uint64
 	lastEmit  time.Time
@@ -186,6 +190,7 @@ func New(cfg Config) (*Service, error) {
 		xfers: map[OfferID]*xfer{}, byRoot: map[Hash][]*xfer{}, seeds: map[Hash][]*xfer{},
 		servers: map[identity.PeerID]*server{}, ctx: context.Background(),
 		work: make(chan chunkJob, chunkQueue), quit: make(chan struct{}),
+		racy: racyMargin,
 	}
 	// File frames are live (courier.Live): see handle.
 	var err error

@@ -307,6 +307,17 @@ func TestSIPPhones(t *testing.T) {
 		if _, err := a.WaitEventAny(20*time.Second, func(e netlab.Event) bool { return callEvent("active", "")(e) && e.Str("call") == id }); err != nil {
 			t.Fatalf("the call never became active: %v", err)
 		}
+		// DTMF beside Opus: baresip offers telephone-event/8000 only; h
+		// takes it for the Opus stream too (media/rtpbridge/sdp.go), so
+		// digits cross both ways while the audio passes through.
+		o.do(t, "sndcode", "5")
+		if _, err := a.WaitEventAny(10*time.Second, func(e netlab.Event) bool {
+			return e.Name() == "dtmf" && e.Str("call") == id && e.Str("digit") == "5"
+		}); err != nil {
+			t.Fatalf("a saw no dtmf 5 from the Opus phone: %v", err)
+		}
+		a.ok(a.SendDTMF(id, "7"))
+		o.waitOutput(t, "received event: '7'", 10*time.Second)
 		start := len(readWAV(t, wav))
 		time.Sleep(3 * time.Second)
 		a.ok(a.Hangup(id))

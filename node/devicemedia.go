@@ -33,7 +33,7 @@ func (n *Node) SIPOffer(phone netip.Addr) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return b.SDP(rtpbridge.SendRecv, rtpbridge.PTOpus, rtpbridge.PTPCMU, rtpbridge.PTPCMA, rtpbridge.PTEvent), nil
+	return b.SDP(rtpbridge.SendRecv, rtpbridge.PTOpus, rtpbridge.PTPCMU, rtpbridge.PTPCMA, rtpbridge.PTEvent48, rtpbridge.PTEvent), nil
 }
 
 // SIPAccept takes the phone's SDP answer to SIPOffer.

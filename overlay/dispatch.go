@@ -48,6 +48,8 @@ func (o *Overlay) dispatch(l *Link, f Frame) {
 		o.handleRecord(l, f.Payload)
 	case TypeRecordHave:
 		o.handleRecordHave(l, f.Payload)
+	case TypeRecordPrune:
+		o.handleRecordPrune(l, f.Payload)
 	case TypeRecordWant:
 		o.handleRecordWant(l, f.Payload)
 	case TypeSuperseded:

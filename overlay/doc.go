@@ -41,6 +41,9 @@
 //	          sender holds (lazy push, lazy.go)
 //	10 record want the same list: records the sender asks for; each one held at that
 //	          sequence or newer comes back as a record frame
+//	11 record prune the same list: authors whose later records the sender wants
+//	          from this link by reference only, having had this one in full twice
+//	          (prune.go); a want for an author undoes it
 //	16–255    application messages, handed to the handler registered for the type
 //
 // Every frame type and record extension type is numbered in one registry,

@@ -111,11 +111,14 @@ func decodeRecordRefs(p []byte) ([]recordRef, error) {
 // lazyLink is a link's share of lazy push: references waiting to be batched out,
 // and the budget for answering its wants.
 type lazyLink struct {
-	mu       sync.Mutex
-	haves    []recordRef
-	wants    []recordRef
-	tokens   float64
-	refilled time.Time
+	mu         sync.Mutex
+	haves      []recordRef
+	wants      []recordRef
+	prunes     []recordRef                  // authors to prune at the peer, queued (prune.go)
+	sentPrunes map[identity.PeerID]struct{} // authors this side pruned at the peer
+	pruned     map[identity.PeerID]struct{} // authors the peer pruned: references only
+	tokens     float64
+	refilled   time.Time
 }
 
 // queueHave and queueWant add a reference for the next batch.
@@ -131,13 +134,13 @@ func (z *lazyLink) queueWant(r recordRef) {
 	z.mu.Unlock()
 }
 
-// take empties both queues.
-func (z *lazyLink) take() (haves, wants []recordRef) {
+// take empties the queues.
+func (z *lazyLink) take() (haves, wants, prunes []recordRef) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	haves, wants = z.haves, z.wants
-	z.haves, z.wants = nil, nil
-	return haves, wants
+	haves, wants, prunes = z.haves, z.wants, z.prunes
+	z.haves, z.wants, z.prunes = nil, nil, nil
+	return haves, wants, prunes
 }
 
 // allow spends n answer tokens if there are that many.
@@ -236,12 +239,14 @@ func (o *Overlay) spread(rec *Record, from *Link) {
 	o.mu.Lock()
 	targets := make([]*Link, 0, len(o.links))
 	pulls := make([]bool, 0, len(o.links))
+	prunes := make([]bool, 0, len(o.links))
 	for id, l := range o.links {
 		if l == from || id == ref.ID {
 			continue
 		}
 		targets = append(targets, l)
 		pulls = append(pulls, o.canPull(id))
+		prunes = append(prunes, o.canPrune(id))
 	}
 	o.mu.Unlock()
 	own := from == nil
@@ -256,7 +261,13 @@ func (o *Overlay) spread(rec *Record, from *Link) {
 		l := targets[i]
 		full := own || !pulls[i]
 		hadIt := !full && listed(l.Peer)
-		if !full && !hadIt && eager < eagerFanout {
+		switch {
+		case full || hadIt:
+		case prunes[i]:
+			// Plumtree: in full down every branch its peer has not pruned
+			// (prune.go).
+			full = !l.lazy.isPruned(ref.ID)
+		case eager < eagerFanout:
 			full = true
 			eager++
 		}
@@ -332,6 +343,9 @@ func (o *Overlay) handleRecordWant(l *Link, payload []byte) {
 		o.stats.Add("record_want_limited", uint64(len(refs)))
 		return
 	}
+	for _, r := range refs {
+		l.lazy.graft(r.ID) // the tree missed this peer: regrow it through l (prune.go)
+	}
 	raws := make([][]byte, 0, len(refs))
 	o.mu.Lock()
 	for _, r := range refs {
@@ -389,6 +403,7 @@ func (o *Overlay) queueDueWants(now time.Time) {
 			continue
 		}
 		f.from.lazy.queueWant(recordRef{ID: id, Seq: f.seq})
+		f.from.lazy.pulled(id) // the want grafts id back at the peer (prune.go)
 		o.lazyPending.Store(true)
 		f.tries++
 		w.due = now.Add(wantRetry)
@@ -409,9 +424,10 @@ func (o *Overlay) flushLazy() {
 	}
 	o.mu.Unlock()
 	for _, l := range links {
-		haves, wants := l.lazy.take()
+		haves, wants, prunes := l.lazy.take()
 		o.sendRefs(l, TypeRecordHave, haves, "record_have_sent")
 		o.sendRefs(l, TypeRecordWant, wants, "record_want_sent")
+		o.sendRefs(l, TypeRecordPrune, prunes, "record_prune_sent")
 	}
 }
 

@@ -224,7 +224,7 @@ func New(cfg Config) (*Overlay, error) {
 	if o.cfg.Seq == nil {
 		o.cfg.Seq = seqno.New(cfg.Now, 0, nil)
 	}
-	o.self.Caps = append(slices.Clone(cfg.Caps), capPull)
+	o.self.Caps = append(slices.Clone(cfg.Caps), capPull, capPrune)
 	o.recomputeCh = make(chan struct{}, 1)
 	return o, nil
 }

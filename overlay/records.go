@@ -105,6 +105,7 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 			return
 		case cur != nil && seq == cur.Seq:
 			o.stats.Add("record_duplicate", 1)
+			o.duplicateFrom(from, id, seq)
 			return
 		case cur != nil && seq < cur.Seq:
 			o.stats.Add("record_drop_stale", 1)
@@ -144,6 +145,7 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 		// The normal echo of flooding over a mesh: every neighbour forwards it once.
 		o.mu.Unlock()
 		o.stats.Add("record_duplicate", 1)
+		o.duplicateFrom(from, id, rec.Seq)
 		return
 	case cur != nil && rec.Seq < cur.Seq:
 		o.mu.Unlock()

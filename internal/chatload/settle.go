@@ -3,6 +3,7 @@ package chatload
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -39,27 +40,16 @@ func (l *Load) Settle() Result {
 		}
 		time.Sleep(time.Second)
 	}
-	var r Result
 	l.mu.Lock()
-	var acked []*sentMsg
-	pairs := map[[2]int]bool{} // 1:1 conversations that had traffic, both ways
-	for _, m := range l.msgs {
-		if m.pending {
-			r.Unacked++
-			continue
-		}
-		acked = append(acked, m)
-		if m.to >= 0 {
-			pairs[[2]int{m.from, m.to}], pairs[[2]int{m.to, m.from}] = true, true
-		}
-	}
+	msgs := slices.Collect(maps.Values(l.msgs))
 	l.mu.Unlock()
-	// Stored: what each node's history holds, by message id.
+	// Stored: what each node's history holds, by message id, for every 1:1
+	// conversation that had traffic (both ways) and the room.
 	stored := make([]map[string]int, len(l.Members))
 	for i := range stored {
 		stored[i] = map[string]int{}
 	}
-	for pr := range pairs {
+	for pr := range conversations(msgs) {
 		p, _, _ := l.Members[pr[0]].Current()
 		for _, id := range history(p, "peer", l.Members[pr[1]].ID()) {
 			stored[pr[0]][id]++
@@ -71,60 +61,91 @@ func (l *Load) Settle() Result {
 			stored[i][id]++
 		}
 	}
-	for _, msg := range acked {
-		for i := range l.Members {
-			// The sender keeps its own copy; a room message goes to every member.
-			if i != msg.from && msg.to != i && (msg.to != -1 || !l.inRoom(i)) {
-				continue
-			}
-			if i != msg.from && stored[i][msg.id] > 0 && l.shownCount(msg.text, i) == 0 {
-				r.Unshown++
-			}
-			switch n := stored[i][msg.id]; {
-			case n == 0:
-				r.Lost++
-				l.Note("lost: %q (id %s) missing from %s", msg.text, msg.id, l.Members[i].Name)
-			case n > 1:
-				r.Dups++
-				l.Note("duplicate: %q stored %d times on %s", msg.text, n, l.Members[i].Name)
-			}
-		}
+	names := make([]string, len(l.Members))
+	for i, m := range l.Members {
+		names[i] = m.Name
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for text, by := range l.received {
-		for i, n := range by {
-			if n > 1 {
-				r.Dups++
-				l.notes = append(l.notes, fmt.Sprintf("duplicate: %q shown %d times on %s", text, n, l.Members[i].Name))
-			}
-		}
-	}
-	for _, m := range acked {
-		r.Acked++
-		if m.to == -1 {
-			r.RoomMsgs++
-			r.Deliveries += len(l.RoomMembers) - 1
-		} else {
-			r.Direct++
-			r.Deliveries++
-		}
-	}
-	for _, by := range l.received {
-		r.Shown += len(by)
-	}
+	r := tally{names: names, room: l.RoomMembers, msgs: msgs, stored: stored, received: l.received}.count()
 	r.Latency, r.LateLatency = slices.Sorted(slices.Values(l.latency)), slices.Sorted(slices.Values(l.lateLat))
 	r.Restarts, r.Kills = l.restarts, l.kills
-	r.Notes = slices.Clone(l.notes)
+	r.Notes = append(slices.Clone(l.notes), r.Notes...)
 	sort.Strings(r.Notes)
 	r.Failed = l.failed || r.Lost > 0 || r.Dups > 0
 	return r
 }
 
-func (l *Load) shownCount(text string, member int) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.received[text][member]
+// conversations is every 1:1 pair with an acknowledged message, both ways
+// (each side's history is read).
+func conversations(msgs []*sentMsg) map[[2]int]bool {
+	pairs := map[[2]int]bool{}
+	for _, m := range msgs {
+		if !m.pending && m.to >= 0 {
+			pairs[[2]int{m.from, m.to}], pairs[[2]int{m.to, m.from}] = true, true
+		}
+	}
+	return pairs
+}
+
+// tally is what a run's accounting is computed from: the messages sent,
+// what each member's history stores (message id → copies) and what each was
+// shown (text → member → times).
+type tally struct {
+	names    []string
+	room     []int
+	msgs     []*sentMsg
+	stored   []map[string]int
+	received map[string]map[int]int
+}
+
+// count fills the delivery figures of a Result: an acknowledged message
+// must be stored once by its sender and by each recipient (the other end, or
+// every other room member); missing is lost, twice is a duplicate, and so is
+// being shown twice.
+func (t tally) count() Result {
+	var r Result
+	note := func(format string, args ...any) { r.Notes = append(r.Notes, fmt.Sprintf(format, args...)) }
+	for _, msg := range t.msgs {
+		if msg.pending {
+			r.Unacked++
+			continue
+		}
+		r.Acked++
+		if msg.to == -1 {
+			r.RoomMsgs++
+			r.Deliveries += len(t.room) - 1
+		} else {
+			r.Direct++
+			r.Deliveries++
+		}
+		for i := range t.names {
+			if i != msg.from && msg.to != i && (msg.to != -1 || !slices.Contains(t.room, i)) {
+				continue
+			}
+			if i != msg.from && t.stored[i][msg.id] > 0 && t.received[msg.text][i] == 0 {
+				r.Unshown++
+			}
+			switch n := t.stored[i][msg.id]; {
+			case n == 0:
+				r.Lost++
+				note("lost: %q (id %s) missing from %s", msg.text, msg.id, t.names[i])
+			case n > 1:
+				r.Dups++
+				note("duplicate: %q stored %d times on %s", msg.text, n, t.names[i])
+			}
+		}
+	}
+	for text, by := range t.received {
+		r.Shown += len(by)
+		for i, n := range by {
+			if n > 1 {
+				r.Dups++
+				note("duplicate: %q shown %d times on %s", text, n, t.names[i])
+			}
+		}
+	}
+	return r
 }
 
 // missingLive counts acknowledged messages not yet shown to every recipient.

@@ -31,6 +31,7 @@ const (
 	FrameTeamProof   uint8 = 8
 	FrameRecordHave  uint8 = 9
 	FrameRecordWant  uint8 = 10
+	FrameRecordPrune uint8 = 11
 
 	// FrameFirstApp is the lowest type handed to registered handlers.
 	FrameFirstApp uint8 = 16
@@ -105,6 +106,7 @@ var Frames = [256]Entry{
 	FrameTeamProof:   {"FrameTeamProof", "overlay", "overlay/doc.go", "8 team proof"},
 	FrameRecordHave:  {"FrameRecordHave", "overlay", "overlay/doc.go", "9 record have"},
 	FrameRecordWant:  {"FrameRecordWant", "overlay", "overlay/doc.go", "10 record want"},
+	FrameRecordPrune: {"FrameRecordPrune", "overlay", "overlay/doc.go", "11 record prune"},
 
 	FrameChatMessage:      {"FrameChatMessage", "chat", "chat/doc.go", "type 16  message"},
 	FrameChatAck:          {"FrameChatAck", "chat", "chat/doc.go", "type 17  ack"},

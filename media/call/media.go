@@ -251,6 +251,12 @@ func (a *callAudio) run() error {
 		}
 		if pass != nil {
 			// The source paced this frame; its audio comes as packets.
+			// The device's sink still gets the frame's time (the
+			// source's silence): it sends queued DTMF digits in place of
+			// forwarded packets and drops the rest (rtpbridge/opus.go).
+			if err := a.sink.WriteFrame(mic); err != nil {
+				return fmt.Errorf("audio sink: %w", err)
+			}
 			if err := a.passFrame(pass, pkt); err != nil {
 				return fmt.Errorf("passthrough: %w", err)
 			}

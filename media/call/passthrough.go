@@ -15,8 +15,9 @@ package call
 
 // Passthrough is a device that can carry Opus packets itself.
 type Passthrough interface {
-	// Opus says whether the device's stream is Opus now.
-	Opus() bool
+	// Forwardable says whether the device's packets can go on the call's
+	// track as they are now: Opus, one 20 ms frame each.
+	Forwardable() bool
 	// SetPassthrough tells the device which way the call uses it: packets
 	// (on) or PCM frames through the call's Source and Sink (off).
 	SetPassthrough(on bool)
@@ -35,7 +36,7 @@ type passBox struct{ p Passthrough }
 func (a *callAudio) passthrough(legs []*legMedia) Passthrough {
 	var p Passthrough
 	if get := a.c.m.cfg.Passthrough; get != nil && !a.mixing.Load() && len(legs) == 1 {
-		if d := get(); d != nil && d.Opus() {
+		if d := get(); d != nil && d.Forwardable() {
 			p = d
 		}
 	}

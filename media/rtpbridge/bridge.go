@@ -99,9 +99,10 @@ type Bridge struct {
 	dec                                                                  *opus.Decoder
 	enc                                                                  *opus.Encoder
 	pcm                                                                  []int16
-	pass, passMapped                                                     bool
+	pass, passMapped, oddFrames                                          bool
 	passOffset                                                           uint32
 	passedIn, passedOut, opusDecoded, opusEncoded, notTwenty, opusFailed atomic.Uint64
+	underDigits                                                          atomic.Uint64
 
 	done chan struct{}
 }
@@ -314,8 +315,14 @@ func (s sink) WriteFrame(src []int16) error {
 		return nil
 	}
 	if len(b.dtmfOut) > 0 && remote.EventPT != 0 {
-		if pkts := b.sendEventLocked(remote.EventPT); pkts != nil {
-			b.ts += samples8k // the event's frame time passes as voice's would
+		if pkts := b.sendEventLocked(remote.EventPT, remote.EventRate); pkts != nil {
+			// The event's frame time passes as voice's would, in the
+			// stream's clock.
+			if remote.Opus {
+				b.ts += audio.FrameSamples
+			} else {
+				b.ts += samples8k
+			}
 			b.mu.Unlock()
 			for _, out := range pkts {
 				if _, err := b.conn.WriteToUDPAddrPort(out, remote.Addr); err == nil {

@@ -4,15 +4,18 @@ import (
 	"encoding/binary"
 	"errors"
 	"strings"
+
+	"parley/media/audio"
 )
 
 // DTMF as RFC 4733 telephone-events (issue 19). Each RTP packet of payload
-// type "telephone-event/8000" (dynamic, PTEvent when this end offers) carries
-// one 4-byte event (docs/sip.md has the bytes):
+// type "telephone-event/8000" (dynamic, PTEvent when this end offers), or
+// "telephone-event/48000" beside Opus (PTEvent48), carries one 4-byte event
+// (docs/sip.md has the bytes):
 //
 //	byte 0     event: 0–9 the digits, 10 '*', 11 '#', 12–15 'A'–'D'
 //	byte 1     bit 7 E (end of event), bit 6 R (reserved, 0), bits 5–0 volume (−dBm0)
-//	bytes 2–3  duration in timestamp units (8 kHz), big endian, since the event began
+//	bytes 2–3  duration in timestamp units of the event's clock, big endian, since the event began
 //
 // All packets of one event share the RTP timestamp of its beginning; the
 // first has the marker bit; the end packet is sent three times.
@@ -20,6 +23,10 @@ import (
 // PTEvent is the payload type this end offers for telephone-event: 101 is
 // what most phones (and baresip) use, so an answer rarely renumbers it.
 const PTEvent = 101
+
+// PTEvent48 is the payload type this end offers for telephone-event/48000,
+// the clock RFC 4733 §2.1 asks for beside Opus: the next free dynamic number.
+const PTEvent48 = 102
 
 const (
 	// eventLen is one event block. Redundant blocks (RFC 2198) come with a
@@ -181,7 +188,11 @@ func (b *Bridge) receiveEvent(ts uint32, payload []byte, now int64) {
 // Steps 0..toneFrames-1 carry the growing duration (the first with the
 // marker bit), step toneFrames the end packet three times, then gapFrames of
 // voice. The timestamp is the event's start for all of them.
-func (b *Bridge) sendEventLocked(pt uint8) [][]byte {
+func (b *Bridge) sendEventLocked(pt uint8, rate uint32) [][]byte {
+	frame := samples8k // a frame's time in the event's clock
+	if rate == 48000 {
+		frame = audio.FrameSamples
+	}
 	step := b.evStep
 	b.evStep++
 	if step == 0 {
@@ -190,9 +201,9 @@ func (b *Bridge) sendEventLocked(pt uint8) [][]byte {
 	code := b.dtmfOut[0]
 	switch {
 	case step < toneFrames:
-		return [][]byte{b.eventPacketLocked(pt, step == 0, Event{Code: code, Volume: eventVolume, Duration: uint16((step + 1) * samples8k)})}
+		return [][]byte{b.eventPacketLocked(pt, step == 0, Event{Code: code, Volume: eventVolume, Duration: uint16((step + 1) * frame)})}
 	case step == toneFrames:
-		end := Event{Code: code, End: true, Volume: eventVolume, Duration: toneFrames * samples8k}
+		end := Event{Code: code, End: true, Volume: eventVolume, Duration: uint16(toneFrames * frame)}
 		out := make([][]byte, endRepeats)
 		for i := range out {
 			out[i] = b.eventPacketLocked(pt, false, end)

@@ -83,12 +83,18 @@ func (b *Bridge) SDP(dir Direction, pts ...uint8) string {
 	b.mu.Lock()
 	b.sdpVersion++
 	v := b.sdpVersion
-	opusPT := uint8(PTOpus)
+	opusPT, ev48PT := uint8(PTOpus), uint8(PTEvent48)
 	if b.remote.Opus { // answering: the phone's number for it
 		opusPT = b.remote.PT
 	}
+	switch r := b.remote; {
+	case r.EventPT != 0 && r.EventRate == 48000: // answering: the phone's number
+		ev48PT = r.EventPT
+	case r.EventPT == ev48PT: // the phone's telephone-event/8000 took our number
+		ev48PT = 0
+	}
 	b.mu.Unlock()
-	return buildSDP(b.LocalAddr(), b.sdpSession, v, dir, opusPT, pts)
+	return buildSDP(b.LocalAddr(), b.sdpSession, v, dir, opusPT, ev48PT, pts)
 }
 
 // KeepAddr is m with the address of prev when m names none (c=0.0.0.0):

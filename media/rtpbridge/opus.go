@@ -22,8 +22,10 @@ import (
 //     queued packets, Sink encodes each frame (media/opus, Parley's own
 //     settings). The codec state is made on first use only.
 //
-// DTMF is not negotiated with Opus: telephone-event/8000 would run a second
-// RTP clock on the same stream (ParseSDP leaves EventPT 0).
+// DTMF beside Opus: telephone-event/48000 when the phone offers it, else
+// its telephone-event/8000 (sdp.go). Digits to the phone replace the
+// passed-through packets while they sound (WriteOpus), as they replace
+// encoded voice when transcoding (sink.WriteFrame).
 
 // PTOpus is the payload type this end offers Opus as (dynamic; an answer
 // reuses the phone's).
@@ -39,14 +41,16 @@ type OpusStats struct {
 	PassedIn, PassedOut, Decoded, Encoded uint64
 	// NotTwenty: packets passthrough dropped for not holding one 20 ms
 	// frame (the call's track sends 20 ms a tick). Failed: packets that
-	// did not decode, frames that did not encode.
-	NotTwenty, Failed uint64
+	// did not decode, frames that did not encode. UnderDigits: packets to
+	// the phone left out while a DTMF digit sounded in their place.
+	NotTwenty, Failed, UnderDigits uint64
 }
 
 // OpusStats is what the Opus paths counted so far.
 func (b *Bridge) OpusStats() OpusStats {
 	return OpusStats{PassedIn: b.passedIn.Load(), PassedOut: b.passedOut.Load(), Decoded: b.opusDecoded.Load(),
-		Encoded: b.opusEncoded.Load(), NotTwenty: b.notTwenty.Load(), Failed: b.opusFailed.Load()}
+		Encoded: b.opusEncoded.Load(), NotTwenty: b.notTwenty.Load(), Failed: b.opusFailed.Load(),
+		UnderDigits: b.underDigits.Load()}
 }
 
 // Opus says whether the session negotiated Opus.
@@ -54,6 +58,17 @@ func (b *Bridge) Opus() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.remote.Opus
+}
+
+// Forwardable says whether the phone's packets can be forwarded as they
+// are: Opus, and every packet so far one 20 ms frame, what the call's track
+// sends a tick. A phone that sends other lengths (ptime 40, 10 ms frames)
+// is transcoded for the rest of the session instead of falling silent: the
+// decoder takes any length, and the call switches on its next frame.
+func (b *Bridge) Forwardable() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.remote.Opus && !b.oddFrames
 }
 
 // SetPassthrough switches between forwarding Opus (on) and transcoding.
@@ -111,6 +126,14 @@ func (b *Bridge) WriteOpus(payload []byte, ts uint32) error {
 		b.passOffset, b.passMapped = b.ts-ts, true
 	}
 	out := ts + b.passOffset
+	if len(b.dtmfOut) > 0 && remote.EventPT != 0 && b.evStep <= toneFrames {
+		// A digit is sounding or about to (sink.WriteFrame sends it and
+		// moves the clock on): its time is not voice's. The gap after it
+		// is.
+		b.mu.Unlock()
+		b.underDigits.Add(1)
+		return nil
+	}
 	b.ts = out + audio.FrameSamples // a switch to transcoding goes on from here
 	if !remote.Dir.Receives() {
 		b.mu.Unlock()
@@ -133,6 +156,9 @@ func (b *Bridge) WriteOpus(payload []byte, ts uint32) error {
 
 // queueOpusLocked keeps one packet from the phone (receive, b.mu held).
 func (b *Bridge) queueOpusLocked(payload []byte) {
+	if OpusSamples(payload) != audio.FrameSamples {
+		b.oddFrames = true // Forwardable
+	}
 	if len(b.opusQ) >= queueFrames {
 		b.opusQ = b.opusQ[1:]
 		b.dropQueue.Add(1)

@@ -18,8 +18,8 @@ const baresipOpusOffer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127
 
 func TestSDPPicksOpusInTheOffersOrder(t *testing.T) {
 	m, err := ParseSDP([]byte(baresipOpusOffer))
-	if err != nil || !m.Opus || m.PT != 96 || m.EventPT != 0 {
-		t.Fatalf("opus first: %+v, %v; want Opus PT 96, no DTMF", m, err)
+	if err != nil || !m.Opus || m.PT != 96 || m.EventPT != 101 || m.EventRate != 8000 {
+		t.Fatalf("opus first: %+v, %v; want Opus PT 96, DTMF 101 at 8 kHz", m, err)
 	}
 	pcmuFirst := strings.Replace(baresipOpusOffer, "RTP/AVP 96 0 8 101", "RTP/AVP 0 96 8 101", 1)
 	if m, err := ParseSDP([]byte(pcmuFirst)); err != nil || m.Opus || m.PT != PTPCMU || m.EventPT != 101 {
@@ -30,7 +30,7 @@ func TestSDPPicksOpusInTheOffersOrder(t *testing.T) {
 	if m, err := ParseSDP([]byte(mono)); err != nil || m.Opus {
 		t.Fatalf("opus/48000/1: %+v, %v", m, err)
 	}
-	// Our answer names it with the phone's number, mono, and no events.
+	// Our answer names it with the phone's number, mono.
 	b, err := Listen(loopback, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -37,9 +37,11 @@ type Media struct {
 	// send from another (baresip names its first interface's and sends
 	// from the one the route picks).
 	Also netip.Addr
-	// EventPT is the payload type of telephone-event/8000 (RFC 4733) the
-	// SDP named, 0 when none (0 is PCMU, never an event type).
-	EventPT uint8
+	// EventPT is the payload type of telephone-event (RFC 4733) the SDP
+	// named, 0 when none (0 is PCMU, never an event type); EventRate is its
+	// clock, 8000 or 48000 (0 is read as 8000).
+	EventPT   uint8
+	EventRate uint32
 	// Dir is the stream's direction from the phone's side (hold.go).
 	Dir Direction
 	// Opus: PT is the stream's opus/48000/2 (dynamic, opus.go) instead of
@@ -86,13 +88,28 @@ func ParseSDP(body []byte) (Media, error) {
 			pt, err := strconv.Atoi(f)
 			addr := netip.AddrPortFrom(ip.Unmap(), uint16(m.MediaName.Port.Value))
 			if err == nil && opusPT != 0 && pt == int(opusPT) {
-				// No DTMF beside Opus (opus.go).
-				return Media{Addr: addr, PT: opusPT, Dir: dir, Opus: true}, nil
+				// DTMF beside Opus: telephone-event at Opus's clock when
+				// offered (RFC 4733 §2.1), else at 8 kHz, which is all
+				// many phones offer (baresip 1.0 does with Opus first);
+				// events are told apart by payload type, not by clock.
+				ev, rate := rtpmapPT(m, "telephone-event/48000"), uint32(48000)
+				if ev == 0 {
+					ev, rate = eventPT(m), 8000
+				}
+				if ev == 0 {
+					rate = 0
+				}
+				return Media{Addr: addr, PT: opusPT, EventPT: ev, EventRate: rate, Dir: dir, Opus: true}, nil
 			}
 			if err != nil || (pt != PTPCMU && pt != PTPCMA) {
 				continue
 			}
-			return Media{Addr: addr, PT: uint8(pt), EventPT: eventPT(m), Dir: dir}, nil
+			ev := eventPT(m)
+			rate := uint32(8000)
+			if ev == 0 {
+				rate = 0
+			}
+			return Media{Addr: addr, PT: uint8(pt), EventPT: ev, EventRate: rate, Dir: dir}, nil
 		}
 	}
 	return Media{}, ErrNoAudio
@@ -122,15 +139,16 @@ func rtpmapPT(m *sdp.MediaDescription, want string) uint8 {
 }
 
 // BuildSDP is this end's SDP: audio at local, offering pts in that order;
-// PTOpus is opus/48000/2, another dynamic pt (96–127) telephone-event/8000
-// with events 0–15 (DTMF).
+// PTOpus is opus/48000/2, PTEvent48 telephone-event/48000 and another
+// dynamic pt (96–127) telephone-event/8000, with events 0–15 (DTMF).
 func BuildSDP(local netip.AddrPort, session uint64, pts ...uint8) string {
-	return buildSDP(local, session, session, SendRecv, PTOpus, pts)
+	return buildSDP(local, session, session, SendRecv, PTOpus, PTEvent48, pts)
 }
 
-// buildSDP writes the SDP; among pts, opusPT is opus/48000/2 (opus.go) and
-// any other dynamic one telephone-event/8000.
-func buildSDP(local netip.AddrPort, session, version uint64, dir Direction, opusPT uint8, pts []uint8) string {
+// buildSDP writes the SDP; among pts, opusPT is opus/48000/2 (opus.go),
+// ev48PT telephone-event/48000 and any other dynamic one
+// telephone-event/8000.
+func buildSDP(local netip.AddrPort, session, version uint64, dir Direction, opusPT, ev48PT uint8, pts []uint8) string {
 	family := "IP4"
 	if local.Addr().Is6() {
 		family = "IP6"
@@ -153,8 +171,12 @@ func buildSDP(local netip.AddrPort, session, version uint64, dir Direction, opus
 			// Mono both ways (what the call carries), in-band FEC welcome.
 			fmt.Fprintf(&b, "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d stereo=0;sprop-stereo=0;useinbandfec=1\r\n", pt, pt)
 		default:
+			rate := 8000
+			if pt == ev48PT {
+				rate = 48000
+			}
 			if pt >= 96 && pt <= 127 {
-				fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-15\r\n", pt, pt)
+				fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/%d\r\na=fmtp:%d 0-15\r\n", pt, rate, pt)
 			}
 		}
 	}

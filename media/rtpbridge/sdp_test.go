@@ -67,7 +67,7 @@ func TestParseSDPDirection(t *testing.T) {
 		t.Errorf("0.0.0.0 keeps the previous address: %+v", m.KeepAddr(prev))
 	}
 	for _, d := range []Direction{SendRecv, SendOnly, RecvOnly, Inactive} {
-		body := buildSDP(netip.MustParseAddrPort("10.0.0.1:4000"), 1, 2, d, PTOpus, []uint8{PTPCMU})
+		body := buildSDP(netip.MustParseAddrPort("10.0.0.1:4000"), 1, 2, d, PTOpus, PTEvent48, []uint8{PTPCMU})
 		if m, err := ParseSDP([]byte(body)); err != nil || m.Dir != d {
 			t.Errorf("own %v reads back as %v, %v", d, m.Dir, err)
 		}
