@@ -54,6 +54,7 @@ func run() error {
 		probeEvery   = flag.Duration("probe-interval", 10*time.Minute, "how often each link's capacity is probed (64 KiB per probe)")
 		qualityEvery = flag.Duration("quality-interval", 30*time.Second, "least time between two publications of this node's link quality (material changes only)")
 		costMap      = flag.String("cost-map", "", "administrator's cost map file (costs between address prefixes)")
+		costSigner   = flag.String("cost-map-signer", "", "peer ID trusted to sign the cost map the overlay carries (kept in the settings; none: forget it)")
 		showVersion  = flag.Bool("version", false, "print the version and exit")
 		control      = flag.Bool("control", false, "with the window: also accept headless JSON commands on stdin (scripts, tests)")
 		audioIn      = flag.String("audio-in", "", "call audio source: device, device:NAME, null, tone:HZ or FILE.wav (default: the one chosen in settings, else device)")
@@ -94,7 +95,7 @@ func run() error {
 	slog.SetDefault(log)
 
 	cfg := node.Config{DataDir: *dataDir, Name: *name, Listen: *listen, BeaconPort: *beaconPort, Log: log,
-		Power: *power, ProbeInterval: *probeEvery, QualityInterval: *qualityEvery, CostMap: *costMap,
+		Power: *power, ProbeInterval: *probeEvery, QualityInterval: *qualityEvery, CostMap: *costMap, CostMapSigner: *costSigner,
 		AudioIn: *audioIn, AudioOut: *audioOut, RelayPort: *relayPort, RingTimeout: *ringTimeout,
 		Downloads: *downloads}
 	switch *accept {

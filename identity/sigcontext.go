@@ -34,10 +34,12 @@ const (
 	ContextAlert Context = "parley alert v1"
 	// ContextPTT signs a push-to-talk frame (package talkgroup).
 	ContextPTT Context = "parley ptt v1"
+	// ContextCostMap signs an administrator's cost map (package selection).
+	ContextCostMap Context = "parley cost map v1"
 )
 
 // Contexts lists every registered context (the test walks it).
-var Contexts = []Context{ContextRecord, ContextBeacon, ContextSeal, ContextFileOffer, ContextAlert, ContextPTT}
+var Contexts = []Context{ContextRecord, ContextBeacon, ContextSeal, ContextFileOffer, ContextAlert, ContextPTT, ContextCostMap}
 
 // SignContext signs msg for ctx with the identity key (Ed25519ctx).
 func (id *Identity) SignContext(ctx Context, msg []byte) []byte {

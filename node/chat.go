@@ -95,6 +95,8 @@ func (n *Node) knownPeer(id identity.PeerID) bool {
 // measured link quality.
 func (n *Node) extensions() []overlay.Extension {
 	exts := []overlay.Extension{{Type: chat.RecordExtRooms, Value: n.rooms.Ads()}, n.qual.Extension()}
+	exts = append(exts, n.costMapExtensions()...) // node/costmapshare.go
+
 	exts = append(exts, n.webExtensions()...)    // node/webcert.go
 	exts = append(exts, n.deviceExtensions()...) // node/devicesrecord.go
 	return append(exts, n.guestExtensions()...)  // node/guestsrecord.go

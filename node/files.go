@@ -66,7 +66,7 @@ func (r bulkRanker) Rank(cands []identity.PeerID) []identity.PeerID {
 		byText[ids[i]] = c
 	}
 	ranked := selection.Rank(r.n.qual.Graph(), selection.Request{Purpose: selection.BulkTransfer, From: r.n.id.ID.String(), Candidates: ids},
-		selection.DefaultWeights(selection.BulkTransfer), r.n.costMap)
+		selection.DefaultWeights(selection.BulkTransfer), r.n.costMapNow())
 	out := make([]identity.PeerID, 0, len(ranked))
 	for _, c := range ranked {
 		if id, ok := byText[c.ID]; ok {

@@ -97,6 +97,10 @@ type Config struct {
 	// CostMap is an optional administrator's file of costs between address
 	// prefixes, combined with the peer-published metrics in relay selection.
 	CostMap string
+	// CostMapSigner is the peer ID of the member trusted to sign the cost map the
+	// overlay carries ("" = the one in the settings; "none" forgets it); see
+	// node/costmapshare.go.
+	CostMapSigner string
 	// Downloads is where accepted files land ("" = DATA/downloads; node/files.go).
 	// Set (--downloads), it wins over the folder chosen in the settings
 	// (SetDownloads); DownloadsDefault is the folder when neither chose one
@@ -145,8 +149,10 @@ type Node struct {
 	relayAsks relayAsks
 	// costMap is the administrator's optional cost map (Config.CostMap).
 	costMap *selection.CostMap
-	stats   counters.Set
-	files   *files.Service // file sharing (node/files.go)
+	// sharedMap is the signed cost map carried by the overlay (costmapshare.go).
+	sharedMap sharedCostMap
+	stats     counters.Set
+	files     *files.Service // file sharing (node/files.go)
 	// calls runs voice calls; turn is this node's TURN relay for others' calls
 	// (nil when it could not start); callSealed sends and opens sealed call
 	// signalling (node/calls.go).
@@ -256,6 +262,10 @@ func New(cfg Config) (*Node, error) {
 			db.Close()
 			return nil, err
 		}
+	}
+	if err := n.setupSharedMap(cfg.CostMapSigner); err != nil {
+		db.Close()
+		return nil, err
 	}
 	seq, err := n.seqSource()
 	if err != nil {
@@ -525,6 +535,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 	case overlay.PeerOnline:
 		n.checkKey(ev.Peer, ev.Record)
 		n.noteGuestList(ev.Peer, ev.Record)
+		n.noteCostMap(ev.Peer, ev.Record) // costmapshare.go
 		n.persistPeer(ev.Peer, true)
 		n.updateRooms(ev.Peer, ev.Record)
 		n.chat.PeerReachable(ev.Peer)
@@ -555,6 +566,7 @@ func (n *Node) onOverlay(ev overlay.Event) {
 	case overlay.RecordChanged:
 		n.checkKey(ev.Peer, ev.Record)
 		n.noteGuestList(ev.Peer, ev.Record)
+		n.noteCostMap(ev.Peer, ev.Record)
 		// Only peers reachable in the overlay go to the roster (PeerOnline writes
 		// them at once). Records of unreachable authors cost anyone nothing to mint:
 		// writing each to disk let a flood of throwaway identities spend one

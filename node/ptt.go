@@ -108,7 +108,7 @@ func (n *Node) pttRank(members []identity.PeerID) []identity.PeerID {
 		cands[i] = m.String()
 	}
 	p := selection.PTTForward
-	ranked := selection.Rank(n.qual.Graph(), selection.Request{Purpose: p, From: n.id.ID.String(), Candidates: cands}, selection.DefaultWeights(p), n.costMap)
+	ranked := selection.Rank(n.qual.Graph(), selection.Request{Purpose: p, From: n.id.ID.String(), Candidates: cands}, selection.DefaultWeights(p), n.costMapNow())
 	out := make([]identity.PeerID, 0, len(members))
 	for _, r := range ranked {
 		if id, err := identity.ParsePeerID(r.ID); err == nil && slices.Contains(members, id) && !slices.Contains(out, id) {

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"parley/identity"
 	"parley/internal/sysinfo"
+	"parley/internal/wire"
 	"parley/linkquality"
 	"parley/overlay"
 	"parley/selection"
@@ -26,6 +28,10 @@ func (n *Node) setupQuality(power sysinfo.Power) {
 		Self: n.id.ID, Overlay: n.ov, Power: power, Load: n.relayLoad, Republish: n.republishExtensions, CellSalt: cellSalt,
 		ProbeInterval: n.cfg.ProbeInterval, PublishMin: n.cfg.QualityInterval, Now: n.cfg.Now, Log: n.log,
 	})
+	// What this node forwards for others is load; the overlay's own measuring and
+	// a call's signalling are not (the call's media is counted by the TURN relay
+	// that carries it). See overlay.NotLoad.
+	n.ov.NotLoad(wire.FrameFarPing, wire.FrameFarPong, wire.FrameCall)
 	// Far pings for the network coordinate (linkquality/farping.go): routed
 	// when there is no link, direct when one came up meanwhile.
 	for typ, h := range map[uint8]func(identity.PeerID, []byte){
@@ -90,7 +96,8 @@ func (n *Node) Relays(purpose string, to []string) (RelayChoice, error) {
 		}
 	}
 	n.qual.Publish() // fresh own measurements
-	ranked := selection.Rank(n.qual.Graph(), selection.Request{Purpose: p, From: n.id.ID.String(), To: to}, selection.DefaultWeights(p), n.costMap)
+	req := selection.Request{Purpose: p, From: n.id.ID.String(), To: to, Own: n.ownRelaySessions(to)}
+	ranked := selection.Rank(n.qual.Graph(), req, selection.DefaultWeights(p), n.costMapNow())
 	out := RelayChoice{Purpose: p.String(), To: to, Ranking: []RankedRelay{}}
 	for _, r := range ranked {
 		rr := RankedRelay{ID: r.ID, Cost: r.Cost, Terms: r.Terms.Map(), Estimated: r.Estimated, Unknown: r.Unknown}
@@ -104,6 +111,27 @@ func (n *Node) Relays(purpose string, to []string) (RelayChoice, error) {
 	chosen, switched := n.qual.Choose(p.String()+":"+strings.Join(to, ","), ranked)
 	out.Chosen, out.Switched = chosen.ID, switched
 	return out, nil
+}
+
+// ownRelaySessions counts this node's call legs to the peers in to on each relay
+// (relayrep.go's carrying, from the calls' stats): the relay publishes them among
+// its sessions, and the decision they are choosing for must not hold them against
+// it (selection.Request.Own). Legs to other peers are load like anyone's.
+func (n *Node) ownRelaySessions(to []string) map[string]int {
+	a := &n.relayAsks
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var own map[string]int
+	for k, r := range a.carrying {
+		if !slices.Contains(to, k.peer.String()) {
+			continue
+		}
+		if own == nil {
+			own = map[string]int{}
+		}
+		own[r.String()]++
+	}
+	return own
 }
 
 func loadCostMap(path string) (*selection.CostMap, error) {

@@ -16,19 +16,36 @@ type relayLoad struct {
 	bytes   uint64
 	since   time.Time
 	lastBps float64
+	// notLoad marks the routed payload types that are not someone's traffic but
+	// the overlay's own measuring and signalling (NotLoad).
+	notLoad [256]bool
+}
+
+// NotLoad marks routed payload types whose flows a relay does not count as
+// sessions it carries (their bytes still count toward its rate): far pings that
+// embed the network coordinate, and a call's signalling, whose media the TURN
+// relay counts. Counting them made the relay two chosen peers' overlay traffic
+// happened to route through publish two sessions, and lose its place to the
+// next best (docs/relay-selection.md, live). Call before Start.
+func (o *Overlay) NotLoad(types ...uint8) {
+	for _, t := range types {
+		o.relay.notLoad[t] = true
+	}
 }
 
 // relayWindow is how long a flow counts as active after its last frame.
 const relayWindow = 10 * time.Second
 
-func (r *relayLoad) count(src, dst identity.PeerID, n int, now time.Time) {
+func (r *relayLoad) count(src, dst identity.PeerID, typ uint8, n int, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.flows == nil {
 		r.flows = map[[2]identity.PeerID]time.Time{}
 		r.since = now
 	}
-	r.flows[[2]identity.PeerID{src, dst}] = now
+	if !r.notLoad[typ] {
+		r.flows[[2]identity.PeerID{src, dst}] = now
+	}
 	r.bytes += uint64(n)
 }
 

@@ -214,7 +214,7 @@ func (o *Overlay) handleRouted(l *Link, payload []byte) {
 		return
 	}
 	o.stats.Add("route_forwarded", 1)
-	o.relay.count(h.Src, h.Dst, len(payload), o.cfg.Now())
+	o.relay.count(h.Src, h.Dst, h.Type, len(payload), o.cfg.Now())
 }
 
 // SendBulk is SendTo for bulk traffic (typ >= FirstBulkType): the frame goes on

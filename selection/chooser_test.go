@@ -151,3 +151,29 @@ func TestChooserKeysAndEmpty(t *testing.T) {
 		t.Fatal("a forgotten key's next choice is not a switch")
 	}
 }
+
+// withCPU is a Ranked whose cost is rest plus a CPU term of cpu.
+func withCPU(id string, rest, cpu float64) Ranked {
+	r := Ranked{ID: id, Cost: rest + cpu}
+	r.Terms[TermCPU] = cpu
+	return r
+}
+
+// A challenger that is better only by a CPU difference within CPUDeadBand of the
+// current's CPU term does not move the choice; beyond the band, and on any other
+// term, it does. The live lab's flaps came from such differences (24 ms-eq between
+// relays reading one machine's CPU).
+func TestChooserCPUDeadBand(t *testing.T) {
+	h := Hysteresis{MinGain: DefaultMinGain, Ratio: DefaultRatio, SlowRatio: 1}
+	runSteps(t, h, []step{
+		{"first choice", 0, []Ranked{withCPU("x", 30, 8), withCPU("y", 31, 9)}, "x", true},
+		// x's CPU term went 8 → 38 (ρ 0.8 → 0.95): y at 44 is 24 ms-eq cheaper and
+		// below 2/3 of x's 68 at face value; with the band's 7.6 (0.2 × 38) it is
+		// 51.6, not below 2/3.
+		{"cpu swing within the band", 0, []Ranked{withCPU("y", 30, 14), withCPU("x", 30, 38)}, "x", false},
+		// The same 24 ms-eq on RTT is a clear gain.
+		{"rtt gain is not held", 0, []Ranked{withCPU("y", 30, 14), withCPU("x", 54, 14)}, "y", true},
+		// y's CPU term at 60 against x's 4: 56 apart, 12 within the band, 44 beyond.
+		{"a large cpu gap still moves", 0, []Ranked{withCPU("x", 6, 4), withCPU("y", 6, 60)}, "x", true},
+	})
+}

@@ -20,6 +20,12 @@ type Request struct {
 	// (for CallMixer the participants themselves are candidates too: a participant
 	// on mains with spare bandwidth is often the best mixer).
 	Candidates []string
+	// Own counts the relay sessions the requester itself has on a candidate now
+	// (its own calls' relays). A candidate's published RelaySessions includes
+	// them, and Rank takes them off: a relay must not look loaded by the very
+	// session that is choosing it, or every chooser pushes its own session off
+	// whichever relay it sits on (the live lab's flaps, docs/relay-selection.md).
+	Own map[string]int
 }
 
 // Ranked is one candidate's cost and why.
@@ -66,6 +72,9 @@ func Rank(g *Graph, req Request, w Weights, cm *CostMap) []Ranked {
 			seen[id] = true
 		} else if req.Purpose != CallMixer && isEnd(ends, id) {
 			continue
+		}
+		if own := req.Own[id]; own > 0 {
+			p.RelaySessions -= uint16(min(own, int(p.RelaySessions)))
 		}
 		ci, cok := x.pos[id]
 		if !cok {

@@ -464,3 +464,30 @@ func TestReputationPenalty(t *testing.T) {
 		t.Fatalf("the term is not named reputation: %v", failed[1].Terms.Map())
 	}
 }
+
+// A candidate's published sessions that are the requester's own are not load
+// against it: r1 carries the requester's call and one other, r2 one other; with
+// Own, both cost the same load and r1 keeps its place on RTT.
+func TestRankOwnSessionsAreNotLoad(t *testing.T) {
+	sessions := func(n uint16) func(*PeerInfo) { return func(p *PeerInfo) { p.RelaySessions = n } }
+	g := graph([]PeerInfo{peer("a"), peer("c"), peer("r1", sessions(2)), peer("r2", sessions(1))},
+		link("a", "r1", 1, 0, 0, 0), link("r1", "c", 1, 0, 0, 0),
+		link("a", "r2", 1.5, 0, 0, 0), link("r2", "c", 1.5, 0, 0, 0))
+	w := DefaultWeights(VoiceRelay)
+	req := Request{Purpose: VoiceRelay, From: "a", To: []string{"c"}}
+	if got := ids(Rank(g, req, w, nil)); got[0] != "r2" {
+		t.Fatalf("without Own: %v, want r2 first (r1 pays for the requester's session)", got)
+	}
+	req.Own = map[string]int{"r1": 1}
+	r := Rank(g, req, w, nil)
+	if r[0].ID != "r1" || r[0].Terms[TermLoad] != w.PerSession || r[1].Terms[TermLoad] != w.PerSession {
+		t.Fatalf("with Own: %v, loads %v %v, want r1 first, both at %v", ids(r), r[0].Terms[TermLoad], r[1].Terms[TermLoad], w.PerSession)
+	}
+	req.Own = map[string]int{"r1": 5} // more than it published: clamped at none
+	if r := Rank(g, req, w, nil); r[0].ID != "r1" || r[0].Terms[TermLoad] != 0 {
+		t.Fatalf("Own over published: %v, r1 load %v, want 0", ids(r), r[0].Terms[TermLoad])
+	}
+	if g.Peers["r1"].RelaySessions != 2 {
+		t.Fatal("Rank changed the graph")
+	}
+}

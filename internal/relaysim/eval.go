@@ -168,12 +168,25 @@ func (ev *evaluator) tick() error {
 	return nil
 }
 
-func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
-	w, a := ev.w, ev.acc[d.purpose]
+// request is d's ranking request. Under WorldLoad the decision's own session sits
+// on its current choice and that relay publishes it; like a node (Relays, which
+// passes its own call legs), the decision does not count it against the relay.
+func (ev *evaluator) request(d *decision) selection.Request {
 	req := selection.Request{Purpose: d.purpose, From: d.ends[0].id}
 	for _, e := range d.ends[1:] {
 		req.To = append(req.To, e.id)
 	}
+	if ev.w.cfg.World&WorldLoad != 0 {
+		if cur, ok := ev.chooser(d.purpose, Selection).Current(d.key); ok {
+			req.Own = map[string]int{cur: 1}
+		}
+	}
+	return req
+}
+
+func (ev *evaluator) evaluate(d *decision, base *selection.Graph) error {
+	w, a := ev.w, ev.acc[d.purpose]
+	req := ev.request(d)
 	own := w.ownLinks(d.ends[0])
 	if w.cfg.Knows != 0 {
 		own = w.knownLinks(own, ev.byID)

@@ -140,6 +140,17 @@ func TestLoadFeedback(t *testing.T) {
 	if carried != active || active == 0 {
 		t.Fatalf("%d sessions carried, %d decisions active", carried, active)
 	}
+	// Each decision's request names its own session on its current choice, as a
+	// node's Relays names its call legs (selection.Request.Own).
+	for _, d := range ev.decisions {
+		if !d.active {
+			continue
+		}
+		cur, _ := ev.chooser(d.purpose, Selection).Current(d.key)
+		if own := ev.request(d).Own; len(own) != 1 || own[cur] != 1 {
+			t.Fatalf("decision on %s: Own = %v, want its session there", cur, own)
+		}
+	}
 }
 
 func TestParseWorldAndModel(t *testing.T) {

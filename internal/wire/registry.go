@@ -74,6 +74,8 @@ const (
 	RecordExtWeb    uint8 = 5
 	RecordExtGuests uint8 = 6
 	RecordExtDevice uint8 = 7
+
+	RecordExtCostMap uint8 = 8
 )
 
 // Beacon extension types: [type u8][len u8][value] in a discovery beacon
@@ -140,6 +142,8 @@ var RecordExts = [256]Entry{
 	RecordExtWeb:    {"RecordExtWeb", "node", "node/webcert.go", "RecordExtWeb is the peer-record extension"},
 	RecordExtGuests: {"RecordExtGuests", "node", "node/guestsrecord.go", "RecordExtGuests (type 6)"},
 	RecordExtDevice: {"RecordExtDevice", "node", "node/devicesrecord.go", "RecordExtDevice (type 7)"},
+
+	RecordExtCostMap: {"RecordExtCostMap", "selection", "selection/costmapwire.go", "# Signed cost-map wire format"},
 }
 
 // BeaconExts lists every beacon extension type by number.
