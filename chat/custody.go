@@ -78,6 +78,7 @@ func (s *Service) entrust(e store.OutboxEntry) {
 	frame := EncodeCustody(CustodyFrame{To: to, Expires: s.cfg.Now().Add(CustodyTTL), ID: e.ID, Envelope: env})
 	if err := s.cfg.Net.Send(holder, TypeCustody, frame); err == nil {
 		s.cfg.Stats.Add("custody_entrusted", 1)
+		s.awaitCustodyAck(e.ID, holder, s.cfg.Now())
 	}
 }
 
@@ -179,6 +180,7 @@ func (s *Service) handleCustodyAck(from identity.PeerID, payload []byte) {
 	r := wire.NewReader(payload)
 	if id := r.Str8(); r.Err == nil && id != "" {
 		s.cfg.Stats.Add("custody_acked", 1)
+		s.custodyAcked(from, id)
 	}
 }
 

@@ -26,6 +26,9 @@ func TestCustodyHandsOverWhileSenderAway(t *testing.T) {
 	m := a.send(r, "kept for you")
 	eventually(t, "K to hold the message", func() bool { return k.stats.Get("custody_held") == 1 })
 	eventually(t, "A to see the custody ack", func() bool { return a.stats.Get("custody_acked") == 1 })
+	if n := a.stats.Get("custody_unacked"); n != 0 {
+		t.Fatalf("custody_unacked %d after an ack", n)
+	}
 	a.stop()
 	n.setOnline(a.id.ID, false)
 
@@ -46,6 +49,36 @@ func TestCustodyHandsOverWhileSenderAway(t *testing.T) {
 	a.waitDelivered(m.ID, r.id.ID)
 	if got := countReceived(r.ev.all(), m.ID); got != 1 {
 		t.Fatalf("R shown the message %d times", got)
+	}
+}
+
+// A custodian that takes a request and never acknowledges it (here a peer
+// that swallows every frame) is reported once as failed, so the node ranks it
+// lower next time; one that acknowledges is not (the test above: custody_acked,
+// and no custody_unacked).
+func TestUnackedCustodyCountsAgainstTheCustodian(t *testing.T) {
+	n := newFakeNet(t)
+	sink := n.addRaw(2)
+	r := n.addNode(3, 0)
+	failed := make(chan identity.PeerID, 4)
+	a := n.addNodeWith(1, 50*time.Millisecond, func(nd *node) {
+		nd.custodianID, nd.custodyFailed, nd.custodyWait = sink.id.ID, failed, 200*time.Millisecond
+	})
+	n.link(a.id.ID, sink.id.ID)
+	n.link(a.id.ID, r.id.ID)
+	n.setOnline(r.id.ID, false)
+	a.send(r, "for a custodian that never answers")
+	eventually(t, "the request to reach the custodian", func() bool { return a.stats.Get("custody_entrusted") >= 1 })
+	select {
+	case got := <-failed:
+		if got != sink.id.ID {
+			t.Fatalf("reported %s, want the silent custodian %s", got.Short(), sink.id.ID.Short())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the silent custodian was never reported")
+	}
+	if got, sent := a.stats.Get("custody_unacked"), a.stats.Get("custody_entrusted"); got < 1 || got > sent {
+		t.Fatalf("custody_unacked %d for %d requests", got, sent)
 	}
 }
 

@@ -282,6 +282,12 @@ type node struct {
 	// custodian, when set before start, is the neighbour queued messages are
 	// entrusted to.
 	custodian *node
+	// custodianID, when custodian is nil, names a custodian that is not a
+	// node (a raw peer); custodyFailed hears CustodyFailed; custodyWait is
+	// Config.CustodyAckWait.
+	custodianID   identity.PeerID
+	custodyFailed chan identity.PeerID
+	custodyWait   time.Duration
 	// blocked, when set before start, is Config.Blocked.
 	blocked func(identity.PeerID) bool
 	db      *store.DB
@@ -374,7 +380,13 @@ func (nd *node) startPaused() (run func()) {
 		Blocked: nd.blocked,
 	})
 	if nd.custodian != nil {
-		svc.cfg.Custodians = fixedCustodian{nd.custodian.id.ID}
+		nd.custodianID = nd.custodian.id.ID
+	}
+	if !nd.custodianID.IsZero() {
+		svc.cfg.Custodians = fixedCustodian{nd.custodianID, nd.custodyFailed}
+	}
+	if nd.custodyWait != 0 {
+		svc.cfg.CustodyAckWait = nd.custodyWait
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -393,10 +405,19 @@ func (nd *node) startPaused() (run func()) {
 	}
 }
 
-type fixedCustodian struct{ id identity.PeerID }
+type fixedCustodian struct {
+	id     identity.PeerID
+	failed chan identity.PeerID
+}
 
 func (f fixedCustodian) Custodian(skip identity.PeerID) (identity.PeerID, bool) {
 	return f.id, f.id != skip
+}
+
+func (f fixedCustodian) CustodyFailed(holder identity.PeerID) {
+	if f.failed != nil {
+		f.failed <- holder
+	}
 }
 
 // stop ends the Service and closes the store, as a process exit would.

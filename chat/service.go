@@ -66,6 +66,9 @@ type Config struct {
 	RetryEvery time.Duration
 	// Custodians, when set, lets queued messages be entrusted to a neighbour.
 	Custodians Custodians
+	// CustodyAckWait is how long a custodian has to acknowledge a request
+	// before it counts as failed (custodyfail.go; 5 s).
+	CustodyAckWait time.Duration
 	// Now is the wall clock (time.Now if nil): outbox times, retry pacing, the
 	// frame budgets and custody expiry all read it, so a test can move it.
 	Now func() time.Time
@@ -105,8 +108,9 @@ type Service struct {
 	order        []queueKey
 	next         int
 	inboundBytes int
-	space        chan struct{}        // closed (and replaced) when the committer frees room
-	lastTry      map[string]time.Time // outbox key → last transmission
+	space        chan struct{}          // closed (and replaced) when the committer frees room
+	lastTry      map[string]time.Time   // outbox key → last transmission
+	custodyWaits map[string]custodyWait // message ID → custodian asked (custodyfail.go)
 
 	ready   chan struct{}
 	local   chan *sendReq
@@ -150,6 +154,9 @@ var sealedNames = courier.Counters{
 func New(cfg Config) (*Service, error) {
 	if cfg.RetryEvery == 0 {
 		cfg.RetryEvery = time.Second
+	}
+	if cfg.CustodyAckWait == 0 {
+		cfg.CustodyAckWait = defaultCustodyAckWait
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -730,10 +737,12 @@ func (s *Service) retryLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if now := s.cfg.Now(); now.Sub(lastSweep) >= expireEvery {
+		now := s.cfg.Now()
+		if now.Sub(lastSweep) >= expireEvery {
 			lastSweep = now
 			s.expireOutbox(now)
 		}
+		s.sweepCustodyWaits(now)
 		if n, err := s.cfg.DB.OutboxLen(); err == nil && n > 0 {
 			s.flush("", 3*time.Second)
 		}

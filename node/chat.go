@@ -32,6 +32,15 @@ func (c custodians) Custodian(skip identity.PeerID) (identity.PeerID, bool) {
 	return pickCustodian(c.ov.Links(), skip, c.ov.Online, score)
 }
 
+// CustodyFailed counts a custodian that did not acknowledge a request
+// (chat/custodyfail.go) against its reputation, as a relay that granted
+// nothing is (relayrep.go).
+func (c custodians) CustodyFailed(holder identity.PeerID) {
+	if c.qual != nil {
+		c.qual.Failed(holder, "custody_unacked")
+	}
+}
+
 // pickCustodian is the choice of Custodian: least SRTT plus the reputation penalty.
 func pickCustodian(links []overlay.LinkInfo, skip identity.PeerID, online func(identity.PeerID) bool, failScore func(identity.PeerID) float64) (identity.PeerID, bool) {
 	var best identity.PeerID
