@@ -114,9 +114,9 @@ type lazyLink struct {
 	mu         sync.Mutex
 	haves      []recordRef
 	wants      []recordRef
-	prunes     []recordRef                  // authors to prune at the peer, queued (prune.go)
-	sentPrunes map[identity.PeerID]struct{} // authors this side pruned at the peer
-	pruned     map[identity.PeerID]struct{} // authors the peer pruned: references only
+	prunes     []recordRef // authors to prune at the peer, queued (prune.go)
+	sentPrunes authorSet   // authors this side pruned at the peer
+	pruned     authorSet   // authors the peer pruned: references only
 	tokens     float64
 	refilled   time.Time
 }

@@ -37,68 +37,65 @@ const (
 	maxPruned = 4096
 )
 
+// authorSet is a set of record authors, at most maxPruned (guarded by
+// lazyLink.mu).
+type authorSet map[identity.PeerID]struct{}
+
+// add puts id in s; false when s is full without it.
+func (s *authorSet) add(id identity.PeerID) bool {
+	if *s == nil {
+		*s = authorSet{}
+	}
+	if _, ok := (*s)[id]; !ok && len(*s) >= maxPruned {
+		return false
+	}
+	(*s)[id] = struct{}{}
+	return true
+}
+
+func (z *lazyLink) has(s *authorSet, id identity.PeerID) bool {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	_, ok := (*s)[id]
+	return ok
+}
+
+func (z *lazyLink) remove(s *authorSet, id identity.PeerID) {
+	z.mu.Lock()
+	delete(*s, id)
+	z.mu.Unlock()
+}
+
 // queuePrune adds an author for the next batch and remembers that this side
 // pruned it; false when it already had, or the set is full.
 func (z *lazyLink) queuePrune(r recordRef) bool {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	if z.sentPrunes == nil {
-		z.sentPrunes = map[identity.PeerID]struct{}{}
-	}
-	if _, ok := z.sentPrunes[r.ID]; ok || len(z.sentPrunes) >= maxPruned {
+	if _, ok := z.sentPrunes[r.ID]; ok || !z.sentPrunes.add(r.ID) {
 		return false
 	}
-	z.sentPrunes[r.ID] = struct{}{}
 	z.prunes = append(z.prunes, r)
 	return true
 }
 
 // prunedHere says whether this side asked the peer for author by reference
-// only (and has not pulled from it since).
-func (z *lazyLink) prunedHere(author identity.PeerID) bool {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	_, ok := z.sentPrunes[author]
-	return ok
-}
-
-// pulled forgets this side's prune of author: a want to the peer grafts it
-// there (handleRecordWant).
-func (z *lazyLink) pulled(author identity.PeerID) {
-	z.mu.Lock()
-	delete(z.sentPrunes, author)
-	z.mu.Unlock()
-}
+// only (and has not pulled from it since); pulled forgets it: a want to the
+// peer grafts author there (handleRecordWant).
+func (z *lazyLink) prunedHere(author identity.PeerID) bool { return z.has(&z.sentPrunes, author) }
+func (z *lazyLink) pulled(author identity.PeerID)          { z.remove(&z.sentPrunes, author) }
 
 // prune marks author as reference-only on this link; false when the set is full.
 func (z *lazyLink) prune(author identity.PeerID) bool {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	if z.pruned == nil {
-		z.pruned = map[identity.PeerID]struct{}{}
-	}
-	if _, ok := z.pruned[author]; !ok && len(z.pruned) >= maxPruned {
-		return false
-	}
-	z.pruned[author] = struct{}{}
-	return true
+	return z.pruned.add(author)
 }
 
+// isPruned says whether author's records go to this link by reference only;
 // graft undoes a prune: the peer asked for author's record, so the tree
 // should reach it through this link again.
-func (z *lazyLink) graft(author identity.PeerID) {
-	z.mu.Lock()
-	delete(z.pruned, author)
-	z.mu.Unlock()
-}
-
-// isPruned says whether author's records go to this link by reference only.
-func (z *lazyLink) isPruned(author identity.PeerID) bool {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	_, ok := z.pruned[author]
-	return ok
-}
+func (z *lazyLink) isPruned(author identity.PeerID) bool { return z.has(&z.pruned, author) }
+func (z *lazyLink) graft(author identity.PeerID)         { z.remove(&z.pruned, author) }
 
 // duplicateFrom is a record already held at its sequence that arrived in full
 // from l: unless l is its author (which sends its own to every link), ask l to
