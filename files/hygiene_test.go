@@ -91,17 +91,7 @@ func TestChangedChunkNotServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if err := victim.svc.Accept(ids[0]); err != nil {
-		t.Fatal(err)
-	}
-	h.until("the download to end", 200, func() bool {
-		_, ok := findEvent(victim, func(e Failed) bool { return e.ID == ids[0] })
-		return ok
-	})
-	h.until("the sender's serving to stop", 50, func() bool { return !sender.svc.busy() })
-	if got := sender.stats.Get("files_chunk_changed"); got < 1 {
-		t.Errorf("files_chunk_changed = %d, want at least 1 (%v)", got, sender.stats.Snapshot())
-	}
+	acceptChangedSource(t, h, sender, victim, ids[0])
 	if got := victim.stats.Get("files_chunk_bad"); got != 0 {
 		t.Errorf("the recipient got %d chunks that failed their hash, want 0", got)
 	}
@@ -111,5 +101,23 @@ func TestChangedChunkNotServed(t *testing.T) {
 	}
 	if _, ok := findEvent(sender, func(e Failed) bool { return e.ID == ids[0] && e.Out }); !ok {
 		t.Error("the sender's user was not told the offer ended")
+	}
+}
+
+// acceptChangedSource has victim accept offer id of a file changed since the
+// offer and waits for the download to fail and sender to stop serving, with
+// the change counted (files_chunk_changed).
+func acceptChangedSource(t *testing.T, h *harness, sender, victim *peer, id string) {
+	t.Helper()
+	if err := victim.svc.Accept(id); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the download to end", 200, func() bool {
+		_, ok := findEvent(victim, func(e Failed) bool { return e.ID == id })
+		return ok
+	})
+	h.until("the sender's serving to stop", 50, func() bool { return !sender.svc.busy() })
+	if got := sender.stats.Get("files_chunk_changed"); got < 1 {
+		t.Errorf("files_chunk_changed = %d, want at least 1 (%v)", got, sender.stats.Snapshot())
 	}
 }

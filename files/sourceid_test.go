@@ -73,17 +73,7 @@ func TestRewriteWithRestoredMtimeNotServed(t *testing.T) {
 	if !after.ModTime().Equal(before.ModTime()) || after.Size() != before.Size() {
 		t.Fatalf("the test's rewrite left mtime %v size %d, want %v %d", after.ModTime(), after.Size(), before.ModTime(), before.Size())
 	}
-	if err := victim.svc.Accept(ids[0]); err != nil {
-		t.Fatal(err)
-	}
-	h.until("the download to end", 200, func() bool {
-		_, ok := findEvent(victim, func(e Failed) bool { return e.ID == ids[0] })
-		return ok
-	})
-	h.until("the sender's serving to stop", 50, func() bool { return !sender.svc.busy() })
-	if got := sender.stats.Get("files_chunk_changed"); got < 1 {
-		t.Errorf("files_chunk_changed = %d, want at least 1 (%v)", got, sender.stats.Snapshot())
-	}
+	acceptChangedSource(t, h, sender, victim, ids[0])
 	if got := sender.stats.Get("files_serve_rehashed"); stampsKnown(t, src) && got != 0 {
 		t.Errorf("the sender hashed %d chunks to notice; want 0 (the ctime alone tells)", got)
 	}
