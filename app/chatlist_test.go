@@ -16,11 +16,18 @@ import (
 // chatFixture: Bob wrote last (yesterday, unread), Alice before that (read,
 // own message last), the design room three days ago, Carol never; the team room
 // is joined and quiet, the old room was left.
+// yesterdayNoon is noon of the day before now's: labelled "Yesterday" at any
+// hour of now. (now − 30 h, used before, is two days back before 06:00, and
+// the test failed every night.)
+func yesterdayNoon(now time.Time) time.Time {
+	return time.Date(now.Year(), now.Month(), now.Day()-1, 12, 0, 0, 0, now.Location())
+}
+
 func chatFixture(now time.Time) *fakeCore {
 	fc := fivePeers()
 	fc.addHistory(node.DirectConv(aliceID),
 		node.Message{ID: "a1", Conv: node.DirectConv(aliceID), From: aliceID, To: selfID, Text: "lunch?", Time: now.Add(-50 * time.Hour), State: node.StateRead},
-		node.Message{ID: "a2", Conv: node.DirectConv(aliceID), From: selfID, To: aliceID, Text: "sure,\n at noon", Time: now.Add(-30 * time.Hour), State: node.StateRead})
+		node.Message{ID: "a2", Conv: node.DirectConv(aliceID), From: selfID, To: aliceID, Text: "sure,\n at noon", Time: yesterdayNoon(now), State: node.StateRead})
 	fc.addHistory(node.DirectConv(bobID),
 		node.Message{ID: "b1", Conv: node.DirectConv(bobID), From: bobID, To: selfID, Text: "the build is green", Time: now.Add(-2 * time.Hour), State: node.StateReceived},
 		node.Message{ID: "b2", Conv: node.DirectConv(bobID), From: bobID, To: selfID, Text: "ship it?", Time: now.Add(-time.Hour), State: node.StateReceived})
