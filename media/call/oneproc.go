@@ -20,9 +20,9 @@ import (
 // it loses nothing; what shares the process during a call (a file transfer,
 // a busy overlay) gets one core of Go code instead of all of them. Measured
 // with cmd/benchcall -only-baresip (docs/benchmarks.md, "Next to baresip"):
-// Parley ÷ baresip with SRTP went from 1.88 / 1.76× to 1.26–1.29 / 1.24–1.41×
-// (caller / callee medians of two runs), the context switches a call adds
-// from ~1,200 to ~450–750 a second.
+// Parley ÷ baresip with SRTP went from 1.88 / 1.76× to 1.15–1.29 / 1.24–1.41×
+// (caller / callee medians of three runs), the context switches a call adds
+// from ~1,200 to ~450–800 a second.
 //
 // Not done when the user set GOMAXPROCS: that choice stands.
 
