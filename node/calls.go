@@ -58,6 +58,10 @@ func (n *Node) setupCalls() error {
 		Emit:        n.onCall,
 		Log:         n.log,
 		Now:         n.cfg.Now,
+
+		// One P during a call: pion's per-packet hand-offs otherwise wake a
+		// thread each (media/call/oneproc.go).
+		OneProcInCalls: true,
 	})
 	if err != nil {
 		return err

@@ -36,6 +36,7 @@ func main() {
 	groups := flag.Bool("groups", true, "also measure the 4-party mesh and the 5-party mixed call (false: profile a 1:1 call alone)")
 	flag.IntVar(&bareRounds, "baresip-rounds", 3, "rounds of the comparison with baresip (0: skip it)")
 	flag.BoolVar(&onlyBaresip, "only-baresip", false, "run the comparison with baresip alone")
+	probeRounds := flag.Int("probe", 0, "only time Parley's 1:1 call this many rounds, no baresip (probe.go)")
 	sip := flag.Bool("sip", false, "measure SIP phone calls through a Parley registrar instead (sip.go); -baresip-rounds rounds")
 	flag.Parse()
 	if os.Geteuid() != 0 {
@@ -43,6 +44,9 @@ func main() {
 		os.Exit(2)
 	}
 	run := run
+	if *probeRounds > 0 {
+		run = func(bin string, _ int, window time.Duration, _ bool) error { return probe(bin, *probeRounds, window) }
+	}
 	if *sip {
 		run = func(bin string, _ int, window time.Duration, _ bool) error { return runSIP(bin, bareRounds, window) }
 	}

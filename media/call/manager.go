@@ -74,7 +74,10 @@ type Config struct {
 	Net        transport.Net
 	// IncludeLoopback lets ICE use loopback candidates (single-host tests).
 	IncludeLoopback bool
-	RingTimeout     time.Duration // 30 s
+	// OneProcInCalls runs the process on one P (GOMAXPROCS 1) while a
+	// call's audio runs, unless the user set GOMAXPROCS (oneproc.go: why).
+	OneProcInCalls bool
+	RingTimeout    time.Duration // 30 s
 	// StatsEvery is the Stats report period (1 s).
 	StatsEvery time.Duration
 	Emit       func(Event)

@@ -47,6 +47,8 @@ type callAudio struct {
 	// beginning for the listener instead of into a not-yet-connected track.
 	started   chan struct{}
 	startOnce sync.Once
+	// release ends the call's hold on one P (Config.OneProcInCalls).
+	release func()
 
 	lim limiter // scales what this node plays (the loop's own state)
 
@@ -194,6 +196,10 @@ func (c *call) ensureAudio() (*callAudio, error) {
 	}
 	a.pk = rtpopus.New()
 	a.muted.Store(c.muted)
+	a.release = func() {}
+	if c.m.cfg.OneProcInCalls {
+		a.release = holdOneProc()
+	}
 	c.audio = a
 	c.m.spawn(func() {
 		if err := a.run(); err != nil && c.ctx.Err() == nil {
@@ -213,6 +219,7 @@ func (a *callAudio) close() {
 	a.once.Do(func() {
 		a.src.Close()
 		a.sink.Close()
+		a.release()
 	})
 }
 

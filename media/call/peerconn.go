@@ -20,17 +20,29 @@ var opusCodec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRa
 // opusPayloadType is the dynamic RTP payload type Parley offers for Opus.
 const opusPayloadType = 111
 
-// newAPI builds the pion API for one leg: Opus only, default interceptors
-// (NACK, RTCP reports, TWCC), host candidates on the allowed interfaces with
-// no mDNS obfuscation — peers already know each other's addresses, and
-// waiting for mDNS candidates only delays set-up.
+// newAPI builds the pion API for one leg: Opus only, RTCP reports as the one
+// interceptor (see below), host candidates on the allowed interfaces with no
+// mDNS obfuscation — peers already know each other's addresses, and waiting
+// for mDNS candidates only delays set-up.
 func (m *Manager) newAPI() (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: opusPayloadType}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("register opus: %w", err)
 	}
+	// Only the RTCP reports, not pion's defaults: the receiver reports carry
+	// the far end's loss of our stream, which tunes the encoder's FEC
+	// (fectune.go); sender reports are what RFC 3550 asks of a sender. The
+	// defaults' NACK pair is for video (pion offers nack feedback on video
+	// only; a retransmitted Opus frame would come after its playout, and FEC
+	// covers the loss), yet its generator ticks every 100 ms for each leg; and
+	// TWCC feedback serves a bandwidth estimator Parley does not run (one
+	// fixed Opus bitrate, no congestion controller reads it). Stats and RTT
+	// come from the jitter buffer and the ICE pair, not from interceptors.
+	// Dropping both removed 10 timer wake-ups a second per leg and a header
+	// parse per packet: cmd/benchcall -probe / -only-baresip re-measure it
+	// (docs/benchmarks.md, "Next to baresip").
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		return nil, fmt.Errorf("interceptors: %w", err)
 	}
 	se := webrtc.SettingEngine{}
