@@ -24,13 +24,20 @@ import (
 // (caller / callee medians of three runs), the context switches a call adds
 // from ~1,200 to ~450–800 a second.
 //
-// Not done when the user set GOMAXPROCS: that choice stands.
+// Not done when the user set GOMAXPROCS: that choice stands. Not kept past
+// oneProcMaxCalls calls with audio at once either: a node bridging several
+// phones' or browser guests' calls (G.711 transcoding costs ~6 % of a core
+// a call, docs/benchmarks.md "SIP phones") would otherwise run them all, and
+// everything else, on one core.
+const oneProcMaxCalls = 2
 
-var oneProc struct {
+type oneProcState struct {
 	mu   sync.Mutex
 	n    int // calls holding it
 	prev int // GOMAXPROCS before the first hold
 }
+
+var oneProc oneProcState
 
 // holdOneProc sets GOMAXPROCS to 1 for as long as any call holds it; release
 // (call it once) restores the value seen before the first hold. Restoring by
@@ -42,18 +49,30 @@ func holdOneProc() (release func()) {
 	}
 	oneProc.mu.Lock()
 	if oneProc.n == 0 {
-		oneProc.prev = runtime.GOMAXPROCS(1)
+		oneProc.prev = runtime.GOMAXPROCS(0)
 	}
 	oneProc.n++
+	oneProc.apply()
 	oneProc.mu.Unlock()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			oneProc.mu.Lock()
 			defer oneProc.mu.Unlock()
-			if oneProc.n--; oneProc.n == 0 {
-				runtime.GOMAXPROCS(oneProc.prev)
-			}
+			oneProc.n--
+			oneProc.apply()
 		})
+	}
+}
+
+// apply sets GOMAXPROCS for the calls holding it now (oneProc.mu held): 1 for
+// one to oneProcMaxCalls of them, the value from before otherwise.
+func (o *oneProcState) apply() {
+	want := o.prev
+	if o.n >= 1 && o.n <= oneProcMaxCalls {
+		want = 1
+	}
+	if runtime.GOMAXPROCS(0) != want {
+		runtime.GOMAXPROCS(want)
 	}
 }

@@ -31,6 +31,33 @@ func TestHoldOneProcNestsAndRestores(t *testing.T) {
 	}
 }
 
+// A node bridging more calls than oneProcMaxCalls (phones, guests) gets every
+// P back while it does, and one again when it is down to oneProcMaxCalls.
+func TestHoldOneProcLetsGoForManyCalls(t *testing.T) {
+	setProcs(t, 3)
+	var releases []func()
+	for range oneProcMaxCalls {
+		releases = append(releases, holdOneProc())
+	}
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Fatalf("%d calls: GOMAXPROCS %d, want 1", oneProcMaxCalls, n)
+	}
+	extra := holdOneProc()
+	if n := runtime.GOMAXPROCS(0); n != 3 {
+		t.Fatalf("%d calls: GOMAXPROCS %d, want the 3 from before", oneProcMaxCalls+1, n)
+	}
+	extra()
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Fatalf("back to %d calls: GOMAXPROCS %d, want 1", oneProcMaxCalls, n)
+	}
+	for _, r := range releases {
+		r()
+	}
+	if n := runtime.GOMAXPROCS(0); n != 3 {
+		t.Fatalf("released: GOMAXPROCS %d, want 3", n)
+	}
+}
+
 func TestHoldOneProcLeavesUsersChoice(t *testing.T) {
 	setProcs(t, 3)
 	t.Setenv("GOMAXPROCS", "3")
