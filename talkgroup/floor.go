@@ -185,5 +185,8 @@ func (f *Floor) MayTake(peer identity.PeerID) bool {
 	return !f.held && (len(f.queue) == 0 || f.queue[0].Peer == peer)
 }
 
+// Quiet says whether the floor has nothing to time: free, nobody queued.
+func (f *Floor) Quiet() bool { return !f.held && len(f.queue) == 0 }
+
 // Queue returns a copy of the queue, first first.
 func (f *Floor) Queue() []Request { return slices.Clone(f.queue) }

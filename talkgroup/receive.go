@@ -18,6 +18,7 @@ const maxSpeakers = 256
 // its frames are bounded before any signature is checked, so a neighbour
 // sending junk costs at most viaRate verifications a second.
 func (s *Service) Handle(via identity.PeerID, p []byte) {
+	defer s.poke()
 	if !s.takeVia(via) {
 		s.count("ptt_drop_via_rate")
 		return

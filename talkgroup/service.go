@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley/identity"
@@ -95,6 +96,10 @@ type Service struct {
 	lastTX uint64    // the last claim this node made (strictly increasing)
 	out    *lazySink // used by the playout goroutine only
 	vias   map[identity.PeerID]*bucket
+	// wake restarts Run's ticking when something happens to a service that
+	// went idle (idle.go).
+	wake  chan struct{}
+	ticks atomic.Uint64 // Run's ticks, for the idle test
 }
 
 type room struct {
@@ -138,7 +143,7 @@ func New(cfg Config) *Service {
 	if cfg.Rank == nil {
 		cfg.Rank = func(m []identity.PeerID) []identity.PeerID { return m }
 	}
-	s := &Service{cfg: cfg, rooms: map[string]*room{}, vias: map[identity.PeerID]*bucket{}}
+	s := &Service{cfg: cfg, rooms: map[string]*room{}, vias: map[identity.PeerID]*bucket{}, wake: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.out = &lazySink{open: cfg.OpenSink, count: s.count}
 	return s
@@ -165,6 +170,7 @@ func (s *Service) roomLocked(id string) *room {
 // Press puts the key down in room: this node takes the floor if it is free,
 // or is queued (a Busy event) and takes it in turn while the key stays down.
 func (s *Service) Press(roomID string) error {
+	defer s.poke()
 	if !s.cfg.Joined(roomID) || len(roomID) > MaxRoom || roomID == "" {
 		return ErrNotMember
 	}
@@ -231,6 +237,7 @@ func (s *Service) send(to identity.PeerID, f []byte) {
 // Release lets the key go: the transmission ends, or the queued request is
 // withdrawn.
 func (s *Service) Release(roomID string) error {
+	defer s.poke()
 	if !s.cfg.Joined(roomID) {
 		return ErrNotMember
 	}
@@ -311,6 +318,7 @@ func (s *Service) Holder(roomID string) (speaker identity.PeerID, held bool, que
 
 // Replay plays room's last transmission to the local sink.
 func (s *Service) Replay(roomID string) error {
+	defer s.poke()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.rooms[roomID]
@@ -350,21 +358,37 @@ func (s *Service) grantLocked(roomID string, r *room, now time.Time) []Event {
 	return nil
 }
 
-// Run drives playout (every 20 ms) and the floors' timers until ctx ends.
+// Run drives playout (every 20 ms) and the floors' timers until ctx ends,
+// and sleeps while there is nothing to play and no floor to time (idle.go).
 func (s *Service) Run(ctx context.Context) {
 	defer s.cancel()
 	defer s.out.close()
-	t := time.NewTicker(20 * time.Millisecond)
+	t := time.NewTicker(frameTick)
 	defer t.Stop()
-	n := 0
+	n, idle := 0, false
 	for {
+		if idle {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.wake:
+			}
+			t.Reset(frameTick)
+			idle = false
+		}
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.wake: // already ticking
 		case now := <-t.C:
+			s.ticks.Add(1)
 			s.play(now)
 			if n++; n%5 == 0 {
 				s.tick(now)
+			}
+			if !s.busy() {
+				t.Stop()
+				idle = true
 			}
 		}
 	}

@@ -351,3 +351,42 @@ func TestTalkgroupMaxTalk(t *testing.T) {
 		}
 	})
 }
+
+// A node with nothing to play and no floor to time does not tick: Run sleeps
+// until a key, a frame or a replay wakes it, and sleeps again once the
+// transmission has drained and the floor is free.
+func TestIdleServiceDoesNotTick(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer func() { cancel(); time.Sleep(100 * time.Millisecond) }()
+		w := newWorld(t, ctx, 3)
+		a, b := w.ids[0].ID, w.ids[1].ID
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		for _, x := range w.ids {
+			if n := w.svcs[x.ID].ticks.Load(); n > 1 {
+				t.Fatalf("%s ticked %d times in 2 s with nothing to do", x.ID.Short(), n)
+			}
+		}
+		w.svcs[a].Press("ops")
+		time.Sleep(time.Second)
+		if n := w.svcs[b].ticks.Load(); n < 40 {
+			t.Fatalf("b ticked %d times in the second a talked; want about 50", n)
+		}
+		w.svcs[a].Release("ops")
+		time.Sleep(3 * time.Second) // the drain and the floor's release
+		synctest.Wait()
+		before := w.svcs[b].ticks.Load()
+		time.Sleep(2 * time.Second)
+		if n := w.svcs[b].ticks.Load() - before; n != 0 {
+			t.Fatalf("b ticked %d times after the transmission ended", n)
+		}
+		if err := w.svcs[b].Replay("ops"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if n := w.svcs[b].ticks.Load() - before; n < 20 {
+			t.Fatalf("a replay woke b for %d ticks", n)
+		}
+	})
+}
