@@ -6,6 +6,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"parley/node"
 )
 
 // TestFirstScreenTextStyles: everything the window builds at start, hidden parts
@@ -61,5 +64,35 @@ func walkAll(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
 		for _, c := range test.WidgetRenderer(x).Objects() {
 			walkAll(c, fn)
 		}
+	}
+}
+
+// refreshProbe counts the refreshes that reach it.
+type refreshProbe struct {
+	widget.BaseWidget
+	n int
+}
+
+func (p *refreshProbe) Refresh() { p.n++ }
+func (p *refreshProbe) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(canvas.NewRectangle(nil))
+}
+
+// TestEmptyAlarmBandLeavesWindow: the urgent items' first load at start (none
+// pending) leaves the window alone; a refresh of the whole window there laid out
+// and measured every part of it before the first frame. An item still redraws it.
+func TestEmptyAlarmBandLeavesWindow(t *testing.T) {
+	h := newHarness(t, newFakeCore())
+	probe := &refreshProbe{}
+	probe.ExtendBaseWidget(probe)
+	h.u.main.Objects = append(h.u.main.Objects, probe)
+	h.u.urgentChanged(false)
+	if probe.n != 0 {
+		t.Errorf("an empty band refreshed the window %d times", probe.n)
+	}
+	h.u.addIncoming(node.UrgentItem{ID: "u1", From: mkID("alice"), Name: "Alice", Text: "fire drill"})
+	h.u.urgentChanged(false)
+	if probe.n == 0 {
+		t.Error("a card came and the window was not refreshed (the probe sees nothing)")
 	}
 }
