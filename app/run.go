@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 
 	"parley/assets"
 )
@@ -25,11 +26,13 @@ const settleAfter = 3 * time.Second
 // It must be called from the main goroutine.
 func Run(core Core, opts Options) error {
 	a := fyneapp.NewWithID(AppID)
+	fonts := parseFonts()
 	icon := fyne.NewStaticResource("icon.png", assets.Icon)
 	a.SetIcon(icon)
 	w := a.NewWindow("Parley")
 	w.SetIcon(icon)
 	u := newUI(core, opts, w, fyne.Do)
+	<-fonts
 	w.SetContent(u.build())
 	w.Resize(fyne.NewSize(1000, 650))
 	w.SetMaster()
@@ -93,4 +96,22 @@ func Run(core Core, opts Options) error {
 	}()
 	w.ShowAndRun()
 	return nil
+}
+
+// parseFonts has the faces of the two text styles the first frame draws with
+// (regular and bold: startup_test.go) parsed on another goroutine, so that on
+// a second core they are ready when the window, made meanwhile on this one
+// (the display connection and GL context), is given its content. Fyne parses a
+// style's faces on its first measurement, about 15-40 ms a style here (the
+// theme font, a system font, the 4 MB emoji font); build waits for this rather
+// than parse the same faces a second time beside it.
+func parseFonts() <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, style := range []fyne.TextStyle{{}, {Bold: true}} {
+			fyne.MeasureText("Parley", theme.TextSize(), style)
+		}
+	}()
+	return done
 }
