@@ -198,7 +198,7 @@ func run() error {
 		if aerr != nil {
 			log.Warn("a second start will not find this window", "err", aerr)
 		}
-		err = app.Run(n, app.Options{DataDir: *dataDir, Activate: activate, DataDirByFlag: dataByFlag, SetDataDir: setDataDir,
+		err = app.Run(n, app.Options{DataDir: *dataDir, Activate: activate, Stop: ctx.Done(), DataDirByFlag: dataByFlag, SetDataDir: setDataDir,
 			Listen: *listen, Ifaces: cfg.Ifaces, Discovery: *disc, Version: version,
 			SIPAddr: sipListen, SIPByFlag: sipByFlag, // app/sipsettings.go
 			TrayAvailable:   trayhost.Available(), // loginstart.go, app/background.go

@@ -39,9 +39,13 @@ type callBar struct {
 }
 
 func newCallBar(u *ui) *callBar {
+	// The clock (state) is in the regular style: the theme's Noto Sans has
+	// tabular digits (all 572 units wide), so "01:59" → "02:00" does not move
+	// the meter, and a monospace label here cost every start a third set of
+	// faces, hidden bar or not (startup_test.go).
 	b := &callBar{u: u, bg: newTint(theme.ColorNamePrimary, 0x30), meter: newLevelMeter(),
 		who:     widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		state:   widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}),
+		state:   widget.NewLabel(""),
 		quality: widget.NewLabel(""),
 		ended:   widget.NewLabel(""),
 	}

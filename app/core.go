@@ -128,4 +128,9 @@ type Options struct {
 	// receives: a second start of Parley on the same data folder (main's
 	// activate.go). nil: nothing asks.
 	Activate <-chan struct{}
+	// Stop closes the window when it is closed: main's SIGINT/SIGTERM context.
+	// Fyne catches those signals itself only once its loop runs; one that comes
+	// while the window is being made (half a second, seconds on a loaded
+	// machine) went to main's context alone, and the window stayed open.
+	Stop <-chan struct{}
 }

@@ -19,6 +19,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,10 +46,17 @@ func main() {
 // program is one kind of launch and what its launches measured.
 type program struct {
 	name    string
-	launch  func(display string) (visible time.Duration, rssKB int, err error)
+	launch  func(display string) (visible time.Duration, m mem, err error)
 	visible []time.Duration
 	rss     []int // KiB
+	anon    []int // KiB, the anonymous part of rss
 }
+
+// mem is a process's resident memory in KiB: all of it (VmRSS), and the
+// anonymous part (RssAnon: Go's heap, C's heap, the renderer's buffers), the
+// rest being the pages of the binary and libraries (clean, shared with the page
+// cache, reclaimable) and shared memory.
+type mem struct{ rss, anon int }
 
 func run(bin string, trials, peers, messages int, wineExe, wineRoot string) error {
 	dir, err := os.MkdirTemp("", "benchgui")
@@ -63,10 +72,10 @@ func run(bin string, trials, peers, messages int, wineExe, wineRoot string) erro
 	if out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", floor, "./app/benchfloor").CombinedOutput(); err != nil {
 		return fmt.Errorf("building the Fyne floor: %v\n%s", err, out)
 	}
-	parley := &program{name: "Parley (Linux)", launch: func(d string) (time.Duration, int, error) {
+	parley := &program{name: "Parley (Linux)", launch: func(d string) (time.Duration, mem, error) {
 		return launch(d, bin, "--data", data, "--discovery", "none", "--listen", "127.0.0.1:0", "--log-level", "error")
 	}}
-	progs := []*program{parley, {name: "smallest Fyne window", launch: func(d string) (time.Duration, int, error) {
+	progs := []*program{parley, {name: "smallest Fyne window", launch: func(d string) (time.Duration, mem, error) {
 		return launch(d, floor)
 	}}}
 	if wineExe != "" {
@@ -98,11 +107,11 @@ func run(bin string, trials, peers, messages int, wineExe, wineRoot string) erro
 	// Alternated, so the machine's load (shared, 2 vCPUs) falls on all alike.
 	for i := 0; i < trials; i++ {
 		for _, p := range progs {
-			v, r, err := p.launch(display)
+			v, m, err := p.launch(display)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
-			p.visible, p.rss = append(p.visible, v), append(p.rss, r)
+			p.visible, p.rss, p.anon = append(p.visible, v), append(p.rss, m.rss), append(p.anon, m.anon)
 		}
 	}
 	report(progs, trials, peers, messages)
@@ -116,15 +125,16 @@ func report(progs []*program, trials, peers, messages int) {
 	for _, p := range progs {
 		slices.Sort(p.visible)
 		slices.Sort(p.rss)
+		slices.Sort(p.anon)
 	}
 	fmt.Printf("Desktop window, %d peers in the roster, %d messages in one conversation, %d launches each, alternated (%s)\n\n",
 		peers, messages, trials, time.Now().Format("2006-01-02"))
-	fmt.Println("| program | launch → window drawn, min / median / max | idle RSS after 5 s, min / median / max |")
-	fmt.Println("|---|---|---|")
+	fmt.Println("| program | launch → window drawn, min / median / max | idle RSS after 5 s, min / median / max | of it anonymous, median |")
+	fmt.Println("|---|---|---|---|")
 	for _, p := range progs {
-		fmt.Printf("| %s | %d / %d / %d ms | %.1f / %.1f / %.1f MB |\n", p.name,
+		fmt.Printf("| %s | %d / %d / %d ms | %.1f / %.1f / %.1f MB | %.1f MB |\n", p.name,
 			p.visible[0].Milliseconds(), med(p.visible).Milliseconds(), p.visible[len(p.visible)-1].Milliseconds(),
-			mb(p.rss[0]), mb(med(p.rss)), mb(p.rss[len(p.rss)-1]))
+			mb(p.rss[0]), mb(med(p.rss)), mb(p.rss[len(p.rss)-1]), mb(med(p.anon)))
 	}
 	parley, floor := progs[0], progs[1]
 	ratio := float64(med(parley.visible)) / float64(med(floor.visible))
@@ -134,6 +144,8 @@ func report(progs []*program, trials, peers, messages int) {
 	fmt.Println("|---|---|---|")
 	fmt.Printf("| launch → window, Parley ÷ smallest Fyne window (medians) | %.2f× | ≤ 1.3× |\n", ratio)
 	fmt.Printf("| Parley's own memory (its RSS − the smallest window's, medians) | %.1f MB | ≤ 20 MB |\n", own)
+	fmt.Printf("| of it anonymous (RssAnon − the smallest window's; the rest is the larger binary's pages) | %.1f MB | none |\n",
+		mb(med(parley.anon))-mb(med(floor.anon)))
 	if len(progs) > 2 {
 		w := progs[2]
 		fmt.Printf("| Windows build under Wine ÷ Linux build, launch (medians; Wine's start included) | %.2f× | none (Wine's own) |\n",
@@ -194,21 +206,21 @@ func populate(dir string, peers, messages int) error {
 // launch starts a window program, times it until a screenshot of the display
 // shows more than a blank screen, then reads its resident memory after 5 s of
 // idling and ends it.
-func launch(display, bin string, args ...string) (time.Duration, int, error) {
+func launch(display, bin string, args ...string) (time.Duration, mem, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display)
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return 0, mem{}, err
 	}
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
 	visible, err := waitDrawn(display, t0, 20*time.Second)
 	if err != nil {
-		return 0, 0, err
+		return 0, mem{}, err
 	}
 	time.Sleep(5 * time.Second)
-	kb, err := rssKB(cmd.Process.Pid)
-	return visible, kb, err
+	m, err := memOf(cmd.Process.Pid)
+	return visible, m, err
 }
 
 // waitDrawn polls screenshots until one shows a window (more than 16 colours).
@@ -227,10 +239,23 @@ func waitDrawn(display string, t0 time.Time, limit time.Duration) (time.Duration
 	}
 }
 
-// rssKB is a process's VmRSS in KiB.
-func rssKB(pid int) (int, error) {
+// memOf reads a process's resident memory from /proc/PID/status.
+func memOf(pid int) (mem, error) {
 	st, err := procstat.ReadStatus(pid)
-	return st.RSSKiB, err
+	if err != nil {
+		return mem{}, err
+	}
+	m := mem{rss: st.RSSKiB}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return mem{}, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "RssAnon:" {
+			m.anon, _ = strconv.Atoi(f[1])
+		}
+	}
+	return m, nil
 }
 
 func colours(img image.Image) int {

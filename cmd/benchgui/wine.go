@@ -49,7 +49,7 @@ func (w *wineLaunch) win(elem ...string) string {
 // launch times the window as launch does. Wine's loader execs the program in the
 // process it started, so the started PID is the program's; wineserver, shared by
 // every program of the prefix, is a process apart and not counted (the table says so).
-func (w *wineLaunch) launch(display string) (visible time.Duration, kb int, err error) {
+func (w *wineLaunch) launch(display string) (visible time.Duration, m mem, err error) {
 	cmd := exec.Command("unshare", "-m", w.wrapper, w.root, w.rel+"/prefix", w.rel+"/parley.exe",
 		"--data", w.win("data"), "--discovery", "none", "--listen", "127.0.0.1:0", "--log-level", "error")
 	cmd.Env = append(os.Environ(), "DISPLAY="+display)
@@ -57,7 +57,7 @@ func (w *wineLaunch) launch(display string) (visible time.Duration, kb int, err 
 	cmd.Stdout, cmd.Stderr = &out, &out
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return 0, mem{}, err
 	}
 	defer func() {
 		w.stop(cmd)
@@ -67,7 +67,7 @@ func (w *wineLaunch) launch(display string) (visible time.Duration, kb int, err 
 	}()
 	// A first start makes the Wine prefix (a minute or more); later ones reuse it.
 	if visible, err = waitDrawn(display, t0, 3*time.Minute); err != nil {
-		return 0, 0, err
+		return 0, mem{}, err
 	}
 	time.Sleep(5 * time.Second)
 	// On a first start what was drawn may be Wine's "updating the configuration"
@@ -79,10 +79,10 @@ func (w *wineLaunch) launch(display string) (visible time.Duration, kb int, err 
 		}
 	}
 	if err != nil {
-		return 0, 0, err
+		return 0, mem{}, err
 	}
-	kb, err = rssKB(pid)
-	return visible, kb, err
+	m, err = memOf(pid)
+	return visible, m, err
 }
 
 // programPID finds the process running parley.exe: the started one, or a
