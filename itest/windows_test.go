@@ -195,7 +195,7 @@ func TestWindowsWindow(t *testing.T) {
 	sock := fmt.Sprintf("/tmp/.X11-unix/X%d", num)
 	os.Remove(fmt.Sprintf("/tmp/.X%d-lock", num))
 	os.Remove(sock)
-	xvfb := hw.Command(t.Context(), "Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	xvfb := hw.Command(t.Context(), "Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset")
 	if err := xvfb.Start(); err != nil {
 		t.Fatal(err)
 	}

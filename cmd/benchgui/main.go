@@ -90,7 +90,7 @@ func run(bin string, trials, peers, messages int, wineExe, wineRoot string) erro
 	num := 300 + os.Getpid()%300
 	display := fmt.Sprintf(":%d", num)
 	os.Remove(fmt.Sprintf("/tmp/.X%d-lock", num))
-	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset")
 	if err := xvfb.Start(); err != nil {
 		return fmt.Errorf("Xvfb: %w", err)
 	}
