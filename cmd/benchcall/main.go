@@ -71,6 +71,31 @@ type lab struct {
 	dir string
 }
 
+// newLab sets up the namespaces' lab with one segment and a temporary folder
+// named after prefix; close removes both.
+func newLab(bin, prefix string) (*lab, error) {
+	nl, bin, err := netlab.Setup(bin)
+	if err != nil {
+		return nil, err
+	}
+	seg, err := nl.AddSegment("lan")
+	if err != nil {
+		nl.Close()
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		nl.Close()
+		return nil, err
+	}
+	return &lab{Lab: nl, bin: bin, seg: seg, dir: dir}, nil
+}
+
+func (l *lab) close() {
+	os.RemoveAll(l.dir)
+	l.Lab.Close()
+}
+
 func (l *lab) start(name string, tone int) (*proc, error) {
 	h, err := l.AddHost(name, l.seg)
 	if err != nil {
@@ -95,21 +120,11 @@ var (
 )
 
 func run(bin string, calls int, window time.Duration, groups bool) error {
-	nl, bin, err := netlab.Setup(bin)
+	l, err := newLab(bin, "benchcall")
 	if err != nil {
 		return err
 	}
-	defer nl.Close()
-	seg, err := nl.AddSegment("lan")
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "benchcall")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	l := &lab{Lab: nl, bin: bin, seg: seg, dir: dir}
+	defer l.close()
 	var ps []*proc
 	for i, name := range []string{"a", "b", "c", "d", "e"} {
 		p, err := l.start(name, 440+110*i)
@@ -136,7 +151,7 @@ func run(bin string, calls int, window time.Duration, groups bool) error {
 	}
 	fmt.Printf("Voice calls between network namespaces on one bridge (%s)\n\n", time.Now().Format("2006-01-02"))
 	if bareRounds > 0 {
-		if err := compareBaresip(ps[0], ps[1], filepath.Join(dir, "baresip"), window, bareRounds); err != nil {
+		if err := compareBaresip(ps[0], ps[1], filepath.Join(l.dir, "baresip"), window, bareRounds); err != nil {
 			return err
 		}
 	}

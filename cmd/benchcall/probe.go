@@ -2,10 +2,7 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
-
-	"parley/internal/netlab"
 )
 
 // probe measures Parley's side of the baresip comparison alone: rounds 1:1
@@ -16,21 +13,11 @@ import (
 // compareBaresip, in one run. Environment variables reach the nodes, so
 // GOMAXPROCS or PARLEY_CPUPROFILE can be tried without a rebuild.
 func probe(bin string, rounds int, window time.Duration) error {
-	nl, bin, err := netlab.Setup(bin)
+	l, err := newLab(bin, "benchcall")
 	if err != nil {
 		return err
 	}
-	defer nl.Close()
-	seg, err := nl.AddSegment("lan")
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "benchcall")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	l := &lab{Lab: nl, bin: bin, seg: seg, dir: dir}
+	defer l.close()
 	var ps []*proc
 	for i, name := range []string{"a", "b"} {
 		p, err := l.start(name, 440+110*i)

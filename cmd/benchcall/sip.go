@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -89,21 +88,11 @@ type bareSIP struct {
 }
 
 func runSIP(bin string, rounds int, window time.Duration) error {
-	nl, bin, err := netlab.Setup(bin)
+	l, err := newLab(bin, "benchsip")
 	if err != nil {
 		return err
 	}
-	defer nl.Close()
-	seg, err := nl.AddSegment("lan")
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "benchsip")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	l := &lab{Lab: nl, bin: bin, seg: seg, dir: dir}
+	defer l.close()
 	h, registrar, err := l.sipHost("h", 600)
 	if err != nil {
 		return err
@@ -114,7 +103,7 @@ func runSIP(bin string, rounds int, window time.Duration) error {
 		return err
 	}
 	defer a.Quit(5 * time.Second)
-	hp, err := nl.AddHost("p", seg)
+	hp, err := l.AddHost("p", l.seg)
 	if err != nil {
 		return err
 	}
@@ -127,7 +116,7 @@ func runSIP(bin string, rounds int, window time.Duration) error {
 	if _, err := h.Request(map[string]any{"cmd": "sip_account", "user": "radio1", "password": "benchpass1"}, 5*time.Second, "ok"); err != nil {
 		return err
 	}
-	wav := filepath.Join(dir, "tone.wav")
+	wav := filepath.Join(l.dir, "tone.wav")
 	// The phone's microphone: long enough for one call's set-up and window
 	// (aufile opens the file anew for every call).
 	if err := toneWAV(wav, int(2*window/time.Second)+20); err != nil {
@@ -136,7 +125,7 @@ func runSIP(bin string, rounds int, window time.Duration) error {
 	load0 := loadavg()
 	var rs []sipRound
 	for i := 0; i < rounds; i++ {
-		r, err := sipOnce(h, a, hp, registrar, filepath.Join(dir, fmt.Sprintf("round%d", i)), wav, window)
+		r, err := sipOnce(h, a, hp, registrar, filepath.Join(l.dir, fmt.Sprintf("round%d", i)), wav, window)
 		if err != nil {
 			return fmt.Errorf("round %d: %w", i+1, err)
 		}
