@@ -17,16 +17,7 @@ import (
 // costMapTestNode starts a node listening on listen; it stops when the test ends.
 func costMapTestNode(t *testing.T, dir, listen, costMap, signer string) *Node {
 	t.Helper()
-	n, err := New(Config{DataDir: dir, Name: filepath.Base(dir), Listen: listen, CostMap: costMap, CostMapSigner: signer,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Stop)
-	return n
+	return startTestNode(t, filepath.Base(dir), Config{DataDir: dir, Listen: listen, CostMap: costMap, CostMapSigner: signer})
 }
 
 func termOf(t *testing.T, rc RelayChoice, id identity.PeerID, term string) (float64, int) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"path/filepath"
 	"testing"
@@ -21,16 +19,7 @@ import (
 // the test ends.
 func mediaTestNode(t *testing.T, name, in, out string) *Node {
 	t.Helper()
-	n, err := New(Config{DataDir: t.TempDir(), Name: name, Listen: "127.0.0.1:0", AudioIn: in, AudioOut: out,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Stop)
-	return n
+	return startTestNode(t, name, Config{AudioIn: in, AudioOut: out})
 }
 
 // waitCallState reads n's events until the call reaches state.

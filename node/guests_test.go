@@ -28,8 +28,16 @@ func startTestNode(t *testing.T, name string, cfg Config) *Node {
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
-	cfg.Name, cfg.Listen = name, "127.0.0.1:0"
-	cfg.AudioIn, cfg.AudioOut = "null", "null"
+	cfg.Name = name
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.AudioIn == "" {
+		cfg.AudioIn = "null"
+	}
+	if cfg.AudioOut == "" {
+		cfg.AudioOut = "null"
+	}
 	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	n, err := New(cfg)
 	if err != nil {
