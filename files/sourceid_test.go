@@ -77,8 +77,12 @@ func TestRewriteWithRestoredMtimeNotServed(t *testing.T) {
 	if got := sender.stats.Get("files_serve_rehashed"); stampsKnown(t, src) && got != 0 {
 		t.Errorf("the sender hashed %d chunks to notice; want 0 (the ctime alone tells)", got)
 	}
-	if got := victim.stats.Get("files_chunk_bad"); got != 0 || victim.stats.Get("files_bytes_received") != 0 {
-		t.Errorf("the recipient got %d bad chunks and %d bytes, want none", got, victim.stats.Get("files_bytes_received"))
+	// Where the stamps stand (Linux) the first chunk already fails the check
+	// and nothing is sent; where every chunk is hashed (Windows) the chunks
+	// before the changed one are sent, and the changed one is not.
+	bytes := victim.stats.Get("files_bytes_received")
+	if got := victim.stats.Get("files_chunk_bad"); got != 0 || (stampsKnown(t, src) && bytes != 0) {
+		t.Errorf("the recipient got %d bad chunks and %d bytes, want none", got, bytes)
 	}
 	if ev, _ := findEvent(victim, func(e Failed) bool { return e.ID == ids[0] }); ev.Reason == ReasonSenderCorrupt {
 		t.Errorf("recipient failed with %q: a changed chunk was served", ev.Reason)

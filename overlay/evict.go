@@ -230,3 +230,16 @@ func (o *Overlay) dropLocked(id identity.PeerID) {
 		o.emit(Event{Kind: PeerOffline, Peer: id, Record: rec})
 	}
 }
+
+// heardStampLocked is now, or a nanosecond after the last stamp when the clock
+// has not moved past it: eviction takes the oldest first, and records accepted
+// within one tick of a coarse clock (Windows, ~0.5–16 ms) would otherwise tie
+// and go in map order (TestRecordTableCap failed under Wine that way). Caller
+// holds o.mu.
+func (o *Overlay) heardStampLocked(now time.Time) time.Time {
+	if !now.After(o.lastHeard) {
+		now = o.lastHeard.Add(time.Nanosecond)
+	}
+	o.lastHeard = now
+	return now
+}

@@ -156,6 +156,7 @@ type Overlay struct {
 	// accepted, the roster records never evicted, and the last pass's hop counts,
 	// loads and eviction order.
 	heard      map[identity.PeerID]time.Time
+	lastHeard  time.Time // the latest stamp in heard (heardStampLocked)
 	kept       map[identity.PeerID]bool
 	everOnline map[identity.PeerID]bool // authors online at some point of this run
 	hops       map[identity.PeerID]int32

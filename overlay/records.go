@@ -87,7 +87,7 @@ func (o *Overlay) Seed(rec *Record) {
 		return
 	}
 	o.records[id] = rec
-	o.heard[id] = o.cfg.Now()
+	o.heard[id] = o.heardStampLocked(o.cfg.Now())
 }
 
 func (o *Overlay) handleRecord(from *Link, payload []byte) {
@@ -158,7 +158,7 @@ func (o *Overlay) handleRecord(from *Link, payload []byte) {
 		return
 	}
 	o.records[id] = rec
-	o.heard[id] = now
+	o.heard[id] = o.heardStampLocked(now)
 	o.emit(Event{Kind: RecordChanged, Peer: id, Record: rec})
 	o.mu.Unlock()
 	o.stats.Add("record_accepted", 1)
