@@ -296,16 +296,7 @@ func TestMixerSuccessorGone(t *testing.T) {
 		quiet = false
 		mu.Unlock()
 		crash(&b, lab, ips[2], mixer.id, rest)
-		for _, p := range rest {
-			p.ev.wait(t, "legs to party 2", func(any) bool {
-				want := 1
-				if p == parties[1] {
-					want = 2
-				}
-				c := p.m.Active()
-				return p.legCount(id) == want && len(c) == 1 && c[0].Mixer == parties[1].id
-			})
-		}
+		waitMixedBy(t, rest, id, parties[1])
 		checkHearsOthers(t, rest)
 		// Party 2's two legs (to 4 and 5) say party 1's hang-up reached it: a leg
 		// to party 1 would still be waiting. And party 1 was rung once only.
@@ -445,16 +436,7 @@ func TestMixerConflictYields(t *testing.T) {
 		mu.Unlock()
 		parties[0].m.PeerGone(mixer.id)
 
-		for _, p := range rest {
-			p.ev.wait(t, "legs to party 1", func(any) bool {
-				want := 1
-				if p == parties[0] {
-					want = 3
-				}
-				c := p.m.Active()
-				return p.legCount(id) == want && len(c) == 1 && c[0].Mixer == parties[0].id
-			})
-		}
+		waitMixedBy(t, rest, id, parties[0])
 		checkHearsOthers(t, rest)
 		for _, p := range rest {
 			if c := p.m.Active(); len(c) != 1 || c[0].Call != id || len(c[0].Participants) != 5 {
@@ -526,16 +508,7 @@ func TestMixerLostFollowsRank(t *testing.T) {
 		}
 		rest := []*party{parties[0], parties[1], parties[3], parties[4]}
 		crash(&b, lab, ips[2], mixer.id, rest)
-		for _, p := range rest {
-			p.ev.wait(t, "legs to party 5", func(any) bool {
-				want := 1
-				if p == parties[4] {
-					want = 3
-				}
-				c := p.m.Active()
-				return p.legCount(id) == want && len(c) == 1 && c[0].Mixer == parties[4].id
-			})
-		}
+		waitMixedBy(t, rest, id, parties[4])
 		checkHearsOthers(t, rest)
 	})
 }
@@ -555,5 +528,21 @@ func TestValidRank(t *testing.T) {
 		if got := validRank(tc.rank, parts); (got != nil) != tc.ok {
 			t.Errorf("validRank(%v) = %v, want ok %v", tc.rank, got, tc.ok)
 		}
+	}
+}
+
+// waitMixedBy waits until every party of rest is in call id mixed by mixer:
+// one leg each, to mixer, and the mixer's legs to all the others.
+func waitMixedBy(t *testing.T, rest []*party, id ID, mixer *party) {
+	t.Helper()
+	for _, p := range rest {
+		p.ev.wait(t, fmt.Sprintf("legs to party %d", mixer.id[0]), func(any) bool {
+			want := 1
+			if p == mixer {
+				want = len(rest) - 1
+			}
+			c := p.m.Active()
+			return p.legCount(id) == want && len(c) == 1 && c[0].Mixer == mixer.id
+		})
 	}
 }
